@@ -1,0 +1,93 @@
+# stemtel - one non-recursive Makefile. `make help` lists the targets.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+PKGS := libtiff-4 cairo json-c libxml-2.0 libjpeg
+TEST_PKGS := cmocka
+
+# Flavour: objects of a sanitizer build never mix with the plain ones.
+ifneq ($(SANITIZE),)
+FLAVOUR := san-$(subst $(comma),-,$(SANITIZE))
+SAN_FLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+FLAVOUR := default
+SAN_FLAGS :=
+endif
+comma := ,
+B := build/$(FLAVOUR)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(PKG_CFLAGS) -fopenmp \
+             $(SAN_FLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(SAN_FLAGS) -fopenmp $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lm
+
+# The library: every module under models/, pipeline/ and scanners/ except
+# the command-line entry point.
+CLI_SRC := pipeline/main.c $(wildcard pipeline/cli_*.c)
+LIB_SRC := $(filter-out $(CLI_SRC),$(wildcard models/*.c pipeline/*.c scanners/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB := $(B)/libstemtel.a
+BIN := $(B)/stemtel
+
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
+TEST_HELPER_OBJ := $(B)/tests/helpers.o
+
+SHARED_DATA ?= $(abspath $(CURDIR)/../shared/data)
+
+.PHONY: all setup test demo models clean help
+
+all: $(BIN) ## build the stemtel command (build/<flavour>/stemtel)
+
+setup: ## install the Debian packages stemtel needs (uses apt-get)
+	@scripts/setup
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CLI_SRC:%.c=$(B)/%.o) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/helpers.o: tests/helpers.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c $< -o $@
+
+$(B)/tests/test_%: tests/test_%.c $(TEST_HELPER_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $< \
+	    $(TEST_HELPER_OBJ) $(ALL_LDFLAGS) $(LIB) $(LIBS) $(shell pkg-config --libs $(TEST_PKGS))
+
+test: setup ## install dependencies, build, and run every test
+	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
+	@STEMTEL_BIN=$(abspath $(BIN)) STEMTEL_DATA=$(SHARED_DATA) \
+	    STEMTEL_ROOT=$(CURDIR) scripts/run-tests $(TEST_BIN)
+
+demo: setup ## install dependencies, build, and run stemtel on the sample batch
+	@$(MAKE) --no-print-directory $(BIN)
+	@STEMTEL_BIN=$(abspath $(BIN)) scripts/demo
+
+models: $(BIN) ## remake the example models from the Kiesraad files in SHARED_DATA
+	$(BIN) model from-eml $(SHARED_DATA)/results/Kandidatenlijsten_GR2022_WestMaasenWaal.eml.xml \
+	    -o models/gr2022-west-maas-en-waal.json
+	$(BIN) model from-eml $(SHARED_DATA)/results/Kandidatenlijsten_TK2025_Haarlem.eml.xml \
+	    -o models/tk2025-haarlem.json
+
+clean: ## remove build/
+	rm -rf build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+	@echo "variables: SANITIZE=address,undefined  CFLAGS=...  SHARED_DATA=path"
+
+-include $(LIB_OBJ:.o=.d) $(CLI_SRC:%.c=$(B)/%.d) $(TEST_HELPER_OBJ:.o=.d)

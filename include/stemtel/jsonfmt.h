@@ -1,0 +1,22 @@
+/* jsonfmt.h - tidy, stable numbers in the JSON stemtel writes
+ *
+ * json-c prints doubles with "%.17g", which turns 12.3 into
+ * 12.300000000000001; files meant for people and for byte comparison
+ * need a fixed number of decimals instead.
+ */
+#ifndef STEMTEL_JSONFMT_H
+#define STEMTEL_JSONFMT_H
+
+#include <json-c/json.h>
+
+/* A json-c number holding v rounded to `decimals` places (0..9), printed
+ * without trailing zeros ("12.3", "7", "0.045"). Returns a new reference
+ * (NULL on no memory). Thread-safe. */
+json_object *st_json_num(double v, int decimals);
+
+/* The pretty-printed text of root (2-space indent, no escaped slashes)
+ * followed by a newline, as a malloc'd string the caller frees; NULL on no
+ * memory. Does not take root's reference. */
+char *st_json_text(json_object *root);
+
+#endif

@@ -1,0 +1,331 @@
+/* marks.c - hand marks and stray writing for synth, drawn with cairo
+ *
+ * A mark is built as a path in the box's own frame (centre at the origin,
+ * jittered in position and angle), stroked into a cairo group with the
+ * SOURCE operator so overlapping strokes do not darken each other, and
+ * then composited onto the ballot with MULTIPLY, the way ink darkens paper
+ * but cannot lighten the print under it. Pencils composite through a
+ * grain texture so their strokes come out speckled like a red pencil on
+ * paper. Strokes wobble: each segment is a Bezier curve whose control
+ * points are pushed sideways by a small random amount.
+ */
+#include "marks.h"
+
+#include <math.h>
+#include <stdint.h>
+
+#include "stemtel/synth.h"
+
+typedef struct ink {
+    double r, g, b, a; /* colour and pressure (0..1) */
+    double w;          /* line width, mm */
+    int grainy;
+} ink;
+
+static void pick_ink(int instrument, st_rng *r, ink *k)
+{
+    switch (instrument) {
+    case ST_INSTR_BLUE_PEN:
+        *k = (ink){0.14, 0.22, 0.62, 0.93, st_rng_range(r, 0.35, 0.55), 0};
+        break;
+    case ST_INSTR_BLACK_PEN:
+        *k = (ink){0.09, 0.09, 0.11, 0.95, st_rng_range(r, 0.35, 0.55), 0};
+        break;
+    case ST_INSTR_FAINT:
+        /* The same pencil barely touching the paper. */
+        *k = (ink){0.80, 0.27, 0.27, st_rng_range(r, 0.10, 0.20),
+                   st_rng_range(r, 0.6, 0.9), 1};
+        break;
+    default: /* ST_INSTR_RED_PENCIL: ~RGB(205,70,70), pressure varies */
+        *k = (ink){0.80 + st_rng_range(r, -0.03, 0.03),
+                   0.27 + st_rng_range(r, -0.03, 0.03),
+                   0.27 + st_rng_range(r, -0.03, 0.03),
+                   st_rng_range(r, 0.60, 0.95), st_rng_range(r, 0.7, 1.0), 1};
+        break;
+    }
+}
+
+cairo_pattern_t *st_marks_grain(st_rng *r)
+{
+    /* 128 px repeats are invisible under the strokes' own jitter. */
+    enum { N = 128 };
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_A8, N, N);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(s);
+        return NULL;
+    }
+    cairo_surface_flush(s);
+    unsigned char *px = cairo_image_surface_get_data(s);
+    int stride = cairo_image_surface_get_stride(s);
+    for (int y = 0; y < N; y++) {
+        for (int x = 0; x < N; x += 8) {
+            uint64_t v = st_rng_next(r);
+            for (int i = 0; i < 8; i++) {
+                /* Most of the paper takes pigment, some pits stay bare. */
+                double u = (double)((v >> (8 * i)) & 0xff) / 255.0;
+                double a = u < 0.12 ? 0.15 : 0.55 + 0.45 * sqrt(u);
+                px[y * stride + x + i] = (unsigned char)(a * 255.0 + 0.5);
+            }
+        }
+    }
+    cairo_surface_mark_dirty(s);
+    cairo_pattern_t *p = cairo_pattern_create_for_surface(s);
+    cairo_surface_destroy(s); /* the pattern holds its own reference */
+    cairo_pattern_set_extend(p, CAIRO_EXTEND_REPEAT);
+    return p;
+}
+
+/* A curve from the current point (or from (x0, y0) when move) to (x1, y1),
+ * bent sideways by about wob mm. */
+static void wobble_to(cairo_t *cr, st_rng *r, int move, double x0, double y0,
+                      double x1, double y1, double wob)
+{
+    double dx = x1 - x0, dy = y1 - y0;
+    double len = hypot(dx, dy);
+    double nx = len > 0 ? -dy / len : 0, ny = len > 0 ? dx / len : 0;
+    double o1 = st_rng_normal(r) * wob, o2 = st_rng_normal(r) * wob;
+    if (move)
+        cairo_move_to(cr, x0, y0);
+    cairo_curve_to(cr, x0 + dx / 3 + nx * o1, y0 + dy / 3 + ny * o1,
+                   x0 + 2 * dx / 3 + nx * o2, y0 + 2 * dy / 3 + ny * o2,
+                   x1, y1);
+}
+
+/* Back-and-forth hatching over [x0,x1] x [y0,y1] as one continuous path,
+ * passes `step` apart (less than the line width, so it closes up). */
+static void zigzag(cairo_t *cr, st_rng *r, double x0, double y0, double x1,
+                   double y1, double step, double jit)
+{
+    double px = x0 + st_rng_normal(r) * jit, py = y0;
+    cairo_move_to(cr, px, py);
+    int side = 1;
+    for (double y = y0 + step; y < y1 + step; y += step) {
+        double yy = y > y1 ? y1 : y;
+        double nx = (side ? x1 : x0) + st_rng_normal(r) * jit;
+        double ny = yy + st_rng_normal(r) * jit * 0.3;
+        wobble_to(cr, r, 0, px, py, nx, ny, jit * 0.5);
+        px = nx;
+        py = ny;
+        side = !side;
+        if (y > y1)
+            break;
+    }
+}
+
+void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
+                   double coverage, cairo_pattern_t *grain, st_rng *r)
+{
+    ink k;
+    pick_ink(instrument, r, &k);
+    double hw = in->w / 2, hh = in->h / 2;
+    double cx = in->x + hw + st_rng_normal(r) * 0.04 * in->w;
+    double cy = in->y + hh + st_rng_normal(r) * 0.04 * in->h;
+    double ang = st_rng_normal(r) * 0.05;
+    double big = hw > hh ? hw : hh;
+    double reach = (style == ST_STYLE_CIRCLE ? 2.4 * big : 1.6 * big) + k.w + 2;
+
+    cairo_save(cr);
+    /* The clip bounds the group, so it is a small surface, not a page. */
+    cairo_rectangle(cr, cx - reach, cy - reach, 2 * reach, 2 * reach);
+    cairo_clip(cr);
+    cairo_push_group(cr);
+    cairo_translate(cr, cx, cy);
+    cairo_rotate(cr, ang);
+    cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
+    cairo_set_source_rgba(cr, k.r, k.g, k.b, 1.0);
+    cairo_set_line_width(cr, k.w);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    double jit = 0.12 * k.w;
+
+    switch (style) {
+    case ST_STYLE_FILL: {
+        double f = st_rng_range(r, 0.90, 0.97);
+        double step = k.w * st_rng_range(r, 0.40, 0.50);
+        /* Hatch across the shorter side: fewer, longer passes. */
+        if (in->w >= in->h)
+            zigzag(cr, r, -hw * f + k.w / 2, -hh * f + k.w / 2,
+                   hw * f - k.w / 2, hh * f - k.w / 2, step, jit);
+        else {
+            cairo_rotate(cr, M_PI / 2);
+            zigzag(cr, r, -hh * f + k.w / 2, -hw * f + k.w / 2,
+                   hh * f - k.w / 2, hw * f - k.w / 2, step, jit);
+        }
+        cairo_stroke(cr);
+        break;
+    }
+    case ST_STYLE_PARTIAL: {
+        double p = st_rng_range(r, 0.40, 0.60);
+        double step = k.w * st_rng_range(r, 0.45, 0.55);
+        double f = 0.94;
+        int band = st_rng_int(r, 4); /* which side the voter gave up on */
+        double x0 = -hw * f, x1 = hw * f, y0 = -hh * f, y1 = hh * f;
+        if (band == 0)
+            y1 = y0 + 2 * hh * f * p;
+        else if (band == 1)
+            y0 = y1 - 2 * hh * f * p;
+        else if (band == 2)
+            x1 = x0 + 2 * hw * f * p;
+        else
+            x0 = x1 - 2 * hw * f * p;
+        zigzag(cr, r, x0 + k.w / 2, y0 + k.w / 2, x1 - k.w / 2, y1 - k.w / 2,
+               step, jit);
+        cairo_stroke(cr);
+        break;
+    }
+    case ST_STYLE_X:
+        for (int i = 0; i < 2; i++) {
+            double s = i ? -1 : 1;
+            double a = st_rng_range(r, 0.8, 1.05), b = st_rng_range(r, 0.8, 1.05);
+            wobble_to(cr, r, 1, -hw * a, -hh * a * s, hw * b, hh * b * s,
+                      0.15 * k.w);
+            cairo_stroke(cr);
+        }
+        break;
+    case ST_STYLE_CHECK: {
+        double ex = st_rng_range(r, 0.8, 1.1);
+        wobble_to(cr, r, 1, -0.7 * hw, -0.05 * hh, -0.15 * hw, 0.75 * hh,
+                  0.1 * k.w);
+        wobble_to(cr, r, 0, -0.15 * hw, 0.75 * hh, 0.85 * hw * ex,
+                  -0.9 * hh * ex, 0.2 * k.w);
+        cairo_stroke(cr);
+        break;
+    }
+    case ST_STYLE_STROKE: {
+        double t = st_rng_range(r, -0.9, 0.9); /* from flat to diagonal */
+        wobble_to(cr, r, 1, -0.9 * hw, t * hh, 0.9 * hw, -t * hh, 0.15 * k.w);
+        cairo_stroke(cr);
+        break;
+    }
+    case ST_STYLE_CIRCLE: {
+        /* Radii 1.45..1.7 x the half sides put the loop outside the box
+         * but for the corners, where it may graze the outline. */
+        double rx = hw * st_rng_range(r, 1.45, 1.7) + 0.5;
+        double ry = hh * st_rng_range(r, 1.45, 1.7) + 0.5;
+        double a0 = st_rng_range(r, 0, 2 * M_PI);
+        double over = st_rng_range(r, 0.2, 0.6); /* loop ends overlap */
+        int n = 28;
+        for (int i = 0; i <= n; i++) {
+            double a = a0 + (2 * M_PI + over) * i / n;
+            double q = 1 + st_rng_normal(r) * 0.03;
+            double x = cos(a) * rx * q, y = sin(a) * ry * q;
+            if (i == 0)
+                cairo_move_to(cr, x, y);
+            else
+                cairo_line_to(cr, x, y);
+        }
+        cairo_stroke(cr);
+        break;
+    }
+    case ST_STYLE_DOT: {
+        double rad = st_rng_range(r, 0.35, 0.8);
+        cairo_arc(cr, st_rng_range(r, -0.3, 0.3) * hw,
+                  st_rng_range(r, -0.3, 0.3) * hh, rad, 0, 2 * M_PI);
+        cairo_fill(cr);
+        break;
+    }
+    case ST_STYLE_HESITANT: {
+        /* Length chosen so line area / inside area ~ coverage, at the
+         * pressure drawn: a mark the scorer should find neither empty nor
+         * marked. */
+        double w = 0.5;
+        cairo_set_line_width(cr, w);
+        double len = coverage * in->w * in->h / (w * (k.a > 0.3 ? k.a : 0.3));
+        double maxlen = 1.8 * hw;
+        if (len > maxlen)
+            len = maxlen;
+        double t = st_rng_range(r, -0.3, 0.3);
+        wobble_to(cr, r, 1, -len / 2, t * hh, len / 2, -t * hh, 0.05);
+        cairo_stroke(cr);
+        break;
+    }
+    default:
+        break;
+    }
+
+    cairo_pop_group_to_source(cr); /* also undoes translate/rotate/op */
+    cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
+    if (k.grainy && grain) {
+        /* pressure x grain: push the alpha into a second group so the
+         * texture and pressure multiply. */
+        cairo_push_group(cr);
+        cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
+        cairo_identity_matrix(cr); /* grain lives in device pixels */
+        cairo_mask(cr, grain);
+        cairo_pop_group_to_source(cr);
+    }
+    cairo_paint_with_alpha(cr, k.a);
+    cairo_restore(cr);
+}
+
+static int clear_of(const st_rect *a, double x0, double y0, double x1,
+                    double y1, double gap)
+{
+    return x1 + gap <= a->x || a->x + a->w + gap <= x0 ||
+           y1 + gap <= a->y || a->y + a->h + gap <= y0;
+}
+
+int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int max)
+{
+    int n = 0;
+    double hw = ST_MARKS_STRAY_W / 2, hh = ST_MARKS_STRAY_H / 2;
+    double margin = 6;
+    if (m->paper_w < 2 * (hw + margin) || m->paper_h < 2 * (hh + margin))
+        return 0;
+    for (int tries = 0; tries < 400 && n < max; tries++) {
+        double x = st_rng_range(r, margin + hw, m->paper_w - margin - hw);
+        double y = st_rng_range(r, margin + hh, m->paper_h - margin - hh);
+        double x0 = x - hw, y0 = y - hh, x1 = x + hw, y1 = y + hh;
+        int ok = 1;
+        for (int i = 0; ok && i < m->n_targets; i++)
+            ok = clear_of(&m->targets[i].rect, x0, y0, x1, y1, 4.0);
+        for (int i = 0; ok && i < m->n_fiducials; i++)
+            ok = clear_of(&m->fiducials[i].rect, x0, y0, x1, y1, 3.0);
+        for (int i = 0; ok && i < n; i++)
+            ok = fabs(xy[2 * i] - x) > 2 * hw + 2 ||
+                 fabs(xy[2 * i + 1] - y) > 2 * hh + 2;
+        if (ok) {
+            xy[2 * n] = x;
+            xy[2 * n + 1] = y;
+            n++;
+        }
+    }
+    return n;
+}
+
+void st_marks_stray_draw(cairo_t *cr, double x, double y, st_rng *r)
+{
+    ink k;
+    pick_ink(st_rng_chance(r, 0.5) ? ST_INSTR_BLUE_PEN : ST_INSTR_BLACK_PEN,
+             r, &k);
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    cairo_rotate(cr, st_rng_normal(r) * 0.08);
+    cairo_set_source_rgba(cr, k.r, k.g, k.b, k.a);
+    cairo_set_line_width(cr, k.w);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
+    /* Cursive-ish: letters are loops and humps along a baseline, joined. */
+    double hw = ST_MARKS_STRAY_W / 2 - 1, hh = ST_MARKS_STRAY_H / 2 - 0.5;
+    int letters = 3 + st_rng_int(r, 4);
+    double adv = 2 * hw / letters;
+    double px = -hw, py = hh * 0.6;
+    cairo_move_to(cr, px, py);
+    for (int i = 0; i < letters; i++) {
+        double top = -hh * st_rng_range(r, 0.1, 1.0);
+        double lx = px + adv;
+        int kind = st_rng_int(r, 3);
+        if (kind == 0) /* a loop, like e or l */
+            cairo_curve_to(cr, px + adv * 1.2, py - 0.3 * hh, px + adv * 0.9,
+                           top, px + adv * 0.5, top);
+        else /* a hump, like n or m */
+            cairo_curve_to(cr, px + adv * 0.1, top, px + adv * 0.5, top,
+                           px + adv * 0.6, py * 0.5);
+        cairo_curve_to(cr, px + adv * 0.3, py, lx - adv * 0.3, py * 1.1, lx,
+                       hh * st_rng_range(r, 0.4, 0.8));
+        cairo_get_current_point(cr, &px, &py);
+    }
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}

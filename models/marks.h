@@ -1,0 +1,37 @@
+/* marks.h - private to synth: drawing hand marks and stray writing
+ *
+ * Everything here draws on a cairo context whose user space is the ballot
+ * in millimetres (the caller sets the transform). Random jitter comes from
+ * the st_rng passed in, so a ballot's marks depend only on its stream.
+ */
+#ifndef STEMTEL_MARKS_H
+#define STEMTEL_MARKS_H
+
+#include <cairo.h>
+
+#include "stemtel/model.h"
+#include "stemtel/rng.h"
+
+/* A repeating A8 pencil-grain texture in device space, made from r.
+ * Returns NULL if cairo fails; the caller destroys it. */
+cairo_pattern_t *st_marks_grain(st_rng *r);
+
+/* Draw one mark of the given style (st_synth_style) and instrument
+ * (st_synth_instrument) in the box whose inside is `in`. coverage is the
+ * ink fraction of the inside aimed at by the hesitant style (ignored by
+ * the others). grain may be NULL (pencils then draw smooth). */
+void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
+                   double coverage, cairo_pattern_t *grain, st_rng *r);
+
+/* Choose up to max spots (centre x, y in mm, stored pairwise in xy) for
+ * scribbles of ST_MARKS_STRAY_W x ST_MARKS_STRAY_H mm on the page, clear
+ * of every box and registration mark by a few mm. Returns how many were
+ * found (0 if the page has no room). */
+#define ST_MARKS_STRAY_W 14.0
+#define ST_MARKS_STRAY_H 6.0
+int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int max);
+
+/* Draw a scribble of pen "letters" centred on (x, y) mm. */
+void st_marks_stray_draw(cairo_t *cr, double x, double y, st_rng *r);
+
+#endif

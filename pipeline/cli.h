@@ -1,0 +1,25 @@
+/* cli.h - the stemtel command's subcommands
+ *
+ * Each subcommand is a function taking its own argc/argv (argv[0] is the
+ * subcommand's name) and returning the process exit status: 0 success,
+ * 1 the input was refused or a step failed, 2 wrong usage.
+ */
+#ifndef STEMTEL_CLI_H
+#define STEMTEL_CLI_H
+
+#define ST_EXIT_OK 0
+#define ST_EXIT_FAIL 1
+#define ST_EXIT_USAGE 2
+
+int st_cli_model(int argc, char **argv);
+int st_cli_synth(int argc, char **argv);
+
+/* Print "stemtel: <msg>" to stderr. */
+void st_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a whole decimal integer in [lo, hi]; 0 on success, else prints an
+ * error naming the option and returns -1. */
+int st_cli_int(const char *opt, const char *text, long long lo, long long hi,
+               long long *out);
+
+#endif

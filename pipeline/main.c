@@ -1,0 +1,85 @@
+/* main.c - the stemtel command: dispatch to a subcommand
+ *
+ * Subcommands live in cli_*.c; this file only routes and prints the
+ * overview. Every subcommand prints its own usage with --help.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ST_VERSION "0.1.0"
+
+void st_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("stemtel: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int st_cli_int(const char *opt, const char *text, long long lo, long long hi,
+               long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < lo || v > hi) {
+        st_cli_error("%s: \"%s\" is not a whole number from %lld to %lld", opt,
+                     text, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: stemtel COMMAND [ARGS]\n"
+          "\n"
+          "Count the small Dutch paper ballot from scanner images.\n"
+          "\n"
+          "commands:\n"
+          "  model from-eml CANDIDATES.eml.xml [--definition 110a.eml.xml]\n"
+          "                 [--schema XSD] -o MODEL.json\n"
+          "                          build a ballot model from an EML 230b candidate list\n"
+          "  model check MODEL.json  report every problem in a model file\n"
+          "  model render MODEL.json -o FILE.{pdf,png,tif} [--dpi N]\n"
+          "                          printable ballot (PDF) or blank raster\n"
+          "  model inspect MODEL.json --json [--dpi N]\n"
+          "                          geometry of every mark and box, in mm and pixels\n"
+          "  synth MODEL.json --count N --seed S --out DIR [options]\n"
+          "                          marked test ballots (TIFF) with ground truth\n"
+          "\n"
+          "Run `stemtel COMMAND --help` for a command's options.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return ST_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "model"))
+        return st_cli_model(argc - 1, argv + 1);
+    if (!strcmp(cmd, "synth"))
+        return st_cli_synth(argc - 1, argv + 1);
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return ST_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("stemtel %s\n", ST_VERSION);
+        return ST_EXIT_OK;
+    }
+    st_cli_error("unknown command \"%s\"", cmd);
+    usage(stderr);
+    return ST_EXIT_USAGE;
+}

@@ -1,0 +1,52 @@
+/* helpers.h - shared fixtures for the cmocka tests
+ *
+ * Tests find the Kiesraad data through $STEMTEL_DATA (../shared/data), the
+ * repository through $STEMTEL_ROOT and the built command through
+ * $STEMTEL_BIN; `make test` sets all three.
+ */
+#ifndef STEMTEL_TEST_HELPERS_H
+#define STEMTEL_TEST_HELPERS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "stemtel/error.h"
+
+/* Fail the test with the library's own message when rc is not ST_OK. */
+#define assert_st_ok(rc, err)                                               \
+    do {                                                                    \
+        int rc_ = (rc);                                                     \
+        if (rc_ != ST_OK)                                                   \
+            fail_msg("%s returned %d: %s", #rc, rc_, (err)->msg);          \
+    } while (0)
+
+/* Path of a file under $STEMTEL_DATA (static buffer per call site is not
+ * safe: the result is malloc'd, free it). Fails the test if unset. */
+char *th_data(const char *rel);
+
+/* Path under $STEMTEL_ROOT, malloc'd. */
+char *th_root(const char *rel);
+
+/* Make a fresh empty temporary directory; malloc'd path. */
+char *th_tmpdir(void);
+
+/* Remove a directory tree (best effort). */
+void th_rmtree(const char *dir);
+
+/* Run the stemtel command with the given argument string through the shell
+ * ("model check x.json"); stdout+stderr go to *output (malloc'd, may be
+ * NULL). Returns the exit status (0..255) or -1 if it could not run. */
+int th_run(char **output, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Read a whole file; malloc'd, NUL-terminated; *len if non-NULL. NULL on
+ * failure. */
+char *th_slurp(const char *path, size_t *len);
+
+/* Write a string to a file; fails the test on error. */
+void th_write(const char *path, const char *text);
+
+#endif
