@@ -6,6 +6,7 @@ SHELL := /bin/bash
 PKGS := libtiff-4 cairo json-c libxml-2.0 libjpeg
 TEST_PKGS := cmocka
 
+comma := ,
 # Flavour: objects of a sanitizer build never mix with the plain ones.
 ifneq ($(SANITIZE),)
 FLAVOUR := san-$(subst $(comma),-,$(SANITIZE))
@@ -14,7 +15,6 @@ else
 FLAVOUR := default
 SAN_FLAGS :=
 endif
-comma := ,
 B := build/$(FLAVOUR)
 
 CC ?= cc
@@ -80,7 +80,7 @@ demo: setup ## install dependencies, build, and run stemtel on the sample batch
 models: $(BIN) ## remake the example models from the Kiesraad files in SHARED_DATA
 	$(BIN) model from-eml $(SHARED_DATA)/results/Kandidatenlijsten_GR2022_WestMaasenWaal.eml.xml \
 	    -o models/gr2022-west-maas-en-waal.json
-	$(BIN) model from-eml $(SHARED_DATA)/results/Kandidatenlijsten_TK2025_Haarlem.eml.xml \
+	$(BIN) model from-eml $(SHARED_DATA)/results/Kandidatenlijsten_TK2025_Haarlem.eml.xml --municipality 0392:Haarlem \
 	    -o models/tk2025-haarlem.json
 
 clean: ## remove build/

@@ -575,40 +575,46 @@ static void px_streak(uint8_t *data, int stride, int w, int h, const splan *p)
     }
 }
 
-/* Horizontal box blur of one RGB24 row into 3 interleaved channels. */
-static void hblur_row(const uint32_t *src, int w, int rad, uint16_t *dst)
+/* Horizontal box sums of one RGB24 row (bytes B, G, R, X on every
+ * platform cairo runs on little-endian; the channels are treated alike,
+ * so their order does not matter) into 3 interleaved channels. */
+static void hblur_row(const uint8_t *src, int w, int rad, uint16_t *dst)
 {
-    int win = 2 * rad + 1;
-    for (int s = 0; s < 3; s++) {
-        int sh = 16 - 8 * s; /* R, G, B */
-        int sum = 0;
-        for (int k = -rad; k <= rad; k++) {
-            int x = k < 0 ? 0 : k >= w ? w - 1 : k;
-            sum += (src[x] >> sh) & 0xff;
-        }
-        for (int x = 0; x < w; x++) {
-            dst[3 * x + s] = (uint16_t)((sum * 256 + win / 2) / win);
-            int xo = x - rad < 0 ? 0 : x - rad;
-            int xi = x + rad + 1 >= w ? w - 1 : x + rad + 1;
-            sum += (int)((src[xi] >> sh) & 0xff) - (int)((src[xo] >> sh) & 0xff);
-        }
+    int s0 = 0, s1 = 0, s2 = 0;
+    for (int k = -rad; k <= rad; k++) {
+        int x = k < 0 ? 0 : k >= w ? w - 1 : k;
+        s0 += src[4 * x];
+        s1 += src[4 * x + 1];
+        s2 += src[4 * x + 2];
+    }
+    for (int x = 0; x < w; x++) {
+        dst[3 * x] = (uint16_t)s0;
+        dst[3 * x + 1] = (uint16_t)s1;
+        dst[3 * x + 2] = (uint16_t)s2;
+        int xo = x - rad < 0 ? 0 : x - rad;
+        int xi = x + rad + 1 >= w ? w - 1 : x + rad + 1;
+        s0 += src[4 * xi] - src[4 * xo];
+        s1 += src[4 * xi + 1] - src[4 * xo + 1];
+        s2 += src[4 * xi + 2] - src[4 * xo + 2];
     }
 }
 
-/* Separable box blur in place; a ring of 2r+2 horizontally blurred rows
- * (8.8 fixed point) feeds running column sums, so no second page is
- * needed. */
+/* Separable box blur in place; a ring of 2r+2 rows of horizontal sums
+ * feeds running column sums, so no second page is needed. Radius is at
+ * most 15 so that 255 * (2r+1) fits the ring's 16 bits. */
 static int px_blur(uint8_t *data, int stride, int w, int h, int rad)
 {
+    if (rad > 15)
+        rad = 15;
     int k = 2 * rad + 2, win = 2 * rad + 1;
     uint16_t *ring = malloc(sizeof *ring * (size_t)k * 3 * (size_t)w);
-    int32_t *sum = calloc((size_t)w * 3, sizeof *sum);
+    uint32_t *sum = calloc((size_t)w * 3, sizeof *sum);
     if (!ring || !sum) {
         free(ring);
         free(sum);
         return ST_ERR_NOMEM;
     }
-#define ROW(y) ((const uint32_t *)(data + (size_t)((y) < 0 ? 0 : (y) >= h ? h - 1 : (y)) * stride))
+#define ROW(y) (data + (size_t)((y) < 0 ? 0 : (y) >= h ? h - 1 : (y)) * stride)
 #define SLOT(y) (ring + (size_t)(((y) % k + k) % k) * 3 * w)
     for (int y = -rad; y <= rad; y++) {
         hblur_row(ROW(y), w, rad, SLOT(y));
@@ -616,15 +622,15 @@ static int px_blur(uint8_t *data, int stride, int w, int h, int rad)
         for (int i = 0; i < 3 * w; i++)
             sum[i] += s[i];
     }
-    int den = win * 256;
+    /* Divide by win^2 as a multiply and shift. */
+    uint64_t mul = ((1ull << 32) + (uint64_t)(win * win) / 2) / (uint64_t)(win * win);
     for (int y = 0; y < h; y++) {
-        uint32_t *out = (uint32_t *)(data + (size_t)y * stride);
-        for (int x = 0; x < w; x++) {
-            int r = (sum[3 * x] + den / 2) / den;
-            int g = (sum[3 * x + 1] + den / 2) / den;
-            int b = (sum[3 * x + 2] + den / 2) / den;
-            out[x] = ((uint32_t)r << 16) | ((uint32_t)g << 8) | (uint32_t)b;
-        }
+        uint8_t *out = data + (size_t)y * stride;
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) {
+                uint64_t v = (sum[3 * x + c] * mul + (1ull << 31)) >> 32;
+                out[4 * x + c] = (uint8_t)(v > 255 ? 255 : v);
+            }
         if (y == h - 1)
             break;
         /* Row y+r+1 takes the slot of y-r-1, which is no longer summed;
@@ -632,8 +638,8 @@ static int px_blur(uint8_t *data, int stride, int w, int h, int rad)
         uint16_t *gone = SLOT(y - rad);
         for (int i = 0; i < 3 * w; i++)
             sum[i] -= gone[i];
-        hblur_row(ROW(y + rad + 1), w, rad, SLOT(y + rad + 1));
         uint16_t *come = SLOT(y + rad + 1);
+        hblur_row(ROW(y + rad + 1), w, rad, come);
         for (int i = 0; i < 3 * w; i++)
             sum[i] += come[i];
     }

@@ -17,14 +17,18 @@
 
 static const char *const model_usage =
     "usage: stemtel model from-eml CANDIDATES.eml.xml [--definition 110a.eml.xml]\n"
-    "                              [--schema 230.xsd] -o MODEL.json\n"
+    "                              [--schema 230.xsd] [--municipality CODE[:NAME]]\n"
+    "                              -o MODEL.json\n"
     "       stemtel model check MODEL.json\n"
     "       stemtel model render MODEL.json -o FILE [--dpi N]\n"
     "       stemtel model inspect MODEL.json --json [--dpi N]\n"
     "\n"
     "from-eml  build a model with the automatic A3 layout from an EML 230b\n"
     "          candidate list; --definition takes the election's name and date\n"
-    "          from its EML 110a file; --schema validates the input first.\n"
+    "          from its EML 110a file; --schema validates the input first;\n"
+    "          --municipality sets the gemeente code (and name) of the counting\n"
+    "          municipality, needed when the list is not a municipal one (TK, PS\n"
+    "          lists name a kieskring or province, not a gemeente).\n"
     "check     list every problem in a model file (exit 1 if there are any).\n"
     "render    FILE ending in .pdf: the printable ballot (vector);\n"
     "          .png, .tif or .tiff: a blank 8-bit grey raster at --dpi\n"
@@ -34,7 +38,7 @@ static const char *const model_usage =
 
 /* Options shared by the model subcommands; each uses the ones it needs. */
 typedef struct model_opts {
-    const char *out, *definition, *schema;
+    const char *out, *definition, *schema, *municipality;
     int dpi, dpi_given, json;
     int n_args;
     char **args;
@@ -47,6 +51,7 @@ static int parse(int argc, char **argv, model_opts *o)
         {"dpi", required_argument, NULL, 'd'},
         {"definition", required_argument, NULL, 'D'},
         {"schema", required_argument, NULL, 's'},
+        {"municipality", required_argument, NULL, 'm'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -60,6 +65,7 @@ static int parse(int argc, char **argv, model_opts *o)
         case 'o': o->out = optarg; break;
         case 'D': o->definition = optarg; break;
         case 's': o->schema = optarg; break;
+        case 'm': o->municipality = optarg; break;
         case 'j': o->json = 1; break;
         case 'd':
             if (st_cli_int("--dpi", optarg, ST_RENDER_DPI_MIN, ST_RENDER_DPI_MAX, &v))
@@ -87,6 +93,26 @@ static int need_args(const model_opts *o, int n, const char *what)
     return 0;
 }
 
+/* Apply --municipality CODE[:NAME]; the code is the 4-digit CBS gemeente
+ * code used in polling station ids ("0668::SB1"). */
+static int set_municipality(st_model *m, const char *spec)
+{
+    const char *colon = strchr(spec, ':');
+    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (n != 4 || strspn(spec, "0123456789") < 4) {
+        st_cli_error("model from-eml: --municipality \"%s\": the code must be 4 digits, "
+                     "e.g. 0392 or 0392:Haarlem", spec);
+        return -1;
+    }
+    free(m->municipality_code);
+    m->municipality_code = strndup(spec, 4);
+    if (colon) {
+        free(m->municipality_name);
+        m->municipality_name = strdup(colon + 1);
+    }
+    return 0;
+}
+
 static int cmd_from_eml(model_opts *o)
 {
     st_error err = {0};
@@ -104,6 +130,8 @@ static int cmd_from_eml(model_opts *o)
         (o->definition && st_eml_apply_definition(m, o->definition, &err)) ||
         st_layout_auto(m, &err))
         goto fail;
+    if (o->municipality && set_municipality(m, o->municipality))
+        goto out;
     st_problems pr = {0};
     int n = st_model_check(m, &pr);
     if (n != 0) {
