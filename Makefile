@@ -3,7 +3,7 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
-PKGS := libtiff-4 cairo json-c libxml-2.0 libjpeg
+PKGS := libtiff-4 cairo json-c libxml-2.0 libjpeg libcrypto
 TEST_PKGS := cmocka
 
 comma := ,
@@ -18,20 +18,27 @@ endif
 B := build/$(FLAVOUR)
 
 CC ?= cc
+CXX ?= c++
+# Debian splits OpenCV; its core/imgproc -dev packages ship no .pc file.
+CV_CFLAGS := $(shell pkg-config --cflags opencv4 2>/dev/null || echo -I/usr/include/opencv4)
+CV_LIBS := -lopencv_imgproc -lopencv_core
 CFLAGS ?= -O2 -g
-WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
+WARN_C := $(WARN) -Wstrict-prototypes -Wno-format-truncation
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(PKG_CFLAGS) -fopenmp \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN_C) $(PKG_CFLAGS) -fopenmp \
              $(SAN_FLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) -fopenmp $(LDFLAGS)
-LIBS = $(PKG_LIBS) -lm
+LIBS = $(PKG_LIBS) $(CV_LIBS) -lstdc++ -lm
+ALL_CXXFLAGS = -std=c++17 -Iinclude $(WARN) $(CV_CFLAGS) $(SAN_FLAGS) -MMD -MP $(CXXFLAGS) $(CFLAGS)
 
 # The library: every module under models/, pipeline/ and scanners/ except
 # the command-line entry point.
 CLI_SRC := pipeline/main.c $(wildcard pipeline/cli_*.c)
 LIB_SRC := $(filter-out $(CLI_SRC),$(wildcard models/*.c pipeline/*.c scanners/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_CXX_SRC := $(wildcard pipeline/*.cpp)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(LIB_CXX_SRC:%.cpp=$(B)/%.o)
 LIB := $(B)/libstemtel.a
 BIN := $(B)/stemtel
 
@@ -51,6 +58,10 @@ setup: ## install the Debian packages stemtel needs (uses apt-get)
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CXXFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)

@@ -277,8 +277,12 @@ int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int max)
         double y = st_rng_range(r, margin + hh, m->paper_h - margin - hh);
         double x0 = x - hw, y0 = y - hh, x1 = x + hw, y1 = y + hh;
         int ok = 1;
-        for (int i = 0; ok && i < m->n_targets; i++)
-            ok = clear_of(&m->targets[i].rect, x0, y0, x1, y1, 4.0);
+        for (int i = 0; ok && i < m->n_targets; i++) {
+            const st_target *t = &m->targets[i];
+            ok = clear_of(&t->rect, x0, y0, x1, y1, 4.0) &&
+                 (t->label_rect.w <= 0 ||
+                  clear_of(&t->label_rect, x0, y0, x1, y1, 1.5));
+        }
         for (int i = 0; ok && i < m->n_fiducials; i++)
             ok = clear_of(&m->fiducials[i].rect, x0, y0, x1, y1, 3.0);
         for (int i = 0; ok && i < n; i++)

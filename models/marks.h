@@ -25,7 +25,7 @@ void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
 
 /* Choose up to max spots (centre x, y in mm, stored pairwise in xy) for
  * scribbles of ST_MARKS_STRAY_W x ST_MARKS_STRAY_H mm on the page, clear
- * of every box and registration mark by a few mm. Returns how many were
+ * of every box, label and registration mark by a few mm. Returns how many were
  * found (0 if the page has no room). */
 #define ST_MARKS_STRAY_W 14.0
 #define ST_MARKS_STRAY_H 6.0

@@ -57,8 +57,8 @@ static const char *const degradation_names[ST_DEG_N] = {
     "fold", "stray", "jpeg"};
 
 /* Default mixes (see synth.h). */
-static const double style_mix[ST_STYLE_N] = {35, 15, 20, 15, 9, 3, 3, 0};
-static const double instrument_mix[ST_INSTR_N] = {70, 12, 12, 6};
+static const double style_mix[ST_STYLE_N] = {36, 15, 20, 15, 10, 2, 2, 0};
+static const double instrument_mix[ST_INSTR_N] = {72, 12, 12, 4};
 static const double scenario_mix[ST_SCEN_N] = {62, 8, 4, 4, 5, 3, 8, 6};
 static const double degradation_odds[ST_DEG_N] = {
     0.70, 0.70, 0.50, 0.10, 0.60, 0.25, 0.08, 0.10, 0.04, 0.10};
@@ -285,6 +285,7 @@ typedef struct job {
     geo g;
     double style_w[ST_STYLE_N], instr_w[ST_INSTR_N], scen_w[ST_SCEN_N];
     int clear_only;
+    double margin_x, margin_y; /* scanner bed beyond the paper, mm a side */
     int w_px, h_px;
     const force *forced; /* NULL or one per ballot */
     int n;
@@ -626,22 +627,25 @@ static int px_blur(uint8_t *data, int stride, int w, int h, int rad)
     uint64_t mul = ((1ull << 32) + (uint64_t)(win * win) / 2) / (uint64_t)(win * win);
     for (int y = 0; y < h; y++) {
         uint8_t *out = data + (size_t)y * stride;
-        for (int x = 0; x < w; x++)
-            for (int c = 0; c < 3; c++) {
-                uint64_t v = (sum[3 * x + c] * mul + (1ull << 31)) >> 32;
-                out[4 * x + c] = (uint8_t)(v > 255 ? 255 : v);
-            }
-        if (y == h - 1)
+        if (y == h - 1) {
+            for (int x = 0; x < w; x++)
+                for (int c = 0; c < 3; c++)
+                    out[4 * x + c] = (uint8_t)((sum[3 * x + c] * mul + (1ull << 31)) >> 32);
             break;
+        }
         /* Row y+r+1 takes the slot of y-r-1, which is no longer summed;
-         * its source row is below y, so still unblurred. */
-        uint16_t *gone = SLOT(y - rad);
-        for (int i = 0; i < 3 * w; i++)
-            sum[i] -= gone[i];
+         * its source row is below y, so still unblurred. Output and the
+         * move of the window share one pass. */
+        const uint16_t *gone = SLOT(y - rad);
         uint16_t *come = SLOT(y + rad + 1);
         hblur_row(ROW(y + rad + 1), w, rad, come);
-        for (int i = 0; i < 3 * w; i++)
-            sum[i] += come[i];
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) {
+                int i = 3 * x + c;
+                uint32_t v = sum[i];
+                out[4 * x + c] = (uint8_t)((v * mul + (1ull << 31)) >> 32);
+                sum[i] = v - gone[i] + come[i];
+            }
     }
 #undef ROW
 #undef SLOT
@@ -661,6 +665,9 @@ static void px_noise(uint8_t *data, int stride, int w, int h, double sigma,
         double v = st_rng_normal(r) * sigma;
         tab[i] = (int16_t)(v > 120 ? 120 : v < -120 ? -120 : lround(v));
     }
+    uint8_t clip[512]; /* clip[128 + v] = v clamped to 0..255 */
+    for (int i = 0; i < 512; i++)
+        clip[i] = clamp8(i - 128);
     uint64_t bits = 0;
     int left = 0;
     for (int y = 0; y < h; y++) {
@@ -673,10 +680,11 @@ static void px_noise(uint8_t *data, int stride, int w, int h, double sigma,
             int d = tab[bits & 4095];
             bits >>= 12;
             left--;
+            const uint8_t *cl = clip + 128 + d; /* no branches: white
+                                                   paper clips half the time */
             uint32_t c = row[x];
-            row[x] = ((uint32_t)clamp8((int)((c >> 16) & 0xff) + d) << 16) |
-                     ((uint32_t)clamp8((int)((c >> 8) & 0xff) + d) << 8) |
-                     (uint32_t)clamp8((int)(c & 0xff) + d);
+            row[x] = ((uint32_t)cl[(c >> 16) & 0xff] << 16) |
+                     ((uint32_t)cl[(c >> 8) & 0xff] << 8) | cl[c & 0xff];
         }
     }
 }
@@ -701,6 +709,29 @@ static void px_to_image(const uint8_t *data, int stride, st_image *img)
     }
 }
 
+/* The scanner bed is larger than the paper by enough that the worst
+ * rotation, scale and shift this run can draw keep the whole page, with
+ * its registration marks, in the image: a real scanner sees the skewed
+ * page's corners too. With no geometric degradation the image is exactly
+ * the paper. */
+static void bed_margins(const st_model *m, const st_synth_opts *o, double *mx,
+                        double *my)
+{
+    unsigned geo_bits = ST_SYNTH_BIT(ST_DEG_ROTATE) | ST_SYNTH_BIT(ST_DEG_SHIFT) |
+                        ST_SYNTH_BIT(ST_DEG_SCALE);
+    double L = o->degrade_level;
+    *mx = *my = 0;
+    if ((o->degradations & ST_SYNTH_DEG_NONE) ||
+        (o->degradations && !(o->degradations & geo_bits)) || L <= 0)
+        return;
+    double a = 5 * L * M_PI / 180, k = 1 + 0.03 * L;
+    double hx = m->paper_w / 2, hy = m->paper_h / 2;
+    double ex = (hx * cos(a) + hy * sin(a)) * k - hx + 5 * L;
+    double ey = (hx * sin(a) + hy * cos(a)) * k - hy + 5 * L;
+    *mx = ceil(ex + 1);
+    *my = ceil(ey + 1);
+}
+
 /* ---- drawing one ballot ------------------------------------------------- */
 
 static int draw_ballot(const job *j, int index, const splan *p,
@@ -722,8 +753,8 @@ static int draw_ballot(const job *j, int index, const splan *p,
      * page's centre in exact pixels, so no degradation is the plain
      * mm * dpi / 25.4 mapping. */
     double k = o->dpi / 25.4;
-    cairo_translate(cr, m->paper_w * k / 2 + p->sx * k,
-                    m->paper_h * k / 2 + p->sy * k);
+    cairo_translate(cr, (m->paper_w / 2 + j->margin_x + p->sx) * k,
+                    (m->paper_h / 2 + j->margin_y + p->sy) * k);
     cairo_rotate(cr, p->rot * M_PI / 180 + (p->upside ? M_PI : 0));
     cairo_scale(cr, k * p->scale, k * p->scale);
     cairo_translate(cr, -m->paper_w / 2, -m->paper_h / 2);
@@ -836,7 +867,11 @@ static char *truth_line(const job *j, int index, const char *file, int page,
         fprintf(f, "%d", quality);
     else
         fputs("null", f);
-    fputs(",\"scenario\":", f);
+    fputs(",\"bed_margin_mm\":[", f);
+    json_num(f, j->margin_x, 1);
+    fputc(',', f);
+    json_num(f, j->margin_y, 1);
+    fputs("],\"scenario\":", f);
     json_str(f, scenario_names[p->scenario]);
 
     fprintf(f, ",\"degradations\":{\"upside_down\":%s,\"rotation_deg\":",
@@ -1234,8 +1269,9 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
         return rc;
     j.m = m;
     j.o = o;
-    j.w_px = st_mm_to_px(m->paper_w, o->dpi);
-    j.h_px = st_mm_to_px(m->paper_h, o->dpi);
+    bed_margins(m, o, &j.margin_x, &j.margin_y);
+    j.w_px = st_mm_to_px(m->paper_w + 2 * j.margin_x, o->dpi);
+    j.h_px = st_mm_to_px(m->paper_h + 2 * j.margin_y, o->dpi);
     j.clear_only = o->votes_from != NULL;
     weights(o->styles, style_mix, ST_STYLE_N, j.style_w);
     weights(o->instruments, instrument_mix, ST_INSTR_N, j.instr_w);

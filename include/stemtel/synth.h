@@ -70,8 +70,8 @@ typedef enum st_synth_degradation {
     ST_DEG_FOLD,        /* "fold": faint dark line across the page */
     ST_DEG_STRAY,       /* "stray": pen scribbles away from the boxes
                            (outcome review, "writing outside boxes") */
-    ST_DEG_JPEG,        /* "jpeg": low JPEG quality (JPEG formats), or a
-                           JPEG round trip before a lossless format */
+    ST_DEG_JPEG,        /* "jpeg": quality 20..60 instead of jpeg_quality;
+                           only with the JPEG formats (ignored otherwise) */
     ST_DEG_N
 } st_synth_degradation;
 
@@ -91,9 +91,10 @@ typedef struct st_synth_opts {
                                stack-NNNN.tif with N pages (last may be
                                shorter) */
     /* Bit sets of ST_SYNTH_BIT(enum value); 0 = the default mix:
-     * styles: fill 35, partial 15, x 20, check 15, stroke 9, circle 3,
-     *   dot 3 (relative weights per mark);
-     * instruments: red-pencil 70, blue-pen 12, black-pen 12, faint 6;
+     * styles: fill 36, partial 15, x 20, check 15, stroke 10, circle 2,
+     *   dot 2 (relative weights per mark);
+     * instruments (one per ballot): red-pencil 72, blue-pen 12,
+     *   black-pen 12, faint 4;
      * scenarios: vote 62, list-only 8, number-only 4, several-lists 4,
      *   several-numbers 5, beyond-list 3, blank 8, between 6;
      * degradations: each ballot independently gets rotate 70%, shift 70%,
@@ -119,8 +120,21 @@ typedef struct st_synth_report {
 void st_synth_opts_default(st_synth_opts *o);
 
 /* Make ballots of m in out_dir (created if missing, files in it
- * overwritten): TIFF files and truth.jsonl (see models/README.md, section
- * synth). With votes_from, makes exactly the station's ballots: one clear
+ * overwritten): TIFF files and truth.jsonl, one line per ballot in ballot
+ * order, fixed key order and decimals:
+ *   file, page (0-based), index (0-based), seed, dpi, format, jpeg_quality
+ *   (used, or null for lossless formats), scenario, degradations {
+ *   upside_down, rotation_deg, shift_mm [x, y], scale, noise_sigma,
+ *   blur_px (0 = none), jpeg_quality (null = not degraded), streak (null or
+ *   {x, width (px), kind "dark"|"light"}), fold_y_mm (null or mm),
+ *   stray_writing [[x_mm, y_mm], ...] }, marks [{target (model id), style,
+ *   instrument, clarity "clear"|"ambiguous"}], expected {outcome
+ *   "vote"|"blank"|"invalid"|"review", list, candidate (null unless vote),
+ *   party_only, reason ("" or "ambiguous mark", "writing outside boxes",
+ *   "number without list", "several lists", "list only", "several
+ *   numbers", "no such candidate")}.
+ * Review comes first (any ambiguous mark, then stray writing), then the
+ * table of domain.md under m->settings. With votes_from, makes exactly the station's ballots: one clear
  * valid vote per candidate vote, the blank and invalid ballots, in an order
  * shuffled by the seed. rep (may be NULL) receives the totals. Runs
  * ballots in parallel with OpenMP; the output does not depend on the

@@ -1,0 +1,51 @@
+/* cv.h - the few OpenCV functions stemtel uses, behind a C API
+ *
+ * pipeline/cv.cpp is the only C++ in stemtel. Every function catches every
+ * C++ exception at this border and returns a status instead; no OpenCV type
+ * appears here. Images are st_image (8-bit, 1 channel unless said).
+ */
+#ifndef STEMTEL_CV_H
+#define STEMTEL_CV_H
+
+#include "stemtel/error.h"
+#include "stemtel/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Switch OpenCV's own thread pool off so it does not compete with our
+ * OpenMP workers. Call once before any parallel work. */
+void st_cv_single_threaded(void);
+
+/* Shrink src (1 channel) by an integer factor with area averaging into dst,
+ * which is (re)sized to ceil(w/f) x ceil(h/f) (dst's buffer is reused when
+ * large enough). Returns ST_OK or an error. Thread-safe. */
+int st_cv_shrink(const st_image *src, int factor, st_image *dst, st_error *err);
+
+/* A connected blob of pixels >= threshold. */
+typedef struct st_blob {
+    int x, y, w, h;       /* bounding box */
+    int area;             /* pixels in the blob */
+    double cx, cy;        /* centroid, pixel-centre coordinates */
+} st_blob;
+
+/* Find 8-connected blobs of pixels >= threshold in img whose area lies in
+ * [min_area, max_area]. Writes up to max_blobs into blobs and their count
+ * to *n (blobs beyond max_blobs are dropped, largest kept first is not
+ * guaranteed: order is OpenCV's label order, top to bottom). Thread-safe. */
+int st_cv_blobs(const st_image *img, int threshold, int min_area, int max_area,
+                st_blob *blobs, int max_blobs, int *n, st_error *err);
+
+/* Least-squares affine transform mapping n >= 3 points src[i] to dst[i]
+ * (x, y pairs): dst = [a b c; d e f] * [x y 1]. Writes a..f to m[6] and
+ * the root-mean-square residual (in dst units) to *rms. Returns
+ * ST_ERR_INVALID if the points are degenerate (collinear). Thread-safe. */
+int st_cv_fit_affine(const double *src, const double *dst, int n, double m[6],
+                     double *rms, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,701 @@
+/* test_synth.c - synthetic ballots: determinism, ground truth, TIFF output
+ *
+ * The model is the real GR2022 West Maas en Waal ballot (230b + automatic
+ * layout). Expected outcomes in truth.jsonl are re-derived here from the
+ * listed marks with our own reading of domain.md's table, and the 510b
+ * figures for 0668::SB1 are read here with libxml2's XPath, independently
+ * of synth.c's own reader.
+ */
+#include "helpers.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <tiffio.h>
+
+#include "stemtel/eml.h"
+#include "stemtel/layout.h"
+#include "stemtel/model.h"
+#include "stemtel/synth.h"
+
+#define KANDIDATEN "results/Kandidatenlijsten_GR2022_WestMaasenWaal.eml.xml"
+#define TELLING "results/Telling_GR2022_WestMaasenWaal.eml.xml"
+
+static st_model *gr2022(void)
+{
+    st_error err = {0};
+    st_model *m = NULL;
+    char *path = th_data(KANDIDATEN);
+    assert_st_ok(st_eml_read_candidates(path, &m, &err), &err);
+    assert_st_ok(st_layout_auto(m, &err), &err);
+    free(path);
+    return m;
+}
+
+static char *pathcat(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Sorted names of the files in dir, NULL-terminated; *n gets the count. */
+static char **list_dir(const char *dir, int *n)
+{
+    struct dirent **ents = NULL;
+    int k = scandir(dir, &ents, NULL, alphasort);
+    assert_true(k >= 0);
+    char **names = calloc((size_t)k + 1, sizeof *names);
+    *n = 0;
+    for (int i = 0; i < k; i++) {
+        if (ents[i]->d_name[0] != '.')
+            names[(*n)++] = strdup(ents[i]->d_name);
+        free(ents[i]);
+    }
+    free(ents);
+    return names;
+}
+
+static void free_names(char **names)
+{
+    for (int i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* 1 if both folders hold the same file names with the same bytes. */
+static int same_dirs(const char *a, const char *b)
+{
+    int na, nb, same = 1;
+    char **la = list_dir(a, &na), **lb = list_dir(b, &nb);
+    if (na != nb)
+        same = 0;
+    for (int i = 0; same && i < na; i++) {
+        if (strcmp(la[i], lb[i])) {
+            same = 0;
+            break;
+        }
+        char *pa = pathcat(a, la[i]), *pb = pathcat(b, lb[i]);
+        size_t sa, sb;
+        char *ca = th_slurp(pa, &sa), *cb = th_slurp(pb, &sb);
+        assert_non_null(ca);
+        assert_non_null(cb);
+        if (sa != sb || memcmp(ca, cb, sa))
+            same = 0;
+        free(ca);
+        free(cb);
+        free(pa);
+        free(pb);
+    }
+    free_names(la);
+    free_names(lb);
+    return same;
+}
+
+/* Parse truth.jsonl of dir into an array of json objects. */
+static json_object **read_truth(const char *dir, int *n)
+{
+    char *p = pathcat(dir, "truth.jsonl");
+    char *text = th_slurp(p, NULL);
+    assert_non_null(text);
+    int cap = 16;
+    json_object **out = malloc(sizeof *out * (size_t)cap);
+    *n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        json_object *o = json_tokener_parse(line);
+        if (!o)
+            fail_msg("truth.jsonl line %d is not JSON: %s", *n + 1, line);
+        if (*n == cap)
+            out = realloc(out, sizeof *out * (size_t)(cap *= 2));
+        out[(*n)++] = o;
+    }
+    free(text);
+    free(p);
+    return out;
+}
+
+static void free_truth(json_object **t, int n)
+{
+    for (int i = 0; i < n; i++)
+        json_object_put(t[i]);
+    free(t);
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(o, key, &v))
+        fail_msg("truth line lacks \"%s\": %s", key, json_object_to_json_string(o));
+    return v;
+}
+
+static const char *gets_(json_object *o, const char *key)
+{
+    return json_object_get_string(get(o, key));
+}
+
+static void opts_small(st_synth_opts *o, int count, uint64_t seed)
+{
+    st_synth_opts_default(o);
+    o->count = count;
+    o->seed = seed;
+    o->dpi = 150;
+    o->format = ST_TIFF_BILEVEL_G4; /* the fastest to write */
+    o->threads = 1;
+}
+
+/* ---- names ----------------------------------------------------------- */
+
+static void test_parse_set(void **state)
+{
+    (void)state;
+    st_error err = {0};
+    unsigned b = 0;
+    assert_st_ok(st_synth_parse_set("styles", "fill,x", &b, &err), &err);
+    assert_int_equal(b, ST_SYNTH_BIT(ST_STYLE_FILL) | ST_SYNTH_BIT(ST_STYLE_X));
+    assert_st_ok(st_synth_parse_set("instruments", "all", &b, &err), &err);
+    assert_int_equal(b, (1u << ST_INSTR_N) - 1);
+    assert_st_ok(st_synth_parse_set("degradations", "none", &b, &err), &err);
+    assert_int_equal(b, ST_SYNTH_DEG_NONE);
+    assert_st_ok(st_synth_parse_set("scenarios", "beyond-list", &b, &err), &err);
+    assert_int_equal(b, ST_SYNTH_BIT(ST_SCEN_BEYOND_LIST));
+    assert_int_equal(st_synth_parse_set("styles", "fill,smudge", &b, &err),
+                     ST_ERR_ARG);
+    assert_non_null(strstr(err.msg, "smudge"));
+    assert_non_null(strstr(err.msg, "check")); /* lists the known names */
+    assert_string_equal(st_synth_degradation_name(ST_DEG_UPSIDE_DOWN),
+                        "upside-down");
+    assert_null(st_synth_style_name(ST_STYLE_N));
+}
+
+/* ---- determinism ------------------------------------------------------ */
+
+static void test_same_seed_same_bytes(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *a = th_tmpdir(), *b = th_tmpdir(), *c = th_tmpdir();
+    st_synth_opts o;
+    opts_small(&o, 6, 42);
+    o.format = ST_TIFF_RGB_JPEG;
+    o.degrade_level = 1.0; /* every pixel step in play */
+    o.degradations = ~0u & ~ST_SYNTH_DEG_NONE & ((1u << ST_DEG_N) - 1);
+    assert_st_ok(st_synth_run(m, &o, a, NULL, &err), &err);
+    o.threads = 2;
+    assert_st_ok(st_synth_run(m, &o, b, NULL, &err), &err);
+    assert_true(same_dirs(a, b));
+    o.seed = 43;
+    assert_st_ok(st_synth_run(m, &o, c, NULL, &err), &err);
+    assert_false(same_dirs(a, c));
+    /* Not just the truth: the first ballot's pixels differ too. */
+    char *pa = pathcat(a, "ballot-000001.tif"), *pc = pathcat(c, "ballot-000001.tif");
+    size_t sa, sc;
+    char *ca = th_slurp(pa, &sa), *cc = th_slurp(pc, &sc);
+    assert_true(sa != sc || memcmp(ca, cc, sa) != 0);
+    free(ca);
+    free(cc);
+    free(pa);
+    free(pc);
+    th_rmtree(a);
+    th_rmtree(b);
+    th_rmtree(c);
+    free(a);
+    free(b);
+    free(c);
+    st_model_free(m);
+}
+
+/* ---- ground truth follows the rules ----------------------------------- */
+
+/* Our own reading of domain.md's table; returns the outcome and fills
+ * list/candidate/party_only/reason. */
+static const char *derive(const st_model *m, json_object *line, int *list,
+                          int *cand, int *party_only, const char **reason)
+{
+    json_object *marks = get(line, "marks");
+    json_object *deg = get(line, "degradations");
+    int n = (int)json_object_array_length(marks);
+    int lists[8], nl = 0, nums[8], nn = 0, ambiguous = 0;
+    *list = *cand = *party_only = 0;
+    *reason = "";
+    for (int i = 0; i < n; i++) {
+        json_object *k = json_object_array_get_idx(marks, i);
+        const char *id = gets_(k, "target");
+        if (!strcmp(gets_(k, "clarity"), "ambiguous"))
+            ambiguous = 1;
+        if (id[0] == 'L')
+            lists[nl++] = atoi(id + 1);
+        else
+            nums[nn++] = atoi(id + 1);
+    }
+    if (ambiguous)
+        return *reason = "ambiguous mark", "review";
+    if (json_object_array_length(get(deg, "stray_writing")) > 0)
+        return *reason = "writing outside boxes", "review";
+    if (nl == 0 && nn == 0)
+        return "blank";
+    if (nl == 0)
+        return *reason = "number without list", "invalid";
+    if (nl > 1)
+        return *reason = "several lists", "invalid";
+    const st_list *L = st_model_list(m, lists[0]);
+    assert_non_null(L);
+    int party = 0;
+    if (nn == 0) {
+        party = 1;
+        *reason = "list only";
+    } else if (nn > 1) {
+        *reason = "several numbers";
+        switch (m->settings.multiple_numbers) {
+        case ST_MULTIPLE_NUMBERS_REVIEW: return "review";
+        case ST_MULTIPLE_NUMBERS_INVALID: return "invalid";
+        default: party = 1;
+        }
+    } else if (nums[0] > L->n_candidates) {
+        *reason = "no such candidate";
+        return m->settings.beyond_list == ST_BEYOND_LIST_REVIEW ? "review"
+                                                                : "invalid";
+    }
+    if (party && m->settings.party_only == ST_PARTY_ONLY_INVALID)
+        return "invalid";
+    *list = lists[0];
+    *cand = party ? 1 : nums[0];
+    *party_only = party;
+    return "vote";
+}
+
+static void check_truth(const st_model *m, const char *dir, int expect_n,
+                        int *seen_scenarios)
+{
+    int n;
+    json_object **t = read_truth(dir, &n);
+    assert_int_equal(n, expect_n);
+    for (int i = 0; i < n; i++) {
+        json_object *e = get(t[i], "expected");
+        int list, cand, party;
+        const char *reason;
+        const char *want = derive(m, t[i], &list, &cand, &party, &reason);
+        const char *got = gets_(e, "outcome");
+        if (strcmp(want, got) || strcmp(reason, gets_(e, "reason")))
+            fail_msg("ballot %d: expected %s (%s), truth says %s (%s): %s", i,
+                     want, reason, got, gets_(e, "reason"),
+                     json_object_to_json_string(t[i]));
+        assert_int_equal(json_object_get_int(get(t[i], "index")), i);
+        if (!strcmp(want, "vote")) {
+            assert_int_equal(json_object_get_int(get(e, "list")), list);
+            assert_int_equal(json_object_get_int(get(e, "candidate")), cand);
+            assert_int_equal(json_object_get_boolean(get(e, "party_only")), party);
+        }
+        if (seen_scenarios)
+            for (int s = 0; s < ST_SCEN_N; s++)
+                if (!strcmp(gets_(t[i], "scenario"), st_synth_scenario_name(s)))
+                    seen_scenarios[s]++;
+    }
+    free_truth(t, n);
+}
+
+static void test_truth_follows_rules(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    st_synth_opts o;
+    opts_small(&o, 48, 5);
+    o.scenarios = (1u << ST_SCEN_N) - 1; /* all, uniformly */
+    o.styles = (1u << ST_STYLE_N) - 1;
+    o.degradations = ST_SYNTH_DEG_NONE;
+    o.threads = 2;
+    st_synth_report rep;
+    assert_st_ok(st_synth_run(m, &o, d, &rep, &err), &err);
+    assert_int_equal(rep.n_ballots, 48);
+    assert_int_equal(rep.n_vote + rep.n_blank + rep.n_invalid + rep.n_review, 48);
+    int seen[ST_SCEN_N] = {0};
+    check_truth(m, d, 48, seen);
+    for (int s = 0; s < ST_SCEN_N; s++)
+        if (!seen[s])
+            fail_msg("scenario %s never drawn in 48 ballots",
+                     st_synth_scenario_name(s));
+
+    /* The default mix, stray writing included. */
+    opts_small(&o, 24, 11);
+    o.degradations = ST_SYNTH_BIT(ST_DEG_STRAY);
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_truth(m, d, 24, NULL);
+
+    /* Settings change the outcome: list-only ballots become invalid. */
+    m->settings.party_only = ST_PARTY_ONLY_INVALID;
+    m->settings.multiple_numbers = ST_MULTIPLE_NUMBERS_PARTY_ONLY;
+    opts_small(&o, 8, 3);
+    o.scenarios = ST_SYNTH_BIT(ST_SCEN_LIST_ONLY);
+    o.instruments = ST_SYNTH_BIT(ST_INSTR_BLUE_PEN);
+    o.styles = ST_SYNTH_BIT(ST_STYLE_X);
+    o.degradations = ST_SYNTH_DEG_NONE;
+    assert_st_ok(st_synth_run(m, &o, d, &rep, &err), &err);
+    assert_int_equal(rep.n_invalid, 8);
+    check_truth(m, d, 8, NULL);
+    m->settings.party_only = ST_PARTY_ONLY_FIRST_CANDIDATE;
+    assert_st_ok(st_synth_run(m, &o, d, &rep, &err), &err);
+    assert_int_equal(rep.n_vote, 8);
+    check_truth(m, d, 8, NULL);
+    /* several numbers -> party only -> candidate 1 */
+    o.scenarios = ST_SYNTH_BIT(ST_SCEN_SEVERAL_NUMBERS);
+    assert_st_ok(st_synth_run(m, &o, d, &rep, &err), &err);
+    assert_int_equal(rep.n_vote, 8);
+    check_truth(m, d, 8, NULL);
+
+    th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* ---- TIFF files ------------------------------------------------------- */
+
+static void check_tiff(const char *path, int w, int h, int dpi, int comp,
+                       int spp, int pages)
+{
+    TIFF *t = TIFFOpen(path, "r");
+    assert_non_null(t);
+    int n = 0;
+    do {
+        uint32_t tw = 0, th = 0;
+        uint16_t c = 0, s = 0, unit = 0;
+        float xr = 0;
+        TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &tw);
+        TIFFGetField(t, TIFFTAG_IMAGELENGTH, &th);
+        TIFFGetField(t, TIFFTAG_COMPRESSION, &c);
+        TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &s);
+        TIFFGetField(t, TIFFTAG_XRESOLUTION, &xr);
+        TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);
+        assert_int_equal(tw, w);
+        assert_int_equal(th, h);
+        assert_int_equal(c, comp);
+        assert_int_equal(s, spp);
+        double per_inch = unit == RESUNIT_CENTIMETER ? xr * 2.54 : xr;
+        assert_true(fabs(per_inch - dpi) < 0.5);
+        n++;
+    } while (TIFFReadDirectory(t));
+    TIFFClose(t);
+    assert_int_equal(n, pages);
+}
+
+/* The scanner-bed margin (mm a side) of the first ballot in dir. */
+static void bed_margin(const char *dir, double *x, double *y)
+{
+    int n;
+    json_object **t = read_truth(dir, &n);
+    assert_true(n > 0);
+    json_object *a = get(t[0], "bed_margin_mm");
+    *x = json_object_get_double(json_object_array_get_idx(a, 0));
+    *y = json_object_get_double(json_object_array_get_idx(a, 1));
+    free_truth(t, n);
+}
+
+static void test_tiff_output(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    st_synth_opts o;
+    opts_small(&o, 7, 9);
+    o.format = ST_TIFF_GREY_LZW;
+    o.pages_per_file = 3;
+    st_synth_report rep;
+    assert_st_ok(st_synth_run(m, &o, d, &rep, &err), &err);
+    assert_int_equal(rep.n_files, 3);
+    /* The image is the scanner bed: the paper plus the margin truth.jsonl
+     * states, so a turned page keeps its corners. */
+    double bx, by;
+    bed_margin(d, &bx, &by);
+    assert_true(bx > 0 && by > 0);
+    int w = st_mm_to_px(m->paper_w + 2 * bx, 150), h = st_mm_to_px(m->paper_h + 2 * by, 150);
+    int pages[3] = {3, 3, 1};
+    for (int f = 0; f < 3; f++) {
+        char name[32];
+        snprintf(name, sizeof name, "stack-%04d.tif", f + 1);
+        char *p = pathcat(d, name);
+        check_tiff(p, w, h, 150, COMPRESSION_LZW, 1, pages[f]);
+        free(p);
+    }
+    int n;
+    json_object **t = read_truth(d, &n);
+    assert_int_equal(n, 7);
+    assert_string_equal(gets_(t[4], "file"), "stack-0002.tif");
+    assert_int_equal(json_object_get_int(get(t[4], "page")), 1);
+    assert_string_equal(gets_(t[4], "format"), "grey-lzw");
+    free_truth(t, n);
+    th_rmtree(d);
+
+    opts_small(&o, 2, 9);
+    o.dpi = 200;
+    o.format = ST_TIFF_RGB_JPEG;
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    char *p = pathcat(d, "ballot-000002.tif");
+    bed_margin(d, &bx, &by);
+    check_tiff(p, st_mm_to_px(m->paper_w + 2 * bx, 200), st_mm_to_px(m->paper_h + 2 * by, 200),
+               200, COMPRESSION_JPEG, 3, 1);
+    free(p);
+    th_rmtree(d);
+
+    opts_small(&o, 1, 9);
+    o.degradations = ST_SYNTH_DEG_NONE; /* no bed margin: exactly the paper */
+    p = pathcat(d, "ballot-000001.tif");
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_tiff(p, st_mm_to_px(m->paper_w, 150), st_mm_to_px(m->paper_h, 150), 150,
+               COMPRESSION_CCITTFAX4, 1, 1);
+    free(p);
+    th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* ---- marks land in the boxes ------------------------------------------ */
+
+/* Mean darkness (255 - grey) over a box's inside, kept 0.4 mm clear of the
+ * printed outline so only the voter's ink counts. */
+static double darkness(const uint8_t *img, int w, const st_rect *r,
+                       double outline, int dpi)
+{
+    double k = dpi / 25.4, pad = outline + 0.4;
+    int x0 = (int)ceil((r->x + pad) * k), x1 = (int)floor((r->x + r->w - pad) * k);
+    int y0 = (int)ceil((r->y + pad) * k), y1 = (int)floor((r->y + r->h - pad) * k);
+    double sum = 0;
+    int n = 0;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++, n++)
+            sum += 255 - img[(size_t)y * w + x];
+    assert_true(n > 0);
+    return sum / n;
+}
+
+static void test_marks_have_ink(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    st_synth_opts o;
+    opts_small(&o, 3, 21);
+    o.dpi = 200;
+    o.format = ST_TIFF_GREY_RAW;
+    o.degradations = ST_SYNTH_DEG_NONE;
+    o.scenarios = ST_SYNTH_BIT(ST_SCEN_VOTE);
+    o.styles = ST_SYNTH_BIT(ST_STYLE_FILL);
+    o.instruments = ST_SYNTH_BIT(ST_INSTR_RED_PENCIL);
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    int n;
+    json_object **t = read_truth(d, &n);
+    for (int i = 0; i < n; i++) {
+        char *p = pathcat(d, gets_(t[i], "file"));
+        TIFF *tf = TIFFOpen(p, "r");
+        assert_non_null(tf);
+        uint32_t w = 0, h = 0;
+        TIFFGetField(tf, TIFFTAG_IMAGEWIDTH, &w);
+        TIFFGetField(tf, TIFFTAG_IMAGELENGTH, &h);
+        uint8_t *img = malloc((size_t)w * h);
+        for (uint32_t y = 0; y < h; y++)
+            assert_true(TIFFReadScanline(tf, img + (size_t)y * w, y, 0) == 1);
+        TIFFClose(tf);
+        json_object *marks = get(t[i], "marks");
+        assert_int_equal(json_object_array_length(marks), 2);
+        const char *marked[2];
+        for (int k = 0; k < 2; k++) {
+            marked[k] = gets_(json_object_array_get_idx(marks, k), "target");
+            const st_target *tg = NULL;
+            for (int j = 0; j < m->n_targets; j++)
+                if (!strcmp(m->targets[j].id, marked[k]))
+                    tg = &m->targets[j];
+            assert_non_null(tg);
+            double dk = darkness(img, (int)w, &tg->rect, m->settings.outline_mm, 200);
+            if (dk < 60)
+                fail_msg("ballot %d: marked box %s has darkness %.1f", i,
+                         marked[k], dk);
+        }
+        /* Every box not marked stays clean. */
+        for (int j = 0; j < m->n_targets; j++) {
+            if (!strcmp(m->targets[j].id, marked[0]) ||
+                !strcmp(m->targets[j].id, marked[1]))
+                continue;
+            double dk = darkness(img, (int)w, &m->targets[j].rect,
+                                 m->settings.outline_mm, 200);
+            if (dk > 3)
+                fail_msg("ballot %d: unmarked box %s has darkness %.1f", i,
+                         m->targets[j].id, dk);
+        }
+        free(img);
+        free(p);
+    }
+    free_truth(t, n);
+    th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* ---- votes from a 510b ------------------------------------------------ */
+
+/* Votes per (list, candidate) of a station, read with XPath. */
+typedef struct tally {
+    int votes[64][128];
+    int blank, invalid, total;
+} tally;
+
+static int xp_int(xmlXPathContextPtr cx, const char *expr)
+{
+    xmlXPathObjectPtr r = xmlXPathEvalExpression(BAD_CAST expr, cx);
+    assert_non_null(r);
+    int v = (int)xmlXPathCastToNumber(r);
+    xmlXPathFreeObject(r);
+    return v;
+}
+
+static void read_510b(const char *path, const char *station, tally *t)
+{
+    memset(t, 0, sizeof *t);
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    xmlXPathContextPtr cx = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(cx, BAD_CAST "e", BAD_CAST "urn:oasis:names:tc:evs:schema:eml");
+    char ru[256], q[512];
+    snprintf(ru, sizeof ru,
+             "//e:ReportingUnitVotes[e:ReportingUnitIdentifier/@Id='%s']", station);
+    snprintf(q, sizeof q, "%s/e:RejectedVotes[@ReasonCode='blanco']", ru);
+    t->blank = xp_int(cx, q);
+    snprintf(q, sizeof q, "%s/e:RejectedVotes[@ReasonCode='ongeldig']", ru);
+    t->invalid = xp_int(cx, q);
+    snprintf(q, sizeof q, "%s/e:Selection", ru);
+    xmlXPathObjectPtr sel = xmlXPathEvalExpression(BAD_CAST q, cx);
+    assert_non_null(sel);
+    assert_true(sel->nodesetval && sel->nodesetval->nodeNr > 0);
+    int list = 0;
+    for (int i = 0; i < sel->nodesetval->nodeNr; i++) {
+        cx->node = sel->nodesetval->nodeTab[i];
+        int l = xp_int(cx, "number(e:AffiliationIdentifier/@Id)");
+        if (l > 0) {
+            list = l;
+            continue;
+        }
+        int c = xp_int(cx, "number(e:Candidate/e:CandidateIdentifier/@Id)");
+        int v = xp_int(cx, "number(e:ValidVotes)");
+        assert_true(list > 0 && list < 64 && c > 0 && c < 128);
+        t->votes[list][c] += v;
+        t->total += v;
+    }
+    xmlXPathFreeObject(sel);
+    xmlXPathFreeContext(cx);
+    xmlFreeDoc(doc);
+}
+
+static void test_votes_from(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    char *eml = th_data(TELLING);
+    tally *want = malloc(sizeof *want), *got = calloc(1, sizeof *got);
+    read_510b(eml, "0668::SB1", want);
+    assert_true(want->total > 0);
+
+    st_synth_opts o;
+    opts_small(&o, 1, 77);
+    o.degradations = ST_SYNTH_DEG_NONE;
+    o.votes_from = eml;
+    o.station = "0668::SB1";
+    o.threads = 0;
+    st_synth_report rep;
+    assert_st_ok(st_synth_run(m, &o, d, &rep, &err), &err);
+    int n;
+    json_object **t = read_truth(d, &n);
+    assert_int_equal(n, want->total + want->blank + want->invalid);
+    assert_int_equal(rep.n_ballots, n);
+    assert_int_equal(rep.n_review, 0);
+    for (int i = 0; i < n; i++) {
+        json_object *e = get(t[i], "expected");
+        const char *out = gets_(e, "outcome");
+        json_object *marks = get(t[i], "marks");
+        for (size_t k = 0; k < json_object_array_length(marks); k++)
+            assert_string_equal(gets_(json_object_array_get_idx(marks, k), "clarity"),
+                                "clear");
+        if (!strcmp(out, "vote")) {
+            int l = json_object_get_int(get(e, "list"));
+            int c = json_object_get_int(get(e, "candidate"));
+            assert_true(l > 0 && l < 64 && c > 0 && c < 128);
+            assert_false(json_object_get_boolean(get(e, "party_only")));
+            got->votes[l][c]++;
+        } else if (!strcmp(out, "blank"))
+            got->blank++;
+        else if (!strcmp(out, "invalid"))
+            got->invalid++;
+        else
+            fail_msg("ballot %d: unexpected outcome %s", i, out);
+    }
+    assert_memory_equal(want->votes, got->votes, sizeof want->votes);
+    assert_int_equal(got->blank, want->blank);
+    assert_int_equal(got->invalid, want->invalid);
+    free_truth(t, n);
+
+    /* An unknown station is named, with some that exist. */
+    o.station = "0668::SB999";
+    assert_int_not_equal(st_synth_run(m, &o, d, NULL, &err), ST_OK);
+    assert_non_null(strstr(err.msg, "0668::SB999"));
+    assert_non_null(strstr(err.msg, "0668::SB1"));
+    assert_non_null(strstr(err.msg, "Telling_GR2022"));
+
+    th_rmtree(d);
+    free(d);
+    free(eml);
+    free(want);
+    free(got);
+    st_model_free(m);
+}
+
+/* A candidate missing from the model is refused, naming the file. */
+static void test_votes_from_wrong_model(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    char *eml = th_data(TELLING);
+    int keep = m->lists[0].n_candidates;
+    m->lists[0].n_candidates = 1; /* list 1 now stops at candidate 1 */
+    st_synth_opts o;
+    opts_small(&o, 1, 1);
+    o.votes_from = eml;
+    o.station = "0668::SB1";
+    assert_int_equal(st_synth_run(m, &o, d, NULL, &err), ST_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "Telling_GR2022"));
+    assert_non_null(strstr(err.msg, "candidate 2 of list 1"));
+    m->lists[0].n_candidates = keep;
+    th_rmtree(d);
+    free(d);
+    free(eml);
+    st_model_free(m);
+}
+
+int main(void)
+{
+    xmlInitParser();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_set),
+        cmocka_unit_test(test_same_seed_same_bytes),
+        cmocka_unit_test(test_truth_follows_rules),
+        cmocka_unit_test(test_tiff_output),
+        cmocka_unit_test(test_marks_have_ink),
+        cmocka_unit_test(test_votes_from),
+        cmocka_unit_test(test_votes_from_wrong_model),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
