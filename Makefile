@@ -98,7 +98,49 @@ clean: ## remove build/
 	rm -rf build
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+	@grep -E "^[a-z-]+:.*## " $(firstword $(MAKEFILE_LIST)) | sed 's/:.*## /\t/' | expand -t 12
 	@echo "variables: SANITIZE=address,undefined  CFLAGS=...  SHARED_DATA=path"
 
 -include $(LIB_OBJ:.o=.d) $(CLI_SRC:%.c=$(B)/%.d) $(TEST_HELPER_OBJ:.o=.d)
+
+# ---- fuzz: libFuzzer over the page decoder ---------------------------------
+# `make fuzz [FUZZ_SECONDS=60]` installs clang (scripts/setup-fuzz), builds
+# tests/fuzz/fuzz_decode.c with the decoder's own sources under libFuzzer,
+# ASan and UBSan, and fuzzes a copy of tests/data/bad/ plus a few small
+# valid pages for FUZZ_SECONDS; crashing inputs land in build/fuzz/findings/.
+# `make bad-corpus` rewrites tests/data/bad/ from its generator.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_DIR := build/fuzz
+FUZZ_SRC := tests/fuzz/fuzz_decode.c pipeline/decode.c pipeline/error.c pipeline/image.c
+CORPUS_TOOL := $(FUZZ_DIR)/make-bad-corpus
+
+.PHONY: fuzz bad-corpus
+
+$(CORPUS_TOOL): tests/data/make-bad-corpus.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< \
+	    $(shell pkg-config --cflags --libs libtiff-4)
+
+$(FUZZ_DIR)/fuzz_decode: $(FUZZ_SRC) $(wildcard include/stemtel/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    $(shell pkg-config --cflags libtiff-4) -o $@ $(FUZZ_SRC) \
+	    $(shell pkg-config --libs libtiff-4)
+
+bad-corpus: $(CORPUS_TOOL) ## rewrite tests/data/bad/, the decoder's broken pages
+	rm -f tests/data/bad/*.tif
+	$(CORPUS_TOOL) tests/data/bad
+
+fuzz: ## fuzz the page decoder for FUZZ_SECONDS (default 60) with libFuzzer
+	@scripts/setup
+	@scripts/setup-fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_DIR)/fuzz_decode $(CORPUS_TOOL)
+	rm -rf $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds $(FUZZ_DIR)/findings
+	$(CORPUS_TOOL) $(FUZZ_DIR)/seeds $(FUZZ_DIR)/corpus
+	cp tests/data/bad/*.tif $(FUZZ_DIR)/corpus/
+	$(FUZZ_DIR)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$(FUZZ_DIR)/findings/ $(FUZZ_DIR)/corpus
+# ---- end of fuzz ------------------------------------------------------------

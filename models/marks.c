@@ -218,7 +218,9 @@ void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
         break;
     }
     case ST_STYLE_DOT: {
-        double rad = st_rng_range(r, 0.35, 0.8);
+        /* A touch of the pencil, well under a stroke's area: whether it
+         * is a vote is for people to say. */
+        double rad = st_rng_range(r, 0.3, 0.5);
         cairo_arc(cr, st_rng_range(r, -0.3, 0.3) * hw,
                   st_rng_range(r, -0.3, 0.3) * hh, rad, 0, 2 * M_PI);
         cairo_fill(cr);

@@ -53,6 +53,8 @@ static void usage(FILE *f)
           "                          printable ballot (PDF) or blank raster\n"
           "  model inspect MODEL.json --json [--dpi N]\n"
           "                          geometry of every mark and box, in mm and pixels\n"
+          "  count --model MODEL.json [--station ID] [--threads N] [--out DIR] FILES...\n"
+          "                          count scanned ballots: ballots.jsonl, tally.csv/json\n"
           "  synth MODEL.json --count N --seed S --out DIR [options]\n"
           "                          marked test ballots (TIFF) with ground truth\n"
           "\n"
@@ -69,6 +71,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "model"))
         return st_cli_model(argc - 1, argv + 1);
+    if (!strcmp(cmd, "count"))
+        return st_cli_count(argc - 1, argv + 1);
     if (!strcmp(cmd, "synth"))
         return st_cli_synth(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

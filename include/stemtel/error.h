@@ -20,6 +20,10 @@ enum {
     ST_ERR_ARG = -6          /* a caller passed a bad argument */
 };
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ST_ERROR_MAX 1024
 
 typedef struct st_error {
@@ -40,5 +44,9 @@ int st_error_prefix(st_error *err, const char *fmt, ...)
 
 /* Reset err to ST_OK with an empty message. Accepts NULL. */
 void st_error_clear(st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,0 +1,54 @@
+/* ballot.h - read one page: decode, register, score, interpret
+ *
+ * The per-page work of the pipeline as one pure function of (page bytes,
+ * model, per-thread scratch), so the batch runner can run it on any thread
+ * and commit results in input order.
+ */
+#ifndef STEMTEL_BALLOT_H
+#define STEMTEL_BALLOT_H
+
+#include "stemtel/decode.h"
+#include "stemtel/interpret.h"
+#include "stemtel/model.h"
+#include "stemtel/register.h"
+#include "stemtel/score.h"
+
+/* Everything learnt about one page. Arrays have model->n_targets entries
+ * and are owned by the struct (st_ballot_init / st_ballot_free). */
+typedef struct st_ballot {
+    int decoded;               /* pixels were read */
+    st_page_info info;
+    st_registration reg;
+    int located;               /* boxes whose outline was found */
+    st_box *boxes;
+    st_box_place *places;
+    st_writing writing;
+    st_outcome outcome;
+    char message[320];         /* why a page was rejected, for people */
+} st_ballot;
+
+int st_ballot_init(st_ballot *b, const st_model *m);
+void st_ballot_free(st_ballot *b);
+
+/* Per-thread working memory: the ink image and registration scratch. */
+typedef struct st_reader st_reader;
+
+st_reader *st_reader_new(void);
+void st_reader_free(st_reader *r);
+
+/* Read page `page` of the TIFF in bytes (name for messages) against m.
+ * blank: the blank ballot's own scores (st_score_blank), or NULL.
+ * Fills *b completely; a page that cannot be read or registered becomes a
+ * REJECTED outcome with its reason and message, never an error. Returns
+ * ST_OK, or ST_ERR_NOMEM for a failure of the machinery. Thread-safe with
+ * one reader per thread. */
+int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
+                   size_t len, const char *name, int page, st_reader *rd,
+                   st_ballot *b);
+
+/* Record b as a rejected page (reason one of ST_REJECT_*, message for
+ * people) without reading anything: for a file that cannot be opened. */
+void st_ballot_reject(st_ballot *b, const st_model *m, const char *reason,
+                      const char *message);
+
+#endif

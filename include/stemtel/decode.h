@@ -1,0 +1,106 @@
+/* decode.h - turn a scanned page's TIFF bytes into an ink image
+ *
+ * A source reads a file once into memory, hashes it (sha256.h) and opens a
+ * decoder on the same bytes. The decoder reads pages strip by strip (or
+ * tile by tile) with libtiff and converts each row straight into an 8-bit
+ * ink image: 0 = paper, 255 = full ink.
+ *
+ * Pages stemtel reads: 1-bit bilevel (CCITT G3 1D/2D, G4, PackBits, none),
+ * 8-bit grey and RGB (JPEG incl. YCbCr, LZW, Deflate with or without
+ * predictor, PackBits, none), 1- and 8-bit palette, each in strips or tiles,
+ * contiguous samples, one extra (alpha) sample allowed and ignored, any
+ * fill order, any number of pages. Everything else is refused with
+ * ST_ERR_UNSUPPORTED and a message saying what the page is.
+ *
+ * Threads: one decoder belongs to one thread at a time; different decoders
+ * may be used in different threads at once, also on the same bytes.
+ * libtiff's messages go to handlers on each handle, never to stderr.
+ */
+#ifndef STEMTEL_DECODE_H
+#define STEMTEL_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stemtel/error.h"
+#include "stemtel/image.h"
+
+/* Largest page we decode: a 600 dpi A2 scan fits with room to spare. */
+#define ST_DECODE_MAX_SIDE 20000
+#define ST_DECODE_MAX_PIXELS 200000000.0
+
+typedef struct st_decoder st_decoder;
+
+typedef struct st_page_info {
+    int w, h;          /* pixels */
+    double dpi_x, dpi_y;
+    int dpi_from_tag;  /* 1: from the resolution tags; 0: the caller's default */
+    int bits, spp;     /* bits per sample, samples per pixel */
+    int photometric;   /* PHOTOMETRIC_* of tiff.h */
+    int compression;   /* COMPRESSION_* of tiff.h */
+    int tiled;         /* 1 if stored in tiles */
+} st_page_info;
+
+/* Open a decoder on len bytes of a TIFF file; name (a path or any label) is
+ * used in messages and copied. The bytes are NOT copied: they must stay
+ * unchanged and alive until st_decoder_close. Reads the page directories
+ * once to count them; a broken chain of directories is an error.
+ * Returns ST_OK and *out (free with st_decoder_close), or ST_ERR_PARSE
+ * (empty, not a TIFF, damaged directories; libtiff's own words in the
+ * message), ST_ERR_NOMEM or ST_ERR_ARG. Thread-safe. */
+int st_decoder_open(const void *bytes, size_t len, const char *name,
+                    st_decoder **out, st_error *err);
+
+/* Number of pages (>= 1) of an open decoder. */
+int st_decoder_page_count(const st_decoder *d);
+
+/* Describe page (0-based) without decoding pixels. Resolution: the tags
+ * (inch or centimetre unit) when both lie within 100..1200 dpi, else
+ * default_dpi with dpi_from_tag = 0. Works on pages read_ink would refuse,
+ * so callers can say what the page is. Returns ST_OK and *info, or
+ * ST_ERR_ARG (page out of range) or ST_ERR_PARSE (the directory is
+ * damaged). */
+int st_decoder_info(st_decoder *d, int page, double default_dpi,
+                    st_page_info *info, st_error *err);
+
+/* Decode page into ink (1 channel, stride = w): colour ink is
+ * 255 - min(R,G,B) so red pencil counts like black pen; grey ink is
+ * 255 - grey (255 - x for min-is-white data is handled); bilevel ink is 0
+ * or 255. ink->dpi is set to info.dpi_x.
+ * ink is caller-owned scratch, reused from page to page: either zeroed
+ * (st_image ink = {0}; free ink.px with free()) or from st_image_new. Its
+ * buffer grows only when a page needs more than it already holds, so memory
+ * stays flat over a batch. info (may be NULL) gets what st_decoder_info
+ * gives. Returns ST_OK, ST_ERR_UNSUPPORTED (a kind of page we do not read,
+ * named in the message), ST_ERR_INVALID (absurd dimensions), ST_ERR_PARSE
+ * (damaged pixel data: libtiff's message; a libtiff warning while decoding
+ * pixels counts as damage, since a ballot must never be read from guessed
+ * pixels), ST_ERR_NOMEM or ST_ERR_ARG. On error ink holds no meaningful
+ * pixels but stays valid for reuse. */
+int st_decoder_read_ink(st_decoder *d, int page, double default_dpi,
+                        st_image *ink, st_page_info *info, st_error *err);
+
+/* The decode-only ceiling for the benchmark: the same libtiff work as
+ * st_decoder_read_ink (every strip or tile read and decompressed, with the
+ * same checks) into scratch, without converting to ink. scratch follows the
+ * same reuse rules as ink above; its contents afterwards are unspecified.
+ * Returns as st_decoder_read_ink. */
+int st_decoder_read_raw(st_decoder *d, int page, st_image *scratch,
+                        st_error *err);
+
+/* The first libtiff warning of the last call on d (e.g. an unknown tag that
+ * libtiff skipped), or NULL. Valid until the next call on d. */
+const char *st_decoder_warning(const st_decoder *d);
+
+/* Close the decoder and free what it owns (not the bytes). Accepts NULL. */
+void st_decoder_close(st_decoder *d);
+
+/* Make img a w x h image with the given channels (1 or 3), stride w *
+ * channels, reusing its buffer when that already holds enough bytes and
+ * growing it otherwise. img->px must be NULL or from malloc (as in
+ * st_image_new); pixel contents are unspecified afterwards. Returns ST_OK,
+ * ST_ERR_ARG (bad size or channels; img unchanged) or ST_ERR_NOMEM (img
+ * unchanged). Thread-safe for different images. */
+int st_image_reserve(st_image *img, int w, int h, int channels);
+
+#endif

@@ -1,0 +1,71 @@
+/* register.h - find where the ballot lies on the page
+ *
+ * Registration turns model millimetres into page pixels: it finds the
+ * model's registration marks on a shrunken ink image, tries the page both
+ * ways up, fits an affine transform to the marks it matched, and checks the
+ * result (enough marks, plausible scale, little shear, small residuals)
+ * before anything is read from the page. A page that fails gets a named
+ * reason instead of a guess.
+ */
+#ifndef STEMTEL_REGISTER_H
+#define STEMTEL_REGISTER_H
+
+#include "stemtel/error.h"
+#include "stemtel/image.h"
+#include "stemtel/model.h"
+
+/* Rejection reasons (stable codes for ballots.jsonl). */
+#define ST_REJECT_UNREADABLE "unreadable"
+#define ST_REJECT_NO_MARKS "no_registration_marks"
+#define ST_REJECT_NOT_THIS_MODEL "not_this_model"
+#define ST_REJECT_SCALE "scale_out_of_range"
+#define ST_REJECT_DISTORTED "too_distorted"
+
+/* Map model mm to page pixels: px = m[0]*x + m[1]*y + m[2],
+ * py = m[3]*x + m[4]*y + m[5] (continuous pixel coordinates). */
+typedef struct st_affine {
+    double m[6];
+} st_affine;
+
+static inline void st_affine_apply(const st_affine *a, double x, double y,
+                                   double *px, double *py)
+{
+    *px = a->m[0] * x + a->m[1] * y + a->m[2];
+    *py = a->m[3] * x + a->m[4] * y + a->m[5];
+}
+
+typedef struct st_registration {
+    int ok;                 /* 1: xform is usable */
+    const char *reason;     /* when !ok: one of ST_REJECT_* */
+    char detail[200];       /* when !ok: what was wrong, for people */
+    st_affine xform;        /* model mm -> page px */
+    int upside_down;        /* the page was fed the other way round */
+    double dpi;             /* the resolution the fit confirmed */
+    double rotation_deg;    /* of the page's x axis against the image's */
+    double scale;           /* fitted px/mm over expected px/mm */
+    double rms_mm;          /* mark residual after the fit */
+    int marks_found;        /* of model->n_fiducials */
+} st_registration;
+
+/* Per-thread scratch (a shrunken image and blob lists), reused page after
+ * page so a long batch allocates nothing new. */
+typedef struct st_reg_scratch st_reg_scratch;
+
+st_reg_scratch *st_reg_scratch_new(void);
+void st_reg_scratch_free(st_reg_scratch *s);
+
+/* The shrunken ink image of the last st_register call (about 50 dpi) and
+ * its shrink factor, for the writing check; valid until the next call. */
+const st_image *st_reg_scratch_coarse(const st_reg_scratch *s, int *factor);
+
+/* Register ink (0 = paper, 255 = ink) against model m. dpi is the
+ * resolution the page claims; fallback_dpi (may equal dpi) is tried when
+ * the marks do not fit at dpi (a missing or wrong resolution tag). Always
+ * fills *out; returns ST_OK when registration ran (check out->ok), or an
+ * error status for a failure of the machinery itself (out of memory).
+ * Thread-safe with one scratch per thread. */
+int st_register(const st_model *m, const st_image *ink, double dpi,
+                double fallback_dpi, st_reg_scratch *s, st_registration *out,
+                st_error *err);
+
+#endif

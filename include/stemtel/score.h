@@ -1,0 +1,62 @@
+/* score.h - measure every box of a registered page
+ *
+ * For each target the printed outline is searched for a little around
+ * where the page transform puts it (so stretch and skew that no single
+ * transform explains are absorbed), then the ink inside it is measured.
+ * Also looks for ink outside every box that could be writing.
+ */
+#ifndef STEMTEL_SCORE_H
+#define STEMTEL_SCORE_H
+
+#include "stemtel/error.h"
+#include "stemtel/image.h"
+#include "stemtel/interpret.h"
+#include "stemtel/model.h"
+#include "stemtel/register.h"
+
+/* Ink levels (0..255): a pixel counts for the score from "strong"; a
+ * 0.5 mm cell counts for the faint share when its mean reaches "weak". */
+#define ST_INK_STRONG 96
+#define ST_INK_WEAK 16
+
+/* Where one box was found. */
+typedef struct st_box_place {
+    double dx, dy;   /* px moved from the transform's prediction */
+    int edges;       /* outline edges found, 0..4 */
+} st_box_place;
+
+/* Classify a score pair with the model's thresholds: MARKED when score >=
+ * definite; EMPTY when faint < marginal; MARGINAL otherwise. */
+st_box_state st_box_classify(const st_settings *s, double score, double faint);
+
+/* Measure every target of m on ink (full resolution) with registration r.
+ * blank (2 * m->n_targets values: score, faint per target, or NULL) is
+ * subtracted: what the printed ballot itself has inside a box. Writes
+ * boxes[i] and places[i] (places may be NULL) for every target and returns
+ * the number of targets whose outline was found on at least 2 edges.
+ * Thread-safe (no scratch needed). */
+int st_score_page(const st_model *m, const st_image *ink,
+                  const st_registration *r, const double *blank, st_box *boxes,
+                  st_box_place *places);
+
+/* The blank ballot's own scores at dpi: renders it, scores it with the
+ * identity registration, and writes 2 * m->n_targets values to blank.
+ * Call once per model and resolution, before the parallel work. */
+int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err);
+
+/* Ink outside the boxes. */
+typedef struct st_writing {
+    int found;           /* 1 if some blob looks like writing */
+    double area_mm2;     /* the largest such blob */
+    double x_mm, y_mm;   /* its centre in model mm */
+    int streaks;         /* long thin lines ignored as scanner/fold marks */
+} st_writing;
+
+/* Look for writing on coarse (the shrunken ink image registration used,
+ * shrunk by factor) outside every mark, box and label (with a margin) and
+ * inside the paper. Thread-safe with a per-thread scratch image. */
+int st_writing_check(const st_model *m, const st_registration *r,
+                     const st_image *coarse, int factor, st_image *scratch,
+                     st_writing *out, st_error *err);
+
+#endif

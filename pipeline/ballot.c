@@ -1,0 +1,134 @@
+/* ballot.c - read one page: decode, register, score, interpret
+ *
+ * The order matters for "never guess": a page is only scored once its
+ * registration passed every check and enough box outlines were found
+ * where the transform put them; anything less is a rejected page with the
+ * reason, which people count by hand.
+ */
+#include "stemtel/ballot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Share of boxes whose outline must be found: fewer means the marks
+ * matched but the page is another design. */
+#define ST_MIN_LOCATED_SHARE 0.8
+
+struct st_reader {
+    st_image ink;
+    st_image writing_scratch;
+    st_reg_scratch *reg;
+};
+
+st_reader *st_reader_new(void)
+{
+    st_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->reg = st_reg_scratch_new())) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void st_reader_free(st_reader *r)
+{
+    if (!r)
+        return;
+    free(r->ink.px);
+    free(r->writing_scratch.px);
+    st_reg_scratch_free(r->reg);
+    free(r);
+}
+
+int st_ballot_init(st_ballot *b, const st_model *m)
+{
+    memset(b, 0, sizeof *b);
+    size_t n = m->n_targets ? (size_t)m->n_targets : 1;
+    b->boxes = calloc(n, sizeof *b->boxes);
+    b->places = calloc(n, sizeof *b->places);
+    if (!b->boxes || !b->places) {
+        st_ballot_free(b);
+        return ST_ERR_NOMEM;
+    }
+    return ST_OK;
+}
+
+void st_ballot_free(st_ballot *b)
+{
+    if (!b)
+        return;
+    free(b->boxes);
+    free(b->places);
+    b->boxes = NULL;
+    b->places = NULL;
+}
+
+/* Reset the per-page fields, keeping the arrays. */
+static void reset(st_ballot *b, const st_model *m)
+{
+    st_box *boxes = b->boxes;
+    st_box_place *places = b->places;
+    memset(b, 0, sizeof *b);
+    b->boxes = boxes;
+    b->places = places;
+    memset(boxes, 0, (size_t)m->n_targets * sizeof *boxes);
+    memset(places, 0, (size_t)m->n_targets * sizeof *places);
+}
+
+void st_ballot_reject(st_ballot *b, const st_model *m, const char *reason,
+                      const char *message)
+{
+    reset(b, m);
+    st_outcome_reject(&b->outcome, reason);
+    snprintf(b->message, sizeof b->message, "%s", message);
+}
+
+int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
+                   size_t len, const char *name, int page, st_reader *rd,
+                   st_ballot *b)
+{
+    reset(b, m);
+    st_error err = {0};
+    st_decoder *d = NULL;
+    int rc = ST_OK;
+    double dflt = m->settings.scan_dpi;
+
+    if (st_decoder_open(bytes, len, name, &d, &err) ||
+        st_decoder_read_ink(d, page, dflt, &rd->ink, &b->info, &err)) {
+        if (err.code == ST_ERR_NOMEM) {
+            rc = ST_ERR_NOMEM;
+            goto out;
+        }
+        st_outcome_reject(&b->outcome, ST_REJECT_UNREADABLE);
+        snprintf(b->message, sizeof b->message, "%s", err.msg);
+        goto out;
+    }
+    b->decoded = 1;
+    if ((rc = st_register(m, &rd->ink, b->info.dpi_x, dflt, rd->reg, &b->reg, &err)))
+        goto out;
+    if (!b->reg.ok) {
+        st_outcome_reject(&b->outcome, b->reg.reason);
+        snprintf(b->message, sizeof b->message, "%s: page %d: %s", name, page,
+                 b->reg.detail);
+        goto out;
+    }
+    b->located = st_score_page(m, &rd->ink, &b->reg, blank, b->boxes, b->places);
+    if (b->located < ST_MIN_LOCATED_SHARE * m->n_targets) {
+        st_outcome_reject(&b->outcome, ST_REJECT_NOT_THIS_MODEL);
+        snprintf(b->message, sizeof b->message,
+                 "%s: page %d: the registration marks fit, but only %d of %d box "
+                 "outlines are where the model puts them", name, page, b->located,
+                 m->n_targets);
+        goto out;
+    }
+    int factor;
+    const st_image *coarse = st_reg_scratch_coarse(rd->reg, &factor);
+    if ((rc = st_writing_check(m, &b->reg, coarse, factor, &rd->writing_scratch,
+                               &b->writing, &err)))
+        goto out;
+    st_interpret(m, b->boxes, b->writing.found, &b->outcome);
+out:
+    st_decoder_close(d);
+    return rc;
+}

@@ -1,0 +1,463 @@
+/* batch.c - count a batch of scanned pages
+ *
+ * Inputs are expanded to a list of files. The runner keeps a window of
+ * pages: it maps the next files (mmap, so a large multi-page file costs
+ * page cache, not heap), hashes each with SHA-256 and lists its pages,
+ * then reads the window's pages in an OpenMP loop, each thread with its
+ * own reader scratch, and finally writes the window's records and adds
+ * them to the tally in input order. Memory is bounded by the window and
+ * the per-thread scratch, however long the batch.
+ */
+#include "stemtel/batch.h"
+#include "stemtel/ballot.h"
+#include "stemtel/cv.h"
+#include "stemtel/decode.h"
+#include "stemtel/sha256.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* One input file while its pages are in flight. */
+typedef struct bfile {
+    char *path;
+    const uint8_t *bytes;   /* mmap'd, or NULL */
+    size_t len;
+    char sha[65];
+    int pages;              /* 0 when the file could not be listed */
+    char error[320];        /* why not */
+    int pending;            /* pages not yet committed */
+} bfile;
+
+/* One page task. */
+typedef struct btask {
+    bfile *file;
+    int page;
+    st_ballot ballot;
+} btask;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int has_tiff_ext(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 4 && strcasecmp(name + n - 4, ".tif") == 0) ||
+           (n > 5 && strcasecmp(name + n - 5, ".tiff") == 0);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Expand inputs into a list of file paths (malloc'd strings). */
+static int expand(char *const *inputs, int n, char ***out, int *n_out,
+                  int *skipped, st_error *err)
+{
+    char **list = NULL;
+    int cnt = 0, cap = 0;
+    *skipped = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(inputs[i], &st) != 0)
+            goto missing;
+        if (!S_ISDIR(st.st_mode)) {
+            if (cnt == cap && !(list = realloc(list, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *list)))
+                goto nomem;
+            list[cnt++] = strdup(inputs[i]);
+            continue;
+        }
+        DIR *d = opendir(inputs[i]);
+        if (!d)
+            goto missing;
+        int first = cnt;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            if (!has_tiff_ext(e->d_name)) {
+                ++*skipped;
+                continue;
+            }
+            if (cnt == cap && !(list = realloc(list, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *list))) {
+                closedir(d);
+                goto nomem;
+            }
+            size_t len = strlen(inputs[i]) + strlen(e->d_name) + 2;
+            list[cnt] = malloc(len);
+            snprintf(list[cnt++], len, "%s/%s", inputs[i], e->d_name);
+        }
+        closedir(d);
+        qsort(list + first, (size_t)(cnt - first), sizeof *list, cmp_str);
+        continue;
+    missing:
+        for (int k = 0; k < cnt; k++)
+            free(list[k]);
+        free(list);
+        return st_error_set(err, ST_ERR_IO, "count: %s: %s", inputs[i], strerror(errno));
+    }
+    *out = list;
+    *n_out = cnt;
+    return ST_OK;
+nomem:
+    for (int k = 0; k < cnt; k++)
+        free(list[k]);
+    free(list);
+    return st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
+}
+
+/* Map, hash and list the pages of f; failures are recorded in f->error. */
+static void file_open(bfile *f)
+{
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(f->error, sizeof f->error, "%s: cannot open: %s", f->path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    f->len = (size_t)st.st_size;
+    if (f->len > 0) {
+        void *p = mmap(NULL, f->len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            snprintf(f->error, sizeof f->error, "%s: cannot read: %s", f->path, strerror(errno));
+            close(fd);
+            return;
+        }
+        f->bytes = p;
+    }
+    close(fd);
+    uint8_t digest[ST_SHA256_LEN];
+    st_sha256(f->bytes ? f->bytes : (const uint8_t *)"", f->len, digest);
+    char *hex = st_sha256_hex(digest, f->sha);
+    (void)hex;
+    st_error err = {0};
+    st_decoder *d = NULL;
+    if (st_decoder_open(f->bytes, f->len, f->path, &d, &err)) {
+        snprintf(f->error, sizeof f->error, "%s", err.msg);
+        return;
+    }
+    f->pages = st_decoder_page_count(d);
+    st_decoder_close(d);
+}
+
+static void file_close(bfile *f)
+{
+    if (f->bytes)
+        munmap((void *)f->bytes, f->len);
+    f->bytes = NULL;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* A number with d decimals, trailing zeros dropped: stable and short. */
+static void json_num(FILE *f, double v, int d)
+{
+    char buf[48];
+    snprintf(buf, sizeof buf, "%.*f", d, v);
+    char *e = buf + strlen(buf) - 1;
+    if (strchr(buf, '.')) {
+        while (*e == '0')
+            *e-- = '\0';
+        if (*e == '.')
+            *e = '\0';
+    }
+    fputs(strcmp(buf, "-0") == 0 ? "0" : buf, f);
+}
+
+static const char *state_name(st_box_state s)
+{
+    return s == ST_BOX_MARKED ? "marked" : s == ST_BOX_MARGINAL ? "marginal" : "empty";
+}
+
+static void write_record(FILE *f, const st_model *m, const char *station,
+                         const bfile *file, int page, const st_ballot *b)
+{
+    const st_outcome *o = &b->outcome;
+    fputs("{\"file\":", f);
+    json_str(f, file->path);
+    fprintf(f, ",\"page\":%d,\"sha256\":", page);
+    json_str(f, file->sha);
+    fputs(",\"station\":", f);
+    if (station)
+        json_str(f, station);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"outcome\":\"%s\"", st_outcome_name(o->kind));
+    if (o->kind == ST_OUTCOME_VOTE)
+        fprintf(f, ",\"list\":%d,\"candidate\":%d,\"party_only\":%s", o->list,
+                o->candidate, o->party_only ? "true" : "false");
+    fputs(",\"reasons\":[", f);
+    for (int i = 0; i < o->n_reasons; i++) {
+        if (i)
+            fputc(',', f);
+        json_str(f, o->reasons[i]);
+    }
+    fputc(']', f);
+    if (o->kind == ST_OUTCOME_REVIEW) {
+        fprintf(f, ",\"proposal\":{\"outcome\":\"%s\"", st_outcome_name(o->proposal));
+        if (o->proposal == ST_OUTCOME_VOTE)
+            fprintf(f, ",\"list\":%d,\"candidate\":%d", o->proposal_list,
+                    o->proposal_candidate);
+        fputc('}', f);
+    }
+    if (b->message[0]) {
+        fputs(",\"message\":", f);
+        json_str(f, b->message);
+    }
+    if (b->decoded) {
+        fprintf(f, ",\"image\":{\"w\":%d,\"h\":%d,\"dpi\":", b->info.w, b->info.h);
+        json_num(f, b->info.dpi_x, 2);
+        fprintf(f, ",\"dpi_from_tag\":%s,\"bits\":%d,\"samples\":%d}",
+                b->info.dpi_from_tag ? "true" : "false", b->info.bits, b->info.spp);
+    }
+    const st_registration *r = &b->reg;
+    if (b->decoded && r->marks_found > 0) {
+        fprintf(f, ",\"registration\":{\"marks\":%d,\"upside_down\":%s,\"rotation_deg\":",
+                r->marks_found, r->upside_down ? "true" : "false");
+        json_num(f, r->rotation_deg, 3);
+        fputs(",\"scale\":", f);
+        json_num(f, r->scale, 4);
+        fputs(",\"rms_mm\":", f);
+        json_num(f, r->rms_mm, 3);
+        fputs(",\"dpi\":", f);
+        json_num(f, r->dpi, 2);
+        fputs(",\"transform\":[", f);
+        for (int i = 0; i < 6; i++) {
+            if (i)
+                fputc(',', f);
+            json_num(f, r->xform.m[i], 4);
+        }
+        fputs("]}", f);
+    }
+    if (b->decoded && r->ok && o->kind != ST_OUTCOME_REJECTED) {
+        fputs(",\"writing\":", f);
+        if (b->writing.found) {
+            fputs("{\"area_mm2\":", f);
+            json_num(f, b->writing.area_mm2, 1);
+            fputs(",\"at_mm\":[", f);
+            json_num(f, b->writing.x_mm, 1);
+            fputc(',', f);
+            json_num(f, b->writing.y_mm, 1);
+            fputs("]}", f);
+        } else {
+            fputs("null", f);
+        }
+    }
+    if (b->decoded && r->ok) {
+        fputs(",\"boxes\":[", f);
+        for (int i = 0; i < m->n_targets; i++) {
+            const st_box *x = &b->boxes[i];
+            fputs(i ? ",{\"id\":" : "{\"id\":", f);
+            json_str(f, m->targets[i].id);
+            fputs(",\"score\":", f);
+            json_num(f, x->score, 4);
+            fputs(",\"faint\":", f);
+            json_num(f, x->faint, 4);
+            fprintf(f, ",\"state\":\"%s\",\"shift_px\":[", state_name(x->state));
+            json_num(f, b->places[i].dx, 1);
+            fputc(',', f);
+            json_num(f, b->places[i].dy, 1);
+            fprintf(f, "],\"edges\":%d}", b->places[i].edges);
+        }
+        fputc(']', f);
+    }
+    fputs("}\n", f);
+}
+
+/* ---- the runner --------------------------------------------------------- */
+
+static void progress(FILE *tty, int files_done, int files, int pages, double t0)
+{
+    if (!tty)
+        return;
+    double dt = now() - t0, rate = dt > 0 ? pages / dt : 0;
+    double left = files_done > 0 ? dt * (files - files_done) / files_done : 0;
+    fprintf(tty, "\rcount: %d/%d files, %d pages, %.1f pages/s, %d:%02d left   ",
+            files_done, files, pages, rate, (int)left / 60, (int)left % 60);
+    fflush(tty);
+}
+
+int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
+                   st_batch_report *rep, st_tally **tally_out, st_error *err)
+{
+    const st_model *m = o->model;
+    char **paths = NULL, jpath[4096], tmp[4200];
+    int n_paths = 0, rc;
+    bfile *files = NULL;
+    btask *tasks = NULL;
+    st_reader **readers = NULL;
+    st_tally *tally = NULL;
+    double *blank = NULL;
+    FILE *jf = NULL;
+    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    int window = o->window > 0 ? o->window : 4 * threads;
+    double t0 = now();
+    memset(rep, 0, sizeof *rep);
+
+    st_cv_single_threaded();
+    if ((rc = expand(inputs, n_inputs, &paths, &n_paths, &rep->skipped, err)))
+        return rc;
+    rep->files = n_paths;
+    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
+        rc = st_error_set(err, ST_ERR_IO, "count: %s: cannot create: %s", o->out_dir,
+                          strerror(errno));
+        goto out;
+    }
+    files = calloc(n_paths ? (size_t)n_paths : 1, sizeof *files);
+    tasks = calloc((size_t)window, sizeof *tasks);
+    readers = calloc((size_t)threads, sizeof *readers);
+    blank = calloc(2 * (size_t)(m->n_targets ? m->n_targets : 1), sizeof *blank);
+    tally = st_tally_new(m);
+    if (!files || !tasks || !readers || !blank || !tally) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
+        goto out;
+    }
+    for (int i = 0; i < window; i++)
+        if (st_ballot_init(&tasks[i].ballot, m)) {
+            rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
+            goto out;
+        }
+    for (int i = 0; i < threads; i++)
+        if (!(readers[i] = st_reader_new())) {
+            rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
+            goto out;
+        }
+    /* What the printed ballot has inside its boxes, at the model's scan
+     * resolution; a share of area, so it carries over to other dpi. */
+    if ((rc = st_score_blank(m, m->settings.scan_dpi, blank, err)))
+        goto out;
+    snprintf(jpath, sizeof jpath, "%s/ballots.jsonl", o->out_dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", jpath);
+    if (!(jf = fopen(tmp, "w"))) {
+        rc = st_error_set(err, ST_ERR_IO, "count: %s: cannot write: %s", tmp, strerror(errno));
+        goto out;
+    }
+
+    int next_file = 0, next_page = 0, files_done = 0;
+    for (;;) {
+        /* Fill the window in input order. */
+        int n = 0;
+        while (n < window && next_file < n_paths) {
+            bfile *f = &files[next_file];
+            if (!f->path) {
+                f->path = paths[next_file];
+                file_open(f);
+                f->pending = f->pages > 0 ? f->pages : 1;
+            }
+            tasks[n].file = f;
+            tasks[n].page = next_page;
+            n++;
+            if (++next_page >= (f->pages > 0 ? f->pages : 1)) {
+                next_file++;
+                next_page = 0;
+            }
+        }
+        if (n == 0)
+            break;
+        int nomem = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : nomem)
+        for (int i = 0; i < n; i++) {
+            btask *t = &tasks[i];
+            st_reader *rd = readers[omp_get_thread_num()];
+            if (t->file->pages == 0) {
+                /* The file itself could not be read: one rejected record. */
+                st_ballot_reject(&t->ballot, m, ST_REJECT_UNREADABLE, t->file->error);
+                continue;
+            }
+            if (st_ballot_read(m, blank, t->file->bytes, t->file->len, t->file->path,
+                               t->page, rd, &t->ballot))
+                nomem = 1;
+        }
+        if (nomem) {
+            rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
+            goto out;
+        }
+        /* Commit in input order. */
+        for (int i = 0; i < n; i++) {
+            btask *t = &tasks[i];
+            write_record(jf, m, o->station, t->file, t->page, &t->ballot);
+            st_tally_add(tally, &t->ballot.outcome);
+            rep->pages++;
+            if (t->ballot.decoded && t->ballot.info.bits == 1)
+                rep->bilevel_pages++;
+            if (--t->file->pending == 0) {
+                file_close(t->file);
+                files_done++;
+            }
+        }
+        progress(o->progress, files_done, n_paths, rep->pages, t0);
+    }
+    if (o->progress)
+        fputc('\n', o->progress);
+    if (ferror(jf) | fclose(jf)) {
+        jf = NULL;
+        rc = st_error_set(err, ST_ERR_IO, "count: %s: write failed", tmp);
+        goto out;
+    }
+    jf = NULL;
+    if (rename(tmp, jpath) != 0) {
+        rc = st_error_set(err, ST_ERR_IO, "count: %s: %s", jpath, strerror(errno));
+        goto out;
+    }
+    snprintf(jpath, sizeof jpath, "%s/tally.csv", o->out_dir);
+    if ((rc = st_tally_write_csv(tally, jpath, err)))
+        goto out;
+    snprintf(jpath, sizeof jpath, "%s/tally.json", o->out_dir);
+    if ((rc = st_tally_write_json(tally, jpath, err)))
+        goto out;
+    st_tally_get_totals(tally, &rep->totals);
+    rep->seconds = now() - t0;
+    if (tally_out) {
+        *tally_out = tally;
+        tally = NULL;
+    }
+    rc = ST_OK;
+out:
+    if (jf)
+        fclose(jf);
+    for (int i = 0; files && i < n_paths; i++)
+        file_close(&files[i]);
+    for (int i = 0; tasks && i < window; i++)
+        st_ballot_free(&tasks[i].ballot);
+    for (int i = 0; readers && i < threads; i++)
+        st_reader_free(readers[i]);
+    for (int i = 0; i < n_paths; i++)
+        free(paths[i]);
+    free(paths);
+    free(files);
+    free(tasks);
+    free(readers);
+    free(blank);
+    st_tally_free(tally);
+    return rc;
+}

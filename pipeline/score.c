@@ -1,0 +1,349 @@
+/* score.c - measure every box of a registered page
+ *
+ * Outline search: for each of a box's four edges, the ink along a line
+ * parallel to the predicted edge is summed at offsets of whole pixels
+ * across it; the printed line is where that profile, less its flanks on
+ * both sides, peaks. Opposite edges agree on a shift; an edge hidden by a
+ * mark leaves the other to decide. Score: the inside (the box less its
+ * outline and a safety margin) is sampled on a pixel grid in box
+ * coordinates; score = share of samples with strong ink, faint = share
+ * with any visible ink, each less the blank ballot's own share.
+ */
+#include "stemtel/score.h"
+#include "stemtel/cv.h"
+#include "stemtel/render.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ST_SCORE_MARGIN_MM 0.3   /* kept clear of the outline when scoring */
+#define ST_SCORE_SEARCH_MM 1.0   /* outline search radius */
+#define ST_OUTLINE_MIN_INK 60    /* line response that counts as found */
+#define ST_CELL_MM 0.5           /* cell for the faint measure */
+
+st_box_state st_box_classify(const st_settings *s, double score, double faint)
+{
+    if (score >= s->definite)
+        return ST_BOX_MARKED;
+    if (faint < s->marginal && score < s->marginal)
+        return ST_BOX_EMPTY;
+    return ST_BOX_MARGINAL;
+}
+
+static inline int ink_at(const st_image *ink, double x, double y)
+{
+    int ix = (int)floor(x), iy = (int)floor(y);
+    if (ix < 0 || iy < 0 || ix >= ink->w || iy >= ink->h)
+        return 0;
+    return ink->px[(size_t)iy * ink->stride + (size_t)ix];
+}
+
+/* Mean ink along the segment p0 -> p1 shifted by t * (nx, ny). */
+static double line_ink(const st_image *ink, double x0, double y0, double x1,
+                       double y1, double nx, double ny, double t, int n)
+{
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+        double f = (i + 0.5) / n;
+        sum += ink_at(ink, x0 + (x1 - x0) * f + nx * t, y0 + (y1 - y0) * f + ny * t);
+    }
+    return sum / n;
+}
+
+/* Find one edge: the segment (x0,y0)-(x1,y1) is where the line's centre
+ * should be; (nx,ny) is the unit normal. Returns 1 and the offset in px
+ * if the line was found within radius. */
+static int find_edge(const st_image *ink, double x0, double y0, double x1,
+                     double y1, double nx, double ny, int radius, int lw,
+                     double *offset)
+{
+    int n = (int)hypot(x1 - x0, y1 - y0);
+    if (n < 4)
+        return 0;
+    int span = radius + 2 * lw + 1;
+    double prof[256];
+    if (2 * span + 1 > 256)
+        return 0;
+    for (int t = -span; t <= span; t++)
+        prof[t + span] = line_ink(ink, x0, y0, x1, y1, nx, ny, t, n);
+    /* Line response: the mean over the line's width less the mean of the
+     * two flanks beside it, so a filled box next to the line does not
+     * pull the peak inwards. */
+    int half = lw / 2;
+    double best = -1e9;
+    int bt = 0;
+    for (int t = -radius; t <= radius; t++) {
+        double in = 0, left = 0, right = 0;
+        for (int k = -half; k <= half; k++)
+            in += prof[t + k + span];
+        in /= 2 * half + 1;
+        for (int k = 1; k <= lw; k++) {
+            left += prof[t - half - k + span];
+            right += prof[t + half + k + span];
+        }
+        double resp = in - (left + right) / (2.0 * lw);
+        if (resp > best + 1e-9 || (fabs(resp - best) <= 1e-9 && abs(t) < abs(bt))) {
+            best = resp;
+            bt = t;
+        }
+    }
+    if (best < ST_OUTLINE_MIN_INK)
+        return 0;
+    *offset = bt;
+    return 1;
+}
+
+/* Score one box given its (possibly refined) transform. The inside is
+ * sampled one pixel apart in box coordinates; samples are grouped into
+ * cells about ST_CELL_MM across. score = share of samples with strong ink;
+ * faint = share of cells whose mean ink reaches ST_INK_WEAK: averaging
+ * over a cell lets a pale pencil trace or a small dot count while scanner
+ * noise, which averages out, does not. */
+static void measure(const st_model *m, const st_image *ink, const st_affine *a,
+                    const st_rect *rect, double dx, double dy, double k,
+                    double *score, double *faint)
+{
+    double pad = m->settings.outline_mm + ST_SCORE_MARGIN_MM;
+    /* At least one pixel of margin at low resolutions. */
+    if (pad * k < m->settings.outline_mm * k + 1)
+        pad = m->settings.outline_mm + 1 / k;
+    double x0 = rect->x + pad, y0 = rect->y + pad;
+    double w = rect->w - 2 * pad, h = rect->h - 2 * pad;
+    *score = *faint = 0;
+    if (w <= 0 || h <= 0)
+        return;
+    int cs = (int)floor(ST_CELL_MM * k + 0.5); /* samples per cell side */
+    if (cs < 2)
+        cs = 2;
+    int cu = (int)ceil(w * k / cs), cv = (int)ceil(h * k / cs); /* cells */
+    int nu = cu * cs, nv = cv * cs;
+    double du = w / nu, dv = h / nv;
+    long strong = 0, weak_cells = 0;
+    int cell_sum[256];
+    if (cu > 256)
+        return;
+    for (int cj = 0; cj < cv; cj++) {
+        memset(cell_sum, 0, (size_t)cu * sizeof *cell_sum);
+        for (int j = cj * cs; j < (cj + 1) * cs; j++) {
+            double y = y0 + (j + 0.5) * dv, px, py;
+            st_affine_apply(a, x0 + 0.5 * du, y, &px, &py);
+            px += dx;
+            py += dy;
+            double sx = a->m[0] * du, sy = a->m[3] * du;
+            for (int i = 0; i < nu; i++, px += sx, py += sy) {
+                int v = ink_at(ink, px, py);
+                strong += v >= ST_INK_STRONG;
+                cell_sum[i / cs] += v;
+            }
+        }
+        for (int ci = 0; ci < cu; ci++)
+            weak_cells += cell_sum[ci] >= ST_INK_WEAK * cs * cs;
+    }
+    *score = strong / ((double)nu * nv);
+    *faint = weak_cells / ((double)cu * cv);
+}
+
+int st_score_page(const st_model *m, const st_image *ink,
+                  const st_registration *r, const double *blank, st_box *boxes,
+                  st_box_place *places)
+{
+    const st_affine *a = &r->xform;
+    double k = sqrt(fabs(a->m[0] * a->m[4] - a->m[1] * a->m[3])); /* px/mm */
+    double ux = a->m[0] / k, uy = a->m[3] / k; /* unit vector along model x */
+    double vx = a->m[1] / k, vy = a->m[4] / k; /* along model y */
+    int radius = (int)ceil(ST_SCORE_SEARCH_MM * k);
+    int lw = (int)floor(m->settings.outline_mm * k + 0.5);
+    if (lw < 1)
+        lw = 1;
+    int located = 0;
+    for (int i = 0; i < m->n_targets; i++) {
+        const st_rect *rc = &m->targets[i].rect;
+        double c = m->settings.outline_mm / 2; /* line centre inset */
+        /* Edge centre lines, trimmed 20% at each end to stay clear of the
+         * corners, where strokes of a mark often cross. */
+        double x0 = rc->x + c, x1 = rc->x + rc->w - c;
+        double y0 = rc->y + c, y1 = rc->y + rc->h - c;
+        double ty0 = y0 + 0.2 * (y1 - y0), ty1 = y1 - 0.2 * (y1 - y0);
+        double tx0 = x0 + 0.2 * (x1 - x0), tx1 = x1 - 0.2 * (x1 - x0);
+        double p[4][4];
+        st_affine_apply(a, x0, ty0, &p[0][0], &p[0][1]); /* left edge */
+        st_affine_apply(a, x0, ty1, &p[0][2], &p[0][3]);
+        st_affine_apply(a, x1, ty0, &p[1][0], &p[1][1]); /* right */
+        st_affine_apply(a, x1, ty1, &p[1][2], &p[1][3]);
+        st_affine_apply(a, tx0, y0, &p[2][0], &p[2][1]); /* top */
+        st_affine_apply(a, tx1, y0, &p[2][2], &p[2][3]);
+        st_affine_apply(a, tx0, y1, &p[3][0], &p[3][1]); /* bottom */
+        st_affine_apply(a, tx1, y1, &p[3][2], &p[3][3]);
+        double off[4];
+        int got[4];
+        for (int e = 0; e < 4; e++) {
+            double nx = e < 2 ? ux : vx, ny = e < 2 ? uy : vy;
+            got[e] = find_edge(ink, p[e][0], p[e][1], p[e][2], p[e][3], nx, ny,
+                               radius, lw, &off[e]);
+        }
+        /* Shift along model x from left/right, along model y from top/bottom. */
+        double su = got[0] && got[1] ? (off[0] + off[1]) / 2
+                    : got[0]         ? off[0]
+                    : got[1]         ? off[1]
+                                     : 0;
+        double sv = got[2] && got[3] ? (off[2] + off[3]) / 2
+                    : got[2]         ? off[2]
+                    : got[3]         ? off[3]
+                                     : 0;
+        int edges = got[0] + got[1] + got[2] + got[3];
+        double dx = su * ux + sv * vx, dy = su * uy + sv * vy;
+        if (edges >= 2)
+            located++;
+        double score, faint;
+        measure(m, ink, a, rc, dx, dy, k, &score, &faint);
+        if (blank) {
+            score = fmax(0, score - blank[2 * i]);
+            faint = fmax(0, faint - blank[2 * i + 1]);
+        }
+        boxes[i].score = score;
+        boxes[i].faint = fmax(faint, score);
+        boxes[i].state = st_box_classify(&m->settings, boxes[i].score, boxes[i].faint);
+        if (places) {
+            places[i].dx = dx;
+            places[i].dy = dy;
+            places[i].edges = edges;
+        }
+    }
+    return located;
+}
+
+int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
+{
+    st_image *grey = NULL;
+    int rc = st_render_grey(m, dpi, &grey, err);
+    if (rc)
+        return rc;
+    size_t n = grey->stride * (size_t)grey->h;
+    for (size_t i = 0; i < n; i++)
+        grey->px[i] = (uint8_t)(255 - grey->px[i]);
+    double k = dpi / 25.4;
+    st_registration r;
+    memset(&r, 0, sizeof r);
+    r.ok = 1;
+    r.xform = (st_affine){{k, 0, 0, 0, k, 0}};
+    st_box *boxes = calloc((size_t)m->n_targets, sizeof *boxes);
+    if (!boxes) {
+        st_image_free(grey);
+        return st_error_set(err, ST_ERR_NOMEM, "score: out of memory");
+    }
+    st_score_page(m, grey, &r, NULL, boxes, NULL);
+    for (int i = 0; i < m->n_targets; i++) {
+        blank[2 * i] = boxes[i].score;
+        blank[2 * i + 1] = boxes[i].faint;
+    }
+    free(boxes);
+    st_image_free(grey);
+    return ST_OK;
+}
+
+/* ---- writing outside the boxes ------------------------------------------ */
+
+#define ST_WRITING_INK 64          /* coarse ink level that counts */
+#define ST_WRITING_PAD_MM 0.8      /* around boxes: registration error and
+                                      strokes that overshoot a little; a
+                                      loop drawn around a box lies beyond */
+#define ST_WRITING_LABEL_PAD_MM 1.0 /* around printed labels */
+#define ST_WRITING_MARK_PAD_MM 1.5  /* around registration marks */
+#define ST_WRITING_EDGE_MM 4.0     /* paper edge band ignored */
+#define ST_WRITING_MIN_MM2 3.0     /* smallest blob that may be writing */
+
+/* Clear the axis-aligned bounding box of rect (mm, padded) under a. */
+static void clear_rect(st_image *img, const st_affine *a, double f, st_rect r,
+                       double pad)
+{
+    double xs[4] = {r.x - pad, r.x + r.w + pad, r.x - pad, r.x + r.w + pad};
+    double ys[4] = {r.y - pad, r.y - pad, r.y + r.h + pad, r.y + r.h + pad};
+    double x0 = 1e9, y0 = 1e9, x1 = -1e9, y1 = -1e9;
+    for (int i = 0; i < 4; i++) {
+        double px, py;
+        st_affine_apply(a, xs[i], ys[i], &px, &py);
+        x0 = fmin(x0, px / f);
+        x1 = fmax(x1, px / f);
+        y0 = fmin(y0, py / f);
+        y1 = fmax(y1, py / f);
+    }
+    int ix0 = (int)floor(x0), ix1 = (int)ceil(x1), iy0 = (int)floor(y0), iy1 = (int)ceil(y1);
+    if (ix0 < 0) ix0 = 0;
+    if (iy0 < 0) iy0 = 0;
+    if (ix1 > img->w) ix1 = img->w;
+    if (iy1 > img->h) iy1 = img->h;
+    for (int y = iy0; y < iy1; y++)
+        if (ix1 > ix0)
+            memset(img->px + (size_t)y * img->stride + ix0, 0, (size_t)(ix1 - ix0));
+}
+
+int st_writing_check(const st_model *m, const st_registration *r,
+                     const st_image *coarse, int factor, st_image *scratch,
+                     st_writing *out, st_error *err)
+{
+    memset(out, 0, sizeof *out);
+    size_t need = (size_t)coarse->w * coarse->h;
+    if (!scratch->px || (size_t)scratch->w * scratch->h < need) {
+        uint8_t *p = realloc(scratch->px, need);
+        if (!p)
+            return st_error_set(err, ST_ERR_NOMEM, "score: out of memory");
+        scratch->px = p;
+    }
+    scratch->w = coarse->w;
+    scratch->h = coarse->h;
+    scratch->channels = 1;
+    scratch->stride = (size_t)coarse->w;
+    const st_affine *a = &r->xform;
+    double f = factor;
+    /* Keep only the paper's inside, less an edge band: outside it is the
+     * scanner's background, at the edge shadows and torn fibres. */
+    double ia = a->m[0], ib = a->m[1], ic = a->m[3], id = a->m[4];
+    double det = ia * id - ib * ic;
+    for (int y = 0; y < coarse->h; y++) {
+        const uint8_t *src = coarse->px + (size_t)y * coarse->stride;
+        uint8_t *dst = scratch->px + (size_t)y * scratch->stride;
+        for (int x = 0; x < coarse->w; x++) {
+            double px = (x + 0.5) * f - a->m[2], py = (y + 0.5) * f - a->m[5];
+            double mx = (id * px - ib * py) / det, my = (-ic * px + ia * py) / det;
+            int inside = mx > ST_WRITING_EDGE_MM && my > ST_WRITING_EDGE_MM &&
+                         mx < m->paper_w - ST_WRITING_EDGE_MM &&
+                         my < m->paper_h - ST_WRITING_EDGE_MM;
+            dst[x] = inside ? src[x] : 0;
+        }
+    }
+    for (int i = 0; i < m->n_fiducials; i++)
+        clear_rect(scratch, a, f, m->fiducials[i].rect, ST_WRITING_MARK_PAD_MM);
+    for (int i = 0; i < m->n_targets; i++) {
+        clear_rect(scratch, a, f, m->targets[i].rect, ST_WRITING_PAD_MM);
+        if (m->targets[i].label)
+            clear_rect(scratch, a, f, m->targets[i].label_rect, ST_WRITING_LABEL_PAD_MM);
+    }
+    double kc = sqrt(fabs(det)) / f; /* coarse px per mm */
+    int min_area = (int)ceil(ST_WRITING_MIN_MM2 * kc * kc);
+    st_blob blobs[64];
+    int n = 0;
+    int rc = st_cv_blobs(scratch, ST_WRITING_INK, min_area > 1 ? min_area : 1,
+                         1 << 30, blobs, 64, &n, err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        const st_blob *b = &blobs[i];
+        double wmm = b->w / kc, hmm = b->h / kc;
+        /* A scanner streak or a fold crosses much of the page and is thin:
+         * not writing, and not the voter's doing. */
+        if ((hmm > 0.4 * m->paper_h && wmm < 4) || (wmm > 0.4 * m->paper_w && hmm < 4)) {
+            out->streaks++;
+            continue;
+        }
+        double area = b->area / (kc * kc);
+        if (area > out->area_mm2) {
+            out->found = 1;
+            out->area_mm2 = area;
+            double px = b->cx * f - a->m[2], py = b->cy * f - a->m[5];
+            out->x_mm = (id * px - ib * py) / det;
+            out->y_mm = (-ic * px + ia * py) / det;
+        }
+    }
+    return ST_OK;
+}
