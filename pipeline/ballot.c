@@ -127,6 +127,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     if ((rc = st_writing_check(m, &b->reg, coarse, factor, &rd->writing_scratch,
                                &b->writing, &err)))
         goto out;
+    st_score_streaks(m, &b->reg, &b->writing, b->boxes);
     st_interpret(m, b->boxes, b->writing.found, &b->outcome);
 out:
     st_decoder_close(d);

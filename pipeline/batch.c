@@ -323,6 +323,7 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
     int window = o->window > 0 ? o->window : 4 * threads;
     double t0 = now();
     memset(rep, 0, sizeof *rep);
+    rep->threads = threads;
 
     st_cv_single_threaded();
     if ((rc = expand(inputs, n_inputs, &paths, &n_paths, &rep->skipped, err)))

@@ -40,7 +40,7 @@ static void print_summary(const st_model *m, const st_tally *t,
         printf("  list %2d %-40.40s %6lld\n", m->lists[i].number, m->lists[i].name,
                (long long)st_tally_list_total(t, m->lists[i].number));
     if (r->skipped)
-        printf("  %d file%s without .tif/.tiff in the folders were not read\n", r->skipped,
+        printf("  skipped %d file%s in the folders not named .tif or .tiff\n", r->skipped,
                r->skipped == 1 ? "" : "s");
     printf("  results in %s/ballots.jsonl, tally.csv, tally.json\n", out);
 }
@@ -100,8 +100,7 @@ int st_cli_count(int argc, char **argv)
                 "stemtel: warning: %d page%s bilevel (1-bit): light pencil marks can be "
                 "lost in such scans; scan in grey or colour\n",
                 rep.bilevel_pages, rep.bilevel_pages == 1 ? " is" : "s are");
-    print_summary(m, tally, &rep, o.out_dir,
-                  o.threads > 0 ? o.threads : 0);
+    print_summary(m, tally, &rep, o.out_dir, rep.threads);
     st_tally_free(tally);
     st_model_free(m);
     return ST_EXIT_OK;

@@ -249,6 +249,21 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
                            err)))
         return 0;
 
+    /* The median of the shrunken image is the paper: most of a ballot is
+     * blank, and shrinking averages the noise. */
+    {
+        long hist[256] = {0}, half = (long)s->coarse.w * s->coarse.h / 2, acc = 0;
+        for (int y = 0; y < s->coarse.h; y++) {
+            const uint8_t *row = s->coarse.px + (size_t)y * s->coarse.stride;
+            for (int x = 0; x < s->coarse.w; x++)
+                hist[row[x]]++;
+        }
+        int v = 0;
+        while (v < 255 && (acc += hist[v]) <= half)
+            v++;
+        out->paper_ink = v;
+    }
+
     pairing up, down;
     try_orientation(m, ink, s, nb, k, 0, &up);
     try_orientation(m, ink, s, nb, k, 1, &down);

@@ -102,7 +102,7 @@ static int find_edge(const st_image *ink, double x0, double y0, double x1,
  * noise, which averages out, does not. */
 static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                     const st_rect *rect, double dx, double dy, double k,
-                    double *score, double *faint)
+                    double paper, double *score, double *faint)
 {
     double pad = m->settings.outline_mm + ST_SCORE_MARGIN_MM;
     /* At least one pixel of margin at low resolutions. */
@@ -138,7 +138,7 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
             }
         }
         for (int ci = 0; ci < cu; ci++)
-            weak_cells += cell_sum[ci] >= ST_INK_WEAK * cs * cs;
+            weak_cells += cell_sum[ci] >= (paper + ST_INK_WEAK) * cs * cs;
     }
     *score = strong / ((double)nu * nv);
     *faint = weak_cells / ((double)cu * cv);
@@ -196,7 +196,7 @@ int st_score_page(const st_model *m, const st_image *ink,
         if (edges >= 2)
             located++;
         double score, faint;
-        measure(m, ink, a, rc, dx, dy, k, &score, &faint);
+        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, &score, &faint);
         if (blank) {
             score = fmax(0, score - blank[2 * i]);
             faint = fmax(0, faint - blank[2 * i + 1]);
@@ -278,6 +278,60 @@ static void clear_rect(st_image *img, const st_affine *a, double f, st_rect r,
             memset(img->px + (size_t)y * img->stride + ix0, 0, (size_t)(ix1 - ix0));
 }
 
+/* Dark vertical streaks: coarse columns inked on most of the paper's rows.
+ * Printed ballots have no such column (boxes and text cover a small share
+ * of any column), a dirty scan line inks every row. img holds the paper's
+ * inside only, zero elsewhere. */
+static void find_streaks(const st_model *m, const st_registration *r,
+                         const st_image *img, double f, st_writing *out)
+{
+    int level = (int)r->paper_ink + 48, run = -1;
+    double k = sqrt(fabs(r->xform.m[0] * r->xform.m[4] - r->xform.m[1] * r->xform.m[3])) / f;
+    int min_rows = (int)(0.5 * m->paper_h * k);
+    for (int x = 0; x <= img->w; x++) {
+        int inked = 0;
+        if (x < img->w)
+            for (int y = 0; y < img->h; y++)
+                inked += img->px[(size_t)y * img->stride + x] >= level;
+        int streak = x < img->w && inked >= min_rows;
+        if (streak && run < 0)
+            run = x;
+        if (!streak && run >= 0) {
+            if (out->n_streak_cols < 8) {
+                /* One coarse column either side: the streak may straddle. */
+                out->streak_x0[out->n_streak_cols] = (run - 1) * f;
+                out->streak_x1[out->n_streak_cols] = (x + 1) * f;
+                out->n_streak_cols++;
+            }
+            run = -1;
+        }
+    }
+}
+
+int st_score_streaks(const st_model *m, const st_registration *r,
+                     const st_writing *w, st_box *boxes)
+{
+    int changed = 0;
+    for (int i = 0; i < m->n_targets && w->n_streak_cols; i++) {
+        const st_rect *b = &m->targets[i].rect;
+        double x0 = 1e12, x1 = -1e12;
+        for (int c = 0; c < 4; c++) {
+            double px, py;
+            st_affine_apply(&r->xform, b->x + (c & 1) * b->w, b->y + (c >> 1) * b->h, &px, &py);
+            x0 = fmin(x0, px);
+            x1 = fmax(x1, px);
+        }
+        for (int s = 0; s < w->n_streak_cols; s++)
+            if (x0 < w->streak_x1[s] && w->streak_x0[s] < x1 &&
+                boxes[i].state != ST_BOX_EMPTY) {
+                boxes[i].state = ST_BOX_MARGINAL;
+                changed++;
+                break;
+            }
+    }
+    return changed;
+}
+
 int st_writing_check(const st_model *m, const st_registration *r,
                      const st_image *coarse, int factor, st_image *scratch,
                      st_writing *out, st_error *err)
@@ -312,6 +366,7 @@ int st_writing_check(const st_model *m, const st_registration *r,
             dst[x] = inside ? src[x] : 0;
         }
     }
+    find_streaks(m, r, scratch, f, out);
     for (int i = 0; i < m->n_fiducials; i++)
         clear_rect(scratch, a, f, m->fiducials[i].rect, ST_WRITING_MARK_PAD_MM);
     for (int i = 0; i < m->n_targets; i++) {

@@ -30,6 +30,7 @@ typedef struct st_batch_report {
     int bilevel_pages;
     st_tally_totals totals;
     double seconds;
+    int threads;            /* worker threads used */
 } st_batch_report;
 
 /* Count every page of the inputs (files, or folders whose *.tif / *.tiff

@@ -45,6 +45,8 @@ typedef struct st_registration {
     double scale;           /* fitted px/mm over expected px/mm */
     double rms_mm;          /* mark residual after the fit */
     int marks_found;        /* of model->n_fiducials */
+    double paper_ink;       /* the page's median ink level: paper tint and
+                               noise, what "no ink" looks like here */
 } st_registration;
 
 /* Per-thread scratch (a shrunken image and blob lists), reused page after

@@ -15,9 +15,11 @@
 #include "stemtel/register.h"
 
 /* Ink levels (0..255): a pixel counts for the score from "strong"; a
- * 0.5 mm cell counts for the faint share when its mean reaches "weak". */
-#define ST_INK_STRONG 96
-#define ST_INK_WEAK 16
+ * 0.5 mm cell counts for the faint share when its mean lies "weak" above
+ * the page's paper level (registration measures it: noise and paper tint
+ * raise it above 0). */
+#define ST_INK_STRONG 64
+#define ST_INK_WEAK 10
 
 /* Where one box was found. */
 typedef struct st_box_place {
@@ -50,7 +52,17 @@ typedef struct st_writing {
     double area_mm2;     /* the largest such blob */
     double x_mm, y_mm;   /* its centre in model mm */
     int streaks;         /* long thin lines ignored as scanner/fold marks */
+    /* Dark vertical scanner streaks (dirt on the scan line), as column
+     * ranges in full-resolution px: boxes they cross cannot be read. */
+    int n_streak_cols;
+    double streak_x0[8], streak_x1[8];
 } st_writing;
+
+/* Send every box that a dark scanner streak in w crosses, and that shows
+ * any ink, to review (MARGINAL): the streak's ink and a voter's cannot be
+ * told apart. Returns the number of boxes changed. */
+int st_score_streaks(const st_model *m, const st_registration *r,
+                     const st_writing *w, st_box *boxes);
 
 /* Look for writing on coarse (the shrunken ink image registration used,
  * shrunk by factor) outside every mark, box and label (with a margin) and
