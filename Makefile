@@ -48,7 +48,7 @@ TEST_HELPER_OBJ := $(B)/tests/helpers.o
 
 SHARED_DATA ?= $(abspath $(CURDIR)/../shared/data)
 
-.PHONY: all setup test demo models clean help
+.PHONY: all setup test demo models clean help bench
 
 all: $(BIN) ## build the stemtel command (build/<flavour>/stemtel)
 
@@ -82,7 +82,8 @@ $(B)/tests/test_%: tests/test_%.c $(TEST_HELPER_OBJ) $(LIB)
 test: setup ## install dependencies, build, and run every test
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
 	@STEMTEL_BIN=$(abspath $(BIN)) STEMTEL_DATA=$(SHARED_DATA) \
-	    STEMTEL_ROOT=$(CURDIR) scripts/run-tests $(TEST_BIN)
+	    STEMTEL_ROOT=$(CURDIR) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	    scripts/run-tests $(TEST_BIN)
 
 demo: setup ## install dependencies, build, and run stemtel on the sample batch
 	@$(MAKE) --no-print-directory $(BIN)
@@ -144,3 +145,29 @@ fuzz: ## fuzz the page decoder for FUZZ_SECONDS (default 60) with libFuzzer
 	$(FUZZ_DIR)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \
 	    -artifact_prefix=$(FUZZ_DIR)/findings/ $(FUZZ_DIR)/corpus
 # ---- end of fuzz ------------------------------------------------------------
+
+# ---- bench: throughput and accuracy tables ----------------------------------
+# `make bench` builds bench/throughput.c and bench/accuracy.c against the
+# library and runs both from the repository root: they draw their ballots
+# once into build/bench/data (reused while the synth sources are unchanged),
+# print their tables and rewrite their sections of bench/RESULTS.md.
+# BENCH_QUICK=1 runs fewer pages and cells (under a minute). accuracy exits
+# 1, failing the target, when any ballot got a wrong definite outcome.
+BENCH_BIN := $(B)/bench/throughput $(B)/bench/accuracy
+BENCH_OBJ := $(B)/bench/bench.o
+BENCH_FLAGS := $(if $(BENCH_QUICK),--quick)
+
+$(B)/bench/throughput: bench/throughput.c $(BENCH_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LIB) $(LIBS)
+
+$(B)/bench/accuracy: bench/accuracy.c $(BENCH_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LIB) $(LIBS)
+
+bench: $(BIN) $(BENCH_BIN) ## throughput and accuracy tables into bench/RESULTS.md (BENCH_QUICK=1: fast)
+	$(B)/bench/throughput $(BENCH_FLAGS) --bin $(BIN)
+	$(B)/bench/accuracy $(BENCH_FLAGS)
+
+-include $(BENCH_OBJ:.o=.d) $(BENCH_BIN:=.d)
+# ---- end of bench -----------------------------------------------------------

@@ -1,12 +1,14 @@
 /* marks.c - hand marks and stray writing for synth, drawn with cairo
  *
  * A mark is built as a path in the box's own frame (centre at the origin,
- * jittered in position and angle), stroked into a cairo group with the
- * SOURCE operator so overlapping strokes do not darken each other, and
- * then composited onto the ballot with MULTIPLY, the way ink darkens paper
- * but cannot lighten the print under it. Pencils composite through a
- * grain texture so their strokes come out speckled like a red pencil on
- * paper. Strokes wobble: each segment is a Bezier curve whose control
+ * jittered in position and angle), stroked into an A8 shape mask in page
+ * pixels with the SOURCE operator so overlapping strokes do not darken
+ * each other, and then composited onto the ballot through that mask with
+ * MULTIPLY, the way ink darkens paper but cannot lighten the print under
+ * it. Pencils composite through a grain texture as well, so their strokes
+ * come out speckled like a red pencil on paper. The shape mask goes back
+ * to the caller, who measures what of the mark the final image still
+ * shows. Strokes wobble: each segment is a Bezier curve whose control
  * points are pushed sideways by a small random amount.
  */
 #include "marks.h"
@@ -40,7 +42,7 @@ static void pick_ink(int instrument, st_rng *r, ink *k)
         *k = (ink){0.80 + st_rng_range(r, -0.03, 0.03),
                    0.27 + st_rng_range(r, -0.03, 0.03),
                    0.27 + st_rng_range(r, -0.03, 0.03),
-                   st_rng_range(r, 0.60, 0.95), st_rng_range(r, 0.7, 1.0), 1};
+                   st_rng_range(r, 0.60, 0.95), st_rng_range(r, 0.8, 1.1), 1};
         break;
     }
 }
@@ -112,51 +114,31 @@ static void zigzag(cairo_t *cr, st_rng *r, double x0, double y0, double x1,
     }
 }
 
-void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
-                   double coverage, cairo_pattern_t *grain, st_rng *r)
+/* The path of one mark in its box's frame (centre at the origin), stroked
+ * or filled on c with k's width. hw, hh: half the inside's sides. */
+static void mark_shape(cairo_t *c, const st_rect *in, int style, const ink *k,
+                       double coverage, double hw, double hh, st_rng *r)
 {
-    ink k;
-    pick_ink(instrument, r, &k);
-    double hw = in->w / 2, hh = in->h / 2;
-    double cx = in->x + hw + st_rng_normal(r) * 0.04 * in->w;
-    double cy = in->y + hh + st_rng_normal(r) * 0.04 * in->h;
-    double ang = st_rng_normal(r) * 0.05;
-    double big = hw > hh ? hw : hh;
-    double reach = (style == ST_STYLE_CIRCLE ? 2.4 * big : 1.6 * big) + k.w + 2;
-
-    cairo_save(cr);
-    /* The clip bounds the group, so it is a small surface, not a page. */
-    cairo_rectangle(cr, cx - reach, cy - reach, 2 * reach, 2 * reach);
-    cairo_clip(cr);
-    cairo_push_group(cr);
-    cairo_translate(cr, cx, cy);
-    cairo_rotate(cr, ang);
-    cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
-    cairo_set_source_rgba(cr, k.r, k.g, k.b, 1.0);
-    cairo_set_line_width(cr, k.w);
-    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    double jit = 0.12 * k.w;
-
+    double jit = 0.12 * k->w;
     switch (style) {
     case ST_STYLE_FILL: {
         double f = st_rng_range(r, 0.90, 0.97);
-        double step = k.w * st_rng_range(r, 0.40, 0.50);
+        double step = k->w * st_rng_range(r, 0.40, 0.50);
         /* Hatch across the shorter side: fewer, longer passes. */
         if (in->w >= in->h)
-            zigzag(cr, r, -hw * f + k.w / 2, -hh * f + k.w / 2,
-                   hw * f - k.w / 2, hh * f - k.w / 2, step, jit);
+            zigzag(c, r, -hw * f + k->w / 2, -hh * f + k->w / 2,
+                   hw * f - k->w / 2, hh * f - k->w / 2, step, jit);
         else {
-            cairo_rotate(cr, M_PI / 2);
-            zigzag(cr, r, -hh * f + k.w / 2, -hw * f + k.w / 2,
-                   hh * f - k.w / 2, hw * f - k.w / 2, step, jit);
+            cairo_rotate(c, M_PI / 2);
+            zigzag(c, r, -hh * f + k->w / 2, -hw * f + k->w / 2,
+                   hh * f - k->w / 2, hw * f - k->w / 2, step, jit);
         }
-        cairo_stroke(cr);
+        cairo_stroke(c);
         break;
     }
     case ST_STYLE_PARTIAL: {
         double p = st_rng_range(r, 0.40, 0.60);
-        double step = k.w * st_rng_range(r, 0.45, 0.55);
+        double step = k->w * st_rng_range(r, 0.45, 0.55);
         double f = 0.94;
         int band = st_rng_int(r, 4); /* which side the voter gave up on */
         double x0 = -hw * f, x1 = hw * f, y0 = -hh * f, y1 = hh * f;
@@ -168,33 +150,40 @@ void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
             x1 = x0 + 2 * hw * f * p;
         else
             x0 = x1 - 2 * hw * f * p;
-        zigzag(cr, r, x0 + k.w / 2, y0 + k.w / 2, x1 - k.w / 2, y1 - k.w / 2,
-               step, jit);
-        cairo_stroke(cr);
+        zigzag(c, r, x0 + k->w / 2, y0 + k->w / 2, x1 - k->w / 2,
+               y1 - k->w / 2, step, jit);
+        cairo_stroke(c);
         break;
     }
     case ST_STYLE_X:
         for (int i = 0; i < 2; i++) {
             double s = i ? -1 : 1;
             double a = st_rng_range(r, 0.8, 1.05), b = st_rng_range(r, 0.8, 1.05);
-            wobble_to(cr, r, 1, -hw * a, -hh * a * s, hw * b, hh * b * s,
-                      0.15 * k.w);
-            cairo_stroke(cr);
+            wobble_to(c, r, 1, -hw * a, -hh * a * s, hw * b, hh * b * s,
+                      0.15 * k->w);
+            cairo_stroke(c);
         }
         break;
     case ST_STYLE_CHECK: {
-        double ex = st_rng_range(r, 0.8, 1.1);
-        wobble_to(cr, r, 1, -0.7 * hw, -0.05 * hh, -0.15 * hw, 0.75 * hh,
-                  0.1 * k.w);
-        wobble_to(cr, r, 0, -0.15 * hw, 0.75 * hh, 0.85 * hw * ex,
-                  -0.9 * hh * ex, 0.2 * k.w);
-        cairo_stroke(cr);
+        /* The long leg reaches the far corner: a check is read at once. */
+        double ex = st_rng_range(r, 0.9, 1.1);
+        wobble_to(c, r, 1, -0.7 * hw, -0.05 * hh, -0.15 * hw, 0.75 * hh,
+                  0.1 * k->w);
+        wobble_to(c, r, 0, -0.15 * hw, 0.75 * hh, 0.85 * hw * ex,
+                  -0.9 * hh * ex, 0.2 * k->w);
+        cairo_stroke(c);
         break;
     }
     case ST_STYLE_STROKE: {
-        double t = st_rng_range(r, -0.9, 0.9); /* from flat to diagonal */
-        wobble_to(cr, r, 1, -0.9 * hw, t * hh, 0.9 * hw, -t * hh, 0.15 * k.w);
-        cairo_stroke(cr);
+        /* Corner to corner, steep enough that the stroke spans at least
+         * 85% of the diagonal: a single line meant as a vote is a long
+         * one (a short one is the hesitant style). */
+        double t = st_rng_range(r, 0.80, 0.95);
+        if (st_rng_chance(r, 0.5))
+            t = -t;
+        double a = st_rng_range(r, 0.90, 0.97);
+        wobble_to(c, r, 1, -a * hw, t * hh, a * hw, -t * hh, 0.15 * k->w);
+        cairo_stroke(c);
         break;
     }
     case ST_STYLE_CIRCLE: {
@@ -210,54 +199,172 @@ void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
             double q = 1 + st_rng_normal(r) * 0.03;
             double x = cos(a) * rx * q, y = sin(a) * ry * q;
             if (i == 0)
-                cairo_move_to(cr, x, y);
+                cairo_move_to(c, x, y);
             else
-                cairo_line_to(cr, x, y);
+                cairo_line_to(c, x, y);
         }
-        cairo_stroke(cr);
+        cairo_stroke(c);
         break;
     }
     case ST_STYLE_DOT: {
         /* A touch of the pencil, well under a stroke's area: whether it
          * is a vote is for people to say. */
         double rad = st_rng_range(r, 0.3, 0.5);
-        cairo_arc(cr, st_rng_range(r, -0.3, 0.3) * hw,
+        cairo_arc(c, st_rng_range(r, -0.3, 0.3) * hw,
                   st_rng_range(r, -0.3, 0.3) * hh, rad, 0, 2 * M_PI);
-        cairo_fill(cr);
+        cairo_fill(c);
         break;
     }
     case ST_STYLE_HESITANT: {
-        /* Length chosen so line area / inside area ~ coverage, at the
-         * pressure drawn: a mark the scorer should find neither empty nor
-         * marked. */
+        /* Sized so the stroke's area (a capsule: length x width plus the
+         * round caps) is `coverage` of the inside; what survives of it is
+         * the caller's to check. */
         double w = 0.5;
-        cairo_set_line_width(cr, w);
-        double len = coverage * in->w * in->h / (w * (k.a > 0.3 ? k.a : 0.3));
+        cairo_set_line_width(c, w);
+        double len = (coverage * in->w * in->h - M_PI * w * w / 4) / w;
         double maxlen = 1.8 * hw;
         if (len > maxlen)
             len = maxlen;
+        if (len < 0.05)
+            len = 0.05;
         double t = st_rng_range(r, -0.3, 0.3);
-        wobble_to(cr, r, 1, -len / 2, t * hh, len / 2, -t * hh, 0.05);
-        cairo_stroke(cr);
+        wobble_to(c, r, 1, -len / 2, t * hh, len / 2, -t * hh, 0.05);
+        cairo_stroke(c);
         break;
     }
     default:
         break;
     }
+}
 
-    cairo_pop_group_to_source(cr); /* also undoes translate/rotate/op */
-    cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
-    if (k.grainy && grain) {
-        /* pressure x grain: push the alpha into a second group so the
-         * texture and pressure multiply. */
-        cairo_push_group(cr);
-        cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
-        cairo_identity_matrix(cr); /* grain lives in device pixels */
-        cairo_mask(cr, grain);
-        cairo_pop_group_to_source(cr);
+/* shape x grain x pressure, as a new A8 surface of shape's size: what the
+ * ink is composited through. The grain repeats in page pixels. */
+static cairo_surface_t *ink_mask(cairo_surface_t *shape, int x0, int y0,
+                                 cairo_pattern_t *grain, double pressure)
+{
+    int w = cairo_image_surface_get_width(shape);
+    int h = cairo_image_surface_get_height(shape);
+    cairo_surface_t *o = cairo_image_surface_create(CAIRO_FORMAT_A8, w, h);
+    if (cairo_surface_status(o) != CAIRO_STATUS_SUCCESS)
+        return o;
+    cairo_surface_t *gs = NULL;
+    const unsigned char *g = NULL;
+    int gw = 0, gh = 0, gstride = 0;
+    if (grain && cairo_pattern_get_surface(grain, &gs) == CAIRO_STATUS_SUCCESS &&
+        cairo_image_surface_get_format(gs) == CAIRO_FORMAT_A8) {
+        cairo_surface_flush(gs);
+        g = cairo_image_surface_get_data(gs);
+        gw = cairo_image_surface_get_width(gs);
+        gh = cairo_image_surface_get_height(gs);
+        gstride = cairo_image_surface_get_stride(gs);
     }
-    cairo_paint_with_alpha(cr, k.a);
-    cairo_restore(cr);
+    cairo_surface_flush(shape);
+    cairo_surface_flush(o);
+    const unsigned char *s = cairo_image_surface_get_data(shape);
+    unsigned char *d = cairo_image_surface_get_data(o);
+    int ss = cairo_image_surface_get_stride(shape);
+    int ds = cairo_image_surface_get_stride(o);
+    uint32_t pa = (uint32_t)lround(pressure * 256); /* 8.8 fixed point */
+    for (int y = 0; y < h; y++) {
+        const unsigned char *sr = s + (size_t)y * ss;
+        unsigned char *dr = d + (size_t)y * ds;
+        const unsigned char *gr = g ? g + (size_t)((y0 + y) % gh) * gstride : NULL;
+        for (int x = 0; x < w; x++) {
+            uint32_t v = sr[x];
+            if (!v) {
+                dr[x] = 0;
+                continue;
+            }
+            uint32_t gv = gr ? gr[(x0 + x) % gw] : 255;
+            dr[x] = (unsigned char)((v * gv * pa + 255 * 128) / (255 * 256));
+        }
+    }
+    cairo_surface_mark_dirty(o);
+    return o;
+}
+
+void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
+                   double coverage, cairo_pattern_t *grain, st_rng *r,
+                   st_marks_shape *shape)
+{
+    if (shape) {
+        shape->mask = NULL;
+        shape->x0 = shape->y0 = 0;
+    }
+    ink k;
+    pick_ink(instrument, r, &k);
+    double hw = in->w / 2, hh = in->h / 2;
+    double cx = in->x + hw + st_rng_normal(r) * 0.04 * in->w;
+    double cy = in->y + hh + st_rng_normal(r) * 0.04 * in->h;
+    double ang = st_rng_normal(r) * 0.05;
+    double big = hw > hh ? hw : hh;
+    double reach = (style == ST_STYLE_CIRCLE ? 2.4 * big : 1.6 * big) + k.w + 2;
+
+    /* The shape's surface covers the reach square in page pixels (clipped
+     * to the page), aligned to whole pixels so its antialiasing is what
+     * drawing on the page would give. */
+    cairo_surface_t *page = cairo_get_target(cr);
+    int pw = cairo_image_surface_get_width(page);
+    int ph = cairo_image_surface_get_height(page);
+    double bx0 = INFINITY, by0 = INFINITY, bx1 = -INFINITY, by1 = -INFINITY;
+    for (int i = 0; i < 4; i++) {
+        double x = cx + (i & 1 ? reach : -reach), y = cy + (i & 2 ? reach : -reach);
+        cairo_user_to_device(cr, &x, &y);
+        bx0 = fmin(bx0, x), by0 = fmin(by0, y);
+        bx1 = fmax(bx1, x), by1 = fmax(by1, y);
+    }
+    int x0 = (int)fmax(0, floor(bx0)), y0 = (int)fmax(0, floor(by0));
+    int x1 = (int)fmin(pw, ceil(bx1)), y1 = (int)fmin(ph, ceil(by1));
+    if (x0 > pw - 1)
+        x0 = pw - 1 > 0 ? pw - 1 : 0;
+    if (y0 > ph - 1)
+        y0 = ph - 1 > 0 ? ph - 1 : 0;
+    if (x1 <= x0) /* off the page: still drawn (the stream moves on alike) */
+        x1 = x0 + 1;
+    if (y1 <= y0)
+        y1 = y0 + 1;
+    cairo_surface_t *ms = cairo_image_surface_create(CAIRO_FORMAT_A8, x1 - x0, y1 - y0);
+    cairo_t *mc = cairo_create(ms);
+    cairo_matrix_t mt;
+    cairo_get_matrix(cr, &mt);
+    mt.x0 -= x0;
+    mt.y0 -= y0;
+    cairo_set_matrix(mc, &mt);
+    cairo_rectangle(mc, cx - reach, cy - reach, 2 * reach, 2 * reach);
+    cairo_clip(mc);
+    cairo_translate(mc, cx, cy);
+    cairo_rotate(mc, ang);
+    /* One coverage per pixel however often strokes cross: overlapping
+     * passes of one pen do not darken each other. */
+    cairo_set_operator(mc, CAIRO_OPERATOR_SOURCE);
+    cairo_set_source_rgba(mc, 0, 0, 0, 1);
+    cairo_set_line_width(mc, k.w);
+    cairo_set_line_cap(mc, CAIRO_LINE_CAP_ROUND);
+    cairo_set_line_join(mc, CAIRO_LINE_JOIN_ROUND);
+    mark_shape(mc, in, style, &k, coverage, hw, hh, r);
+    int ok = cairo_status(mc) == CAIRO_STATUS_SUCCESS;
+    cairo_destroy(mc);
+
+    /* Ink darkens paper but cannot lighten the print under it: MULTIPLY,
+     * through shape x grain x pressure. */
+    cairo_surface_t *im = ok ? ink_mask(ms, x0, y0, k.grainy ? grain : NULL, k.a)
+                             : NULL;
+    if (im && cairo_surface_status(im) == CAIRO_STATUS_SUCCESS) {
+        cairo_save(cr);
+        cairo_identity_matrix(cr);
+        cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
+        cairo_set_source_rgb(cr, k.r, k.g, k.b);
+        cairo_mask_surface(cr, im, x0, y0);
+        cairo_restore(cr);
+    }
+    cairo_surface_destroy(im);
+    if (shape && ok) {
+        shape->mask = ms;
+        shape->x0 = x0;
+        shape->y0 = y0;
+    } else {
+        cairo_surface_destroy(ms);
+    }
 }
 
 static int clear_of(const st_rect *a, double x0, double y0, double x1,

@@ -16,12 +16,26 @@
  * Returns NULL if cairo fails; the caller destroys it. */
 cairo_pattern_t *st_marks_grain(st_rng *r);
 
+/* Where a mark's pen went: an A8 surface in the device pixels of the
+ * page being drawn on, alpha 255 where the stroke covers a pixel fully
+ * (antialiased at its edges), placed with its top-left at (x0, y0) of the
+ * page. The caller destroys mask (cairo_surface_destroy accepts NULL). */
+typedef struct st_marks_shape {
+    cairo_surface_t *mask;
+    int x0, y0;
+} st_marks_shape;
+
 /* Draw one mark of the given style (st_synth_style) and instrument
  * (st_synth_instrument) in the box whose inside is `in`. coverage is the
- * ink fraction of the inside aimed at by the hesitant style (ignored by
- * the others). grain may be NULL (pencils then draw smooth). */
+ * share of the inside the hesitant style's stroke is sized to cover
+ * (ignored by the others). grain may be NULL (pencils then draw smooth).
+ * The mark's shape is drawn once, into an A8 mask, and the ink is
+ * composited through it; with shape non-NULL the mask is handed to the
+ * caller (shape->mask is NULL when cairo failed or the mark lies off the
+ * page), so it can measure what of the mark survives in the final image. */
 void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
-                   double coverage, cairo_pattern_t *grain, st_rng *r);
+                   double coverage, cairo_pattern_t *grain, st_rng *r,
+                   st_marks_shape *shape);
 
 /* Choose up to max spots (centre x, y in mm, stored pairwise in xy) for
  * scribbles of ST_MARKS_STRAY_W x ST_MARKS_STRAY_H mm on the page, clear

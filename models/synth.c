@@ -3,13 +3,17 @@
  * Each ballot is made in three steps. First a plan is drawn from the
  * ballot's own random stream (seed, index, 0): the scenario, the boxes to
  * mark with their style and instrument, and the scanner and paper
- * degradations; the expected outcome follows from the plan and the model's
- * settings alone. Then the ballot is drawn with cairo: the scanner's
+ * degradations. Then the ballot is drawn with cairo: the scanner's
  * geometry (rotation, shift, scale, upside down) is the transform around
  * the mm->pixel scale, st_render_draw paints the blank ballot, marks.c the
- * voter's marks (jitter from stream (seed, index, 1)). Last the pixel
- * degradations run on the surface (noise from stream (seed, index, 2)),
- * and the page goes to a TIFF writer. Files are made in parallel, one
+ * voter's marks (jitter from stream (seed, index, 1)), handing back each
+ * mark's shape mask. The pixel degradations run on the surface (noise from
+ * stream (seed, index, 2)). Last each mask is laid on the final pixels, as
+ * the format will write them, to measure what is left of the mark; that
+ * decides how it is seen (clear, ambiguous, lost) and so the expected
+ * outcome under the model's settings. A hesitant stroke that comes out
+ * outside its band is redrawn from the same streams, longer or shorter.
+ * The page goes to a TIFF writer. Files are made in parallel, one
  * surface per thread; truth.jsonl lines are kept per ballot and written in
  * ballot order at the end, so nothing depends on the thread count.
  *
@@ -38,10 +42,34 @@
 #include "marks.h"
 #include "stemtel/render.h"
 #include "stemtel/rng.h"
+#include "stemtel/score.h"
 
 #define EML_NS "urn:oasis:names:tc:evs:schema:eml"
 #define MAX_MARKS 8
 #define MAX_STRAY 3
+
+/* How a mark is measured in the written image. Strong ink is the level the
+ * pipeline's box score counts (ST_INK_STRONG); a trace is any pixel at
+ * SYNTH_INK_TRACE or more (the pipeline's weak level applies to 0.5 mm cell
+ * means above the paper, where noise averages out; one pixel needs more).
+ * The inside is the pipeline's too: the box less its outline and
+ * SYNTH_SCORE_MARGIN_MM (pipeline/score.c). */
+#define SYNTH_INK_TRACE 16
+#define SYNTH_SCORE_MARGIN_MM 0.3
+/* A clear mark must leave this many times definite in strong ink; on a
+ * bilevel page, where the threshold eats pencil unevenly, twice. */
+#define SYNTH_CLEAR_FACTOR 1.4
+#define SYNTH_CLEAR_FACTOR_BILEVEL 1.4
+/* Below this x definite in strong ink a mark is no longer borderline-
+ * marked: the scorer must find it marginal. */
+#define SYNTH_BORDER_FACTOR 0.6
+/* Trace ink between these x marginal is borderline-empty; below the low
+ * one the mark is lost. */
+#define SYNTH_LOW_FACTOR 0.5
+#define SYNTH_HIGH_TRACE_FACTOR 2.0
+/* The hesitant stroke must leave strong ink in [marginal, this x definite]. */
+#define SYNTH_HESITANT_TOP 0.8
+#define SYNTH_HESITANT_TRIES 4
 
 /* ---- names ------------------------------------------------------------ */
 
@@ -248,8 +276,26 @@ static int list_index(const st_model *m, int number)
 
 /* ---- the plan of one ballot --------------------------------------------- */
 
+/* What became of a mark in the written image. */
+/* CLEAR and LOST: the pipeline must read the mark as marked, or not see
+ * it. AMBIGUOUS: it must send the ballot to review. The two borderline
+ * bands lie where a scorer's measure and ours can fall either side of a
+ * threshold: review is right, and so is the one definite reading with the
+ * mark marked (BORDER_HIGH, near definite) or empty (BORDER_LOW, near
+ * marginal). */
+enum { SEEN_CLEAR, SEEN_AMBIGUOUS, SEEN_LOST, SEEN_BORDER_HIGH, SEEN_BORDER_LOW };
+static const char *const seen_names[] = {"clear", "ambiguous", "lost", "borderline-marked",
+                                         "borderline-empty"};
+
 typedef struct smark {
-    int target, style, instrument, ambiguous;
+    int target, style, instrument, ambiguous; /* ambiguous: as drawn */
+    /* Measured on the final pixels (see measure_marks). */
+    double visible, visible_trace; /* share of its pixels still inked */
+    double coverage;               /* strong ink left / inside area */
+    double trace_cov;              /* trace ink left / inside area */
+    double drawn_cov;              /* its pixels / inside area */
+    double visible_all;            /* visible share over all its pixels */
+    int seen;                      /* SEEN_*: what the outcome uses */
 } smark;
 
 typedef struct splan {
@@ -270,6 +316,10 @@ typedef struct splan {
     /* expected */
     int outcome, list, cand, party_only;
     const char *reason;
+    /* With borderline marks only: the one definite outcome that is also
+     * right (has_alt), besides review. */
+    int has_alt, alt_outcome, alt_list, alt_cand, alt_party_only;
+    const char *alt_reason;
 } splan;
 
 /* A forced ballot (votes_from). */
@@ -321,26 +371,22 @@ static int some_candidate(const job *j, int l, st_rng *r)
     return 1 + st_rng_int(r, n > 0 ? n : 1);
 }
 
-/* Apply the model's rules (domain.md) to the marks of p. */
-static void expect(const job *j, splan *p)
+/* The validity table (domain.md) under the model's settings, for the
+ * marks of p that `present` says are on the ballot. */
+typedef struct reading {
+    int outcome, list, cand, party_only;
+    const char *reason;
+} reading;
+
+static reading table(const job *j, const splan *p, const int *present)
 {
     const st_model *m = j->m;
     const st_settings *s = &m->settings;
     int nl = 0, nn = 0, list = 0, num = 0;
-    p->list = p->cand = p->party_only = 0;
-    p->reason = "";
-    for (int i = 0; i < p->n_marks; i++)
-        if (p->marks[i].ambiguous) {
-            p->outcome = OUT_REVIEW;
-            p->reason = "ambiguous mark";
-            return;
-        }
-    if (p->n_stray > 0) {
-        p->outcome = OUT_REVIEW;
-        p->reason = "writing outside boxes";
-        return;
-    }
+    reading r = {OUT_BLANK, 0, 0, 0, ""};
     for (int i = 0; i < p->n_marks; i++) {
+        if (!present[i])
+            continue;
         const st_target *t = &m->targets[p->marks[i].target];
         if (t->kind == ST_TARGET_LIST)
             nl++, list = t->number;
@@ -348,45 +394,82 @@ static void expect(const job *j, splan *p)
             nn++, num = t->number;
     }
     if (nl == 0) {
-        p->outcome = nn ? OUT_INVALID : OUT_BLANK;
-        p->reason = nn ? "number without list" : "";
-        return;
+        r.outcome = nn ? OUT_INVALID : OUT_BLANK;
+        r.reason = nn ? "number without list" : "";
+        return r;
     }
     if (nl > 1) {
-        p->outcome = OUT_INVALID;
-        p->reason = "several lists";
-        return;
+        r.outcome = OUT_INVALID;
+        r.reason = "several lists";
+        return r;
     }
     const st_list *L = &m->lists[list_index(m, list)];
     int party_only = 0;
     if (nn == 0) {
         party_only = 1;
-        p->reason = "list only";
+        r.reason = "list only";
     } else if (nn > 1) {
-        p->reason = "several numbers";
+        r.reason = "several numbers";
         if (s->multiple_numbers == ST_MULTIPLE_NUMBERS_REVIEW) {
-            p->outcome = OUT_REVIEW;
-            return;
+            r.outcome = OUT_REVIEW;
+            return r;
         }
         if (s->multiple_numbers == ST_MULTIPLE_NUMBERS_INVALID) {
-            p->outcome = OUT_INVALID;
-            return;
+            r.outcome = OUT_INVALID;
+            return r;
         }
         party_only = 1;
     } else if (num > L->n_candidates) {
-        p->reason = "no such candidate";
-        p->outcome = s->beyond_list == ST_BEYOND_LIST_REVIEW ? OUT_REVIEW
-                                                             : OUT_INVALID;
-        return;
+        r.reason = "no such candidate";
+        r.outcome = s->beyond_list == ST_BEYOND_LIST_REVIEW ? OUT_REVIEW : OUT_INVALID;
+        return r;
     }
     if (party_only && s->party_only == ST_PARTY_ONLY_INVALID) {
-        p->outcome = OUT_INVALID;
+        r.outcome = OUT_INVALID;
+        return r;
+    }
+    r.outcome = OUT_VOTE;
+    r.list = list;
+    r.cand = party_only ? 1 : num;
+    r.party_only = party_only;
+    return r;
+}
+
+/* Apply the model's rules to the marks of p as the image shows them
+ * (smark.seen): ambiguous or borderline marks and stray writing send the
+ * ballot to review; with borderline marks alone, the reading that takes
+ * them as the scorer's other answer (marked, or empty) is also right. */
+static void expect(const job *j, splan *p)
+{
+    int present[MAX_MARKS], ambiguous = 0, border = 0;
+    for (int i = 0; i < p->n_marks; i++) {
+        int seen = p->marks[i].seen;
+        present[i] = seen == SEEN_CLEAR || seen == SEEN_BORDER_HIGH;
+        ambiguous |= seen == SEEN_AMBIGUOUS;
+        border |= seen == SEEN_BORDER_HIGH || seen == SEEN_BORDER_LOW;
+    }
+    reading r = table(j, p, present);
+    p->has_alt = 0;
+    if (ambiguous || border || p->n_stray > 0) {
+        p->outcome = OUT_REVIEW;
+        p->list = p->cand = p->party_only = 0;
+        p->reason = p->n_stray > 0 && !ambiguous && !border ? "writing outside boxes"
+                                                            : "ambiguous mark";
+        if (!ambiguous && !p->n_stray && r.outcome != OUT_REVIEW) {
+            p->has_alt = 1;
+            p->alt_outcome = r.outcome;
+            p->alt_list = r.list;
+            p->alt_cand = r.cand;
+            p->alt_party_only = r.party_only;
+            p->alt_reason = r.reason;
+        }
         return;
     }
-    p->outcome = OUT_VOTE;
-    p->list = list;
-    p->cand = party_only ? 1 : num;
-    p->party_only = party_only;
+    p->outcome = r.outcome;
+    p->list = r.list;
+    p->cand = r.cand;
+    p->party_only = r.party_only;
+    p->reason = r.reason;
 }
 
 static void plan_ballot(const job *j, int index, splan *p)
@@ -485,8 +568,10 @@ static void plan_ballot(const job *j, int index, splan *p)
         break;
     }
 #undef STYLE
-    /* Aim the hesitant stroke midway between the model's thresholds. */
-    p->hesitant_cov = (m->settings.marginal + m->settings.definite) / 2;
+    /* Aim the hesitant stroke between the model's thresholds on a log
+     * scale: their midpoint lies too near definite once round caps and
+     * wobble add ink. make_file checks what it left and redraws. */
+    p->hesitant_cov = sqrt(m->settings.marginal * m->settings.definite);
     if (!(p->hesitant_cov > 0 && p->hesitant_cov < 1))
         p->hesitant_cov = 0.08;
 
@@ -545,7 +630,6 @@ static void plan_ballot(const job *j, int index, splan *p)
     if (ON(ST_DEG_STRAY))
         p->n_stray = st_marks_stray_place(m, &r, p->stray, ns);
 #undef ON
-    expect(j, p);
 }
 
 /* ---- pixels ------------------------------------------------------------ */
@@ -734,8 +818,23 @@ static void bed_margins(const st_model *m, const st_synth_opts *o, double *mx,
 
 /* ---- drawing one ballot ------------------------------------------------- */
 
+/* The inside the pipeline scores: the box less outline and margin (at
+ * least a pixel more than the outline, as score.c keeps it). */
+static st_rect score_inside(const st_model *m, const st_rect *t, int dpi)
+{
+    double k = dpi / 25.4, ol = m->settings.outline_mm;
+    double pad = ol + SYNTH_SCORE_MARGIN_MM;
+    if (pad * k < ol * k + 1)
+        pad = ol + 1 / k;
+    return (st_rect){t->x + pad, t->y + pad, t->w - 2 * pad, t->h - 2 * pad};
+}
+
+/* Draw ballot index after plan p on surf, pixel degradations included.
+ * shapes[i] receives mark i's shape mask (the caller destroys them, also
+ * on failure) and ctm the mm -> page pixel transform. */
 static int draw_ballot(const job *j, int index, const splan *p,
-                       cairo_surface_t *surf, st_error *err)
+                       cairo_surface_t *surf, st_marks_shape *shapes,
+                       cairo_matrix_t *ctm, st_error *err)
 {
     const st_model *m = j->m;
     const st_synth_opts *o = j->o;
@@ -758,6 +857,7 @@ static int draw_ballot(const job *j, int index, const splan *p,
     cairo_rotate(cr, p->rot * M_PI / 180 + (p->upside ? M_PI : 0));
     cairo_scale(cr, k * p->scale, k * p->scale);
     cairo_translate(cr, -m->paper_w / 2, -m->paper_h / 2);
+    cairo_get_matrix(cr, ctm);
 
     rc = st_render_draw(m, cr, err);
     if (rc)
@@ -768,8 +868,12 @@ static int draw_ballot(const job *j, int index, const splan *p,
     for (int i = 0; i < p->n_marks; i++) {
         const st_rect *t = &m->targets[p->marks[i].target].rect;
         st_rect in = {t->x + ol, t->y + ol, t->w - 2 * ol, t->h - 2 * ol};
-        st_marks_draw(cr, &in, p->marks[i].style, p->marks[i].instrument,
-                      p->hesitant_cov, grain, &r);
+        /* marks.c sizes the hesitant stroke on the drawn inside; the aim
+         * is a share of the scored one. */
+        st_rect sc = score_inside(m, t, o->dpi);
+        double cov = p->hesitant_cov * (sc.w * sc.h) / (in.w * in.h);
+        st_marks_draw(cr, &in, p->marks[i].style, p->marks[i].instrument, cov,
+                      grain, &r, &shapes[i]);
     }
     for (int i = 0; i < p->n_stray; i++)
         st_marks_stray_draw(cr, p->stray[2 * i], p->stray[2 * i + 1], &r);
@@ -818,6 +922,127 @@ out:
         cairo_pattern_destroy(grain);
     cairo_destroy(cr);
     return rc;
+}
+
+/* ---- what survives of the marks ------------------------------------------ */
+
+/* How the written page turns a pixel into the pipeline's ink. */
+enum { INK_BILEVEL, INK_GREY, INK_RGB };
+
+static int ink_kind(st_tiff_format f)
+{
+    return f == ST_TIFF_BILEVEL_G4 ? INK_BILEVEL
+           : st_tiff_format_is_rgb(f) ? INK_RGB
+                                      : INK_GREY;
+}
+
+/* Ink of one RGB24 pixel in the page as written: luma as px_to_image
+ * computes it, thresholded at half grey as tiffout.c does for G4; for
+ * colour 255 - min(R, G, B), so red and blue count like black. JPEG's
+ * own loss is not modelled. */
+static inline int ink_of(uint32_t c, int kind)
+{
+    int r = (c >> 16) & 0xff, g = (c >> 8) & 0xff, b = c & 0xff;
+    if (kind == INK_RGB) {
+        int mn = r < g ? r : g;
+        return 255 - (mn < b ? mn : b);
+    }
+    int luma = (299 * r + 587 * g + 114 * b + 500) / 1000;
+    if (kind == INK_GREY)
+        return 255 - luma;
+    return luma < 128 ? 255 : 0;
+}
+
+/* For every mark, compare its shape mask with the final pixels of surf:
+ * of the mask's pixels (alpha >= 0.5) inside the scored inside, the share
+ * still carrying strong ink (visible) and a trace (visible_trace), and
+ * those counts over the inside's area (coverage, trace_cov); drawn_cov is
+ * the mask's own share of the inside. */
+static void measure_marks(const job *j, splan *p, cairo_surface_t *surf,
+                          const st_marks_shape *shapes, const cairo_matrix_t *ctm)
+{
+    const st_model *m = j->m;
+    int kind = ink_kind(j->o->format);
+    const uint8_t *data = cairo_image_surface_get_data(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    cairo_matrix_t inv = *ctm;
+    double k = j->o->dpi / 25.4 * p->scale;
+    if (cairo_matrix_invert(&inv) != CAIRO_STATUS_SUCCESS)
+        cairo_matrix_init_identity(&inv); /* cannot happen: scale > 0 */
+    for (int i = 0; i < p->n_marks; i++) {
+        smark *mk = &p->marks[i];
+        st_rect in = score_inside(m, &m->targets[mk->target].rect, j->o->dpi);
+        double area = in.w * in.h * k * k; /* inside, in page pixels */
+        long n_in = 0, s_in = 0, t_in = 0, n_all = 0, s_all = 0, t_all = 0;
+        cairo_surface_t *ms = shapes[i].mask;
+        if (ms) {
+            cairo_surface_flush(ms);
+            const uint8_t *md = cairo_image_surface_get_data(ms);
+            int ms_stride = cairo_image_surface_get_stride(ms);
+            int mw = cairo_image_surface_get_width(ms);
+            int mh = cairo_image_surface_get_height(ms);
+            for (int y = 0; y < mh; y++) {
+                const uint8_t *mr = md + (size_t)y * ms_stride;
+                int py = shapes[i].y0 + y;
+                if (py >= j->h_px)
+                    break;
+                const uint32_t *row = (const uint32_t *)(data + (size_t)py * stride);
+                for (int x = 0; x < mw; x++) {
+                    if (mr[x] < 128)
+                        continue;
+                    int px = shapes[i].x0 + x;
+                    if (px >= j->w_px)
+                        break;
+                    int v = ink_of(row[px], kind);
+                    int strong = v >= ST_INK_STRONG, trace = v >= SYNTH_INK_TRACE;
+                    n_all++;
+                    s_all += strong;
+                    t_all += trace;
+                    double ux = px + 0.5, uy = py + 0.5;
+                    cairo_matrix_transform_point(&inv, &ux, &uy);
+                    if (ux < in.x || uy < in.y || ux >= in.x + in.w ||
+                        uy >= in.y + in.h)
+                        continue;
+                    n_in++;
+                    s_in += strong;
+                    t_in += trace;
+                }
+            }
+        }
+        /* A loop around the box has no pixels inside: then all of it. */
+        long n = n_in ? n_in : n_all, sv = n_in ? s_in : s_all,
+             tv = n_in ? t_in : t_all;
+        mk->visible = n ? (double)sv / n : 0;
+        mk->visible_trace = n ? (double)tv / n : 0;
+        mk->visible_all =
+            n_all ? (double)(kind == INK_BILEVEL ? s_all : t_all) / n_all : 0;
+        mk->coverage = area > 0 ? s_in / area : 0;
+        mk->trace_cov = area > 0 ? t_in / area : 0;
+        mk->drawn_cov = area > 0 ? n_in / area : 0;
+    }
+}
+
+/* What the image says of mark k under the model's thresholds. Lost: less
+ * than marginal is left of it in the box (black on a bilevel page, any
+ * trace on others), and either the box had more of it or most of the
+ * mark has gone (a loop drawn around the box is not lost, it was never
+ * in). Ambiguous: drawn so, or too little strong ink left to call it a
+ * mark at once. */
+static int seen_as(const job *j, const smark *k)
+{
+    const st_settings *s = &j->m->settings;
+    int bilevel = ink_kind(j->o->format) == INK_BILEVEL;
+    double left = bilevel ? k->coverage : k->trace_cov;
+    if (left < s->marginal && (k->drawn_cov >= s->marginal || k->visible_all < 0.5))
+        return left < SYNTH_LOW_FACTOR * s->marginal ? SEEN_LOST : SEEN_BORDER_LOW;
+    double factor = bilevel ? SYNTH_CLEAR_FACTOR_BILEVEL : SYNTH_CLEAR_FACTOR;
+    if (k->coverage >= factor * s->definite)
+        return k->ambiguous ? SEEN_BORDER_HIGH : SEEN_CLEAR;
+    if (k->coverage >= SYNTH_BORDER_FACTOR * s->definite)
+        return SEEN_BORDER_HIGH;
+    if (left < SYNTH_HIGH_TRACE_FACTOR * s->marginal)
+        return SEEN_BORDER_LOW;
+    return SEEN_AMBIGUOUS;
 }
 
 /* ---- truth.jsonl --------------------------------------------------------- */
@@ -913,9 +1138,16 @@ static char *truth_line(const job *j, int index, const char *file, int page,
         const smark *k = &p->marks[i];
         fputs(i ? ",{\"target\":" : "{\"target\":", f);
         json_str(f, m->targets[k->target].id);
-        fprintf(f, ",\"style\":\"%s\",\"instrument\":\"%s\",\"clarity\":\"%s\"}",
+        fprintf(f, ",\"style\":\"%s\",\"instrument\":\"%s\",\"clarity\":\"%s\"",
                 style_names[k->style], instrument_names[k->instrument],
                 k->ambiguous ? "ambiguous" : "clear");
+        fputs(",\"visible\":", f);
+        json_num(f, k->visible, 3);
+        fputs(",\"visible_trace\":", f);
+        json_num(f, k->visible_trace, 3);
+        fputs(",\"coverage\":", f);
+        json_num(f, k->coverage, 4);
+        fprintf(f, ",\"seen\":\"%s\"}", seen_names[k->seen]);
     }
     fprintf(f, "],\"expected\":{\"outcome\":\"%s\",", outcome_names[p->outcome]);
     if (p->outcome == OUT_VOTE)
@@ -924,6 +1156,16 @@ static char *truth_line(const job *j, int index, const char *file, int page,
         fputs("\"list\":null,\"candidate\":null,", f);
     fprintf(f, "\"party_only\":%s,\"reason\":", p->party_only ? "true" : "false");
     json_str(f, p->reason);
+    if (p->has_alt) {
+        fprintf(f, ",\"if_definite\":{\"outcome\":\"%s\",", outcome_names[p->alt_outcome]);
+        if (p->alt_outcome == OUT_VOTE)
+            fprintf(f, "\"list\":%d,\"candidate\":%d,", p->alt_list, p->alt_cand);
+        else
+            fputs("\"list\":null,\"candidate\":null,", f);
+        fprintf(f, "\"party_only\":%s,\"reason\":", p->alt_party_only ? "true" : "false");
+        json_str(f, p->alt_reason);
+        fputc('}', f);
+    }
     fputs("}}\n", f);
     if (fclose(f) != 0) {
         free(buf);
@@ -938,6 +1180,73 @@ typedef struct worker {
     cairo_surface_t *surf;
     st_image *img;
 } worker;
+
+/* Draw ballot index on surf and measure its marks; settle what each is
+ * seen as and the expected outcome. A hesitant stroke whose strong ink
+ * left falls outside [marginal, SYNTH_HESITANT_TOP x definite] is redrawn
+ * longer or shorter (the ballot's streams are replayed, so only its length
+ * changes); a ballot that must carry clear marks (votes_from) and does not
+ * is redrawn with a black pen, and then with its unclear marks filled in.
+ * Either way the truth is what was measured
+ * on the last drawing. */
+static int settle_ballot(const job *j, int index, splan *p,
+                         cairo_surface_t *surf, st_error *err)
+{
+    const st_settings *s = &j->m->settings;
+    double lo = s->marginal, hi = SYNTH_HESITANT_TOP * s->definite;
+    double goal = sqrt(s->marginal * s->definite);
+    if (goal < lo || goal > hi)
+        goal = sqrt(lo * hi);
+    int hes = -1;
+    for (int i = 0; i < p->n_marks; i++)
+        if (p->marks[i].style == ST_STYLE_HESITANT)
+            hes = i;
+    double prev_cov = -1;
+    int rc = ST_OK;
+    for (int attempt = 0;; attempt++) {
+        st_marks_shape shapes[MAX_MARKS];
+        cairo_matrix_t ctm;
+        memset(shapes, 0, sizeof shapes);
+        rc = draw_ballot(j, index, p, surf, shapes, &ctm, err);
+        if (!rc)
+            measure_marks(j, p, surf, shapes, &ctm);
+        for (int i = 0; i < p->n_marks; i++)
+            cairo_surface_destroy(shapes[i].mask);
+        if (rc)
+            return rc;
+        int clear = 1;
+        for (int i = 0; i < p->n_marks; i++) {
+            p->marks[i].seen = seen_as(j, &p->marks[i]);
+            clear &= p->marks[i].seen == SEEN_CLEAR;
+        }
+        int again = 0;
+        if (hes >= 0 && attempt + 1 < SYNTH_HESITANT_TRIES) {
+            double c = p->marks[hes].coverage;
+            /* Longer no longer helps once the stroke is at full length or
+             * the pencil does not show at all. */
+            int stuck = c < lo && prev_cov >= 0 && c <= prev_cov * 1.02;
+            if ((c < lo || c > hi) && !stuck) {
+                double f = c > 0 ? goal / c : 3;
+                p->hesitant_cov *= f < 0.3 ? 0.3 : f > 3 ? 3 : f;
+                again = 1;
+            }
+            prev_cov = c;
+        }
+        if (j->clear_only && !clear && attempt < 2) {
+            /* First the pen; then the marks still unclear filled in. */
+            for (int i = 0; i < p->n_marks; i++) {
+                if (attempt == 1 && p->marks[i].seen != SEEN_CLEAR)
+                    p->marks[i].style = ST_STYLE_FILL;
+                p->marks[i].instrument = ST_INSTR_BLACK_PEN;
+            }
+            again = 1;
+        }
+        if (!again)
+            break;
+    }
+    expect(j, p);
+    return rc;
+}
 
 static int make_file(const job *j, worker *w, const char *dir, int file,
                      char **lines, int *outcomes, st_error *err)
@@ -961,7 +1270,7 @@ static int make_file(const job *j, worker *w, const char *dir, int file,
     for (int i = first; i < last; i++) {
         splan p;
         plan_ballot(j, i, &p);
-        rc = draw_ballot(j, i, &p, w->surf, err);
+        rc = settle_ballot(j, i, &p, w->surf, err);
         if (rc)
             goto out;
         px_to_image(cairo_image_surface_get_data(w->surf),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Share of boxes whose outline must be found: fewer means the marks
  * matched but the page is another design. */
@@ -84,6 +85,13 @@ void st_ballot_reject(st_ballot *b, const st_model *m, const char *reason,
     snprintf(b->message, sizeof b->message, "%s", message);
 }
 
+static double clock_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
 int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
                    size_t len, const char *name, int page, st_reader *rd,
                    st_ballot *b)
@@ -93,6 +101,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     st_decoder *d = NULL;
     int rc = ST_OK;
     double dflt = m->settings.scan_dpi;
+    double t0 = clock_now(), t1;
 
     if (st_decoder_open(bytes, len, name, &d, &err) ||
         st_decoder_read_ink(d, page, dflt, &rd->ink, &b->info, &err)) {
@@ -105,7 +114,14 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         goto out;
     }
     b->decoded = 1;
-    if ((rc = st_register(m, &rd->ink, b->info.dpi_x, dflt, rd->reg, &b->reg, &err)))
+    t1 = clock_now();
+    b->t_decode = t1 - t0;
+    t0 = t1;
+    rc = st_register(m, &rd->ink, b->info.dpi_x, dflt, rd->reg, &b->reg, &err);
+    t1 = clock_now();
+    b->t_register = t1 - t0;
+    t0 = t1;
+    if (rc)
         goto out;
     if (!b->reg.ok) {
         st_outcome_reject(&b->outcome, b->reg.reason);
@@ -114,6 +130,9 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         goto out;
     }
     b->located = st_score_page(m, &rd->ink, &b->reg, blank, b->boxes, b->places);
+    t1 = clock_now();
+    b->t_score = t1 - t0;
+    t0 = t1;
     if (b->located < ST_MIN_LOCATED_SHARE * m->n_targets) {
         st_outcome_reject(&b->outcome, ST_REJECT_NOT_THIS_MODEL);
         snprintf(b->message, sizeof b->message,
@@ -129,6 +148,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         goto out;
     st_score_streaks(m, &b->reg, &b->writing, b->boxes);
     st_interpret(m, b->boxes, b->writing.found, &b->outcome);
+    b->t_interpret = clock_now() - t0; /* with the writing check */
 out:
     st_decoder_close(d);
     return rc;

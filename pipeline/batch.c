@@ -272,6 +272,9 @@ static void write_record(FILE *f, const st_model *m, const char *station,
         } else {
             fputs("null", f);
         }
+        /* Boxes crossed by a dark scan-line streak went to review. */
+        if (b->writing.n_streak_cols)
+            fprintf(f, ",\"scanner_streaks\":%d", b->writing.n_streak_cols);
     }
     if (b->decoded && r->ok) {
         fputs(",\"boxes\":[", f);
@@ -372,7 +375,9 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
             bfile *f = &files[next_file];
             if (!f->path) {
                 f->path = paths[next_file];
+                double to = now();
                 file_open(f);
+                rep->t_open += now() - to;
                 f->pending = f->pages > 0 ? f->pages : 1;
             }
             tasks[n].file = f;
@@ -404,8 +409,13 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
             goto out;
         }
         /* Commit in input order. */
+        double tc = now();
         for (int i = 0; i < n; i++) {
             btask *t = &tasks[i];
+            rep->t_decode += t->ballot.t_decode;
+            rep->t_register += t->ballot.t_register;
+            rep->t_score += t->ballot.t_score;
+            rep->t_interpret += t->ballot.t_interpret;
             write_record(jf, m, o->station, t->file, t->page, &t->ballot);
             st_tally_add(tally, &t->ballot.outcome);
             rep->pages++;
@@ -416,6 +426,7 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
                 files_done++;
             }
         }
+        rep->t_output += now() - tc;
         progress(o->progress, files_done, n_paths, rep->pages, t0);
     }
     if (o->progress)

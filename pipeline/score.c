@@ -244,14 +244,18 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
 
 /* ---- writing outside the boxes ------------------------------------------ */
 
-#define ST_WRITING_INK 64          /* coarse ink level that counts */
+#define ST_WRITING_INK 40          /* coarse ink above paper that counts: a
+                                      1 px pen line still averages to this
+                                      in a 50 dpi cell */
 #define ST_WRITING_PAD_MM 0.8      /* around boxes: registration error and
                                       strokes that overshoot a little; a
                                       loop drawn around a box lies beyond */
 #define ST_WRITING_LABEL_PAD_MM 1.0 /* around printed labels */
 #define ST_WRITING_MARK_PAD_MM 1.5  /* around registration marks */
 #define ST_WRITING_EDGE_MM 4.0     /* paper edge band ignored */
-#define ST_WRITING_MIN_MM2 3.0     /* smallest blob that may be writing */
+#define ST_WRITING_MIN_MM2 2.0     /* smallest blob that may be writing */
+#define ST_WRITING_THIN_MM2 0.8    /* ... or a thin one this large */
+#define ST_WRITING_THIN_LEN_MM 4.0 /* ... that runs this far */
 
 /* Clear the axis-aligned bounding box of rect (mm, padded) under a. */
 static void clear_rect(st_image *img, const st_affine *a, double f, st_rect r,
@@ -280,27 +284,31 @@ static void clear_rect(st_image *img, const st_affine *a, double f, st_rect r,
 
 /* Dark vertical streaks: coarse columns inked on most of the paper's rows.
  * Printed ballots have no such column (boxes and text cover a small share
- * of any column), a dirty scan line inks every row. img holds the paper's
- * inside only, zero elsewhere. */
+ * of any column), a dirty scan line inks every row. A narrow streak may
+ * straddle two coarse columns, so pairs of neighbours are summed: a streak
+ * 2 px wide at ink 64 (enough to score in a box) adds 32 to such a pair at
+ * 50 dpi from 200 dpi. img holds the paper's inside only, zero elsewhere. */
 static void find_streaks(const st_model *m, const st_registration *r,
                          const st_image *img, double f, st_writing *out)
 {
-    int level = (int)r->paper_ink + 48, run = -1;
+    int level = 2 * (int)r->paper_ink + 28, run = -1;
     double k = sqrt(fabs(r->xform.m[0] * r->xform.m[4] - r->xform.m[1] * r->xform.m[3])) / f;
     int min_rows = (int)(0.5 * m->paper_h * k);
-    for (int x = 0; x <= img->w; x++) {
+    for (int x = 0; x < img->w; x++) {
         int inked = 0;
-        if (x < img->w)
-            for (int y = 0; y < img->h; y++)
-                inked += img->px[(size_t)y * img->stride + x] >= level;
-        int streak = x < img->w && inked >= min_rows;
+        if (x + 1 < img->w)
+            for (int y = 0; y < img->h; y++) {
+                const uint8_t *row = img->px + (size_t)y * img->stride;
+                inked += row[x] + row[x + 1] >= level;
+            }
+        int streak = inked >= min_rows;
         if (streak && run < 0)
             run = x;
-        if (!streak && run >= 0) {
+        if ((!streak || x + 1 == img->w) && run >= 0) {
             if (out->n_streak_cols < 8) {
-                /* One coarse column either side: the streak may straddle. */
+                /* The pair's second column, and one more either side. */
                 out->streak_x0[out->n_streak_cols] = (run - 1) * f;
-                out->streak_x1[out->n_streak_cols] = (x + 1) * f;
+                out->streak_x1[out->n_streak_cols] = (x + 2) * f;
                 out->n_streak_cols++;
             }
             run = -1;
@@ -375,11 +383,11 @@ int st_writing_check(const st_model *m, const st_registration *r,
             clear_rect(scratch, a, f, m->targets[i].label_rect, ST_WRITING_LABEL_PAD_MM);
     }
     double kc = sqrt(fabs(det)) / f; /* coarse px per mm */
-    int min_area = (int)ceil(ST_WRITING_MIN_MM2 * kc * kc);
+    int min_area = (int)ceil(ST_WRITING_THIN_MM2 * kc * kc);
     st_blob blobs[64];
     int n = 0;
-    int rc = st_cv_blobs(scratch, ST_WRITING_INK, min_area > 1 ? min_area : 1,
-                         1 << 30, blobs, 64, &n, err);
+    int rc = st_cv_blobs(scratch, (int)r->paper_ink + ST_WRITING_INK,
+                         min_area > 1 ? min_area : 1, 1 << 30, blobs, 64, &n, err);
     if (rc)
         return rc;
     for (int i = 0; i < n; i++) {
@@ -392,6 +400,8 @@ int st_writing_check(const st_model *m, const st_registration *r,
             continue;
         }
         double area = b->area / (kc * kc);
+        if (area < ST_WRITING_MIN_MM2 && fmax(wmm, hmm) < ST_WRITING_THIN_LEN_MM)
+            continue; /* a speck: dust, a pencil touch */
         if (area > out->area_mm2) {
             out->found = 1;
             out->area_mm2 = area;

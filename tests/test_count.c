@@ -105,6 +105,11 @@ static verdict compare(const char *truth_dir, const char *out_dir)
             continue;
         }
         v.definite++;
+        /* A borderline ballot belongs in review, but one definite reading
+         * of it is also right: the truth names it. */
+        json_object *alt = get(e, "if_definite");
+        if (!strcmp(want, "review") && alt)
+            e = alt, want = gets_(alt, "outcome");
         int ok = !strcmp(want, got);
         if (ok && !strcmp(got, "vote"))
             ok = geti(e, "list") == geti(rr, "list") &&

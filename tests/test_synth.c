@@ -2,7 +2,8 @@
  *
  * The model is the real GR2022 West Maas en Waal ballot (230b + automatic
  * layout). Expected outcomes in truth.jsonl are re-derived here from the
- * listed marks with our own reading of domain.md's table, and the 510b
+ * listed marks as the image shows them ("seen") with our own reading of
+ * domain.md's table, and the 510b
  * figures for 0668::SB1 are read here with libxml2's XPath, independently
  * of synth.c's own reader.
  */
@@ -209,6 +210,19 @@ static void test_same_seed_same_bytes(void **state)
     free(pc);
     th_rmtree(a);
     th_rmtree(b);
+
+    /* Bilevel pencil, with hesitant strokes redrawn until they fit: the
+     * redrawing is the ballot's own business, not the thread's. */
+    opts_small(&o, 8, 44);
+    o.dpi = 200;
+    o.instruments = ST_SYNTH_BIT(ST_INSTR_RED_PENCIL) | ST_SYNTH_BIT(ST_INSTR_BLUE_PEN);
+    o.scenarios = ST_SYNTH_BIT(ST_SCEN_BETWEEN) | ST_SYNTH_BIT(ST_SCEN_VOTE);
+    assert_st_ok(st_synth_run(m, &o, a, NULL, &err), &err);
+    o.threads = 2;
+    assert_st_ok(st_synth_run(m, &o, b, NULL, &err), &err);
+    assert_true(same_dirs(a, b));
+    th_rmtree(a);
+    th_rmtree(b);
     th_rmtree(c);
     free(a);
     free(b);
@@ -218,7 +232,8 @@ static void test_same_seed_same_bytes(void **state)
 
 /* ---- ground truth follows the rules ----------------------------------- */
 
-/* Our own reading of domain.md's table; returns the outcome and fills
+/* Our own reading of domain.md's table over the marks the image shows (a
+ * mark seen as lost is not there); returns the outcome and fills
  * list/candidate/party_only/reason. */
 static const char *derive(const st_model *m, json_object *line, int *list,
                           int *cand, int *party_only, const char **reason)
@@ -232,7 +247,15 @@ static const char *derive(const st_model *m, json_object *line, int *list,
     for (int i = 0; i < n; i++) {
         json_object *k = json_object_array_get_idx(marks, i);
         const char *id = gets_(k, "target");
-        if (!strcmp(gets_(k, "clarity"), "ambiguous"))
+        const char *seen = gets_(k, "seen");
+        /* Borderline marks send the ballot to review; the one definite
+         * reading also accepted ("if_definite") takes them as the
+         * scorer's other answer, checked in check_truth. */
+        if (!strcmp(seen, "borderline-marked") || !strcmp(seen, "borderline-empty"))
+            ambiguous = 1;
+        if (!strcmp(seen, "lost") || !strcmp(seen, "borderline-empty"))
+            continue;
+        if (!strcmp(seen, "ambiguous"))
             ambiguous = 1;
         if (id[0] == 'L')
             lists[nl++] = atoi(id + 1);
@@ -275,6 +298,41 @@ static const char *derive(const st_model *m, json_object *line, int *list,
     return "vote";
 }
 
+/* The per-mark measures are consistent with "seen" under the settings: a
+ * mark drawn ambiguous is never seen clear, a clear one keeps at least 1.4
+ * (bilevel: 2) x definite of strong ink in its box. */
+static void check_marks(const st_model *m, json_object *line, int i)
+{
+    json_object *marks = get(line, "marks");
+    int bilevel = !strcmp(gets_(line, "format"), "g4");
+    double def = m->settings.definite;
+    for (size_t k = 0; k < json_object_array_length(marks); k++) {
+        json_object *mk = json_object_array_get_idx(marks, k);
+        const char *seen = gets_(mk, "seen");
+        double vis = json_object_get_double(get(mk, "visible"));
+        double cov = json_object_get_double(get(mk, "coverage"));
+        double trace = json_object_get_double(get(mk, "visible_trace"));
+        if (!(vis >= 0 && vis <= 1 && trace >= 0 && trace <= 1 && cov >= 0 &&
+              cov <= 1))
+            fail_msg("ballot %d: mark %zu: measures out of range: %s", i, k,
+                     json_object_to_json_string(mk));
+        if (strcmp(seen, "clear") && strcmp(seen, "ambiguous") &&
+            strcmp(seen, "lost") && strcmp(seen, "borderline-marked") &&
+            strcmp(seen, "borderline-empty"))
+            fail_msg("ballot %d: mark %zu: seen \"%s\"", i, k, seen);
+        if (!strcmp(seen, "borderline-marked") && cov < 0.6 * def - 5e-5)
+            fail_msg("ballot %d: mark %zu borderline-marked with little ink: %s", i, k,
+                     json_object_to_json_string(mk));
+        if (!strcmp(seen, "clear") &&
+            (!strcmp(gets_(mk, "clarity"), "ambiguous") || cov < 1.4 * def - 5e-5))
+            fail_msg("ballot %d: mark %zu seen clear: %s", i, k,
+                     json_object_to_json_string(mk));
+        if (bilevel && !strcmp(seen, "lost") && cov >= m->settings.marginal)
+            fail_msg("ballot %d: mark %zu lost with ink left: %s", i, k,
+                     json_object_to_json_string(mk));
+    }
+}
+
 static void check_truth(const st_model *m, const char *dir, int expect_n,
                         int *seen_scenarios)
 {
@@ -282,6 +340,7 @@ static void check_truth(const st_model *m, const char *dir, int expect_n,
     json_object **t = read_truth(dir, &n);
     assert_int_equal(n, expect_n);
     for (int i = 0; i < n; i++) {
+        check_marks(m, t[i], i);
         json_object *e = get(t[i], "expected");
         int list, cand, party;
         const char *reason;
@@ -292,6 +351,12 @@ static void check_truth(const st_model *m, const char *dir, int expect_n,
                      want, reason, got, gets_(e, "reason"),
                      json_object_to_json_string(t[i]));
         assert_int_equal(json_object_get_int(get(t[i], "index")), i);
+        json_object *alt = NULL;
+        json_object_object_get_ex(e, "if_definite", &alt);
+        if (alt && strcmp(got, "review"))
+            fail_msg("ballot %d: if_definite on a %s ballot", i, got);
+        if (alt && !strcmp(gets_(alt, "outcome"), "review"))
+            fail_msg("ballot %d: if_definite is not definite", i);
         if (!strcmp(want, "vote")) {
             assert_int_equal(json_object_get_int(get(e, "list")), list);
             assert_int_equal(json_object_get_int(get(e, "candidate")), cand);
@@ -356,6 +421,109 @@ static void test_truth_follows_rules(void **state)
     check_truth(m, d, 8, NULL);
 
     th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* ---- truth follows the image ------------------------------------------ */
+
+/* How many marks of dir's truth are seen as `what`; *n gets all marks. */
+static int count_seen(const char *dir, const char *what, int *n)
+{
+    int nl, k = 0;
+    json_object **t = read_truth(dir, &nl);
+    *n = 0;
+    for (int i = 0; i < nl; i++) {
+        json_object *marks = get(t[i], "marks");
+        for (size_t j = 0; j < json_object_array_length(marks); j++, (*n)++)
+            k += !strcmp(gets_(json_object_array_get_idx(marks, j), "seen"), what);
+    }
+    free_truth(t, nl);
+    return k;
+}
+
+/* A red pencil is paler than half grey: thresholded for G4, much of it is
+ * gone, and the truth says so. A black pen survives. */
+static void test_g4_truth_follows_threshold(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    st_synth_opts o;
+    opts_small(&o, 30, 13);
+    o.dpi = 200;
+    o.instruments = ST_SYNTH_BIT(ST_INSTR_RED_PENCIL);
+    o.threads = 2;
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_truth(m, d, 30, NULL);
+    int n;
+    int lost = count_seen(d, "lost", &n), amb = count_seen(d, "ambiguous", &n);
+    int clear = count_seen(d, "clear", &n);
+    int border = count_seen(d, "borderline-marked", &n) + count_seen(d, "borderline-empty", &n);
+    if (lost + amb + border == 0)
+        fail_msg("none of %d red pencil marks lost or unclear in G4", n);
+    assert_int_equal(lost + amb + clear + border, n);
+
+    opts_small(&o, 30, 13);
+    o.dpi = 200;
+    o.instruments = ST_SYNTH_BIT(ST_INSTR_BLACK_PEN);
+    o.threads = 2;
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_truth(m, d, 30, NULL);
+    lost = count_seen(d, "lost", &n);
+    if (lost)
+        fail_msg("%d of %d black pen marks lost in G4", lost, n);
+    th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* The hesitant stroke of "between" ballots leaves strong ink between the
+ * model's thresholds (up to 0.8 x definite), so it is for review. */
+static void test_hesitant_between_thresholds(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    const struct {
+        st_tiff_format f;
+        int dpi;
+    } cases[] = {{ST_TIFF_GREY_LZW, 200}, {ST_TIFF_RGB_RAW, 300}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        st_synth_opts o;
+        opts_small(&o, 24, 17 + c);
+        o.dpi = cases[c].dpi;
+        o.format = cases[c].f;
+        o.scenarios = ST_SYNTH_BIT(ST_SCEN_BETWEEN);
+        o.threads = 2;
+        assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+        check_truth(m, d, 24, NULL);
+        int n, hesitant = 0;
+        json_object **t = read_truth(d, &n);
+        for (int i = 0; i < n; i++) {
+            json_object *marks = get(t[i], "marks");
+            for (size_t k = 0; k < json_object_array_length(marks); k++) {
+                json_object *mk = json_object_array_get_idx(marks, k);
+                if (strcmp(gets_(mk, "style"), "hesitant"))
+                    continue;
+                hesitant++;
+                double cov = json_object_get_double(get(mk, "coverage"));
+                if (cov < m->settings.marginal - 5e-5 ||
+                    cov > 0.8 * m->settings.definite + 5e-5 ||
+                    !strcmp(gets_(mk, "seen"), "clear") ||
+                    !strcmp(gets_(mk, "seen"), "lost"))
+                    fail_msg("ballot %d: hesitant mark outside [%.3f, %.3f]: %s",
+                             i, m->settings.marginal, 0.8 * m->settings.definite,
+                             json_object_to_json_string(mk));
+            }
+            assert_string_equal(gets_(get(t[i], "expected"), "outcome"), "review");
+        }
+        assert_int_equal(hesitant, n);
+        free_truth(t, n);
+        th_rmtree(d);
+    }
     free(d);
     st_model_free(m);
 }
@@ -692,6 +860,8 @@ int main(void)
         cmocka_unit_test(test_parse_set),
         cmocka_unit_test(test_same_seed_same_bytes),
         cmocka_unit_test(test_truth_follows_rules),
+        cmocka_unit_test(test_g4_truth_follows_threshold),
+        cmocka_unit_test(test_hesitant_between_thresholds),
         cmocka_unit_test(test_tiff_output),
         cmocka_unit_test(test_marks_have_ink),
         cmocka_unit_test(test_votes_from),

@@ -25,6 +25,9 @@ typedef struct st_ballot {
     st_writing writing;
     st_outcome outcome;
     char message[320];         /* why a page was rejected, for people */
+    /* Seconds spent per stage on this page (for the benchmark; not part
+     * of any output, which must not depend on timing). */
+    double t_decode, t_register, t_score, t_interpret;
 } st_ballot;
 
 int st_ballot_init(st_ballot *b, const st_model *m);

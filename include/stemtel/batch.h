@@ -31,6 +31,9 @@ typedef struct st_batch_report {
     st_tally_totals totals;
     double seconds;
     int threads;            /* worker threads used */
+    /* Seconds summed over pages (all threads) per stage, and the serial
+     * time spent opening/hashing files and writing results. */
+    double t_open, t_decode, t_register, t_score, t_interpret, t_output;
 } st_batch_report;
 
 /* Count every page of the inputs (files, or folders whose *.tif / *.tiff

@@ -4,8 +4,9 @@
  * them: the blank ballot from st_render_draw, hand marks in the model's boxes
  * (several styles and writing instruments), scanner and paper degradations,
  * written as TIFF pages, plus truth.jsonl with one line per ballot saying
- * what was drawn and what the outcome must be under the model's settings and
- * the validity table of domain.md. Ballot i depends only on (seed, i), so
+ * what was drawn, what of each mark survives in the written image, and what
+ * the outcome must be under the model's settings and the validity table of
+ * domain.md. Ballot i depends only on (seed, i), so
  * the output is byte-identical for any thread count.
  */
 #ifndef STEMTEL_SYNTH_H
@@ -128,13 +129,18 @@ void st_synth_opts_default(st_synth_opts *o);
  *   blur_px (0 = none), jpeg_quality (null = not degraded), streak (null or
  *   {x, width (px), kind "dark"|"light"}), fold_y_mm (null or mm),
  *   stray_writing [[x_mm, y_mm], ...] }, marks [{target (model id), style,
- *   instrument, clarity "clear"|"ambiguous"}], expected {outcome
+ *   instrument, clarity "clear"|"ambiguous" (as drawn), visible,
+ *   visible_trace (share of the mark's pixels in the box that still carry
+ *   strong ink, or any trace, in the page as written), coverage (strong
+ *   ink left / the box's scored inside), seen "clear"|"ambiguous"|"lost"
+ *   (what the image shows; see models/README.md)}], expected {outcome
  *   "vote"|"blank"|"invalid"|"review", list, candidate (null unless vote),
  *   party_only, reason ("" or "ambiguous mark", "writing outside boxes",
  *   "number without list", "several lists", "list only", "several
  *   numbers", "no such candidate")}.
- * Review comes first (any ambiguous mark, then stray writing), then the
- * table of domain.md under m->settings. With votes_from, makes exactly the station's ballots: one clear
+ * expected follows the marks as seen: review comes first (any mark seen
+ * ambiguous, then stray writing), then the table of domain.md under
+ * m->settings, marks seen lost left out. With votes_from, makes exactly the station's ballots: one clear
  * valid vote per candidate vote, the blank and invalid ballots, in an order
  * shuffled by the seed. rep (may be NULL) receives the totals. Runs
  * ballots in parallel with OpenMP; the output does not depend on the
