@@ -22,7 +22,8 @@ CXX ?= c++
 # Debian splits OpenCV; its core/imgproc -dev packages ship no .pc file.
 CV_CFLAGS := $(shell pkg-config --cflags opencv4 2>/dev/null || echo -I/usr/include/opencv4)
 CV_LIBS := -lopencv_imgproc -lopencv_core
-CFLAGS ?= -O2 -g
+# -O3: the per-pixel loops (ink conversion, shrink) need the vectoriser.
+CFLAGS ?= -O3 -g
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
 WARN_C := $(WARN) -Wstrict-prototypes -Wno-format-truncation
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -151,7 +152,8 @@ fuzz: ## fuzz the page decoder for FUZZ_SECONDS (default 60) with libFuzzer
 # library and runs both from the repository root: they draw their ballots
 # once into build/bench/data (reused while the synth sources are unchanged),
 # print their tables and rewrite their sections of bench/RESULTS.md.
-# BENCH_QUICK=1 runs fewer pages and cells (under a minute). accuracy exits
+# BENCH_QUICK=1 runs fewer pages and cells (under a minute) and writes
+# build/bench/RESULTS-quick.md instead. accuracy exits
 # 1, failing the target, when any ballot got a wrong definite outcome.
 BENCH_BIN := $(B)/bench/throughput $(B)/bench/accuracy
 BENCH_OBJ := $(B)/bench/bench.o

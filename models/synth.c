@@ -23,6 +23,7 @@
  * entry.
  */
 #include "stemtel/synth.h"
+#include "stemtel/jsonfmt.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1047,32 +1048,6 @@ static int seen_as(const job *j, const smark *k)
 
 /* ---- truth.jsonl --------------------------------------------------------- */
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            fprintf(f, "\\%c", *c);
-        else if (*c == '\n')
-            fputs("\\n", f);
-        else if (*c == '\t')
-            fputs("\\t", f);
-        else if (*c < 0x20)
-            fprintf(f, "\\u%04x", *c);
-        else
-            fputc(*c, f); /* UTF-8 passes through */
-    }
-    fputc('"', f);
-}
-
-/* Fixed decimals, and never "-0.000". */
-static void json_num(FILE *f, double v, int dec)
-{
-    if (fabs(v) < 0.5 * pow(10, -dec))
-        v = 0;
-    fprintf(f, "%.*f", dec, v);
-}
-
 static char *truth_line(const job *j, int index, const char *file, int page,
                         int quality, const splan *p)
 {
@@ -1083,33 +1058,33 @@ static char *truth_line(const job *j, int index, const char *file, int page,
     if (!f)
         return NULL;
     fputs("{\"file\":", f);
-    json_str(f, file);
+    st_json_fput_str(f, file);
     fprintf(f, ",\"page\":%d,\"index\":%d,\"seed\":%llu,\"dpi\":%d,\"format\":",
             page, index, (unsigned long long)j->o->seed, j->o->dpi);
-    json_str(f, st_tiff_format_name(j->o->format));
+    st_json_fput_str(f, st_tiff_format_name(j->o->format));
     fprintf(f, ",\"jpeg_quality\":");
     if (j->o->format == ST_TIFF_GREY_JPEG || j->o->format == ST_TIFF_RGB_JPEG)
         fprintf(f, "%d", quality);
     else
         fputs("null", f);
     fputs(",\"bed_margin_mm\":[", f);
-    json_num(f, j->margin_x, 1);
+    st_json_fput_num(f, j->margin_x, 1, 0);
     fputc(',', f);
-    json_num(f, j->margin_y, 1);
+    st_json_fput_num(f, j->margin_y, 1, 0);
     fputs("],\"scenario\":", f);
-    json_str(f, scenario_names[p->scenario]);
+    st_json_fput_str(f, scenario_names[p->scenario]);
 
     fprintf(f, ",\"degradations\":{\"upside_down\":%s,\"rotation_deg\":",
             p->upside ? "true" : "false");
-    json_num(f, p->rot, 3);
+    st_json_fput_num(f, p->rot, 3, 0);
     fputs(",\"shift_mm\":[", f);
-    json_num(f, p->sx, 3);
+    st_json_fput_num(f, p->sx, 3, 0);
     fputc(',', f);
-    json_num(f, p->sy, 3);
+    st_json_fput_num(f, p->sy, 3, 0);
     fputs("],\"scale\":", f);
-    json_num(f, p->scale, 4);
+    st_json_fput_num(f, p->scale, 4, 0);
     fputs(",\"noise_sigma\":", f);
-    json_num(f, p->noise, 3);
+    st_json_fput_num(f, p->noise, 3, 0);
     fprintf(f, ",\"blur_px\":%d,\"jpeg_quality\":", p->blur);
     if (p->jpeg_q)
         fprintf(f, "%d", p->jpeg_q);
@@ -1122,31 +1097,31 @@ static char *truth_line(const job *j, int index, const char *file, int page,
         fputs(",\"streak\":null", f);
     fputs(",\"fold_y_mm\":", f);
     if (p->fold)
-        json_num(f, p->fold_y, 3);
+        st_json_fput_num(f, p->fold_y, 3, 0);
     else
         fputs("null", f);
     fputs(",\"stray_writing\":[", f);
     for (int i = 0; i < p->n_stray; i++) {
         fputs(i ? ",[" : "[", f);
-        json_num(f, p->stray[2 * i], 3);
+        st_json_fput_num(f, p->stray[2 * i], 3, 0);
         fputc(',', f);
-        json_num(f, p->stray[2 * i + 1], 3);
+        st_json_fput_num(f, p->stray[2 * i + 1], 3, 0);
         fputc(']', f);
     }
     fputs("]},\"marks\":[", f);
     for (int i = 0; i < p->n_marks; i++) {
         const smark *k = &p->marks[i];
         fputs(i ? ",{\"target\":" : "{\"target\":", f);
-        json_str(f, m->targets[k->target].id);
+        st_json_fput_str(f, m->targets[k->target].id);
         fprintf(f, ",\"style\":\"%s\",\"instrument\":\"%s\",\"clarity\":\"%s\"",
                 style_names[k->style], instrument_names[k->instrument],
                 k->ambiguous ? "ambiguous" : "clear");
         fputs(",\"visible\":", f);
-        json_num(f, k->visible, 3);
+        st_json_fput_num(f, k->visible, 3, 0);
         fputs(",\"visible_trace\":", f);
-        json_num(f, k->visible_trace, 3);
+        st_json_fput_num(f, k->visible_trace, 3, 0);
         fputs(",\"coverage\":", f);
-        json_num(f, k->coverage, 4);
+        st_json_fput_num(f, k->coverage, 4, 0);
         fprintf(f, ",\"seen\":\"%s\"}", seen_names[k->seen]);
     }
     fprintf(f, "],\"expected\":{\"outcome\":\"%s\",", outcome_names[p->outcome]);
@@ -1155,7 +1130,7 @@ static char *truth_line(const job *j, int index, const char *file, int page,
     else
         fputs("\"list\":null,\"candidate\":null,", f);
     fprintf(f, "\"party_only\":%s,\"reason\":", p->party_only ? "true" : "false");
-    json_str(f, p->reason);
+    st_json_fput_str(f, p->reason);
     if (p->has_alt) {
         fprintf(f, ",\"if_definite\":{\"outcome\":\"%s\",", outcome_names[p->alt_outcome]);
         if (p->alt_outcome == OUT_VOTE)
@@ -1163,7 +1138,7 @@ static char *truth_line(const job *j, int index, const char *file, int page,
         else
             fputs("\"list\":null,\"candidate\":null,", f);
         fprintf(f, "\"party_only\":%s,\"reason\":", p->alt_party_only ? "true" : "false");
-        json_str(f, p->alt_reason);
+        st_json_fput_str(f, p->alt_reason);
         fputc('}', f);
     }
     fputs("}}\n", f);

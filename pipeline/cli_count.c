@@ -43,6 +43,8 @@ static void print_summary(const st_model *m, const st_tally *t,
         printf("  skipped %d file%s in the folders not named .tif or .tiff\n", r->skipped,
                r->skipped == 1 ? "" : "s");
     printf("  results in %s/ballots.jsonl, tally.csv, tally.json\n", out);
+    if (r->peak_mib > 0)
+        printf("  peak memory %.1f MiB\n", r->peak_mib);
 }
 
 int st_cli_count(int argc, char **argv)

@@ -1,4 +1,10 @@
-/* image.c - allocate and free 8-bit rasters */
+/* image.c - allocate, free and shrink 8-bit rasters
+ *
+ * The shrink is a plain block mean: one pass that adds each source row into
+ * a row of column sums, then folds every factor columns; it is the only
+ * full-page pass after decoding, so it is kept simple enough for the
+ * compiler to vectorise.
+ */
 #include "stemtel/image.h"
 
 #include <stdlib.h>
@@ -31,4 +37,46 @@ void st_image_free(st_image *img)
         return;
     free(img->px);
     free(img);
+}
+
+int st_image_shrink(const st_image *src, int factor, st_image *dst)
+{
+    if (!src || !dst || src->channels != 1 || factor < 1)
+        return -1;
+    int f = factor, w = (src->w + f - 1) / f, h = (src->h + f - 1) / f;
+    size_t need = (size_t)w * (size_t)h;
+    if (!dst->px || dst->stride * (size_t)dst->h < need) {
+        uint8_t *p = realloc(dst->px, need);
+        if (!p)
+            return -1;
+        dst->px = p;
+    }
+    dst->w = w;
+    dst->h = h;
+    dst->channels = 1;
+    dst->stride = (size_t)w;
+    dst->dpi = src->dpi / f;
+    uint32_t *col = malloc((size_t)src->w * sizeof *col);
+    if (!col)
+        return -1;
+    for (int cy = 0; cy < h; cy++) {
+        int y0 = cy * f, y1 = y0 + f < src->h ? y0 + f : src->h;
+        memset(col, 0, (size_t)src->w * sizeof *col);
+        for (int y = y0; y < y1; y++) {
+            const uint8_t *row = src->px + (size_t)y * src->stride;
+            for (int x = 0; x < src->w; x++)
+                col[x] += row[x];
+        }
+        uint8_t *out = dst->px + (size_t)cy * dst->stride;
+        for (int cx = 0; cx < w; cx++) {
+            int x0 = cx * f, x1 = x0 + f < src->w ? x0 + f : src->w;
+            uint32_t sum = 0;
+            for (int x = x0; x < x1; x++)
+                sum += col[x];
+            uint32_t n = (uint32_t)((x1 - x0) * (y1 - y0));
+            out[cx] = (uint8_t)((sum + n / 2) / n);
+        }
+    }
+    free(col);
+    return 0;
 }

@@ -234,8 +234,10 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
     if (f < 1)
         f = 1;
     s->factor = f;
-    if ((*rc = st_cv_shrink(ink, f, &s->coarse, err)))
+    if (st_image_shrink(ink, f, &s->coarse)) {
+        *rc = st_error_set(err, ST_ERR_NOMEM, "register: out of memory");
         return 0;
+    }
     double k = dpi / 25.4, kc = k / f;
     double amin = 1e9, amax = 0;
     for (int i = 0; i < m->n_fiducials; i++) {

@@ -34,6 +34,10 @@ typedef struct st_batch_report {
     /* Seconds summed over pages (all threads) per stage, and the serial
      * time spent opening/hashing files and writing results. */
     double t_open, t_decode, t_register, t_score, t_interpret, t_output;
+    /* The process's peak resident memory in MiB at the end (VmHWM of
+     * /proc/self/status: this process image's own, unlike getrusage's,
+     * which keeps the peak of the process that exec'd it), 0 if unknown. */
+    double peak_mib;
 } st_batch_report;
 
 /* Count every page of the inputs (files, or folders whose *.tif / *.tiff

@@ -24,6 +24,13 @@ st_image *st_image_new(int w, int h, int channels, uint8_t fill);
 /* Free an image. Accepts NULL. */
 void st_image_free(st_image *img);
 
+/* Shrink src (1 channel) by an integer factor, each output pixel the mean
+ * of a factor x factor block (blocks at the right and bottom edges average
+ * what they have). dst is resized to ceil(w/f) x ceil(h/f), reusing its
+ * buffer when large enough (zero-initialise a new one). Returns 0, or -1
+ * on bad arguments or no memory. Thread-safe. */
+int st_image_shrink(const st_image *src, int factor, st_image *dst);
+
 /* Pixels for a length in mm at dpi, rounded to nearest. */
 static inline int st_mm_to_px(double mm, double dpi)
 {

@@ -8,6 +8,7 @@
 #define STEMTEL_JSONFMT_H
 
 #include <json-c/json.h>
+#include <stdio.h>
 
 /* A json-c number holding v rounded to `decimals` places (0..9), printed
  * without trailing zeros ("12.3", "7", "0.045"). Returns a new reference
@@ -18,5 +19,14 @@ json_object *st_json_num(double v, int decimals);
  * followed by a newline, as a malloc'd string the caller frees; NULL on no
  * memory. Does not take root's reference. */
 char *st_json_text(json_object *root);
+
+/* Write s as a JSON string to f: quotes, backslashes and control
+ * characters escaped, UTF-8 passed through. For writers that stream
+ * records by hand (ballots.jsonl, truth.jsonl) instead of building a tree. */
+void st_json_fput_str(FILE *f, const char *s);
+
+/* Write v with `decimals` places to f, never as "-0"; with trim, trailing
+ * zeros (and a bare point) are dropped. */
+void st_json_fput_num(FILE *f, double v, int decimals, int trim);
 
 #endif
