@@ -26,44 +26,6 @@ extern "C" void st_cv_single_threaded(void)
     }
 }
 
-/* Make dst w x h, 1 channel, reusing its buffer when big enough. */
-static int st_cv_reserve(st_image *dst, int w, int h)
-{
-    size_t need = (size_t)w * (size_t)h;
-    if (!dst->px || dst->stride * (size_t)dst->h < need ||
-        (size_t)dst->w * dst->channels * dst->h < need) {
-        uint8_t *p = (uint8_t *)realloc(dst->px, need);
-        if (!p)
-            return ST_ERR_NOMEM;
-        dst->px = p;
-    }
-    dst->w = w;
-    dst->h = h;
-    dst->channels = 1;
-    dst->stride = (size_t)w;
-    return ST_OK;
-}
-
-extern "C" int st_cv_shrink(const st_image *src, int factor, st_image *dst,
-                            st_error *err)
-{
-    if (factor < 1 || src->channels != 1)
-        return st_error_set(err, ST_ERR_ARG, "cv: shrink needs 1 channel and factor >= 1");
-    int w = (src->w + factor - 1) / factor, h = (src->h + factor - 1) / factor;
-    if (st_cv_reserve(dst, w, h))
-        return st_error_set(err, ST_ERR_NOMEM, "cv: out of memory");
-    dst->dpi = src->dpi / factor;
-    try {
-        cv::Mat s = st_cv_wrap(src), d = st_cv_wrap(dst);
-        cv::resize(s, d, d.size(), 0, 0, cv::INTER_AREA);
-    } catch (const std::exception &e) {
-        return st_error_set(err, ST_ERR_INVALID, "cv: resize: %s", e.what());
-    } catch (...) {
-        return st_error_set(err, ST_ERR_INVALID, "cv: resize failed");
-    }
-    return ST_OK;
-}
-
 extern "C" int st_cv_blobs(const st_image *img, int threshold, int min_area,
                            int max_area, st_blob *blobs, int max_blobs, int *n,
                            st_error *err)

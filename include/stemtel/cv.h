@@ -18,11 +18,6 @@ extern "C" {
  * OpenMP workers. Call once before any parallel work. */
 void st_cv_single_threaded(void);
 
-/* Shrink src (1 channel) by an integer factor with area averaging into dst,
- * which is (re)sized to ceil(w/f) x ceil(h/f) (dst's buffer is reused when
- * large enough). Returns ST_OK or an error. Thread-safe. */
-int st_cv_shrink(const st_image *src, int factor, st_image *dst, st_error *err);
-
 /* A connected blob of pixels >= threshold. */
 typedef struct st_blob {
     int x, y, w, h;       /* bounding box */
