@@ -122,7 +122,21 @@ nomem:
     return st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
 }
 
-/* Map, hash and list the pages of f; failures are recorded in f->error. */
+/* The file's SHA-256, as hex into f->sha. */
+static void file_hash(bfile *f)
+{
+    uint8_t digest[ST_SHA256_LEN];
+    if (!f->bytes && f->len) {
+        f->sha[0] = '\0'; /* not readable: no hash to give */
+        return;
+    }
+    st_sha256(f->bytes ? f->bytes : (const uint8_t *)"", f->len, digest);
+    st_sha256_hex(digest, f->sha);
+}
+
+/* Map f and list its pages; failures are recorded in f->error. Hashing is
+ * left to the worker that reads the file's first page, so it runs in
+ * parallel rather than on the thread that fills the window. */
 static void file_open(bfile *f)
 {
     int fd = open(f->path, O_RDONLY | O_CLOEXEC);
@@ -144,10 +158,6 @@ static void file_open(bfile *f)
         f->bytes = p;
     }
     close(fd);
-    uint8_t digest[ST_SHA256_LEN];
-    st_sha256(f->bytes ? f->bytes : (const uint8_t *)"", f->len, digest);
-    char *hex = st_sha256_hex(digest, f->sha);
-    (void)hex;
     st_error err = {0};
     st_decoder *d = NULL;
     if (st_decoder_open(f->bytes, f->len, f->path, &d, &err)) {
@@ -383,6 +393,11 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
         for (int i = 0; i < n; i++) {
             btask *t = &tasks[i];
             st_reader *rd = readers[omp_get_thread_num()];
+            /* A file's first page is always in the first window that holds
+             * the file, and only its task writes the hash; every record of
+             * the file is written after the loop. */
+            if (t->page == 0)
+                file_hash(t->file);
             if (t->file->pages == 0) {
                 /* The file itself could not be read: one rejected record. */
                 st_ballot_reject(&t->ballot, m, ST_REJECT_UNREADABLE, t->file->error);
