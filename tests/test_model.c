@@ -313,6 +313,46 @@ static void test_cli_model_check_exit_status_and_messages(void **state)
     free(dir);
 }
 
+static void test_cli_from_eml_builds_models_and_refuses_invalid_files(void **state)
+{
+    char *dir = th_tmpdir(), *out = NULL, path[4200];
+    char *good = th_data("results/Kandidatenlijsten_GR2022_WestMaasenWaal.eml.xml");
+    char *xsd = th_data("eml-xsd/230-candidatelist-kiesraad-strict.xsd");
+    snprintf(path, sizeof path, "%s/gr.json", dir);
+    assert_int_equal(th_run(&out, "model from-eml '%s' --schema '%s' -o '%s'", good, xsd, path), 0);
+    free(out);
+    assert_int_equal(th_run(&out, "model check '%s'", path), 0);
+    free(out);
+    /* Not candidate lists, or not valid: exit 1 and the file named. */
+    static const char *const bad[] = {
+        "eml/eml110b_test.eml.xml",
+        "eml/eml510b_with_investigations.eml.xml",
+        "eml/Verkiezingsdefinitie_PS2023_Drenthe.eml.xml",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *p = th_data(bad[i]);
+        assert_int_equal(th_run(&out, "model from-eml '%s' -o '%s/x.json'", p, dir), 1);
+        if (!strstr(out, strrchr(bad[i], '/') + 1))
+            fail_msg("from-eml %s: message does not name the file: %s", bad[i], out);
+        free(out);
+        free(p);
+    }
+    /* A truncated candidate list. */
+    size_t len;
+    char *text = th_slurp(good, &len);
+    text[len / 2] = '\0';
+    snprintf(path, sizeof path, "%s/cut.eml.xml", dir);
+    th_write(path, text);
+    assert_int_equal(th_run(&out, "model from-eml '%s' -o '%s/x.json'", path, dir), 1);
+    assert_non_null(strstr(out, "cut.eml.xml"));
+    free(out);
+    free(text);
+    free(good);
+    free(xsd);
+    th_rmtree(dir);
+    free(dir);
+}
+
 static void test_model_readme_example_is_a_valid_model(void **state)
 {
     st_error err = {0};
@@ -358,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_model_load_checked_refuses_overlapping_model),
         cmocka_unit_test(test_cli_model_check_exit_status_and_messages),
         cmocka_unit_test(test_model_readme_example_is_a_valid_model),
+        cmocka_unit_test(test_cli_from_eml_builds_models_and_refuses_invalid_files),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
