@@ -195,6 +195,31 @@ static void test_decode_reads_rgb_as_255_minus_min_channel(void **state)
     st_image_free(img);
 }
 
+/* Every pixel's channels differ and the least of them moves between red,
+ * green and blue from pixel to pixel, so a conversion that mixes up lanes
+ * (the vectorised path takes 16 pixels at a time, then a tail) is caught. */
+static void test_decode_takes_the_least_channel_wherever_it_lies(void **state)
+{
+    fixture *f = *state;
+    st_image *img = st_image_new(W, H, 3, 0);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint8_t *p = img->px + (size_t)y * img->stride + 3 * (size_t)x;
+            for (int c = 0; c < 3; c++)
+                p[c] = (uint8_t)(37 * x + 91 * y + 53 * c * (x % 7 + 1));
+        }
+    img->dpi = 200;
+    round_trip(f, img, ST_TIFF_RGB_RAW);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            const uint8_t *p = img->px + (size_t)y * img->stride + 3 * (size_t)x;
+            int m = p[0] < p[1] ? p[0] : p[1];
+            m = m < p[2] ? m : p[2];
+            assert_int_equal(ink_at(&f->ink, x, y), 255 - m);
+        }
+    st_image_free(img);
+}
+
 static void test_decode_reads_jpeg_grey_and_colour_within_tolerance(void **state)
 {
     fixture *f = *state;
@@ -591,6 +616,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decode_reads_g4_bilevel_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_grey_raw_lzw_and_deflate_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_rgb_as_255_minus_min_channel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decode_takes_the_least_channel_wherever_it_lies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_jpeg_grey_and_colour_within_tolerance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_g3_1d_2d_and_packbits_bilevel_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_honours_lsb_first_fill_order, setup, teardown),
