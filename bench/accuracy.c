@@ -75,6 +75,15 @@ static const st_acc_cell st_acc_cells[] = {
     {"format", "grey", NULL, NULL, NULL, "grey", 300, 0},
     {"format", "grey-jpeg", NULL, NULL, NULL, "grey-jpeg", 300, 0},
     {"format", "rgb-jpeg", NULL, NULL, NULL, "rgb-jpeg", 300, 1},
+    /* JPEG pages at 300 dpi are read at half size (settings.scan.
+     * jpeg_min_dpi = 150): the hardest marks and damage again there. */
+    {"style", "stroke", "stroke", NULL, NULL, "rgb-jpeg", 300, 0},
+    {"style", "dot", "dot", NULL, NULL, "rgb-jpeg", 300, 0},
+    {"instrument", "red-pencil", NULL, "red-pencil", NULL, "rgb-jpeg", 300, 0},
+    {"instrument", "faint", NULL, "faint", NULL, "rgb-jpeg", 300, 1},
+    {"degrade", "blur", NULL, NULL, "blur", "rgb-jpeg", 300, 0},
+    {"degrade", "streak", NULL, NULL, "streak", "rgb-jpeg", 300, 0},
+    {"degrade", "fold", NULL, NULL, "fold", "rgb-jpeg", 300, 0},
 };
 #define ST_ACC_N_CELLS (int)(sizeof st_acc_cells / sizeof *st_acc_cells)
 
@@ -95,6 +104,8 @@ static void st_acc_cell_name(const st_acc_cell *c, char *buf, size_t n)
 {
     if (strcmp(c->factor, "format") == 0)
         snprintf(buf, n, "format-%s-%d", c->value, c->dpi);
+    else if (c->value[0] && c->dpi != 200)
+        snprintf(buf, n, "%s-%s-%d", c->factor, c->value, c->dpi);
     else if (c->value[0])
         snprintf(buf, n, "%s-%s", c->factor, c->value);
     else

@@ -98,6 +98,9 @@ static void check_settings(st_checker *c, const st_model *m)
         problem(c, "settings.outline_mm: %.2f must lie in (0, 3] mm", s->outline_mm);
     if (s->scan_dpi < 150 || s->scan_dpi > 600)
         problem(c, "settings.scan.dpi: %d must lie between 150 and 600", s->scan_dpi);
+    if (s->jpeg_min_dpi != 0 && (s->jpeg_min_dpi < 100 || s->jpeg_min_dpi > 600))
+        problem(c, "settings.scan.jpeg_min_dpi: %d must be 0 (always full size) or lie "
+                "between 100 and 600", s->jpeg_min_dpi);
     if (!s->scan_formats)
         problem(c, "settings.scan.formats: at least one format is needed");
 }

@@ -35,6 +35,7 @@ void st_settings_default(st_settings *s)
     s->multiple_numbers = ST_MULTIPLE_NUMBERS_REVIEW;
     s->outline_mm = 0.5;
     s->scan_dpi = 300;
+    s->jpeg_min_dpi = 150;
     s->scan_formats = ST_SCAN_GREY | ST_SCAN_RGB | ST_SCAN_BILEVEL;
 }
 
@@ -280,6 +281,10 @@ static int parse_settings(st_parse *p, json_object *root, st_settings *s)
         return rc;
     if (dpi)
         s->scan_dpi = json_object_get_int(dpi);
+    if ((rc = get(p, v, "settings.scan", "jpeg_min_dpi", json_type_int, 0, &dpi)))
+        return rc;
+    if (dpi)
+        s->jpeg_min_dpi = json_object_get_int(dpi);
     if ((rc = get(p, v, "settings.scan", "formats", json_type_array, 0, &fmts)))
         return rc;
     if (fmts) {
@@ -622,6 +627,7 @@ char *st_model_to_json(const st_model *m, st_error *err)
     json_object_object_add(o, "outline_mm", num(s->outline_mm));
     json_object *scan = json_object_new_object(), *fm = json_object_new_array();
     json_object_object_add(scan, "dpi", json_object_new_int(s->scan_dpi));
+    json_object_object_add(scan, "jpeg_min_dpi", json_object_new_int(s->jpeg_min_dpi));
     for (size_t k = 0; k < 3; k++)
         if (s->scan_formats & scan_format_names[k].bit)
             json_object_array_add(fm, str(scan_format_names[k].name));

@@ -104,7 +104,8 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     double t0 = clock_now(), t1;
 
     if (st_decoder_open(bytes, len, name, &d, &err) ||
-        st_decoder_read_ink(d, page, dflt, &rd->ink, &b->info, &err)) {
+        st_decoder_read_ink_at(d, page, dflt, m->settings.jpeg_min_dpi, &rd->ink,
+                               &b->info, &err)) {
         if (err.code == ST_ERR_NOMEM) {
             rc = ST_ERR_NOMEM;
             goto out;
@@ -117,7 +118,10 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     t1 = clock_now();
     b->t_decode = t1 - t0;
     t0 = t1;
-    rc = st_register(m, &rd->ink, b->info.dpi_x, dflt, rd->reg, &b->reg, &err);
+    /* Registration works in the decoded pixels, which a JPEG page read at
+     * a reduced scale has fewer of: both resolutions scale with them. */
+    rc = st_register(m, &rd->ink, b->info.dpi_x * b->info.scale, dflt * b->info.scale,
+                     rd->reg, &b->reg, &err);
     t1 = clock_now();
     b->t_register = t1 - t0;
     t0 = t1;

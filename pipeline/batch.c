@@ -220,8 +220,10 @@ static void write_record(FILE *f, const st_model *m, const char *station,
     if (b->decoded) {
         fprintf(f, ",\"image\":{\"w\":%d,\"h\":%d,\"dpi\":", b->info.w, b->info.h);
         st_json_fput_num(f, b->info.dpi_x, 2, 1);
-        fprintf(f, ",\"dpi_from_tag\":%s,\"bits\":%d,\"samples\":%d}",
+        fprintf(f, ",\"dpi_from_tag\":%s,\"bits\":%d,\"samples\":%d,\"read_scale\":",
                 b->info.dpi_from_tag ? "true" : "false", b->info.bits, b->info.spp);
+        st_json_fput_num(f, b->info.scale, 3, 1);
+        fputc('}', f);
     }
     const st_registration *r = &b->reg;
     if (b->decoded && r->marks_found > 0) {

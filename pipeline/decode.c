@@ -17,11 +17,13 @@
 #include "stemtel/decode.h"
 
 #include <malloc.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tiffio.h>
+#include <jpeglib.h>
 
 /* libtiff may allocate at most this much for one buffer; we hold our own
  * strip or tile buffer to the same bound. */
@@ -336,6 +338,7 @@ static int describe(st_decoder *d, int page, double default_dpi,
     info->photometric = photometric;
     info->compression = compression;
     info->tiled = TIFFIsTiled(tif) ? 1 : 0;
+    info->scale = 1;
     page_dpi(tif, default_dpi, info);
     return ST_OK;
 }
@@ -724,8 +727,178 @@ static int decode_chunks(st_decoder *d, int page, const st_page_info *in,
     return ST_OK;
 }
 
-int st_decoder_read_ink(st_decoder *d, int page, double default_dpi,
-                        st_image *ink, st_page_info *info, st_error *err)
+/* ---- JPEG pages at a reduced scale -------------------------------------- */
+
+/* libjpeg reports errors by calling error_exit, which must not return: we
+ * jump back to the strip being decoded. Warnings (corrupt data that libjpeg
+ * would paper over) are counted: as with libtiff, a ballot is never read
+ * from guessed pixels. Nothing is printed. */
+typedef struct jpeg_trap {
+    struct jpeg_error_mgr pub;
+    jmp_buf back;
+    int warnings;
+    char msg[JMSG_LENGTH_MAX];
+} jpeg_trap;
+
+static void jpeg_trap_exit(j_common_ptr c)
+{
+    jpeg_trap *t = (jpeg_trap *)c->err;
+    c->err->format_message(c, t->msg);
+    longjmp(t->back, 1);
+}
+
+static void jpeg_trap_message(j_common_ptr c, int level)
+{
+    jpeg_trap *t = (jpeg_trap *)c->err;
+    if (level < 0 && t->warnings++ == 0)
+        c->err->format_message(c, t->msg);
+}
+
+static void jpeg_trap_output(j_common_ptr c) { (void)c; }
+
+/* The DCT scale (num/8) to decode this page at: the smallest of 1/8, 1/4
+ * and 1/2 that keeps at least min_dpi, or 8 (full size) when the page is
+ * not a JPEG page in strips libjpeg can read on its own, or when its strips
+ * would not stack into whole rows at that scale. */
+static int jpeg_scale(const st_page_info *in, const page_geom *g, double min_dpi)
+{
+    if (min_dpi <= 0 || in->compression != COMPRESSION_JPEG || in->tiled ||
+        in->bits != 8 || (in->spp != 1 && in->spp != 3) ||
+        (in->photometric != PHOTOMETRIC_MINISBLACK && in->photometric != PHOTOMETRIC_YCBCR))
+        return 8;
+    for (int num = 1; num < 8; num *= 2)
+        if (in->dpi_x * num / 8 >= min_dpi - 1e-9 && in->dpi_y * num / 8 >= min_dpi - 1e-9 &&
+            g->chunk_h % (8 / num) == 0)
+            return num;
+    return 8;
+}
+
+/* Decode one strip's JPEG stream at scale num/8 into ink rows y0... .
+ * The jpeg object has the page's tables loaded. Returns ST_OK or an error
+ * naming the strip. */
+static int jpeg_strip(st_decoder *d, int page, struct jpeg_decompress_struct *c,
+                      jpeg_trap *trap, const uint8_t *data, size_t len, int num,
+                      uint32_t strip, uint32_t rows, int spp, int y0, st_image *ink,
+                      uint8_t *rgb, st_error *err)
+{
+    if (setjmp(trap->back)) {
+        jpeg_abort_decompress(c);
+        return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged strip %u: %s",
+                            d->name, page + 1, strip, trap->msg);
+    }
+    trap->warnings = 0;
+    jpeg_mem_src(c, data, (unsigned long)len);
+    if (jpeg_read_header(c, TRUE) != JPEG_HEADER_OK)
+        longjmp(trap->back, 1);
+    uint32_t want_w = (uint32_t)ink->w, want_h = (rows * (uint32_t)num + 7) / 8;
+    if (c->num_components != spp || c->image_height != rows ||
+        (c->image_width * (uint32_t)num + 7) / 8 != want_w) {
+        snprintf(trap->msg, sizeof trap->msg, "its JPEG stream is %u x %u px with %d "
+                 "components, the page says %u rows of %d samples",
+                 c->image_width, c->image_height, c->num_components, rows, spp);
+        longjmp(trap->back, 1);
+    }
+    c->scale_num = (unsigned)num;
+    c->scale_denom = 8;
+    c->out_color_space = spp == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_start_decompress(c);
+    if (c->output_width != want_w || c->output_height != want_h ||
+        (int)(y0 + want_h) > ink->h) {
+        snprintf(trap->msg, sizeof trap->msg, "scaled to %u x %u px, %u x %u expected",
+                 c->output_width, c->output_height, want_w, want_h);
+        longjmp(trap->back, 1);
+    }
+    while (c->output_scanline < c->output_height) {
+        uint8_t *out = ink->px + (size_t)(y0 + (int)c->output_scanline) * ink->stride;
+        JSAMPROW row = spp == 3 ? rgb : out;
+        jpeg_read_scanlines(c, &row, 1);
+        if (spp == 3)
+            rgb_to_ink(d, rgb, want_w, out);
+        else
+            for (uint32_t x = 0; x < want_w; x++)
+                out[x] = (uint8_t)(255 - out[x]);
+    }
+    jpeg_finish_decompress(c);
+    if (trap->warnings) {
+        snprintf(err->msg, sizeof err->msg, "decode: %s: page %d: damaged strip %u "
+                 "(pixels would be guessed): %s", d->name, page + 1, strip, trap->msg);
+        err->code = ST_ERR_PARSE;
+        return ST_ERR_PARSE;
+    }
+    return ST_OK;
+}
+
+/* Decode a JPEG page's strips straight from the file's bytes with libjpeg
+ * at scale num/8: the inverse DCT then makes the smaller image itself, so
+ * neither the full-size pixels nor the colour conversion of them are ever
+ * computed. ink is already reserved at the scaled size. */
+static int decode_jpeg_scaled(st_decoder *d, int page, const st_page_info *in,
+                              const page_geom *g, int num, st_image *ink,
+                              st_error *err)
+{
+    TIFF *tif = d->tif;
+    uint64_t *offs = NULL, *lens = NULL;
+    uint32_t tlen = 0;
+    void *tables = NULL;
+    if (!TIFFGetField(tif, TIFFTAG_STRIPOFFSETS, &offs) ||
+        !TIFFGetField(tif, TIFFTAG_STRIPBYTECOUNTS, &lens) || !offs || !lens)
+        return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: no strip offsets",
+                            d->name, page + 1);
+    TIFFGetField(tif, TIFFTAG_JPEGTABLES, &tlen, &tables);
+    uint8_t *rgb = NULL;
+    if (in->spp == 3) {
+        if (d->buf_cap < (size_t)ink->w * 3) {
+            uint8_t *nb = malloc((size_t)ink->w * 3);
+            if (!nb)
+                return st_error_set(err, ST_ERR_NOMEM, "decode: %s: page %d: out of memory",
+                                    d->name, page + 1);
+            free(d->buf);
+            d->buf = nb;
+            d->buf_cap = (size_t)ink->w * 3;
+        }
+        rgb = d->buf;
+    }
+    struct jpeg_decompress_struct c;
+    jpeg_trap trap;
+    memset(&trap, 0, sizeof trap);
+    c.err = jpeg_std_error(&trap.pub);
+    trap.pub.error_exit = jpeg_trap_exit;
+    trap.pub.emit_message = jpeg_trap_message;
+    trap.pub.output_message = jpeg_trap_output;
+    jpeg_create_decompress(&c);
+    int rc = ST_OK;
+    if (tables && tlen > 0) {
+        if (setjmp(trap.back)) {
+            rc = st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged JPEG "
+                              "tables: %s", d->name, page + 1, trap.msg);
+            goto out;
+        }
+        jpeg_mem_src(&c, tables, tlen);
+        jpeg_read_header(&c, FALSE); /* tables only */
+    }
+    for (uint32_t cy = 0; cy < g->down; cy++) {
+        uint32_t y0 = cy * g->chunk_h;
+        uint32_t rows = (uint32_t)in->h - y0 < g->chunk_h ? (uint32_t)in->h - y0 : g->chunk_h;
+        if (lens[cy] == 0 || offs[cy] > d->len || lens[cy] > d->len - offs[cy]) {
+            rc = st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged strip %u: "
+                              "its %llu bytes at offset %llu lie outside the file",
+                              d->name, page + 1, cy, (unsigned long long)lens[cy],
+                              (unsigned long long)offs[cy]);
+            goto out;
+        }
+        if ((rc = jpeg_strip(d, page, &c, &trap, d->bytes + offs[cy], (size_t)lens[cy], num,
+                             cy, rows, in->spp, (int)(y0 * (uint32_t)num / 8), ink, rgb,
+                             err)))
+            goto out;
+    }
+out:
+    jpeg_destroy_decompress(&c);
+    return rc;
+}
+
+int st_decoder_read_ink_at(st_decoder *d, int page, double default_dpi,
+                           double min_dpi, st_image *ink, st_page_info *info,
+                           st_error *err)
 {
     if (!d || !ink)
         return st_error_set(err, ST_ERR_ARG, "decode: no decoder or image given");
@@ -735,14 +908,24 @@ int st_decoder_read_ink(st_decoder *d, int page, double default_dpi,
     int rc = prepare(d, page, default_dpi, &in, &g, err);
     if (rc)
         return rc;
-    if (st_image_reserve(ink, in.w, in.h, 1))
+    int num = jpeg_scale(&in, &g, min_dpi);
+    int w = (int)(((int64_t)in.w * num + 7) / 8), h = (int)(((int64_t)in.h * num + 7) / 8);
+    if (st_image_reserve(ink, w, h, 1))
         return st_error_set(err, ST_ERR_NOMEM, "decode: %s: page %d: out of memory for a "
-                            "%d x %d px ink image", d->name, page + 1, in.w, in.h);
-    ink->dpi = in.dpi_x;
-    rc = decode_chunks(d, page, &in, &g, ink, NULL, err);
+                            "%d x %d px ink image", d->name, page + 1, w, h);
+    in.scale = num / 8.0;
+    ink->dpi = in.dpi_x * in.scale;
+    rc = num < 8 ? decode_jpeg_scaled(d, page, &in, &g, num, ink, err)
+                 : decode_chunks(d, page, &in, &g, ink, NULL, err);
     if (rc == ST_OK && info)
         *info = in;
     return rc;
+}
+
+int st_decoder_read_ink(st_decoder *d, int page, double default_dpi,
+                        st_image *ink, st_page_info *info, st_error *err)
+{
+    return st_decoder_read_ink_at(d, page, default_dpi, 0, ink, info, err);
 }
 
 int st_decoder_read_raw(st_decoder *d, int page, st_image *scratch,

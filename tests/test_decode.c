@@ -10,6 +10,7 @@
 #include "helpers.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -512,6 +513,88 @@ static void test_decode_reuses_the_ink_buffer_for_a_smaller_page(void **state)
     free(path);
 }
 
+/* ---- JPEG pages at a reduced scale ----------------------------------------- */
+
+/* Decode page 0 of path with min_dpi into ink; returns the page info. */
+static st_page_info read_at(const char *path, double min_dpi, st_image *ink)
+{
+    char *bytes;
+    st_error err = {0};
+    st_decoder *d = open_file(path, &bytes);
+    st_page_info info;
+    assert_st_ok(st_decoder_read_ink_at(d, 0, 300, min_dpi, ink, &info, &err), &err);
+    st_decoder_close(d);
+    free(bytes);
+    return info;
+}
+
+/* A 300 dpi JPEG page read with jpeg_min_dpi 150 comes out at half size and
+ * 150 dpi, each pixel close to the mean of the 2 x 2 full-size pixels it
+ * stands for (grey and colour, the red block included); asking for more
+ * than half the resolution, or for 0, reads it at full size. */
+static void test_decode_reads_a_300_dpi_jpeg_page_at_half_size(void **state)
+{
+    fixture *f = *state;
+    st_image *grey = grey_image(), *rgb = rgb_image();
+    grey->dpi = rgb->dpi = 300;
+    char *path = tmp_path(f, "page300.tif");
+    for (int k = 0; k < 2; k++) {
+        st_error err = {0};
+        assert_st_ok(st_tiff_write(path, k ? rgb : grey, k ? ST_TIFF_RGB_JPEG : ST_TIFF_GREY_JPEG,
+                                   90, &err), &err);
+        st_image full = {0}, half = {0};
+        st_page_info fi = read_at(path, 0, &full);
+        assert_true(fi.scale == 1);
+        assert_int_equal(full.w, W);
+        st_page_info hi = read_at(path, 150, &half);
+        assert_true(hi.scale == 0.5);
+        assert_int_equal(hi.w, W); /* the stored page's size */
+        assert_int_equal(half.w, W / 2);
+        assert_int_equal(half.h, H / 2);
+        assert_true(half.dpi == 150);
+        double sum = 0;
+        for (int y = 0; y < H / 2; y++)
+            for (int x = 0; x < W / 2; x++) {
+                double mean = (ink_at(&full, 2 * x, 2 * y) + ink_at(&full, 2 * x + 1, 2 * y) +
+                               ink_at(&full, 2 * x, 2 * y + 1) +
+                               ink_at(&full, 2 * x + 1, 2 * y + 1)) / 4.0;
+                sum += fabs(ink_at(&half, x, y) - mean);
+            }
+        if (sum / (W / 2 * H / 2) > 3)
+            fail_msg("%s: mean difference %.2f from the full-size page",
+                     k ? "rgb-jpeg" : "grey-jpeg", sum / (W / 2 * H / 2));
+        /* The red pencil block stays as strong as at full size. */
+        assert_true(abs(ink_at(&half, 64, 56) - ink_at(&full, 128, 112)) <= 12);
+        st_page_info again = read_at(path, 200, &half);
+        assert_true(again.scale == 1);
+        assert_int_equal(half.w, W);
+        free(full.px);
+        free(half.px);
+    }
+    free(path);
+    st_image_free(grey);
+    st_image_free(rgb);
+}
+
+/* Lossless pages are never scaled, whatever the setting. */
+static void test_decode_reads_lossless_pages_at_full_size_always(void **state)
+{
+    fixture *f = *state;
+    st_image *grey = grey_image();
+    grey->dpi = 600;
+    char *path = tmp_path(f, "lzw600.tif");
+    st_error err = {0};
+    assert_st_ok(st_tiff_write(path, grey, ST_TIFF_GREY_LZW, 90, &err), &err);
+    st_image ink = {0};
+    st_page_info info = read_at(path, 100, &ink);
+    assert_true(info.scale == 1);
+    assert_int_equal(ink.w, W);
+    assert_grey_ink_exact(&ink);
+    free(ink.px);
+    free(path);
+    st_image_free(grey);
+}
+
 /* ---- the bad corpus -------------------------------------------------------- */
 
 static void test_decode_refuses_every_bad_file_with_a_named_reason(void **state)
@@ -571,6 +654,13 @@ static void test_decode_refuses_every_bad_file_with_a_named_reason(void **state)
             if (raw != rc)
                 snprintf(failure, sizeof failure, "%s: raw decode says %d, ink %d",
                          cases[i].file, raw, rc);
+            /* JPEG pages read at a reduced scale go through libjpeg
+             * directly: the same refusal, naming the file. */
+            st_error small_err = {0};
+            int small = st_decoder_read_ink_at(d, p, 300, 100, &ink, NULL, &small_err);
+            if (!failure[0] && (small != rc || (rc && !strstr(small_err.msg, path))))
+                snprintf(failure, sizeof failure, "%s: reduced-scale read says %d \"%s\", "
+                         "full-size %d", cases[i].file, small, small_err.msg, rc);
         }
         if (!failure[0] && (rc != cases[i].code || !strstr(err.msg, path) ||
                             !strstr(err.msg, cases[i].phrase)))
@@ -617,6 +707,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decode_reads_grey_raw_lzw_and_deflate_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_rgb_as_255_minus_min_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_takes_the_least_channel_wherever_it_lies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decode_reads_a_300_dpi_jpeg_page_at_half_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decode_reads_lossless_pages_at_full_size_always, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_jpeg_grey_and_colour_within_tolerance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_g3_1d_2d_and_packbits_bilevel_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_honours_lsb_first_fill_order, setup, teardown),

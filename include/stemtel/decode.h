@@ -39,6 +39,8 @@ typedef struct st_page_info {
     int photometric;   /* PHOTOMETRIC_* of tiff.h */
     int compression;   /* COMPRESSION_* of tiff.h */
     int tiled;         /* 1 if stored in tiles */
+    double scale;      /* decoded pixels per stored pixel: 1, or 1/2, 1/4,
+                          1/8 for a JPEG page read at a reduced scale */
 } st_page_info;
 
 /* Open a decoder on len bytes of a TIFF file; name (a path or any label) is
@@ -79,6 +81,20 @@ int st_decoder_info(st_decoder *d, int page, double default_dpi,
  * pixels but stays valid for reuse. */
 int st_decoder_read_ink(st_decoder *d, int page, double default_dpi,
                         st_image *ink, st_page_info *info, st_error *err);
+
+/* As st_decoder_read_ink, but a JPEG page (8-bit grey or YCbCr/RGB, in
+ * strips) may be decoded at a reduced scale: the smallest of 1/2, 1/4 and
+ * 1/8 that keeps at least min_dpi in both directions, made by libjpeg's
+ * scaled inverse DCT, so the full-size pixels are never computed. ink is
+ * then ceil(w * scale) x ceil(h * scale) px, ink->dpi = info.dpi_x * scale
+ * and info.scale says the scale (1 for every other page, and when
+ * min_dpi <= 0). Strips that would not stack into whole rows at a scale
+ * (rows per strip not a multiple of 8 / (8 * scale)) are read at full size.
+ * libjpeg's errors and corrupt-data warnings are damage (ST_ERR_PARSE
+ * naming the strip), as libtiff's are. */
+int st_decoder_read_ink_at(st_decoder *d, int page, double default_dpi,
+                           double min_dpi, st_image *ink, st_page_info *info,
+                           st_error *err);
 
 /* The decode-only ceiling for the benchmark: the same libtiff work as
  * st_decoder_read_ink (every strip or tile read and decompressed, with the

@@ -94,6 +94,9 @@ typedef struct st_settings {
     st_multiple_numbers multiple_numbers;
     double outline_mm;    /* printed box outline width */
     int scan_dpi;         /* resolution assumed when a scan does not say */
+    int jpeg_min_dpi;     /* JPEG pages may be decoded at 1/2, 1/4, 1/8 of
+                             their size while they keep this resolution;
+                             0 = always at full size */
     unsigned scan_formats;/* ST_SCAN_* bits */
 } st_settings;
 
