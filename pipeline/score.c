@@ -310,7 +310,16 @@ static void inside_run(const row_line *l, int w, int *lo, int *hi)
     double a = 0, b = w - 1;
     clip_run(l->mx0, l->dmx, l->x0, l->x1, &a, &b);
     clip_run(l->my0, l->dmy, l->y0, l->y1, &a, &b);
-    int i = (int)fmax(a, 0), j = (int)fmin(b, w - 1);
+    /* Clamp before converting: a row wholly outside the band can put the
+     * ends far beyond int. */
+    a = fmax(a, 0);
+    b = fmin(b, w - 1);
+    if (!(a <= b)) {
+        *lo = 0;
+        *hi = -1;
+        return;
+    }
+    int i = (int)a, j = (int)b;
     while (i <= j && !row_inside(l, i))
         i++;
     while (j >= i && !row_inside(l, j))
