@@ -55,6 +55,9 @@ static void usage(FILE *f)
           "                          geometry of every mark and box, in mm and pixels\n"
           "  count --model MODEL.json [--station ID] [--threads N] [--out DIR] FILES...\n"
           "                          count scanned ballots: ballots.jsonl, tally.csv/json\n"
+          "  count ... --store FILE  also record every page in a store (SQLite)\n"
+          "  tally --store FILE [--station ID] [--out DIR]\n"
+          "                          tally.csv/json of a store, decisions applied\n"
           "  synth MODEL.json --count N --seed S --out DIR [options]\n"
           "                          marked test ballots (TIFF) with ground truth\n"
           "\n"
@@ -73,6 +76,8 @@ int main(int argc, char **argv)
         return st_cli_model(argc - 1, argv + 1);
     if (!strcmp(cmd, "count"))
         return st_cli_count(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tally"))
+        return st_cli_tally(argc - 1, argv + 1);
     if (!strcmp(cmd, "synth"))
         return st_cli_synth(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
