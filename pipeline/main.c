@@ -58,6 +58,10 @@ static void usage(FILE *f)
           "  count ... --store FILE  also record every page in a store (SQLite)\n"
           "  tally --store FILE [--station ID] [--out DIR]\n"
           "                          tally.csv/json of a store, decisions applied\n"
+          "  basis import --store FILE (BASISTELLING.csv | --from-eml Telling.eml.xml)\n"
+          "                          the polling stations' own counts (N 10-2)\n"
+          "  review list|show|decide --store FILE ...\n"
+          "                          the ballots people decide, and their decisions\n"
           "  synth MODEL.json --count N --seed S --out DIR [options]\n"
           "                          marked test ballots (TIFF) with ground truth\n"
           "\n"
@@ -78,6 +82,10 @@ int main(int argc, char **argv)
         return st_cli_count(argc - 1, argv + 1);
     if (!strcmp(cmd, "tally"))
         return st_cli_tally(argc - 1, argv + 1);
+    if (!strcmp(cmd, "basis"))
+        return st_cli_basis(argc - 1, argv + 1);
+    if (!strcmp(cmd, "review"))
+        return st_cli_review(argc - 1, argv + 1);
     if (!strcmp(cmd, "synth"))
         return st_cli_synth(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -533,17 +533,15 @@ int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn, vo
                 NULL, fn, ctx, err);
 }
 
-static int keep_one(void *ctx, const st_store_ballot *b)
+void st_store_ballot_move(st_store_ballot *dst, st_store_ballot *src)
 {
-    st_store_ballot *dst = ctx;
-    *dst = *b;
-    /* Take the strings over: the walker clears its copy. */
-    ((st_store_ballot *)b)->file = NULL;
-    ((st_store_ballot *)b)->station = NULL;
-    ((st_store_ballot *)b)->decided_by = NULL;
-    ((st_store_ballot *)b)->decided_at = NULL;
-    ((st_store_ballot *)b)->note = NULL;
-    ((st_store_ballot *)b)->record = NULL;
+    *dst = *src;
+    memset(src, 0, sizeof *src);
+}
+
+static int keep_one(void *ctx, st_store_ballot *b)
+{
+    st_store_ballot_move(ctx, b);
     return 1;
 }
 
@@ -589,8 +587,9 @@ int st_decision_parse(const st_model *m, const char *text, st_outcome *out, st_e
     } else if (!strncmp(text, "invalid:", 8)) {
         const char *r = text + 8;
         size_t len = strlen(r);
-        if (!len || len >= ST_REASON_MAX || strspn(r, "abcdefghijklmnopqrstuvwxyz"
-                                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != len)
+        static const char *const code_chars = "abcdefghijklmnopqrstuvwxyz"
+                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+        if (!len || len >= ST_REASON_MAX || strspn(r, code_chars) != len)
             return st_error_set(err, ST_ERR_ARG,
                                 "decision \"%s\": the reason must be 1 to %d letters, "
                                 "digits or _", text, ST_REASON_MAX - 1);
@@ -704,7 +703,7 @@ typedef struct tally_ctx {
     int rc;
 } tally_ctx;
 
-static int add_one(void *ctx, const st_store_ballot *b)
+static int add_one(void *ctx, st_store_ballot *b)
 {
     tally_ctx *c = ctx;
     c->rc = st_tally_add(c->t, st_store_ballot_outcome(b));
@@ -819,4 +818,18 @@ int st_store_counts_get(st_store *s, const char *station, st_store_counts *out, 
     }
     sqlite3_finalize(q);
     return ok ? ST_OK : db_fail(s, err, "cannot count");
+}
+
+int st_store_last_change(st_store *s, char *buf, size_t n, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT max(t) FROM (SELECT max(started) t FROM batches UNION ALL "
+                           "SELECT max(decided_at) FROM decisions)", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read");
+    int ok = sqlite3_step(q) == SQLITE_ROW;
+    if (ok)
+        snprintf(buf, n, "%s", col_text(q, 0));
+    sqlite3_finalize(q);
+    return ok ? ST_OK : db_fail(s, err, "cannot read");
 }

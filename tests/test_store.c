@@ -57,7 +57,7 @@ static int teardown_stack(void **state)
     return 0;
 }
 
-static int collect_record(void *ctx, const st_store_ballot *b)
+static int collect_record(void *ctx, st_store_ballot *b)
 {
     FILE *f = ctx;
     fprintf(f, "%s\n", b->record);

@@ -95,10 +95,14 @@ typedef enum st_store_filter {
     ST_STORE_OPEN = 1       /* review or rejected and not decided */
 } st_store_filter;
 
+/* Move everything src owns into *dst and leave src empty. */
+void st_store_ballot_move(st_store_ballot *dst, st_store_ballot *src);
+
 /* Call fn for every ballot that passes filter, in id order (the order
  * they were stored). fn returns ST_OK to go on, anything else stops the
- * walk and is returned. The ballot passed to fn is valid during the call. */
-typedef int (*st_store_ballot_fn)(void *ctx, const st_store_ballot *b);
+ * walk and is returned. The ballot passed to fn is valid during the call;
+ * fn may keep it with st_store_ballot_move. */
+typedef int (*st_store_ballot_fn)(void *ctx, st_store_ballot *b);
 int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn,
                   void *ctx, st_error *err);
 
@@ -147,6 +151,11 @@ typedef struct st_store_counts {
 } st_store_counts;
 int st_store_counts_get(st_store *s, const char *station, st_store_counts *out,
                         st_error *err);
+
+/* The UTC time ("YYYY-MM-DDTHH:MM:SSZ") of the latest batch or decision,
+ * "" for an empty store: a date for files made from the store that does
+ * not change unless the store does. buf holds at least 32 bytes. */
+int st_store_last_change(st_store *s, char *buf, size_t n, st_error *err);
 
 /* The raw SQLite handle, for the modules that keep their own tables in
  * the store (basis.c). */
