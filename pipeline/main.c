@@ -62,6 +62,10 @@ static void usage(FILE *f)
           "                          the polling stations' own counts (N 10-2)\n"
           "  review list|show|decide --store FILE ...\n"
           "                          the ballots people decide, and their decisions\n"
+          "  reconcile --store FILE [--format text|json|html] [-o FILE]\n"
+          "                          our count beside each station's own: checks, Na 31-2\n"
+          "  export eml --store FILE -o Telling.eml.xml [--draft]\n"
+          "                          the count as EML 510b (centrale stemopneming)\n"
           "  synth MODEL.json --count N --seed S --out DIR [options]\n"
           "                          marked test ballots (TIFF) with ground truth\n"
           "\n"
@@ -86,6 +90,10 @@ int main(int argc, char **argv)
         return st_cli_basis(argc - 1, argv + 1);
     if (!strcmp(cmd, "review"))
         return st_cli_review(argc - 1, argv + 1);
+    if (!strcmp(cmd, "reconcile"))
+        return st_cli_reconcile(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return st_cli_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "synth"))
         return st_cli_synth(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
