@@ -186,13 +186,13 @@ static const char *state_name(st_box_state s)
 }
 
 static void write_record(FILE *f, const st_model *m, const char *station,
-                         const bfile *file, int page, const st_ballot *b)
+                         const char *path, const char *sha, int page, const st_ballot *b)
 {
     const st_outcome *o = &b->outcome;
     fputs("{\"file\":", f);
-    st_json_fput_str(f, file->path);
+    st_json_fput_str(f, path);
     fprintf(f, ",\"page\":%d,\"sha256\":", page);
-    st_json_fput_str(f, file->sha);
+    st_json_fput_str(f, sha);
     fputs(",\"station\":", f);
     if (station)
         st_json_fput_str(f, station);
@@ -281,6 +281,23 @@ static void write_record(FILE *f, const st_model *m, const char *station,
         fputc(']', f);
     }
     fputs("}\n", f);
+}
+
+char *st_batch_record(const st_model *m, const char *station, const char *path,
+                      const char *sha256, int page, const st_ballot *b)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    write_record(f, m, station, path, sha256, page, b);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[len - 1] = '\0'; /* no newline */
+    return buf;
 }
 
 /* ---- the runner --------------------------------------------------------- */
@@ -449,23 +466,19 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
             rep->t_interpret += t->ballot.t_interpret;
             if (o->commit) {
                 /* Same bytes as writing straight to the file. */
-                size_t rlen = 0;
-                FILE *mf = open_memstream(&crec[i], &rlen);
-                if (!mf) {
-                    rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
-                    goto out;
-                }
-                write_record(mf, m, o->station, t->file, t->page, &t->ballot);
-                if (fclose(mf) != 0) {
+                crec[i] = st_batch_record(m, o->station, t->file->path, t->file->sha, t->page,
+                                          &t->ballot);
+                if (!crec[i]) {
                     rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
                     goto out;
                 }
                 fputs(crec[i], jf);
-                crec[i][rlen - 1] = '\0'; /* the hook gets it without the newline */
+                fputc('\n', jf);
                 cpages[nc++] = (st_batch_page){t->file->path, t->page, t->file->sha,
                                                o->station, &t->ballot.outcome, crec[i]};
             } else {
-                write_record(jf, m, o->station, t->file, t->page, &t->ballot);
+                write_record(jf, m, o->station, t->file->path, t->file->sha, t->page,
+                             &t->ballot);
             }
             st_tally_add(tally, &t->ballot.outcome);
             rep->pages++;

@@ -66,6 +66,7 @@ static void usage(FILE *f)
           "                          our count beside each station's own: checks, Na 31-2\n"
           "  export eml --store FILE -o Telling.eml.xml [--draft]\n"
           "                          the count as EML 510b (centrale stemopneming)\n"
+          "  verify --store FILE     re-read every stored page and report any difference\n"
           "  synth MODEL.json --count N --seed S --out DIR [options]\n"
           "                          marked test ballots (TIFF) with ground truth\n"
           "\n"
@@ -94,6 +95,8 @@ int main(int argc, char **argv)
         return st_cli_reconcile(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))
         return st_cli_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "verify"))
+        return st_cli_verify(argc - 1, argv + 1);
     if (!strcmp(cmd, "synth"))
         return st_cli_synth(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "stemtel/ballot.h"
 #include "stemtel/error.h"
 #include "stemtel/model.h"
 #include "stemtel/tally.h"
@@ -81,5 +82,12 @@ typedef struct st_batch_report {
  * some. */
 int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
                    st_batch_report *rep, st_tally **tally_out, st_error *err);
+
+/* The ballots.jsonl record of ballot b (page `page` of the file at path,
+ * whose bytes hash to sha256; station NULL for none), without its
+ * newline: the text `count` writes and a store keeps. malloc'd, NULL on
+ * no memory. Thread-safe. */
+char *st_batch_record(const st_model *m, const char *station, const char *path,
+                      const char *sha256, int page, const st_ballot *b);
 
 #endif
