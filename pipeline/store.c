@@ -336,11 +336,15 @@ static void split_reasons(const char *text, st_outcome *o)
     }
 }
 
+/* SHA-256 of no bytes at all: what an empty or unopenable file hashes to. */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 /* The key a page is known by: its file's hash, or for a file that could
- * not be read (no hash), its absolute path. */
+ * not be read or is empty (no hash, or the hash of nothing, which many
+ * such files would share), its absolute path. */
 static void page_key(const char *abs, const char *sha256, char *key, size_t n)
 {
-    if (sha256[0])
+    if (sha256[0] && strcmp(sha256, EMPTY_SHA256))
         snprintf(key, n, "%s", sha256);
     else
         snprintf(key, n, "unreadable:%s", abs);
