@@ -5,6 +5,7 @@
  * score from its stored record; decide records a person's decision.
  */
 #include "cli.h"
+#include "stemtel/proof.h"
 #include "stemtel/store.h"
 
 #include <getopt.h>
@@ -15,13 +16,15 @@
 
 static const char *const review_usage =
     "usage: stemtel review list --store FILE [--all]\n"
-    "       stemtel review show ID --store FILE\n"
+    "       stemtel review show ID --store FILE [--png FILE]\n"
     "       stemtel review decide ID --store FILE --as DECISION --by NAME [--note TEXT]\n"
     "\n"
     "list    the ballots waiting for people: in review, or rejected (counted by\n"
     "        hand) and not yet decided; --all lists every ballot with a decision too\n"
     "show    one ballot: where it came from, what the pipeline found and\n"
-    "        proposes, the decisions taken, and every box's score and state\n"
+    "        proposes, the decisions taken, and every box's score and state;\n"
+    "        --png writes the page with every box outlined in the colour of its\n"
+    "        state (green marked, orange marginal, blue empty) and its score\n"
     "decide  record who decided ballot ID as what, when, and why. DECISION is\n"
     "        candidate:LIST:NUMBER, list:LIST (the list box alone), blank or\n"
     "        invalid:REASON. A later decision replaces an earlier one in the\n"
@@ -117,9 +120,10 @@ int st_cli_review(int argc, char **argv)
                                           {"as", required_argument, NULL, 'A'},
                                           {"by", required_argument, NULL, 'b'},
                                           {"note", required_argument, NULL, 'n'},
+                                          {"png", required_argument, NULL, 'p'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-    const char *store_path = NULL, *as = NULL, *by = NULL, *note = NULL, *verb;
+    const char *store_path = NULL, *as = NULL, *by = NULL, *note = NULL, *png = NULL, *verb;
     int c, all = 0;
     if (argc < 2 || argv[1][0] == '-') {
         int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
@@ -138,6 +142,7 @@ int st_cli_review(int argc, char **argv)
         case 'A': as = optarg; break;
         case 'b': by = optarg; break;
         case 'n': note = optarg; break;
+        case 'p': png = optarg; break;
         case 'h': fputs(review_usage, stdout); return ST_EXIT_OK;
         default: fputs(review_usage, stderr); return ST_EXIT_USAGE;
         }
@@ -175,6 +180,13 @@ int st_cli_review(int argc, char **argv)
         if (st_store_get(s, id, &b, &err))
             goto out;
         rc = show(&b);
+        if (png) {
+            if (st_proof_png(st_store_model(s), b.file, b.page, b.record, png, &err)) {
+                rc = ST_EXIT_FAIL;
+                goto out;
+            }
+            printf("page with its boxes drawn: %s\n", png);
+        }
     } else {
         st_outcome o;
         char text[64];

@@ -9,6 +9,8 @@
 
 #include "stemtel/store.h"
 
+#include <cairo.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,11 +203,68 @@ static void test_review_refuses_unknown_ballots_and_missing_names(void **state)
     free(out);
 }
 
+static int first_marginal(void *ctx, st_store_ballot *b)
+{
+    for (int i = 0; i < b->found.n_reasons; i++)
+        if (!strcmp(b->found.reasons[i], "marginal_mark")) {
+            st_store_ballot_move(ctx, b);
+            return 1;
+        }
+    return 0;
+}
+
+static void test_review_show_draws_the_page_with_its_boxes_in_their_states(void **state)
+{
+    st_error err = {0};
+    st_store *s = NULL;
+    st_store_ballot b = {0};
+    assert_st_ok(st_store_open(g_store, NULL, &s, &err), &err);
+    assert_int_equal(st_store_each(s, ST_STORE_ALL, first_marginal, &b, &err), 1);
+    st_store_close(s);
+    char png[4200], *out = NULL;
+    snprintf(png, sizeof png, "%s/show.png", g_dir);
+    assert_int_equal(th_run(&out, "review show %lld --store '%s' --png '%s'", (long long)b.id,
+                            g_store, png),
+                     0);
+    assert_non_null(strstr(out, "page with its boxes drawn"));
+    free(out);
+    /* The page at its scanned size, with an orange (marginal) and blue
+     * (empty) outline on it, and paper in between. */
+    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+    json_object *rec = json_tokener_parse(b.record), *im, *w, *h;
+    assert_true(json_object_object_get_ex(rec, "image", &im));
+    json_object_object_get_ex(im, "w", &w);
+    json_object_object_get_ex(im, "h", &h);
+    assert_int_equal(cairo_image_surface_get_width(img), json_object_get_int(w));
+    assert_int_equal(cairo_image_surface_get_height(img), json_object_get_int(h));
+    long orange = 0, blue = 0, white = 0;
+    const uint8_t *px = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    for (int y = 0; y < cairo_image_surface_get_height(img); y++)
+        for (int x = 0; x < cairo_image_surface_get_width(img); x++) {
+            uint32_t v = *(const uint32_t *)(px + (size_t)y * (size_t)stride + 4 * (size_t)x);
+            int r = (v >> 16) & 255, g = (v >> 8) & 255, bl = v & 255;
+            orange += r > 200 && g > 90 && g < 160 && bl < 60;
+            blue += r < 80 && g > 80 && g < 130 && bl > 200;
+            white += r > 240 && g > 240 && bl > 240;
+        }
+    print_message("    ballot %lld: %ld orange, %ld blue, %ld paper pixels\n", (long long)b.id,
+                  orange, blue, white);
+    assert_true(orange > 100);
+    assert_true(blue > 2 * orange); /* dozens of empty boxes, a few marginal */
+    assert_true(white > 1000000);
+    json_object_put(rec);
+    cairo_surface_destroy(img);
+    st_store_ballot_clear(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_review_parses_each_kind_of_decision_against_the_model),
         cmocka_unit_test(test_review_refuses_unknown_ballots_and_missing_names),
+        cmocka_unit_test(test_review_show_draws_the_page_with_its_boxes_in_their_states),
         cmocka_unit_test(test_review_decisions_count_and_the_latest_one_wins),
     };
     return cmocka_run_group_tests(tests, setup_store, teardown_store);
