@@ -6,7 +6,9 @@
  * then reads the window's pages in an OpenMP loop, each thread with its
  * own reader scratch, and finally writes the window's records and adds
  * them to the tally in input order. Memory is bounded by the window and
- * the per-thread scratch, however long the batch.
+ * the per-thread scratch, however long the batch. With a commit hook the
+ * window's records are also written to memory and handed over together,
+ * so a store can take a whole window in one transaction.
  */
 #include "stemtel/batch.h"
 #include "stemtel/ballot.h"
@@ -44,6 +46,7 @@ typedef struct bfile {
 typedef struct btask {
     bfile *file;
     int page;
+    int skip;               /* already held by the store: not read */
     st_ballot ballot;
 } btask;
 
@@ -183,13 +186,13 @@ static const char *state_name(st_box_state s)
 }
 
 static void write_record(FILE *f, const st_model *m, const char *station,
-                         const bfile *file, int page, const st_ballot *b)
+                         const char *path, const char *sha, int page, const st_ballot *b)
 {
     const st_outcome *o = &b->outcome;
     fputs("{\"file\":", f);
-    st_json_fput_str(f, file->path);
+    st_json_fput_str(f, path);
     fprintf(f, ",\"page\":%d,\"sha256\":", page);
-    st_json_fput_str(f, file->sha);
+    st_json_fput_str(f, sha);
     fputs(",\"station\":", f);
     if (station)
         st_json_fput_str(f, station);
@@ -282,6 +285,23 @@ static void write_record(FILE *f, const st_model *m, const char *station,
     fputs("}\n", f);
 }
 
+char *st_batch_record(const st_model *m, const char *station, const char *path,
+                      const char *sha256, int page, const st_ballot *b)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    write_record(f, m, station, path, sha256, page, b);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[len - 1] = '\0'; /* no newline */
+    return buf;
+}
+
 /* ---- the runner --------------------------------------------------------- */
 
 static double peak_mib(void)
@@ -317,6 +337,8 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
     int n_paths = 0, rc;
     bfile *files = NULL;
     btask *tasks = NULL;
+    st_batch_page *cpages = NULL;
+    char **crec = NULL;
     st_reader **readers = NULL;
     st_tally *tally = NULL;
     double *blank = NULL;
@@ -341,7 +363,12 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
     readers = calloc((size_t)threads, sizeof *readers);
     blank = calloc(2 * (size_t)(m->n_targets ? m->n_targets : 1), sizeof *blank);
     tally = st_tally_new(m);
-    if (!files || !tasks || !readers || !blank || !tally) {
+    if (o->commit) {
+        cpages = calloc((size_t)window, sizeof *cpages);
+        crec = calloc((size_t)window, sizeof *crec);
+    }
+    if (!files || !tasks || !readers || !blank || !tally ||
+        (o->commit && (!cpages || !crec))) {
         rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
         goto out;
     }
@@ -390,6 +417,17 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
         }
         if (n == 0)
             break;
+        if (o->seen) {
+            /* Hash the window's new files first, so the store can say
+             * which pages it holds before anything is decoded. */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+            for (int i = 0; i < n; i++)
+                if (tasks[i].page == 0)
+                    file_hash(tasks[i].file);
+            for (int i = 0; i < n; i++)
+                tasks[i].skip = o->seen(o->commit_ctx, tasks[i].file->path,
+                                        tasks[i].file->sha, tasks[i].page);
+        }
         int nomem = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : nomem)
         for (int i = 0; i < n; i++) {
@@ -398,7 +436,9 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
             /* A file's first page is always in the first window that holds
              * the file, and only its task writes the hash; every record of
              * the file is written after the loop. */
-            if (t->page == 0)
+            if (t->skip)
+                continue;
+            if (t->page == 0 && !o->seen)
                 file_hash(t->file);
             if (t->file->pages == 0) {
                 /* The file itself could not be read: one rejected record. */
@@ -415,17 +455,52 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
         }
         /* Commit in input order. */
         double tc = now();
+        int nc = 0;
         for (int i = 0; i < n; i++) {
             btask *t = &tasks[i];
+            if (t->skip) {
+                rep->already_committed++;
+                continue;
+            }
             rep->t_decode += t->ballot.t_decode;
             rep->t_register += t->ballot.t_register;
             rep->t_score += t->ballot.t_score;
             rep->t_interpret += t->ballot.t_interpret;
-            write_record(jf, m, o->station, t->file, t->page, &t->ballot);
+            if (o->commit) {
+                /* Same bytes as writing straight to the file. */
+                crec[i] = st_batch_record(m, o->station, t->file->path, t->file->sha, t->page,
+                                          &t->ballot);
+                if (!crec[i]) {
+                    rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
+                    goto out;
+                }
+                fputs(crec[i], jf);
+                fputc('\n', jf);
+                cpages[nc++] = (st_batch_page){t->file->path, t->page, t->file->sha,
+                                               o->station, &t->ballot.outcome, crec[i]};
+            } else {
+                write_record(jf, m, o->station, t->file->path, t->file->sha, t->page,
+                             &t->ballot);
+            }
             st_tally_add(tally, &t->ballot.outcome);
             rep->pages++;
             if (t->ballot.decoded && t->ballot.info.bits == 1)
                 rep->bilevel_pages++;
+        }
+        if (o->commit) {
+            int skipped = 0;
+            rc = nc ? o->commit(o->commit_ctx, cpages, nc, &skipped, err) : ST_OK;
+            for (int i = 0; i < n; i++) {
+                free(crec[i]);
+                crec[i] = NULL;
+            }
+            if (rc)
+                goto out;
+            rep->already_committed += skipped;
+            rep->committed += nc - skipped;
+        }
+        for (int i = 0; i < n; i++) {
+            btask *t = &tasks[i];
             if (--t->file->pending == 0) {
                 file_close(t->file);
                 files_done++;
@@ -471,6 +546,10 @@ out:
         st_reader_free(readers[i]);
     for (int i = 0; i < n_paths; i++)
         free(paths[i]);
+    for (int i = 0; crec && i < window; i++)
+        free(crec[i]);
+    free(crec);
+    free(cpages);
     free(paths);
     free(files);
     free(tasks);

@@ -2,7 +2,8 @@
  *
  * Each subcommand is a function taking its own argc/argv (argv[0] is the
  * subcommand's name) and returning the process exit status: 0 success,
- * 1 the input was refused or a step failed, 2 wrong usage.
+ * 1 the input was refused or a step failed, 2 wrong usage, 3 (reconcile,
+ * verify) the command ran and found something people must look at.
  */
 #ifndef STEMTEL_CLI_H
 #define STEMTEL_CLI_H
@@ -10,10 +11,19 @@
 #define ST_EXIT_OK 0
 #define ST_EXIT_FAIL 1
 #define ST_EXIT_USAGE 2
+#define ST_EXIT_FOUND 3 /* the command ran and found what it looks for:
+                         * reconcile, something that blocks a final result;
+                         * verify, a difference */
 
 int st_cli_model(int argc, char **argv);
 int st_cli_synth(int argc, char **argv);
 int st_cli_count(int argc, char **argv);
+int st_cli_tally(int argc, char **argv);
+int st_cli_basis(int argc, char **argv);
+int st_cli_review(int argc, char **argv);
+int st_cli_reconcile(int argc, char **argv);
+int st_cli_export(int argc, char **argv);
+int st_cli_verify(int argc, char **argv);
 
 /* Print "stemtel: <msg>" to stderr. */
 void st_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

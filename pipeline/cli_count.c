@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "stemtel/batch.h"
 #include "stemtel/model.h"
+#include "stemtel/store.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -11,7 +12,7 @@
 
 static const char *const count_usage =
     "usage: stemtel count --model MODEL.json [--station ID] [--threads N]\n"
-    "                     [--out DIR] FILES-OR-FOLDERS...\n"
+    "                     [--out DIR] [--store FILE] FILES-OR-FOLDERS...\n"
     "\n"
     "Read every page of the TIFF files given (folders: their *.tif and *.tiff\n"
     "files in name order), interpret each ballot under the model's rules and\n"
@@ -20,7 +21,11 @@ static const char *const count_usage =
     "                 found, every box's score, the outcome and its reasons\n"
     "  tally.csv      votes per candidate and list, E, F, G, H, party-only\n"
     "  tally.json     votes, invalid per reason, review and rejected pages\n"
-    "The output does not depend on --threads.\n";
+    "The output does not depend on --threads.\n"
+    "  --store FILE   also add every page to the store FILE (made if missing),\n"
+    "                 a window of pages per transaction; pages already in it\n"
+    "                 (same file bytes, same page) are skipped: not read and\n"
+    "                 not in this run's ballots.jsonl and tally\n";
 
 static void print_summary(const st_model *m, const st_tally *t,
                           const st_batch_report *r, const char *out, int threads)
@@ -54,10 +59,12 @@ int st_cli_count(int argc, char **argv)
         {"station", required_argument, NULL, 's'},
         {"threads", required_argument, NULL, 't'},
         {"out", required_argument, NULL, 'o'},
+        {"store", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     st_batch_opts o = {0};
-    const char *model_path = NULL;
+    const char *model_path = NULL, *store_path = NULL;
+    st_store *store = NULL;
     long long v;
     int c;
     o.out_dir = "count-out";
@@ -67,6 +74,7 @@ int st_cli_count(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case 's': o.station = optarg; break;
         case 'o': o.out_dir = optarg; break;
+        case 'S': store_path = optarg; break;
         case 't':
             if (st_cli_int("--threads", optarg, 1, 1024, &v))
                 return ST_EXIT_USAGE;
@@ -88,10 +96,27 @@ int st_cli_count(int argc, char **argv)
         return ST_EXIT_FAIL;
     }
     o.model = m;
+    if (store_path) {
+        char inputs[4096] = "";
+        for (int i = optind; i < argc; i++)
+            snprintf(inputs + strlen(inputs), sizeof inputs - strlen(inputs), "%s%s",
+                     i > optind ? " " : "", argv[i]);
+        if (st_store_open(store_path, m, &store, &err) ||
+            st_store_begin_batch(store, o.station, inputs, &err)) {
+            st_cli_error("%s", err.msg);
+            st_store_close(store);
+            st_model_free(m);
+            return ST_EXIT_FAIL;
+        }
+        o.commit = st_store_commit;
+        o.seen = st_store_seen;
+        o.commit_ctx = store;
+    }
     o.progress = isatty(STDERR_FILENO) ? stderr : NULL;
     st_batch_report rep;
     st_tally *tally = NULL;
     int rc = st_batch_count(&o, argv + optind, argc - optind, &rep, &tally, &err);
+    st_store_close(store);
     if (rc) {
         st_cli_error("%s", err.msg);
         st_model_free(m);
@@ -103,6 +128,9 @@ int st_cli_count(int argc, char **argv)
                 "lost in such scans; scan in grey or colour\n",
                 rep.bilevel_pages, rep.bilevel_pages == 1 ? " is" : "s are");
     print_summary(m, tally, &rep, o.out_dir, rep.threads);
+    if (store_path)
+        printf("  store %s: %d page%s added, %d already there (skipped)\n", store_path,
+               rep.committed, rep.committed == 1 ? "" : "s", rep.already_committed);
     st_tally_free(tally);
     st_model_free(m);
     return ST_EXIT_OK;

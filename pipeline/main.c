@@ -56,6 +56,18 @@ static void usage(FILE *f)
           "                          geometry of every mark and box, in mm and pixels\n"
           "  count --model MODEL.json [--station ID] [--threads N] [--out DIR] FILES...\n"
           "                          count scanned ballots: ballots.jsonl, tally.csv/json\n"
+          "  count ... --store FILE  also record every page in a store (SQLite)\n"
+          "  tally --store FILE [--station ID] [--out DIR]\n"
+          "                          tally.csv/json of a store, decisions applied\n"
+          "  basis import --store FILE (BASISTELLING.csv | --from-eml Telling.eml.xml)\n"
+          "                          the polling stations' own counts (N 10-2)\n"
+          "  review list|show|decide --store FILE ...\n"
+          "                          the ballots people decide, and their decisions\n"
+          "  reconcile --store FILE [--format text|json|html] [-o FILE]\n"
+          "                          our count beside each station's own: checks, Na 31-2\n"
+          "  export eml --store FILE -o Telling.eml.xml [--draft]\n"
+          "                          the count as EML 510b (centrale stemopneming)\n"
+          "  verify --store FILE     re-read every stored page and report any difference\n"
           "  synth MODEL.json --count N --seed S --out DIR [options]\n"
           "                          marked test ballots (TIFF) with ground truth\n"
           "\n"
@@ -81,6 +93,18 @@ int main(int argc, char **argv)
         return st_cli_model(argc - 1, argv + 1);
     if (!strcmp(cmd, "count"))
         return st_cli_count(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tally"))
+        return st_cli_tally(argc - 1, argv + 1);
+    if (!strcmp(cmd, "basis"))
+        return st_cli_basis(argc - 1, argv + 1);
+    if (!strcmp(cmd, "review"))
+        return st_cli_review(argc - 1, argv + 1);
+    if (!strcmp(cmd, "reconcile"))
+        return st_cli_reconcile(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export"))
+        return st_cli_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "verify"))
+        return st_cli_verify(argc - 1, argv + 1);
     if (!strcmp(cmd, "synth"))
         return st_cli_synth(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -1,0 +1,100 @@
+/* basis.h - the polling stations' own counts (basistelling, Model N 10-2)
+ *
+ * On election night each polling station counts its ballots by list and
+ * writes A..J on proces-verbaal N 10-2. This module reads those figures
+ * from a CSV file (the form people type in) or from an EML 510b count (to
+ * test with real numbers), and keeps them in the store, one row per
+ * station, for reconcile.h to compare with the scanned count.
+ *
+ * CSV format. UTF-8, comma-separated, one header row naming the columns
+ * (any order), then one row per polling station. Columns:
+ *
+ *   station       the station's id as given to `count --station`
+ *                 ("0668::SB3"); unique in the file
+ *   A, B, C, D    stempassen, volmachtbewijzen, kiezerspassen, admitted
+ *                 voters (D = A + B + C)
+ *   E.<n>         votes for list number n (E.1, E.2, ...): one column for
+ *                 every list of the model, no others
+ *   E, F, G, H    valid votes, blank, invalid, ballots counted
+ *   I, J          ballots counted more / fewer than admitted voters
+ *   explained     yes or no (ja / nee): was a D/H difference explained
+ *   name          optional: the station's name
+ *   eligible      optional: voters entitled to vote there (EML's Cast)
+ *
+ * Figures are whole numbers >= 0. A field may be quoted ("...", a quote
+ * inside doubled). Empty lines are ignored. The figures are taken as the
+ * station wrote them, inconsistent or not: the Kiesraad's checks on them
+ * are reconcile's job.
+ *
+ * Threads: functions on distinct objects are thread-safe.
+ */
+#ifndef STEMTEL_BASIS_H
+#define STEMTEL_BASIS_H
+
+#include <stdint.h>
+
+#include "stemtel/error.h"
+#include "stemtel/model.h"
+#include "stemtel/store.h"
+
+/* One station's N 10-2 figures. */
+typedef struct st_basis {
+    char *station;
+    char *name;             /* NULL when not given */
+    int64_t A, B, C, D, E, F, G, H, I, J;
+    int explained;          /* 1 yes, 0 no */
+    int64_t eligible;       /* -1 when not given */
+    int n_lists;            /* = the model's lists, in model order */
+    int *list;              /* list numbers */
+    int64_t *votes;         /* E.x per list */
+} st_basis;
+
+typedef struct st_basis_set {
+    int n;
+    st_basis *v;
+} st_basis_set;
+
+/* Free what b owns (not b). Accepts NULL. */
+void st_basis_clear(st_basis *b);
+
+/* Free every station of s and reset it to empty. Accepts NULL. */
+void st_basis_set_free(st_basis_set *s);
+
+/* E.x of list number `list` in b, 0 when b has no such list. */
+int64_t st_basis_list_votes(const st_basis *b, int list);
+
+/* Read a CSV file in the format above against model m. *out (which the
+ * caller zero-initialises and frees with st_basis_set_free) receives one
+ * entry per row in file order. Refuses, naming the file, the line and the
+ * column: a missing or unknown column, an E.<n> column for a list the
+ * model lacks or a list without its column, a figure that is not a whole
+ * number >= 0, explained other than yes/no, a station given twice, a row
+ * with the wrong number of fields (ST_ERR_PARSE / ST_ERR_INVALID; ST_ERR_IO
+ * when the file cannot be read). On error *out is left empty. */
+int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out,
+                      st_error *err);
+
+/* Take the same figures from an EML 510b count: one station per
+ * ReportingUnitVotes (its Id and name), E.x from the list Selections,
+ * E = TotalCounted, F = RejectedVotes "blanco", G = "ongeldig",
+ * H = E + F + G, A..D, I and J from the UncountedVotes ("geldige
+ * stempassen", "geldige volmachtbewijzen", "geldige kiezerspassen",
+ * "toegelaten kiezers", "meer getelde stembiljetten", "minder getelde
+ * stembiljetten"), eligible = Cast, and explained unless "geen verklaring"
+ * is above 0. The file's election must be the model's, and its lists the
+ * model's. Refusals as for the CSV, naming the file. */
+int st_basis_read_eml(const char *path, const st_model *m, st_basis_set *out,
+                      st_error *err);
+
+/* Put every station of set into the store in one transaction, replacing
+ * an earlier basistelling of the same station; source names where the
+ * figures came from (the file). */
+int st_basis_save(st_store *s, const st_basis_set *set, const char *source,
+                  st_error *err);
+
+/* Read station's basistelling from the store into *out (clear it with
+ * st_basis_clear); *found is 0 (and *out empty) when there is none. */
+int st_basis_load(st_store *s, const char *station, st_basis *out, int *found,
+                  st_error *err);
+
+#endif

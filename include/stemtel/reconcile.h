@@ -1,0 +1,108 @@
+/* reconcile.h - the scanned count beside each polling station's own count
+ *
+ * For every polling station the store knows, this puts what we counted
+ * (decisions applied) beside the station's basistelling (basis.h) and
+ * makes the record the gemeentelijk stembureau keeps in Model Na 31-2,
+ * Bijlage 1, with the Kiesraad's checks:
+ *
+ * Errors in the basistelling (the station's figures cannot be right):
+ *   F201 A + B + C != D
+ *   F202 the E.x do not add up to E
+ *   F204 E = 0 while some E.x > 0 (given instead of F202)
+ *   F203 E + F + G != H
+ *   F301 H > D but I != H - D
+ *   F302 H < D but J != D - H
+ *   F303 H = D but I or J is not 0
+ * Errors in the candidate-level figures, which only our count has (they
+ * hold by construction; a store altered by hand can break them):
+ *   F401 a list has candidate votes but its total is 0
+ *   F402 a list's total is not the sum of its candidates' votes
+ * Warnings on our count (H, F, G ours; D the station's):
+ *   W201 F >= ceil(3% of H) blank      W202 G >= ceil(3% of H) invalid
+ *   W203 |D - H| >= 15 or |D - H| / H >= 2%: recount the whole station
+ *   W204 H = 0
+ *
+ * The Bijlage 1 record: whether the station's D/H difference was
+ * explained (if not: recount the admitted voters); our votes per
+ * candidate; our H against the station's H (if they differ: recount the
+ * admitted voters); every list whose total differs (station, ours,
+ * difference); and the new A..J: A..D the station's, E..H ours, I and J
+ * from D and our H.
+ *
+ * What blocks a final result: ballots waiting for review, rejected pages
+ * not yet decided, a station with ballots but no basistelling, a station
+ * with a basistelling (H > 0) but no ballots counted, ballots counted
+ * without a station.
+ *
+ * The report is plain data; the writers print it as text, JSON or one
+ * self-contained HTML page. The same store gives the same bytes.
+ */
+#ifndef STEMTEL_RECONCILE_H
+#define STEMTEL_RECONCILE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "stemtel/basis.h"
+#include "stemtel/store.h"
+#include "stemtel/tally.h"
+
+/* A check that fired: its code and what it says, figures included. */
+typedef struct st_recon_check {
+    char code[8];
+    char text[160];
+} st_recon_check;
+
+/* A list whose total differs between station and us. */
+typedef struct st_recon_diff {
+    int list;
+    int64_t station, ours;
+} st_recon_diff;
+
+typedef struct st_recon_station {
+    char *station;
+    int has_basis;
+    st_basis basis;             /* valid when has_basis */
+    st_tally *tally;            /* our count, decisions applied */
+    st_tally_totals ours;
+    st_store_counts pages;      /* pages, open reviews, open rejected */
+    int n_checks;
+    st_recon_check *checks;     /* F then W codes, in code order */
+    int recount_admitted;       /* advice: not explained, or H differs */
+    int h_differs;
+    int n_diff;
+    st_recon_diff *diff;        /* in model list order */
+    int64_t A, B, C, D, E, F, G, H, I, J; /* the new figures */
+} st_recon_station;
+
+typedef struct st_recon {
+    const st_model *model;      /* borrowed from the store */
+    int n;
+    st_recon_station *st;       /* stations in natural order */
+    int64_t no_station;         /* ballots counted without a station */
+    int n_blocks;
+    char **blocks;              /* what blocks a final result, for people */
+    st_tally *total;            /* every ballot, decisions applied */
+} st_recon;
+
+/* Build the report of store s. *out is new (st_recon_free); it borrows
+ * the store's model, so free it before closing s. */
+int st_reconcile(st_store *s, st_recon **out, st_error *err);
+
+/* Free a report. Accepts NULL. */
+void st_recon_free(st_recon *r);
+
+/* The station's entry, or NULL. */
+const st_recon_station *st_recon_find(const st_recon *r, const char *station);
+
+/* Whether a check with this code fired for the station. */
+int st_recon_has(const st_recon_station *s, const char *code);
+
+/* Write r to f as readable text, as JSON (pretty, stable key order), or
+ * as one self-contained HTML page to print. Return ST_OK or ST_ERR_IO /
+ * ST_ERR_NOMEM with err set. */
+int st_recon_write_text(const st_recon *r, FILE *f, st_error *err);
+int st_recon_write_json(const st_recon *r, FILE *f, st_error *err);
+int st_recon_write_html(const st_recon *r, FILE *f, st_error *err);
+
+#endif

@@ -1,0 +1,164 @@
+/* store.h - the record of one counting location's count (SQLite)
+ *
+ * One store file holds one election at one counting location: the model
+ * the ballots were read with, every counting run (batch), every page (by
+ * the SHA-256 of its file and its page index, so a page is never taken
+ * twice), what the pipeline made of each page (its outcome, reasons and
+ * its whole ballots.jsonl record with every box's score), the decisions
+ * people took on ballots, and each polling station's own count (the
+ * basistelling, basis.h).
+ *
+ * The file is SQLite in WAL mode with foreign keys on and its schema
+ * version in PRAGMA user_version. Pages arrive a window at a time, each
+ * window in one transaction with synchronous=FULL, so a process killed at
+ * any moment (or a power cut) loses at most the window in flight, and
+ * never leaves a page without its ballot.
+ *
+ * The effective outcome of a ballot is its latest decision, if any, else
+ * what the pipeline found. Every tally read from the store counts effective
+ * outcomes, so decisions are part of the result and are re-applied
+ * identically every time.
+ *
+ * Threads: a handle belongs to one thread at a time. Several processes may
+ * open the same file (SQLite's locking; writers wait up to 10 s).
+ */
+#ifndef STEMTEL_STORE_H
+#define STEMTEL_STORE_H
+
+#include <stdint.h>
+
+#include "stemtel/batch.h"
+#include "stemtel/error.h"
+#include "stemtel/interpret.h"
+#include "stemtel/model.h"
+#include "stemtel/tally.h"
+
+#define ST_STORE_SCHEMA_VERSION 1
+
+typedef struct st_store st_store;
+
+/* Open the store at path. With m non-NULL the file is created when
+ * missing (holding a copy of m), and an existing file must hold the same
+ * model (the same JSON text) or it is refused with ST_ERR_INVALID. With m
+ * NULL the file must exist and its own model is used. Refuses a file that
+ * is not a stemtel store, or has another schema version, naming the path.
+ * On success *out owns the handle (st_store_close). */
+int st_store_open(const char *path, const st_model *m, st_store **out,
+                  st_error *err);
+
+/* Close a store. Accepts NULL. */
+void st_store_close(st_store *s);
+
+/* The model the store holds; owned by s, lives until st_store_close. */
+const st_model *st_store_model(const st_store *s);
+
+/* Record the start of a counting run (its station, or NULL, and a text
+ * describing its inputs); later pages belong to it. */
+int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
+                         st_error *err);
+
+/* Add a window of pages, in order, in one transaction. A page whose
+ * (sha256, page) is already stored is left as it is and counted in
+ * *skipped. Needs st_store_begin_batch first. Signature fits
+ * st_batch_commit_fn with the store as ctx. */
+int st_store_commit(void *store, const st_batch_page *pages, int n, int *skipped,
+                    st_error *err);
+
+/* Nonzero when the page (file, its hash, page index) is already stored.
+ * Fits st_batch_seen_fn with the store as ctx; an error reads as "not
+ * stored", which st_store_commit then settles. */
+int st_store_seen(void *store, const char *file, const char *sha256, int page);
+
+/* One stored ballot as read back. */
+typedef struct st_store_ballot {
+    int64_t id;             /* the page's id: what review refers to */
+    char *file;             /* absolute path of the page's file when known */
+    int page;
+    char sha256[65];
+    char *station;          /* NULL when counted without a station */
+    st_outcome found;       /* what the pipeline made of it */
+    int decided;            /* a person decided it ... */
+    st_outcome decision;    /* ... as this (VOTE, BLANK or INVALID) */
+    char *decided_by, *decided_at, *note;
+    char *record;           /* the ballots.jsonl record (JSON) */
+} st_store_ballot;
+
+/* Free what a st_store_ballot owns (not the struct). Accepts NULL. */
+void st_store_ballot_clear(st_store_ballot *b);
+
+/* The outcome that counts: the decision if any, else what was found. */
+const st_outcome *st_store_ballot_outcome(const st_store_ballot *b);
+
+/* Which ballots st_store_each visits. */
+typedef enum st_store_filter {
+    ST_STORE_ALL = 0,
+    ST_STORE_OPEN = 1       /* review or rejected and not decided */
+} st_store_filter;
+
+/* Move everything src owns into *dst and leave src empty. */
+void st_store_ballot_move(st_store_ballot *dst, st_store_ballot *src);
+
+/* Call fn for every ballot that passes filter, in id order (the order
+ * they were stored). fn returns ST_OK to go on, anything else stops the
+ * walk and is returned. The ballot passed to fn is valid during the call;
+ * fn may keep it with st_store_ballot_move. */
+typedef int (*st_store_ballot_fn)(void *ctx, st_store_ballot *b);
+int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn,
+                  void *ctx, st_error *err);
+
+/* Read ballot id into *out (clear it with st_store_ballot_clear).
+ * ST_ERR_ARG with a message when there is no such ballot. */
+int st_store_get(st_store *s, int64_t id, st_store_ballot *out, st_error *err);
+
+/* Parse a decision as written on the command line against model m:
+ *   candidate:LIST:NUMBER   a vote for that candidate
+ *   list:LIST               a vote by the list box alone (counted per the
+ *                           model's party_only setting)
+ *   blank
+ *   invalid:REASON          REASON a code of letters, digits and _
+ * Writes *out (a VOTE, BLANK or INVALID outcome). ST_ERR_ARG naming what
+ * is wrong (an unknown list, a candidate the list does not have). */
+int st_decision_parse(const st_model *m, const char *text, st_outcome *out,
+                      st_error *err);
+
+/* Text form of an outcome that st_decision_parse reads back ("blank",
+ * "candidate:3:1", "list:2", "invalid:several_lists"; "review" and
+ * "rejected" for those kinds). Writes at most n bytes to buf; returns buf. */
+char *st_decision_text(const st_outcome *o, char *buf, size_t n);
+
+/* Record that `by` decided ballot id as o (from st_decision_parse), with
+ * an optional note, at the current UTC time. A later decision on the same
+ * ballot replaces the earlier in the result; both stay in the record. */
+int st_store_decide(st_store *s, int64_t id, const st_outcome *o, const char *by,
+                    const char *note, st_error *err);
+
+/* A new tally of the effective outcomes of every ballot of polling
+ * station `station`; station NULL counts every ballot in the store.
+ * Free with st_tally_free. */
+int st_store_tally(st_store *s, const char *station, st_tally **out,
+                   st_error *err);
+
+/* Every station id the store knows (from pages or basistelling), sorted
+ * with their numbers in numeric order (SB2 before SB10). *out is a
+ * malloc'd array of malloc'd strings; free with st_store_strings_free. */
+int st_store_stations(st_store *s, char ***out, int *n, st_error *err);
+void st_store_strings_free(char **v, int n);
+
+/* Counts of pages: total, counted without a station, open (review or
+ * rejected, undecided) in `station` (NULL: all), rejected undecided. */
+typedef struct st_store_counts {
+    int64_t pages, no_station, open_review, open_rejected;
+} st_store_counts;
+int st_store_counts_get(st_store *s, const char *station, st_store_counts *out,
+                        st_error *err);
+
+/* The UTC time ("YYYY-MM-DDTHH:MM:SSZ") of the latest batch or decision,
+ * "" for an empty store: a date for files made from the store that does
+ * not change unless the store does. buf holds at least 32 bytes. */
+int st_store_last_change(st_store *s, char *buf, size_t n, st_error *err);
+
+/* The raw SQLite handle, for the modules that keep their own tables in
+ * the store (basis.c). */
+struct sqlite3 *st_store_db(st_store *s);
+
+#endif

@@ -1,0 +1,639 @@
+/* basis.c - the polling stations' own counts (basistelling, Model N 10-2)
+ *
+ * The CSV reader splits the file into lines and each line into fields
+ * (quotes allowed), maps the header's names to the figures of st_basis
+ * once, and then fills one st_basis per row, refusing the first field that
+ * does not fit with its line and column. The EML reader walks the 510b
+ * tree (libxml2, no network, errors kept off stderr) by namespace and
+ * local name. Both hand out their result only when every row was read.
+ * In the store the figures are one row of `basis` per station and one row
+ * of `basis_lists` per list.
+ */
+#include "stemtel/basis.h"
+#include "stemtel/eml.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+void st_basis_clear(st_basis *b)
+{
+    if (!b)
+        return;
+    free(b->station);
+    free(b->name);
+    free(b->list);
+    free(b->votes);
+    memset(b, 0, sizeof *b);
+}
+
+void st_basis_set_free(st_basis_set *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n; i++)
+        st_basis_clear(&s->v[i]);
+    free(s->v);
+    s->v = NULL;
+    s->n = 0;
+}
+
+int64_t st_basis_list_votes(const st_basis *b, int list)
+{
+    for (int i = 0; i < b->n_lists; i++)
+        if (b->list[i] == list)
+            return b->votes[i];
+    return 0;
+}
+
+/* A new, zeroed entry at the end of set, with the model's lists. */
+static st_basis *add_station(st_basis_set *set, const st_model *m)
+{
+    st_basis *nv = realloc(set->v, (size_t)(set->n + 1) * sizeof *nv);
+    if (!nv)
+        return NULL;
+    set->v = nv;
+    st_basis *b = &nv[set->n];
+    memset(b, 0, sizeof *b);
+    b->eligible = -1;
+    b->explained = 1;
+    b->list = calloc((size_t)(m->n_lists ? m->n_lists : 1), sizeof *b->list);
+    b->votes = calloc((size_t)(m->n_lists ? m->n_lists : 1), sizeof *b->votes);
+    if (!b->list || !b->votes) {
+        st_basis_clear(b);
+        return NULL;
+    }
+    b->n_lists = m->n_lists;
+    for (int i = 0; i < m->n_lists; i++)
+        b->list[i] = m->lists[i].number;
+    set->n++;
+    return b;
+}
+
+static int station_taken(const st_basis_set *set, const char *station)
+{
+    for (int i = 0; i < set->n - 1; i++)
+        if (!strcmp(set->v[i].station, station))
+            return 1;
+    return 0;
+}
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+/* Column roles: a figure of st_basis, a list, or text. */
+enum { COL_STATION = -1, COL_NAME = -2, COL_EXPLAINED = -3, COL_ELIGIBLE = -4, COL_LIST = -5 };
+static const char *const letters = "ABCDEFGHIJ";
+
+static int64_t *figure(st_basis *b, char letter)
+{
+    int64_t *f[] = {&b->A, &b->B, &b->C, &b->D, &b->E, &b->F, &b->G, &b->H, &b->I, &b->J};
+    return f[strchr(letters, letter) - letters];
+}
+
+/* Split line (modified in place) into at most max fields; returns how many,
+ * or -1 for an unclosed quote. */
+static int split_fields(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        if (n == max)
+            return max + 1;
+        char *w = p;
+        fields[n++] = w;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                if (!*p)
+                    return -1;
+                if (*p == '"' && p[1] == '"') {
+                    *w++ = '"';
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    *w++ = *p++;
+                }
+            }
+            if (*p && *p != ',')
+                return -1;
+        } else {
+            while (*p && *p != ',')
+                *w++ = *p++;
+        }
+        int end = !*p;
+        *w = '\0';
+        if (end)
+            return n;
+        p++;
+    }
+}
+
+static int parse_count(const char *t, int64_t *v)
+{
+    char *e;
+    if (!*t || strspn(t, "0123456789") != strlen(t) || strlen(t) > 15)
+        return -1;
+    *v = strtoll(t, &e, 10);
+    return 0;
+}
+
+#define MAX_COLS 512
+
+int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *line = NULL, *fields[MAX_COLS + 1];
+    size_t cap = 0;
+    int role[MAX_COLS], n_cols = 0, lineno = 0, rc = ST_OK;
+    char heads[MAX_COLS][32];
+    st_basis_set set = {0, NULL};
+    if (!f)
+        return st_error_set(err, ST_ERR_IO, "basis: %s: cannot open: %s", path, strerror(errno));
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
+            line[--got] = '\0';
+        if (lineno == 1 && !strncmp(line, "\xef\xbb\xbf", 3))
+            memmove(line, line + 3, strlen(line + 3) + 1);
+        if (!got)
+            continue;
+        int n = split_fields(line, fields, MAX_COLS);
+        if (n < 0) {
+            rc = st_error_set(err, ST_ERR_PARSE, "basis: %s: line %d: a quote is not closed",
+                              path, lineno);
+            goto out;
+        }
+        if (!n_cols) { /* the header */
+            int seen[10] = {0}, *seen_list = calloc((size_t)m->n_lists + 1, sizeof *seen_list);
+            int have_station = 0, have_explained = 0;
+            if (!seen_list) {
+                rc = st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
+                goto out;
+            }
+            if (n > MAX_COLS) {
+                free(seen_list);
+                rc = st_error_set(err, ST_ERR_PARSE, "basis: %s: more than %d columns", path,
+                                  MAX_COLS);
+                goto out;
+            }
+            for (int c = 0; c < n; c++) {
+                const char *h = fields[c];
+                snprintf(heads[c], sizeof heads[c], "%s", h);
+                int dup = 0;
+                if (!strcmp(h, "station"))
+                    role[c] = COL_STATION, dup = have_station++;
+                else if (!strcmp(h, "name"))
+                    role[c] = COL_NAME;
+                else if (!strcmp(h, "explained"))
+                    role[c] = COL_EXPLAINED, dup = have_explained++;
+                else if (!strcmp(h, "eligible"))
+                    role[c] = COL_ELIGIBLE;
+                else if (strlen(h) == 1 && strchr(letters, h[0]))
+                    role[c] = h[0], dup = seen[h[0] - 'A']++;
+                else if (!strncmp(h, "E.", 2)) {
+                    int64_t num;
+                    int li = -1;
+                    if (!parse_count(h + 2, &num))
+                        for (int k = 0; k < m->n_lists; k++)
+                            if (m->lists[k].number == num)
+                                li = k;
+                    if (li < 0) {
+                        free(seen_list);
+                        rc = st_error_set(err, ST_ERR_INVALID,
+                                          "basis: %s: line 1: column \"%s\": the ballot has "
+                                          "no such list", path, h);
+                        goto out;
+                    }
+                    role[c] = COL_LIST - li;
+                    dup = seen_list[li]++;
+                } else {
+                    free(seen_list);
+                    rc = st_error_set(err, ST_ERR_INVALID,
+                                      "basis: %s: line 1: unknown column \"%.40s\" (want station, "
+                                      "A..J, E.<list>, explained, name, eligible)", path, h);
+                    goto out;
+                }
+                if (dup) {
+                    free(seen_list);
+                    rc = st_error_set(err, ST_ERR_INVALID,
+                                      "basis: %s: line 1: column \"%s\" given twice", path, h);
+                    goto out;
+                }
+            }
+            const char *missing = !have_station ? "station" : !have_explained ? "explained" : NULL;
+            char name[32];
+            for (int k = 0; !missing && k < 10; k++)
+                if (!seen[k]) {
+                    snprintf(name, sizeof name, "%c", letters[k]);
+                    missing = name;
+                }
+            for (int k = 0; !missing && k < m->n_lists; k++)
+                if (!seen_list[k]) {
+                    snprintf(name, sizeof name, "E.%d", m->lists[k].number);
+                    missing = name;
+                }
+            free(seen_list);
+            if (missing) {
+                rc = st_error_set(err, ST_ERR_INVALID, "basis: %s: line 1: no column \"%s\"",
+                                  path, missing);
+                goto out;
+            }
+            n_cols = n;
+            continue;
+        }
+        if (n != n_cols) {
+            rc = st_error_set(err, ST_ERR_PARSE, "basis: %s: line %d: %d fields, the header has %d",
+                              path, lineno, n > MAX_COLS ? MAX_COLS + 1 : n, n_cols);
+            goto out;
+        }
+        st_basis *b = add_station(&set, m);
+        if (!b) {
+            rc = st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
+            goto out;
+        }
+        for (int c = 0; c < n; c++) {
+            const char *v = fields[c];
+            int64_t num = 0;
+            if (role[c] == COL_STATION) {
+                if (!*v) {
+                    rc = st_error_set(err, ST_ERR_INVALID, "basis: %s: line %d: empty station",
+                                      path, lineno);
+                    goto out;
+                }
+                b->station = strdup(v);
+            } else if (role[c] == COL_NAME) {
+                b->name = *v ? strdup(v) : NULL;
+            } else if (role[c] == COL_EXPLAINED) {
+                if (!strcasecmp(v, "yes") || !strcasecmp(v, "ja"))
+                    b->explained = 1;
+                else if (!strcasecmp(v, "no") || !strcasecmp(v, "nee"))
+                    b->explained = 0;
+                else {
+                    rc = st_error_set(err, ST_ERR_INVALID,
+                                      "basis: %s: line %d: explained is \"%s\", want yes or no",
+                                      path, lineno, v);
+                    goto out;
+                }
+            } else if (role[c] == COL_ELIGIBLE && !*v) {
+                b->eligible = -1;
+            } else if (parse_count(v, &num)) {
+                rc = st_error_set(err, ST_ERR_INVALID,
+                                  "basis: %s: line %d: column %s is \"%s\", not a whole number "
+                                  ">= 0", path, lineno, heads[c], v);
+                goto out;
+            } else if (role[c] == COL_ELIGIBLE) {
+                b->eligible = num;
+            } else if (role[c] <= COL_LIST) {
+                b->votes[COL_LIST - role[c]] = num;
+            } else {
+                *figure(b, (char)role[c]) = num;
+            }
+        }
+        if (!b->station) {
+            rc = st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
+            goto out;
+        }
+        if (station_taken(&set, b->station)) {
+            rc = st_error_set(err, ST_ERR_INVALID, "basis: %s: line %d: station %s given twice",
+                              path, lineno, b->station);
+            goto out;
+        }
+    }
+    if (ferror(f)) {
+        rc = st_error_set(err, ST_ERR_IO, "basis: %s: read error", path);
+        goto out;
+    }
+    if (!n_cols) {
+        rc = st_error_set(err, ST_ERR_PARSE, "basis: %s: empty file (no header)", path);
+        goto out;
+    }
+    *out = set;
+    set.n = 0;
+    set.v = NULL;
+out:
+    st_basis_set_free(&set);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* ---- EML 510b ------------------------------------------------------------- */
+
+static int is_el(xmlNodePtr n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->ns &&
+           !strcmp((const char *)n->ns->href, ST_EML_NS) && !strcmp((const char *)n->name, name);
+}
+
+static xmlNodePtr child(xmlNodePtr n, const char *name)
+{
+    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+        if (is_el(c, name))
+            return c;
+    return NULL;
+}
+
+/* The element's text as a count; -1 when it is not one. */
+static int64_t node_count(xmlNodePtr n)
+{
+    xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
+    int64_t v = -1;
+    if (t && parse_count((const char *)t, &v))
+        v = -1;
+    xmlFree(t);
+    return v;
+}
+
+static int fill_unit(const char *path, const st_model *m, xmlNodePtr unit, st_basis *b,
+                     st_error *err)
+{
+    xmlNodePtr id = child(unit, "ReportingUnitIdentifier");
+    xmlChar *ids = id ? xmlGetProp(id, (const xmlChar *)"Id") : NULL;
+    if (!ids)
+        return st_error_set(err, ST_ERR_INVALID,
+                            "basis: %s: line %d: a ReportingUnitVotes without its Id", path,
+                            unit->line);
+    b->station = strdup((const char *)ids);
+    xmlFree(ids);
+    xmlChar *name = xmlNodeGetContent(id);
+    if (name && *name)
+        b->name = strdup((const char *)name);
+    xmlFree(name);
+    int have_E = 0, have_F = 0, have_G = 0;
+    int64_t no_explanation = 0;
+    for (xmlNodePtr c = unit->children; c; c = c->next) {
+        if (is_el(c, "Selection")) {
+            xmlNodePtr aff = child(c, "AffiliationIdentifier");
+            if (!aff)
+                continue; /* a candidate: the basistelling is by list */
+            xmlChar *lid = xmlGetProp(aff, (const xmlChar *)"Id");
+            int64_t num = -1, v = node_count(child(c, "ValidVotes"));
+            if (lid)
+                parse_count((const char *)lid, &num);
+            xmlFree(lid);
+            int k = 0;
+            while (k < b->n_lists && b->list[k] != num)
+                k++;
+            if (k == b->n_lists)
+                return st_error_set(err, ST_ERR_INVALID,
+                                    "basis: %s: line %d: %s: list %lld is not on the ballot",
+                                    path, c->line, b->station, (long long)num);
+            if (v < 0)
+                return st_error_set(err, ST_ERR_INVALID,
+                                    "basis: %s: line %d: %s: list %lld without a count", path,
+                                    c->line, b->station, (long long)num);
+            b->votes[k] = v;
+            continue;
+        }
+        int64_t v = node_count(c);
+        if (is_el(c, "Cast")) {
+            b->eligible = v;
+            continue;
+        }
+        if (is_el(c, "TotalCounted")) {
+            b->E = v, have_E = 1;
+        } else if (is_el(c, "RejectedVotes") || is_el(c, "UncountedVotes")) {
+            xmlChar *code = xmlGetProp(c, (const xmlChar *)"ReasonCode");
+            const char *k = code ? (const char *)code : "";
+            static const struct { const char *code; char letter; } map[] = {
+                {"blanco", 'F'}, {"ongeldig", 'G'}, {"geldige stempassen", 'A'},
+                {"geldige volmachtbewijzen", 'B'}, {"geldige kiezerspassen", 'C'},
+                {"toegelaten kiezers", 'D'}, {"meer getelde stembiljetten", 'I'},
+                {"minder getelde stembiljetten", 'J'}};
+            for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+                if (!strcmp(k, map[i].code)) {
+                    *figure(b, map[i].letter) = v;
+                    have_F |= map[i].letter == 'F';
+                    have_G |= map[i].letter == 'G';
+                }
+            if (!strcmp(k, "geen verklaring"))
+                no_explanation = v;
+            xmlFree(code);
+        } else {
+            continue;
+        }
+        if (v < 0)
+            return st_error_set(err, ST_ERR_INVALID,
+                                "basis: %s: line %d: %s: %s is not a whole number >= 0", path,
+                                c->line, b->station, (const char *)c->name);
+    }
+    if (!have_E || !have_F || !have_G)
+        return st_error_set(err, ST_ERR_INVALID,
+                            "basis: %s: line %d: %s lacks TotalCounted or the blank and "
+                            "invalid RejectedVotes", path, unit->line, b->station);
+    b->H = b->E + b->F + b->G;
+    b->explained = no_explanation == 0;
+    (void)m;
+    return ST_OK;
+}
+
+int st_basis_read_eml(const char *path, const st_model *m, st_basis_set *out, st_error *err)
+{
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    xmlDocPtr doc = NULL;
+    st_basis_set set = {0, NULL};
+    int rc = ST_OK;
+    FILE *probe = fopen(path, "rb");
+    if (!probe)
+        return st_error_set(err, ST_ERR_IO, "basis: %s: cannot open: %s", path, strerror(errno));
+    fclose(probe);
+    if (!ctxt)
+        return st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
+    doc = xmlCtxtReadFile(ctxt, path, NULL,
+                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                              XML_PARSE_BIG_LINES);
+    if (!doc) {
+        xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
+        rc = st_error_set(err, ST_ERR_PARSE, "basis: %s: not well-formed XML: line %d: %s", path,
+                          e ? e->line : 0, e && e->message ? e->message : "?");
+        if (err)
+            err->msg[strcspn(err->msg, "\n")] = '\0';
+        goto out;
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlChar *kind = is_el(root, "EML") ? xmlGetProp(root, (const xmlChar *)"Id") : NULL;
+    int is_510 = kind && !strncmp((const char *)kind, "510", 3);
+    if (!is_510) {
+        rc = st_error_set(err, ST_ERR_UNSUPPORTED, "basis: %s: not an EML 510 count (%s %s)",
+                          path, is_el(root, "EML") ? "EML" : "root element",
+                          kind ? (const char *)kind : root ? (const char *)root->name : "none");
+        xmlFree(kind);
+        goto out;
+    }
+    xmlFree(kind);
+    xmlNodePtr election = child(child(root, "Count"), "Election");
+    xmlNodePtr eid = child(election, "ElectionIdentifier");
+    xmlChar *id = eid ? xmlGetProp(eid, (const xmlChar *)"Id") : NULL;
+    if (!id || strcmp((const char *)id, m->election_id)) {
+        rc = st_error_set(err, ST_ERR_INVALID,
+                          "basis: %s: the count is of election \"%s\", the ballot model of \"%s\"",
+                          path, id ? (const char *)id : "(none)", m->election_id);
+        xmlFree(id);
+        goto out;
+    }
+    xmlFree(id);
+    xmlNodePtr contest = child(child(election, "Contests"), "Contest");
+    for (xmlNodePtr c = contest ? contest->children : NULL; c; c = c->next) {
+        if (!is_el(c, "ReportingUnitVotes"))
+            continue;
+        st_basis *b = add_station(&set, m);
+        if (!b) {
+            rc = st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
+            goto out;
+        }
+        if ((rc = fill_unit(path, m, c, b, err)))
+            goto out;
+        if (station_taken(&set, b->station)) {
+            rc = st_error_set(err, ST_ERR_INVALID, "basis: %s: station %s given twice", path,
+                              b->station);
+            goto out;
+        }
+    }
+    if (!set.n) {
+        rc = st_error_set(err, ST_ERR_INVALID, "basis: %s: no ReportingUnitVotes (no stations)",
+                          path);
+        goto out;
+    }
+    *out = set;
+    set.n = 0;
+    set.v = NULL;
+out:
+    st_basis_set_free(&set);
+    xmlFreeDoc(doc);
+    xmlFreeParserCtxt(ctxt);
+    return rc;
+}
+
+/* ---- in the store --------------------------------------------------------- */
+
+static int db_fail(sqlite3 *db, st_error *err, const char *what)
+{
+    return st_error_set(err, ST_ERR_IO, "basis: store: %s: %s", what, sqlite3_errmsg(db));
+}
+
+int st_basis_save(st_store *s, const st_basis_set *set, const char *source, st_error *err)
+{
+    sqlite3 *db = st_store_db(s);
+    sqlite3_stmt *del = NULL, *ins = NULL, *lst = NULL;
+    int rc = ST_OK;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(db, err, "cannot begin");
+    if (sqlite3_prepare_v2(db, "DELETE FROM basis WHERE station=?1", -1, &del, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT INTO basis VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+                               "?13,?14,?15)", -1, &ins, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT INTO basis_lists VALUES(?1,?2,?3)", -1, &lst, NULL)) {
+        rc = db_fail(db, err, "cannot prepare");
+        goto out;
+    }
+    for (int i = 0; i < set->n; i++) {
+        const st_basis *b = &set->v[i];
+        sqlite3_reset(del);
+        sqlite3_bind_text(del, 1, b->station, -1, SQLITE_STATIC);
+        if (sqlite3_step(del) != SQLITE_DONE) {
+            rc = db_fail(db, err, "cannot replace");
+            goto out;
+        }
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, b->station, -1, SQLITE_STATIC);
+        if (b->name)
+            sqlite3_bind_text(ins, 2, b->name, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ins, 2);
+        for (int k = 0; k < 10; k++)
+            sqlite3_bind_int64(ins, 3 + k, *figure((st_basis *)b, letters[k]));
+        sqlite3_bind_int(ins, 13, b->explained);
+        if (b->eligible >= 0)
+            sqlite3_bind_int64(ins, 14, b->eligible);
+        else
+            sqlite3_bind_null(ins, 14);
+        sqlite3_bind_text(ins, 15, source ? source : "", -1, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            rc = db_fail(db, err, "cannot store");
+            goto out;
+        }
+        for (int k = 0; k < b->n_lists; k++) {
+            sqlite3_reset(lst);
+            sqlite3_bind_text(lst, 1, b->station, -1, SQLITE_STATIC);
+            sqlite3_bind_int(lst, 2, b->list[k]);
+            sqlite3_bind_int64(lst, 3, b->votes[k]);
+            if (sqlite3_step(lst) != SQLITE_DONE) {
+                rc = db_fail(db, err, "cannot store");
+                goto out;
+            }
+        }
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(db, err, "cannot commit");
+out:
+    if (rc)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(lst);
+    return rc;
+}
+
+int st_basis_load(st_store *s, const char *station, st_basis *out, int *found, st_error *err)
+{
+    sqlite3 *db = st_store_db(s);
+    sqlite3_stmt *q = NULL, *l = NULL;
+    const st_model *m = st_store_model(s);
+    st_basis_set set = {0, NULL};
+    int rc = ST_OK, step;
+    *found = 0;
+    memset(out, 0, sizeof *out);
+    if (sqlite3_prepare_v2(db, "SELECT * FROM basis WHERE station=?1", -1, &q, NULL) ||
+        sqlite3_prepare_v2(db, "SELECT list, votes FROM basis_lists WHERE station=?1", -1, &l,
+                           NULL)) {
+        rc = db_fail(db, err, "cannot prepare");
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, station, -1, SQLITE_STATIC);
+    if ((step = sqlite3_step(q)) != SQLITE_ROW) {
+        if (step != SQLITE_DONE)
+            rc = db_fail(db, err, "cannot read");
+        goto out;
+    }
+    st_basis *b = add_station(&set, m);
+    if (!b || !(b->station = strdup(station))) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
+        goto out;
+    }
+    if (sqlite3_column_type(q, 1) != SQLITE_NULL)
+        b->name = strdup((const char *)sqlite3_column_text(q, 1));
+    for (int k = 0; k < 10; k++)
+        *figure(b, letters[k]) = sqlite3_column_int64(q, 2 + k);
+    b->explained = sqlite3_column_int(q, 12);
+    b->eligible = sqlite3_column_type(q, 13) == SQLITE_NULL ? -1 : sqlite3_column_int64(q, 13);
+    sqlite3_bind_text(l, 1, station, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(l)) == SQLITE_ROW) {
+        int list = sqlite3_column_int(l, 0);
+        for (int k = 0; k < b->n_lists; k++)
+            if (b->list[k] == list)
+                b->votes[k] = sqlite3_column_int64(l, 1);
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_fail(db, err, "cannot read");
+        goto out;
+    }
+    *out = *b;
+    set.n = 0; /* handed over */
+    *found = 1;
+out:
+    if (set.n)
+        st_basis_set_free(&set);
+    else
+        free(set.v);
+    sqlite3_finalize(q);
+    sqlite3_finalize(l);
+    return rc;
+}

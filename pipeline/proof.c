@@ -1,0 +1,136 @@
+/* proof.c - a stored page drawn with its boxes and scores, for people
+ *
+ * The page is decoded to ink like any other, turned back into grey paper
+ * on a cairo RGB surface, and each target's rectangle (model mm) is mapped
+ * through the six numbers of the stored transform and stroked in the
+ * colour of its stored state, with the score written above it. Only the
+ * stored record is drawn: nothing is measured again here.
+ */
+#include "stemtel/proof.h"
+#include "stemtel/decode.h"
+
+#include <cairo.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void map(const double t[6], double x, double y, double *px, double *py)
+{
+    *px = t[0] * x + t[1] * y + t[2];
+    *py = t[3] * x + t[4] * y + t[5];
+}
+
+/* Stroke every box of the record on cr. */
+static void draw_boxes(cairo_t *cr, const st_model *m, const double t[6], json_object *boxes,
+                       double line)
+{
+    cairo_set_line_width(cr, line);
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_set_font_size(cr, line * 7);
+    size_t n = json_object_array_length(boxes);
+    for (size_t i = 0; i < n && (int)i < m->n_targets; i++) {
+        json_object *b = json_object_array_get_idx(boxes, i), *st = NULL, *sc = NULL;
+        json_object_object_get_ex(b, "state", &st);
+        json_object_object_get_ex(b, "score", &sc);
+        const char *state = st ? json_object_get_string(st) : "";
+        if (!strcmp(state, "marked"))
+            cairo_set_source_rgb(cr, 0.0, 0.6, 0.1);
+        else if (!strcmp(state, "marginal"))
+            cairo_set_source_rgb(cr, 0.95, 0.5, 0.0);
+        else
+            cairo_set_source_rgb(cr, 0.2, 0.4, 0.9);
+        const st_rect *r = &m->targets[i].rect;
+        double x[4], y[4];
+        map(t, r->x, r->y, &x[0], &y[0]);
+        map(t, r->x + r->w, r->y, &x[1], &y[1]);
+        map(t, r->x + r->w, r->y + r->h, &x[2], &y[2]);
+        map(t, r->x, r->y + r->h, &x[3], &y[3]);
+        cairo_move_to(cr, x[0], y[0]);
+        for (int k = 1; k < 4; k++)
+            cairo_line_to(cr, x[k], y[k]);
+        cairo_close_path(cr);
+        cairo_stroke(cr);
+        char label[32];
+        snprintf(label, sizeof label, "%.3f", sc ? json_object_get_double(sc) : 0.0);
+        cairo_move_to(cr, x[0], y[0] - line);
+        cairo_show_text(cr, label);
+    }
+}
+
+int st_proof_png(const st_model *m, const char *tiff_path, int page, const char *record,
+                 const char *png_path, st_error *err)
+{
+    json_object *rec = json_tokener_parse(record), *reg = NULL, *tr = NULL, *boxes = NULL;
+    st_decoder *d = NULL;
+    st_image ink = {0};
+    cairo_surface_t *surf = NULL;
+    cairo_t *cr = NULL;
+    void *bytes = MAP_FAILED;
+    size_t len = 0;
+    double t[6];
+    int rc = ST_OK, fd = -1;
+    if (!rec || !json_object_object_get_ex(rec, "registration", &reg) ||
+        !json_object_object_get_ex(reg, "transform", &tr) ||
+        json_object_array_length(tr) != 6 || !json_object_object_get_ex(rec, "boxes", &boxes)) {
+        rc = st_error_set(err, ST_ERR_INVALID,
+                          "proof: %s page %d: no boxes were located on this page, nothing to "
+                          "draw", tiff_path, page);
+        goto out;
+    }
+    for (int k = 0; k < 6; k++)
+        t[k] = json_object_get_double(json_object_array_get_idx(tr, k));
+    struct stat st;
+    if ((fd = open(tiff_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0 ||
+        (len = (size_t)st.st_size) == 0 ||
+        (bytes = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+        rc = st_error_set(err, ST_ERR_IO, "proof: %s: cannot read: %s", tiff_path,
+                          len ? strerror(errno) : "empty file");
+        goto out;
+    }
+    if ((rc = st_decoder_open(bytes, len, tiff_path, &d, err)) ||
+        (rc = st_decoder_read_ink(d, page, m->settings.scan_dpi > 0 ? m->settings.scan_dpi : 300,
+                                     &ink, NULL, err)))
+        goto out;
+    surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, ink.w, ink.h);
+    if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "proof: out of memory");
+        goto out;
+    }
+    cairo_surface_flush(surf);
+    uint8_t *px = cairo_image_surface_get_data(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    for (int y = 0; y < ink.h; y++) {
+        uint32_t *row = (uint32_t *)(px + (size_t)y * (size_t)stride);
+        const uint8_t *in = ink.px + (size_t)y * ink.stride;
+        for (int x = 0; x < ink.w; x++) {
+            uint32_t g = 255u - in[x];
+            row[x] = (g << 16) | (g << 8) | g;
+        }
+    }
+    cairo_surface_mark_dirty(surf);
+    cr = cairo_create(surf);
+    /* Lines about 0.4 mm wide at the page's resolution. */
+    draw_boxes(cr, m, t, boxes, ink.dpi > 0 ? ink.dpi / 60 : 4);
+    cairo_surface_flush(surf);
+    if (cairo_surface_write_to_png(surf, png_path) != CAIRO_STATUS_SUCCESS)
+        rc = st_error_set(err, ST_ERR_IO, "proof: %s: cannot write", png_path);
+out:
+    if (cr)
+        cairo_destroy(cr);
+    if (surf)
+        cairo_surface_destroy(surf);
+    free(ink.px);
+    st_decoder_close(d);
+    if (bytes != MAP_FAILED)
+        munmap(bytes, len);
+    if (fd >= 0)
+        close(fd);
+    json_object_put(rec);
+    return rc;
+}

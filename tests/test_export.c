@@ -1,0 +1,90 @@
+/* test_export.c - the EML 510b export refuses an unfinished count
+ *
+ * A store with ballots in review, ballots without a station and a station
+ * without its basistelling must not be exported as a result; as a draft
+ * it may, and the draft says so and still validates against the official
+ * schema. (The figures of a finished export are checked against the real
+ * 2022 count in test_reconcile.c.)
+ */
+#include "helpers.h"
+#include "run_ok.h"
+
+#include "stemtel/eml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODEL "models/gr2022-west-maas-en-waal.json"
+
+static void test_export_refuses_while_something_blocks_and_marks_a_draft(void **state)
+{
+    char *dir = th_tmpdir(), *model = th_root(MODEL), *xsd = th_data(
+        "eml-xsd/510-count-kiesraad-strict.xsd");
+    char *out = NULL, store[4200], path[4200];
+    snprintf(store, sizeof store, "%s/e.db", dir);
+    snprintf(path, sizeof path, "%s/Telling.eml.xml", dir);
+    RUN_OK("synth '%s' --out '%s/in' --count 40 --seed 9 --dpi 150 --format grey-jpeg "
+           "--pages-per-file 20", model, dir);
+    RUN_OK("count --model '%s' --station 0668::SB4 --out '%s/o1' --store '%s' "
+           "'%s/in/stack-0001.tif'", model, dir, store, dir);
+    /* The second stack without a station. */
+    RUN_OK("count --model '%s' --out '%s/o2' --store '%s' '%s/in/stack-0002.tif'", model, dir,
+           store, dir);
+    /* reconcile: exit 3 and every block named. */
+    assert_int_equal(th_run(&out, "reconcile --store '%s'", store), 3);
+    assert_non_null(strstr(out, "NOT FINAL"));
+    assert_non_null(strstr(out, "0668::SB4: ballots counted but no basistelling"));
+    assert_non_null(strstr(out, "waiting for review"));
+    assert_non_null(strstr(out, "20 ballots counted without a polling station"));
+    free(out);
+    assert_int_equal(th_run(&out, "export eml --store '%s' -o '%s'", store, path), 1);
+    assert_non_null(strstr(out, "block a final result"));
+    assert_non_null(strstr(out, "--draft"));
+    free(out);
+    assert_null(th_slurp(path, NULL));
+    RUN_OK("export eml --store '%s' -o '%s' --draft", store, path);
+    char *xml = th_slurp(path, NULL);
+    assert_non_null(xml);
+    assert_non_null(strstr(xml, "<!-- DRAFT - NOT A FINAL RESULT."));
+    assert_non_null(strstr(xml, "without a polling station"));
+    assert_non_null(strstr(xml, "<kr:CountingMethod MethodCode=\"centrale stemopneming\"/>"));
+    assert_non_null(strstr(xml, "<ReportingUnitIdentifier Id=\"0668::SB4\""));
+    free(xml);
+    st_error err = {0};
+    assert_st_ok(st_eml_validate(path, xsd, &err), &err);
+    /* Same store, same bytes. */
+    char again[4200];
+    snprintf(again, sizeof again, "%s/again.xml", dir);
+    RUN_OK("export eml --store '%s' -o '%s' --draft", store, again);
+    char *a = th_slurp(path, NULL), *b = th_slurp(again, NULL);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    free(xsd);
+    free(model);
+    th_rmtree(dir);
+    free(dir);
+}
+
+static void test_export_names_a_missing_store_and_bad_usage(void **state)
+{
+    char *out = NULL;
+    assert_int_equal(th_run(&out, "export eml --store /nonexistent/x.db -o /tmp/x.xml"), 1);
+    assert_non_null(strstr(out, "/nonexistent/x.db"));
+    free(out);
+    assert_int_equal(th_run(&out, "export csv --store x.db -o y"), 2);
+    free(out);
+    assert_int_equal(th_run(&out, "export eml --store x.db"), 2);
+    assert_non_null(strstr(out, "-o FILE"));
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_export_names_a_missing_store_and_bad_usage),
+        cmocka_unit_test(test_export_refuses_while_something_blocks_and_marks_a_draft),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

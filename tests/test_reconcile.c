@@ -1,0 +1,486 @@
+/* test_reconcile.c - our count beside the stations' own, on the real 2022 count
+ *
+ * The real-data test draws every ballot of all 21 polling stations of West
+ * Maas en Waal (GR2022) from the Kiesraad's 510b with synth, counts them
+ * into one store, decides every review as synth's ground truth says,
+ * imports the same 510b as basistelling, and demands that reconcile finds
+ * no difference and that our exported 510b carries exactly the official
+ * figures and validates against the official schema. The planted test
+ * removes one ballot from a stack and changes one list total in a
+ * basistelling, and checks the codes and table rows reconcile gives.
+ */
+#include "helpers.h"
+#include "run_ok.h"
+
+#include "stemtel/basis.h"
+#include "stemtel/eml.h"
+#include "stemtel/store.h"
+
+#include <json-c/json.h>
+#include <libgen.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TELLING "results/Telling_GR2022_WestMaasenWaal.eml.xml"
+#define CANDIDATES "results/Kandidatenlijsten_GR2022_WestMaasenWaal.eml.xml"
+#define XSD "eml-xsd/510-count-kiesraad-strict.xsd"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* ---- deciding reviews as the ground truth says --------------------------- */
+
+/* The decision text for truth line t ("candidate:L:C", "blank", ...). */
+static void truth_decision(json_object *t, char *buf, size_t n)
+{
+    json_object *e = NULL, *v = NULL;
+    json_object_object_get_ex(t, "expected", &e);
+    json_object_object_get_ex(e, "outcome", &v);
+    const char *kind = json_object_get_string(v);
+    if (!strcmp(kind, "vote")) {
+        json_object *l, *c, *po;
+        json_object_object_get_ex(e, "list", &l);
+        json_object_object_get_ex(e, "candidate", &c);
+        json_object_object_get_ex(e, "party_only", &po);
+        if (json_object_get_boolean(po))
+            snprintf(buf, n, "list:%d", json_object_get_int(l));
+        else
+            snprintf(buf, n, "candidate:%d:%d", json_object_get_int(l), json_object_get_int(c));
+    } else if (!strcmp(kind, "invalid")) {
+        json_object_object_get_ex(e, "reason", &v);
+        snprintf(buf, n, "invalid:%s", json_object_get_string(v));
+    } else if (!strcmp(kind, "blank")) {
+        snprintf(buf, n, "blank");
+    } else {
+        fail_msg("truth says \"%s\": no definite answer to decide with", kind);
+    }
+}
+
+typedef struct decide_ctx {
+    const char *store;
+    int n;
+    int64_t ids[4096];
+    char text[4096][48];
+} decide_ctx;
+
+/* Find the truth line of (file, page) in the truth.jsonl beside the file. */
+static int plan_one(void *ctx, st_store_ballot *b)
+{
+    decide_ctx *c = ctx;
+    char dir[4200], path[4300];
+    snprintf(dir, sizeof dir, "%s", b->file);
+    const char *base = strrchr(b->file, '/') + 1;
+    snprintf(path, sizeof path, "%s/truth.jsonl", dirname(dir));
+    char *text = th_slurp(path, NULL);
+    if (!text)
+        fail_msg("no %s", path);
+    int found = 0;
+    for (char *save = NULL, *ln = strtok_r(text, "\n", &save); ln && !found;
+         ln = strtok_r(NULL, "\n", &save)) {
+        json_object *t = json_tokener_parse(ln), *f, *p;
+        json_object_object_get_ex(t, "file", &f);
+        json_object_object_get_ex(t, "page", &p);
+        if (!strcmp(json_object_get_string(f), base) && json_object_get_int(p) == b->page) {
+            assert_true(c->n < 4096);
+            truth_decision(t, c->text[c->n], sizeof c->text[c->n]);
+            c->ids[c->n++] = b->id;
+            found = 1;
+        }
+        json_object_put(t);
+    }
+    free(text);
+    if (!found)
+        fail_msg("%s page %d: not in %s", b->file, b->page, path);
+    return 0;
+}
+
+/* Decide every open ballot of the store as the truth says; returns how
+ * many were decided. */
+static int decide_as_truth(const char *store)
+{
+    static decide_ctx c;
+    st_error err = {0};
+    st_store *s = NULL;
+    c.store = store;
+    c.n = 0;
+    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
+    assert_st_ok(st_store_each(s, ST_STORE_OPEN, plan_one, &c, &err), &err);
+    st_store_close(s);
+    for (int i = 0; i < c.n; i++)
+        RUN_OK("review decide %lld --store '%s' --as %s --by truth --note synth",
+               (long long)c.ids[i], store, c.text[i]);
+    return c.n;
+}
+
+/* ---- 510b figures --------------------------------------------------------- */
+
+static int is_el(xmlNodePtr n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
+}
+
+static xmlNodePtr first_el(xmlNodePtr n, const char *name)
+{
+    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+        if (is_el(c, name))
+            return c;
+    return NULL;
+}
+
+static char *prop(xmlNodePtr n, const char *name)
+{
+    xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
+    char *r = strdup(v ? (const char *)v : "");
+    xmlFree(v);
+    return r;
+}
+
+/* Append one line per figure of a vote group to f. */
+static void group_lines(FILE *f, const char *unit, xmlNodePtr g)
+{
+    char list[16] = "";
+    for (xmlNodePtr c = g->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        xmlChar *val = NULL;
+        if (is_el(c, "Selection")) {
+            xmlNodePtr a = first_el(c, "AffiliationIdentifier");
+            xmlNodePtr cand = first_el(first_el(c, "Candidate"), "CandidateIdentifier");
+            char *id = prop(a ? a : cand, "Id");
+            val = xmlNodeGetContent(first_el(c, "ValidVotes"));
+            if (a) {
+                snprintf(list, sizeof list, "%s", id);
+                fprintf(f, "%s list %s: %s\n", unit, id, (const char *)val);
+            } else {
+                fprintf(f, "%s list %s candidate %s: %s\n", unit, list, id, (const char *)val);
+            }
+            free(id);
+        } else if (is_el(c, "Cast") || is_el(c, "TotalCounted") || is_el(c, "RejectedVotes") ||
+                   is_el(c, "UncountedVotes")) {
+            char *code = prop(c, "ReasonCode");
+            /* The explanations of a difference are not ours to give. */
+            static const char *const ours[] = {"", "blanco", "ongeldig", "geldige stempassen",
+                "geldige volmachtbewijzen", "geldige kiezerspassen", "toegelaten kiezers",
+                "meer getelde stembiljetten", "minder getelde stembiljetten"};
+            int keep = 0;
+            for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
+                keep |= !strcmp(code, ours[i]);
+            val = xmlNodeGetContent(c);
+            if (keep)
+                fprintf(f, "%s %s %s: %s\n", unit, (const char *)c->name, code,
+                        (const char *)val);
+            free(code);
+        }
+        xmlFree(val);
+    }
+}
+
+/* Every figure of a 510b, one line each, in document order (malloc'd). */
+static char *figures_510b(const char *path)
+{
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    if (!doc)
+        fail_msg("cannot parse %s", path);
+    xmlNodePtr contest = first_el(
+        first_el(first_el(first_el(xmlDocGetRootElement(doc), "Count"), "Election"), "Contests"),
+        "Contest");
+    assert_non_null(contest);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    for (xmlNodePtr c = contest->children; c; c = c->next) {
+        if (is_el(c, "TotalVotes")) {
+            group_lines(f, "total", c);
+        } else if (is_el(c, "ReportingUnitVotes")) {
+            char *id = prop(first_el(c, "ReportingUnitIdentifier"), "Id");
+            group_lines(f, id, c);
+            free(id);
+        }
+    }
+    fclose(f);
+    xmlFreeDoc(doc);
+    return buf;
+}
+
+/* The stations of the official 510b, in file order. */
+static int official_stations(const char *telling, char ids[][32], int max)
+{
+    xmlDocPtr doc = xmlReadFile(telling, NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    xmlNodePtr contest = first_el(
+        first_el(first_el(first_el(xmlDocGetRootElement(doc), "Count"), "Election"), "Contests"),
+        "Contest");
+    int n = 0;
+    for (xmlNodePtr c = contest->children; c && n < max; c = c->next)
+        if (is_el(c, "ReportingUnitVotes")) {
+            char *id = prop(first_el(c, "ReportingUnitIdentifier"), "Id");
+            snprintf(ids[n++], 32, "%s", id);
+            free(id);
+        }
+    xmlFreeDoc(doc);
+    return n;
+}
+
+static json_object *read_json(const char *path)
+{
+    char *text = th_slurp(path, NULL);
+    if (!text)
+        fail_msg("cannot read %s", path);
+    json_object *o = json_tokener_parse(text);
+    free(text);
+    if (!o)
+        fail_msg("%s is not JSON", path);
+    return o;
+}
+
+static json_object *jget(json_object *o, const char *k)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(o, k, &v))
+        fail_msg("no \"%s\" in %s", k, json_object_to_json_string(o));
+    return v;
+}
+
+static json_object *station_of(json_object *report, const char *station)
+{
+    json_object *a = jget(report, "stations");
+    for (size_t i = 0; i < json_object_array_length(a); i++) {
+        json_object *s = json_object_array_get_idx(a, i);
+        if (!strcmp(json_object_get_string(jget(s, "station")), station))
+            return s;
+    }
+    fail_msg("station %s not in the report", station);
+    return NULL;
+}
+
+static int has_code(json_object *st, const char *code)
+{
+    json_object *a = jget(st, "checks");
+    for (size_t i = 0; i < json_object_array_length(a); i++)
+        if (!strcmp(json_object_get_string(jget(json_object_array_get_idx(a, i), "code")), code))
+            return 1;
+    return 0;
+}
+
+/* ---- the tests ------------------------------------------------------------ */
+
+static void test_reconcile_real_count_of_21_stations_exports_the_official_510b(void **state)
+{
+    char *dir = th_tmpdir(), *telling = th_data(TELLING), *cands = th_data(CANDIDATES);
+    char *xsd = th_data(XSD), *out = NULL, store[4200], path[4200], ids[32][32];
+    double t0 = now();
+    snprintf(store, sizeof store, "%s/cso.db", dir);
+    RUN_OK("model from-eml '%s' -o '%s/model.json'", cands, dir);
+    int n = official_stations(telling, ids, 32);
+    assert_int_equal(n, 21);
+    double t_synth = 0, t_count = 0;
+    for (int i = 0; i < n; i++) {
+        /* 150 dpi bilevel, 50 pages a file: the fastest pages to draw and
+         * read, each turned, shifted and scaled a little. One small station
+         * gets a file per ballot, and three of those files are damaged so
+         * that they cannot be read: rejected pages, which people count by
+         * hand and decide. */
+        int damaged = !strcmp(ids[i], "0668::SB117");
+        double t = now();
+        RUN_OK("synth '%s/model.json' --seed %d --dpi 150 --format g4 "
+               "--degrade rotate,shift,scale --pages-per-file %d --votes-from '%s' "
+               "--station %s --out '%s/sb%d'",
+               dir, 600 + i, damaged ? 1 : 50, telling, ids[i], dir, i);
+        t_synth += now() - t;
+        for (int k = 1; damaged && k <= 3; k++) {
+            snprintf(path, sizeof path, "%s/sb%d/ballot-%06d.tif", dir, i, 10 * k);
+            FILE *f = fopen(path, "r+b");
+            assert_non_null(f);
+            fputs("JUNK", f); /* no longer a TIFF header */
+            fclose(f);
+        }
+        t = now();
+        RUN_OK("count --model '%s/model.json' --station %s --store '%s' "
+               "--out '%s/out%d' '%s/sb%d'", dir, ids[i], store, dir, i, dir, i);
+        t_count += now() - t;
+    }
+    /* Before the decisions: the damaged pages block a final result. */
+    snprintf(path, sizeof path, "%s/reconcile.txt", dir);
+    assert_int_equal(th_run(&out, "reconcile --store '%s' -o '%s'", store, path), 3);
+    free(out);
+    char *text = th_slurp(path, NULL);
+    assert_non_null(strstr(text, "0668::SB117: 3 rejected pages not yet decided"));
+    free(text);
+    int decided = decide_as_truth(store);
+    assert_int_equal(decided, 3);
+    RUN_OK("basis import --store '%s' --from-eml '%s'", store, telling);
+    snprintf(path, sizeof path, "%s/reconcile.json", dir);
+    RUN_OK("reconcile --store '%s' --format json -o '%s'", store, path);
+    json_object *r = read_json(path);
+    assert_true(json_object_get_boolean(jget(r, "final")));
+    assert_int_equal(json_object_array_length(jget(r, "stations")), 21);
+    int64_t ballots = 0;
+    for (int i = 0; i < n; i++) {
+        json_object *s = station_of(r, ids[i]);
+        ballots += json_object_get_int64(jget(s, "pages"));
+        assert_int_equal(json_object_array_length(jget(s, "lists_differing")), 0);
+        assert_false(json_object_get_boolean(jget(s, "h_differs")));
+        json_object *checks = jget(s, "checks");
+        for (size_t k = 0; k < json_object_array_length(checks); k++)
+            assert_int_not_equal(
+                json_object_get_string(jget(json_object_array_get_idx(checks, k), "code"))[0],
+                'F');
+    }
+    json_object_put(r);
+    assert_int_equal(ballots, 9398);
+    snprintf(path, sizeof path, "%s/Telling.eml.xml", dir);
+    RUN_OK("export eml --store '%s' -o '%s'", store, path);
+    st_error err = {0};
+    assert_st_ok(st_eml_validate(path, xsd, &err), &err);
+    char *ours = figures_510b(path), *official = figures_510b(telling);
+    /* The total and 21 stations: every list, every candidate, and Cast,
+     * TotalCounted, blank, invalid, A, B, C, D, I, J. */
+    st_model *m = NULL;
+    snprintf(path, sizeof path, "%s/model.json", dir);
+    assert_st_ok(st_model_load_checked(path, &m, &err), &err);
+    int lines = 0, per_group = m->n_lists + 10;
+    for (int l = 0; l < m->n_lists; l++)
+        per_group += m->lists[l].n_candidates;
+    for (const char *p = official; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 22 * per_group);
+    st_model_free(m);
+    assert_string_equal(ours, official);
+    print_message("    %lld ballots, %d reviews decided as the truth says; synth %.0f s, count "
+                  "%.0f s, all %.0f s\n",
+                  (long long)ballots, decided, t_synth, t_count, now() - t0);
+    free(ours);
+    free(official);
+    free(telling);
+    free(cands);
+    free(xsd);
+    th_rmtree(dir);
+    free(dir);
+}
+
+static void test_reconcile_planted_differences_give_their_codes_and_rows(void **state)
+{
+    char *dir = th_tmpdir(), *telling = th_data(TELLING), *model = th_root(
+        "models/gr2022-west-maas-en-waal.json");
+    char *out = NULL, store[4200], path[4200], csv[4200];
+    snprintf(store, sizeof store, "%s/p.db", dir);
+    RUN_OK("synth '%s' --seed 31 --dpi 150 --format g4 --votes-from '%s' "
+           "--station 0668::SB118 --out '%s/in'", model, telling, dir);
+    /* Take away the first ballot for list 4. */
+    snprintf(path, sizeof path, "%s/in/truth.jsonl", dir);
+    char *truth = th_slurp(path, NULL), *removed = NULL;
+    for (char *save = NULL, *ln = strtok_r(truth, "\n", &save); ln && !removed;
+         ln = strtok_r(NULL, "\n", &save)) {
+        json_object *t = json_tokener_parse(ln), *e = jget(t, "expected");
+        if (!strcmp(json_object_get_string(jget(e, "outcome")), "vote") &&
+            json_object_get_int(jget(e, "list")) == 4)
+            removed = strdup(json_object_get_string(jget(t, "file")));
+        json_object_put(t);
+    }
+    free(truth);
+    assert_non_null(removed);
+    snprintf(path, sizeof path, "%s/in/%s", dir, removed);
+    assert_int_equal(remove(path), 0);
+    RUN_OK("count --model '%s' --station 0668::SB118 --store '%s' --out '%s/out' "
+           "'%s/in'", model, store, dir, dir);
+    decide_as_truth(store);
+    /* The station's sheet as it came in, but list 6 written as 33, not 30. */
+    st_error err = {0};
+    st_model *m = NULL;
+    st_basis_set set = {0, NULL};
+    assert_st_ok(st_model_load_checked(model, &m, &err), &err);
+    assert_st_ok(st_basis_read_eml(telling, m, &set, &err), &err);
+    const st_basis *b = NULL;
+    for (int i = 0; i < set.n; i++)
+        if (!strcmp(set.v[i].station, "0668::SB118"))
+            b = &set.v[i];
+    assert_non_null(b);
+    assert_int_equal(st_basis_list_votes(b, 4), 30);
+    assert_int_equal(st_basis_list_votes(b, 6), 30);
+    assert_int_equal(b->H, 73);
+    snprintf(csv, sizeof csv, "%s/basis.csv", dir);
+    FILE *f = fopen(csv, "w");
+    fputs("station,A,B,C,D,E,F,G,H,I,J,explained", f);
+    for (int k = 0; k < b->n_lists; k++)
+        fprintf(f, ",E.%d", b->list[k]);
+    fprintf(f, "\n0668::SB118,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,yes",
+            (long long)b->A, (long long)b->B, (long long)b->C, (long long)b->D, (long long)b->E,
+            (long long)b->F, (long long)b->G, (long long)b->H, (long long)b->I, (long long)b->J);
+    for (int k = 0; k < b->n_lists; k++)
+        fprintf(f, ",%lld", (long long)(b->votes[k] + (b->list[k] == 6 ? 3 : 0)));
+    fputc('\n', f);
+    fclose(f);
+    RUN_OK("basis import --store '%s' '%s'", store, csv);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    RUN_OK("reconcile --store '%s' --format json -o '%s'", store, path);
+    json_object *r = read_json(path), *s = station_of(r, "0668::SB118");
+    /* The station's lists add up to 76, its E is 73. */
+    assert_true(has_code(s, "F202"));
+    assert_false(has_code(s, "F201"));
+    assert_false(has_code(s, "F203"));
+    assert_false(has_code(s, "F303"));
+    assert_false(has_code(s, "W203")); /* 1 of 72 is under 2% */
+    assert_true(json_object_get_boolean(jget(s, "h_differs")));
+    assert_true(json_object_get_boolean(jget(s, "recount_admitted_voters")));
+    json_object *rows = jget(s, "lists_differing");
+    assert_int_equal(json_object_array_length(rows), 2);
+    json_object *r0 = json_object_array_get_idx(rows, 0), *r1 = json_object_array_get_idx(rows, 1);
+    assert_int_equal(json_object_get_int(jget(r0, "list")), 4);
+    assert_int_equal(json_object_get_int(jget(r0, "station")), 30);
+    assert_int_equal(json_object_get_int(jget(r0, "ours")), 29);
+    assert_int_equal(json_object_get_int(jget(r0, "difference")), -1);
+    assert_int_equal(json_object_get_int(jget(r1, "list")), 6);
+    assert_int_equal(json_object_get_int(jget(r1, "station")), 33);
+    assert_int_equal(json_object_get_int(jget(r1, "ours")), 30);
+    assert_int_equal(json_object_get_int(jget(r1, "difference")), -3);
+    json_object *nw = jget(s, "new");
+    assert_int_equal(json_object_get_int(jget(nw, "D")), 73);
+    assert_int_equal(json_object_get_int(jget(nw, "H")), 72);
+    assert_int_equal(json_object_get_int(jget(nw, "J")), 1);
+    assert_int_equal(json_object_get_int(jget(nw, "I")), 0);
+    json_object_put(r);
+    /* The same in words, and as a page to print. */
+    assert_int_equal(th_run(&out, "reconcile --store '%s'", store), 0);
+    assert_non_null(strstr(out, "F202 the lists add up to 76, but E = 73"));
+    assert_non_null(strstr(out, "3. H: station 73, ours 72: DIFFERENT: recount the admitted voters"));
+    assert_non_null(strstr(out, "      4        30        29          -1"));
+    assert_non_null(strstr(out, "      6        33        30          -3"));
+    assert_non_null(strstr(out, "Nothing blocks a final result."));
+    free(out);
+    snprintf(path, sizeof path, "%s/r.html", dir);
+    RUN_OK("reconcile --store '%s' --format html -o '%s'", store, path);
+    char *html = th_slurp(path, NULL);
+    assert_non_null(strstr(html, "<tr><td class=\"n\">4</td><td class=\"n\">30</td>"
+                                 "<td class=\"n\">29</td><td class=\"n\">-1</td>"));
+    assert_non_null(strstr(html, "F202"));
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "http")); /* self-contained */
+    free(html);
+    st_basis_set_free(&set);
+    st_model_free(m);
+    free(removed);
+    free(model);
+    free(telling);
+    th_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reconcile_planted_differences_give_their_codes_and_rows),
+        cmocka_unit_test(test_reconcile_real_count_of_21_stations_exports_the_official_510b),
+    };
+    /* STEMTEL_TEST=pattern runs only the matching tests. */
+    if (getenv("STEMTEL_TEST"))
+        cmocka_set_test_filter(getenv("STEMTEL_TEST"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

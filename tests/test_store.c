@@ -1,0 +1,309 @@
+/* test_store.c - the store: every page once, whatever happens to the counter
+ *
+ * The tests draw real ballots with synth, count them with the real command
+ * into a store and read the store back through its own API: the kill test
+ * SIGKILLs `stemtel count --store` at seeded random moments and restarts
+ * it until it finishes, then demands the store hold exactly the records
+ * and the tally of one clean, uninterrupted count.
+ */
+#include "helpers.h"
+
+#include "stemtel/store.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MODEL "models/gr2022-west-maas-en-waal.json"
+
+/* A stack drawn once for every test of this file. */
+static char *g_dir;
+
+static int setup_stack(void **state)
+{
+    char *model = th_root(MODEL), *out = NULL;
+    g_dir = th_tmpdir();
+    int rc = th_run(&out, "synth '%s' --out '%s/in' --count 160 --seed 61 --dpi 150 "
+                          "--format g4 --pages-per-file 4", model, g_dir);
+    if (rc != 0) {
+        fprintf(stderr, "synth failed (%d): %s\n", rc, out);
+        free(out);
+        free(model);
+        return -1;
+    }
+    free(out);
+    /* The reference: one clean count without a store. */
+    rc = th_run(&out, "count --model '%s' --station 0668::SB1 --out '%s/clean' '%s/in'",
+                model, g_dir, g_dir);
+    free(model);
+    if (rc != 0) {
+        fprintf(stderr, "count failed (%d): %s\n", rc, out);
+        free(out);
+        return -1;
+    }
+    free(out);
+    return 0;
+}
+
+static int teardown_stack(void **state)
+{
+    th_rmtree(g_dir);
+    free(g_dir);
+    return 0;
+}
+
+static int collect_record(void *ctx, st_store_ballot *b)
+{
+    FILE *f = ctx;
+    fprintf(f, "%s\n", b->record);
+    return 0;
+}
+
+/* Every stored record, in store order, one per line (malloc'd). */
+static char *stored_records(const char *store)
+{
+    st_error err = {0};
+    st_store *s = NULL;
+    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_st_ok(st_store_each(s, ST_STORE_ALL, collect_record, f, &err), &err);
+    fclose(f);
+    st_store_close(s);
+    return buf;
+}
+
+/* Pages in the store, 0 when the killed process left no usable store. */
+static int64_t stored_pages(const char *store)
+{
+    st_error err = {0};
+    st_store *s = NULL;
+    st_store_counts c = {0};
+    if (access(store, F_OK) != 0 || st_store_open(store, NULL, &s, &err))
+        return 0;
+    assert_st_ok(st_store_counts_get(s, NULL, &c, &err), &err);
+    st_store_close(s);
+    return c.pages;
+}
+
+/* Count `files` (shell words) for station into store; fails the test on
+ * a non-zero exit. Returns the command's output (malloc'd). */
+static char *store_count(const char *station, const char *store, const char *files)
+{
+    char *model = th_root(MODEL), *out = NULL;
+    int rc = th_run(&out, "count --model '%s' --station %s --out '%s/out' --store '%s' %s",
+                    model, station, g_dir, store, files);
+    free(model);
+    if (rc != 0)
+        fail_msg("count failed (%d): %s", rc, out);
+    return out;
+}
+
+static double timed_count(const char *model, const char *in)
+{
+    struct timespec t0, t1;
+    char *out = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(th_run(&out, "count --model '%s' --out '%s/timing' '%s'", model, g_dir, in),
+                     0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    free(out);
+    return (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+static void test_store_survives_20_kills_and_holds_every_ballot_once(void **state)
+{
+    const char *bin = getenv("STEMTEL_BIN");
+    assert_non_null(bin);
+    char *model = th_root(MODEL), store[4200], in[4200], outdir[4200], path[4200];
+    snprintf(store, sizeof store, "%s/kill.db", g_dir);
+    snprintf(in, sizeof in, "%s/in", g_dir);
+    snprintf(outdir, sizeof outdir, "%s/killed", g_dir);
+    /* How long one whole count and a count of one file take here, so the
+     * kills fall between start-up and the last page. */
+    char *out = NULL;
+    double full = timed_count(model, in), start = 0;
+    snprintf(path, sizeof path, "%s/stack-0001.tif", in);
+    start = timed_count(model, path);
+    unsigned seed = 6;
+    int kills = 0, partial = 0, runs = 0;
+    int64_t before = 0;
+    for (;; runs++) {
+        assert_true(runs < 80);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            int null = open("/dev/null", O_WRONLY);
+            dup2(null, 1);
+            dup2(null, 2);
+            execl(bin, bin, "count", "--model", model, "--station", "0668::SB1", "--out",
+                  outdir, "--store", store, in, (char *)NULL);
+            _exit(127);
+        }
+        int st;
+        if (kills < 20) {
+            /* A restart skips what is stored, so each run gets through
+             * about a twentieth of the stack; a run that finishes before
+             * its kill does not count as one. */
+            double wait = start * 0.7 + (full - start) / 10 * (rand_r(&seed) / (double)RAND_MAX);
+            usleep((useconds_t)(wait * 1e6));
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            if (WIFSIGNALED(st))
+                kills++;
+            int64_t now = stored_pages(store);
+            /* What was committed stays committed. */
+            assert_true(now >= before);
+            if (now > 0 && now < 160)
+                partial++;
+            before = now;
+            continue;
+        }
+        waitpid(pid, &st, 0);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        break;
+    }
+    print_message("    %d kills in %d runs (%d left a partly filled store), one count %.1f s, "
+                  "start-up %.1f s\n", kills, runs, partial, full, start);
+    assert_int_equal(kills, 20);
+    assert_true(partial >= 3); /* the kills did fall while pages were being committed */
+    assert_int_equal(stored_pages(store), 160);
+    /* Exactly the records of the clean count, in input order. */
+    snprintf(path, sizeof path, "%s/clean/ballots.jsonl", g_dir);
+    char *want = th_slurp(path, NULL), *got = stored_records(store);
+    assert_non_null(want);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    /* And the same tally. */
+    assert_int_equal(th_run(&out, "tally --store '%s' --out '%s/tally'", store, g_dir), 0);
+    free(out);
+    snprintf(path, sizeof path, "%s/clean/tally.csv", g_dir);
+    want = th_slurp(path, NULL);
+    snprintf(path, sizeof path, "%s/tally/tally.csv", g_dir);
+    got = th_slurp(path, NULL);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    free(model);
+}
+
+static void test_store_does_not_take_a_copied_file_again(void **state)
+{
+    char *out = NULL, store[4200], files[9000];
+    snprintf(store, sizeof store, "%s/copy.db", g_dir);
+    snprintf(files, sizeof files, "'%s/in/stack-0001.tif'", g_dir);
+    out = store_count("0668::SB2", store, files);
+    assert_non_null(strstr(out, "4 pages added, 0 already there (skipped)"));
+    free(out);
+    /* The same bytes under another name are the same pages. */
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "cp '%s/in/stack-0001.tif' '%s/again.tif'", g_dir, g_dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(files, sizeof files, "'%s/again.tif' '%s/in/stack-0002.tif'", g_dir, g_dir);
+    out = store_count("0668::SB2", store, files);
+    assert_non_null(strstr(out, "4 pages added, 4 already there (skipped)"));
+    free(out);
+    assert_int_equal(stored_pages(store), 8);
+}
+
+static void test_store_keeps_two_empty_files_apart(void **state)
+{
+    char store[4200], files[9000], a[4200], b[4200];
+    snprintf(store, sizeof store, "%s/empty.db", g_dir);
+    snprintf(a, sizeof a, "%s/empty-a.tif", g_dir);
+    snprintf(b, sizeof b, "%s/empty-b.tif", g_dir);
+    th_write(a, "");
+    th_write(b, "");
+    /* Both hash to the SHA-256 of nothing, yet are two rejected pages. */
+    snprintf(files, sizeof files, "'%s' '%s'", a, b);
+    char *out = store_count("0668::SB5", store, files);
+    assert_non_null(strstr(out, "2 pages added, 0 already there"));
+    free(out);
+    out = store_count("0668::SB5", store, files);
+    assert_non_null(strstr(out, "0 pages added, 2 already there"));
+    free(out);
+    assert_int_equal(stored_pages(store), 2);
+}
+
+static void test_store_refuses_another_model_and_a_file_that_is_no_store(void **state)
+{
+    char *model = th_root(MODEL), *other = th_root("models/test-small.json"), *out = NULL;
+    char store[4200], junk[4200];
+    snprintf(store, sizeof store, "%s/model.db", g_dir);
+    assert_int_equal(th_run(&out, "count --model '%s' --out '%s/m1' --store '%s' "
+                                  "'%s/in/stack-0001.tif'",
+                            model, g_dir, store, g_dir),
+                     0);
+    free(out);
+    assert_int_equal(th_run(&out, "count --model '%s' --out '%s/m2' --store '%s' "
+                                  "'%s/in/stack-0001.tif'",
+                            other, g_dir, store, g_dir),
+                     1);
+    assert_non_null(strstr(out, "another ballot model"));
+    assert_non_null(strstr(out, store));
+    free(out);
+    snprintf(junk, sizeof junk, "%s/junk.db", g_dir);
+    th_write(junk, "this is not a database, just text long enough to look like one......"
+                   "................................................................");
+    assert_int_equal(th_run(&out, "tally --store '%s' --out '%s/t'", junk, g_dir), 1);
+    assert_non_null(strstr(out, "not a stemtel store"));
+    assert_non_null(strstr(out, junk));
+    free(out);
+    assert_int_equal(th_run(&out, "tally --store '%s/missing.db'", g_dir), 1);
+    assert_non_null(strstr(out, "no such store"));
+    free(out);
+    free(model);
+    free(other);
+}
+
+static void test_store_counts_stations_apart(void **state)
+{
+    char store[4200], files[9000];
+    snprintf(store, sizeof store, "%s/stations.db", g_dir);
+    snprintf(files, sizeof files, "'%s/in/stack-0001.tif'", g_dir);
+    free(store_count("0668::SB10", store, files));
+    snprintf(files, sizeof files, "'%s/in/stack-0002.tif' '%s/in/stack-0003.tif'", g_dir, g_dir);
+    free(store_count("0668::SB2", store, files));
+    st_error err = {0};
+    st_store *s = NULL;
+    char **st = NULL;
+    int n = 0;
+    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
+    assert_st_ok(st_store_stations(s, &st, &n, &err), &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(st[0], "0668::SB2"); /* numbers in numeric order */
+    assert_string_equal(st[1], "0668::SB10");
+    st_store_counts c;
+    assert_st_ok(st_store_counts_get(s, "0668::SB2", &c, &err), &err);
+    assert_int_equal(c.pages, 8);
+    assert_st_ok(st_store_counts_get(s, NULL, &c, &err), &err);
+    assert_int_equal(c.pages, 12);
+    st_tally *t = NULL;
+    st_tally_totals x;
+    assert_st_ok(st_store_tally(s, "0668::SB10", &t, &err), &err);
+    st_tally_get_totals(t, &x);
+    assert_int_equal(x.H + x.review + x.rejected, 4);
+    st_tally_free(t);
+    st_store_strings_free(st, n);
+    st_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store_refuses_another_model_and_a_file_that_is_no_store),
+        cmocka_unit_test(test_store_does_not_take_a_copied_file_again),
+        cmocka_unit_test(test_store_keeps_two_empty_files_apart),
+        cmocka_unit_test(test_store_counts_stations_apart),
+        cmocka_unit_test(test_store_survives_20_kills_and_holds_every_ballot_once),
+    };
+    return cmocka_run_group_tests(tests, setup_stack, teardown_stack);
+}
