@@ -3,7 +3,7 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
-PKGS := libtiff-4 cairo json-c libxml-2.0 libjpeg libcrypto
+PKGS := libtiff-4 cairo json-c libxml-2.0 libjpeg libcrypto libqrencode zbar
 TEST_PKGS := cmocka
 
 comma := ,

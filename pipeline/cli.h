@@ -14,6 +14,7 @@
 int st_cli_model(int argc, char **argv);
 int st_cli_synth(int argc, char **argv);
 int st_cli_count(int argc, char **argv);
+int st_cli_sheet(int argc, char **argv);
 
 /* Print "stemtel: <msg>" to stderr. */
 void st_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
