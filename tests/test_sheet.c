@@ -8,6 +8,7 @@
  * (TIFF, PNG, PDF and its refusals).
  */
 #include "helpers.h"
+#include "scan_fixture.h"
 #include "stemtel/decode.h"
 #include "stemtel/model.h"
 #include "stemtel/render.h"
@@ -20,9 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#define MODEL "models/gr2022-west-maas-en-waal.json"
 
 static st_sheet make_sheet(const char *station, int batch, const char *election)
 {
@@ -417,23 +415,6 @@ static int list_tiffs(const char *dir, char names[][4200], int max)
     return n;
 }
 
-static void synth(const char *dir, const char *args)
-{
-    char *model = th_root(MODEL), *out = NULL;
-    int rc = th_run(&out, "synth '%s' --out '%s' %s", model, dir, args);
-    if (rc != 0)
-        fail_msg("synth failed (%d): %s", rc, out);
-    free(out);
-    free(model);
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static void test_sheet_ballots_are_never_sheets(void **state)
 {
     /* Marked ballots in the formats and resolutions scanners write, and
@@ -451,23 +432,23 @@ static void test_sheet_ballots_are_never_sheets(void **state)
     for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
         char sub[4300];
         snprintf(sub, sizeof sub, "%s/%zu", dir, i);
-        synth(sub, sets[i]);
+        scan_synth(sub, sets[i]);
         int n = list_tiffs(sub, names, 8);
         assert_int_equal(n, 4);
         for (int k = 0; k < n; k++) {
             st_image ink = decode_ink(names[k], 0);
             st_sheet got;
             int found = -1;
-            double t0 = now();
+            double t0 = scan_now();
             assert_st_ok(st_sheet_detect(&ink, ST_SHEET_INK, &found, &got, &err), &err);
-            t += now() - t0;
+            t += scan_now() - t0;
             if (found)
                 fail_msg("%s taken for a sheet of %s", names[k], got.station);
             pages++;
             free(ink.px);
         }
     }
-    char *model_path = th_root(MODEL);
+    char *model_path = th_root(SCAN_MODEL);
     st_model *m = NULL;
     assert_st_ok(st_model_load(model_path, &m, &err), &err);
     st_image *blank = NULL;
@@ -495,7 +476,7 @@ static void test_sheet_assign_splits_a_mixed_stack_of_three_stations(void **stat
     char *dir = th_tmpdir();
     char ballots[12][4200], sub[4300], *out = NULL;
     snprintf(sub, sizeof sub, "%s/ballots", dir);
-    synth(sub, "--count 10 --seed 41 --dpi 200 --format grey-jpeg");
+    scan_synth(sub, "--count 10 --seed 41 --dpi 200 --format grey-jpeg");
     assert_int_equal(list_tiffs(sub, ballots, 12), 10);
     static const char *const stations[] = {"0668::SB1", "0668::SB2", "0668::SB3"};
     char sheets[3][4200];
