@@ -3,7 +3,7 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
-PKGS := libtiff-4 cairo json-c libxml-2.0 libjpeg libcrypto sqlite3
+PKGS := libtiff-4 cairo json-c libxml-2.0 libjpeg libcrypto sqlite3 libqrencode zbar sane-backends
 TEST_PKGS := cmocka
 
 comma := ,

@@ -24,6 +24,7 @@ int st_cli_review(int argc, char **argv);
 int st_cli_reconcile(int argc, char **argv);
 int st_cli_export(int argc, char **argv);
 int st_cli_verify(int argc, char **argv);
+int st_cli_sheet(int argc, char **argv);
 
 /* Print "stemtel: <msg>" to stderr. */
 void st_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

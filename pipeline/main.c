@@ -70,6 +70,8 @@ static void usage(FILE *f)
           "  verify --store FILE     re-read every stored page and report any difference\n"
           "  synth MODEL.json --count N --seed S --out DIR [options]\n"
           "                          marked test ballots (TIFF) with ground truth\n"
+          "  sheet --station ID [--batch N] [--election ID] -o FILE.{pdf,png,tif} [--dpi N]\n"
+          "                          separator sheet to lay on a polling station's stack\n"
           "\n"
           "Run `stemtel COMMAND --help` for a command's options.\n",
           f);
@@ -107,6 +109,8 @@ int main(int argc, char **argv)
         return st_cli_verify(argc - 1, argv + 1);
     if (!strcmp(cmd, "synth"))
         return st_cli_synth(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sheet"))
+        return st_cli_sheet(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return ST_EXIT_OK;

@@ -1,0 +1,61 @@
+/* scan_fixture.h - what the scanner-module tests share
+ *
+ * Header-only (the Makefile links one helper object into every test):
+ * draw real ballots with `stemtel synth` for the tests to feed, and a
+ * clock. Include after helpers.h.
+ */
+#ifndef STEMTEL_TEST_SCAN_FIXTURE_H
+#define STEMTEL_TEST_SCAN_FIXTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "stemtel/filebytes.h"
+
+#define SCAN_MODEL "models/gr2022-west-maas-en-waal.json"
+
+/* Draw ballots of the GR2022 model into out_dir with synth's args
+ * ("--count 4 --seed 1 ..."); fails the test if synth does. */
+static inline void scan_synth(const char *out_dir, const char *args)
+{
+    char *model = th_root(SCAN_MODEL), *out = NULL;
+    int rc = th_run(&out, "synth '%s' --out '%s' %s", model, out_dir, args);
+    if (rc != 0)
+        fail_msg("synth failed (%d): %s", rc, out);
+    free(out);
+    free(model);
+}
+
+/* Draw n ballots (200 dpi grey JPEG, one a file) with seed into
+ * dir/sub; path[i] and sha[i] get file i's path and SHA-256. */
+static inline void scan_synth_files(const char *dir, const char *sub, int n, int seed,
+                                    char (*path)[4200], char (*sha)[ST_SHA256_HEX_LEN])
+{
+    char out[4300], args[128];
+    st_error err = {0};
+    snprintf(out, sizeof out, "%s/%s", dir, sub);
+    snprintf(args, sizeof args, "--count %d --seed %d --dpi 200 --format grey-jpeg", n, seed);
+    scan_synth(out, args);
+    for (int i = 0; i < n; i++) {
+        size_t len;
+        snprintf(path[i], 4200, "%s/ballot-%06d.tif", out, i + 1);
+        assert_st_ok(st_file_bytes(path[i], NULL, &len, sha[i], NULL, &err), &err);
+    }
+}
+
+/* Seconds on the monotonic clock. */
+static inline double scan_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static inline void scan_sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+#endif
