@@ -39,6 +39,7 @@ typedef struct bfile {
     char sha[65];
     int pages;              /* 0 when the file could not be listed */
     char error[320];        /* why not */
+    int unread;             /* 1 when the bytes could not be had: no hash */
     int pending;            /* pages not yet committed */
 } bfile;
 
@@ -129,7 +130,7 @@ nomem:
 static void file_hash(bfile *f)
 {
     uint8_t digest[ST_SHA256_LEN];
-    if (!f->bytes && f->len) {
+    if (f->unread) {
         f->sha[0] = '\0'; /* not readable: no hash to give */
         return;
     }
@@ -142,12 +143,21 @@ static void file_hash(bfile *f)
  * parallel rather than on the thread that fills the window. */
 static void file_open(bfile *f)
 {
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named like a scan must not stop the batch. */
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
+    f->unread = 1;
     if (fd < 0 || fstat(fd, &st) != 0) {
         snprintf(f->error, sizeof f->error, "%s: cannot open: %s", f->path, strerror(errno));
         if (fd >= 0)
             close(fd);
+        return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(f->error, sizeof f->error, "%s: not a regular file (a %s)", f->path,
+                 S_ISDIR(st.st_mode) ? "folder" : S_ISFIFO(st.st_mode) ? "pipe"
+                                                  : "device or socket");
+        close(fd);
         return;
     }
     f->len = (size_t)st.st_size;
@@ -161,6 +171,7 @@ static void file_open(bfile *f)
         f->bytes = p;
     }
     close(fd);
+    f->unread = 0;
     st_error err = {0};
     st_decoder *d = NULL;
     if (st_decoder_open(f->bytes, f->len, f->path, &d, &err)) {

@@ -130,7 +130,7 @@ static void test_store_survives_20_kills_and_holds_every_ballot_once(void **stat
     char *out = NULL;
     double full = timed_count(model, in), start = 0;
     snprintf(path, sizeof path, "%s/stack-0001.tif", in);
-    start = timed_count(model, path);
+    start = timed_count(model, path); /* reported only */
     unsigned seed = 6;
     int kills = 0, partial = 0, runs = 0;
     int64_t before = 0;
@@ -148,13 +148,38 @@ static void test_store_survives_20_kills_and_holds_every_ballot_once(void **stat
         }
         int st;
         if (kills < 20) {
-            /* A restart skips what is stored, so each run gets through
-             * about a twentieth of the stack; a run that finishes before
-             * its kill does not count as one. */
-            double wait = start * 0.7 + (full - start) / 10 * (rand_r(&seed) / (double)RAND_MAX);
-            usleep((useconds_t)(wait * 1e6));
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
+            /* Two kinds of moment, drawn at random: during start-up and
+             * the first pages (before anything is committed), or once the
+             * run has committed a random 1..8 pages more (a window is 8)
+             * plus a few milliseconds, so the kill falls anywhere in the
+             * commit cycle. Watching the store rather than the clock keeps
+             * this true on a machine of any speed or load. A restart skips
+             * what is stored, so a full store only leaves start-up to
+             * kill; a run that finishes before its kill does not count. */
+            int early = before >= 160 || rand_r(&seed) % 3 == 0;
+            int64_t target = before + 1 + rand_r(&seed) % 8;
+            struct timespec t0, t;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            int exited = 0;
+            if (early)
+                usleep((useconds_t)(rand_r(&seed) / (double)RAND_MAX * 0.5 * start * 1e6));
+            for (; !early;) {
+                usleep(3000);
+                if (waitpid(pid, &st, WNOHANG) == pid) {
+                    exited = 1;
+                    break;
+                }
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                double el = (t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9;
+                if (stored_pages(store) >= target || el > 20 * full + 5)
+                    break;
+            }
+            if (!exited) {
+                if (!early)
+                    usleep((useconds_t)(rand_r(&seed) % 5000));
+                kill(pid, SIGKILL);
+                waitpid(pid, &st, 0);
+            }
             if (WIFSIGNALED(st))
                 kills++;
             int64_t now = stored_pages(store);
