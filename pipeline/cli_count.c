@@ -41,9 +41,20 @@ static void print_summary(const st_model *m, const st_tally *t,
            (long long)x->H);
     printf("  awaiting review %lld   rejected (count by hand) %lld\n",
            (long long)x->review, (long long)x->rejected);
-    for (int i = 0; i < m->n_lists; i++)
-        printf("  list %2d %-40.40s %6lld\n", m->lists[i].number, m->lists[i].name,
+    for (int i = 0; i < m->n_lists; i++) {
+        /* At most 40 characters, not bytes: a UTF-8 name is never cut
+         * inside a character, and the padding counts characters. */
+        const char *name = m->lists[i].name;
+        int bytes = 0, chars = 0;
+        while (name[bytes] && chars < 40) {
+            bytes++;
+            while ((name[bytes] & 0xC0) == 0x80)
+                bytes++;
+            chars++;
+        }
+        printf("  list %2d %.*s%*s %6lld\n", m->lists[i].number, bytes, name, 40 - chars, "",
                (long long)st_tally_list_total(t, m->lists[i].number));
+    }
     if (r->skipped)
         printf("  skipped %d file%s in the folders not named .tif or .tiff\n", r->skipped,
                r->skipped == 1 ? "" : "s");

@@ -45,10 +45,16 @@ int st_image_shrink(const st_image *src, int factor, st_image *dst)
         return -1;
     int f = factor, w = (src->w + f - 1) / f, h = (src->h + f - 1) / f;
     size_t need = (size_t)w * (size_t)h;
+    /* Every allocation first, so a failure leaves dst as it was. */
+    uint32_t *col = malloc((size_t)src->w * sizeof *col);
+    if (!col)
+        return -1;
     if (!dst->px || dst->stride * (size_t)dst->h < need) {
         uint8_t *p = realloc(dst->px, need);
-        if (!p)
+        if (!p) {
+            free(col);
             return -1;
+        }
         dst->px = p;
     }
     dst->w = w;
@@ -56,9 +62,6 @@ int st_image_shrink(const st_image *src, int factor, st_image *dst)
     dst->channels = 1;
     dst->stride = (size_t)w;
     dst->dpi = src->dpi / f;
-    uint32_t *col = malloc((size_t)src->w * sizeof *col);
-    if (!col)
-        return -1;
     for (int cy = 0; cy < h; cy++) {
         int y0 = cy * f, y1 = y0 + f < src->h ? y0 + f : src->h;
         /* restrict: without it the compiler must assume the bytes may
