@@ -100,14 +100,14 @@ static int check_dpi(int dpi, st_error *err)
     return ST_OK;
 }
 
-/* Draw the blank ballot on a new RGB24 surface at dpi. */
-static int raster_surface(const st_model *m, int dpi, cairo_surface_t **out,
+/* Draw d on a new RGB24 surface at dpi. */
+static int raster_surface(const st_drawing *d, int dpi, cairo_surface_t **out,
                           st_error *err)
 {
     int rc = check_dpi(dpi, err);
     if (rc)
         return rc;
-    int w = st_mm_to_px(m->paper_w, dpi), h = st_mm_to_px(m->paper_h, dpi);
+    int w = st_mm_to_px(d->w_mm, dpi), h = st_mm_to_px(d->h_mm, dpi);
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(s);
@@ -116,7 +116,7 @@ static int raster_surface(const st_model *m, int dpi, cairo_surface_t **out,
     }
     cairo_t *cr = cairo_create(s);
     cairo_scale(cr, dpi / 25.4, dpi / 25.4);
-    rc = st_render_draw(m, cr, err);
+    rc = d->draw(d->what, cr, err);
     cairo_destroy(cr);
     cairo_surface_flush(s);
     if (rc) {
@@ -127,10 +127,10 @@ static int raster_surface(const st_model *m, int dpi, cairo_surface_t **out,
     return ST_OK;
 }
 
-int st_render_grey(const st_model *m, int dpi, st_image **out, st_error *err)
+int st_drawing_grey(const st_drawing *d, int dpi, st_image **out, st_error *err)
 {
     cairo_surface_t *s;
-    int rc = raster_surface(m, dpi, &s, err);
+    int rc = raster_surface(d, dpi, &s, err);
     if (rc)
         return rc;
     int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
@@ -162,23 +162,21 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
-static int render_pdf(const st_model *m, const char *path, st_error *err)
+static int render_pdf(const st_drawing *d, const char *path, st_error *err)
 {
     double pt = 72.0 / 25.4;
-    cairo_surface_t *s = cairo_pdf_surface_create(path, m->paper_w * pt,
-                                                  m->paper_h * pt);
+    cairo_surface_t *s = cairo_pdf_surface_create(path, d->w_mm * pt, d->h_mm * pt);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
         int rc = st_error_set(err, ST_ERR_IO, "render: %s: cannot create PDF: %s",
                               path, cairo_status_to_string(cairo_surface_status(s)));
         cairo_surface_destroy(s);
         return rc;
     }
-    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE,
-                                   m->election_name ? m->election_name : "");
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, d->title ? d->title : "");
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "stemtel");
     cairo_t *cr = cairo_create(s);
     cairo_scale(cr, pt, pt);
-    int rc = st_render_draw(m, cr, err);
+    int rc = d->draw(d->what, cr, err);
     cairo_show_page(cr);
     cairo_destroy(cr);
     cairo_surface_finish(s);
@@ -189,14 +187,13 @@ static int render_pdf(const st_model *m, const char *path, st_error *err)
     return rc;
 }
 
-int st_render_file(const st_model *m, const char *path, int dpi,
-                   st_error *err)
+int st_drawing_file(const st_drawing *d, const char *path, int dpi, st_error *err)
 {
     if (ends_with(path, ".pdf"))
-        return render_pdf(m, path, err);
+        return render_pdf(d, path, err);
     if (ends_with(path, ".png")) {
         cairo_surface_t *s;
-        int rc = raster_surface(m, dpi, &s, err);
+        int rc = raster_surface(d, dpi, &s, err);
         if (rc)
             return rc;
         cairo_status_t cs = cairo_surface_write_to_png(s, path);
@@ -208,7 +205,7 @@ int st_render_file(const st_model *m, const char *path, int dpi,
     }
     if (ends_with(path, ".tif") || ends_with(path, ".tiff")) {
         st_image *img;
-        int rc = st_render_grey(m, dpi, &img, err);
+        int rc = st_drawing_grey(d, dpi, &img, err);
         if (rc)
             return rc;
         rc = st_tiff_write(path, img, ST_TIFF_GREY_LZW, 0, err);
@@ -218,4 +215,27 @@ int st_render_file(const st_model *m, const char *path, int dpi,
     return st_error_set(err, ST_ERR_ARG,
                         "render: %s: unknown output type; use .pdf, .png, .tif or .tiff",
                         path);
+}
+
+static int draw_model(const void *what, cairo_t *cr, st_error *err)
+{
+    return st_render_draw(what, cr, err);
+}
+
+static st_drawing model_drawing(const st_model *m)
+{
+    return (st_drawing){m->paper_w, m->paper_h, m->election_name, draw_model, m};
+}
+
+int st_render_grey(const st_model *m, int dpi, st_image **out, st_error *err)
+{
+    st_drawing d = model_drawing(m);
+    return st_drawing_grey(&d, dpi, out, err);
+}
+
+int st_render_file(const st_model *m, const char *path, int dpi,
+                   st_error *err)
+{
+    st_drawing d = model_drawing(m);
+    return st_drawing_file(&d, path, dpi, err);
 }

@@ -15,15 +15,13 @@
  */
 #include "stemtel/sheet.h"
 #include "stemtel/decode.h"
-#include "stemtel/tiffout.h"
+#include "stemtel/render.h"
 
-#include <cairo-pdf.h>
 #include <errno.h>
 #include <qrencode.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <zbar.h>
 
 #define ST_SHEET_FONT "DejaVu Sans"
@@ -277,119 +275,27 @@ int st_sheet_draw(const st_sheet *s, cairo_t *cr, st_error *err)
     return rc;
 }
 
-/* The sheet on a new RGB24 image surface at dpi; *out the caller's. */
-static int st_sheet_surface(const st_sheet *s, int dpi, cairo_surface_t **out,
-                            st_error *err)
+static int st_sheet_draw_any(const void *what, cairo_t *cr, st_error *err)
 {
-    if (dpi < 150 || dpi > 600)
-        return st_error_set(err, ST_ERR_ARG, "sheet: --dpi %d is out of range (150 to 600)",
-                            dpi);
-    int w = st_mm_to_px(ST_SHEET_W_MM, dpi), h = st_mm_to_px(ST_SHEET_H_MM, dpi);
-    cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-    if (cairo_surface_status(sf) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(sf);
-        return st_error_set(err, ST_ERR_NOMEM, "sheet: cannot make a %d x %d raster", w, h);
-    }
-    cairo_t *cr = cairo_create(sf);
-    cairo_scale(cr, dpi / 25.4, dpi / 25.4);
-    int rc = st_sheet_draw(s, cr, err);
-    cairo_destroy(cr);
-    cairo_surface_flush(sf);
-    if (rc) {
-        cairo_surface_destroy(sf);
-        return rc;
-    }
-    *out = sf;
-    return ST_OK;
+    return st_sheet_draw(what, cr, err);
+}
+
+static st_drawing st_sheet_drawing(const st_sheet *s)
+{
+    return (st_drawing){ST_SHEET_W_MM, ST_SHEET_H_MM, s->station, st_sheet_draw_any, s};
 }
 
 int st_sheet_render(const st_sheet *s, int dpi, st_image **out, st_error *err)
 {
-    cairo_surface_t *sf;
-    int rc = st_sheet_surface(s, dpi, &sf, err);
-    if (rc)
-        return rc;
-    int w = cairo_image_surface_get_width(sf), h = cairo_image_surface_get_height(sf);
-    st_image *img = st_image_new(w, h, 1, 255);
-    if (!img) {
-        cairo_surface_destroy(sf);
-        return st_error_set(err, ST_ERR_NOMEM, "sheet: out of memory");
-    }
-    img->dpi = dpi;
-    const unsigned char *data = cairo_image_surface_get_data(sf);
-    int stride = cairo_image_surface_get_stride(sf);
-    /* Only black and white are drawn, so any one channel is the grey. */
-    for (int y = 0; y < h; y++) {
-        const uint32_t *row = (const uint32_t *)(data + (size_t)y * stride);
-        for (int x = 0; x < w; x++)
-            img->px[(size_t)y * img->stride + x] = (uint8_t)(row[x] >> 8);
-    }
-    cairo_surface_destroy(sf);
-    *out = img;
-    return ST_OK;
-}
-
-static int st_sheet_ext(const char *path, const char *ext)
-{
-    size_t n = strlen(path), k = strlen(ext);
-    return n > k && strcasecmp(path + n - k, ext) == 0;
-}
-
-static int st_sheet_pdf(const st_sheet *s, const char *path, st_error *err)
-{
-    double pt = 72.0 / 25.4;
-    cairo_surface_t *sf = cairo_pdf_surface_create(path, ST_SHEET_W_MM * pt,
-                                                   ST_SHEET_H_MM * pt);
-    if (cairo_surface_status(sf) != CAIRO_STATUS_SUCCESS) {
-        int rc = st_error_set(err, ST_ERR_IO, "sheet: %s: cannot create PDF: %s", path,
-                              cairo_status_to_string(cairo_surface_status(sf)));
-        cairo_surface_destroy(sf);
-        return rc;
-    }
-    cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_TITLE, s->station);
-    cairo_pdf_surface_set_metadata(sf, CAIRO_PDF_METADATA_CREATOR, "stemtel");
-    cairo_t *cr = cairo_create(sf);
-    cairo_scale(cr, pt, pt);
-    int rc = st_sheet_draw(s, cr, err);
-    cairo_show_page(cr);
-    cairo_destroy(cr);
-    cairo_surface_finish(sf);
-    if (!rc && cairo_surface_status(sf) != CAIRO_STATUS_SUCCESS)
-        rc = st_error_set(err, ST_ERR_IO, "sheet: %s: %s", path,
-                          cairo_status_to_string(cairo_surface_status(sf)));
-    cairo_surface_destroy(sf);
-    return rc;
+    st_drawing d = st_sheet_drawing(s);
+    return st_drawing_grey(&d, dpi, out, err);
 }
 
 int st_sheet_render_file(const st_sheet *s, const char *path, int dpi,
                          st_error *err)
 {
-    if (st_sheet_ext(path, ".pdf"))
-        return st_sheet_pdf(s, path, err);
-    if (st_sheet_ext(path, ".png")) {
-        cairo_surface_t *sf;
-        int rc = st_sheet_surface(s, dpi, &sf, err);
-        if (rc)
-            return rc;
-        cairo_status_t cs = cairo_surface_write_to_png(sf, path);
-        cairo_surface_destroy(sf);
-        if (cs != CAIRO_STATUS_SUCCESS)
-            return st_error_set(err, ST_ERR_IO, "sheet: %s: cannot write PNG: %s", path,
-                                cairo_status_to_string(cs));
-        return ST_OK;
-    }
-    if (st_sheet_ext(path, ".tif") || st_sheet_ext(path, ".tiff")) {
-        st_image *img;
-        int rc = st_sheet_render(s, dpi, &img, err);
-        if (rc)
-            return rc;
-        rc = st_tiff_write(path, img, ST_TIFF_GREY_LZW, 0, err);
-        st_image_free(img);
-        return rc;
-    }
-    return st_error_set(err, ST_ERR_ARG,
-                        "sheet: %s: unknown output type; use .pdf, .png, .tif or .tiff",
-                        path);
+    st_drawing d = st_sheet_drawing(s);
+    return st_drawing_file(&d, path, dpi, err);
 }
 
 /* ---- recognition -------------------------------------------------------- */

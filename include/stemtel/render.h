@@ -24,6 +24,27 @@
  * reports an error. Thread-safe for distinct contexts. */
 int st_render_draw(const st_model *m, cairo_t *cr, st_error *err);
 
+/* Any page drawn in mm by a callback: the ballot here, the separator sheet
+ * (scanners/sheet.c). draw paints `what` on cr, whose user space is mm
+ * from the page's top-left corner, and returns ST_OK or an error. */
+typedef int (*st_draw_fn)(const void *what, cairo_t *cr, st_error *err);
+typedef struct st_drawing {
+    double w_mm, h_mm;     /* page size */
+    const char *title;     /* PDF title; may be NULL */
+    st_draw_fn draw;
+    const void *what;
+} st_drawing;
+
+/* The drawing as an 8-bit grey image at dpi (150..600), of
+ * round(size_mm / 25.4 * dpi) pixels a side; *out is the caller's
+ * (st_image_free). */
+int st_drawing_grey(const st_drawing *d, int dpi, st_image **out, st_error *err);
+
+/* The drawing to a file chosen by its extension: ".pdf" vector PDF at the
+ * page size (dpi ignored), ".png" or ".tif"/".tiff" 8-bit grey raster at
+ * dpi. Errors name the path. */
+int st_drawing_file(const st_drawing *d, const char *path, int dpi, st_error *err);
+
 /* Render the blank ballot as an 8-bit grey image at dpi (150..600), of
  * round(paper_mm / 25.4 * dpi) pixels a side. *out is owned by the caller
  * (st_image_free). */
