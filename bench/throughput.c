@@ -310,17 +310,13 @@ static int st_tp_input_data(const st_model *m, const char *key, st_tiff_format f
 }
 
 /* The resolution the pipeline decodes a page of this format at: JPEG pages
- * shrink by 1/2, 1/4 or 1/8 while they keep settings.scan.jpeg_min_dpi
- * (the rule of st_decoder_read_ink_at; synth's strips always allow it). */
+ * shrink while they keep settings.scan.jpeg_min_dpi (synth writes JPEG strips
+ * of 64 rows, so they always stack). */
 static int st_tp_read_dpi(const st_model *m, st_tiff_format f, int dpi)
 {
-    int min = m->settings.jpeg_min_dpi;
-    if (min <= 0 || (f != ST_TIFF_GREY_JPEG && f != ST_TIFF_RGB_JPEG))
+    if (f != ST_TIFF_GREY_JPEG && f != ST_TIFF_RGB_JPEG)
         return dpi;
-    for (int num = 1; num < 8; num *= 2)
-        if (dpi * num / 8 >= min)
-            return dpi * num / 8;
-    return dpi;
+    return dpi * st_decode_jpeg_num(dpi, dpi, m->settings.jpeg_min_dpi, 64) / 8;
 }
 
 static int st_tp_measure(const st_tp_config *c, const st_model *m, const char *key,

@@ -756,21 +756,27 @@ static void jpeg_trap_message(j_common_ptr c, int level)
 
 static void jpeg_trap_output(j_common_ptr c) { (void)c; }
 
-/* The DCT scale (num/8) to decode this page at: the smallest of 1/8, 1/4
- * and 1/2 that keeps at least min_dpi, or 8 (full size) when the page is
- * not a JPEG page in strips libjpeg can read on its own, or when its strips
- * would not stack into whole rows at that scale. */
-static int jpeg_scale(const st_page_info *in, const page_geom *g, double min_dpi)
+int st_decode_jpeg_num(double dpi_x, double dpi_y, double min_dpi,
+                       uint32_t rows_per_strip)
 {
-    if (min_dpi <= 0 || in->compression != COMPRESSION_JPEG || in->tiled ||
-        in->bits != 8 || (in->spp != 1 && in->spp != 3) ||
-        (in->photometric != PHOTOMETRIC_MINISBLACK && in->photometric != PHOTOMETRIC_YCBCR))
+    if (min_dpi <= 0)
         return 8;
     for (int num = 1; num < 8; num *= 2)
-        if (in->dpi_x * num / 8 >= min_dpi - 1e-9 && in->dpi_y * num / 8 >= min_dpi - 1e-9 &&
-            g->chunk_h % (8 / num) == 0)
+        if (dpi_x * num / 8 >= min_dpi - 1e-9 && dpi_y * num / 8 >= min_dpi - 1e-9 &&
+            rows_per_strip % (uint32_t)(8 / num) == 0)
             return num;
     return 8;
+}
+
+/* The DCT scale (num/8) to decode this page at, or 8 (full size) when the
+ * page is not a JPEG page in strips libjpeg can read on its own. */
+static int jpeg_scale(const st_page_info *in, const page_geom *g, double min_dpi)
+{
+    if (in->compression != COMPRESSION_JPEG || in->tiled || in->bits != 8 ||
+        (in->spp != 1 && in->spp != 3) ||
+        (in->photometric != PHOTOMETRIC_MINISBLACK && in->photometric != PHOTOMETRIC_YCBCR))
+        return 8;
+    return st_decode_jpeg_num(in->dpi_x, in->dpi_y, min_dpi, g->chunk_h);
 }
 
 /* Decode one strip's JPEG stream at scale num/8 into ink rows y0... .
