@@ -17,6 +17,7 @@
 #include "stemtel/jsonfmt.h"
 #include "stemtel/render.h"
 #include "stemtel/sha256.h"
+#include "stemtel/sheet.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -34,13 +35,23 @@
 /* One input file while its pages are in flight. */
 typedef struct bfile {
     char *path;
-    const uint8_t *bytes;   /* mmap'd, or NULL */
+    const uint8_t *bytes;   /* mmap'd (mapped) or the feed's malloc'd bytes */
     size_t len;
+    int mapped;
     char sha[65];
+    int hashed;             /* sha holds the hash (or "" for unread) */
     int pages;              /* 0 when the file could not be listed */
     char error[320];        /* why not */
     int unread;             /* 1 when the bytes could not be had: no hash */
     int pending;            /* pages not yet committed */
+    int source;
+    char *station;          /* the feed's station for pages no sheet covers */
+    int batch;
+    /* What the file hook is told, gathered at commit. */
+    int read, sheets, starts_with_sheet;
+    char *first_station;
+    int first_batch;
+    struct bfile *next;     /* the list of files in flight */
 } bfile;
 
 /* One page task. */
@@ -48,8 +59,18 @@ typedef struct btask {
     bfile *file;
     int page;
     int skip;               /* already held by the store: not read */
+    int sheet;              /* 1: a separator sheet; -1: an unusable one */
+    st_sheet sheet_info;
     st_ballot ballot;
 } btask;
+
+/* What the sheets of one source say about the pages after them. */
+typedef struct bsource {
+    int have_sheet;         /* a sheet was seen in this source */
+    int lost;               /* the last sheet-like page was unusable */
+    char station[ST_SHEET_ID_MAX];
+    int batch;
+} bsource;
 
 static double now(void)
 {
@@ -126,10 +147,13 @@ nomem:
     return st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
 }
 
-/* The file's SHA-256, as hex into f->sha. */
+/* The file's SHA-256, as hex into f->sha, unless the feed gave it. */
 static void file_hash(bfile *f)
 {
     uint8_t digest[ST_SHA256_LEN];
+    if (f->hashed)
+        return;
+    f->hashed = 1;
     if (f->unread) {
         f->sha[0] = '\0'; /* not readable: no hash to give */
         return;
@@ -138,11 +162,16 @@ static void file_hash(bfile *f)
     st_sha256_hex(digest, f->sha);
 }
 
-/* Map f and list its pages; failures are recorded in f->error. Hashing is
- * left to the worker that reads the file's first page, so it runs in
- * parallel rather than on the thread that fills the window. */
+/* Map f's path, unless the feed gave its bytes, and list its pages;
+ * failures are recorded in f->error. Hashing is left to the worker that
+ * reads the file's first page, so it runs in parallel rather than on the
+ * thread that fills the window. */
 static void file_open(bfile *f)
 {
+    if (f->bytes || f->hashed) {
+        f->unread = 0; /* the feed read it: bytes (maybe none) and hash */
+        goto list;
+    }
     /* O_NONBLOCK: a FIFO named like a scan must not stop the batch. */
     int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
@@ -169,9 +198,11 @@ static void file_open(bfile *f)
             return;
         }
         f->bytes = p;
+        f->mapped = 1;
     }
     close(fd);
     f->unread = 0;
+list:;
     st_error err = {0};
     st_decoder *d = NULL;
     if (st_decoder_open(f->bytes, f->len, f->path, &d, &err)) {
@@ -182,11 +213,49 @@ static void file_open(bfile *f)
     st_decoder_close(d);
 }
 
-static void file_close(bfile *f)
+/* A file in flight from what the feed handed over (taken over). */
+static bfile *file_new(st_batch_input *in)
 {
-    if (f->bytes)
+    bfile *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->path = in->path;
+    f->bytes = in->bytes;
+    f->len = in->len;
+    if (in->sha256[0]) {
+        memcpy(f->sha, in->sha256, sizeof f->sha);
+        f->sha[64] = '\0';
+        f->hashed = 1;
+    }
+    f->source = in->source;
+    f->station = in->station;
+    f->batch = in->batch;
+    memset(in, 0, sizeof *in);
+    return f;
+}
+
+static void file_free(bfile *f)
+{
+    if (!f)
+        return;
+    if (f->mapped)
         munmap((void *)f->bytes, f->len);
-    f->bytes = NULL;
+    else
+        free((void *)f->bytes);
+    free(f->path);
+    free(f->station);
+    free(f->first_station);
+    free(f);
+}
+
+void st_batch_input_clear(st_batch_input *in)
+{
+    if (!in)
+        return;
+    free(in->path);
+    free(in->bytes);
+    free(in->station);
+    memset(in, 0, sizeof *in);
 }
 
 /* ---- records ------------------------------------------------------------ */
@@ -315,6 +384,10 @@ char *st_batch_record(const st_model *m, const char *station, const char *path,
 
 /* ---- the runner --------------------------------------------------------- */
 
+/* How long an idle runner waits for its feed before it looks at the stop
+ * flag again. */
+#define ST_BATCH_POLL_MS 200
+
 static double peak_mib(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -329,31 +402,138 @@ static double peak_mib(void)
     return kb / 1024;
 }
 
-static void progress(FILE *tty, int files_done, int files, int pages, double t0)
+static void progress(const st_batch_opts *o, int files_done, int files, int pages,
+                     int waiting, double t0)
 {
-    if (!tty)
+    if (!o->progress)
         return;
+    const char *label = o->progress_label ? o->progress_label : "count";
     double dt = now() - t0, rate = dt > 0 ? pages / dt : 0;
-    double left = files_done > 0 ? dt * (files - files_done) / files_done : 0;
-    fprintf(tty, "\rcount: %d/%d files, %d pages, %.1f pages/s, %d:%02d left   ",
-            files_done, files, pages, rate, (int)left / 60, (int)left % 60);
-    fflush(tty);
+    if (files > 0) {
+        double left = files_done > 0 ? dt * (files - files_done) / files_done : 0;
+        fprintf(o->progress, "\r%s: %d/%d files, %d pages, %.1f pages/s, %d:%02d left   ",
+                label, files_done, files, pages, rate, (int)left / 60, (int)left % 60);
+    } else {
+        fprintf(o->progress, "\r%s: %d files, %d pages, %.1f pages/s%s   ", label,
+                files_done, pages, rate, waiting ? ", waiting for pages" : "");
+    }
+    fflush(o->progress);
 }
 
-int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
-                   st_batch_report *rep, st_tally **tally_out, st_error *err)
+/* Whether a page that is not a ballot is a separator sheet. Only pages
+ * the pipeline rejected after decoding come here (a sheet has no
+ * registration marks), so decoding them again costs little overall.
+ * Returns ST_OK or ST_ERR_NOMEM. */
+static int find_sheet(const st_model *m, btask *t, st_image *scratch)
+{
+    st_ballot *b = &t->ballot;
+    st_error err = {0};
+    st_decoder *d = NULL;
+    st_page_info info;
+    int found = 0, rc;
+    t->sheet = 0;
+    if (!b->decoded || b->outcome.kind != ST_OUTCOME_REJECTED)
+        return ST_OK;
+    if (st_decoder_open(t->file->bytes, t->file->len, t->file->path, &d, &err) ||
+        st_decoder_read_ink_at(d, t->page, m->settings.scan_dpi, m->settings.jpeg_min_dpi,
+                               scratch, &info, &err)) {
+        st_decoder_close(d);
+        return err.code == ST_ERR_NOMEM ? ST_ERR_NOMEM : ST_OK;
+    }
+    st_decoder_close(d);
+    scratch->dpi = info.dpi_x * info.scale;
+    rc = st_sheet_detect(scratch, ST_SHEET_INK, &found, &t->sheet_info, &err);
+    if (rc == ST_ERR_NOMEM)
+        return rc;
+    if (rc) {
+        /* A sheet we cannot use: which station follows is unknown. */
+        t->sheet = -1;
+        st_outcome_reject(&b->outcome, ST_REJECT_BAD_SHEET);
+        snprintf(b->message, sizeof b->message, "%s: page %d: %s", t->file->path, t->page,
+                 err.msg);
+        return ST_OK;
+    }
+    t->sheet = found;
+    return ST_OK;
+}
+
+/* The source's sheet state, growing the array as sources appear. */
+static bsource *source_at(bsource **v, int *n, int i)
+{
+    if (i < 0)
+        i = 0;
+    if (i >= *n) {
+        int m = i + 8;
+        bsource *p = realloc(*v, (size_t)m * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + *n, 0, (size_t)(m - *n) * sizeof *p);
+        *v = p;
+        *n = m;
+    }
+    return &(*v)[i];
+}
+
+static void write_sheet(FILE *f, const btask *t)
+{
+    fputs("{\"file\":", f);
+    st_json_fput_str(f, t->file->path);
+    fprintf(f, ",\"page\":%d,\"sha256\":", t->page);
+    st_json_fput_str(f, t->file->sha);
+    fprintf(f, ",\"source\":%d,\"station\":", t->file->source);
+    st_json_fput_str(f, t->sheet_info.station);
+    fprintf(f, ",\"batch\":%d,\"election\":", t->sheet_info.batch);
+    if (t->sheet_info.election[0])
+        st_json_fput_str(f, t->sheet_info.election);
+    else
+        fputs("null", f);
+    fputs("}\n", f);
+}
+
+/* Open DIR/name.tmp for writing; its final name goes into final. */
+static FILE *open_out(const char *dir, const char *name, char *final, size_t cap,
+                      st_error *err)
+{
+    char tmp[4200];
+    snprintf(final, cap, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", final);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        st_error_set(err, ST_ERR_IO, "count: %s: cannot write: %s", tmp, strerror(errno));
+    return f;
+}
+
+/* Close f and put it in place as final. */
+static int close_out(FILE *f, const char *final, st_error *err)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", final);
+    if (ferror(f) | fclose(f))
+        return st_error_set(err, ST_ERR_IO, "count: %s: write failed", tmp);
+    if (rename(tmp, final) != 0)
+        return st_error_set(err, ST_ERR_IO, "count: %s: %s", final, strerror(errno));
+    return ST_OK;
+}
+
+int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
+                 int expected_files, st_batch_report *rep, st_tally **tally_out,
+                 st_error *err)
 {
     const st_model *m = o->model;
-    char **paths = NULL, jpath[4096], tmp[4200];
-    int n_paths = 0, rc;
-    bfile *files = NULL;
+    char jpath[4096], spath[4096], path[4096];
+    int rc = ST_OK, feed_rc = ST_OK;
+    st_error feed_err = {0};
+    bfile *live = NULL, **live_tail = &live, *cur = NULL;
     btask *tasks = NULL;
     st_batch_page *cpages = NULL;
     char **crec = NULL;
     st_reader **readers = NULL;
+    st_image *sheet_scratch = NULL;
+    bsource *sources = NULL;
+    int n_sources = 0;
     st_tally *tally = NULL;
     double *blank = NULL;
-    FILE *jf = NULL;
+    FILE *jf = NULL, *sf = NULL;
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     int window = o->window > 0 ? o->window : 4 * threads;
     double t0 = now();
@@ -361,70 +541,87 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
     rep->threads = threads;
 
     st_cv_single_threaded();
-    if ((rc = expand(inputs, n_inputs, &paths, &n_paths, &rep->skipped, err)))
-        return rc;
-    rep->files = n_paths;
-    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST) {
-        rc = st_error_set(err, ST_ERR_IO, "count: %s: cannot create: %s", o->out_dir,
-                          strerror(errno));
-        goto out;
-    }
-    files = calloc(n_paths ? (size_t)n_paths : 1, sizeof *files);
+    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST)
+        return st_error_set(err, ST_ERR_IO, "count: %s: cannot create: %s", o->out_dir,
+                            strerror(errno));
     tasks = calloc((size_t)window, sizeof *tasks);
     readers = calloc((size_t)threads, sizeof *readers);
+    sheet_scratch = calloc((size_t)threads, sizeof *sheet_scratch);
     blank = calloc(2 * (size_t)(m->n_targets ? m->n_targets : 1), sizeof *blank);
     tally = st_tally_new(m);
     if (o->commit) {
         cpages = calloc((size_t)window, sizeof *cpages);
         crec = calloc((size_t)window, sizeof *crec);
     }
-    if (!files || !tasks || !readers || !blank || !tally ||
-        (o->commit && (!cpages || !crec))) {
-        rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
-        goto out;
-    }
+    if (!tasks || !readers || !sheet_scratch || !blank || !tally ||
+        (o->commit && (!cpages || !crec)) || !source_at(&sources, &n_sources, 0))
+        goto nomem;
     for (int i = 0; i < window; i++)
-        if (st_ballot_init(&tasks[i].ballot, m)) {
-            rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
-            goto out;
-        }
+        if (st_ballot_init(&tasks[i].ballot, m))
+            goto nomem;
     for (int i = 0; i < threads; i++)
-        if (!(readers[i] = st_reader_new())) {
-            rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
-            goto out;
-        }
+        if (!(readers[i] = st_reader_new()))
+            goto nomem;
     /* What the printed ballot has inside its boxes: a share of area, so
      * the lowest resolution we render gives it as well as any, at a
      * quarter of the cost of 300 dpi. */
     if ((rc = st_score_blank(m, ST_RENDER_DPI_MIN, blank, err)))
         goto out;
-    snprintf(jpath, sizeof jpath, "%s/ballots.jsonl", o->out_dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", jpath);
-    if (!(jf = fopen(tmp, "w"))) {
-        rc = st_error_set(err, ST_ERR_IO, "count: %s: cannot write: %s", tmp, strerror(errno));
+    if (!(jf = open_out(o->out_dir, "ballots.jsonl", jpath, sizeof jpath, err)) ||
+        !(sf = open_out(o->out_dir, "sheets.jsonl", spath, sizeof spath, err))) {
+        rc = err->code;
         goto out;
     }
 
-    int next_file = 0, next_page = 0, files_done = 0;
+    int cur_page = 0, files_done = 0, ended = 0, stopped = 0;
     for (;;) {
-        /* Fill the window in input order. */
-        int n = 0;
-        while (n < window && next_file < n_paths) {
-            bfile *f = &files[next_file];
-            if (!f->path) {
-                f->path = paths[next_file];
+        /* Fill the window in input order; a file begun is always finished. */
+        int n = 0, waited = 0;
+        while (n < window) {
+            if (!cur || cur_page >= (cur->pages > 0 ? cur->pages : 1)) {
+                cur = NULL;
+                if (ended || stopped)
+                    break;
+                if (o->stop && *o->stop) {
+                    stopped = rep->stopped = 1;
+                    break;
+                }
+                st_batch_input in = {0};
+                int r = feed(feed_ctx, n > 0 ? 0 : ST_BATCH_POLL_MS, &in, &feed_err);
+                if (r < 0) {
+                    feed_rc = r;
+                    ended = 1;
+                    break;
+                }
+                if (r == ST_BATCH_END) {
+                    ended = 1;
+                    break;
+                }
+                if (r == 0) {
+                    if (n > 0)
+                        break;
+                    if (!waited++)
+                        progress(o, files_done, expected_files, rep->pages, 1, t0);
+                    continue;
+                }
+                if (!(cur = file_new(&in))) {
+                    st_batch_input_clear(&in);
+                    goto nomem;
+                }
                 double to = now();
-                file_open(f);
+                file_open(cur);
                 rep->t_open += now() - to;
-                f->pending = f->pages > 0 ? f->pages : 1;
+                cur->pending = cur->pages > 0 ? cur->pages : 1;
+                *live_tail = cur;
+                live_tail = &cur->next;
+                cur_page = 0;
+                rep->files++;
             }
-            tasks[n].file = f;
-            tasks[n].page = next_page;
+            tasks[n].file = cur;
+            tasks[n].page = cur_page++;
+            tasks[n].skip = 0;
+            tasks[n].sheet = 0;
             n++;
-            if (++next_page >= (f->pages > 0 ? f->pages : 1)) {
-                next_file++;
-                next_page = 0;
-            }
         }
         if (n == 0)
             break;
@@ -443,7 +640,7 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : nomem)
         for (int i = 0; i < n; i++) {
             btask *t = &tasks[i];
-            st_reader *rd = readers[omp_get_thread_num()];
+            int th = omp_get_thread_num();
             /* A file's first page is always in the first window that holds
              * the file, and only its task writes the hash; every record of
              * the file is written after the loop. */
@@ -457,47 +654,86 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
                 continue;
             }
             if (st_ballot_read(m, blank, t->file->bytes, t->file->len, t->file->path,
-                               t->page, rd, &t->ballot))
+                               t->page, readers[th], &t->ballot) ||
+                find_sheet(m, t, &sheet_scratch[th]))
                 nomem = 1;
         }
-        if (nomem) {
-            rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
-            goto out;
-        }
+        if (nomem)
+            goto nomem;
         /* Commit in input order. */
         double tc = now();
         int nc = 0;
         for (int i = 0; i < n; i++) {
             btask *t = &tasks[i];
+            bfile *f = t->file;
             if (t->skip) {
                 rep->already_committed++;
                 continue;
             }
+            bsource *src = source_at(&sources, &n_sources, f->source);
+            if (!src)
+                goto nomem;
+            const char *station = NULL;
+            int batch = 0;
+            if (t->sheet == 1) {
+                snprintf(src->station, sizeof src->station, "%s", t->sheet_info.station);
+                src->batch = t->sheet_info.batch;
+                src->have_sheet = 1;
+                src->lost = 0;
+                station = src->station;
+                batch = src->batch;
+            } else if (t->sheet == -1) {
+                src->lost = 1;
+            } else if (src->lost) {
+                station = NULL;
+            } else if (src->have_sheet) {
+                station = src->station;
+                batch = src->batch;
+            } else {
+                station = f->station ? f->station : o->station;
+                batch = f->station ? f->batch : 0;
+            }
+            if (f->read++ == 0) {
+                f->starts_with_sheet = t->sheet == 1 && t->page == 0;
+                if (station && !(f->first_station = strdup(station)))
+                    goto nomem;
+                f->first_batch = batch;
+            }
+            if (t->sheet == 1) {
+                f->sheets++;
+                rep->sheets++;
+                write_sheet(sf, t);
+                continue;
+            }
+            if (t->sheet == -1)
+                rep->bad_sheets++;
+            else if (!station)
+                rep->unassigned++;
             rep->t_decode += t->ballot.t_decode;
             rep->t_register += t->ballot.t_register;
             rep->t_score += t->ballot.t_score;
             rep->t_interpret += t->ballot.t_interpret;
             if (o->commit) {
                 /* Same bytes as writing straight to the file. */
-                crec[i] = st_batch_record(m, o->station, t->file->path, t->file->sha, t->page,
-                                          &t->ballot);
-                if (!crec[i]) {
-                    rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
-                    goto out;
-                }
+                crec[i] = st_batch_record(m, station, f->path, f->sha, t->page, &t->ballot);
+                if (!crec[i])
+                    goto nomem;
                 fputs(crec[i], jf);
                 fputc('\n', jf);
-                cpages[nc++] = (st_batch_page){t->file->path, t->page, t->file->sha,
-                                               o->station, &t->ballot.outcome, crec[i]};
+                cpages[nc++] = (st_batch_page){f->path, t->page, f->sha, station,
+                                               &t->ballot.outcome, crec[i]};
             } else {
-                write_record(jf, m, o->station, t->file->path, t->file->sha, t->page,
-                             &t->ballot);
+                write_record(jf, m, station, f->path, f->sha, t->page, &t->ballot);
             }
             st_tally_add(tally, &t->ballot.outcome);
             rep->pages++;
             if (t->ballot.decoded && t->ballot.info.bits == 1)
                 rep->bilevel_pages++;
         }
+        /* A live feed may wait long for the next page: what is written
+         * stays on disk meanwhile. */
+        fflush(jf);
+        fflush(sf);
         if (o->commit) {
             int skipped = 0;
             rc = nc ? o->commit(o->commit_ctx, cpages, nc, &skipped, err) : ST_OK;
@@ -510,33 +746,43 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
             rep->already_committed += skipped;
             rep->committed += nc - skipped;
         }
-        for (int i = 0; i < n; i++) {
-            btask *t = &tasks[i];
-            if (--t->file->pending == 0) {
-                file_close(t->file);
-                files_done++;
+        for (int i = 0; i < n; i++)
+            tasks[i].file->pending--;
+        /* Files done, in input order: tell the hook, then let them go. */
+        while (live && live->pending == 0) {
+            bfile *f = live;
+            if (f->read && o->file_done) {
+                st_batch_file bf = {f->path, f->sha, f->source, f->pages > 0 ? f->pages : 1,
+                                    f->read, f->sheets, f->starts_with_sheet,
+                                    f->first_station, f->first_batch};
+                if ((rc = o->file_done(o->file_ctx, &bf, err)))
+                    goto out;
             }
+            live = f->next;
+            if (!live)
+                live_tail = &live;
+            if (cur == f)
+                cur = NULL;
+            file_free(f);
+            files_done++;
         }
         rep->t_output += now() - tc;
-        progress(o->progress, files_done, n_paths, rep->pages, t0);
+        progress(o, files_done, expected_files, rep->pages, 0, t0);
     }
     if (o->progress)
         fputc('\n', o->progress);
-    if (ferror(jf) | fclose(jf)) {
-        jf = NULL;
-        rc = st_error_set(err, ST_ERR_IO, "count: %s: write failed", tmp);
-        goto out;
-    }
+    rc = close_out(jf, jpath, err);
     jf = NULL;
-    if (rename(tmp, jpath) != 0) {
-        rc = st_error_set(err, ST_ERR_IO, "count: %s: %s", jpath, strerror(errno));
+    if (rc == ST_OK)
+        rc = close_out(sf, spath, err);
+    sf = NULL;
+    if (rc)
         goto out;
-    }
-    snprintf(jpath, sizeof jpath, "%s/tally.csv", o->out_dir);
-    if ((rc = st_tally_write_csv(tally, jpath, err)))
+    snprintf(path, sizeof path, "%s/tally.csv", o->out_dir);
+    if ((rc = st_tally_write_csv(tally, path, err)))
         goto out;
-    snprintf(jpath, sizeof jpath, "%s/tally.json", o->out_dir);
-    if ((rc = st_tally_write_json(tally, jpath, err)))
+    snprintf(path, sizeof path, "%s/tally.json", o->out_dir);
+    if ((rc = st_tally_write_json(tally, path, err)))
         goto out;
     st_tally_get_totals(tally, &rep->totals);
     rep->seconds = now() - t0;
@@ -545,27 +791,70 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
         *tally_out = tally;
         tally = NULL;
     }
-    rc = ST_OK;
+    rc = feed_rc;
+    if (rc)
+        st_error_set(err, rc, "%s", feed_err.msg);
+    goto out;
+nomem:
+    rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
 out:
     if (jf)
         fclose(jf);
-    for (int i = 0; files && i < n_paths; i++)
-        file_close(&files[i]);
+    if (sf)
+        fclose(sf);
+    while (live) {
+        bfile *f = live;
+        live = f->next;
+        file_free(f);
+    }
     for (int i = 0; tasks && i < window; i++)
         st_ballot_free(&tasks[i].ballot);
     for (int i = 0; readers && i < threads; i++)
         st_reader_free(readers[i]);
-    for (int i = 0; i < n_paths; i++)
-        free(paths[i]);
+    for (int i = 0; sheet_scratch && i < threads; i++)
+        free(sheet_scratch[i].px);
     for (int i = 0; crec && i < window; i++)
         free(crec[i]);
     free(crec);
     free(cpages);
-    free(paths);
-    free(files);
     free(tasks);
     free(readers);
+    free(sheet_scratch);
+    free(sources);
     free(blank);
     st_tally_free(tally);
+    return rc;
+}
+
+/* The feed of st_batch_count: a fixed list of paths. */
+typedef struct path_feed {
+    char **paths;
+    int n, next;
+} path_feed;
+
+static int feed_paths(void *ctx, int wait_ms, st_batch_input *out, st_error *err)
+{
+    path_feed *p = ctx;
+    if (p->next >= p->n)
+        return ST_BATCH_END;
+    memset(out, 0, sizeof *out);
+    out->path = p->paths[p->next];
+    p->paths[p->next++] = NULL; /* the runner owns it now */
+    return 1;
+}
+
+int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
+                   st_batch_report *rep, st_tally **tally_out, st_error *err)
+{
+    path_feed p = {0};
+    int skipped = 0, rc;
+    memset(rep, 0, sizeof *rep);
+    if ((rc = expand(inputs, n_inputs, &p.paths, &p.n, &skipped, err)))
+        return rc;
+    rc = st_batch_run(o, feed_paths, &p, p.n, rep, tally_out, err);
+    rep->skipped = skipped;
+    for (int i = 0; i < p.n; i++)
+        free(p.paths[i]);
+    free(p.paths);
     return rc;
 }

@@ -1,19 +1,35 @@
 /* batch.h - count a batch of scanned pages
  *
- * The runner behind `stemtel count`: takes TIFF files and folders, reads
- * every page in parallel (OpenMP) with a bounded window of pages in flight,
- * commits results in input order, and writes ballots.jsonl, tally.csv and
- * tally.json. The output bytes do not depend on the number of threads.
+ * The runner behind `stemtel count` and `stemtel scan`: takes TIFF files
+ * (a list of paths, or a feed that hands them over as they arrive), reads
+ * every page in parallel (OpenMP) with a bounded window of pages in
+ * flight, commits results in input order, and writes ballots.jsonl,
+ * sheets.jsonl, tally.csv and tally.json. The output bytes do not depend
+ * on the number of threads.
+ *
+ * Separator sheets (sheet.h) are recognised among the pages that are not
+ * ballots: a sheet is not a ballot (it is written to sheets.jsonl, not to
+ * ballots.jsonl, the tally or the store), and the pages after it, from
+ * the same source, belong to its polling station until the next sheet.
+ * A page carrying a separator-sheet code that cannot be used is a
+ * rejected page (ST_REJECT_BAD_SHEET), and the pages after it are left
+ * unassigned until the next good sheet: the runner never guesses.
  */
 #ifndef STEMTEL_BATCH_H
 #define STEMTEL_BATCH_H
 
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "stemtel/ballot.h"
 #include "stemtel/error.h"
 #include "stemtel/model.h"
 #include "stemtel/tally.h"
+
+/* Reason of a page that carries a separator-sheet code that cannot be
+ * used (damaged, a later version, two codes that disagree). */
+#define ST_REJECT_BAD_SHEET "separator_sheet_unusable"
 
 /* One committed page as the commit hook sees it. Everything is borrowed
  * and valid only during the call. record is the page's ballots.jsonl line
@@ -41,6 +57,52 @@ typedef int (*st_batch_commit_fn)(void *ctx, const st_batch_page *pages, int n,
 typedef int (*st_batch_seen_fn)(void *ctx, const char *file, const char *sha256,
                                 int page);
 
+/* One file a feed hands to the runner, which takes over what it owns. */
+typedef struct st_batch_input {
+    char *path;             /* malloc'd; how records name the file */
+    uint8_t *bytes;         /* malloc'd contents, or NULL: the runner maps
+                             * path itself and hashes what it maps */
+    size_t len;
+    char sha256[65];        /* hex of bytes when bytes is given, else "" */
+    int source;             /* 0.. : which scanner or stack it came from;
+                             * sheets only affect their own source */
+    char *station;          /* malloc'd or NULL: the station of pages no
+                             * sheet covers (replaces opts.station) */
+    int batch;              /* batch number of those pages, 0 = none */
+} st_batch_input;
+
+/* Free what an input owns and zero it. Accepts NULL. */
+void st_batch_input_clear(st_batch_input *in);
+
+/* Hand over the next file: wait up to wait_ms (0: do not wait) and return
+ * 1 with *out filled, 0 when none came in that time, ST_BATCH_END when no
+ * file will ever come, or a negative code with err set (the runner then
+ * takes no more files, finishes the pages in flight, writes its outputs
+ * and returns that error). Called on the runner's thread only. */
+#define ST_BATCH_END 2
+typedef int (*st_batch_feed_fn)(void *ctx, int wait_ms, st_batch_input *out,
+                                st_error *err);
+
+/* One file once every page of it is committed, as the file hook sees it.
+ * Borrowed, valid during the call. */
+typedef struct st_batch_file {
+    const char *path;
+    const char *sha256;
+    int source;
+    int pages;              /* pages in the file (1 for an unreadable one) */
+    int read;               /* pages read in this run (not skipped) */
+    int sheets;             /* separator sheets among them */
+    int starts_with_sheet;  /* its first page is a separator sheet */
+    const char *station;    /* station of its first page read (a sheet's
+                             * own), or NULL */
+    int batch;              /* that page's batch number, 0 = none */
+} st_batch_file;
+
+/* Called once per file with at least one page read, in input order, on
+ * the calling thread, after the commit hook took its last window.
+ * Returns ST_OK or a negative code with err set, which stops the batch. */
+typedef int (*st_batch_file_fn)(void *ctx, const st_batch_file *f, st_error *err);
+
 typedef struct st_batch_opts {
     const st_model *model;
     const char *out_dir;    /* created if missing */
@@ -51,13 +113,26 @@ typedef struct st_batch_opts {
     st_batch_commit_fn commit; /* NULL, or where each window goes (a store) */
     st_batch_seen_fn seen;  /* NULL, or what the store already holds */
     void *commit_ctx;       /* passed to commit and seen */
+    st_batch_file_fn file_done; /* NULL, or told of every file read */
+    void *file_ctx;         /* passed to file_done */
+    /* NULL, or a flag (set by a signal handler) that, once nonzero, makes
+     * the runner take no new file: the files begun are finished, every
+     * output is written, and the batch returns ST_OK with report.stopped
+     * set. */
+    const volatile sig_atomic_t *stop;
+    const char *progress_label; /* the progress line's first word; NULL =
+                                 * "count" */
 } st_batch_opts;
 
 typedef struct st_batch_report {
-    int files;              /* input files (folders expanded) */
+    int files;              /* input files (folders expanded) taken */
     int skipped;            /* non-TIFF names ignored inside folders */
     int pages;
     int bilevel_pages;
+    int sheets;             /* separator sheets found (not in pages) */
+    int bad_sheets;         /* pages rejected as ST_REJECT_BAD_SHEET */
+    int unassigned;         /* ballots (pages) counted without a station */
+    int stopped;            /* the stop flag ended the batch */
     int committed;          /* pages the commit hook took */
     int already_committed;  /* pages skipped as seen, or that the commit
                              * hook already held */
@@ -82,6 +157,17 @@ typedef struct st_batch_report {
  * some. */
 int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
                    st_batch_report *rep, st_tally **tally_out, st_error *err);
+
+/* The runner behind st_batch_count: count the files feed hands over until
+ * it returns ST_BATCH_END, fails, or opts.stop is set. expected_files is
+ * how many files the feed will give, for the progress line (0: unknown).
+ * Pages of a file with no sheet before them (in its source) take the
+ * input's station, else opts.station, else none (counted in
+ * report.unassigned). Otherwise as st_batch_count, which returns
+ * with the outputs written also when the feed failed. */
+int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
+                 int expected_files, st_batch_report *rep, st_tally **tally_out,
+                 st_error *err);
 
 /* The ballots.jsonl record of ballot b (page `page` of the file at path,
  * whose bytes hash to sha256; station NULL for none), without its
