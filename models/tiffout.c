@@ -44,6 +44,7 @@ struct st_tiff_writer {
     char *path;
     int rc;               /* first error */
     char msg[ST_ERROR_MAX];
+    char *description;    /* ImageDescription of the pages added, or NULL */
 };
 
 static int on_error(TIFF *tif, void *user, const char *module, const char *fmt,
@@ -104,6 +105,16 @@ static void convert_row(const st_image *img, int y, int rgb, uint8_t *row)
     }
 }
 
+int st_tiff_writer_describe(st_tiff_writer *w, const char *text, st_error *err)
+{
+    char *copy = NULL;
+    if (text && !(copy = strdup(text)))
+        return st_error_set(err, ST_ERR_NOMEM, "tiff: out of memory");
+    free(w->description);
+    w->description = copy;
+    return ST_OK;
+}
+
 int st_tiff_writer_add(st_tiff_writer *w, const st_image *img,
                        st_tiff_format f, int jpeg_quality, st_error *err)
 {
@@ -134,6 +145,8 @@ int st_tiff_writer_add(st_tiff_writer *w, const st_image *img,
     TIFFSetField(t, TIFFTAG_YRESOLUTION, dpi);
     TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
     TIFFSetField(t, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
+    if (w->description)
+        TIFFSetField(t, TIFFTAG_IMAGEDESCRIPTION, w->description);
     switch (f) {
     case ST_TIFF_BILEVEL_G4:
         TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX4);
@@ -205,6 +218,7 @@ int st_tiff_writer_close(st_tiff_writer *w, st_error *err)
     if (rc)
         st_error_set(err, rc, "tiff: %s: %s", w->path, w->msg);
     free(w->path);
+    free(w->description);
     free(w);
     return rc;
 }

@@ -61,6 +61,7 @@ typedef struct btask {
     int skip;               /* already held by the store: not read */
     int sheet;              /* 1: a separator sheet; -1: an unusable one */
     st_sheet sheet_info;
+    char station[ST_SHEET_ID_MAX]; /* a sheet's station, kept for the commit */
     st_ballot ballot;
 } btask;
 
@@ -384,8 +385,8 @@ char *st_batch_record(const st_model *m, const char *station, const char *path,
 
 /* ---- the runner --------------------------------------------------------- */
 
-/* How long an idle runner waits for its feed before it looks at the stop
- * flag again. */
+/* How long an idle runner waits for its feed before it asks again (and
+ * shows that it is waiting). */
 #define ST_BATCH_POLL_MS 200
 
 static double peak_mib(void)
@@ -573,19 +574,15 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
         goto out;
     }
 
-    int cur_page = 0, files_done = 0, ended = 0, stopped = 0;
+    int cur_page = 0, files_done = 0, ended = 0;
     for (;;) {
         /* Fill the window in input order; a file begun is always finished. */
         int n = 0, waited = 0;
         while (n < window) {
             if (!cur || cur_page >= (cur->pages > 0 ? cur->pages : 1)) {
                 cur = NULL;
-                if (ended || stopped)
+                if (ended)
                     break;
-                if (o->stop && *o->stop) {
-                    stopped = rep->stopped = 1;
-                    break;
-                }
                 st_batch_input in = {0};
                 int r = feed(feed_ctx, n > 0 ? 0 : ST_BATCH_POLL_MS, &in, &feed_err);
                 if (r < 0) {
@@ -632,9 +629,15 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
             for (int i = 0; i < n; i++)
                 if (tasks[i].page == 0)
                     file_hash(tasks[i].file);
-            for (int i = 0; i < n; i++)
-                tasks[i].skip = o->seen(o->commit_ctx, tasks[i].file->path,
-                                        tasks[i].file->sha, tasks[i].page);
+            for (int i = 0; i < n; i++) {
+                btask *t = &tasks[i];
+                t->skip = o->seen(o->commit_ctx, t->file->path, t->file->sha, t->page);
+                /* The same page twice in one window (two files with the
+                 * same bytes): the store would keep the first only. */
+                for (int k = 0; k < i && !t->skip && t->file->sha[0]; k++)
+                    t->skip = !tasks[k].skip && tasks[k].page == t->page &&
+                              strcmp(tasks[k].file->sha, t->file->sha) == 0;
+            }
         }
         int nomem = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : nomem)
@@ -680,14 +683,17 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
                 src->batch = t->sheet_info.batch;
                 src->have_sheet = 1;
                 src->lost = 0;
-                station = src->station;
+                memcpy(t->station, src->station, sizeof t->station);
+                station = t->station;
                 batch = src->batch;
             } else if (t->sheet == -1) {
                 src->lost = 1;
             } else if (src->lost) {
                 station = NULL;
             } else if (src->have_sheet) {
-                station = src->station;
+                /* Copied: a later sheet in this window changes src. */
+                memcpy(t->station, src->station, sizeof t->station);
+                station = t->station;
                 batch = src->batch;
             } else {
                 station = f->station ? f->station : o->station;

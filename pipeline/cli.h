@@ -18,6 +18,7 @@
 int st_cli_model(int argc, char **argv);
 int st_cli_synth(int argc, char **argv);
 int st_cli_count(int argc, char **argv);
+int st_cli_scan(int argc, char **argv);
 int st_cli_tally(int argc, char **argv);
 int st_cli_basis(int argc, char **argv);
 int st_cli_review(int argc, char **argv);

@@ -57,6 +57,8 @@ static void usage(FILE *f)
           "  count --model MODEL.json [--station ID] [--threads N] [--out DIR] FILES...\n"
           "                          count scanned ballots: ballots.jsonl, tally.csv/json\n"
           "  count ... --store FILE  also record every page in a store (SQLite)\n"
+          "  scan --model MODEL.json --source folder:DIR|sane:DEVICE|replay:MANIFEST ...\n"
+          "                          count from hot folders, scanners or an archive\n"
           "  tally --store FILE [--station ID] [--out DIR]\n"
           "                          tally.csv/json of a store, decisions applied\n"
           "  basis import --store FILE (BASISTELLING.csv | --from-eml Telling.eml.xml)\n"
@@ -95,6 +97,8 @@ int main(int argc, char **argv)
         return st_cli_model(argc - 1, argv + 1);
     if (!strcmp(cmd, "count"))
         return st_cli_count(argc - 1, argv + 1);
+    if (!strcmp(cmd, "scan"))
+        return st_cli_scan(argc - 1, argv + 1);
     if (!strcmp(cmd, "tally"))
         return st_cli_tally(argc - 1, argv + 1);
     if (!strcmp(cmd, "basis"))

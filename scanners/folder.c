@@ -42,6 +42,7 @@ struct st_folder {
     int n;
     char **dirs;
     int *wd;
+    long *block;          /* per folder: seq of its first file still settling */
     double settle;        /* seconds */
     st_pending *pend;
     int n_pend, cap_pend;
@@ -171,6 +172,7 @@ void st_folder_close(st_folder *w)
         free(w->dirs[i]);
     free(w->dirs);
     free(w->wd);
+    free(w->block);
     for (int i = 0; i < w->n_pend; i++)
         free(w->pend[i].path);
     free(w->pend);
@@ -192,9 +194,10 @@ int st_folder_open(const char *const *dirs, int n, const st_folder_opts *opts,
     w->settle = (opts && opts->settle_ms > 0 ? opts->settle_ms : ST_FOLDER_SETTLE_MS) / 1000.0;
     w->dirs = calloc((size_t)n, sizeof *w->dirs);
     w->wd = calloc((size_t)n, sizeof *w->wd);
+    w->block = calloc((size_t)n, sizeof *w->block);
     w->yielded = st_seen_new();
     w->ignored = st_seen_new();
-    if (!w->dirs || !w->wd || !w->yielded || !w->ignored) {
+    if (!w->dirs || !w->wd || !w->block || !w->yielded || !w->ignored) {
         rc = st_error_set(err, ST_ERR_NOMEM, "folder: out of memory");
         goto out;
     }
@@ -355,11 +358,25 @@ int st_folder_next(st_folder *w, int timeout_ms, st_folder_file *out,
             return rc;
         double now = st_folder_now(), next_due = -1;
         int best = -1;
+        /* Within a folder, files go out in the order they arrived (those
+         * listed at start: name order): a ready file waits for an earlier
+         * one that is complete but still settling. Only a file still
+         * being written is overtaken. */
+        for (int f = 0; f < w->n; f++)
+            w->block[f] = -1;
+        for (int i = 0; i < w->n_pend; i++) {
+            const st_pending *p = &w->pend[i];
+            if (!p->open && p->ready_at > now &&
+                (w->block[p->folder] < 0 || p->seq < w->block[p->folder]))
+                w->block[p->folder] = p->seq;
+        }
         for (int i = 0; i < w->n_pend; i++) {
             const st_pending *p = &w->pend[i];
             if (p->open)
                 continue;
             if (p->ready_at <= now) {
+                if (w->block[p->folder] >= 0 && p->seq > w->block[p->folder])
+                    continue;
                 if (best < 0 || p->seq < w->pend[best].seq)
                     best = i;
             } else if (next_due < 0 || p->ready_at < next_due) {

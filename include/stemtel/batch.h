@@ -18,7 +18,6 @@
 #ifndef STEMTEL_BATCH_H
 #define STEMTEL_BATCH_H
 
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -115,11 +114,6 @@ typedef struct st_batch_opts {
     void *commit_ctx;       /* passed to commit and seen */
     st_batch_file_fn file_done; /* NULL, or told of every file read */
     void *file_ctx;         /* passed to file_done */
-    /* NULL, or a flag (set by a signal handler) that, once nonzero, makes
-     * the runner take no new file: the files begun are finished, every
-     * output is written, and the batch returns ST_OK with report.stopped
-     * set. */
-    const volatile sig_atomic_t *stop;
     const char *progress_label; /* the progress line's first word; NULL =
                                  * "count" */
 } st_batch_opts;
@@ -132,7 +126,6 @@ typedef struct st_batch_report {
     int sheets;             /* separator sheets found (not in pages) */
     int bad_sheets;         /* pages rejected as ST_REJECT_BAD_SHEET */
     int unassigned;         /* ballots (pages) counted without a station */
-    int stopped;            /* the stop flag ended the batch */
     int committed;          /* pages the commit hook took */
     int already_committed;  /* pages skipped as seen, or that the commit
                              * hook already held */
@@ -159,12 +152,12 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
                    st_batch_report *rep, st_tally **tally_out, st_error *err);
 
 /* The runner behind st_batch_count: count the files feed hands over until
- * it returns ST_BATCH_END, fails, or opts.stop is set. expected_files is
- * how many files the feed will give, for the progress line (0: unknown).
- * Pages of a file with no sheet before them (in its source) take the
- * input's station, else opts.station, else none (counted in
- * report.unassigned). Otherwise as st_batch_count, which returns
- * with the outputs written also when the feed failed. */
+ * it returns ST_BATCH_END or fails; a file begun is always finished.
+ * expected_files is how many files the feed will give, for the progress
+ * line (0: unknown). Pages with no sheet before them in their source take
+ * the input's station, else opts.station, else none (counted in
+ * report.unassigned). When the feed fails, the pages taken are still
+ * committed and every output written, and its error is returned. */
 int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
                  int expected_files, st_batch_report *rep, st_tally **tally_out,
                  st_error *err);

@@ -60,9 +60,11 @@ int st_folder_open(const char *const *dirs, int n, const st_folder_opts *opts,
  * ST_ERR_IO naming a file that could not be read (it is not retried
  * unless it changes again) or a watched folder that was removed or moved
  * away (the watcher is then finished), ST_ERR_NOMEM. A file that vanishes
- * before it could be read is passed over (see st_folder_stats). Files
- * come in the order they became complete; those present at start in name
- * order. One watcher belongs to one thread at a time. */
+ * before it could be read is passed over (see st_folder_stats). Within a
+ * folder, files come in the order they were first seen (those present at
+ * start in name order, then as writing began): a settled file waits for
+ * an earlier one that is complete but still settling, and overtakes only
+ * one still being written. One watcher belongs to one thread at a time. */
 int st_folder_next(st_folder *w, int timeout_ms, st_folder_file *out,
                    st_error *err);
 

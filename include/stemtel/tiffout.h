@@ -44,6 +44,11 @@ int st_tiff_writer_open(const char *path, st_tiff_writer **out,
 int st_tiff_writer_add(st_tiff_writer *w, const st_image *img,
                        st_tiff_format f, int jpeg_quality, st_error *err);
 
+/* Write text (NUL-terminated ASCII, or NULL for none) as the
+ * ImageDescription of the pages added from now on: where a page came
+ * from, which also makes two scans of one sheet distinct files. */
+int st_tiff_writer_describe(st_tiff_writer *w, const char *text, st_error *err);
+
 /* Finish and close the file; frees w. Returns the first error of any add
  * or of closing. Accepts NULL. */
 int st_tiff_writer_close(st_tiff_writer *w, st_error *err);
