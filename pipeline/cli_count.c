@@ -21,6 +21,8 @@ static const char *const count_usage =
     "                 found, every box's score, the outcome and its reasons\n"
     "  tally.csv      votes per candidate and list, E, F, G, H, party-only\n"
     "  tally.json     votes, invalid per reason, review and rejected pages\n"
+    "  sheets.jsonl   separator sheets found (`stemtel sheet`): not ballots;\n"
+    "                 the pages after one take its station, not --station\n"
     "The output does not depend on --threads.\n"
     "  --store FILE   also add every page to the store FILE (made if missing),\n"
     "                 a window of pages per transaction; pages already in it\n"
@@ -55,6 +57,13 @@ static void print_summary(const st_model *m, const st_tally *t,
         printf("  list %2d %.*s%*s %6lld\n", m->lists[i].number, bytes, name, 40 - chars, "",
                (long long)st_tally_list_total(t, m->lists[i].number));
     }
+    if (r->sheets)
+        printf("  %d separator sheet%s (sheets.jsonl): the pages after each took its "
+               "station\n", r->sheets, r->sheets == 1 ? "" : "s");
+    if (r->bad_sheets)
+        printf("  %d separator sheet%s could not be used (rejected): the pages after "
+               "%s have no station\n", r->bad_sheets, r->bad_sheets == 1 ? "" : "s",
+               r->bad_sheets == 1 ? "it" : "them");
     if (r->skipped)
         printf("  skipped %d file%s in the folders not named .tif or .tiff\n", r->skipped,
                r->skipped == 1 ? "" : "s");
