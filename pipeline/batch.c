@@ -421,40 +421,38 @@ static void progress(const st_batch_opts *o, int files_done, int files, int page
     fflush(o->progress);
 }
 
-/* Whether a page that is not a ballot is a separator sheet. Only pages
- * the pipeline rejected after decoding come here (a sheet has no
- * registration marks), so decoding them again costs little overall.
- * Returns ST_OK or ST_ERR_NOMEM. */
-static int find_sheet(const st_model *m, btask *t, st_image *scratch)
+int st_batch_read_page(const st_model *m, const double *blank, const void *bytes,
+                       size_t len, const char *name, int page, st_reader *rd,
+                       st_image *scratch, st_ballot *b, st_sheet *sheet, int *is_sheet)
 {
-    st_ballot *b = &t->ballot;
     st_error err = {0};
     st_decoder *d = NULL;
     st_page_info info;
-    int found = 0, rc;
-    t->sheet = 0;
-    if (!b->decoded || b->outcome.kind != ST_OUTCOME_REJECTED)
-        return ST_OK;
-    if (st_decoder_open(t->file->bytes, t->file->len, t->file->path, &d, &err) ||
-        st_decoder_read_ink_at(d, t->page, m->settings.scan_dpi, m->settings.jpeg_min_dpi,
+    int found = 0, rc = st_ballot_read(m, blank, bytes, len, name, page, rd, b);
+    *is_sheet = 0;
+    /* A sheet has no registration marks: only pages rejected after
+     * decoding are looked at, so ballots pay nothing for this. */
+    if (rc || !b->decoded || b->outcome.kind != ST_OUTCOME_REJECTED)
+        return rc;
+    if (st_decoder_open(bytes, len, name, &d, &err) ||
+        st_decoder_read_ink_at(d, page, m->settings.scan_dpi, m->settings.jpeg_min_dpi,
                                scratch, &info, &err)) {
         st_decoder_close(d);
         return err.code == ST_ERR_NOMEM ? ST_ERR_NOMEM : ST_OK;
     }
     st_decoder_close(d);
     scratch->dpi = info.dpi_x * info.scale;
-    rc = st_sheet_detect(scratch, ST_SHEET_INK, &found, &t->sheet_info, &err);
+    rc = st_sheet_detect(scratch, ST_SHEET_INK, &found, sheet, &err);
     if (rc == ST_ERR_NOMEM)
         return rc;
     if (rc) {
         /* A sheet we cannot use: which station follows is unknown. */
-        t->sheet = -1;
+        *is_sheet = -1;
         st_outcome_reject(&b->outcome, ST_REJECT_BAD_SHEET);
-        snprintf(b->message, sizeof b->message, "%s: page %d: %s", t->file->path, t->page,
-                 err.msg);
+        snprintf(b->message, sizeof b->message, "%s: page %d: %s", name, page, err.msg);
         return ST_OK;
     }
-    t->sheet = found;
+    *is_sheet = found;
     return ST_OK;
 }
 
@@ -658,9 +656,9 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
                 st_ballot_reject(&t->ballot, m, ST_REJECT_UNREADABLE, t->file->error);
                 continue;
             }
-            if (st_ballot_read(m, blank, t->file->bytes, t->file->len, t->file->path,
-                               t->page, readers[th], &t->ballot) ||
-                find_sheet(m, t, &sheet_scratch[th]))
+            if (st_batch_read_page(m, blank, t->file->bytes, t->file->len, t->file->path,
+                                   t->page, readers[th], &sheet_scratch[th], &t->ballot,
+                                   &t->sheet_info, &t->sheet))
                 nomem = 1;
         }
         if (nomem)
@@ -702,7 +700,8 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
                 batch = f->station ? f->batch : 0;
             }
             if (f->read++ == 0) {
-                f->starts_with_sheet = t->sheet == 1 && t->page == 0;
+                /* An unusable sheet starts a batch too: of unassigned pages. */
+                f->starts_with_sheet = t->sheet != 0 && t->page == 0;
                 if (station && !(f->first_station = strdup(station)))
                     goto nomem;
                 f->first_batch = batch;

@@ -460,23 +460,80 @@ static void write_sheet(const char *path, const char *station, int batch, int dp
     st_image_free(img);
 }
 
+/* Records of the mixed stack: ballots in order with their stations; the
+ * 12th is the unusable sheet. */
+static void check_stations(json_object **rec, int n, const char *const *station_of,
+                           char (*sha)[ST_SHA256_HEX_LEN])
+{
+    for (int i = 0, b = 0; i < n; i++) {
+        const char *got = jstr(rec[i], "station");
+        if (i == 11) {
+            json_object *reasons;
+            assert_string_equal(jstr(rec[i], "outcome"), "rejected");
+            assert_true(json_object_object_get_ex(rec[i], "reasons", &reasons));
+            assert_string_equal(
+                json_object_get_string(json_object_array_get_idx(reasons, 0)),
+                "separator_sheet_unusable");
+            assert_non_null(strstr(jstr(rec[i], "message"), "STEMTEL-SHEET/9"));
+            assert_null(got);
+            continue;
+        }
+        assert_string_equal(jstr(rec[i], "sha256"), sha[b++]);
+        if (!station_of[i] ? got != NULL : !got || strcmp(got, station_of[i]) != 0)
+            fail_msg("record %d: station %s, expected %s", i + 1, got ? got : "none",
+                     station_of[i] ? station_of[i] : "none");
+    }
+}
+
+/* Write a page whose QR code says text (a sheet code this version cannot
+ * use), at 200 dpi. */
+static void write_bad_sheet(const char *path, const char *text)
+{
+    st_error err = {0};
+    int w = st_mm_to_px(ST_SHEET_W_MM, 200), h = st_mm_to_px(ST_SHEET_H_MM, 200);
+    cairo_surface_t *sf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    cairo_t *cr = cairo_create(sf);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_scale(cr, 200 / 25.4, 200 / 25.4);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    assert_st_ok(st_sheet_draw_code(cr, text, 50, 90, 110, &err), &err);
+    cairo_destroy(cr);
+    cairo_surface_flush(sf);
+    st_image *img = st_image_new(w, h, 1, 255);
+    assert_non_null(img);
+    img->dpi = 200;
+    const uint8_t *px = cairo_image_surface_get_data(sf);
+    int stride = cairo_image_surface_get_stride(sf);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            img->px[(size_t)y * img->stride + (size_t)x] = px[(size_t)y * stride + 4 * x];
+    cairo_surface_destroy(sf);
+    assert_st_ok(st_tiff_write(path, img, ST_TIFF_GREY_LZW, 0, &err), &err);
+    st_image_free(img);
+}
+
 /* A mixed stack of three polling stations behind separator sheets (200
  * and 300 dpi, one fed upside down, one turned a quarter), with two
- * ballots before any sheet: each ballot gets the right station, in the
- * records, the store and the manifests; `count` splits it the same way. */
+ * ballots before any sheet and, at the end, a sheet of a later version
+ * and one more ballot: each ballot gets the right station (none after
+ * the sheet that cannot be used), in the records, the store and the
+ * manifests; `verify` finds the store as read; `count` splits it the
+ * same way. */
 static void test_scan_mixed_stack_of_three_stations_is_split(void **state)
 {
     char *dir = th_tmpdir(), *model = th_root(SCAN_MODEL), *out = NULL;
-    char src[11][4200], sha[11][ST_SHA256_HEX_LEN], in[4300], path[4400], name[4400];
-    /* stack order: 2 ballots, SB1, 3 ballots, SB2, 3 ballots, SB3, 3 ballots */
+    char src[12][4200], sha[12][ST_SHA256_HEX_LEN], in[4300], path[4400], name[4400];
+    /* stack order: 2 ballots, SB1, 3 ballots, SB2, 3 ballots, SB3, 3 ballots,
+     * an unusable sheet (record 12), 1 ballot */
     static const char *const station_of[] = {
         "0668::SB9", "0668::SB9", "0668::SB1", "0668::SB1", "0668::SB1", "0668::SB2",
-        "0668::SB2", "0668::SB2", "0668::SB3", "0668::SB3", "0668::SB3"};
-    scan_synth_files(dir, "src", 11, 31, src, sha);
+        "0668::SB2", "0668::SB2", "0668::SB3", "0668::SB3", "0668::SB3", NULL, NULL};
+    scan_synth_files(dir, "src", 12, 31, src, sha);
     snprintf(in, sizeof in, "%s/stack", dir);
     assert_int_equal(mkdir(in, 0755), 0);
     int pos = 0, b = 0;
-    for (int part = 0; part < 4; part++) {
+    for (int part = 0; part < 5; part++) {
         if (part == 1) {
             snprintf(name, sizeof name, "%s/%03d.tif", in, pos++);
             write_sheet(name, "0668::SB1", 1, 200, 0);
@@ -486,8 +543,11 @@ static void test_scan_mixed_stack_of_three_stations_is_split(void **state)
         } else if (part == 3) {
             snprintf(name, sizeof name, "%s/%03d.tif", in, pos++);
             write_sheet(name, "0668::SB3", 3, 200, 1);
+        } else if (part == 4) {
+            snprintf(name, sizeof name, "%s/%03d.tif", in, pos++);
+            write_bad_sheet(name, "STEMTEL-SHEET/9 station=0668::SB7");
         }
-        for (int k = 0; k < (part == 0 ? 2 : 3); k++, b++) {
+        for (int k = 0; k < (part == 0 ? 2 : part == 4 ? 1 : 3); k++, b++) {
             size_t len;
             char *bytes = th_slurp(src[b], &len);
             snprintf(name, sizeof name, "%s/%03d.tif", in, pos++);
@@ -508,23 +568,20 @@ static void test_scan_mixed_stack_of_three_stations_is_split(void **state)
     int n;
     snprintf(path, sizeof path, "%s/out/run-001/ballots.jsonl", dir);
     json_object **rec = read_jsonl(path, &n);
-    assert_int_equal(n, 11);
-    for (int i = 0; i < n; i++) {
-        assert_string_equal(jstr(rec[i], "sha256"), sha[i]);
-        if (strcmp(jstr(rec[i], "station"), station_of[i]) != 0)
-            fail_msg("ballot %d: station %s, expected %s", i + 1, jstr(rec[i], "station"),
-                     station_of[i]);
-    }
+    assert_int_equal(n, 13);
+    check_stations(rec, n, station_of, sha);
     free_jsonl(rec, n);
     snprintf(path, sizeof path, "%s/out/run-001/sheets.jsonl", dir);
     rec = read_jsonl(path, &n);
     assert_int_equal(n, 3);
     assert_string_equal(jstr(rec[1], "station"), "0668::SB2");
     free_jsonl(rec, n);
-    /* One manifest per batch: before the first sheet, then one per sheet. */
-    for (int k = 1; k <= 4; k++) {
+    /* One manifest per batch: before the first sheet, then one per sheet
+     * (the unusable one included). */
+    static const int files_in[] = {2, 4, 4, 4, 2};
+    for (int k = 1; k <= 5; k++) {
         snprintf(path, sizeof path, "%s/out/manifest-folder1-%03d.tsv", dir, k);
-        assert_int_equal(manifest_lines(path), k == 1 ? 2 : 4);
+        assert_int_equal(manifest_lines(path), files_in[k - 1]);
     }
     /* The store holds each station's ballots. */
     for (int s = 1; s <= 3; s++) {
@@ -542,10 +599,14 @@ static void test_scan_mixed_stack_of_three_stations_is_split(void **state)
     free(out);
     snprintf(path, sizeof path, "%s/count/ballots.jsonl", dir);
     rec = read_jsonl(path, &n);
-    assert_int_equal(n, 11);
-    for (int i = 0; i < n; i++)
-        assert_string_equal(jstr(rec[i], "station"), station_of[i]);
+    assert_int_equal(n, 13);
+    check_stations(rec, n, station_of, sha);
     free_jsonl(rec, n);
+    /* verify reads every stored page again as scan did. */
+    rc = th_run(&out, "verify --store '%s/out/stemtel.db'", dir);
+    if (rc != 0)
+        fail_msg("verify found differences (%d): %s", rc, out);
+    free(out);
     th_rmtree(dir);
     free(dir);
     free(model);

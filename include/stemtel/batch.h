@@ -24,6 +24,7 @@
 #include "stemtel/ballot.h"
 #include "stemtel/error.h"
 #include "stemtel/model.h"
+#include "stemtel/sheet.h"
 #include "stemtel/tally.h"
 
 /* Reason of a page that carries a separator-sheet code that cannot be
@@ -91,7 +92,8 @@ typedef struct st_batch_file {
     int pages;              /* pages in the file (1 for an unreadable one) */
     int read;               /* pages read in this run (not skipped) */
     int sheets;             /* separator sheets among them */
-    int starts_with_sheet;  /* its first page is a separator sheet */
+    int starts_with_sheet;  /* its first page is a separator sheet (or
+                             * an unusable one: ST_REJECT_BAD_SHEET) */
     const char *station;    /* station of its first page read (a sheet's
                              * own), or NULL */
     int batch;              /* that page's batch number, 0 = none */
@@ -161,6 +163,17 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
 int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
                  int expected_files, st_batch_report *rep, st_tally **tally_out,
                  st_error *err);
+
+/* Read page `page` of a file as the runner does: st_ballot_read, then,
+ * for a page rejected after decoding, a look for a separator sheet.
+ * scratch is an image the caller keeps (one per thread) and frees.
+ * *is_sheet: 1 when the page is a sheet (*sheet filled), -1 when it
+ * carries a sheet code that cannot be used (b then says rejected,
+ * ST_REJECT_BAD_SHEET), else 0. Returns ST_OK or ST_ERR_NOMEM.
+ * Thread-safe with one reader and scratch per thread. */
+int st_batch_read_page(const st_model *m, const double *blank, const void *bytes,
+                       size_t len, const char *name, int page, st_reader *rd,
+                       st_image *scratch, st_ballot *b, st_sheet *sheet, int *is_sheet);
 
 /* The ballots.jsonl record of ballot b (page `page` of the file at path,
  * whose bytes hash to sha256; station NULL for none), without its
