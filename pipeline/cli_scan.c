@@ -67,9 +67,9 @@ static void print_summary(const st_scan_report *r, const st_scan_opts *o,
            b->already_committed == 1 ? "" : "s");
     for (int i = 0; i < r->n_stations; i++) {
         const st_scan_station *s = &r->stations[i];
-        printf("  %-20s %6lld ballots: %lld votes, %lld blank, %lld invalid, "
+        printf("  %-20s %6lld pages: %lld votes, %lld blank, %lld invalid, "
                "%lld to review, %lld rejected\n",
-               s->station ? s->station : "(unassigned)", s->ballots, s->votes, s->blank,
+               s->station ? s->station : "(unassigned)", s->pages, s->votes, s->blank,
                s->invalid, s->review, s->rejected);
     }
     if (b->unassigned)

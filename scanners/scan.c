@@ -489,7 +489,7 @@ static int commit(void *ctx, const st_batch_page *pages, int n, int *skipped,
         st_scan_station *l = station_line(c->rep, pages[i].station);
         if (!l)
             return st_error_set(err, ST_ERR_NOMEM, "scan: out of memory");
-        l->ballots++;
+        l->pages++;
         switch (pages[i].outcome->kind) {
         case ST_OUTCOME_VOTE: l->votes++; break;
         case ST_OUTCOME_BLANK: l->blank++; break;

@@ -79,7 +79,7 @@ typedef struct st_scan_opts {
 /* What one polling station got in this run. */
 typedef struct st_scan_station {
     char *station;              /* NULL: unassigned */
-    long long ballots, votes, blank, invalid, review, rejected;
+    long long pages, votes, blank, invalid, review, rejected;
 } st_scan_station;
 
 typedef struct st_scan_report {
