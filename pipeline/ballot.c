@@ -19,13 +19,16 @@
 struct st_reader {
     st_image ink;
     st_image writing_scratch;
+    st_blob_scratch *finder;   /* the writing check's */
     st_reg_scratch *reg;
 };
 
 st_reader *st_reader_new(void)
 {
     st_reader *r = calloc(1, sizeof *r);
-    if (!r || !(r->reg = st_reg_scratch_new())) {
+    if (!r || !(r->reg = st_reg_scratch_new()) || !(r->finder = st_blob_scratch_new())) {
+        if (r)
+            st_reg_scratch_free(r->reg);
         free(r);
         return NULL;
     }
@@ -39,6 +42,7 @@ void st_reader_free(st_reader *r)
     free(r->ink.px);
     free(r->writing_scratch.px);
     st_reg_scratch_free(r->reg);
+    st_blob_scratch_free(r->finder);
     free(r);
 }
 
@@ -148,7 +152,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     int factor;
     const st_image *coarse = st_reg_scratch_coarse(rd->reg, &factor);
     if ((rc = st_writing_check(m, &b->reg, coarse, factor, &rd->writing_scratch,
-                               &b->writing, &err)))
+                               rd->finder, &b->writing, &err)))
         goto out;
     st_score_streaks(m, &b->reg, &b->writing, b->boxes);
     st_interpret(m, b->boxes, b->writing.found, &b->outcome);

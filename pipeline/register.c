@@ -14,6 +14,7 @@
  * Boxes are located more precisely later (score.c refines each outline).
  */
 #include "stemtel/register.h"
+#include "stemtel/blobs.h"
 #include "stemtel/cv.h"
 
 #include <math.h>
@@ -34,11 +35,17 @@ struct st_reg_scratch {
     st_image coarse;
     int factor;
     st_blob blobs[ST_REG_MAX_BLOBS];
+    st_blob_scratch *finder;
 };
 
 st_reg_scratch *st_reg_scratch_new(void)
 {
-    return calloc(1, sizeof(st_reg_scratch));
+    st_reg_scratch *s = calloc(1, sizeof(st_reg_scratch));
+    if (s && !(s->finder = st_blob_scratch_new())) {
+        free(s);
+        return NULL;
+    }
+    return s;
 }
 
 void st_reg_scratch_free(st_reg_scratch *s)
@@ -46,6 +53,7 @@ void st_reg_scratch_free(st_reg_scratch *s)
     if (!s)
         return;
     free(s->coarse.px);
+    st_blob_scratch_free(s->finder);
     free(s);
 }
 
@@ -246,9 +254,9 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
         amax = fmax(amax, a);
     }
     int nb = 0;
-    if ((*rc = st_cv_blobs(&s->coarse, ST_REG_BLOB_INK, (int)(amin * 0.4),
-                           (int)(amax * 1.8) + 4, s->blobs, ST_REG_MAX_BLOBS, &nb,
-                           err)))
+    if ((*rc = st_blobs_find(&s->coarse, ST_REG_BLOB_INK, (int)(amin * 0.4),
+                             (int)(amax * 1.8) + 4, s->blobs, ST_REG_MAX_BLOBS, &nb,
+                             s->finder, err)))
         return 0;
 
     /* The median of the shrunken image is the paper: most of a ballot is

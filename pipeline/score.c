@@ -10,7 +10,6 @@
  * with any visible ink, each less the blank ballot's own share.
  */
 #include "stemtel/score.h"
-#include "stemtel/cv.h"
 #include "stemtel/render.h"
 
 #include <math.h>
@@ -418,7 +417,7 @@ int st_score_streaks(const st_model *m, const st_registration *r,
 
 int st_writing_check(const st_model *m, const st_registration *r,
                      const st_image *coarse, int factor, st_image *scratch,
-                     st_writing *out, st_error *err)
+                     st_blob_scratch *finder, st_writing *out, st_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t need = (size_t)coarse->w * coarse->h;
@@ -471,8 +470,9 @@ int st_writing_check(const st_model *m, const st_registration *r,
     int min_area = (int)ceil(ST_WRITING_THIN_MM2 * kc * kc);
     st_blob blobs[64];
     int n = 0;
-    int rc = st_cv_blobs(scratch, (int)r->paper_ink + ST_WRITING_INK,
-                         min_area > 1 ? min_area : 1, 1 << 30, blobs, 64, &n, err);
+    int rc = st_blobs_find(scratch, (int)r->paper_ink + ST_WRITING_INK,
+                           min_area > 1 ? min_area : 1, 1 << 30, blobs, 64, &n,
+                           finder, err);
     if (rc)
         return rc;
     for (int i = 0; i < n; i++) {
