@@ -662,10 +662,12 @@ static void convert_row(const st_decoder *d, const page_geom *g,
 }
 
 /* Decode every chunk of the prepared page. With ink, rows are converted into
- * it; without, chunks land in scratch (the benchmark's ceiling). */
+ * it (and, with sh, a page in strips is folded into the shrink strip by
+ * strip, while the rows are in cache); without, chunks land in scratch (the
+ * benchmark's ceiling). */
 static int decode_chunks(st_decoder *d, int page, const st_page_info *in,
                          const page_geom *g, st_image *ink, st_image *scratch,
-                         st_error *err)
+                         st_shrink *sh, st_error *err)
 {
     TIFF *tif = d->tif;
     uint8_t *buf;
@@ -722,8 +724,14 @@ static int decode_chunks(st_decoder *d, int page, const st_page_info *in,
                 uint8_t *out = ink->px + (size_t)(y0 + r) * ink->stride + x0;
                 convert_row(d, g, buf + (size_t)r * g->row_bytes, cols, out);
             }
+            if (sh && g->across == 1)
+                st_shrink_rows(sh, ink->px + (size_t)y0 * ink->stride, ink->stride,
+                               (int)rows);
         }
     }
+    /* Tiles finish rows only with the last tile across: shrink afterwards. */
+    if (ink && sh && g->across != 1)
+        st_shrink_rows(sh, ink->px, ink->stride, ink->h);
     return ST_OK;
 }
 
@@ -785,7 +793,7 @@ static int jpeg_scale(const st_page_info *in, const page_geom *g, double min_dpi
 static int jpeg_strip(st_decoder *d, int page, struct jpeg_decompress_struct *c,
                       jpeg_trap *trap, const uint8_t *data, size_t len, int num,
                       uint32_t strip, uint32_t rows, int spp, int y0, st_image *ink,
-                      uint8_t *rgb, st_error *err)
+                      uint8_t *rgb, st_shrink *sh, st_error *err)
 {
     if (setjmp(trap->back)) {
         jpeg_abort_decompress(c);
@@ -823,6 +831,8 @@ static int jpeg_strip(st_decoder *d, int page, struct jpeg_decompress_struct *c,
         else
             for (uint32_t x = 0; x < want_w; x++)
                 out[x] = (uint8_t)(255 - out[x]);
+        if (sh)
+            st_shrink_rows(sh, out, ink->stride, 1);
     }
     jpeg_finish_decompress(c);
     if (trap->warnings) {
@@ -840,7 +850,7 @@ static int jpeg_strip(st_decoder *d, int page, struct jpeg_decompress_struct *c,
  * computed. ink is already reserved at the scaled size. */
 static int decode_jpeg_scaled(st_decoder *d, int page, const st_page_info *in,
                               const page_geom *g, int num, st_image *ink,
-                              st_error *err)
+                              st_shrink *sh, st_error *err)
 {
     TIFF *tif = d->tif;
     uint64_t *offs = NULL, *lens = NULL;
@@ -894,7 +904,7 @@ static int decode_jpeg_scaled(st_decoder *d, int page, const st_page_info *in,
         }
         if ((rc = jpeg_strip(d, page, &c, &trap, d->bytes + offs[cy], (size_t)lens[cy], num,
                              cy, rows, in->spp, (int)(y0 * (uint32_t)num / 8), ink, rgb,
-                             err)))
+                             sh, err)))
             goto out;
     }
 out:
@@ -906,7 +916,16 @@ int st_decoder_read_ink_at(st_decoder *d, int page, double default_dpi,
                            double min_dpi, st_image *ink, st_page_info *info,
                            st_error *err)
 {
-    if (!d || !ink)
+    return st_decoder_read_ink_shrunk(d, page, default_dpi, min_dpi, 0, ink, NULL,
+                                      NULL, NULL, info, err);
+}
+
+int st_decoder_read_ink_shrunk(st_decoder *d, int page, double default_dpi,
+                               double min_dpi, double coarse_dpi, st_image *ink,
+                               st_shrink *sh, st_image *coarse, int *factor,
+                               st_page_info *info, st_error *err)
+{
+    if (!d || !ink || (coarse_dpi > 0 && (!sh || !coarse || !factor)))
         return st_error_set(err, ST_ERR_ARG, "decode: no decoder or image given");
     begin_call(d);
     st_page_info in;
@@ -921,10 +940,21 @@ int st_decoder_read_ink_at(st_decoder *d, int page, double default_dpi,
                             "%d x %d px ink image", d->name, page + 1, w, h);
     in.scale = num / 8.0;
     ink->dpi = in.dpi_x * in.scale;
-    rc = num < 8 ? decode_jpeg_scaled(d, page, &in, &g, num, ink, err)
-                 : decode_chunks(d, page, &in, &g, ink, NULL, err);
+    int f = 0;
+    if (coarse_dpi > 0) {
+        f = st_shrink_factor(ink->dpi, coarse_dpi);
+        if (st_shrink_begin(sh, w, h, ink->dpi, f, coarse))
+            return st_error_set(err, ST_ERR_NOMEM, "decode: %s: page %d: out of memory "
+                                "for the shrunken image", d->name, page + 1);
+    } else {
+        sh = NULL;
+    }
+    rc = num < 8 ? decode_jpeg_scaled(d, page, &in, &g, num, ink, sh, err)
+                 : decode_chunks(d, page, &in, &g, ink, NULL, sh, err);
     if (rc == ST_OK && info)
         *info = in;
+    if (rc == ST_OK && sh)
+        *factor = f;
     return rc;
 }
 
@@ -945,5 +975,5 @@ int st_decoder_read_raw(st_decoder *d, int page, st_image *scratch,
     int rc = prepare(d, page, 0, &in, &g, err);
     if (rc)
         return rc;
-    return decode_chunks(d, page, &in, &g, NULL, scratch, err);
+    return decode_chunks(d, page, &in, &g, NULL, scratch, NULL, err);
 }

@@ -1,6 +1,7 @@
 /* register.c - find where the ballot lies on the page
  *
- * 1. Shrink the ink image to about 50 dpi and collect solid blobs whose
+ * 1. Shrink the ink image to about 50 dpi (or take the shrunken image the
+ *    decoder made while it produced the ink) and collect solid blobs whose
  *    size matches one of the model's registration marks (fill ratio high,
  *    so box outlines and letters do not qualify).
  * 2. For each way up (as fed, and turned 180 degrees) predict where every
@@ -22,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ST_REG_COARSE_DPI 50.0
 #define ST_REG_MAX_BLOBS 512
 #define ST_REG_BLOB_INK 128     /* a blob pixel is at least half ink */
 #define ST_REG_SEARCH_MM 45.0   /* first pairing radius */
@@ -34,6 +34,8 @@
 struct st_reg_scratch {
     st_image coarse;
     int factor;
+    int given;   /* coarse was made ahead by the caller at factor */
+    int valid;   /* coarse is this call's ink shrunk by factor */
     st_blob blobs[ST_REG_MAX_BLOBS];
     st_blob_scratch *finder;
 };
@@ -62,6 +64,17 @@ const st_image *st_reg_scratch_coarse(const st_reg_scratch *s, int *factor)
     if (factor)
         *factor = s->factor;
     return &s->coarse;
+}
+
+st_image *st_reg_scratch_coarse_slot(st_reg_scratch *s)
+{
+    return &s->coarse;
+}
+
+void st_reg_scratch_coarse_ready(st_reg_scratch *s, int factor)
+{
+    s->factor = factor;
+    s->given = 1;
 }
 
 /* One way of pairing model marks with blobs. */
@@ -238,13 +251,15 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
                        int *rc)
 {
     *rc = ST_OK;
-    int f = (int)floor(dpi / ST_REG_COARSE_DPI + 0.5);
-    if (f < 1)
-        f = 1;
-    s->factor = f;
-    if (st_image_shrink(ink, f, &s->coarse)) {
-        *rc = st_error_set(err, ST_ERR_NOMEM, "register: out of memory");
-        return 0;
+    int f = st_shrink_factor(dpi, ST_REG_COARSE_DPI);
+    if (!(s->valid && s->factor == f)) {
+        s->valid = 0;
+        if (st_image_shrink(ink, f, &s->coarse)) {
+            *rc = st_error_set(err, ST_ERR_NOMEM, "register: out of memory");
+            return 0;
+        }
+        s->factor = f;
+        s->valid = 1;
     }
     double k = dpi / 25.4, kc = k / f;
     double amin = 1e9, amax = 0;
@@ -324,6 +339,9 @@ int st_register(const st_model *m, const st_image *ink, double dpi,
                 st_error *err)
 {
     memset(out, 0, sizeof *out);
+    /* A coarse image made ahead serves this call only. */
+    s->valid = s->given;
+    s->given = 0;
     if (ink->channels != 1)
         return st_error_set(err, ST_ERR_ARG, "register: needs a 1-channel ink image");
     int rc;

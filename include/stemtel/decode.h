@@ -103,6 +103,19 @@ int st_decoder_read_ink_at(st_decoder *d, int page, double default_dpi,
                            double min_dpi, st_image *ink, st_page_info *info,
                            st_error *err);
 
+/* As st_decoder_read_ink_at, and also shrink the ink into coarse by the
+ * factor st_shrink_factor(ink->dpi, coarse_dpi), written to *factor: the
+ * bytes st_image_shrink would give, made while each strip's ink rows are
+ * still in cache rather than in a second pass over the page. sh is the
+ * caller's reusable shrink state (image.h), coarse follows the reuse rules
+ * of ink. With coarse_dpi <= 0 it is st_decoder_read_ink_at (sh, coarse
+ * and factor unused, may be NULL). On error coarse holds no meaningful
+ * pixels and *factor is not written. */
+int st_decoder_read_ink_shrunk(st_decoder *d, int page, double default_dpi,
+                               double min_dpi, double coarse_dpi, st_image *ink,
+                               st_shrink *sh, st_image *coarse, int *factor,
+                               st_page_info *info, st_error *err);
+
 /* The decode-only ceiling for the benchmark: the same libtiff work as
  * st_decoder_read_ink (every strip or tile read and decompressed, with the
  * same checks) into scratch, without converting to ink. scratch follows the
