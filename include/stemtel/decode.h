@@ -90,8 +90,10 @@ int st_decoder_read_ink(st_decoder *d, int page, double default_dpi,
  * and info.scale says the scale (1 for every other page, and when
  * min_dpi <= 0). Strips that would not stack into whole rows at a scale
  * (rows per strip not a multiple of 8 / (8 * scale)) are read at full size.
- * libjpeg's errors and corrupt-data warnings are damage (ST_ERR_PARSE
- * naming the strip), as libtiff's are. */
+ * Grey JPEG pages in strips go to libjpeg directly at full size too (the
+ * same pixels as through libtiff, sooner). libjpeg's errors and corrupt-
+ * data warnings are damage (ST_ERR_PARSE naming the strip), as libtiff's
+ * are. */
 /* The scale, in eighths (1, 2, 4 or 8 = full size), st_decoder_read_ink_at
  * reads a JPEG page of this resolution and strip height at: the smallest
  * 1/8, 1/4 or 1/2 that keeps at least min_dpi both ways and whose strips
