@@ -78,12 +78,12 @@ static int find_edge(const st_image *ink, double x0, double y0, double x1,
         bx[i] = x0 + (x1 - x0) * f;
         by[i] = y0 + (y1 - y0) * f;
     }
-    for (int t = -span; t <= span; t++)
-        prof[t + span] = line_ink(ink, bx, by, nx, ny, t, n);
     /* Line response: the mean over the line's width less the mean of the
      * two flanks beside it, so a filled box next to the line does not
-     * pull the peak inwards. */
-    int half = lw / 2;
+     * pull the peak inwards. Only the offsets it reads are sampled. */
+    int half = lw / 2, reach = radius + half + lw;
+    for (int t = -reach; t <= reach; t++)
+        prof[t + span] = line_ink(ink, bx, by, nx, ny, t, n);
     double best = -1e9;
     int bt = 0;
     for (int t = -radius; t <= radius; t++) {
@@ -144,10 +144,16 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
             px += dx;
             py += dy;
             double sx = a->m[0] * du, sy = a->m[3] * du;
-            for (int i = 0; i < nu; i++, px += sx, py += sy) {
-                int v = ink_at(ink, px, py);
-                strong += v >= ST_INK_STRONG;
-                cell_sum[i / cs] += v;
+            /* Cell by cell: a division per sample to find its cell cost
+             * as much as the sample. */
+            for (int ci = 0; ci < cu; ci++) {
+                int sum = 0;
+                for (int q = 0; q < cs; q++, px += sx, py += sy) {
+                    int v = ink_at(ink, px, py);
+                    strong += v >= ST_INK_STRONG;
+                    sum += v;
+                }
+                cell_sum[ci] += sum;
             }
         }
         for (int ci = 0; ci < cu; ci++)
