@@ -55,6 +55,7 @@ struct st_decoder {
     uint8_t lut[256];      /* sample value -> ink */
     uint8_t bitlut[256][8];/* one byte of 1-bit samples -> 8 ink pixels */
     int ssse3;             /* the processor has SSSE3 (rgb_to_ink) */
+    int avx2;              /* ... and AVX2 */
 };
 
 /* How one page is laid out, worked out and checked before decoding. */
@@ -214,6 +215,7 @@ int st_decoder_open(const void *bytes, size_t len, const char *name,
     d->cur = -1;
 #if defined(__x86_64__) || defined(__i386__)
     d->ssse3 = __builtin_cpu_supports("ssse3");
+    d->avx2 = __builtin_cpu_supports("avx2");
 #endif
     TIFFOpenOptionsSetErrorHandlerExtR(opt, on_error, d);
     TIFFOpenOptionsSetWarningHandlerExtR(opt, on_warning, d);
@@ -574,22 +576,24 @@ static void rgb_to_ink_plain(const uint8_t *src, uint32_t n, uint8_t *dst)
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+/* For each of 16 pixels in 48 bytes (blocks a, b, c), where its red,
+ * green and blue bytes lie in each block; -1 zeroes the lane. */
+#define Z -1
+#define ST_RGB_MASKS(set)                                                       \
+    const __m128i ra = set(0, 3, 6, 9, 12, 15, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z);   \
+    const __m128i rb = set(Z, Z, Z, Z, Z, Z, 2, 5, 8, 11, 14, Z, Z, Z, Z, Z);   \
+    const __m128i rc = set(Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, 1, 4, 7, 10, 13);   \
+    const __m128i ga = set(1, 4, 7, 10, 13, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z);   \
+    const __m128i gb = set(Z, Z, Z, Z, Z, 0, 3, 6, 9, 12, 15, Z, Z, Z, Z, Z);   \
+    const __m128i gc = set(Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, 2, 5, 8, 11, 14);   \
+    const __m128i ba = set(2, 5, 8, 11, 14, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z);   \
+    const __m128i bb = set(Z, Z, Z, Z, Z, 1, 4, 7, 10, 13, Z, Z, Z, Z, Z, Z);   \
+    const __m128i bc = set(Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, 0, 3, 6, 9, 12, 15)
+
 __attribute__((target("ssse3")))
 static void rgb_to_ink_ssse3(const uint8_t *src, uint32_t n, uint8_t *dst)
 {
-    /* For each of 16 pixels in 48 bytes (blocks a, b, c), where its red,
-     * green and blue bytes lie in each block; -1 zeroes the lane. */
-#define Z -1
-    const __m128i ra = _mm_setr_epi8(0, 3, 6, 9, 12, 15, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z);
-    const __m128i rb = _mm_setr_epi8(Z, Z, Z, Z, Z, Z, 2, 5, 8, 11, 14, Z, Z, Z, Z, Z);
-    const __m128i rc = _mm_setr_epi8(Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, 1, 4, 7, 10, 13);
-    const __m128i ga = _mm_setr_epi8(1, 4, 7, 10, 13, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z);
-    const __m128i gb = _mm_setr_epi8(Z, Z, Z, Z, Z, 0, 3, 6, 9, 12, 15, Z, Z, Z, Z, Z);
-    const __m128i gc = _mm_setr_epi8(Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, 2, 5, 8, 11, 14);
-    const __m128i ba = _mm_setr_epi8(2, 5, 8, 11, 14, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z);
-    const __m128i bb = _mm_setr_epi8(Z, Z, Z, Z, Z, 1, 4, 7, 10, 13, Z, Z, Z, Z, Z, Z);
-    const __m128i bc = _mm_setr_epi8(Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, 0, 3, 6, 9, 12, 15);
-#undef Z
+    ST_RGB_MASKS(_mm_setr_epi8);
     const __m128i all = _mm_set1_epi8(-1);
     uint32_t x = 0;
     for (; x + 16 <= n; x += 16) {
@@ -608,12 +612,52 @@ static void rgb_to_ink_ssse3(const uint8_t *src, uint32_t n, uint8_t *dst)
     }
     rgb_to_ink_plain(src + 3 * (size_t)x, n - x, dst + x);
 }
+
+/* The same with 32 pixels at a time: AVX2 shuffles within each 128-bit
+ * half, so the low half takes pixels 0..15 and the high half 16..31, each
+ * with the masks above. */
+__attribute__((target("avx2")))
+static void rgb_to_ink_avx2(const uint8_t *src, uint32_t n, uint8_t *dst)
+{
+    ST_RGB_MASKS(_mm_setr_epi8);
+    const __m256i all = _mm256_set1_epi8(-1);
+#define ST_BOTH(v) _mm256_broadcastsi128_si256(v)
+    const __m256i ra2 = ST_BOTH(ra), rb2 = ST_BOTH(rb), rc2 = ST_BOTH(rc);
+    const __m256i ga2 = ST_BOTH(ga), gb2 = ST_BOTH(gb), gc2 = ST_BOTH(gc);
+    const __m256i ba2 = ST_BOTH(ba), bb2 = ST_BOTH(bb), bc2 = ST_BOTH(bc);
+#undef ST_BOTH
+    uint32_t x = 0;
+    for (; x + 32 <= n; x += 32) {
+        const uint8_t *p = src + 3 * (size_t)x;
+        __m256i a = _mm256_loadu2_m128i((const __m128i *)(p + 48), (const __m128i *)p);
+        __m256i b = _mm256_loadu2_m128i((const __m128i *)(p + 64), (const __m128i *)(p + 16));
+        __m256i c = _mm256_loadu2_m128i((const __m128i *)(p + 80), (const __m128i *)(p + 32));
+        __m256i r = _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(a, ra2),
+                                                    _mm256_shuffle_epi8(b, rb2)),
+                                    _mm256_shuffle_epi8(c, rc2));
+        __m256i g = _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(a, ga2),
+                                                    _mm256_shuffle_epi8(b, gb2)),
+                                    _mm256_shuffle_epi8(c, gc2));
+        __m256i bl = _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(a, ba2),
+                                                     _mm256_shuffle_epi8(b, bb2)),
+                                     _mm256_shuffle_epi8(c, bc2));
+        __m256i m = _mm256_min_epu8(_mm256_min_epu8(r, g), bl);
+        _mm256_storeu_si256((__m256i *)(dst + x), _mm256_xor_si256(m, all)); /* 255 - m */
+    }
+    rgb_to_ink_ssse3(src + 3 * (size_t)x, n - x, dst + x);
+}
+#undef ST_RGB_MASKS
+#undef Z
 #endif
 
 static void rgb_to_ink(const st_decoder *d, const uint8_t *src, uint32_t n,
                        uint8_t *dst)
 {
 #if defined(__x86_64__) || defined(__i386__)
+    if (d->avx2) {
+        rgb_to_ink_avx2(src, n, dst);
+        return;
+    }
     if (d->ssse3) {
         rgb_to_ink_ssse3(src, n, dst);
         return;
