@@ -18,14 +18,18 @@
 
 struct st_reader {
     st_image ink;
+    st_shrink shrink;          /* folds ink rows into the coarse image */
     st_image writing_scratch;
+    st_blob_scratch *finder;   /* the writing check's */
     st_reg_scratch *reg;
 };
 
 st_reader *st_reader_new(void)
 {
     st_reader *r = calloc(1, sizeof *r);
-    if (!r || !(r->reg = st_reg_scratch_new())) {
+    if (!r || !(r->reg = st_reg_scratch_new()) || !(r->finder = st_blob_scratch_new())) {
+        if (r)
+            st_reg_scratch_free(r->reg);
         free(r);
         return NULL;
     }
@@ -37,8 +41,10 @@ void st_reader_free(st_reader *r)
     if (!r)
         return;
     free(r->ink.px);
+    st_shrink_free(&r->shrink);
     free(r->writing_scratch.px);
     st_reg_scratch_free(r->reg);
+    st_blob_scratch_free(r->finder);
     free(r);
 }
 
@@ -103,9 +109,12 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     double dflt = m->settings.scan_dpi;
     double t0 = clock_now(), t1;
 
+    int factor;
     if (st_decoder_open(bytes, len, name, &d, &err) ||
-        st_decoder_read_ink_at(d, page, dflt, m->settings.jpeg_min_dpi, &rd->ink,
-                               &b->info, &err)) {
+        st_decoder_read_ink_shrunk(d, page, dflt, m->settings.jpeg_min_dpi,
+                                   ST_REG_COARSE_DPI, &rd->ink, &rd->shrink,
+                                   st_reg_scratch_coarse_slot(rd->reg), &factor,
+                                   &b->info, &err)) {
         if (err.code == ST_ERR_NOMEM) {
             rc = ST_ERR_NOMEM;
             goto out;
@@ -115,6 +124,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         goto out;
     }
     b->decoded = 1;
+    st_reg_scratch_coarse_ready(rd->reg, factor);
     t1 = clock_now();
     b->t_decode = t1 - t0;
     t0 = t1;
@@ -145,10 +155,9 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
                  m->n_targets);
         goto out;
     }
-    int factor;
     const st_image *coarse = st_reg_scratch_coarse(rd->reg, &factor);
     if ((rc = st_writing_check(m, &b->reg, coarse, factor, &rd->writing_scratch,
-                               &b->writing, &err)))
+                               rd->finder, &b->writing, &err)))
         goto out;
     st_score_streaks(m, &b->reg, &b->writing, b->boxes);
     st_interpret(m, b->boxes, b->writing.found, &b->outcome);

@@ -1,22 +1,15 @@
 /* cv.cpp - the C border around OpenCV
  *
- * Each function wraps our st_image buffers in cv::Mat headers (no copy),
- * calls OpenCV, and turns any exception into ST_ERR_* with OpenCV's message.
- * Nothing here keeps state between calls.
+ * Each function calls OpenCV and turns any exception into ST_ERR_* with
+ * OpenCV's message. Nothing here keeps state between calls. (Blobs are
+ * found in blobs.c: OpenCV's labelling visited every paper pixel.)
  */
 #include "stemtel/cv.h"
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <cstring>
 #include <exception>
-
-static cv::Mat st_cv_wrap(const st_image *img)
-{
-    return cv::Mat(img->h, img->w, img->channels == 3 ? CV_8UC3 : CV_8UC1,
-                   const_cast<uint8_t *>(img->px), img->stride);
-}
 
 extern "C" void st_cv_single_threaded(void)
 {
@@ -24,39 +17,6 @@ extern "C" void st_cv_single_threaded(void)
         cv::setNumThreads(0);
     } catch (...) {
     }
-}
-
-extern "C" int st_cv_blobs(const st_image *img, int threshold, int min_area,
-                           int max_area, st_blob *blobs, int max_blobs, int *n,
-                           st_error *err)
-{
-    try {
-        cv::Mat s = st_cv_wrap(img), bin, labels, stats, cent;
-        cv::threshold(s, bin, threshold - 1, 255, cv::THRESH_BINARY);
-        int count = cv::connectedComponentsWithStats(bin, labels, stats, cent, 8, CV_32S);
-        int k = 0;
-        for (int i = 1; i < count && k < max_blobs; i++) {
-            int area = stats.at<int>(i, cv::CC_STAT_AREA);
-            if (area < min_area || area > max_area)
-                continue;
-            st_blob *b = &blobs[k++];
-            b->x = stats.at<int>(i, cv::CC_STAT_LEFT);
-            b->y = stats.at<int>(i, cv::CC_STAT_TOP);
-            b->w = stats.at<int>(i, cv::CC_STAT_WIDTH);
-            b->h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
-            b->area = area;
-            /* OpenCV's centroid is in pixel-index units; ours put pixel
-             * (i, j) at [i, i+1), so its centre is i + 0.5. */
-            b->cx = cent.at<double>(i, 0) + 0.5;
-            b->cy = cent.at<double>(i, 1) + 0.5;
-        }
-        *n = k;
-    } catch (const std::exception &e) {
-        return st_error_set(err, ST_ERR_INVALID, "cv: blobs: %s", e.what());
-    } catch (...) {
-        return st_error_set(err, ST_ERR_INVALID, "cv: blobs failed");
-    }
-    return ST_OK;
 }
 
 extern "C" int st_cv_fit_affine(const double *src, const double *dst, int n,

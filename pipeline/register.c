@@ -1,6 +1,7 @@
 /* register.c - find where the ballot lies on the page
  *
- * 1. Shrink the ink image to about 50 dpi and collect solid blobs whose
+ * 1. Shrink the ink image to about 50 dpi (or take the shrunken image the
+ *    decoder made while it produced the ink) and collect solid blobs whose
  *    size matches one of the model's registration marks (fill ratio high,
  *    so box outlines and letters do not qualify).
  * 2. For each way up (as fed, and turned 180 degrees) predict where every
@@ -14,6 +15,7 @@
  * Boxes are located more precisely later (score.c refines each outline).
  */
 #include "stemtel/register.h"
+#include "stemtel/blobs.h"
 #include "stemtel/cv.h"
 
 #include <math.h>
@@ -21,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ST_REG_COARSE_DPI 50.0
 #define ST_REG_MAX_BLOBS 512
 #define ST_REG_BLOB_INK 128     /* a blob pixel is at least half ink */
 #define ST_REG_SEARCH_MM 45.0   /* first pairing radius */
@@ -33,12 +34,20 @@
 struct st_reg_scratch {
     st_image coarse;
     int factor;
+    int given;   /* coarse was made ahead by the caller at factor */
+    int valid;   /* coarse is this call's ink shrunk by factor */
     st_blob blobs[ST_REG_MAX_BLOBS];
+    st_blob_scratch *finder;
 };
 
 st_reg_scratch *st_reg_scratch_new(void)
 {
-    return calloc(1, sizeof(st_reg_scratch));
+    st_reg_scratch *s = calloc(1, sizeof(st_reg_scratch));
+    if (s && !(s->finder = st_blob_scratch_new())) {
+        free(s);
+        return NULL;
+    }
+    return s;
 }
 
 void st_reg_scratch_free(st_reg_scratch *s)
@@ -46,6 +55,7 @@ void st_reg_scratch_free(st_reg_scratch *s)
     if (!s)
         return;
     free(s->coarse.px);
+    st_blob_scratch_free(s->finder);
     free(s);
 }
 
@@ -54,6 +64,17 @@ const st_image *st_reg_scratch_coarse(const st_reg_scratch *s, int *factor)
     if (factor)
         *factor = s->factor;
     return &s->coarse;
+}
+
+st_image *st_reg_scratch_coarse_slot(st_reg_scratch *s)
+{
+    return &s->coarse;
+}
+
+void st_reg_scratch_coarse_ready(st_reg_scratch *s, int factor)
+{
+    s->factor = factor;
+    s->given = 1;
 }
 
 /* One way of pairing model marks with blobs. */
@@ -230,13 +251,15 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
                        int *rc)
 {
     *rc = ST_OK;
-    int f = (int)floor(dpi / ST_REG_COARSE_DPI + 0.5);
-    if (f < 1)
-        f = 1;
-    s->factor = f;
-    if (st_image_shrink(ink, f, &s->coarse)) {
-        *rc = st_error_set(err, ST_ERR_NOMEM, "register: out of memory");
-        return 0;
+    int f = st_shrink_factor(dpi, ST_REG_COARSE_DPI);
+    if (!(s->valid && s->factor == f)) {
+        s->valid = 0;
+        if (st_image_shrink(ink, f, &s->coarse)) {
+            *rc = st_error_set(err, ST_ERR_NOMEM, "register: out of memory");
+            return 0;
+        }
+        s->factor = f;
+        s->valid = 1;
     }
     double k = dpi / 25.4, kc = k / f;
     double amin = 1e9, amax = 0;
@@ -246,22 +269,32 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
         amax = fmax(amax, a);
     }
     int nb = 0;
-    if ((*rc = st_cv_blobs(&s->coarse, ST_REG_BLOB_INK, (int)(amin * 0.4),
-                           (int)(amax * 1.8) + 4, s->blobs, ST_REG_MAX_BLOBS, &nb,
-                           err)))
+    if ((*rc = st_blobs_find(&s->coarse, ST_REG_BLOB_INK, (int)(amin * 0.4),
+                             (int)(amax * 1.8) + 4, s->blobs, ST_REG_MAX_BLOBS, &nb,
+                             s->finder, err)))
         return 0;
 
     /* The median of the shrunken image is the paper: most of a ballot is
      * blank, and shrinking averages the noise. */
     {
-        long hist[256] = {0}, half = (long)s->coarse.w * s->coarse.h / 2, acc = 0;
+        /* Four histograms: neighbouring pixels are nearly always the same
+         * value, and counting them into one bin makes every increment
+         * wait for the one before. */
+        long hist[4][256] = {{0}}, half = (long)s->coarse.w * s->coarse.h / 2, acc = 0;
         for (int y = 0; y < s->coarse.h; y++) {
             const uint8_t *row = s->coarse.px + (size_t)y * s->coarse.stride;
-            for (int x = 0; x < s->coarse.w; x++)
-                hist[row[x]]++;
+            int x = 0;
+            for (; x + 4 <= s->coarse.w; x += 4) {
+                hist[0][row[x]]++;
+                hist[1][row[x + 1]]++;
+                hist[2][row[x + 2]]++;
+                hist[3][row[x + 3]]++;
+            }
+            for (; x < s->coarse.w; x++)
+                hist[0][row[x]]++;
         }
         int v = 0;
-        while (v < 255 && (acc += hist[v]) <= half)
+        while (v < 255 && (acc += hist[0][v] + hist[1][v] + hist[2][v] + hist[3][v]) <= half)
             v++;
         out->paper_ink = v;
     }
@@ -316,6 +349,9 @@ int st_register(const st_model *m, const st_image *ink, double dpi,
                 st_error *err)
 {
     memset(out, 0, sizeof *out);
+    /* A coarse image made ahead serves this call only. */
+    s->valid = s->given;
+    s->given = 0;
     if (ink->channels != 1)
         return st_error_set(err, ST_ERR_ARG, "register: needs a 1-channel ink image");
     int rc;

@@ -10,7 +10,6 @@
  * with any visible ink, each less the blank ballot's own share.
  */
 #include "stemtel/score.h"
-#include "stemtel/cv.h"
 #include "stemtel/render.h"
 
 #include <math.h>
@@ -79,12 +78,12 @@ static int find_edge(const st_image *ink, double x0, double y0, double x1,
         bx[i] = x0 + (x1 - x0) * f;
         by[i] = y0 + (y1 - y0) * f;
     }
-    for (int t = -span; t <= span; t++)
-        prof[t + span] = line_ink(ink, bx, by, nx, ny, t, n);
     /* Line response: the mean over the line's width less the mean of the
      * two flanks beside it, so a filled box next to the line does not
-     * pull the peak inwards. */
-    int half = lw / 2;
+     * pull the peak inwards. Only the offsets it reads are sampled. */
+    int half = lw / 2, reach = radius + half + lw;
+    for (int t = -reach; t <= reach; t++)
+        prof[t + span] = line_ink(ink, bx, by, nx, ny, t, n);
     double best = -1e9;
     int bt = 0;
     for (int t = -radius; t <= radius; t++) {
@@ -145,10 +144,16 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
             px += dx;
             py += dy;
             double sx = a->m[0] * du, sy = a->m[3] * du;
-            for (int i = 0; i < nu; i++, px += sx, py += sy) {
-                int v = ink_at(ink, px, py);
-                strong += v >= ST_INK_STRONG;
-                cell_sum[i / cs] += v;
+            /* Cell by cell: a division per sample to find its cell cost
+             * as much as the sample. */
+            for (int ci = 0; ci < cu; ci++) {
+                int sum = 0;
+                for (int q = 0; q < cs; q++, px += sx, py += sy) {
+                    int v = ink_at(ink, px, py);
+                    strong += v >= ST_INK_STRONG;
+                    sum += v;
+                }
+                cell_sum[ci] += sum;
             }
         }
         for (int ci = 0; ci < cu; ci++)
@@ -418,7 +423,7 @@ int st_score_streaks(const st_model *m, const st_registration *r,
 
 int st_writing_check(const st_model *m, const st_registration *r,
                      const st_image *coarse, int factor, st_image *scratch,
-                     st_writing *out, st_error *err)
+                     st_blob_scratch *finder, st_writing *out, st_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t need = (size_t)coarse->w * coarse->h;
@@ -471,8 +476,9 @@ int st_writing_check(const st_model *m, const st_registration *r,
     int min_area = (int)ceil(ST_WRITING_THIN_MM2 * kc * kc);
     st_blob blobs[64];
     int n = 0;
-    int rc = st_cv_blobs(scratch, (int)r->paper_ink + ST_WRITING_INK,
-                         min_area > 1 ? min_area : 1, 1 << 30, blobs, 64, &n, err);
+    int rc = st_blobs_find(scratch, (int)r->paper_ink + ST_WRITING_INK,
+                           min_area > 1 ? min_area : 1, 1 << 30, blobs, 64, &n,
+                           finder, err);
     if (rc)
         return rc;
     for (int i = 0; i < n; i++) {

@@ -198,7 +198,8 @@ static void test_decode_reads_rgb_as_255_minus_min_channel(void **state)
 
 /* Every pixel's channels differ and the least of them moves between red,
  * green and blue from pixel to pixel, so a conversion that mixes up lanes
- * (the vectorised path takes 16 pixels at a time, then a tail) is caught. */
+ * (the vectorised paths take 32 or 16 pixels at a time, then a tail) is
+ * caught. */
 static void test_decode_takes_the_least_channel_wherever_it_lies(void **state)
 {
     fixture *f = *state;

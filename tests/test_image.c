@@ -69,11 +69,51 @@ static void test_image_shrink_refuses_colour_and_a_zero_factor(void **state)
     st_image_free(grey);
 }
 
+/* Rows fed in bunches of any size (a strip, a JPEG scanline, the rest of
+ * the page), into one st_shrink reused across pages of different widths,
+ * give the whole-image shrink's bytes. */
+static void test_shrink_fed_row_by_row_matches_the_whole_image_shrink(void **state)
+{
+    (void)state;
+    st_shrink sh = {0};
+    st_image fed = {0}, whole = {0};
+    uint32_t s = 99;
+    for (int page = 0; page < 6; page++) {
+        st_image *img = st_image_new(37 + 41 * page, 29 + 13 * page, 1, 0);
+        assert_non_null(img);
+        for (size_t i = 0; i < img->stride * (size_t)img->h; i++) {
+            s = s * 1103515245u + 12345u;
+            img->px[i] = (uint8_t)(s >> 16);
+        }
+        img->dpi = 200;
+        for (int f = 1; f <= 7; f++) {
+            assert_int_equal(st_shrink_begin(&sh, img->w, img->h, img->dpi, f, &fed), 0);
+            int y = 0, step = 1;
+            while (y < img->h) {
+                int n = step < img->h - y ? step : img->h - y;
+                st_shrink_rows(&sh, img->px + (size_t)y * img->stride, img->stride, n);
+                y += n;
+                step = step % 9 + 2;
+            }
+            assert_int_equal(st_image_shrink(img, f, &whole), 0);
+            assert_int_equal(fed.w, whole.w);
+            assert_int_equal(fed.h, whole.h);
+            assert_true(fed.dpi == whole.dpi);
+            assert_memory_equal(fed.px, whole.px, (size_t)whole.w * whole.h);
+        }
+        st_image_free(img);
+    }
+    st_shrink_free(&sh);
+    free(fed.px);
+    free(whole.px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_image_shrink_is_the_rounded_block_mean_for_every_factor),
         cmocka_unit_test(test_image_shrink_refuses_colour_and_a_zero_factor),
+        cmocka_unit_test(test_shrink_fed_row_by_row_matches_the_whole_image_shrink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

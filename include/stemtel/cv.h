@@ -18,20 +18,6 @@ extern "C" {
  * OpenMP workers. Call once before any parallel work. */
 void st_cv_single_threaded(void);
 
-/* A connected blob of pixels >= threshold. */
-typedef struct st_blob {
-    int x, y, w, h;       /* bounding box */
-    int area;             /* pixels in the blob */
-    double cx, cy;        /* centroid, pixel-centre coordinates */
-} st_blob;
-
-/* Find 8-connected blobs of pixels >= threshold in img whose area lies in
- * [min_area, max_area]. Writes up to max_blobs into blobs and their count
- * to *n (blobs beyond max_blobs are dropped, largest kept first is not
- * guaranteed: order is OpenCV's label order, top to bottom). Thread-safe. */
-int st_cv_blobs(const st_image *img, int threshold, int min_area, int max_area,
-                st_blob *blobs, int max_blobs, int *n, st_error *err);
-
 /* Least-squares affine transform mapping n >= 3 points src[i] to dst[i]
  * (x, y pairs): dst = [a b c; d e f] * [x y 1]. Writes a..f to m[6] and
  * the root-mean-square residual (in dst units) to *rms. Returns

@@ -90,8 +90,10 @@ int st_decoder_read_ink(st_decoder *d, int page, double default_dpi,
  * and info.scale says the scale (1 for every other page, and when
  * min_dpi <= 0). Strips that would not stack into whole rows at a scale
  * (rows per strip not a multiple of 8 / (8 * scale)) are read at full size.
- * libjpeg's errors and corrupt-data warnings are damage (ST_ERR_PARSE
- * naming the strip), as libtiff's are. */
+ * Grey JPEG pages in strips go to libjpeg directly at full size too (the
+ * same pixels as through libtiff, sooner). libjpeg's errors and corrupt-
+ * data warnings are damage (ST_ERR_PARSE naming the strip), as libtiff's
+ * are. */
 /* The scale, in eighths (1, 2, 4 or 8 = full size), st_decoder_read_ink_at
  * reads a JPEG page of this resolution and strip height at: the smallest
  * 1/8, 1/4 or 1/2 that keeps at least min_dpi both ways and whose strips
@@ -102,6 +104,19 @@ int st_decode_jpeg_num(double dpi_x, double dpi_y, double min_dpi,
 int st_decoder_read_ink_at(st_decoder *d, int page, double default_dpi,
                            double min_dpi, st_image *ink, st_page_info *info,
                            st_error *err);
+
+/* As st_decoder_read_ink_at, and also shrink the ink into coarse by the
+ * factor st_shrink_factor(ink->dpi, coarse_dpi), written to *factor: the
+ * bytes st_image_shrink would give, made while each strip's ink rows are
+ * still in cache rather than in a second pass over the page. sh is the
+ * caller's reusable shrink state (image.h), coarse follows the reuse rules
+ * of ink. With coarse_dpi <= 0 it is st_decoder_read_ink_at (sh, coarse
+ * and factor unused, may be NULL). On error coarse holds no meaningful
+ * pixels and *factor is not written. */
+int st_decoder_read_ink_shrunk(st_decoder *d, int page, double default_dpi,
+                               double min_dpi, double coarse_dpi, st_image *ink,
+                               st_shrink *sh, st_image *coarse, int *factor,
+                               st_page_info *info, st_error *err);
 
 /* The decode-only ceiling for the benchmark: the same libtiff work as
  * st_decoder_read_ink (every strip or tile read and decompressed, with the

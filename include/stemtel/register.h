@@ -60,6 +60,19 @@ void st_reg_scratch_free(st_reg_scratch *s);
  * its shrink factor, for the writing check; valid until the next call. */
 const st_image *st_reg_scratch_coarse(const st_reg_scratch *s, int *factor);
 
+/* The resolution registration shrinks the ink image to (nearest integer
+ * factor, st_shrink_factor). */
+#define ST_REG_COARSE_DPI 50.0
+
+/* A shrunken image made ahead (by the decoder, while it produced the ink):
+ * fill the image st_reg_scratch_coarse_slot returns with the ink the next
+ * st_register call gets, shrunk by factor (st_decoder_read_ink_shrunk with
+ * ST_REG_COARSE_DPI), then call st_reg_scratch_coarse_ready. That call
+ * then uses it instead of shrinking the ink again, when its resolution
+ * asks for the same factor; only the next st_register call does. */
+st_image *st_reg_scratch_coarse_slot(st_reg_scratch *s);
+void st_reg_scratch_coarse_ready(st_reg_scratch *s, int factor);
+
 /* Register ink (0 = paper, 255 = ink) against model m. dpi is the
  * resolution the page claims; fallback_dpi (may equal dpi) is tried when
  * the marks do not fit at dpi (a missing or wrong resolution tag). Always

@@ -8,6 +8,7 @@
 #ifndef STEMTEL_SCORE_H
 #define STEMTEL_SCORE_H
 
+#include "stemtel/blobs.h"
 #include "stemtel/error.h"
 #include "stemtel/image.h"
 #include "stemtel/interpret.h"
@@ -66,9 +67,10 @@ int st_score_streaks(const st_model *m, const st_registration *r,
 
 /* Look for writing on coarse (the shrunken ink image registration used,
  * shrunk by factor) outside every mark, box and label (with a margin) and
- * inside the paper. Thread-safe with a per-thread scratch image. */
+ * inside the paper. Thread-safe with a per-thread scratch image and blob
+ * finder scratch (finder may be NULL: the call then allocates its own). */
 int st_writing_check(const st_model *m, const st_registration *r,
                      const st_image *coarse, int factor, st_image *scratch,
-                     st_writing *out, st_error *err);
+                     st_blob_scratch *finder, st_writing *out, st_error *err);
 
 #endif
