@@ -21,7 +21,7 @@ CC ?= cc
 CXX ?= c++
 # Debian splits OpenCV; its core/imgproc -dev packages ship no .pc file.
 CV_CFLAGS := $(shell pkg-config --cflags opencv4 2>/dev/null || echo -I/usr/include/opencv4)
-CV_LIBS := -lopencv_imgproc -lopencv_core
+CV_LIBS := -lopencv_core
 # -O3: the per-pixel loops (ink conversion, shrink) need the vectoriser.
 CFLAGS ?= -O3 -g
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
