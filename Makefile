@@ -83,7 +83,7 @@ $(B)/tests/test_%: tests/test_%.c $(TEST_HELPER_OBJ) $(LIB)
 test: setup ## install dependencies, build, and run every test
 	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
 	@STEMTEL_BIN=$(abspath $(BIN)) STEMTEL_DATA=$(SHARED_DATA) \
-	    STEMTEL_ROOT=$(CURDIR) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	    STEMTEL_ROOT=$(CURDIR) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    scripts/run-tests $(TEST_BIN)
 
 demo: setup ## install dependencies, build, and run stemtel on the sample batch

@@ -195,7 +195,8 @@ int st_blobs_find(const st_image *img, int threshold, int min_area,
     for (int c = 0; c < nc; c++)
         if (sc->comps[c].area >= min_area && sc->comps[c].area <= max_area)
             sc->comps[kept++] = sc->comps[c];
-    qsort(sc->comps, (size_t)kept, sizeof *sc->comps, by_key);
+    if (kept > 1) /* comps is still NULL on a page without ink */
+        qsort(sc->comps, (size_t)kept, sizeof *sc->comps, by_key);
     if (kept > max_blobs)
         kept = max_blobs > 0 ? max_blobs : 0;
     for (int c = 0; c < kept; c++) {
