@@ -650,6 +650,29 @@ static void rgb_to_ink_avx2(const uint8_t *src, uint32_t n, uint8_t *dst)
 #undef Z
 #endif
 
+int st_decode_rgb_to_ink_level(int level, const uint8_t *rgb, uint32_t n, uint8_t *ink)
+{
+    switch (level) {
+    case 0:
+        rgb_to_ink_plain(rgb, n, ink);
+        return 0;
+#if defined(__x86_64__) || defined(__i386__)
+    case 1:
+        if (!__builtin_cpu_supports("ssse3"))
+            return -1;
+        rgb_to_ink_ssse3(rgb, n, ink);
+        return 0;
+    case 2:
+        if (!__builtin_cpu_supports("avx2"))
+            return -1;
+        rgb_to_ink_avx2(rgb, n, ink);
+        return 0;
+#endif
+    default:
+        return -1;
+    }
+}
+
 static void rgb_to_ink(const st_decoder *d, const uint8_t *src, uint32_t n,
                        uint8_t *dst)
 {

@@ -222,6 +222,38 @@ static void test_decode_takes_the_least_channel_wherever_it_lies(void **state)
     st_image_free(img);
 }
 
+/* Every instruction set this CPU has converts colour to ink to the same
+ * bytes as plain C, on lengths that leave every kind of tail. */
+static void test_decode_ink_conversion_is_the_same_on_every_instruction_set(void **state)
+{
+    enum { N = 1000 };
+    static uint8_t rgb[3 * N], want[N], got[N];
+    uint32_t seed = 12345;
+    for (int i = 0; i < 3 * N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        rgb[i] = (uint8_t)(seed >> 16);
+    }
+    int levels = 0;
+    for (uint32_t n = 0; n <= N; n += n < 70 ? 1 : 131) {
+        assert_int_equal(st_decode_rgb_to_ink_level(0, rgb, n, want), 0);
+        for (uint32_t i = 0; i < n; i++) {
+            int m = rgb[3 * i] < rgb[3 * i + 1] ? rgb[3 * i] : rgb[3 * i + 1];
+            m = m < rgb[3 * i + 2] ? m : rgb[3 * i + 2];
+            assert_int_equal(want[i], 255 - m);
+        }
+        for (int level = 1; level <= 2; level++) {
+            memset(got, 0x5a, sizeof got);
+            if (st_decode_rgb_to_ink_level(level, rgb, n, got) != 0)
+                continue;
+            levels |= 1 << level;
+            assert_memory_equal(got, want, n);
+            assert_int_equal(got[n < N ? n : N - 1], n < N ? 0x5a : want[N - 1]);
+        }
+    }
+    print_message("    instruction sets compared with plain C:%s%s\n",
+                  levels & 2 ? " SSSE3" : "", levels & 4 ? " AVX2" : "");
+}
+
 static void test_decode_reads_jpeg_grey_and_colour_within_tolerance(void **state)
 {
     fixture *f = *state;
@@ -707,6 +739,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decode_reads_g4_bilevel_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_grey_raw_lzw_and_deflate_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_rgb_as_255_minus_min_channel, setup, teardown),
+        cmocka_unit_test(test_decode_ink_conversion_is_the_same_on_every_instruction_set),
         cmocka_unit_test_setup_teardown(test_decode_takes_the_least_channel_wherever_it_lies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_a_300_dpi_jpeg_page_at_half_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reads_lossless_pages_at_full_size_always, setup, teardown),

@@ -118,6 +118,13 @@ int st_decoder_read_ink_shrunk(st_decoder *d, int page, double default_dpi,
                                st_shrink *sh, st_image *coarse, int *factor,
                                st_page_info *info, st_error *err);
 
+/* The colour-to-ink conversion, 255 - min(R,G,B) for each of n pixels,
+ * with one instruction set: 0 plain C, 1 SSSE3, 2 AVX2. The decoder takes
+ * the best the CPU has; every level must give the same bytes, so that a
+ * count replayed on another machine is the same. Returns 0, or -1 (ink
+ * untouched) when this CPU or build lacks the level. For tests. */
+int st_decode_rgb_to_ink_level(int level, const uint8_t *rgb, uint32_t n, uint8_t *ink);
+
 /* The decode-only ceiling for the benchmark: the same libtiff work as
  * st_decoder_read_ink (every strip or tile read and decompressed, with the
  * same checks) into scratch, without converting to ink. scratch follows the
