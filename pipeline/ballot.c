@@ -22,6 +22,7 @@ struct st_reader {
     st_image writing_scratch;
     st_blob_scratch *finder;   /* the writing check's */
     st_reg_scratch *reg;
+    st_image coarse_view;      /* st_reader_coarse's answer: reg's pixels */
 };
 
 st_reader *st_reader_new(void)
@@ -46,6 +47,18 @@ void st_reader_free(st_reader *r)
     st_reg_scratch_free(r->reg);
     st_blob_scratch_free(r->finder);
     free(r);
+}
+
+const st_image *st_reader_coarse(st_reader *rd, const st_ballot *b)
+{
+    int factor = 0;
+    const st_image *c = st_reg_scratch_coarse(rd->reg, &factor);
+    /* Every decoded page has its coarse image made by the decoder. */
+    if (!b->decoded || !c->px || factor < 1)
+        return NULL;
+    rd->coarse_view = *c;
+    rd->coarse_view.dpi = b->info.dpi_x * b->info.scale / factor;
+    return &rd->coarse_view;
 }
 
 int st_ballot_init(st_ballot *b, const st_model *m)

@@ -423,26 +423,20 @@ static void progress(const st_batch_opts *o, int files_done, int files, int page
 
 int st_batch_read_page(const st_model *m, const double *blank, const void *bytes,
                        size_t len, const char *name, int page, st_reader *rd,
-                       st_image *scratch, st_ballot *b, st_sheet *sheet, int *is_sheet)
+                       st_ballot *b, st_sheet *sheet, int *is_sheet)
 {
     st_error err = {0};
-    st_decoder *d = NULL;
-    st_page_info info;
     int found = 0, rc = st_ballot_read(m, blank, bytes, len, name, page, rd, b);
     *is_sheet = 0;
     /* A sheet has no registration marks: only pages rejected after
-     * decoding are looked at, so ballots pay nothing for this. */
-    if (rc || !b->decoded || b->outcome.kind != ST_OUTCOME_REJECTED)
+     * decoding are looked at, so ballots pay nothing for this, and the
+     * look uses the ~50 dpi ink the reader already has. */
+    if (rc || b->outcome.kind != ST_OUTCOME_REJECTED)
         return rc;
-    if (st_decoder_open(bytes, len, name, &d, &err) ||
-        st_decoder_read_ink_at(d, page, m->settings.scan_dpi, m->settings.jpeg_min_dpi,
-                               scratch, &info, &err)) {
-        st_decoder_close(d);
-        return err.code == ST_ERR_NOMEM ? ST_ERR_NOMEM : ST_OK;
-    }
-    st_decoder_close(d);
-    scratch->dpi = info.dpi_x * info.scale;
-    rc = st_sheet_detect(scratch, ST_SHEET_INK, &found, sheet, &err);
+    const st_image *coarse = st_reader_coarse(rd, b);
+    if (!coarse)
+        return ST_OK;
+    rc = st_sheet_detect(coarse, ST_SHEET_INK, &found, sheet, &err);
     if (rc == ST_ERR_NOMEM)
         return rc;
     if (rc) {
@@ -527,7 +521,6 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
     st_batch_page *cpages = NULL;
     char **crec = NULL;
     st_reader **readers = NULL;
-    st_image *sheet_scratch = NULL;
     bsource *sources = NULL;
     int n_sources = 0;
     st_tally *tally = NULL;
@@ -545,14 +538,13 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
                             strerror(errno));
     tasks = calloc((size_t)window, sizeof *tasks);
     readers = calloc((size_t)threads, sizeof *readers);
-    sheet_scratch = calloc((size_t)threads, sizeof *sheet_scratch);
     blank = calloc(2 * (size_t)(m->n_targets ? m->n_targets : 1), sizeof *blank);
     tally = st_tally_new(m);
     if (o->commit) {
         cpages = calloc((size_t)window, sizeof *cpages);
         crec = calloc((size_t)window, sizeof *crec);
     }
-    if (!tasks || !readers || !sheet_scratch || !blank || !tally ||
+    if (!tasks || !readers || !blank || !tally ||
         (o->commit && (!cpages || !crec)) || !source_at(&sources, &n_sources, 0))
         goto nomem;
     for (int i = 0; i < window; i++)
@@ -643,7 +635,6 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : nomem)
         for (int i = 0; i < n; i++) {
             btask *t = &tasks[i];
-            int th = omp_get_thread_num();
             /* A file's first page is always in the first window that holds
              * the file, and only its task writes the hash; every record of
              * the file is written after the loop. */
@@ -657,7 +648,7 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
                 continue;
             }
             if (st_batch_read_page(m, blank, t->file->bytes, t->file->len, t->file->path,
-                                   t->page, readers[th], &sheet_scratch[th], &t->ballot,
+                                   t->page, readers[omp_get_thread_num()], &t->ballot,
                                    &t->sheet_info, &t->sheet))
                 nomem = 1;
         }
@@ -818,15 +809,12 @@ out:
         st_ballot_free(&tasks[i].ballot);
     for (int i = 0; readers && i < threads; i++)
         st_reader_free(readers[i]);
-    for (int i = 0; sheet_scratch && i < threads; i++)
-        free(sheet_scratch[i].px);
     for (int i = 0; crec && i < window; i++)
         free(crec[i]);
     free(crec);
     free(cpages);
     free(tasks);
     free(readers);
-    free(sheet_scratch);
     free(sources);
     free(blank);
     st_tally_free(tally);

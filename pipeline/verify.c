@@ -95,8 +95,8 @@ static void describe(const st_outcome *o, char *buf, size_t n)
 }
 
 /* Replay one item; pure apart from the item and the thread's scratch. */
-static int replay(const st_model *m, const double *blank, st_reader *rd, st_image *img,
-                  st_ballot *ballot, vitem *it)
+static int replay(const st_model *m, const double *blank, st_reader *rd, st_ballot *ballot,
+                  vitem *it)
 {
     it->replayed = it->b.found;
     if (!strncmp(it->b.sha256, "unreadable:", 11)) {
@@ -128,7 +128,7 @@ static int replay(const st_model *m, const double *blank, st_reader *rd, st_imag
         if (strcmp(it->now_sha, it->b.sha256)) {
             it->status = V_CHANGED;
         } else if ((rc = st_batch_read_page(m, blank, p, len, it->counted_as, it->b.page, rd,
-                                            img, ballot, &sheet, &is_sheet)) == ST_OK &&
+                                            ballot, &sheet, &is_sheet)) == ST_OK &&
                    is_sheet == 1) {
             snprintf(it->why, sizeof it->why, "now reads as the separator sheet of %s",
                      sheet.station);
@@ -186,7 +186,6 @@ int st_verify(st_store *s, int threads, FILE *log, st_verify_report *rep, st_err
     vlist l = {0, 0, NULL};
     st_reader **readers = NULL;
     st_ballot *scratch = NULL;
-    st_image *images = NULL;     /* per thread: a page decoded again for sheets */
     double *blank = NULL;
     st_tally *replayed = NULL, *stored = NULL;
     int rc, nt = threads > 0 ? threads : omp_get_max_threads();
@@ -199,10 +198,9 @@ int st_verify(st_store *s, int threads, FILE *log, st_verify_report *rep, st_err
     }
     readers = calloc((size_t)nt, sizeof *readers);
     scratch = calloc((size_t)nt, sizeof *scratch);
-    images = calloc((size_t)nt, sizeof *images);
     blank = calloc(2 * (size_t)(m->n_targets ? m->n_targets : 1), sizeof *blank);
     replayed = st_tally_new(m);
-    if (!readers || !scratch || !images || !blank || !replayed) {
+    if (!readers || !scratch || !blank || !replayed) {
         rc = st_error_set(err, ST_ERR_NOMEM, "verify: out of memory");
         goto out;
     }
@@ -219,7 +217,7 @@ int st_verify(st_store *s, int threads, FILE *log, st_verify_report *rep, st_err
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(| : failed)
         for (int i = start; i < end; i++) {
             int t = omp_get_thread_num();
-            failed |= replay(m, blank, readers[t], &images[t], &scratch[t], &l.v[i]) != ST_OK;
+            failed |= replay(m, blank, readers[t], &scratch[t], &l.v[i]) != ST_OK;
         }
         if (failed) {
             rc = st_error_set(err, ST_ERR_NOMEM, "verify: out of memory");
@@ -263,11 +261,8 @@ out:
         st_reader_free(readers[i]);
     for (int i = 0; scratch && i < nt; i++)
         st_ballot_free(&scratch[i]);
-    for (int i = 0; images && i < nt; i++)
-        free(images[i].px);
     free(readers);
     free(scratch);
-    free(images);
     free(blank);
     st_tally_free(replayed);
     st_tally_free(stored);

@@ -49,6 +49,12 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
                    size_t len, const char *name, int page, st_reader *rd,
                    st_ballot *b);
 
+/* The ink of the page rd last read into b, shrunk to about 50 dpi (dpi
+ * set), or NULL when that page was not decoded. Borrowed from rd: valid
+ * until rd reads again. For looking again at a page that is not a ballot
+ * (a separator sheet) without decoding it twice. */
+const st_image *st_reader_coarse(st_reader *rd, const st_ballot *b);
+
 /* Record b as a rejected page (reason one of ST_REJECT_*, message for
  * people) without reading anything: for a file that cannot be opened. */
 void st_ballot_reject(st_ballot *b, const st_model *m, const char *reason,

@@ -165,15 +165,14 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
                  st_error *err);
 
 /* Read page `page` of a file as the runner does: st_ballot_read, then,
- * for a page rejected after decoding, a look for a separator sheet.
- * scratch is an image the caller keeps (one per thread) and frees.
- * *is_sheet: 1 when the page is a sheet (*sheet filled), -1 when it
- * carries a sheet code that cannot be used (b then says rejected,
- * ST_REJECT_BAD_SHEET), else 0. Returns ST_OK or ST_ERR_NOMEM.
- * Thread-safe with one reader and scratch per thread. */
+ * for a page rejected after decoding, a look for a separator sheet in the
+ * reader's shrunken ink (st_reader_coarse). *is_sheet: 1 when the page is
+ * a sheet (*sheet filled), -1 when it carries a sheet code that cannot be
+ * used (b then says rejected, ST_REJECT_BAD_SHEET), else 0. Returns ST_OK
+ * or ST_ERR_NOMEM. Thread-safe with one reader per thread. */
 int st_batch_read_page(const st_model *m, const double *blank, const void *bytes,
                        size_t len, const char *name, int page, st_reader *rd,
-                       st_image *scratch, st_ballot *b, st_sheet *sheet, int *is_sheet);
+                       st_ballot *b, st_sheet *sheet, int *is_sheet);
 
 /* The ballots.jsonl record of ballot b (page `page` of the file at path,
  * whose bytes hash to sha256; station NULL for none), without its
