@@ -619,17 +619,9 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
             for (int i = 0; i < n; i++)
                 if (tasks[i].page == 0)
                     file_hash(tasks[i].file);
-            for (int i = 0; i < n; i++) {
-                btask *t = &tasks[i];
-                t->skip = o->seen(o->commit_ctx, t->file->path, t->file->sha, t->page);
-                /* The same page twice in one window (two files with the
-                 * same bytes): the store would keep the first only. Empty
-                 * and unreadable files share a hash but are not one page. */
-                int keyed = t->file->sha[0] && !t->file->unread && t->file->len > 0;
-                for (int k = 0; k < i && !t->skip && keyed; k++)
-                    t->skip = !tasks[k].skip && tasks[k].page == t->page &&
-                              strcmp(tasks[k].file->sha, t->file->sha) == 0;
-            }
+            for (int i = 0; i < n; i++)
+                tasks[i].skip = o->seen(o->commit_ctx, tasks[i].file->path,
+                                        tasks[i].file->sha, tasks[i].page);
         }
         int nomem = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : nomem)

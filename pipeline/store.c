@@ -10,6 +10,7 @@
  * join, and everything that counts (tallies, review lists) walks that join.
  */
 #include "stemtel/store.h"
+#include "stemtel/seen.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -26,6 +27,8 @@ struct st_store {
     st_model *model;
     int64_t batch;          /* current batch id, 0 before st_store_begin_batch */
     sqlite3_stmt *ins_page, *ins_ballot, *has_page;
+    st_seen *claimed;       /* pages answered "not stored" since the last
+                             * commit: "key\tpage" */
 };
 
 static const char *const schema =
@@ -255,6 +258,7 @@ void st_store_close(st_store *s)
     sqlite3_finalize(s->ins_page);
     sqlite3_finalize(s->ins_ballot);
     sqlite3_finalize(s->has_page);
+    st_seen_free(s->claimed);
     sqlite3_close(s->db);
     st_model_free(s->model);
     free(s->path);
@@ -361,7 +365,16 @@ int st_store_seen(void *store, const char *file, const char *sha256, int page)
     sqlite3_bind_int(s->has_page, 2, page);
     int found = sqlite3_step(s->has_page) == SQLITE_ROW;
     sqlite3_reset(s->has_page);
-    return found;
+    if (found)
+        return 1;
+    /* Not stored yet, but maybe already taken in this window: the same
+     * bytes under another name. Out of memory reads as "not stored",
+     * which st_store_commit then settles. */
+    char claim[4300];
+    snprintf(claim, sizeof claim, "%s\t%d", key, page);
+    if (!s->claimed && !(s->claimed = st_seen_new()))
+        return 0;
+    return st_seen_add(s->claimed, claim) == 0;
 }
 
 int st_store_commit(void *store, const st_batch_page *pages, int n, int *skipped,
@@ -421,9 +434,14 @@ int st_store_commit(void *store, const st_batch_page *pages, int n, int *skipped
     if ((rc = exec(s, "COMMIT", err)))
         goto fail;
     *skipped = skip;
-    return ST_OK;
+    rc = ST_OK;
+    goto out;
 fail:
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    /* What was taken is now in the file (or the batch stops). */
+    st_seen_free(s->claimed);
+    s->claimed = NULL;
     return rc;
 }
 

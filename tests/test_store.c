@@ -239,6 +239,29 @@ static void test_store_does_not_take_a_copied_file_again(void **state)
     assert_int_equal(stored_pages(store), 8);
 }
 
+/* A file and its copy in one run, within one window of pages (4 pages
+ * each; the window holds 4 per thread): the copy is skipped before it is
+ * read, so ballots.jsonl and the store agree. */
+static void test_store_takes_the_same_bytes_once_within_a_run(void **state)
+{
+    char *out = NULL, store[4200], files[9000], cmd[9000], path[4300];
+    snprintf(store, sizeof store, "%s/twice.db", g_dir);
+    snprintf(cmd, sizeof cmd, "cp '%s/in/stack-0003.tif' '%s/twin.tif'", g_dir, g_dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(files, sizeof files, "'%s/in/stack-0003.tif' '%s/twin.tif'", g_dir, g_dir);
+    out = store_count("0668::SB2", store, files);
+    assert_non_null(strstr(out, "4 pages added, 4 already there (skipped)"));
+    free(out);
+    assert_int_equal(stored_pages(store), 4);
+    snprintf(path, sizeof path, "%s/out/ballots.jsonl", g_dir);
+    char *text = th_slurp(path, NULL);
+    int lines = 0;
+    for (const char *p = text; p && *p; p++)
+        lines += *p == '\n';
+    free(text);
+    assert_int_equal(lines, 4);
+}
+
 static void test_store_keeps_two_empty_files_apart(void **state)
 {
     char store[4200], files[9000], a[4200], b[4200];
@@ -326,6 +349,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store_refuses_another_model_and_a_file_that_is_no_store),
         cmocka_unit_test(test_store_does_not_take_a_copied_file_again),
+        cmocka_unit_test(test_store_takes_the_same_bytes_once_within_a_run),
         cmocka_unit_test(test_store_keeps_two_empty_files_apart),
         cmocka_unit_test(test_store_counts_stations_apart),
         cmocka_unit_test(test_store_survives_20_kills_and_holds_every_ballot_once),

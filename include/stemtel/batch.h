@@ -50,9 +50,10 @@ typedef struct st_batch_page {
 typedef int (*st_batch_commit_fn)(void *ctx, const st_batch_page *pages, int n,
                                   int *skipped, st_error *err);
 
-/* Asked, on the calling thread, for each page before it is read: nonzero
- * when the page (file's SHA-256, "" if unreadable, and page index) is
- * already held, so it is skipped: not read, not written to ballots.jsonl,
+/* Asked, on the calling thread, for each page before it is read, in input
+ * order: nonzero when the page (file's SHA-256, "" if unreadable, and
+ * page index) is already held, or taken earlier in the same window (the
+ * hook decides what one page is), so it is skipped: not read, not written to ballots.jsonl,
  * not in the tally, and counted in the report's already_committed. */
 typedef int (*st_batch_seen_fn)(void *ctx, const char *file, const char *sha256,
                                 int page);

@@ -64,9 +64,11 @@ int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
 int st_store_commit(void *store, const st_batch_page *pages, int n, int *skipped,
                     st_error *err);
 
-/* Nonzero when the page (file, its hash, page index) is already stored.
- * Fits st_batch_seen_fn with the store as ctx; an error reads as "not
- * stored", which st_store_commit then settles. */
+/* Nonzero when the page (file, its hash, page index) is already stored,
+ * or was asked about since the last st_store_commit and found not stored
+ * (the same bytes twice in one window: the first is taken). Fits
+ * st_batch_seen_fn with the store as ctx; an error reads as "not stored",
+ * which st_store_commit then settles. */
 int st_store_seen(void *store, const char *file, const char *sha256, int page);
 
 /* One stored ballot as read back. */
