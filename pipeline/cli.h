@@ -27,6 +27,13 @@ int st_cli_export(int argc, char **argv);
 int st_cli_verify(int argc, char **argv);
 int st_cli_sheet(int argc, char **argv);
 
+struct st_batch_report;
+
+/* Warn on stderr about what a counted batch asks people to look at:
+ * bilevel pages (pencil can be lost) and separator sheets that could not
+ * be used. For count and scan. */
+void st_cli_warn_batch(const struct st_batch_report *r);
+
 /* Print "stemtel: <msg>" to stderr. */
 void st_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -60,10 +60,6 @@ static void print_summary(const st_model *m, const st_tally *t,
     if (r->sheets)
         printf("  %d separator sheet%s (sheets.jsonl): the pages after each took its "
                "station\n", r->sheets, r->sheets == 1 ? "" : "s");
-    if (r->bad_sheets)
-        printf("  %d separator sheet%s could not be used (rejected): the pages after "
-               "%s have no station\n", r->bad_sheets, r->bad_sheets == 1 ? "" : "s",
-               r->bad_sheets == 1 ? "it" : "them");
     if (r->skipped)
         printf("  skipped %d file%s in the folders not named .tif or .tiff\n", r->skipped,
                r->skipped == 1 ? "" : "s");
@@ -142,11 +138,7 @@ int st_cli_count(int argc, char **argv)
         st_model_free(m);
         return ST_EXIT_FAIL;
     }
-    if (rep.bilevel_pages)
-        fprintf(stderr,
-                "stemtel: warning: %d page%s bilevel (1-bit): light pencil marks can be "
-                "lost in such scans; scan in grey or colour\n",
-                rep.bilevel_pages, rep.bilevel_pages == 1 ? " is" : "s are");
+    st_cli_warn_batch(&rep);
     print_summary(m, tally, &rep, o.out_dir, rep.threads);
     if (store_path)
         printf("  store %s: %d page%s added, %d already there (skipped)\n", store_path,

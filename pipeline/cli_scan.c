@@ -78,12 +78,6 @@ static void print_summary(const st_scan_report *r, const st_scan_opts *o,
                 "--station: counted unassigned\n",
                 b->unassigned, b->unassigned == 1 ? "" : "s",
                 b->unassigned == 1 ? "it" : "them");
-    if (b->bad_sheets)
-        fprintf(stderr,
-                "stemtel: warning: %d separator sheet%s could not be used (see "
-                "ballots.jsonl); the pages after %s are unassigned\n",
-                b->bad_sheets, b->bad_sheets == 1 ? "" : "s",
-                b->bad_sheets == 1 ? "it" : "them");
     printf("  this run: %s/ballots.jsonl, sheets.jsonl, tally.csv, tally.json\n",
            r->run_dir);
     printf("  every run, decisions applied: %s/tally.csv, tally.json\n", o->out_dir);
@@ -216,11 +210,7 @@ int st_cli_scan(int argc, char **argv)
         snprintf(store, sizeof store, "%s/stemtel.db", o.out_dir);
     if (rep.batch.files || rep.batch.pages || rc == ST_OK)
         print_summary(&rep, &o, store);
-    if (rep.batch.bilevel_pages)
-        fprintf(stderr,
-                "stemtel: warning: %d page%s bilevel (1-bit): light pencil marks can be "
-                "lost in such scans; scan in grey or colour\n",
-                rep.batch.bilevel_pages, rep.batch.bilevel_pages == 1 ? " is" : "s are");
+    st_cli_warn_batch(&rep.batch);
     if (rc)
         st_cli_error("%s", err.msg);
     else

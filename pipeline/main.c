@@ -4,6 +4,7 @@
  * overview. Every subcommand prints its own usage with --help.
  */
 #include "cli.h"
+#include "stemtel/batch.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -22,6 +23,21 @@ void st_cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+void st_cli_warn_batch(const st_batch_report *r)
+{
+    if (r->bilevel_pages)
+        fprintf(stderr,
+                "stemtel: warning: %d page%s bilevel (1-bit): light pencil marks can be "
+                "lost in such scans; scan in grey or colour\n",
+                r->bilevel_pages, r->bilevel_pages == 1 ? " is" : "s are");
+    if (r->bad_sheets)
+        fprintf(stderr,
+                "stemtel: warning: %d separator sheet%s could not be used (rejected, see "
+                "ballots.jsonl); the pages after %s have no station\n",
+                r->bad_sheets, r->bad_sheets == 1 ? "" : "s",
+                r->bad_sheets == 1 ? "it" : "them");
 }
 
 int st_cli_int(const char *opt, const char *text, long long lo, long long hi,
