@@ -742,9 +742,8 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
         while (live && live->pending == 0) {
             bfile *f = live;
             if (f->read && o->file_done) {
-                st_batch_file bf = {f->path, f->sha, f->source, f->pages > 0 ? f->pages : 1,
-                                    f->read, f->sheets, f->starts_with_sheet,
-                                    f->first_station, f->first_batch};
+                st_batch_file bf = {f->path, f->sha, f->source, f->read, f->sheets,
+                                    f->starts_with_sheet, f->first_station, f->first_batch};
                 if ((rc = o->file_done(o->file_ctx, &bf, err)))
                     goto out;
             }

@@ -90,7 +90,6 @@ typedef struct st_batch_file {
     const char *path;
     const char *sha256;
     int source;
-    int pages;              /* pages in the file (1 for an unreadable one) */
     int read;               /* pages read in this run (not skipped) */
     int sheets;             /* separator sheets among them */
     int starts_with_sheet;  /* its first page is a separator sheet (or
