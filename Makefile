@@ -3,8 +3,9 @@
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
-PKGS := libtiff-4 cairo json-c libxml-2.0 libjpeg libcrypto sqlite3 libqrencode zbar sane-backends
-TEST_PKGS := cmocka
+# pkg-config modules, from the one package list (scripts/packages).
+PKGS := $(shell awk '!/^\#/ && NF && $$2 != "-" && $$2 !~ /@test$$/ {print $$2}' scripts/packages)
+TEST_PKGS := $(shell awk '!/^\#/ && NF && $$2 ~ /@test$$/ {sub(/@test$$/, "", $$2); print $$2}' scripts/packages)
 
 comma := ,
 # Flavour: objects of a sanitizer build never mix with the plain ones.
@@ -26,41 +27,65 @@ CV_LIBS := -lopencv_core
 CFLAGS ?= -O3 -g
 WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter
 WARN_C := $(WARN) -Wstrict-prototypes -Wno-format-truncation
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARN_C) $(PKG_CFLAGS) -fopenmp \
+# Evaluated when used: `make test` installs the packages before it builds.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+# Public headers are "stemtel/x.h" (include/), a layer's internal ones
+# "layer/x.h" (src/), the generator's "synth/x.h" (tools/).
+INCLUDES := -Iinclude -Isrc -Itools
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(INCLUDES) $(WARN_C) $(PKG_CFLAGS) -fopenmp \
              $(SAN_FLAGS) -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) -fopenmp $(LDFLAGS)
 LIBS = $(PKG_LIBS) $(CV_LIBS) -lstdc++ -lm
-ALL_CXXFLAGS = -std=c++17 -Iinclude $(WARN) $(CV_CFLAGS) $(SAN_FLAGS) -MMD -MP $(CXXFLAGS) $(CFLAGS)
+ALL_CXXFLAGS = -std=c++17 $(INCLUDES) $(WARN) $(CV_CFLAGS) $(SAN_FLAGS) -MMD -MP $(CXXFLAGS) $(CFLAGS)
 
-# The library: every module under models/, pipeline/ and scanners/ except
-# the command-line entry point.
-CLI_SRC := pipeline/main.c $(wildcard pipeline/cli_*.c)
-LIB_SRC := $(filter-out $(CLI_SRC),$(wildcard models/*.c pipeline/*.c scanners/*.c))
-LIB_CXX_SRC := $(wildcard pipeline/*.cpp)
+# The library, one folder per layer, lowest first (scripts/check-layers
+# says which may include which); the test-ballot generator on its own;
+# the command.
+LAYERS := util model engine sources record report app
+LIB_SRC := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+LIB_CXX_SRC := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.cpp))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(LIB_CXX_SRC:%.cpp=$(B)/%.o)
 LIB := $(B)/libstemtel.a
+SYNTH_SRC := $(wildcard tools/synth/*.c)
+SYNTH_LIB := $(B)/libstemtel-synth.a
+CLI_SRC := $(wildcard cli/*.c)
 BIN := $(B)/stemtel
+LINK_LIBS = $(SYNTH_LIB) $(LIB) $(LIBS)
 
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TEST_HELPER_OBJ := $(B)/tests/helpers.o
+# The slowest first, so that two jobs finish together.
+TEST_SLOW := test_golden test_synth test_scan test_count test_sheet test_review
+TEST_RUN := $(addprefix $(B)/tests/,$(addsuffix .log,$(TEST_SLOW) \
+              $(filter-out $(TEST_SLOW),$(TEST_SRC:tests/%.c=%))))
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 SHARED_DATA ?= $(abspath $(CURDIR)/../shared/data)
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all setup test demo models clean help bench
+.PHONY: all setup test test-run demo models clean help bench check-layers install
 
 all: $(BIN) ## build the stemtel command (build/<flavour>/stemtel)
 
 setup: ## install the Debian packages stemtel needs (uses apt-get)
 	@scripts/setup
 
-$(B)/%.o: %.c
+# Every library must be there before anything is compiled; pkg-config
+# says which one is missing and why.
+$(B)/pkgconfig.ok: scripts/packages
+	@mkdir -p $(@D)
+	@pkg-config --print-errors --exists $(PKGS) $(TEST_PKGS) || \
+	    { echo "stemtel: missing libraries (make setup installs them)" >&2; exit 1; }
+	@touch $@
+
+$(B)/%.o: %.c | $(B)/pkgconfig.ok
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(B)/%.o: %.cpp
+$(B)/%.o: %.cpp | $(B)/pkgconfig.ok
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CXXFLAGS) -c $< -o $@
 
@@ -68,27 +93,52 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(CLI_SRC:%.c=$(B)/%.o) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+$(SYNTH_LIB): $(SYNTH_SRC:%.c=$(B)/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
 
-$(B)/tests/helpers.o: tests/helpers.c
+$(BIN): $(CLI_SRC:%.c=$(B)/%.o) $(SYNTH_LIB) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_SRC:%.c=$(B)/%.o) $(LINK_LIBS)
+
+$(B)/tests/helpers.o: tests/helpers.c | $(B)/pkgconfig.ok
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c $< -o $@
 
-$(B)/tests/test_%: tests/test_%.c $(TEST_HELPER_OBJ) $(LIB)
+$(B)/tests/test_%.o: tests/test_%.c | $(B)/pkgconfig.ok
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $< \
-	    $(TEST_HELPER_OBJ) $(ALL_LDFLAGS) $(LIB) $(LIBS) $(shell pkg-config --libs $(TEST_PKGS))
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c $< -o $@
 
-test: setup ## install dependencies, build, and run every test
-	@$(MAKE) --no-print-directory $(BIN) $(TEST_BIN)
-	@STEMTEL_BIN=$(abspath $(BIN)) STEMTEL_DATA=$(SHARED_DATA) \
-	    STEMTEL_ROOT=$(CURDIR) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	    scripts/run-tests $(TEST_BIN)
+$(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_HELPER_OBJ) $(SYNTH_LIB) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) $(LINK_LIBS) \
+	    $(shell pkg-config --libs $(TEST_PKGS))
+
+# One log per test binary, so that make runs them in parallel.
+TEST_ENV = STEMTEL_BIN=$(abspath $(BIN)) STEMTEL_DATA=$(SHARED_DATA) STEMTEL_ROOT=$(CURDIR) \
+    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+$(B)/tests/%.log: $(B)/tests/% $(BIN) FORCE
+	@$(TEST_ENV) scripts/run-test $< $@
+
+test-run: $(TEST_RUN)
+	@scripts/test-summary $(TEST_RUN)
+
+test: setup ## install dependencies, build, and run every test (JOBS=N in parallel)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BIN) $(TEST_BIN)
+	@scripts/check-layers
+	@$(MAKE) --no-print-directory -j$(JOBS) test-run
+
+check-layers: ## fail when a file includes a header of a higher layer
+	@scripts/check-layers
 
 demo: setup ## install dependencies, build, and run stemtel on the sample batch
-	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BIN)
 	@STEMTEL_BIN=$(abspath $(BIN)) scripts/demo
+
+install: $(BIN) ## install the command, its man page and example models under DESTDIR/PREFIX
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/stemtel/models
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stemtel
+	install -m 644 doc/stemtel.1 $(DESTDIR)$(PREFIX)/share/man/man1/stemtel.1
+	install -m 644 models/*.json models/README.md $(DESTDIR)$(PREFIX)/share/stemtel/models/
 
 models: $(BIN) ## remake the example models from the Kiesraad files in SHARED_DATA
 	$(BIN) model from-eml $(SHARED_DATA)/results/Kandidatenlijsten_GR2022_WestMaasenWaal.eml.xml \
@@ -100,10 +150,14 @@ clean: ## remove build/
 	rm -rf build
 
 help: ## list the targets
-	@grep -E "^[a-z-]+:.*## " $(firstword $(MAKEFILE_LIST)) | sed 's/:.*## /\t/' | expand -t 12
-	@echo "variables: SANITIZE=address,undefined  CFLAGS=...  SHARED_DATA=path"
+	@grep -E "^[a-z-]+:.*## " $(firstword $(MAKEFILE_LIST)) | sed 's/:.*## /\t/' | expand -t 14
+	@echo "variables: SANITIZE=address,undefined  CFLAGS=...  SHARED_DATA=path  JOBS=N"
+	@echo "           PREFIX=/usr/local  DESTDIR=staging-dir"
 
--include $(LIB_OBJ:.o=.d) $(CLI_SRC:%.c=$(B)/%.d) $(TEST_HELPER_OBJ:.o=.d)
+FORCE:
+
+-include $(LIB_OBJ:.o=.d) $(SYNTH_SRC:%.c=$(B)/%.d) $(CLI_SRC:%.c=$(B)/%.d) \
+    $(TEST_HELPER_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(B)/tests/%.d)
 
 # ---- fuzz: libFuzzer over the page decoder ---------------------------------
 # `make fuzz [FUZZ_SECONDS=60]` installs clang (scripts/setup-fuzz), builds
@@ -114,7 +168,7 @@ help: ## list the targets
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
-FUZZ_SRC := tests/fuzz/fuzz_decode.c pipeline/decode.c pipeline/error.c pipeline/image.c
+FUZZ_SRC := tests/fuzz/fuzz_decode.c src/engine/decode.c src/util/error.c src/util/image.c
 CORPUS_TOOL := $(FUZZ_DIR)/make-bad-corpus
 
 .PHONY: fuzz bad-corpus
@@ -124,9 +178,9 @@ $(CORPUS_TOOL): tests/data/make-bad-corpus.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< \
 	    $(shell pkg-config --cflags --libs libtiff-4)
 
-$(FUZZ_DIR)/fuzz_decode: $(FUZZ_SRC) $(wildcard include/stemtel/*.h)
+$(FUZZ_DIR)/fuzz_decode: $(FUZZ_SRC) $(wildcard include/stemtel/*.h src/*/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -Iinclude -g -O1 \
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(INCLUDES) -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    $(shell pkg-config --cflags libtiff-4) -o $@ $(FUZZ_SRC) \
 	    $(shell pkg-config --libs libtiff-4)
@@ -159,13 +213,13 @@ BENCH_BIN := $(B)/bench/throughput $(B)/bench/accuracy
 BENCH_OBJ := $(B)/bench/bench.o
 BENCH_FLAGS := $(if $(BENCH_QUICK),--quick)
 
-$(B)/bench/throughput: bench/throughput.c $(BENCH_OBJ) $(LIB)
+$(B)/bench/throughput: bench/throughput.c $(BENCH_OBJ) $(SYNTH_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS)
 
-$(B)/bench/accuracy: bench/accuracy.c $(BENCH_OBJ) $(LIB)
+$(B)/bench/accuracy: bench/accuracy.c $(BENCH_OBJ) $(SYNTH_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LIB) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS)
 
 bench: $(BIN) $(BENCH_BIN) ## throughput and accuracy tables into bench/RESULTS.md (BENCH_QUICK=1: fast)
 	$(B)/bench/throughput $(BENCH_FLAGS) --bin $(BIN)

@@ -25,7 +25,7 @@
 
 #include "stemtel/batch.h"
 #include "stemtel/model.h"
-#include "stemtel/synth.h"
+#include "synth/synth.h"
 #include "stemtel/tiffout.h"
 
 #include "bench.h"

@@ -29,9 +29,9 @@
 
 /* The sources whose edits change synth's pixels or truth. */
 static const char *const st_bench_synth_sources[] = {
-    "models/synth.c", "models/marks.c", "models/marks.h", "models/render.c",
-    "models/tiffout.c", "models/rng.c", "models/layout.c",
-    "include/stemtel/synth.h",
+    "tools/synth/synth.c", "tools/synth/marks.c", "tools/synth/marks.h", "src/model/render.c",
+    "src/util/tiffout.c", "tools/synth/rng.c", "src/model/layout.c",
+    "tools/synth/synth.h",
 };
 
 void st_bench_printf(st_bench_buf *b, const char *fmt, ...)

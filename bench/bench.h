@@ -14,7 +14,7 @@
 
 #include "stemtel/error.h"
 #include "stemtel/model.h"
-#include "stemtel/synth.h"
+#include "synth/synth.h"
 
 #define ST_BENCH_DATA "build/bench/data"
 #define ST_BENCH_OUT "build/bench/out"

@@ -33,7 +33,7 @@
 #include "stemtel/batch.h"
 #include "stemtel/decode.h"
 #include "stemtel/model.h"
-#include "stemtel/synth.h"
+#include "synth/synth.h"
 #include "stemtel/tiffout.h"
 
 #include "bench.h"
@@ -390,7 +390,7 @@ static void st_tp_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    /* As the stemtel command does (pipeline/main.c): large per-page buffers
+    /* As the stemtel command does (cli/main.c): large per-page buffers
      * stay on the heap, so the pipeline is measured as it runs. */
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);

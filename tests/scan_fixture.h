@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "stemtel/filebytes.h"
+#include "sources/filebytes.h"
 
 #define SCAN_MODEL "models/gr2022-west-maas-en-waal.json"
 

@@ -9,7 +9,7 @@
 #include "helpers.h"
 #include "scan_fixture.h"
 #include "stemtel/manifest.h"
-#include "stemtel/seen.h"
+#include "util/seen.h"
 
 #include <dirent.h>
 #include <stdio.h>

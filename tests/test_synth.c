@@ -24,7 +24,7 @@
 #include "stemtel/eml.h"
 #include "stemtel/layout.h"
 #include "stemtel/model.h"
-#include "stemtel/synth.h"
+#include "synth/synth.h"
 
 #define KANDIDATEN "results/Kandidatenlijsten_GR2022_WestMaasenWaal.eml.xml"
 #define TELLING "results/Telling_GR2022_WestMaasenWaal.eml.xml"

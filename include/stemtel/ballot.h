@@ -13,6 +13,10 @@
 #include "stemtel/register.h"
 #include "stemtel/score.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Everything learnt about one page. Arrays have model->n_targets entries
  * and are owned by the struct (st_ballot_init / st_ballot_free). */
 typedef struct st_ballot {
@@ -59,5 +63,9 @@ const st_image *st_reader_coarse(st_reader *rd, const st_ballot *b);
  * people) without reading anything: for a file that cannot be opened. */
 void st_ballot_reject(st_ballot *b, const st_model *m, const char *reason,
                       const char *message);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

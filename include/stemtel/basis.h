@@ -37,6 +37,10 @@
 #include "stemtel/model.h"
 #include "stemtel/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* One station's N 10-2 figures. */
 typedef struct st_basis {
     char *station;
@@ -96,5 +100,9 @@ int st_basis_save(st_store *s, const st_basis_set *set, const char *source,
  * st_basis_clear); *found is 0 (and *out empty) when there is none. */
 int st_basis_load(st_store *s, const char *station, st_basis *out, int *found,
                   st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -25,23 +25,20 @@
 #include "stemtel/error.h"
 #include "stemtel/model.h"
 #include "stemtel/sheet.h"
+#include "stemtel/store.h"
 #include "stemtel/tally.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Reason of a page that carries a separator-sheet code that cannot be
  * used (damaged, a later version, two codes that disagree). */
 #define ST_REJECT_BAD_SHEET "separator_sheet_unusable"
 
-/* One committed page as the commit hook sees it. Everything is borrowed
- * and valid only during the call. record is the page's ballots.jsonl line
- * without its newline; station is NULL when none was given. */
-typedef struct st_batch_page {
-    const char *file;
-    int page;
-    const char *sha256;     /* hex of the file's bytes, "" if unreadable */
-    const char *station;
-    const st_outcome *outcome;
-    const char *record;
-} st_batch_page;
+/* One committed page as the commit hook sees it: the store's page
+ * (store.h), so that st_store_commit fits the hook as it is. */
+typedef st_store_page st_batch_page;
 
 /* Called once per window, on the calling thread, with the window's pages
  * in input order, after they are written to ballots.jsonl. Sets *skipped
@@ -180,5 +177,9 @@ int st_batch_read_page(const st_model *m, const double *blank, const void *bytes
  * no memory. Thread-safe. */
 char *st_batch_record(const st_model *m, const char *station, const char *path,
                       const char *sha256, int page, const st_ballot *b);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

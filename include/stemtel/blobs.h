@@ -11,6 +11,10 @@
 #include "stemtel/error.h"
 #include "stemtel/image.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A connected blob of pixels >= threshold. */
 typedef struct st_blob {
     int x, y, w, h;       /* bounding box */
@@ -36,5 +40,9 @@ void st_blob_scratch_free(st_blob_scratch *s);
 int st_blobs_find(const st_image *img, int threshold, int min_area,
                   int max_area, st_blob *blobs, int max_blobs, int *n,
                   st_blob_scratch *s, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -25,6 +25,10 @@
 #include "stemtel/error.h"
 #include "stemtel/image.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Largest page we decode: a 600 dpi A2 scan fits with room to spare. */
 #define ST_DECODE_MAX_SIDE 20000
 #define ST_DECODE_MAX_PIXELS 200000000.0
@@ -147,5 +151,9 @@ void st_decoder_close(st_decoder *d);
  * ST_ERR_ARG (bad size or channels; img unchanged) or ST_ERR_NOMEM (img
  * unchanged). Thread-safe for different images. */
 int st_image_reserve(st_image *img, int w, int h, int channels);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -24,6 +24,10 @@
 #include "stemtel/error.h"
 #include "stemtel/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Namespaces the importer matches elements by (prefixes do not matter). */
 #define ST_EML_NS "urn:oasis:names:tc:evs:schema:eml"
 #define ST_EML_NS_XNL "urn:oasis:names:tc:ciq:xsdschema:xNL:2.0"
@@ -70,5 +74,9 @@ int st_eml_apply_definition(st_model *m, const char *path_110a, st_error *err);
  * the schema itself cannot be loaded. The schema is compiled on every call
  * (about a tenth of a second for the EML_NL set). */
 int st_eml_validate(const char *path, const char *xsd_path, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -19,11 +19,19 @@
 #include "stemtel/error.h"
 #include "stemtel/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Write the 510b of store s to path (via "<path>.tmp" and a rename).
  * Refuses with ST_ERR_INVALID, listing the first things that block a final
  * result (reconcile.h), unless draft is nonzero; a draft file carries a
  * comment saying it is a draft and what blocked it. ST_ERR_IO when the
  * file cannot be written. */
 int st_export_eml(st_store *s, const char *path, int draft, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -30,6 +30,10 @@
 #include "stemtel/error.h"
 #include "stemtel/sha256.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ST_FOLDER_SETTLE_MS 500
 
 typedef struct st_folder st_folder;
@@ -83,5 +87,9 @@ void st_folder_get_stats(const st_folder *w, st_folder_stats *out);
 
 /* Stop watching and free the watcher. Accepts NULL. */
 void st_folder_close(st_folder *w);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

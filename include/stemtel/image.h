@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct st_image {
     int w, h;
     int channels;      /* 1 or 3 */
@@ -69,5 +73,9 @@ static inline int st_mm_to_px(double mm, double dpi)
     double v = mm * dpi / 25.4;
     return (int)(v + (v >= 0 ? 0.5 : -0.5));
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

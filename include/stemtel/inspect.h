@@ -9,6 +9,10 @@
 #include "stemtel/error.h"
 #include "stemtel/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ST_INSPECT_VERSION 1
 
 /* Describe every registration mark and target of m in mm and, when dpi > 0,
@@ -16,5 +20,9 @@
  * JSON text ending in a newline (caller frees), or NULL with err set.
  * Thread-safe. */
 char *st_inspect_json(const st_model *m, int dpi, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

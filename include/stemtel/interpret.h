@@ -10,6 +10,10 @@
 
 #include "stemtel/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum st_box_state {
     ST_BOX_EMPTY = 0,
     ST_BOX_MARGINAL = 1,  /* neither clearly empty nor clearly marked */
@@ -98,5 +102,9 @@ void st_outcome_reject(st_outcome *o, const char *reason);
  * model or boxes gives REJECTED "bad_input". */
 void st_interpret(const st_model *m, const st_box *boxes, int writing_outside,
                   st_outcome *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

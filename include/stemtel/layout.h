@@ -11,6 +11,10 @@
 #include "stemtel/error.h"
 #include "stemtel/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The most lists and the longest list one automatic ballot holds. The EML
  * importer refuses files beyond them. */
 #define ST_LAYOUT_MAX_LISTS 40
@@ -44,5 +48,9 @@
  * ST_LAYOUT_MAX_NUMBERS candidates on a list; ST_ERR_NOMEM. On failure m is
  * unchanged. Thread-safe for distinct models. */
 int st_layout_auto(st_model *m, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -26,6 +26,10 @@
 #include "stemtel/error.h"
 #include "stemtel/sha256.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ST_MANIFEST_MAGIC "# stemtel-manifest/1"
 #define ST_MANIFEST_COLUMNS "order\tfile\tsha256\tstation\tbatch"
 #define ST_MANIFEST_BATCH_MAX 999999
@@ -101,5 +105,9 @@ int st_manifest_writer_close(st_manifest_writer *w, st_error *err);
 
 /* Give up: remove the temporary file, free w. Accepts NULL. */
 void st_manifest_writer_abort(st_manifest_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

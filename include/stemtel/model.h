@@ -13,6 +13,10 @@
 
 #include "stemtel/error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ST_MODEL_FORMAT "stemtel-model"
 #define ST_MODEL_VERSION 1
 #define ST_ID_MAX 16
@@ -173,5 +177,9 @@ const st_target *st_model_target(const st_model *m, st_target_kind kind,
 
 /* The longest list's length (the size of the number grid a ballot needs). */
 int st_model_max_candidates(const st_model *m);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,6 +11,10 @@
 #include "stemtel/error.h"
 #include "stemtel/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Draw page `page` of the TIFF at tiff_path with the boxes of record (a
  * ballots.jsonl record as the store keeps it: its registration transform
  * and boxes) and write a PNG to png_path. Refuses a record without a
@@ -19,5 +23,9 @@
  * decoder's code, naming the file. Thread-safe. */
 int st_proof_png(const st_model *m, const char *tiff_path, int page, const char *record,
                  const char *png_path, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

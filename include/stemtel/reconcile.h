@@ -47,6 +47,10 @@
 #include "stemtel/store.h"
 #include "stemtel/tally.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* A check that fired: its code and what it says, figures included. */
 typedef struct st_recon_check {
     char code[8];
@@ -104,5 +108,9 @@ int st_recon_has(const st_recon_station *s, const char *code);
 int st_recon_write_text(const st_recon *r, FILE *f, st_error *err);
 int st_recon_write_json(const st_recon *r, FILE *f, st_error *err);
 int st_recon_write_html(const st_recon *r, FILE *f, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,6 +14,10 @@
 #include "stemtel/image.h"
 #include "stemtel/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Rejection reasons (stable codes for ballots.jsonl). */
 #define ST_REJECT_UNREADABLE "unreadable"
 #define ST_REJECT_NO_MARKS "no_registration_marks"
@@ -82,5 +86,9 @@ void st_reg_scratch_coarse_ready(st_reg_scratch *s, int factor);
 int st_register(const st_model *m, const st_image *ink, double dpi,
                 double fallback_dpi, st_reg_scratch *s, st_registration *out,
                 st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

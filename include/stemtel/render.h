@@ -14,6 +14,10 @@
 #include "stemtel/image.h"
 #include "stemtel/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ST_RENDER_DPI_MIN 150
 #define ST_RENDER_DPI_MAX 600
 
@@ -25,7 +29,7 @@
 int st_render_draw(const st_model *m, cairo_t *cr, st_error *err);
 
 /* Any page drawn in mm by a callback: the ballot here, the separator sheet
- * (scanners/sheet.c). draw paints `what` on cr, whose user space is mm
+ * (src/engine/sheet.c). draw paints `what` on cr, whose user space is mm
  * from the page's top-left corner, and returns ST_OK or an error. */
 typedef int (*st_draw_fn)(const void *what, cairo_t *cr, st_error *err);
 typedef struct st_drawing {
@@ -55,5 +59,9 @@ int st_render_grey(const st_model *m, int dpi, st_image **out, st_error *err);
  * at dpi. */
 int st_render_file(const st_model *m, const char *path, int dpi,
                    st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -18,6 +18,10 @@
 #include "stemtel/error.h"
 #include "stemtel/image.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct st_sane st_sane;
 
 typedef struct st_sane_opts {
@@ -52,5 +56,9 @@ int st_sane_next(st_sane *s, st_image **page, st_error *err);
 
 /* Close the device. Accepts NULL. */
 void st_sane_close(st_sane *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

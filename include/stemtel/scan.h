@@ -44,6 +44,10 @@
 #include "stemtel/model.h"
 #include "stemtel/sane.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum st_scan_kind {
     ST_SCAN_FOLDER = 0,
     ST_SCAN_SANE,
@@ -106,5 +110,9 @@ void st_scan_report_free(st_scan_report *r);
  * failed). *rep is filled in both cases; free it with
  * st_scan_report_free. */
 int st_scan_run(const st_scan_opts *o, st_scan_report *rep, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 #include "stemtel/model.h"
 #include "stemtel/register.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Ink levels (0..255): a pixel counts for the score from "strong"; a
  * 0.5 mm cell counts for the faint share when its mean lies "weak" above
  * the page's paper level (registration measures it: noise and paper tint
@@ -72,5 +76,9 @@ int st_score_streaks(const st_model *m, const st_registration *r,
 int st_writing_check(const st_model *m, const st_registration *r,
                      const st_image *coarse, int factor, st_image *scratch,
                      st_blob_scratch *finder, st_writing *out, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ST_SHA256_LEN 32
 #define ST_SHA256_HEX_LEN 65 /* 64 hex digits and the terminating NUL */
 
@@ -22,5 +26,9 @@ int st_sha256(const void *data, size_t len, uint8_t out[ST_SHA256_LEN]);
  * Thread-safe. */
 char *st_sha256_hex(const uint8_t digest[ST_SHA256_LEN],
                     char hex[ST_SHA256_HEX_LEN]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -21,6 +21,10 @@
 #include "stemtel/error.h"
 #include "stemtel/image.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Text that starts every sheet's code, and the version this code writes. */
 #define ST_SHEET_MAGIC "STEMTEL-SHEET/"
 #define ST_SHEET_VERSION 1
@@ -129,5 +133,9 @@ typedef struct st_sheet_slot {
  * number of non-sheet pages left unassigned. Pure and thread-safe. */
 int st_sheet_assign(const st_sheet *const *pages, int n,
                     const char *default_station, st_sheet_slot *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

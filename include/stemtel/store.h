@@ -27,15 +27,31 @@
 
 #include <stdint.h>
 
-#include "stemtel/batch.h"
 #include "stemtel/error.h"
 #include "stemtel/interpret.h"
 #include "stemtel/model.h"
 #include "stemtel/tally.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ST_STORE_SCHEMA_VERSION 1
 
 typedef struct st_store st_store;
+
+/* One page as it is committed to the store. Everything is borrowed and
+ * valid only during the call. record is the page's ballots.jsonl line
+ * without its newline; station is NULL when none was given. The batch
+ * runner hands its committed pages over in this shape (st_batch_page). */
+typedef struct st_store_page {
+    const char *file;
+    int page;
+    const char *sha256;     /* hex of the file's bytes, "" if unreadable */
+    const char *station;
+    const st_outcome *outcome;
+    const char *record;
+} st_store_page;
 
 /* Open the store at path. With m non-NULL the file is created when
  * missing (holding a copy of m), and an existing file must hold the same
@@ -61,7 +77,7 @@ int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
  * (sha256, page) is already stored is left as it is and counted in
  * *skipped. Needs st_store_begin_batch first. Signature fits
  * st_batch_commit_fn with the store as ctx. */
-int st_store_commit(void *store, const st_batch_page *pages, int n, int *skipped,
+int st_store_commit(void *store, const st_store_page *pages, int n, int *skipped,
                     st_error *err);
 
 /* Nonzero when the page (file, its hash, page index) is already stored,
@@ -162,5 +178,9 @@ int st_store_last_change(st_store *s, char *buf, size_t n, st_error *err);
 /* The raw SQLite handle, for the modules that keep their own tables in
  * the store (basis.c). */
 struct sqlite3 *st_store_db(st_store *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

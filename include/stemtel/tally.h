@@ -96,6 +96,10 @@
 #include "stemtel/interpret.h"
 #include "stemtel/model.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct st_tally st_tally;
 
 /* The figures of one tally that are not per list or per reason. */
@@ -166,5 +170,9 @@ const char *st_tally_reason_at(const st_tally *t, st_outcome_kind kind, int i,
  * ST_ERR_NOMEM, with the message in err. */
 int st_tally_write_csv(const st_tally *t, const char *path, st_error *err);
 int st_tally_write_json(const st_tally *t, const char *path, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

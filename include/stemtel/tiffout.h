@@ -9,6 +9,10 @@
 #include "stemtel/error.h"
 #include "stemtel/image.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum st_tiff_format {
     ST_TIFF_BILEVEL_G4 = 0, /* 1 bit, CCITT group 4; threshold at 50% */
     ST_TIFF_GREY_RAW,       /* 8-bit grey, uncompressed */
@@ -56,5 +60,9 @@ int st_tiff_writer_close(st_tiff_writer *w, st_error *err);
 /* Convenience: one page, one file. */
 int st_tiff_write(const char *path, const st_image *img, st_tiff_format f,
                   int jpeg_quality, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -21,6 +21,10 @@
 
 #include "stemtel/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct st_verify_report {
     int64_t ballots;
     int64_t file_missing, file_changed, result_changed;
@@ -33,5 +37,9 @@ typedef struct st_verify_report {
  * an error when the store cannot be read or memory runs out. */
 int st_verify(st_store *s, int threads, FILE *log, st_verify_report *rep,
               st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

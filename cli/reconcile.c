@@ -1,0 +1,73 @@
+/* reconcile.c - `stemtel reconcile`: our count beside the basistelling */
+#include "cli.h"
+#include "stemtel/reconcile.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const reconcile_usage =
+    "usage: stemtel reconcile --store FILE [--format text|json|html] [-o FILE]\n"
+    "\n"
+    "Per polling station: the Kiesraad's checks on its basistelling (F201..F303)\n"
+    "and on our figures (F401, F402, warnings W201..W204), and the record of\n"
+    "Model Na 31-2 Bijlage 1: was the D/H difference explained, our votes per\n"
+    "candidate, our H against the station's, the lists whose totals differ, the\n"
+    "new A..J. Then what still blocks a final result. Exit 0 when nothing\n"
+    "blocks, 3 when something does, 1 on an error.\n";
+
+int st_cli_reconcile(int argc, char **argv)
+{
+    static const struct option longs[] = {{"store", required_argument, NULL, 'S'},
+                                          {"format", required_argument, NULL, 'f'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    const char *store_path = NULL, *format = "text", *out_path = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'S': store_path = optarg; break;
+        case 'f': format = optarg; break;
+        case 'o': out_path = optarg; break;
+        case 'h': fputs(reconcile_usage, stdout); return ST_EXIT_OK;
+        default: fputs(reconcile_usage, stderr); return ST_EXIT_USAGE;
+        }
+    }
+    if (!store_path || optind != argc ||
+        (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "html"))) {
+        st_cli_error("reconcile: need --store FILE; --format is text, json or html");
+        fputs(reconcile_usage, stderr);
+        return ST_EXIT_USAGE;
+    }
+    st_error err = {0};
+    st_store *s = NULL;
+    st_recon *r = NULL;
+    FILE *f = stdout;
+    int rc = ST_EXIT_FAIL;
+    if (st_store_open(store_path, NULL, &s, &err) || st_reconcile(s, &r, &err))
+        goto out;
+    if (out_path && !(f = fopen(out_path, "w"))) {
+        st_error_set(&err, ST_ERR_IO, "reconcile: %s: cannot write: %s", out_path,
+                     strerror(errno));
+        f = stdout;
+        goto out;
+    }
+    int wrc = !strcmp(format, "json")   ? st_recon_write_json(r, f, &err)
+              : !strcmp(format, "html") ? st_recon_write_html(r, f, &err)
+                                        : st_recon_write_text(r, f, &err);
+    if (wrc)
+        goto out;
+    rc = r->n_blocks ? ST_EXIT_FOUND : ST_EXIT_OK;
+out:
+    if (f != stdout && fclose(f) != 0 && rc != ST_EXIT_FAIL) {
+        st_error_set(&err, ST_ERR_IO, "reconcile: %s: write failed", out_path);
+        rc = ST_EXIT_FAIL;
+    }
+    if (rc == ST_EXIT_FAIL)
+        st_cli_error("%s", err.msg);
+    st_recon_free(r);
+    st_store_close(s);
+    return rc;
+}

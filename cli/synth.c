@@ -1,0 +1,151 @@
+/* synth.c - `stemtel synth`: marked test ballots with ground truth */
+#include "cli.h"
+#include "stemtel/model.h"
+#include "synth/synth.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const synth_usage =
+    "usage: stemtel synth MODEL.json --count N --seed S --out DIR [options]\n"
+    "\n"
+    "Draw N marked ballots of MODEL as a voter and a scanner would leave them,\n"
+    "as TIFF pages in DIR, with DIR/truth.jsonl saying for each what was marked\n"
+    "and the outcome it must get. The same seed gives the same bytes.\n"
+    "\n"
+    "  --count N             ballots to make (default 10)\n"
+    "  --seed S              random seed (default 1)\n"
+    "  --out DIR             output folder (created if missing)\n"
+    "  --dpi N               150..600 (default 200)\n"
+    "  --format F            g4 | grey | grey-lzw | grey-deflate | grey-jpeg |\n"
+    "                        rgb | rgb-jpeg (default rgb-jpeg)\n"
+    "  --jpeg-quality Q      1..100 (default 85)\n"
+    "  --pages-per-file N    N > 1 writes multi-page stack-NNNN.tif files\n"
+    "  --styles LIST         fill,partial,x,check,stroke,circle,dot (default: a mix)\n"
+    "  --instruments LIST    red-pencil,blue-pen,black-pen,faint (default: a mix)\n"
+    "  --scenarios LIST      vote,list-only,number-only,several-lists,\n"
+    "                        several-numbers,beyond-list,blank,between\n"
+    "  --degrade LIST        rotate,shift,scale,upside-down,noise,blur,streak,\n"
+    "                        fold,stray,jpeg, or none (default: a random mild mix)\n"
+    "  --degrade-level X     0..1, size of the degradations (default 0.5)\n"
+    "  --votes-from FILE --station ID\n"
+    "                        make exactly the ballots of polling station ID in an\n"
+    "                        EML 510b count (e.g. 0668::SB1); --count is ignored\n"
+    "  --threads N           worker threads (default: all cores)\n"
+    "  \"all\" selects every name of a list, e.g. --styles all\n";
+
+int st_cli_synth(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"count", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 's'},
+        {"out", required_argument, NULL, 'o'},
+        {"dpi", required_argument, NULL, 'd'},
+        {"format", required_argument, NULL, 'f'},
+        {"jpeg-quality", required_argument, NULL, 'q'},
+        {"pages-per-file", required_argument, NULL, 'p'},
+        {"styles", required_argument, NULL, 'S'},
+        {"instruments", required_argument, NULL, 'I'},
+        {"scenarios", required_argument, NULL, 'C'},
+        {"degrade", required_argument, NULL, 'G'},
+        {"degrade-level", required_argument, NULL, 'L'},
+        {"votes-from", required_argument, NULL, 'v'},
+        {"station", required_argument, NULL, 'a'},
+        {"threads", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    st_synth_opts o;
+    st_synth_opts_default(&o);
+    const char *out = NULL;
+    st_error err = {0};
+    long long v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", longs, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (st_cli_int("--count", optarg, 1, 10000000, &v)) return ST_EXIT_USAGE;
+            o.count = (int)v;
+            break;
+        case 's':
+            if (st_cli_int("--seed", optarg, 0, (long long)(~0ull >> 1), &v)) return ST_EXIT_USAGE;
+            o.seed = (uint64_t)v;
+            break;
+        case 'o': out = optarg; break;
+        case 'd':
+            if (st_cli_int("--dpi", optarg, 150, 600, &v)) return ST_EXIT_USAGE;
+            o.dpi = (int)v;
+            break;
+        case 'f':
+            if (st_tiff_format_parse(optarg, &o.format, &err)) goto usage_err;
+            break;
+        case 'q':
+            if (st_cli_int("--jpeg-quality", optarg, 1, 100, &v)) return ST_EXIT_USAGE;
+            o.jpeg_quality = (int)v;
+            break;
+        case 'p':
+            if (st_cli_int("--pages-per-file", optarg, 1, 100000, &v)) return ST_EXIT_USAGE;
+            o.pages_per_file = (int)v;
+            break;
+        case 'S': if (st_synth_parse_set("styles", optarg, &o.styles, &err)) goto usage_err; break;
+        case 'I': if (st_synth_parse_set("instruments", optarg, &o.instruments, &err)) goto usage_err; break;
+        case 'C': if (st_synth_parse_set("scenarios", optarg, &o.scenarios, &err)) goto usage_err; break;
+        case 'G': if (st_synth_parse_set("degradations", optarg, &o.degradations, &err)) goto usage_err; break;
+        case 'L': {
+            char *end;
+            o.degrade_level = strtod(optarg, &end);
+            if (*end || end == optarg || !(o.degrade_level >= 0 && o.degrade_level <= 1)) {
+                st_cli_error("--degrade-level: \"%s\" is not a number from 0 to 1", optarg);
+                return ST_EXIT_USAGE;
+            }
+            break;
+        }
+        case 'v': o.votes_from = optarg; break;
+        case 'a': o.station = optarg; break;
+        case 't':
+            if (st_cli_int("--threads", optarg, 1, 1024, &v)) return ST_EXIT_USAGE;
+            o.threads = (int)v;
+            break;
+        case 'h': fputs(synth_usage, stdout); return ST_EXIT_OK;
+        default: fputs(synth_usage, stderr); return ST_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1 || !out) {
+        st_cli_error("synth: need one MODEL.json and --out DIR");
+        fputs(synth_usage, stderr);
+        return ST_EXIT_USAGE;
+    }
+    if (!o.votes_from != !o.station) {
+        st_cli_error("synth: --votes-from and --station go together");
+        return ST_EXIT_USAGE;
+    }
+
+    st_model *m = NULL;
+    if (st_model_load_checked(argv[optind], &m, &err)) {
+        st_cli_error("%s", err.msg);
+        return ST_EXIT_FAIL;
+    }
+    st_synth_report rep = {0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = st_synth_run(m, &o, out, &rep, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    st_model_free(m);
+    if (rc) {
+        st_cli_error("%s", err.msg);
+        return ST_EXIT_FAIL;
+    }
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("%s: %d ballots in %d file%s (%.1f s): %d votes, %d blank, %d invalid, "
+           "%d for review; ground truth in %s/truth.jsonl\n",
+           out, rep.n_ballots, rep.n_files, rep.n_files == 1 ? "" : "s", s, rep.n_vote,
+           rep.n_blank, rep.n_invalid, rep.n_review, out);
+    return ST_EXIT_OK;
+
+usage_err:
+    st_cli_error("synth: %s", err.msg);
+    return ST_EXIT_USAGE;
+}

@@ -1,0 +1,270 @@
+/* verify.c - replay a store from its scans, as an auditor does
+ *
+ * The stored ballots are read into memory first (ids, files, stored
+ * outcomes and records: small beside the images). They are then replayed
+ * in windows with OpenMP, each thread with its own reader and ballot
+ * scratch, exactly as `count` reads a page: the file is mapped and hashed,
+ * the page decoded and interpreted against the store's model with the same
+ * blank-ballot scores, and the record rebuilt with the path and station it
+ * was counted under. Differences are logged after each window in store
+ * order, so the log does not depend on the number of threads. Finally the
+ * replayed outcomes, with the decisions applied over them, are tallied
+ * and compared with the store's own tally.
+ */
+#include "stemtel/verify.h"
+#include "stemtel/ballot.h"
+#include "stemtel/batch.h"
+#include "engine/cv.h"
+#include "stemtel/render.h"
+#include "stemtel/score.h"
+#include "stemtel/sha256.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { V_SAME = 0, V_MISSING, V_CHANGED, V_RESULT, V_SKIPPED };
+
+/* One stored ballot and what the replay made of it. */
+typedef struct vitem {
+    st_store_ballot b;
+    char *counted_as;       /* the path the record was written with */
+    int status;
+    char now_sha[65];
+    st_outcome replayed;
+    char why[200];
+} vitem;
+
+typedef struct vlist {
+    int n, cap;
+    vitem *v;
+} vlist;
+
+static int take(void *ctx, st_store_ballot *b)
+{
+    vlist *l = ctx;
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 256;
+        vitem *nv = realloc(l->v, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return ST_ERR_NOMEM;
+        l->v = nv;
+        l->cap = cap;
+    }
+    vitem *it = &l->v[l->n];
+    memset(it, 0, sizeof *it);
+    st_store_ballot_move(&it->b, b);
+    json_object *rec = json_tokener_parse(it->b.record), *f = NULL;
+    if (rec && json_object_object_get_ex(rec, "file", &f))
+        it->counted_as = strdup(json_object_get_string(f));
+    else
+        it->counted_as = strdup(it->b.file);
+    json_object_put(rec);
+    l->n++;
+    return it->counted_as ? ST_OK : ST_ERR_NOMEM;
+}
+
+static int same_outcome(const st_outcome *a, const st_outcome *b)
+{
+    if (a->kind != b->kind || a->list != b->list || a->candidate != b->candidate ||
+        a->party_only != b->party_only || a->n_reasons != b->n_reasons ||
+        a->proposal != b->proposal || a->proposal_list != b->proposal_list ||
+        a->proposal_candidate != b->proposal_candidate ||
+        a->proposal_party_only != b->proposal_party_only ||
+        strcmp(a->proposal_reason, b->proposal_reason))
+        return 0;
+    for (int i = 0; i < a->n_reasons; i++)
+        if (strcmp(a->reasons[i], b->reasons[i]))
+            return 0;
+    return 1;
+}
+
+static void describe(const st_outcome *o, char *buf, size_t n)
+{
+    char dec[64];
+    st_decision_text(o, dec, sizeof dec);
+    snprintf(buf, n, "%s", dec);
+    for (int i = 0; i < o->n_reasons && o->kind != ST_OUTCOME_INVALID; i++)
+        snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", i ? "," : " ", o->reasons[i]);
+}
+
+/* Replay one item; pure apart from the item and the thread's scratch. */
+static int replay(const st_model *m, const double *blank, st_reader *rd, st_ballot *ballot,
+                  vitem *it)
+{
+    it->replayed = it->b.found;
+    if (!strncmp(it->b.sha256, "unreadable:", 11)) {
+        it->status = V_SKIPPED; /* nothing was read then, nothing to compare now */
+        return ST_OK;
+    }
+    int fd = open(it->b.file, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(it->why, sizeof it->why, "%s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        it->status = V_MISSING;
+        return ST_OK;
+    }
+    size_t len = (size_t)st.st_size;
+    void *p = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (p == MAP_FAILED) {
+        snprintf(it->why, sizeof it->why, "cannot read: %s", strerror(errno));
+        it->status = V_MISSING;
+        return ST_OK;
+    }
+    uint8_t digest[ST_SHA256_LEN];
+    st_sheet sheet;
+    int is_sheet = 0, rc = st_sha256(p ? p : "", len, digest);
+    if (rc == ST_OK) {
+        st_sha256_hex(digest, it->now_sha);
+        if (strcmp(it->now_sha, it->b.sha256)) {
+            it->status = V_CHANGED;
+        } else if ((rc = st_batch_read_page(m, blank, p, len, it->counted_as, it->b.page, rd,
+                                            ballot, &sheet, &is_sheet)) == ST_OK &&
+                   is_sheet == 1) {
+            snprintf(it->why, sizeof it->why, "now reads as the separator sheet of %s",
+                     sheet.station);
+            it->status = V_RESULT;
+        } else if (rc == ST_OK) {
+            char *rec = st_batch_record(m, it->b.station, it->counted_as, it->now_sha,
+                                        it->b.page, ballot);
+            if (!rec) {
+                rc = ST_ERR_NOMEM;
+            } else {
+                it->replayed = ballot->outcome;
+                if (!same_outcome(&ballot->outcome, &it->b.found)) {
+                    char was[96], now[96];
+                    describe(&it->b.found, was, sizeof was);
+                    describe(&ballot->outcome, now, sizeof now);
+                    snprintf(it->why, sizeof it->why, "stored %s, reads as %s", was, now);
+                    it->status = V_RESULT;
+                } else if (strcmp(rec, it->b.record)) {
+                    snprintf(it->why, sizeof it->why,
+                             "the stored record (scores, boxes) differs from the replay");
+                    it->status = V_RESULT;
+                }
+                free(rec);
+            }
+        }
+    }
+    if (p)
+        munmap(p, len);
+    return rc;
+}
+
+static int same_tally(const st_model *m, const st_tally *a, const st_tally *b)
+{
+    st_tally_totals x, y;
+    st_tally_get_totals(a, &x);
+    st_tally_get_totals(b, &y);
+    if (memcmp(&x, &y, sizeof x))
+        return 0;
+    for (int l = 0; l < m->n_lists; l++) {
+        const st_list *lst = &m->lists[l];
+        if (st_tally_list_total(a, lst->number) != st_tally_list_total(b, lst->number))
+            return 0;
+        for (int c = 1; c <= lst->n_candidates; c++)
+            if (st_tally_votes(a, lst->number, c) != st_tally_votes(b, lst->number, c))
+                return 0;
+    }
+    return 1;
+}
+
+#define VERIFY_WINDOW 64
+
+int st_verify(st_store *s, int threads, FILE *log, st_verify_report *rep, st_error *err)
+{
+    const st_model *m = st_store_model(s);
+    vlist l = {0, 0, NULL};
+    st_reader **readers = NULL;
+    st_ballot *scratch = NULL;
+    double *blank = NULL;
+    st_tally *replayed = NULL, *stored = NULL;
+    int rc, nt = threads > 0 ? threads : omp_get_max_threads();
+    memset(rep, 0, sizeof *rep);
+    st_cv_single_threaded();
+    if ((rc = st_store_each(s, ST_STORE_ALL, take, &l, err))) {
+        if (rc == ST_ERR_NOMEM)
+            st_error_set(err, rc, "verify: out of memory");
+        goto out;
+    }
+    readers = calloc((size_t)nt, sizeof *readers);
+    scratch = calloc((size_t)nt, sizeof *scratch);
+    blank = calloc(2 * (size_t)(m->n_targets ? m->n_targets : 1), sizeof *blank);
+    replayed = st_tally_new(m);
+    if (!readers || !scratch || !blank || !replayed) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "verify: out of memory");
+        goto out;
+    }
+    for (int i = 0; i < nt; i++)
+        if (!(readers[i] = st_reader_new()) || st_ballot_init(&scratch[i], m)) {
+            rc = st_error_set(err, ST_ERR_NOMEM, "verify: out of memory");
+            goto out;
+        }
+    /* The blank ballot's own scores, as count computes them. */
+    if ((rc = st_score_blank(m, ST_RENDER_DPI_MIN, blank, err)))
+        goto out;
+    for (int start = 0; start < l.n; start += VERIFY_WINDOW) {
+        int end = start + VERIFY_WINDOW < l.n ? start + VERIFY_WINDOW : l.n, failed = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(| : failed)
+        for (int i = start; i < end; i++) {
+            int t = omp_get_thread_num();
+            failed |= replay(m, blank, readers[t], &scratch[t], &l.v[i]) != ST_OK;
+        }
+        if (failed) {
+            rc = st_error_set(err, ST_ERR_NOMEM, "verify: out of memory");
+            goto out;
+        }
+        for (int i = start; i < end; i++) {
+            vitem *it = &l.v[i];
+            rep->ballots++;
+            const st_outcome *o = it->b.decided ? &it->b.decision : &it->replayed;
+            if (st_tally_add(replayed, o) != ST_OK)
+                rep->result_changed++; /* an outcome the model cannot hold */
+            if (it->status == V_SAME || it->status == V_SKIPPED)
+                continue;
+            const char *what = it->status == V_MISSING ? "file missing"
+                               : it->status == V_CHANGED ? "file changed"
+                                                         : "result changed";
+            rep->file_missing += it->status == V_MISSING;
+            rep->file_changed += it->status == V_CHANGED;
+            rep->result_changed += it->status == V_RESULT;
+            if (!log)
+                continue;
+            fprintf(log, "ballot %lld (%s page %d): %s: ", (long long)it->b.id, it->b.file,
+                    it->b.page, what);
+            if (it->status == V_CHANGED)
+                fprintf(log, "sha256 was %s, is now %s\n", it->b.sha256, it->now_sha);
+            else
+                fprintf(log, "%s\n", it->why);
+        }
+    }
+    if ((rc = st_store_tally(s, NULL, &stored, err)))
+        goto out;
+    rep->tally_differs = !same_tally(m, replayed, stored);
+    rc = ST_OK;
+out:
+    for (int i = 0; i < l.n; i++) {
+        st_store_ballot_clear(&l.v[i].b);
+        free(l.v[i].counted_as);
+    }
+    free(l.v);
+    for (int i = 0; readers && i < nt; i++)
+        st_reader_free(readers[i]);
+    for (int i = 0; scratch && i < nt; i++)
+        st_ballot_free(&scratch[i]);
+    free(readers);
+    free(scratch);
+    free(blank);
+    st_tally_free(replayed);
+    st_tally_free(stored);
+    return rc;
+}

@@ -1,0 +1,857 @@
+/* store.c - the record of one counting location's count (SQLite)
+ *
+ * A thin layer of prepared statements over one SQLite file. The schema is
+ * made on first open inside one transaction and stamped with
+ * PRAGMA user_version; the model's JSON text lives in the meta table so
+ * review, reconcile and export need nothing but the store. Pages and their
+ * ballots are inserted a window at a time in one IMMEDIATE transaction;
+ * INSERT OR IGNORE on the (sha256, page) key tells which pages were
+ * already there. Ballots are read back with their latest decision by one
+ * join, and everything that counts (tallies, review lists) walks that join.
+ */
+#include "stemtel/store.h"
+#include "util/seen.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct st_store {
+    sqlite3 *db;
+    char *path;
+    st_model *model;
+    int64_t batch;          /* current batch id, 0 before st_store_begin_batch */
+    sqlite3_stmt *ins_page, *ins_ballot, *has_page;
+    st_seen *claimed;       /* pages answered "not stored" since the last
+                             * commit: "key\tpage" */
+};
+
+static const char *const schema =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE batches(id INTEGER PRIMARY KEY, started TEXT NOT NULL,"
+    "  station TEXT, inputs TEXT);"
+    "CREATE TABLE pages(id INTEGER PRIMARY KEY,"
+    "  batch INTEGER NOT NULL REFERENCES batches(id),"
+    "  file TEXT NOT NULL, page INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+    "  station TEXT, UNIQUE(sha256, page));"
+    "CREATE INDEX pages_station ON pages(station);"
+    "CREATE TABLE ballots(page INTEGER PRIMARY KEY REFERENCES pages(id),"
+    "  outcome TEXT NOT NULL, list INTEGER NOT NULL, candidate INTEGER NOT NULL,"
+    "  party_only INTEGER NOT NULL, reasons TEXT NOT NULL,"
+    "  proposal TEXT NOT NULL, proposal_list INTEGER NOT NULL,"
+    "  proposal_candidate INTEGER NOT NULL, proposal_party_only INTEGER NOT NULL,"
+    "  proposal_reason TEXT NOT NULL, record TEXT NOT NULL);"
+    "CREATE TABLE decisions(id INTEGER PRIMARY KEY,"
+    "  page INTEGER NOT NULL REFERENCES pages(id),"
+    "  outcome TEXT NOT NULL, list INTEGER NOT NULL, candidate INTEGER NOT NULL,"
+    "  party_only INTEGER NOT NULL, reason TEXT NOT NULL,"
+    "  decided_by TEXT NOT NULL, decided_at TEXT NOT NULL, note TEXT);"
+    "CREATE INDEX decisions_page ON decisions(page);"
+    "CREATE TABLE basis(station TEXT PRIMARY KEY, name TEXT,"
+    "  A INTEGER NOT NULL, B INTEGER NOT NULL, C INTEGER NOT NULL,"
+    "  D INTEGER NOT NULL, E INTEGER NOT NULL, F INTEGER NOT NULL,"
+    "  G INTEGER NOT NULL, H INTEGER NOT NULL, I INTEGER NOT NULL,"
+    "  J INTEGER NOT NULL, explained INTEGER NOT NULL, eligible INTEGER,"
+    "  source TEXT NOT NULL);"
+    "CREATE TABLE basis_lists(station TEXT NOT NULL"
+    "  REFERENCES basis(station) ON DELETE CASCADE,"
+    "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));";
+
+static int db_fail(st_store *s, st_error *err, const char *what)
+{
+    return st_error_set(err, ST_ERR_IO, "store: %s: %s: %s", s->path, what,
+                        sqlite3_errmsg(s->db));
+}
+
+static int exec(st_store *s, const char *sql, st_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = st_error_set(err, ST_ERR_IO, "store: %s: %s", s->path,
+                              msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return ST_OK;
+}
+
+static const char *col_text(sqlite3_stmt *q, int i)
+{
+    const unsigned char *t = sqlite3_column_text(q, i);
+    return t ? (const char *)t : "";
+}
+
+static char *dup_or_null(sqlite3_stmt *q, int i)
+{
+    if (sqlite3_column_type(q, i) == SQLITE_NULL)
+        return NULL;
+    return strdup(col_text(q, i));
+}
+
+static int user_version(st_store *s, int *v)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &q, NULL) != SQLITE_OK)
+        return -1;
+    int ok = sqlite3_step(q) == SQLITE_ROW;
+    if (ok)
+        *v = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return ok ? 0 : -1;
+}
+
+/* Make the tables and store the model; one transaction, so a store is
+ * either complete or still empty. */
+static int create_schema(st_store *s, const char *model_json, st_error *err)
+{
+    int rc;
+    sqlite3_stmt *q = NULL;
+    if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+        return rc;
+    int v = 0;
+    if (user_version(s, &v)) {
+        rc = db_fail(s, err, "cannot read schema version");
+        goto out;
+    }
+    if (v != 0) { /* another process made it meanwhile */
+        rc = exec(s, "COMMIT", err);
+        return rc;
+    }
+    if ((rc = exec(s, schema, err)))
+        goto out;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO meta VALUES('format','stemtel-store'),"
+                           "('model',?1),('election_id',?2)", -1, &q, NULL) != SQLITE_OK) {
+        rc = db_fail(s, err, "cannot prepare");
+        goto out;
+    }
+    sqlite3_bind_text(q, 1, model_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, s->model ? s->model->election_id : "", -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(q) != SQLITE_DONE) {
+        rc = db_fail(s, err, "cannot write");
+        goto out;
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", ST_STORE_SCHEMA_VERSION);
+    if ((rc = exec(s, pragma, err)))
+        goto out;
+    sqlite3_finalize(q);
+    return exec(s, "COMMIT", err);
+out:
+    sqlite3_finalize(q);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int read_meta(st_store *s, const char *key, char **out, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    *out = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key=?1", -1, &q, NULL) !=
+        SQLITE_OK)
+        return st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (%s)",
+                            s->path, sqlite3_errmsg(s->db));
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        *out = strdup(col_text(q, 0));
+    sqlite3_finalize(q);
+    if (!*out)
+        return st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (no %s)",
+                            s->path, key);
+    return ST_OK;
+}
+
+int st_store_open(const char *path, const st_model *m, st_store **out, st_error *err)
+{
+    st_store *s = NULL;
+    char *want = NULL, *have = NULL;
+    int rc;
+    if (!path || !out)
+        return st_error_set(err, ST_ERR_ARG, "store: no path given");
+    if (!m && access(path, F_OK) != 0)
+        return st_error_set(err, ST_ERR_IO, "store: %s: no such store", path);
+    if (!(s = calloc(1, sizeof *s)) || !(s->path = strdup(path))) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "store: out of memory");
+        goto out;
+    }
+    int flags = SQLITE_OPEN_READWRITE | (m ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        rc = st_error_set(err, ST_ERR_IO, "store: %s: cannot open: %s", path,
+                          s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    if ((rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                      "PRAGMA foreign_keys=ON", err))) {
+        st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (%s)", path,
+                     sqlite3_errmsg(s->db));
+        goto out;
+    }
+    int v = 0;
+    if (user_version(s, &v)) {
+        rc = st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (%s)", path,
+                          sqlite3_errmsg(s->db));
+        goto out;
+    }
+    if (m && !(want = st_model_to_json(m, err))) {
+        rc = err ? err->code : ST_ERR_NOMEM;
+        goto out;
+    }
+    if (v == 0) {
+        if (!m) {
+            rc = st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (empty)",
+                              path);
+            goto out;
+        }
+        if ((rc = create_schema(s, want, err)))
+            goto out;
+        if (user_version(s, &v)) {
+            rc = db_fail(s, err, "cannot read schema version");
+            goto out;
+        }
+    }
+    if (v != ST_STORE_SCHEMA_VERSION) {
+        rc = st_error_set(err, ST_ERR_UNSUPPORTED,
+                          "store: %s: schema version %d, this stemtel reads version %d",
+                          path, v, ST_STORE_SCHEMA_VERSION);
+        goto out;
+    }
+    if ((rc = read_meta(s, "model", &have, err)))
+        goto out;
+    if (want && strcmp(want, have) != 0) {
+        rc = st_error_set(err, ST_ERR_INVALID,
+                          "store: %s: holds a count made with another ballot model; "
+                          "use a new store for this model", path);
+        goto out;
+    }
+    if ((rc = st_model_parse(have, path, &s->model, err)))
+        goto out;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO pages(batch,file,page,sha256,station) "
+                           "VALUES(?1,?2,?3,?4,?5)", -1, &s->ins_page, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO ballots VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                           -1, &s->ins_ballot, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT 1 FROM pages WHERE sha256=?1 AND page=?2", -1,
+                           &s->has_page, NULL) != SQLITE_OK) {
+        rc = db_fail(s, err, "cannot prepare");
+        goto out;
+    }
+    *out = s;
+    s = NULL;
+    rc = ST_OK;
+out:
+    free(want);
+    free(have);
+    st_store_close(s);
+    return rc;
+}
+
+void st_store_close(st_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->ins_page);
+    sqlite3_finalize(s->ins_ballot);
+    sqlite3_finalize(s->has_page);
+    st_seen_free(s->claimed);
+    sqlite3_close(s->db);
+    st_model_free(s->model);
+    free(s->path);
+    free(s);
+}
+
+const st_model *st_store_model(const st_store *s)
+{
+    return s->model;
+}
+
+sqlite3 *st_store_db(st_store *s)
+{
+    return s->db;
+}
+
+static void utc_now(char *buf, size_t n)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
+                         st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    char when[32];
+    utc_now(when, sizeof when);
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO batches(started,station,inputs) VALUES(?1,?2,?3)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot prepare");
+    sqlite3_bind_text(q, 1, when, -1, SQLITE_STATIC);
+    if (station)
+        sqlite3_bind_text(q, 2, station, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, inputs ? inputs : "", -1, SQLITE_STATIC);
+    int ok = sqlite3_step(q) == SQLITE_DONE;
+    sqlite3_finalize(q);
+    if (!ok)
+        return db_fail(s, err, "cannot record the batch");
+    s->batch = sqlite3_last_insert_rowid(s->db);
+    return ST_OK;
+}
+
+/* ---- outcomes as rows ---------------------------------------------------- */
+
+static st_outcome_kind kind_of(const char *name)
+{
+    for (int k = ST_OUTCOME_VOTE; k <= ST_OUTCOME_REJECTED; k++)
+        if (!strcmp(name, st_outcome_name((st_outcome_kind)k)))
+            return (st_outcome_kind)k;
+    return ST_OUTCOME_REJECTED;
+}
+
+static void join_reasons(const st_outcome *o, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (int i = 0; i < o->n_reasons; i++) {
+        if (i)
+            strncat(buf, " ", n - strlen(buf) - 1);
+        strncat(buf, o->reasons[i], n - strlen(buf) - 1);
+    }
+}
+
+static void split_reasons(const char *text, st_outcome *o)
+{
+    o->n_reasons = 0;
+    while (*text && o->n_reasons < ST_MAX_REASONS) {
+        size_t len = strcspn(text, " ");
+        if (len) {
+            snprintf(o->reasons[o->n_reasons], ST_REASON_MAX, "%.*s", (int)len, text);
+            o->n_reasons++;
+        }
+        text += len;
+        while (*text == ' ')
+            text++;
+    }
+}
+
+/* SHA-256 of no bytes at all: what an empty or unopenable file hashes to. */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* The key a page is known by: its file's hash, or for a file that could
+ * not be read or is empty (no hash, or the hash of nothing, which many
+ * such files would share), its absolute path. */
+static void page_key(const char *abs, const char *sha256, char *key, size_t n)
+{
+    if (sha256[0] && strcmp(sha256, EMPTY_SHA256))
+        snprintf(key, n, "%s", sha256);
+    else
+        snprintf(key, n, "unreadable:%s", abs);
+}
+
+int st_store_seen(void *store, const char *file, const char *sha256, int page)
+{
+    st_store *s = store;
+    char key[4200], *abs = realpath(file, NULL);
+    page_key(abs ? abs : file, sha256, key, sizeof key);
+    free(abs);
+    sqlite3_reset(s->has_page);
+    sqlite3_bind_text(s->has_page, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s->has_page, 2, page);
+    int found = sqlite3_step(s->has_page) == SQLITE_ROW;
+    sqlite3_reset(s->has_page);
+    if (found)
+        return 1;
+    /* Not stored yet, but maybe already taken in this window: the same
+     * bytes under another name. Out of memory reads as "not stored",
+     * which st_store_commit then settles. */
+    char claim[4300];
+    snprintf(claim, sizeof claim, "%s\t%d", key, page);
+    if (!s->claimed && !(s->claimed = st_seen_new()))
+        return 0;
+    return st_seen_add(s->claimed, claim) == 0;
+}
+
+int st_store_commit(void *store, const st_store_page *pages, int n, int *skipped,
+                    st_error *err)
+{
+    st_store *s = store;
+    int rc, skip = 0;
+    if (!s->batch)
+        return st_error_set(err, ST_ERR_ARG, "store: no batch begun");
+    if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+        return rc;
+    for (int i = 0; i < n; i++) {
+        const st_store_page *p = &pages[i];
+        const st_outcome *o = p->outcome;
+        char key[4200], *abs = realpath(p->file, NULL), reasons[ST_MAX_REASONS * ST_REASON_MAX];
+        page_key(abs ? abs : p->file, p->sha256, key, sizeof key);
+        sqlite3_stmt *q = s->ins_page;
+        sqlite3_reset(q);
+        sqlite3_bind_int64(q, 1, s->batch);
+        sqlite3_bind_text(q, 2, abs ? abs : p->file, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(q, 3, p->page);
+        sqlite3_bind_text(q, 4, key, -1, SQLITE_TRANSIENT);
+        if (p->station)
+            sqlite3_bind_text(q, 5, p->station, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(q, 5);
+        free(abs);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            rc = db_fail(s, err, "cannot store a page");
+            goto fail;
+        }
+        if (sqlite3_changes(s->db) == 0) {
+            skip++;
+            continue;
+        }
+        int64_t id = sqlite3_last_insert_rowid(s->db);
+        q = s->ins_ballot;
+        sqlite3_reset(q);
+        join_reasons(o, reasons, sizeof reasons);
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_text(q, 2, st_outcome_name(o->kind), -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 3, o->list);
+        sqlite3_bind_int(q, 4, o->candidate);
+        sqlite3_bind_int(q, 5, o->party_only);
+        sqlite3_bind_text(q, 6, reasons, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(q, 7, st_outcome_name(o->proposal), -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 8, o->proposal_list);
+        sqlite3_bind_int(q, 9, o->proposal_candidate);
+        sqlite3_bind_int(q, 10, o->proposal_party_only);
+        sqlite3_bind_text(q, 11, o->proposal_reason, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 12, p->record, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_DONE) {
+            rc = db_fail(s, err, "cannot store a ballot");
+            goto fail;
+        }
+    }
+    if ((rc = exec(s, "COMMIT", err)))
+        goto fail;
+    *skipped = skip;
+    rc = ST_OK;
+    goto out;
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    /* What was taken is now in the file (or the batch stops). */
+    st_seen_free(s->claimed);
+    s->claimed = NULL;
+    return rc;
+}
+
+/* ---- reading ballots ------------------------------------------------------ */
+
+#define BALLOT_SELECT                                                               \
+    "SELECT p.id, p.file, p.page, p.sha256, p.station, b.outcome, b.list,"          \
+    " b.candidate, b.party_only, b.reasons, b.proposal, b.proposal_list,"           \
+    " b.proposal_candidate, b.proposal_party_only, b.proposal_reason, b.record,"    \
+    " d.outcome, d.list, d.candidate, d.party_only, d.reason, d.decided_by,"        \
+    " d.decided_at, d.note"                                                          \
+    " FROM pages p JOIN ballots b ON b.page = p.id"                                  \
+    " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE page = p.id) "
+
+static void row_to_ballot(sqlite3_stmt *q, st_store_ballot *b)
+{
+    memset(b, 0, sizeof *b);
+    b->id = sqlite3_column_int64(q, 0);
+    b->file = strdup(col_text(q, 1));
+    b->page = sqlite3_column_int(q, 2);
+    snprintf(b->sha256, sizeof b->sha256, "%s", col_text(q, 3));
+    b->station = dup_or_null(q, 4);
+    st_outcome *o = &b->found;
+    o->kind = kind_of(col_text(q, 5));
+    o->list = sqlite3_column_int(q, 6);
+    o->candidate = sqlite3_column_int(q, 7);
+    o->party_only = sqlite3_column_int(q, 8);
+    split_reasons(col_text(q, 9), o);
+    o->proposal = kind_of(col_text(q, 10));
+    o->proposal_list = sqlite3_column_int(q, 11);
+    o->proposal_candidate = sqlite3_column_int(q, 12);
+    o->proposal_party_only = sqlite3_column_int(q, 13);
+    snprintf(o->proposal_reason, sizeof o->proposal_reason, "%s", col_text(q, 14));
+    b->record = strdup(col_text(q, 15));
+    if (sqlite3_column_type(q, 16) != SQLITE_NULL) {
+        st_outcome *d = &b->decision;
+        b->decided = 1;
+        d->kind = kind_of(col_text(q, 16));
+        d->list = sqlite3_column_int(q, 17);
+        d->candidate = sqlite3_column_int(q, 18);
+        d->party_only = sqlite3_column_int(q, 19);
+        const char *r = col_text(q, 20);
+        if (*r) {
+            d->n_reasons = 1;
+            snprintf(d->reasons[0], ST_REASON_MAX, "%s", r);
+        }
+        d->proposal = d->kind;
+        d->proposal_list = d->list;
+        d->proposal_candidate = d->candidate;
+        d->proposal_party_only = d->party_only;
+        snprintf(d->proposal_reason, sizeof d->proposal_reason, "%s", r);
+        b->decided_by = dup_or_null(q, 21);
+        b->decided_at = dup_or_null(q, 22);
+        b->note = dup_or_null(q, 23);
+    }
+}
+
+void st_store_ballot_clear(st_store_ballot *b)
+{
+    if (!b)
+        return;
+    free(b->file);
+    free(b->station);
+    free(b->decided_by);
+    free(b->decided_at);
+    free(b->note);
+    free(b->record);
+    memset(b, 0, sizeof *b);
+}
+
+const st_outcome *st_store_ballot_outcome(const st_store_ballot *b)
+{
+    return b->decided ? &b->decision : &b->found;
+}
+
+/* Walk the ballots matching `where` (an SQL condition that may use ?1 for
+ * text1, or NULL). */
+static int walk(st_store *s, const char *where, const char *text1, st_store_ballot_fn fn,
+                void *ctx, st_error *err)
+{
+    char sql[2048];
+    sqlite3_stmt *q = NULL;
+    int rc = ST_OK, step;
+    snprintf(sql, sizeof sql, "%s%s%s ORDER BY p.id", BALLOT_SELECT, where ? "WHERE " : "",
+             where ? where : "");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read ballots");
+    if (text1)
+        sqlite3_bind_text(q, 1, text1, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        st_store_ballot b;
+        row_to_ballot(q, &b);
+        rc = fn(ctx, &b);
+        st_store_ballot_clear(&b);
+        if (rc)
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(s, err, "cannot read ballots");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn, void *ctx,
+                  st_error *err)
+{
+    return walk(s,
+                filter == ST_STORE_OPEN
+                    ? "b.outcome IN ('review','rejected') AND d.id IS NULL"
+                    : NULL,
+                NULL, fn, ctx, err);
+}
+
+void st_store_ballot_move(st_store_ballot *dst, st_store_ballot *src)
+{
+    *dst = *src;
+    memset(src, 0, sizeof *src);
+}
+
+static int keep_one(void *ctx, st_store_ballot *b)
+{
+    st_store_ballot_move(ctx, b);
+    return 1;
+}
+
+int st_store_get(st_store *s, int64_t id, st_store_ballot *out, st_error *err)
+{
+    char where[64], idtext[32];
+    st_store_ballot b = {0};
+    snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+    snprintf(where, sizeof where, "p.id = CAST(?1 AS INTEGER)");
+    int rc = walk(s, where, idtext, keep_one, &b, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return st_error_set(err, ST_ERR_ARG, "store: %s: no ballot %lld", s->path,
+                            (long long)id);
+    *out = b;
+    return ST_OK;
+}
+
+/* ---- decisions ------------------------------------------------------------ */
+
+static int parse_int(const char *t, int *v, const char **end)
+{
+    char *e;
+    long x = strtol(t, &e, 10);
+    if (e == t || x < 1 || x > INT_MAX || !isdigit((unsigned char)*t))
+        return -1;
+    *v = (int)x;
+    *end = e;
+    return 0;
+}
+
+int st_decision_parse(const st_model *m, const char *text, st_outcome *out, st_error *err)
+{
+    st_outcome o;
+    const char *e;
+    int list, cand;
+    memset(&o, 0, sizeof o);
+    if (!text)
+        return st_error_set(err, ST_ERR_ARG, "decision: none given");
+    if (!strcmp(text, "blank")) {
+        o.kind = ST_OUTCOME_BLANK;
+    } else if (!strncmp(text, "invalid:", 8)) {
+        const char *r = text + 8;
+        size_t len = strlen(r);
+        static const char *const code_chars = "abcdefghijklmnopqrstuvwxyz"
+                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+        if (!len || len >= ST_REASON_MAX || strspn(r, code_chars) != len)
+            return st_error_set(err, ST_ERR_ARG,
+                                "decision \"%s\": the reason must be 1 to %d letters, "
+                                "digits or _", text, ST_REASON_MAX - 1);
+        o.kind = ST_OUTCOME_INVALID;
+        o.n_reasons = 1;
+        snprintf(o.reasons[0], ST_REASON_MAX, "%s", r);
+    } else if (!strncmp(text, "list:", 5)) {
+        if (parse_int(text + 5, &list, &e) || *e)
+            return st_error_set(err, ST_ERR_ARG, "decision \"%s\": want list:NUMBER", text);
+        if (!st_model_list(m, list))
+            return st_error_set(err, ST_ERR_ARG, "decision \"%s\": the ballot has no list %d",
+                                text, list);
+        if (m->settings.party_only == ST_PARTY_ONLY_INVALID) {
+            o.kind = ST_OUTCOME_INVALID;
+            o.n_reasons = 1;
+            snprintf(o.reasons[0], ST_REASON_MAX, "%s", ST_REASON_PARTY_ONLY);
+        } else {
+            o.kind = ST_OUTCOME_VOTE;
+            o.list = list;
+            o.candidate = 1;
+            o.party_only = 1;
+        }
+    } else if (!strncmp(text, "candidate:", 10)) {
+        if (parse_int(text + 10, &list, &e) || *e != ':' || parse_int(e + 1, &cand, &e) || *e)
+            return st_error_set(err, ST_ERR_ARG,
+                                "decision \"%s\": want candidate:LIST:NUMBER", text);
+        const st_list *l = st_model_list(m, list);
+        if (!l)
+            return st_error_set(err, ST_ERR_ARG, "decision \"%s\": the ballot has no list %d",
+                                text, list);
+        if (cand > l->n_candidates)
+            return st_error_set(err, ST_ERR_ARG,
+                                "decision \"%s\": list %d has %d candidates", text, list,
+                                l->n_candidates);
+        o.kind = ST_OUTCOME_VOTE;
+        o.list = list;
+        o.candidate = cand;
+    } else {
+        return st_error_set(err, ST_ERR_ARG,
+                            "decision \"%s\": want candidate:LIST:NUMBER, list:LIST, blank "
+                            "or invalid:REASON", text);
+    }
+    o.proposal = o.kind;
+    o.proposal_list = o.list;
+    o.proposal_candidate = o.candidate;
+    o.proposal_party_only = o.party_only;
+    if (o.n_reasons)
+        snprintf(o.proposal_reason, sizeof o.proposal_reason, "%s", o.reasons[0]);
+    *out = o;
+    return ST_OK;
+}
+
+char *st_decision_text(const st_outcome *o, char *buf, size_t n)
+{
+    switch (o->kind) {
+    case ST_OUTCOME_VOTE:
+        if (o->party_only)
+            snprintf(buf, n, "list:%d", o->list);
+        else
+            snprintf(buf, n, "candidate:%d:%d", o->list, o->candidate);
+        break;
+    case ST_OUTCOME_INVALID:
+        snprintf(buf, n, "invalid:%s", o->n_reasons ? o->reasons[0] : "unspecified");
+        break;
+    default:
+        snprintf(buf, n, "%s", st_outcome_name(o->kind));
+    }
+    return buf;
+}
+
+int st_store_decide(st_store *s, int64_t id, const st_outcome *o, const char *by,
+                    const char *note, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    st_store_ballot b;
+    char when[32];
+    int rc;
+    if (!by || !*by)
+        return st_error_set(err, ST_ERR_ARG, "store: a decision needs who took it (--by)");
+    if (o->kind != ST_OUTCOME_VOTE && o->kind != ST_OUTCOME_BLANK &&
+        o->kind != ST_OUTCOME_INVALID)
+        return st_error_set(err, ST_ERR_ARG, "store: a decision is a vote, blank or invalid");
+    if ((rc = st_store_get(s, id, &b, err)))
+        return rc;
+    st_store_ballot_clear(&b);
+    utc_now(when, sizeof when);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO decisions(page,outcome,list,candidate,party_only,"
+                           "reason,decided_by,decided_at,note) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot prepare");
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_text(q, 2, st_outcome_name(o->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 3, o->list);
+    sqlite3_bind_int(q, 4, o->candidate);
+    sqlite3_bind_int(q, 5, o->party_only);
+    sqlite3_bind_text(q, 6, o->n_reasons ? o->reasons[0] : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 7, by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 8, when, -1, SQLITE_STATIC);
+    if (note)
+        sqlite3_bind_text(q, 9, note, -1, SQLITE_STATIC);
+    int ok = sqlite3_step(q) == SQLITE_DONE;
+    sqlite3_finalize(q);
+    return ok ? ST_OK : db_fail(s, err, "cannot record the decision");
+}
+
+/* ---- figures -------------------------------------------------------------- */
+
+typedef struct tally_ctx {
+    st_tally *t;
+    int rc;
+} tally_ctx;
+
+static int add_one(void *ctx, st_store_ballot *b)
+{
+    tally_ctx *c = ctx;
+    c->rc = st_tally_add(c->t, st_store_ballot_outcome(b));
+    return c->rc ? 1 : 0;
+}
+
+int st_store_tally(st_store *s, const char *station, st_tally **out, st_error *err)
+{
+    tally_ctx c = {st_tally_new(s->model), 0};
+    if (!c.t)
+        return st_error_set(err, ST_ERR_NOMEM, "store: out of memory");
+    int rc = walk(s, station ? "p.station = ?1" : NULL, station, add_one, &c, err);
+    if (rc > 0)
+        rc = st_error_set(err, ST_ERR_INVALID,
+                          "store: %s: a stored ballot does not fit the model (%d)", s->path,
+                          c.rc);
+    if (rc) {
+        st_tally_free(c.t);
+        return rc;
+    }
+    *out = c.t;
+    return ST_OK;
+}
+
+/* "0668::SB10" after "0668::SB2": runs of digits compare as numbers. */
+static int natural_cmp(const void *pa, const void *pb)
+{
+    const char *a = *(char *const *)pa, *b = *(char *const *)pb;
+    while (*a && *b) {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            size_t la = strspn(a, "0123456789"), lb = strspn(b, "0123456789");
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = strncmp(a, b, la);
+            if (c)
+                return c;
+            a += la;
+            b += lb;
+        } else {
+            if (*a != *b)
+                return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+            a++;
+            b++;
+        }
+    }
+    return *a ? 1 : *b ? -1 : strcmp(*(char *const *)pa, *(char *const *)pb);
+}
+
+int st_store_stations(st_store *s, char ***out, int *n, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    char **v = NULL;
+    int cnt = 0, step;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT station FROM pages WHERE station IS NOT NULL UNION "
+                           "SELECT station FROM basis", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read stations");
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        char **nv = realloc(v, (size_t)(cnt + 1) * sizeof *v);
+        if (!nv || !(nv[cnt] = strdup(col_text(q, 0)))) {
+            v = nv ? nv : v;
+            sqlite3_finalize(q);
+            st_store_strings_free(v, cnt);
+            return st_error_set(err, ST_ERR_NOMEM, "store: out of memory");
+        }
+        v = nv;
+        cnt++;
+    }
+    sqlite3_finalize(q);
+    if (step != SQLITE_DONE) {
+        st_store_strings_free(v, cnt);
+        return db_fail(s, err, "cannot read stations");
+    }
+    if (cnt)
+        qsort(v, (size_t)cnt, sizeof *v, natural_cmp);
+    *out = v;
+    *n = cnt;
+    return ST_OK;
+}
+
+void st_store_strings_free(char **v, int n)
+{
+    for (int i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int st_store_counts_get(st_store *s, const char *station, st_store_counts *out, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    const char *sql =
+        "SELECT count(*), coalesce(sum(p.station IS NULL), 0),"
+        " coalesce(sum(b.outcome = 'review' AND d.id IS NULL), 0),"
+        " coalesce(sum(b.outcome = 'rejected' AND d.id IS NULL), 0)"
+        " FROM pages p JOIN ballots b ON b.page = p.id"
+        " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE page = p.id)"
+        " WHERE ?1 IS NULL OR p.station = ?1";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot count");
+    if (station)
+        sqlite3_bind_text(q, 1, station, -1, SQLITE_STATIC);
+    int ok = sqlite3_step(q) == SQLITE_ROW;
+    if (ok) {
+        out->pages = sqlite3_column_int64(q, 0);
+        out->no_station = sqlite3_column_int64(q, 1);
+        out->open_review = sqlite3_column_int64(q, 2);
+        out->open_rejected = sqlite3_column_int64(q, 3);
+    }
+    sqlite3_finalize(q);
+    return ok ? ST_OK : db_fail(s, err, "cannot count");
+}
+
+int st_store_last_change(st_store *s, char *buf, size_t n, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT max(t) FROM (SELECT max(started) t FROM batches UNION ALL "
+                           "SELECT max(decided_at) FROM decisions)", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read");
+    int ok = sqlite3_step(q) == SQLITE_ROW;
+    if (ok)
+        snprintf(buf, n, "%s", col_text(q, 0));
+    sqlite3_finalize(q);
+    return ok ? ST_OK : db_fail(s, err, "cannot read");
+}

@@ -1,0 +1,59 @@
+/* marks.h - private to synth: drawing hand marks and stray writing
+ *
+ * Everything here draws on a cairo context whose user space is the ballot
+ * in millimetres (the caller sets the transform). Random jitter comes from
+ * the st_rng passed in, so a ballot's marks depend only on its stream.
+ */
+#ifndef STEMTEL_MARKS_H
+#define STEMTEL_MARKS_H
+
+#include <cairo.h>
+
+#include "stemtel/model.h"
+#include "synth/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A repeating A8 pencil-grain texture in device space, made from r.
+ * Returns NULL if cairo fails; the caller destroys it. */
+cairo_pattern_t *st_marks_grain(st_rng *r);
+
+/* Where a mark's pen went: an A8 surface in the device pixels of the
+ * page being drawn on, alpha 255 where the stroke covers a pixel fully
+ * (antialiased at its edges), placed with its top-left at (x0, y0) of the
+ * page. The caller destroys mask (cairo_surface_destroy accepts NULL). */
+typedef struct st_marks_shape {
+    cairo_surface_t *mask;
+    int x0, y0;
+} st_marks_shape;
+
+/* Draw one mark of the given style (st_synth_style) and instrument
+ * (st_synth_instrument) in the box whose inside is `in`. coverage is the
+ * share of the inside the hesitant style's stroke is sized to cover
+ * (ignored by the others). grain may be NULL (pencils then draw smooth).
+ * The mark's shape is drawn once, into an A8 mask, and the ink is
+ * composited through it; with shape non-NULL the mask is handed to the
+ * caller (shape->mask is NULL when cairo failed or the mark lies off the
+ * page), so it can measure what of the mark survives in the final image. */
+void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
+                   double coverage, cairo_pattern_t *grain, st_rng *r,
+                   st_marks_shape *shape);
+
+/* Choose up to max spots (centre x, y in mm, stored pairwise in xy) for
+ * scribbles of ST_MARKS_STRAY_W x ST_MARKS_STRAY_H mm on the page, clear
+ * of every box, label and registration mark by a few mm. Returns how many were
+ * found (0 if the page has no room). */
+#define ST_MARKS_STRAY_W 14.0
+#define ST_MARKS_STRAY_H 6.0
+int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int max);
+
+/* Draw a scribble of pen "letters" centred on (x, y) mm. */
+void st_marks_stray_draw(cairo_t *cr, double x, double y, st_rng *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
