@@ -34,13 +34,20 @@ typedef struct st_ballot {
     double t_decode, t_register, t_score, t_interpret;
 } st_ballot;
 
+/* Make b ready for pages of m: its per-box arrays sized for m's targets.
+ * Returns ST_OK or ST_ERR_NOMEM (b then holds nothing to free). One
+ * ballot is reused page after page by one thread at a time. */
 int st_ballot_init(st_ballot *b, const st_model *m);
+/* Free b's per-box arrays (not b itself) and set them to NULL. Accepts
+ * NULL and a zeroed ballot. */
 void st_ballot_free(st_ballot *b);
 
 /* Per-thread working memory: the ink image and registration scratch. */
 typedef struct st_reader st_reader;
 
+/* A reader, or NULL when out of memory. Free with st_reader_free. */
 st_reader *st_reader_new(void);
+/* Free a reader. Accepts NULL. */
 void st_reader_free(st_reader *r);
 
 /* Read page `page` of the TIFF in bytes (name for messages) against m.

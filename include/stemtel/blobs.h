@@ -26,7 +26,9 @@ typedef struct st_blob {
  * batch allocates only while its pages grow busier. One per thread. */
 typedef struct st_blob_scratch st_blob_scratch;
 
+/* Empty scratch, or NULL when out of memory. */
 st_blob_scratch *st_blob_scratch_new(void);
+/* Free scratch. Accepts NULL. */
 void st_blob_scratch_free(st_blob_scratch *s);
 
 /* Find the 8-connected blobs of pixels >= threshold in img (1 channel)

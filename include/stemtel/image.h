@@ -58,6 +58,7 @@ int st_shrink_begin(st_shrink *s, int src_w, int src_h, double src_dpi,
  * all src_h rows gives exactly st_image_shrink's output. */
 void st_shrink_rows(st_shrink *s, const uint8_t *rows, size_t stride, int n);
 
+/* Free a shrinker (not the image it writes). Accepts NULL. */
 void st_shrink_free(st_shrink *s);
 
 /* The integer shrink factor that brings dpi nearest to target_dpi (>= 1). */

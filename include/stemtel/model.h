@@ -158,6 +158,7 @@ typedef struct st_problems {
     char **msg;
 } st_problems;
 
+/* Free the messages of p (not p itself); p is then empty. Accepts NULL. */
 void st_problems_free(st_problems *p);
 
 /* Check a model for every error a hand-edited file can have: boxes, marks

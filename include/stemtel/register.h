@@ -57,7 +57,9 @@ typedef struct st_registration {
  * page so a long batch allocates nothing new. */
 typedef struct st_reg_scratch st_reg_scratch;
 
+/* Empty scratch, or NULL when out of memory. */
 st_reg_scratch *st_reg_scratch_new(void);
+/* Free scratch. Accepts NULL. */
 void st_reg_scratch_free(st_reg_scratch *s);
 
 /* The shrunken ink image of the last st_register call (about 50 dpi) and
