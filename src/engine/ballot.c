@@ -6,6 +6,7 @@
  * reason, which people count by hand.
  */
 #include "stemtel/ballot.h"
+#include "util/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,13 +105,6 @@ void st_ballot_reject(st_ballot *b, const st_model *m, const char *reason,
     snprintf(b->message, sizeof b->message, "%s", message);
 }
 
-static double clock_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
                    size_t len, const char *name, int page, st_reader *rd,
                    st_ballot *b)
@@ -120,7 +114,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     st_decoder *d = NULL;
     int rc = ST_OK;
     double dflt = m->settings.scan_dpi;
-    double t0 = clock_now(), t1;
+    double t0 = st_clock_now(), t1;
 
     int factor;
     if (st_decoder_open(bytes, len, name, &d, &err) ||
@@ -138,14 +132,14 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     }
     b->decoded = 1;
     st_reg_scratch_coarse_ready(rd->reg, factor);
-    t1 = clock_now();
+    t1 = st_clock_now();
     b->t_decode = t1 - t0;
     t0 = t1;
     /* Registration works in the decoded pixels, which a JPEG page read at
      * a reduced scale has fewer of: both resolutions scale with them. */
     rc = st_register(m, &rd->ink, b->info.dpi_x * b->info.scale, dflt * b->info.scale,
                      rd->reg, &b->reg, &err);
-    t1 = clock_now();
+    t1 = st_clock_now();
     b->t_register = t1 - t0;
     t0 = t1;
     if (rc)
@@ -157,7 +151,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         goto out;
     }
     b->located = st_score_page(m, &rd->ink, &b->reg, blank, b->boxes, b->places);
-    t1 = clock_now();
+    t1 = st_clock_now();
     b->t_score = t1 - t0;
     t0 = t1;
     if (b->located < ST_MIN_LOCATED_SHARE * m->n_targets) {
@@ -174,7 +168,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         goto out;
     st_score_streaks(m, &b->reg, &b->writing, b->boxes);
     st_interpret(m, b->boxes, b->writing.found, &b->outcome);
-    b->t_interpret = clock_now() - t0; /* with the writing check */
+    b->t_interpret = st_clock_now() - t0; /* with the writing check */
 out:
     st_decoder_close(d);
     return rc;

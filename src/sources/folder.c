@@ -12,6 +12,7 @@
  */
 #include "stemtel/folder.h"
 #include "sources/filebytes.h"
+#include "util/clock.h"
 #include "util/seen.h"
 
 #include <dirent.h>
@@ -52,13 +53,6 @@ struct st_folder {
     st_folder_stats stats;
     char gone[ST_ERROR_MAX]; /* a watched folder went away */
 };
-
-static double st_folder_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static int st_folder_suffix(const char *name, const char *suffix)
 {
@@ -139,7 +133,7 @@ static int st_folder_list(st_folder *w, int f, st_error *err)
     if (n < 0)
         return st_error_set(err, ST_ERR_IO, "folder: %s: %s", w->dirs[f], strerror(errno));
     int rc = ST_OK;
-    double now_mono = st_folder_now();
+    double now_mono = st_clock_now();
     struct timespec real;
     clock_gettime(CLOCK_REALTIME, &real);
     double now_real = (double)real.tv_sec + real.tv_nsec / 1e9;
@@ -261,7 +255,7 @@ static int st_folder_drain(st_folder *w, st_error *err)
         if (len <= 0)
             return st_error_set(err, ST_ERR_IO, "folder: inotify: %s",
                                 len < 0 ? strerror(errno) : "end of events");
-        double now = st_folder_now();
+        double now = st_clock_now();
         for (char *p = buf; p < buf + len;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
             p += sizeof *ev + ev->len;
@@ -351,12 +345,12 @@ fail:
 int st_folder_next(st_folder *w, int timeout_ms, st_folder_file *out,
                    st_error *err)
 {
-    double deadline = st_folder_now() + (timeout_ms > 0 ? timeout_ms / 1000.0 : 0);
+    double deadline = st_clock_now() + (timeout_ms > 0 ? timeout_ms / 1000.0 : 0);
     for (;;) {
         int rc = st_folder_drain(w, err);
         if (rc)
             return rc;
-        double now = st_folder_now(), next_due = -1;
+        double now = st_clock_now(), next_due = -1;
         int best = -1;
         /* Within a folder, files go out in the order they arrived (those
          * listed at start: name order): a ready file waits for an earlier
