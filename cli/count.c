@@ -29,6 +29,19 @@ static const char *const count_usage =
     "                 (same file bytes, same page) are skipped: not read and\n"
     "                 not in this run's ballots.jsonl and tally\n";
 
+/* The batch runner's hooks hand over their ctx untyped; here it is the
+ * store. */
+static int count_commit(void *ctx, const st_batch_page *pages, int n, int *skipped,
+                        st_error *err)
+{
+    return st_store_commit(ctx, pages, n, skipped, err);
+}
+
+static int count_seen(void *ctx, const char *file, const char *sha256, int page)
+{
+    return st_store_seen(ctx, file, sha256, page);
+}
+
 static void print_summary(const st_model *m, const st_tally *t,
                           const st_batch_report *r, const char *out, int threads)
 {
@@ -124,8 +137,8 @@ int st_cli_count(int argc, char **argv)
             st_model_free(m);
             return ST_EXIT_FAIL;
         }
-        o.commit = st_store_commit;
-        o.seen = st_store_seen;
+        o.commit = count_commit;
+        o.seen = count_seen;
         o.commit_ctx = store;
     }
     o.progress = isatty(STDERR_FILENO) ? stderr : NULL;

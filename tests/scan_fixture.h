@@ -1,8 +1,8 @@
 /* scan_fixture.h - what the scanner-module tests share
  *
  * Header-only (the Makefile links one helper object into every test):
- * draw real ballots with `stemtel synth` for the tests to feed, and a
- * clock. Include after helpers.h.
+ * draw real ballots with `stemtel synth` for the tests to feed, a clock
+ * and a sleep. Include after helpers.h.
  */
 #ifndef STEMTEL_TEST_SCAN_FIXTURE_H
 #define STEMTEL_TEST_SCAN_FIXTURE_H
@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "sources/filebytes.h"
+#include "util/clock.h"
 
 #define SCAN_MODEL "models/gr2022-west-maas-en-waal.json"
 
@@ -44,12 +45,10 @@ static inline void scan_synth_files(const char *dir, const char *sub, int n, int
     }
 }
 
-/* Seconds on the monotonic clock. */
+/* Seconds on the monotonic clock (the library's clock). */
 static inline double scan_now(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
+    return st_clock_now();
 }
 
 static inline void scan_sleep_ms(int ms)

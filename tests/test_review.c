@@ -7,6 +7,7 @@
  */
 #include "helpers.h"
 
+#include "stemtel/decision.h"
 #include "stemtel/store.h"
 
 #include <cairo.h>

@@ -98,9 +98,10 @@ int st_manifest_writer_add(st_manifest_writer *w, const char *file,
                            const char *sha256, const char *station, int batch,
                            st_error *err);
 
-/* Finish: flush, sync, rename into place, free w. Returns ST_OK or the
- * error of the first failed write (then the manifest is not put in
- * place). Accepts NULL. */
+/* Finish: flush, sync, rename into place, sync the folder, free w.
+ * Returns ST_OK or the error of the first failed write (then the
+ * manifest is not put in place and the temporary is removed); w is freed
+ * either way. Accepts NULL. */
 int st_manifest_writer_close(st_manifest_writer *w, st_error *err);
 
 /* Give up: remove the temporary file, free w. Accepts NULL. */

@@ -32,6 +32,7 @@
 #include "stemtel/manifest.h"
 #include "stemtel/sane.h"
 #include "stemtel/tally.h"
+#include "stemtel/decision.h"
 #include "stemtel/store.h"
 #include "stemtel/basis.h"
 #include "stemtel/reconcile.h"

@@ -19,14 +19,19 @@
  * outcomes, so decisions are part of the result and are re-applied
  * identically every time.
  *
- * Threads: a handle belongs to one thread at a time. Several processes may
- * open the same file (SQLite's locking; writers wait up to 10 s).
+ * Threads: a handle belongs to one thread at a time (none of the functions
+ * below may run on one handle from two threads at once). Several processes
+ * may open the same file (SQLite's locking; writers wait up to 10 s).
+ * Errors: functions returning int give ST_OK or a negative ST_ERR_* with
+ * the message, prefixed "store: " and naming the file, in err; SQLite's
+ * own failures are ST_ERR_IO.
  */
 #ifndef STEMTEL_STORE_H
 #define STEMTEL_STORE_H
 
 #include <stdint.h>
 
+#include "stemtel/decision.h"
 #include "stemtel/error.h"
 #include "stemtel/interpret.h"
 #include "stemtel/model.h"
@@ -58,34 +63,46 @@ typedef struct st_store_page {
  * model (the same JSON text) or it is refused with ST_ERR_INVALID. With m
  * NULL the file must exist and its own model is used. Refuses a file that
  * is not a stemtel store, or has another schema version, naming the path.
- * On success *out owns the handle (st_store_close). */
+ * m and path are borrowed for the call. On success *out owns the handle
+ * (st_store_close); it is written only then. Errors: ST_ERR_ARG (no path),
+ * ST_ERR_IO (missing without m, or cannot be opened), ST_ERR_INVALID (not
+ * a stemtel store, another model), ST_ERR_UNSUPPORTED (another schema
+ * version), ST_ERR_NOMEM. */
 int st_store_open(const char *path, const st_model *m, st_store **out,
                   st_error *err);
 
-/* Close a store. Accepts NULL. */
+/* Close a store, freeing everything it owns (its model included).
+ * Accepts NULL. */
 void st_store_close(st_store *s);
 
 /* The model the store holds; owned by s, lives until st_store_close. */
 const st_model *st_store_model(const st_store *s);
 
 /* Record the start of a counting run (its station, or NULL, and a text
- * describing its inputs); later pages belong to it. */
+ * describing its inputs, or NULL; both borrowed for the call); later pages
+ * belong to it. Returns ST_OK or ST_ERR_IO. */
 int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
                          st_error *err);
 
-/* Add a window of pages, in order, in one transaction. A page whose
- * (sha256, page) is already stored is left as it is and counted in
- * *skipped. Needs st_store_begin_batch first. Signature fits
- * st_batch_commit_fn with the store as ctx. */
-int st_store_commit(void *store, const st_store_page *pages, int n, int *skipped,
+/* Add a window of n pages (borrowed for the call), in order, in one
+ * transaction. A page whose (sha256, page) is already stored is left as it
+ * is and counted in *skipped, which is written only on success. Returns
+ * ST_OK; ST_ERR_ARG before st_store_begin_batch; ST_ERR_IO, with nothing
+ * of the window stored. Once its transaction is begun, stored or rolled
+ * back, the pages st_store_seen claimed since the last commit are
+ * forgotten. The batch runner's commit hook
+ * (st_batch_commit_fn) calls this through an adapter that turns its ctx
+ * into the store. */
+int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped,
                     st_error *err);
 
-/* Nonzero when the page (file, its hash, page index) is already stored,
- * or was asked about since the last st_store_commit and found not stored
- * (the same bytes twice in one window: the first is taken). Fits
- * st_batch_seen_fn with the store as ctx; an error reads as "not stored",
- * which st_store_commit then settles. */
-int st_store_seen(void *store, const char *file, const char *sha256, int page);
+/* Nonzero when the page (file, its hash, page index; borrowed) is already
+ * stored, or was asked about since the last st_store_commit and found not
+ * stored (the same bytes twice in one window: the first is taken). It
+ * cannot fail: an error reads as "not stored", which st_store_commit then
+ * settles. The batch runner's seen hook (st_batch_seen_fn) calls this
+ * through an adapter, as for st_store_commit. */
+int st_store_seen(st_store *s, const char *file, const char *sha256, int page);
 
 /* One stored ballot as read back. */
 typedef struct st_store_ballot {
@@ -104,7 +121,8 @@ typedef struct st_store_ballot {
 /* Free what a st_store_ballot owns (not the struct). Accepts NULL. */
 void st_store_ballot_clear(st_store_ballot *b);
 
-/* The outcome that counts: the decision if any, else what was found. */
+/* The outcome that counts: the decision if any, else what was found.
+ * Points into b and lives as long as b. */
 const st_outcome *st_store_ballot_outcome(const st_store_ballot *b);
 
 /* Which ballots st_store_each visits. */
@@ -113,57 +131,58 @@ typedef enum st_store_filter {
     ST_STORE_OPEN = 1       /* review or rejected and not decided */
 } st_store_filter;
 
-/* Move everything src owns into *dst and leave src empty. */
+/* Move everything src owns into *dst (whose own contents are not freed)
+ * and leave src empty. */
 void st_store_ballot_move(st_store_ballot *dst, st_store_ballot *src);
 
 /* Call fn for every ballot that passes filter, in id order (the order
  * they were stored). fn returns ST_OK to go on, anything else stops the
  * walk and is returned. The ballot passed to fn is valid during the call;
- * fn may keep it with st_store_ballot_move. */
+ * fn may keep it with st_store_ballot_move. Returns ST_OK after the last
+ * ballot, fn's code when fn stopped the walk, or ST_ERR_IO. */
 typedef int (*st_store_ballot_fn)(void *ctx, st_store_ballot *b);
 int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn,
                   void *ctx, st_error *err);
 
-/* Read ballot id into *out (clear it with st_store_ballot_clear).
- * ST_ERR_ARG with a message when there is no such ballot. */
+/* Read ballot id into *out, which then owns its strings (clear it with
+ * st_store_ballot_clear) and is written only on success. ST_ERR_ARG with
+ * a message when there is no such ballot; ST_ERR_IO. */
 int st_store_get(st_store *s, int64_t id, st_store_ballot *out, st_error *err);
 
-/* Parse a decision as written on the command line against model m:
- *   candidate:LIST:NUMBER   a vote for that candidate
- *   list:LIST               a vote by the list box alone (counted per the
- *                           model's party_only setting)
- *   blank
- *   invalid:REASON          REASON a code of letters, digits and _
- * Writes *out (a VOTE, BLANK or INVALID outcome). ST_ERR_ARG naming what
- * is wrong (an unknown list, a candidate the list does not have). */
-int st_decision_parse(const st_model *m, const char *text, st_outcome *out,
-                      st_error *err);
-
-/* Text form of an outcome that st_decision_parse reads back ("blank",
- * "candidate:3:1", "list:2", "invalid:several_lists"; "review" and
- * "rejected" for those kinds). Writes at most n bytes to buf; returns buf. */
-char *st_decision_text(const st_outcome *o, char *buf, size_t n);
+/* Decisions are written and read as text by decision.h
+ * (st_decision_parse, st_decision_text), which this header includes. */
 
 /* Record that `by` decided ballot id as o (from st_decision_parse), with
- * an optional note, at the current UTC time. A later decision on the same
- * ballot replaces the earlier in the result; both stay in the record. */
+ * an optional note, at the current UTC time; everything is borrowed for
+ * the call. A later decision on the same ballot replaces the earlier in
+ * the result; both stay in the record. Returns ST_OK; ST_ERR_ARG when by
+ * is empty, o is not a vote, blank or invalid, or there is no ballot id;
+ * ST_ERR_IO. */
 int st_store_decide(st_store *s, int64_t id, const st_outcome *o, const char *by,
                     const char *note, st_error *err);
 
 /* A new tally of the effective outcomes of every ballot of polling
  * station `station`; station NULL counts every ballot in the store.
- * Free with st_tally_free. */
+ * On success *out is the caller's (st_tally_free). Returns ST_OK;
+ * ST_ERR_NOMEM; ST_ERR_INVALID when a stored ballot does not fit the
+ * model; ST_ERR_IO. */
 int st_store_tally(st_store *s, const char *station, st_tally **out,
                    st_error *err);
 
 /* Every station id the store knows (from pages or basistelling), sorted
  * with their numbers in numeric order (SB2 before SB10). *out is a
- * malloc'd array of malloc'd strings; free with st_store_strings_free. */
+ * malloc'd array of *n malloc'd strings, the caller's, written only on
+ * success; free with st_store_strings_free. Returns ST_OK, ST_ERR_NOMEM
+ * or ST_ERR_IO. */
 int st_store_stations(st_store *s, char ***out, int *n, st_error *err);
+
+/* Free n strings and the array holding them. Accepts NULL. */
 void st_store_strings_free(char **v, int n);
 
 /* Counts of pages: total, counted without a station, open (review or
- * rejected, undecided) in `station` (NULL: all), rejected undecided. */
+ * rejected, undecided) in `station` (NULL: all), rejected undecided.
+ * st_store_counts_get fills *out (written only on success); ST_OK or
+ * ST_ERR_IO. */
 typedef struct st_store_counts {
     int64_t pages, no_station, open_review, open_rejected;
 } st_store_counts;
@@ -172,12 +191,9 @@ int st_store_counts_get(st_store *s, const char *station, st_store_counts *out,
 
 /* The UTC time ("YYYY-MM-DDTHH:MM:SSZ") of the latest batch or decision,
  * "" for an empty store: a date for files made from the store that does
- * not change unless the store does. buf holds at least 32 bytes. */
+ * not change unless the store does. buf (the caller's) holds at least 32
+ * bytes and is written only on success. ST_OK or ST_ERR_IO. */
 int st_store_last_change(st_store *s, char *buf, size_t n, st_error *err);
-
-/* The raw SQLite handle, for the modules that keep their own tables in
- * the store (basis.c). */
-struct sqlite3 *st_store_db(st_store *s);
 
 #ifdef __cplusplus
 }

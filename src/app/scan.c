@@ -2,63 +2,30 @@
  *
  * One feed (batch.h) serves every source: replayed manifests first, then
  * one hot-folder watcher over the folders given and the folders the SANE
- * scanners write into. A scanner runs in a child process (SANE backends
- * are not all safe to stop from another thread, and a hung one must not
- * hang the count): it writes each page as page-NNNNNN.tif through a
- * temporary name, and tells the parent through a status pipe when its
- * feeder is empty or it failed. The parent stops it by closing a control
- * pipe; the child looks at that pipe between pages, so a sheet half-way
- * through the feeder is always finished and saved.
+ * scanners write into. Each scanner runs in a child process of its own
+ * (scan_sane.h) that saves every page into its folder, where the watcher
+ * finds it; the feed ends once every scanner said its feeder is empty and
+ * the hot folders are done (stopped or idle).
  *
  * The store's hooks are wrapped: pages go to the store, and every page is
  * also added to its station's line of the report; files finished go into
  * the manifest of their source's current batch.
  */
 #include "stemtel/scan.h"
+#include "app/scan_sane.h"
 #include "sources/filebytes.h"
 #include "stemtel/folder.h"
 #include "stemtel/manifest.h"
 #include "stemtel/store.h"
-#include "stemtel/tiffout.h"
+#include "util/clock.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-/* How long a scanner that reported its end may take to exit, and how
- * long one told to stop may take to finish its page, before it is
- * killed. */
-#define ST_SCAN_EXIT_S 10.0
-#define ST_SCAN_STOP_S 60.0
-/* JPEG quality of colour pages a scanner saves. */
-#define ST_SCAN_JPEG_QUALITY 92
-
-/* One SANE scanner's child process. */
-typedef struct scanner {
-    const char *device;
-    int source;
-    pid_t pid;
-    int ctl;                /* write end: closed to ask it to stop */
-    int status_fd;          /* read end of its status line */
-    char status[ST_ERROR_MAX + 16];
-    size_t status_len;
-    int finished;           /* it reported its end (or its pipe closed) */
-    int failed;
-    int reaped;
-    double finished_at;
-} scanner;
 
 /* The manifest of one source's current batch. */
 typedef struct mout {
@@ -82,20 +49,13 @@ typedef struct scan_ctx {
     int *watch_source;      /* watcher folder index -> source index */
     char **watch_dirs;
     int n_watch, n_folders;
-    scanner *scanners;
+    st_scan_sane *scanners;
     int n_scanners;
     mout *mouts;            /* per source */
     double last_item;
     int stopping, draining;
     int settle_ms;
 } scan_ctx;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 int st_scan_source_parse(const char *spec, st_scan_source *out, st_error *err)
 {
@@ -141,208 +101,18 @@ static void warn(scan_ctx *c, const char *fmt, ...)
     fflush(c->o->log);
 }
 
-/* ---- the scanners' child processes ------------------------------------- */
+/* ---- the scanners -------------------------------------------------------- */
 
-/* The number after the last page-NNNNNN.tif in dir, so a scanner started
- * again never writes over what an earlier run saved. */
-static int next_page_number(const char *dir)
+static void scanner_failed(void *ctx, const st_scan_sane *sc, const char *why)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int last = 0, no;
-    char tail[8];
-    if (!d)
-        return 1;
-    while ((e = readdir(d)))
-        if (sscanf(e->d_name, "page-%d.%7s", &no, tail) == 2 && strcmp(tail, "tif") == 0 &&
-            no > last)
-            last = no;
-    closedir(d);
-    return last + 1;
-}
-
-/* Has the parent closed the control pipe (asked us to stop)? */
-static int stop_asked(int ctl)
-{
-    struct pollfd p = {.fd = ctl, .events = POLLIN};
-    return poll(&p, 1, 0) > 0;
-}
-
-/* The child: scan until the feeder is empty or the parent asks to stop,
- * saving each page, then say how it ended. Never returns. */
-static void scanner_main(const char *device, const st_sane_opts *so, const char *dir,
-                         int ctl, int status)
-{
-    st_error err = {0};
-    st_sane *s = NULL;
-    int rc, no = next_page_number(dir);
-    char path[4200], tmp[4300], line[ST_ERROR_MAX + 16];
-    int lineart = so->mode && strcasecmp(so->mode, "lineart") == 0;
-
-    signal(SIGINT, SIG_IGN); /* Ctrl-C is the parent's to handle */
-    signal(SIGPIPE, SIG_IGN);
-    if ((rc = st_sane_init(&err)) || (rc = st_sane_open(device, so, &s, &err)))
-        goto end;
-    /* A flatbed scans again at every call: one page a run. */
-    int flatbed = so->source && strcasecmp(so->source, "flatbed") == 0, pages = 0;
-    while (!stop_asked(ctl) && !(flatbed && pages == 1)) {
-        st_image *img = NULL;
-        rc = st_sane_next(s, &img, &err);
-        if (rc <= 0)
-            break;
-        pages++;
-        st_tiff_format f = lineart ? ST_TIFF_BILEVEL_G4
-                           : img->channels == 3 ? ST_TIFF_RGB_JPEG : ST_TIFF_GREY_DEFLATE;
-        snprintf(path, sizeof path, "%s/page-%06d.tif", dir, no);
-        snprintf(tmp, sizeof tmp, "%s/.page-%06d.tif.part", dir, no);
-        /* Provenance in the file: device, page and time. Two scans of the
-         * same sheet are two files, never one page taken twice. */
-        struct timespec ts;
-        struct tm tm;
-        char when[32], desc[512];
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(desc, sizeof desc, "stemtel scan: device %s, page %d, %s.%06ldZ", device,
-                 no, when, ts.tv_nsec / 1000);
-        st_tiff_writer *tw = NULL;
-        if (!(rc = st_tiff_writer_open(tmp, &tw, &err)) &&
-            !(rc = st_tiff_writer_describe(tw, desc, &err)))
-            rc = st_tiff_writer_add(tw, img, f, ST_SCAN_JPEG_QUALITY, &err);
-        int rc2 = st_tiff_writer_close(tw, rc ? NULL : &err);
-        if (!rc)
-            rc = rc2;
-        st_image_free(img);
-        if (rc)
-            break;
-        if (rename(tmp, path) != 0) {
-            rc = st_error_set(&err, ST_ERR_IO, "%s: %s", path, strerror(errno));
-            break;
-        }
-        no++;
-    }
-end:
-    /* Report before closing: a backend that hangs in close has still
-     * handed over every page. */
-    snprintf(line, sizeof line, rc < 0 ? "fail %s\n" : "done\n", err.msg);
-    if (write(status, line, strlen(line)) < 0) {
-        /* the parent is gone; nothing to tell */
-    }
-    st_sane_close(s);
-    st_sane_exit();
-    _exit(rc < 0 ? 1 : 0);
-}
-
-static int start_scanner(scan_ctx *c, scanner *sc, const char *dir, st_error *err)
-{
-    int ctl[2], st[2];
-    if (pipe2(ctl, O_CLOEXEC) != 0)
-        return st_error_set(err, ST_ERR_IO, "scan: cannot start scanner %s: %s",
-                            sc->device, strerror(errno));
-    if (pipe2(st, O_CLOEXEC) != 0) {
-        close(ctl[0]);
-        close(ctl[1]);
-        return st_error_set(err, ST_ERR_IO, "scan: cannot start scanner %s: %s",
-                            sc->device, strerror(errno));
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(ctl[0]);
-        close(ctl[1]);
-        close(st[0]);
-        close(st[1]);
-        return st_error_set(err, ST_ERR_IO, "scan: cannot start scanner %s: %s",
-                            sc->device, strerror(errno));
-    }
-    if (pid == 0) {
-        close(ctl[1]);
-        close(st[0]);
-        scanner_main(sc->device, &c->o->sane, dir, ctl[0], st[1]);
-    }
-    close(ctl[0]);
-    close(st[1]);
-    fcntl(st[0], F_SETFL, O_NONBLOCK);
-    sc->pid = pid;
-    sc->ctl = ctl[1];
-    sc->status_fd = st[0];
-    return ST_OK;
-}
-
-/* Read what a scanner said; note when it finished. */
-static void scanner_poll(scan_ctx *c, scanner *sc)
-{
-    if (sc->finished)
-        return;
-    for (;;) {
-        ssize_t n = read(sc->status_fd, sc->status + sc->status_len,
-                         sizeof sc->status - 1 - sc->status_len);
-        if (n > 0) {
-            sc->status_len += (size_t)n;
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
-        break; /* end of file: the child has closed its end */
-    }
-    sc->status[sc->status_len] = '\0';
-    sc->finished = 1;
-    sc->finished_at = now();
-    if (strncmp(sc->status, "done", 4) == 0)
-        return;
-    sc->failed = 1;
+    scan_ctx *c = ctx;
     c->rep->scanner_failures++;
-    if (strncmp(sc->status, "fail ", 5) == 0) {
-        sc->status[strcspn(sc->status, "\n")] = '\0';
+    if (why)
         warn(c, "scanner %s (source %d): %s; the pages it saved before are counted",
-             sc->device, sc->source + 1, sc->status + 5);
-    } else {
+             sc->device, sc->source + 1, why);
+    else
         warn(c, "scanner %s (source %d): its process ended without saying why; the "
              "pages it saved before are counted", sc->device, sc->source + 1);
-    }
-}
-
-/* Ask every scanner to stop after its current page. */
-static void scanners_stop(scan_ctx *c)
-{
-    for (int i = 0; i < c->n_scanners; i++)
-        if (c->scanners[i].ctl >= 0) {
-            close(c->scanners[i].ctl);
-            c->scanners[i].ctl = -1;
-        }
-}
-
-/* Wait for every child to exit: those that finished get ST_SCAN_EXIT_S,
- * the others ST_SCAN_STOP_S, then they are killed. */
-static void scanners_reap(scan_ctx *c)
-{
-    scanners_stop(c);
-    double t0 = now();
-    for (int i = 0; i < c->n_scanners; i++) {
-        scanner *sc = &c->scanners[i];
-        while (sc->pid > 0 && !sc->reaped) {
-            int status;
-            pid_t r = waitpid(sc->pid, &status, WNOHANG);
-            if (r == sc->pid || (r < 0 && errno != EINTR)) {
-                sc->reaped = 1;
-                break;
-            }
-            scanner_poll(c, sc);
-            double limit = sc->finished ? sc->finished_at + ST_SCAN_EXIT_S
-                                        : t0 + ST_SCAN_STOP_S;
-            if (now() > limit) {
-                kill(sc->pid, SIGKILL);
-                waitpid(sc->pid, &status, 0);
-                sc->reaped = 1;
-                break;
-            }
-            struct timespec ts = {0, 20 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        if (sc->status_fd >= 0)
-            close(sc->status_fd);
-        sc->status_fd = -1;
-    }
 }
 
 /* ---- the feed ------------------------------------------------------------ */
@@ -393,11 +163,9 @@ static int feed_replay(scan_ctx *c, st_batch_input *out, st_error *err)
 
 static int scanners_finished(scan_ctx *c)
 {
-    for (int i = 0; i < c->n_scanners; i++) {
-        scanner_poll(c, &c->scanners[i]);
-        if (!c->scanners[i].finished)
+    for (int i = 0; i < c->n_scanners; i++)
+        if (!st_scan_sane_poll(&c->scanners[i], scanner_failed, c))
             return 0;
-    }
     return 1;
 }
 
@@ -409,7 +177,7 @@ static int feed(void *ctx, int wait_ms, st_batch_input *out, st_error *err)
     if (stop && !c->stopping) {
         c->stopping = 1;
         c->rep->stopped = 1;
-        scanners_stop(c);
+        st_scan_sane_stop(c->scanners, c->n_scanners);
     }
     if (!c->stopping) {
         int r = feed_replay(c, out, err);
@@ -419,7 +187,7 @@ static int feed(void *ctx, int wait_ms, st_batch_input *out, st_error *err)
     if (!c->watch)
         return ST_BATCH_END;
     if (!c->draining) {
-        int idle = o->idle_s > 0 && now() - c->last_item >= o->idle_s;
+        int idle = o->idle_s > 0 && st_clock_now() - c->last_item >= o->idle_s;
         /* Hot folders never end; scanners end with their feeder. */
         if (scanners_finished(c) && (c->n_folders == 0 || c->stopping || idle)) {
             c->draining = 1;
@@ -438,7 +206,7 @@ static int feed(void *ctx, int wait_ms, st_batch_input *out, st_error *err)
         out->len = ff.len;
         memcpy(out->sha256, ff.sha256, sizeof out->sha256);
         out->source = c->watch_source[ff.folder];
-        c->last_item = now();
+        c->last_item = st_clock_now();
         return 1;
     }
     if (r == 0)
@@ -714,11 +482,8 @@ int st_scan_run(const st_scan_opts *o, st_scan_report *rep, st_error *err)
         const st_scan_source *s = &o->sources[c.watch_source[w]];
         if (s->kind != ST_SCAN_SANE)
             continue;
-        scanner *sc = &c.scanners[c.n_scanners];
-        sc->device = s->arg;
-        sc->source = c.watch_source[w];
-        sc->ctl = sc->status_fd = -1;
-        if ((rc = start_scanner(&c, sc, c.watch_dirs[w], err)))
+        if ((rc = st_scan_sane_start(&c.scanners[c.n_scanners], s->arg, c.watch_source[w],
+                                     &o->sane, c.watch_dirs[w], err)))
             goto out;
         c.n_scanners++;
     }
@@ -754,7 +519,7 @@ int st_scan_run(const st_scan_opts *o, st_scan_report *rep, st_error *err)
     bo.commit_ctx = &c;
     bo.file_done = file_done;
     bo.file_ctx = &c;
-    c.last_item = now();
+    c.last_item = st_clock_now();
     rc = st_batch_run(&bo, feed, &c, 0, &rep->batch, NULL, err);
     /* The store's tally: every run so far, decisions applied. */
     whole_tally(&c);
@@ -767,7 +532,7 @@ nomem:
     rc = st_error_set(err, ST_ERR_NOMEM, "scan: out of memory");
 out:
     if (c.scanners)
-        scanners_reap(&c);
+        st_scan_sane_reap(c.scanners, c.n_scanners, scanner_failed, &c);
     for (int i = 0; c.mouts && i < n; i++) {
         manifest_close(&c, &c.mouts[i]);
         sheet_forget(&c.mouts[i]);

@@ -10,6 +10,7 @@
  * of `basis_lists` per list.
  */
 #include "stemtel/basis.h"
+#include "record/storedb.h"
 #include "stemtel/eml.h"
 
 #include <errno.h>

@@ -3,12 +3,14 @@
  * Reading is two steps: parse the whole text first (every format error
  * names the manifest's line), then hash every file it names and compare,
  * collecting all problems before reporting, so an auditor sees at once
- * which files are missing or altered. Writing goes to "path.tmp" and is
- * renamed into place when the batch is complete. Duplicate files and
+ * which files are missing or altered. Writing goes through an atomic file
+ * (util/atomic.h: "path.tmp", synced and renamed into place when the batch
+ * is complete), and a write error is kept until close. Duplicate files and
  * hashes are caught with a string set (seen.h) in both directions.
  */
 #include "stemtel/manifest.h"
 #include "sources/filebytes.h"
+#include "util/atomic.h"
 #include "util/seen.h"
 
 #include <errno.h>
@@ -17,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* ---- shared checks ------------------------------------------------------ */
 
@@ -295,8 +296,7 @@ int st_manifest_read(const char *path, st_manifest **out, st_error *err)
 /* ---- writing ------------------------------------------------------------ */
 
 struct st_manifest_writer {
-    FILE *fp;
-    char *path, *tmp;
+    st_atomic file;  /* file.f is written; file.tmp names it */
     char *dir;     /* real path of the manifest's folder */
     st_seen *seen; /* files and hashes already written */
     int n;
@@ -308,12 +308,7 @@ void st_manifest_writer_abort(st_manifest_writer *w)
 {
     if (!w)
         return;
-    if (w->fp)
-        fclose(w->fp);
-    if (w->tmp)
-        unlink(w->tmp);
-    free(w->path);
-    free(w->tmp);
+    st_atomic_abort(&w->file);
     free(w->dir);
     st_seen_free(w->seen);
     free(w);
@@ -325,23 +320,19 @@ int st_manifest_writer_open(const char *path, st_manifest_writer **out,
     int rc = ST_OK;
     char *dir = NULL;
     st_manifest_writer *w = calloc(1, sizeof *w);
-    size_t n = strlen(path) + 5;
-    if (!w || !(w->path = strdup(path)) || !(w->tmp = malloc(n)) ||
-        !(w->seen = st_seen_new()) || !(dir = st_manifest_dirname(path))) {
+    if (!w || !(w->seen = st_seen_new()) || !(dir = st_manifest_dirname(path))) {
         rc = st_error_set(err, ST_ERR_NOMEM, "manifest: out of memory");
         goto out;
     }
-    snprintf(w->tmp, n, "%s.tmp", path);
     if (!(w->dir = realpath(dir, NULL))) {
         rc = st_error_set(err, ST_ERR_IO, "%s: folder %s: %s", path, dir, strerror(errno));
         goto out;
     }
-    if (!(w->fp = fopen(w->tmp, "w"))) {
-        rc = st_error_set(err, ST_ERR_IO, "%s: cannot create: %s", w->tmp, strerror(errno));
+    if ((rc = st_atomic_open(&w->file, path, "manifest", err)))
         goto out;
-    }
-    if (fprintf(w->fp, "%s\n%s\n", ST_MANIFEST_MAGIC, ST_MANIFEST_COLUMNS) < 0)
-        rc = st_error_set(err, ST_ERR_IO, "%s: cannot write: %s", w->tmp, strerror(errno));
+    if (fprintf(w->file.f, "%s\n%s\n", ST_MANIFEST_MAGIC, ST_MANIFEST_COLUMNS) < 0)
+        rc = st_error_set(err, ST_ERR_IO, "%s: cannot write: %s", w->file.tmp,
+                          strerror(errno));
 out:
     free(dir);
     if (rc) {
@@ -397,10 +388,11 @@ int st_manifest_writer_add(st_manifest_writer *w, const char *file,
     char num[16] = "";
     if (batch)
         snprintf(num, sizeof num, "%d", batch);
-    if (fprintf(w->fp, "%d\t%s\t%s\t%s\t%s\n", w->n + 1, rel, sha256,
+    if (fprintf(w->file.f, "%d\t%s\t%s\t%s\t%s\n", w->n + 1, rel, sha256,
                 station ? station : "", num) < 0 && !w->rc) {
         w->rc = ST_ERR_IO;
-        snprintf(w->msg, sizeof w->msg, "%s: cannot write: %s", w->tmp, strerror(errno));
+        snprintf(w->msg, sizeof w->msg, "%s: cannot write: %s", w->file.tmp,
+                 strerror(errno));
     }
     w->n++;
 out:
@@ -415,18 +407,8 @@ int st_manifest_writer_close(st_manifest_writer *w, st_error *err)
     int rc = w->rc;
     if (rc)
         st_error_set(err, rc, "%s", w->msg);
-    else if (fflush(w->fp) != 0 || fsync(fileno(w->fp)) != 0)
-        rc = st_error_set(err, ST_ERR_IO, "%s: cannot write: %s", w->tmp, strerror(errno));
-    if (fclose(w->fp) != 0 && !rc)
-        rc = st_error_set(err, ST_ERR_IO, "%s: cannot write: %s", w->tmp, strerror(errno));
-    w->fp = NULL;
-    if (!rc && rename(w->tmp, w->path) != 0)
-        rc = st_error_set(err, ST_ERR_IO, "%s: cannot put in place: %s", w->path,
-                          strerror(errno));
-    if (!rc) {
-        free(w->tmp);
-        w->tmp = NULL; /* nothing left to remove */
-    }
+    else
+        rc = st_atomic_commit(&w->file, err);
     st_manifest_writer_abort(w);
     return rc;
 }
