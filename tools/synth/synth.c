@@ -53,10 +53,8 @@
  * pipeline's box score counts (ST_INK_STRONG); a trace is any pixel at
  * SYNTH_INK_TRACE or more (the pipeline's weak level applies to 0.5 mm cell
  * means above the paper, where noise averages out; one pixel needs more).
- * The inside is the pipeline's too: the box less its outline and
- * SYNTH_SCORE_MARGIN_MM (src/engine/score.c). */
+ * The inside is the pipeline's too: st_score_inside (stemtel/score.h). */
 #define SYNTH_INK_TRACE 16
-#define SYNTH_SCORE_MARGIN_MM 0.3
 /* A clear mark must leave this many times definite in strong ink; on a
  * bilevel page, where the threshold eats pencil unevenly, twice. */
 #define SYNTH_CLEAR_FACTOR 1.4
@@ -104,11 +102,6 @@ static const char *name_at(const char *const *t, int n, int i)
 const char *st_synth_style_name(int s)
 {
     return name_at(style_names, ST_STYLE_N, s);
-}
-
-const char *st_synth_instrument_name(int i)
-{
-    return name_at(instrument_names, ST_INSTR_N, i);
 }
 
 const char *st_synth_scenario_name(int s)
@@ -819,17 +812,6 @@ static void bed_margins(const st_model *m, const st_synth_opts *o, double *mx,
 
 /* ---- drawing one ballot ------------------------------------------------- */
 
-/* The inside the pipeline scores: the box less outline and margin (at
- * least a pixel more than the outline, as score.c keeps it). */
-static st_rect score_inside(const st_model *m, const st_rect *t, int dpi)
-{
-    double k = dpi / 25.4, ol = m->settings.outline_mm;
-    double pad = ol + SYNTH_SCORE_MARGIN_MM;
-    if (pad * k < ol * k + 1)
-        pad = ol + 1 / k;
-    return (st_rect){t->x + pad, t->y + pad, t->w - 2 * pad, t->h - 2 * pad};
-}
-
 /* Draw ballot index after plan p on surf, pixel degradations included.
  * shapes[i] receives mark i's shape mask (the caller destroys them, also
  * on failure) and ctm the mm -> page pixel transform. */
@@ -871,7 +853,7 @@ static int draw_ballot(const job *j, int index, const splan *p,
         st_rect in = {t->x + ol, t->y + ol, t->w - 2 * ol, t->h - 2 * ol};
         /* marks.c sizes the hesitant stroke on the drawn inside; the aim
          * is a share of the scored one. */
-        st_rect sc = score_inside(m, t, o->dpi);
+        st_rect sc = st_score_inside(m, t, o->dpi / 25.4);
         double cov = p->hesitant_cov * (sc.w * sc.h) / (in.w * in.h);
         st_marks_draw(cr, &in, p->marks[i].style, p->marks[i].instrument, cov,
                       grain, &r, &shapes[i]);
@@ -972,7 +954,7 @@ static void measure_marks(const job *j, splan *p, cairo_surface_t *surf,
         cairo_matrix_init_identity(&inv); /* cannot happen: scale > 0 */
     for (int i = 0; i < p->n_marks; i++) {
         smark *mk = &p->marks[i];
-        st_rect in = score_inside(m, &m->targets[mk->target].rect, j->o->dpi);
+        st_rect in = st_score_inside(m, &m->targets[mk->target].rect, j->o->dpi / 25.4);
         double area = in.w * in.h * k * k; /* inside, in page pixels */
         long n_in = 0, s_in = 0, t_in = 0, n_all = 0, s_all = 0, t_all = 0;
         cairo_surface_t *ms = shapes[i].mask;
