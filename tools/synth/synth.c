@@ -194,8 +194,6 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
     force *forced = NULL;
     char **lines = NULL;
     int *outcomes = NULL;
-    FILE *tf = NULL;
-    char tpath[4096], fpath[4096];
     int rc = check_opts(m, o, out_dir, err);
     if (rc)
         return rc;
@@ -318,27 +316,10 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
         goto out;
     }
 
-    /* Truth last, via a temporary name: a truth.jsonl is always whole. */
-    snprintf(tpath, sizeof tpath, "%s/truth.jsonl.tmp", out_dir);
-    snprintf(fpath, sizeof fpath, "%s/truth.jsonl", out_dir);
-    tf = fopen(tpath, "w");
-    if (!tf) {
-        rc = st_error_set(err, ST_ERR_IO, "synth: %s: %s", tpath, strerror(errno));
+    /* Truth last, whole or not at all. */
+    rc = st_synth_truth_write(out_dir, lines, j.n, err);
+    if (rc)
         goto out;
-    }
-    for (int i = 0; i < j.n; i++)
-        fputs(lines[i], tf);
-    int bad = ferror(tf);
-    if (fclose(tf) || bad) {
-        tf = NULL;
-        rc = st_error_set(err, ST_ERR_IO, "synth: %s: write failed", tpath);
-        goto out;
-    }
-    tf = NULL;
-    if (rename(tpath, fpath)) {
-        rc = st_error_set(err, ST_ERR_IO, "synth: %s: %s", fpath, strerror(errno));
-        goto out;
-    }
     if (rep) {
         memset(rep, 0, sizeof *rep);
         rep->n_ballots = j.n;

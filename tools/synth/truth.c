@@ -2,9 +2,10 @@
  *
  * The spellings of styles, instruments, scenarios and degradations are
  * the CLI's and truth.jsonl's alike, so they live here with the parser of
- * the CLI's comma-separated lists. A record is written into a memory
- * stream per ballot (ballots are made in parallel) in a fixed key order
- * with fixed decimals.
+ * the CLI's comma-separated lists. A record is written with jsonrec into
+ * a memory stream per ballot (ballots are made in parallel) in a fixed
+ * key order with fixed decimals; the file is written whole at the end,
+ * atomically.
  */
 #include "synth/truth.h"
 
@@ -13,7 +14,8 @@
 #include <string.h>
 
 #include "stemtel/tiffout.h"
-#include "util/jsonfmt.h"
+#include "util/atomic.h"
+#include "util/jsonrec.h"
 
 static const char *const style_names[ST_STYLE_N] = {
     "fill", "partial", "x", "check", "stroke", "circle", "dot", "hesitant"};
@@ -119,8 +121,25 @@ int st_synth_parse_set(const char *kind, const char *csv, unsigned *bits,
     return ST_OK;
 }
 
+/* The expected outcome (or the one a definite reading may give instead)
+ * as members of the open object. */
+static void st_synth_truth_outcome(st_jsonrec *w, int outcome, int list, int cand,
+                                   int party_only, const char *reason)
+{
+    st_jsonrec_str(w, "outcome", outcome_names[outcome]);
+    if (outcome == OUT_VOTE) {
+        st_jsonrec_int(w, "list", list);
+        st_jsonrec_int(w, "candidate", cand);
+    } else {
+        st_jsonrec_null(w, "list");
+        st_jsonrec_null(w, "candidate");
+    }
+    st_jsonrec_bool(w, "party_only", party_only);
+    st_jsonrec_str(w, "reason", reason);
+}
+
 char *st_synth_truth_line(const job *j, int index, const char *file, int page,
-                        int quality, const splan *p)
+                          int quality, const splan *p)
 {
     const st_model *m = j->m;
     char *buf = NULL;
@@ -128,94 +147,107 @@ char *st_synth_truth_line(const job *j, int index, const char *file, int page,
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return NULL;
-    fputs("{\"file\":", f);
-    st_json_fput_str(f, file);
-    fprintf(f, ",\"page\":%d,\"index\":%d,\"seed\":%llu,\"dpi\":%d,\"format\":",
-            page, index, (unsigned long long)j->o->seed, j->o->dpi);
-    st_json_fput_str(f, st_tiff_format_name(j->o->format));
-    fprintf(f, ",\"jpeg_quality\":");
+    st_jsonrec w;
+    st_jsonrec_start(&w, f);
+    st_jsonrec_obj(&w, NULL);
+    st_jsonrec_str(&w, "file", file);
+    st_jsonrec_int(&w, "page", page);
+    st_jsonrec_int(&w, "index", index);
+    /* The seed is unsigned 64-bit, beyond st_jsonrec_int's range: written
+     * as is, after members already written, so its comma is due. */
+    fprintf(f, ",\"seed\":%llu", (unsigned long long)j->o->seed);
+    st_jsonrec_int(&w, "dpi", j->o->dpi);
+    st_jsonrec_str(&w, "format", st_tiff_format_name(j->o->format));
     if (j->o->format == ST_TIFF_GREY_JPEG || j->o->format == ST_TIFF_RGB_JPEG)
-        fprintf(f, "%d", quality);
+        st_jsonrec_int(&w, "jpeg_quality", quality);
     else
-        fputs("null", f);
-    fputs(",\"bed_margin_mm\":[", f);
-    st_json_fput_num(f, j->margin_x, 1, 0);
-    fputc(',', f);
-    st_json_fput_num(f, j->margin_y, 1, 0);
-    fputs("],\"scenario\":", f);
-    st_json_fput_str(f, scenario_names[p->scenario]);
+        st_jsonrec_null(&w, "jpeg_quality");
+    st_jsonrec_arr(&w, "bed_margin_mm");
+    st_jsonrec_num(&w, NULL, j->margin_x, 1, 0);
+    st_jsonrec_num(&w, NULL, j->margin_y, 1, 0);
+    st_jsonrec_end(&w);
+    st_jsonrec_str(&w, "scenario", scenario_names[p->scenario]);
 
-    fprintf(f, ",\"degradations\":{\"upside_down\":%s,\"rotation_deg\":",
-            p->upside ? "true" : "false");
-    st_json_fput_num(f, p->rot, 3, 0);
-    fputs(",\"shift_mm\":[", f);
-    st_json_fput_num(f, p->sx, 3, 0);
-    fputc(',', f);
-    st_json_fput_num(f, p->sy, 3, 0);
-    fputs("],\"scale\":", f);
-    st_json_fput_num(f, p->scale, 4, 0);
-    fputs(",\"noise_sigma\":", f);
-    st_json_fput_num(f, p->noise, 3, 0);
-    fprintf(f, ",\"blur_px\":%d,\"jpeg_quality\":", p->blur);
+    st_jsonrec_obj(&w, "degradations");
+    st_jsonrec_bool(&w, "upside_down", p->upside);
+    st_jsonrec_num(&w, "rotation_deg", p->rot, 3, 0);
+    st_jsonrec_arr(&w, "shift_mm");
+    st_jsonrec_num(&w, NULL, p->sx, 3, 0);
+    st_jsonrec_num(&w, NULL, p->sy, 3, 0);
+    st_jsonrec_end(&w);
+    st_jsonrec_num(&w, "scale", p->scale, 4, 0);
+    st_jsonrec_num(&w, "noise_sigma", p->noise, 3, 0);
+    st_jsonrec_int(&w, "blur_px", p->blur);
     if (p->jpeg_q)
-        fprintf(f, "%d", p->jpeg_q);
+        st_jsonrec_int(&w, "jpeg_quality", p->jpeg_q);
     else
-        fputs("null", f);
-    if (p->streak_w)
-        fprintf(f, ",\"streak\":{\"x\":%d,\"width\":%d,\"kind\":\"%s\"}",
-                p->streak_x, p->streak_w, p->streak_dark ? "dark" : "light");
-    else
-        fputs(",\"streak\":null", f);
-    fputs(",\"fold_y_mm\":", f);
-    if (p->fold)
-        st_json_fput_num(f, p->fold_y, 3, 0);
-    else
-        fputs("null", f);
-    fputs(",\"stray_writing\":[", f);
-    for (int i = 0; i < p->n_stray; i++) {
-        fputs(i ? ",[" : "[", f);
-        st_json_fput_num(f, p->stray[2 * i], 3, 0);
-        fputc(',', f);
-        st_json_fput_num(f, p->stray[2 * i + 1], 3, 0);
-        fputc(']', f);
+        st_jsonrec_null(&w, "jpeg_quality");
+    if (p->streak_w) {
+        st_jsonrec_obj(&w, "streak");
+        st_jsonrec_int(&w, "x", p->streak_x);
+        st_jsonrec_int(&w, "width", p->streak_w);
+        st_jsonrec_str(&w, "kind", p->streak_dark ? "dark" : "light");
+        st_jsonrec_end(&w);
+    } else {
+        st_jsonrec_null(&w, "streak");
     }
-    fputs("]},\"marks\":[", f);
+    if (p->fold)
+        st_jsonrec_num(&w, "fold_y_mm", p->fold_y, 3, 0);
+    else
+        st_jsonrec_null(&w, "fold_y_mm");
+    st_jsonrec_arr(&w, "stray_writing");
+    for (int i = 0; i < p->n_stray; i++) {
+        st_jsonrec_arr(&w, NULL);
+        st_jsonrec_num(&w, NULL, p->stray[2 * i], 3, 0);
+        st_jsonrec_num(&w, NULL, p->stray[2 * i + 1], 3, 0);
+        st_jsonrec_end(&w);
+    }
+    st_jsonrec_end(&w);
+    st_jsonrec_end(&w);
+
+    st_jsonrec_arr(&w, "marks");
     for (int i = 0; i < p->n_marks; i++) {
         const smark *k = &p->marks[i];
-        fputs(i ? ",{\"target\":" : "{\"target\":", f);
-        st_json_fput_str(f, m->targets[k->target].id);
-        fprintf(f, ",\"style\":\"%s\",\"instrument\":\"%s\",\"clarity\":\"%s\"",
-                style_names[k->style], instrument_names[k->instrument],
-                k->ambiguous ? "ambiguous" : "clear");
-        fputs(",\"visible\":", f);
-        st_json_fput_num(f, k->visible, 3, 0);
-        fputs(",\"visible_trace\":", f);
-        st_json_fput_num(f, k->visible_trace, 3, 0);
-        fputs(",\"coverage\":", f);
-        st_json_fput_num(f, k->coverage, 4, 0);
-        fprintf(f, ",\"seen\":\"%s\"}", seen_names[k->seen]);
+        st_jsonrec_obj(&w, NULL);
+        st_jsonrec_str(&w, "target", m->targets[k->target].id);
+        st_jsonrec_str(&w, "style", style_names[k->style]);
+        st_jsonrec_str(&w, "instrument", instrument_names[k->instrument]);
+        st_jsonrec_str(&w, "clarity", k->ambiguous ? "ambiguous" : "clear");
+        st_jsonrec_num(&w, "visible", k->visible, 3, 0);
+        st_jsonrec_num(&w, "visible_trace", k->visible_trace, 3, 0);
+        st_jsonrec_num(&w, "coverage", k->coverage, 4, 0);
+        st_jsonrec_str(&w, "seen", seen_names[k->seen]);
+        st_jsonrec_end(&w);
     }
-    fprintf(f, "],\"expected\":{\"outcome\":\"%s\",", outcome_names[p->outcome]);
-    if (p->outcome == OUT_VOTE)
-        fprintf(f, "\"list\":%d,\"candidate\":%d,", p->list, p->cand);
-    else
-        fputs("\"list\":null,\"candidate\":null,", f);
-    fprintf(f, "\"party_only\":%s,\"reason\":", p->party_only ? "true" : "false");
-    st_json_fput_str(f, p->reason);
+    st_jsonrec_end(&w);
+
+    st_jsonrec_obj(&w, "expected");
+    st_synth_truth_outcome(&w, p->outcome, p->list, p->cand, p->party_only, p->reason);
     if (p->has_alt) {
-        fprintf(f, ",\"if_definite\":{\"outcome\":\"%s\",", outcome_names[p->alt_outcome]);
-        if (p->alt_outcome == OUT_VOTE)
-            fprintf(f, "\"list\":%d,\"candidate\":%d,", p->alt_list, p->alt_cand);
-        else
-            fputs("\"list\":null,\"candidate\":null,", f);
-        fprintf(f, "\"party_only\":%s,\"reason\":", p->alt_party_only ? "true" : "false");
-        st_json_fput_str(f, p->alt_reason);
-        fputc('}', f);
+        st_jsonrec_obj(&w, "if_definite");
+        st_synth_truth_outcome(&w, p->alt_outcome, p->alt_list, p->alt_cand,
+                               p->alt_party_only, p->alt_reason);
+        st_jsonrec_end(&w);
     }
-    fputs("}}\n", f);
+    st_jsonrec_end(&w);
+    st_jsonrec_end(&w);
+    fputc('\n', f);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
     }
     return buf;
+}
+
+int st_synth_truth_write(const char *dir, char *const *lines, int n, st_error *err)
+{
+    char path[4096];
+    st_atomic a;
+    snprintf(path, sizeof path, "%s/truth.jsonl", dir);
+    int rc = st_atomic_open(&a, path, "synth", err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < n; i++)
+        fputs(lines[i], a.f);
+    return st_atomic_commit(&a, err);
 }

@@ -11,4 +11,9 @@
 char *st_synth_truth_line(const job *j, int index, const char *file, int page,
                           int quality, const splan *p);
 
+/* Write lines[0..n-1] (as st_synth_truth_line made them) as
+ * dir/truth.jsonl, atomically: the file is whole or the old one stays.
+ * Returns ST_OK, or ST_ERR_IO / ST_ERR_NOMEM naming the file. */
+int st_synth_truth_write(const char *dir, char *const *lines, int n, st_error *err);
+
 #endif
