@@ -31,7 +31,10 @@
 static const char *const st_bench_synth_sources[] = {
     "tools/synth/synth.c", "tools/synth/marks.c", "tools/synth/marks.h", "src/model/render.c",
     "src/util/tiffout.c", "tools/synth/rng.c", "src/model/layout.c",
-    "tools/synth/synth.h",
+    "tools/synth/synth.h", "tools/synth/plan.c", "tools/synth/plan.h",
+    "tools/synth/degrade.c", "tools/synth/draw.c", "tools/synth/truth.c",
+    "tools/synth/votes.c", "src/engine/score.c", "src/model/eml510.c",
+    "src/model/emlxml.c",
 };
 
 void st_bench_printf(st_bench_buf *b, const char *fmt, ...)

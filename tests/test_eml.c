@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "stemtel/eml.h"
+#include "stemtel/eml510.h"
 #include "stemtel/layout.h"
 #include "stemtel/model.h"
 
@@ -523,6 +524,55 @@ static void test_eml_refuses_a_candidate_list_given_as_definition(void **state)
     st_model_free(m);
 }
 
+/* ---- 510b ---- */
+
+/* The real count of West Maas en Waal: 21 stations of one contest, each
+ * with its figures in document order and the lines they stand on. */
+static void test_eml510_reads_every_station_of_the_real_count(void **state)
+{
+    (void)state;
+    st_error err = {0};
+    st_eml510 *c = NULL;
+    char *path = th_data("results/Telling_GR2022_WestMaasenWaal.eml.xml");
+    assert_st_ok(st_eml510_read(path, "test", &c, &err), &err);
+    assert_string_equal(c->election_id, "GR2022_WestMaasenWaal");
+    int stations = 0;
+    for (int i = 0; i < c->n_units; i++) {
+        const st_eml510_unit *u = &c->units[i];
+        assert_int_equal(u->contest, 0);
+        assert_true(u->line > 0);
+        stations += u->id != NULL;
+        int lists = 0, blank = 0;
+        for (int k = 0; k < u->n_items; k++) {
+            const st_eml510_item *it = &u->items[k];
+            assert_true(it->line >= u->line);
+            lists += it->kind == ST_EML510_LIST && it->list > 0 && it->votes >= 0;
+            blank += it->kind == ST_EML510_REJECTED && !strcmp(it->reason, "blanco");
+        }
+        assert_true(lists > 0);
+        assert_int_equal(blank, 1);
+    }
+    assert_int_equal(stations, 21);
+    st_eml510_free(c);
+    free(path);
+}
+
+/* A candidate list is not a count, and the message says what it is. */
+static void test_eml510_refuses_a_candidate_list_naming_its_kind(void **state)
+{
+    (void)state;
+    st_error err = {0};
+    st_eml510 *c = NULL;
+    char *path = th_data("results/Kandidatenlijsten_GR2022_WestMaasenWaal.eml.xml");
+    assert_int_equal(st_eml510_read(path, "test", &c, &err), ST_ERR_UNSUPPORTED);
+    assert_null(c);
+    assert_non_null(strstr(err.msg, "test: "));
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "not an EML 510 count (EML 230b)"));
+    st_eml510_free(NULL);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +597,8 @@ int main(void)
         cmocka_unit_test(test_eml_applies_the_matching_drenthe_definition),
         cmocka_unit_test(test_eml_refuses_a_definition_for_another_election_naming_both_ids),
         cmocka_unit_test(test_eml_refuses_a_candidate_list_given_as_definition),
+        cmocka_unit_test(test_eml510_reads_every_station_of_the_real_count),
+        cmocka_unit_test(test_eml510_refuses_a_candidate_list_naming_its_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

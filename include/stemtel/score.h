@@ -26,6 +26,16 @@ extern "C" {
 #define ST_INK_STRONG 64
 #define ST_INK_WEAK 10
 
+/* Kept clear of a box's printed outline when its inside is scored, mm. */
+#define ST_SCORE_MARGIN_MM 0.3
+
+/* The part of box (model mm) that st_score_page samples at px_per_mm
+ * pixels per mm: the box less the model's outline width and
+ * ST_SCORE_MARGIN_MM on every side, and never less than one pixel beyond
+ * the outline. The rect may be empty (w or h <= 0) for a tiny box.
+ * Pure; thread-safe. */
+st_rect st_score_inside(const st_model *m, const st_rect *box, double px_per_mm);
+
 /* Where one box was found. */
 typedef struct st_box_place {
     double dx, dy;   /* px moved from the transform's prediction */

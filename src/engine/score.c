@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ST_SCORE_MARGIN_MM 0.3   /* kept clear of the outline when scoring */
 #define ST_SCORE_SEARCH_MM 1.0   /* outline search radius */
 #define ST_OUTLINE_MIN_INK 60    /* line response that counts as found */
 #define ST_CELL_MM 0.5           /* cell for the faint measure */
@@ -107,6 +106,16 @@ static int find_edge(const st_image *ink, double x0, double y0, double x1,
     return 1;
 }
 
+st_rect st_score_inside(const st_model *m, const st_rect *box, double px_per_mm)
+{
+    double ol = m->settings.outline_mm;
+    double pad = ol + ST_SCORE_MARGIN_MM;
+    /* At least one pixel of margin at low resolutions. */
+    if (pad * px_per_mm < ol * px_per_mm + 1)
+        pad = ol + 1 / px_per_mm;
+    return (st_rect){box->x + pad, box->y + pad, box->w - 2 * pad, box->h - 2 * pad};
+}
+
 /* Score one box given its (possibly refined) transform. The inside is
  * sampled one pixel apart in box coordinates; samples are grouped into
  * cells about ST_CELL_MM across. score = share of samples with strong ink;
@@ -117,12 +126,8 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                     const st_rect *rect, double dx, double dy, double k,
                     double paper, double *score, double *faint)
 {
-    double pad = m->settings.outline_mm + ST_SCORE_MARGIN_MM;
-    /* At least one pixel of margin at low resolutions. */
-    if (pad * k < m->settings.outline_mm * k + 1)
-        pad = m->settings.outline_mm + 1 / k;
-    double x0 = rect->x + pad, y0 = rect->y + pad;
-    double w = rect->w - 2 * pad, h = rect->h - 2 * pad;
+    st_rect in = st_score_inside(m, rect, k);
+    double x0 = in.x, y0 = in.y, w = in.w, h = in.h;
     *score = *faint = 0;
     if (w <= 0 || h <= 0)
         return;

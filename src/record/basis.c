@@ -3,9 +3,9 @@
  * The CSV reader splits the file into lines and each line into fields
  * (quotes allowed), maps the header's names to the figures of st_basis
  * once, and then fills one st_basis per row, refusing the first field that
- * does not fit with its line and column. The EML reader walks the 510b
- * tree (libxml2, no network, errors kept off stderr) by namespace and
- * local name. Both hand out their result only when every row was read.
+ * does not fit with its line and column. The EML import takes the 510b
+ * as eml510.h reads it and keeps the list totals and the N 10-2 figures.
+ * Both hand out their result only when every row was read.
  * In the store the figures are one row of `basis` per station and one row
  * of `basis_lists` per list.
  */
@@ -20,8 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
+#include "stemtel/eml510.h"
 
 void st_basis_clear(st_basis *b)
 {
@@ -329,169 +328,94 @@ out:
 
 /* ---- EML 510b ------------------------------------------------------------- */
 
-static int is_el(xmlNodePtr n, const char *name)
+/* One station's figures from its unit u of the 510b (read by eml510.c). */
+static int fill_unit(const char *path, const st_eml510_unit *u, st_basis *b, st_error *err)
 {
-    return n && n->type == XML_ELEMENT_NODE && n->ns &&
-           !strcmp((const char *)n->ns->href, ST_EML_NS) && !strcmp((const char *)n->name, name);
-}
-
-static xmlNodePtr child(xmlNodePtr n, const char *name)
-{
-    for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
-        if (is_el(c, name))
-            return c;
-    return NULL;
-}
-
-/* The element's text as a count; -1 when it is not one. */
-static int64_t node_count(xmlNodePtr n)
-{
-    xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
-    int64_t v = -1;
-    if (t && parse_count((const char *)t, &v))
-        v = -1;
-    xmlFree(t);
-    return v;
-}
-
-static int fill_unit(const char *path, const st_model *m, xmlNodePtr unit, st_basis *b,
-                     st_error *err)
-{
-    xmlNodePtr id = child(unit, "ReportingUnitIdentifier");
-    xmlChar *ids = id ? xmlGetProp(id, (const xmlChar *)"Id") : NULL;
-    if (!ids)
+    if (!u->id)
         return st_error_set(err, ST_ERR_INVALID,
                             "basis: %s: line %d: a ReportingUnitVotes without its Id", path,
-                            unit->line);
-    b->station = strdup((const char *)ids);
-    xmlFree(ids);
-    xmlChar *name = xmlNodeGetContent(id);
-    if (name && *name)
-        b->name = strdup((const char *)name);
-    xmlFree(name);
+                            u->line);
+    b->station = strdup(u->id);
+    if (u->name)
+        b->name = strdup(u->name);
     int have_E = 0, have_F = 0, have_G = 0;
     int64_t no_explanation = 0;
-    for (xmlNodePtr c = unit->children; c; c = c->next) {
-        if (is_el(c, "Selection")) {
-            xmlNodePtr aff = child(c, "AffiliationIdentifier");
-            if (!aff)
-                continue; /* a candidate: the basistelling is by list */
-            xmlChar *lid = xmlGetProp(aff, (const xmlChar *)"Id");
-            int64_t num = -1, v = node_count(child(c, "ValidVotes"));
-            if (lid)
-                parse_count((const char *)lid, &num);
-            xmlFree(lid);
+    for (int i = 0; i < u->n_items; i++) {
+        const st_eml510_item *c = &u->items[i];
+        int64_t v = c->votes;
+        if (c->kind == ST_EML510_CANDIDATE)
+            continue; /* the basistelling is by list */
+        if (c->kind == ST_EML510_LIST) {
             int k = 0;
-            while (k < b->n_lists && b->list[k] != num)
+            while (k < b->n_lists && b->list[k] != c->list)
                 k++;
             if (k == b->n_lists)
                 return st_error_set(err, ST_ERR_INVALID,
                                     "basis: %s: line %d: %s: list %lld is not on the ballot",
-                                    path, c->line, b->station, (long long)num);
+                                    path, c->line, b->station, (long long)c->list);
             if (v < 0)
                 return st_error_set(err, ST_ERR_INVALID,
                                     "basis: %s: line %d: %s: list %lld without a count", path,
-                                    c->line, b->station, (long long)num);
+                                    c->line, b->station, (long long)c->list);
             b->votes[k] = v;
             continue;
         }
-        int64_t v = node_count(c);
-        if (is_el(c, "Cast")) {
+        if (c->kind == ST_EML510_CAST) {
             b->eligible = v;
             continue;
         }
-        if (is_el(c, "TotalCounted")) {
+        if (c->kind == ST_EML510_TOTAL) {
             b->E = v, have_E = 1;
-        } else if (is_el(c, "RejectedVotes") || is_el(c, "UncountedVotes")) {
-            xmlChar *code = xmlGetProp(c, (const xmlChar *)"ReasonCode");
-            const char *k = code ? (const char *)code : "";
+        } else {
             static const struct { const char *code; char letter; } map[] = {
                 {"blanco", 'F'}, {"ongeldig", 'G'}, {"geldige stempassen", 'A'},
                 {"geldige volmachtbewijzen", 'B'}, {"geldige kiezerspassen", 'C'},
                 {"toegelaten kiezers", 'D'}, {"meer getelde stembiljetten", 'I'},
                 {"minder getelde stembiljetten", 'J'}};
-            for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-                if (!strcmp(k, map[i].code)) {
-                    *figure(b, map[i].letter) = v;
-                    have_F |= map[i].letter == 'F';
-                    have_G |= map[i].letter == 'G';
+            for (size_t k = 0; k < sizeof map / sizeof *map; k++)
+                if (!strcmp(c->reason, map[k].code)) {
+                    *figure(b, map[k].letter) = v;
+                    have_F |= map[k].letter == 'F';
+                    have_G |= map[k].letter == 'G';
                 }
-            if (!strcmp(k, "geen verklaring"))
+            if (!strcmp(c->reason, "geen verklaring"))
                 no_explanation = v;
-            xmlFree(code);
-        } else {
-            continue;
         }
         if (v < 0)
             return st_error_set(err, ST_ERR_INVALID,
                                 "basis: %s: line %d: %s: %s is not a whole number >= 0", path,
-                                c->line, b->station, (const char *)c->name);
+                                c->line, b->station, c->element);
     }
     if (!have_E || !have_F || !have_G)
         return st_error_set(err, ST_ERR_INVALID,
                             "basis: %s: line %d: %s lacks TotalCounted or the blank and "
-                            "invalid RejectedVotes", path, unit->line, b->station);
+                            "invalid RejectedVotes", path, u->line, b->station);
     b->H = b->E + b->F + b->G;
     b->explained = no_explanation == 0;
-    (void)m;
     return ST_OK;
 }
 
 int st_basis_read_eml(const char *path, const st_model *m, st_basis_set *out, st_error *err)
 {
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    xmlDocPtr doc = NULL;
+    st_eml510 *c = NULL;
     st_basis_set set = {0, NULL};
-    int rc = ST_OK;
-    FILE *probe = fopen(path, "rb");
-    if (!probe)
-        return st_error_set(err, ST_ERR_IO, "basis: %s: cannot open: %s", path, strerror(errno));
-    fclose(probe);
-    if (!ctxt)
-        return st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
-    doc = xmlCtxtReadFile(ctxt, path, NULL,
-                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                              XML_PARSE_BIG_LINES);
-    if (!doc) {
-        xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
-        rc = st_error_set(err, ST_ERR_PARSE, "basis: %s: not well-formed XML: line %d: %s", path,
-                          e ? e->line : 0, e && e->message ? e->message : "?");
-        if (err)
-            err->msg[strcspn(err->msg, "\n")] = '\0';
-        goto out;
-    }
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlChar *kind = is_el(root, "EML") ? xmlGetProp(root, (const xmlChar *)"Id") : NULL;
-    int is_510 = kind && !strncmp((const char *)kind, "510", 3);
-    if (!is_510) {
-        rc = st_error_set(err, ST_ERR_UNSUPPORTED, "basis: %s: not an EML 510 count (%s %s)",
-                          path, is_el(root, "EML") ? "EML" : "root element",
-                          kind ? (const char *)kind : root ? (const char *)root->name : "none");
-        xmlFree(kind);
-        goto out;
-    }
-    xmlFree(kind);
-    xmlNodePtr election = child(child(root, "Count"), "Election");
-    xmlNodePtr eid = child(election, "ElectionIdentifier");
-    xmlChar *id = eid ? xmlGetProp(eid, (const xmlChar *)"Id") : NULL;
-    if (!id || strcmp((const char *)id, m->election_id)) {
+    int rc = st_eml510_read(path, "basis", &c, err);
+    if (rc != ST_OK)
+        return rc;
+    if (!c->election_id || strcmp(c->election_id, m->election_id)) {
         rc = st_error_set(err, ST_ERR_INVALID,
                           "basis: %s: the count is of election \"%s\", the ballot model of \"%s\"",
-                          path, id ? (const char *)id : "(none)", m->election_id);
-        xmlFree(id);
+                          path, c->election_id ? c->election_id : "(none)", m->election_id);
         goto out;
     }
-    xmlFree(id);
-    xmlNodePtr contest = child(child(election, "Contests"), "Contest");
-    for (xmlNodePtr c = contest ? contest->children : NULL; c; c = c->next) {
-        if (!is_el(c, "ReportingUnitVotes"))
-            continue;
+    /* A polling station's count is one contest: the first. */
+    for (int i = 0; i < c->n_units && c->units[i].contest == 0; i++) {
         st_basis *b = add_station(&set, m);
         if (!b) {
             rc = st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
             goto out;
         }
-        if ((rc = fill_unit(path, m, c, b, err)))
+        if ((rc = fill_unit(path, &c->units[i], b, err)))
             goto out;
         if (station_taken(&set, b->station)) {
             rc = st_error_set(err, ST_ERR_INVALID, "basis: %s: station %s given twice", path,
@@ -509,8 +433,7 @@ int st_basis_read_eml(const char *path, const st_model *m, st_basis_set *out, st
     set.v = NULL;
 out:
     st_basis_set_free(&set);
-    xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctxt);
+    st_eml510_free(c);
     return rc;
 }
 

@@ -154,7 +154,6 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
 
 /* Names of the enum values above, or NULL when out of range. */
 const char *st_synth_style_name(int style);
-const char *st_synth_instrument_name(int instrument);
 const char *st_synth_scenario_name(int scenario);
 const char *st_synth_degradation_name(int degradation);
 

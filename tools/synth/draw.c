@@ -1,0 +1,329 @@
+/* draw.c - draw one synthetic ballot and measure what survives of its marks
+ *
+ * The scanner's geometry (rotation, shift, scale, upside down) is the
+ * cairo transform around the mm->pixel scale; st_render_draw paints the
+ * blank ballot, marks.c the voter's marks (jitter from stream (seed,
+ * index, 1)), handing back each mark's shape mask; the pixel degradations
+ * follow (noise from stream (seed, index, 2)). Each mask is then laid on
+ * the final pixels, as the format will write them, to measure what is
+ * left of the mark; that decides how it is seen (clear, ambiguous, lost)
+ * and so the expected outcome. A hesitant stroke that comes out outside
+ * its band is redrawn from the same streams, longer or shorter.
+ */
+#include "synth/draw.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stemtel/render.h"
+#include "stemtel/score.h"
+#include "stemtel/tiffout.h"
+#include "synth/degrade.h"
+#include "synth/marks.h"
+#include "synth/rng.h"
+
+
+/* How a mark is measured in the written image. Strong ink is the level the
+ * pipeline's box score counts (ST_INK_STRONG); a trace is any pixel at
+ * SYNTH_INK_TRACE or more (the pipeline's weak level applies to 0.5 mm cell
+ * means above the paper, where noise averages out; one pixel needs more).
+ * The inside is the pipeline's too: st_score_inside (stemtel/score.h). */
+#define SYNTH_INK_TRACE 16
+/* A clear mark must leave this many times definite in strong ink; on a
+ * bilevel page, where the threshold eats pencil unevenly, twice. */
+#define SYNTH_CLEAR_FACTOR 1.4
+#define SYNTH_CLEAR_FACTOR_BILEVEL 1.4
+/* Below this x definite in strong ink a mark is no longer borderline-
+ * marked: the scorer must find it marginal. */
+#define SYNTH_BORDER_FACTOR 0.6
+/* Trace ink between these x marginal is borderline-empty; below the low
+ * one the mark is lost. */
+#define SYNTH_LOW_FACTOR 0.5
+#define SYNTH_HIGH_TRACE_FACTOR 2.0
+/* The hesitant stroke must leave strong ink in [marginal, this x definite]. */
+#define SYNTH_HESITANT_TOP 0.8
+#define SYNTH_HESITANT_TRIES 4
+
+/* Draw ballot index after plan p on surf, pixel degradations included.
+ * shapes[i] receives mark i's shape mask (the caller destroys them, also
+ * on failure) and ctm the mm -> page pixel transform. */
+static int draw_ballot(const job *j, int index, const splan *p,
+                       cairo_surface_t *surf, st_marks_shape *shapes,
+                       cairo_matrix_t *ctm, st_error *err)
+{
+    const st_model *m = j->m;
+    const st_synth_opts *o = j->o;
+    int rc = ST_OK;
+    cairo_pattern_t *grain = NULL;
+    cairo_t *cr = cairo_create(surf);
+    st_rng r;
+    st_rng_init(&r, o->seed, (uint64_t)index, 1);
+
+    /* Scanner background shows where the page is shifted or turned away. */
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+
+    /* device = centre . rotate . scale . uncentre . mm->px, about the
+     * page's centre in exact pixels, so no degradation is the plain
+     * mm * dpi / 25.4 mapping. */
+    double k = o->dpi / 25.4;
+    cairo_translate(cr, (m->paper_w / 2 + j->margin_x + p->sx) * k,
+                    (m->paper_h / 2 + j->margin_y + p->sy) * k);
+    cairo_rotate(cr, p->rot * M_PI / 180 + (p->upside ? M_PI : 0));
+    cairo_scale(cr, k * p->scale, k * p->scale);
+    cairo_translate(cr, -m->paper_w / 2, -m->paper_h / 2);
+    cairo_get_matrix(cr, ctm);
+
+    rc = st_render_draw(m, cr, err);
+    if (rc)
+        goto out;
+
+    grain = st_marks_grain(&r);
+    double ol = m->settings.outline_mm;
+    for (int i = 0; i < p->n_marks; i++) {
+        const st_rect *t = &m->targets[p->marks[i].target].rect;
+        st_rect in = {t->x + ol, t->y + ol, t->w - 2 * ol, t->h - 2 * ol};
+        /* marks.c sizes the hesitant stroke on the drawn inside; the aim
+         * is a share of the scored one. */
+        st_rect sc = st_score_inside(m, t, o->dpi / 25.4);
+        double cov = p->hesitant_cov * (sc.w * sc.h) / (in.w * in.h);
+        st_marks_draw(cr, &in, p->marks[i].style, p->marks[i].instrument, cov,
+                      grain, &r, &shapes[i]);
+    }
+    for (int i = 0; i < p->n_stray; i++)
+        st_marks_stray_draw(cr, p->stray[2 * i], p->stray[2 * i + 1], &r);
+    if (p->fold) {
+        /* A crease: a thin dark line with a soft shadow on one side. */
+        double tilt = st_rng_normal(&r) * 1.0;
+        cairo_save(cr);
+        cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
+        cairo_set_source_rgba(cr, 0.3, 0.3, 0.3, p->fold_a);
+        cairo_set_line_width(cr, 0.35);
+        cairo_move_to(cr, 0, p->fold_y);
+        cairo_line_to(cr, m->paper_w, p->fold_y + tilt);
+        cairo_stroke(cr);
+        cairo_set_source_rgba(cr, 0.4, 0.4, 0.4, p->fold_a * 0.35);
+        cairo_move_to(cr, 0, p->fold_y);
+        cairo_line_to(cr, m->paper_w, p->fold_y + tilt);
+        cairo_line_to(cr, m->paper_w, p->fold_y + tilt + 2.5);
+        cairo_line_to(cr, 0, p->fold_y + 2.5);
+        cairo_close_path(cr);
+        cairo_fill(cr);
+        cairo_restore(cr);
+    }
+    if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
+        rc = st_error_set(err, ST_ERR_INVALID, "synth: ballot %d: cairo: %s",
+                          index + 1, cairo_status_to_string(cairo_status(cr)));
+        goto out;
+    }
+    cairo_surface_flush(surf);
+
+    uint8_t *data = cairo_image_surface_get_data(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    if (p->streak_w)
+        st_synth_px_streak(data, stride, j->w_px, j->h_px, p);
+    if (p->blur && st_synth_px_blur(data, stride, j->w_px, j->h_px, p->blur)) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "synth: out of memory");
+        goto out;
+    }
+    if (p->noise > 0) {
+        st_rng nr;
+        st_rng_init(&nr, o->seed, (uint64_t)index, 2);
+        st_synth_px_noise(data, stride, j->w_px, j->h_px, p->noise, &nr);
+    }
+    cairo_surface_mark_dirty(surf);
+out:
+    if (grain)
+        cairo_pattern_destroy(grain);
+    cairo_destroy(cr);
+    return rc;
+}
+
+/* ---- what survives of the marks ------------------------------------------ */
+
+/* How the written page turns a pixel into the pipeline's ink. */
+enum { INK_BILEVEL, INK_GREY, INK_RGB };
+
+static int ink_kind(st_tiff_format f)
+{
+    return f == ST_TIFF_BILEVEL_G4 ? INK_BILEVEL
+           : st_tiff_format_is_rgb(f) ? INK_RGB
+                                      : INK_GREY;
+}
+
+/* Ink of one RGB24 pixel in the page as written: luma as px_to_image
+ * computes it, thresholded at half grey as tiffout.c does for G4; for
+ * colour 255 - min(R, G, B), so red and blue count like black. JPEG's
+ * own loss is not modelled. */
+static inline int ink_of(uint32_t c, int kind)
+{
+    int r = (c >> 16) & 0xff, g = (c >> 8) & 0xff, b = c & 0xff;
+    if (kind == INK_RGB) {
+        int mn = r < g ? r : g;
+        return 255 - (mn < b ? mn : b);
+    }
+    int luma = (299 * r + 587 * g + 114 * b + 500) / 1000;
+    if (kind == INK_GREY)
+        return 255 - luma;
+    return luma < 128 ? 255 : 0;
+}
+
+/* For every mark, compare its shape mask with the final pixels of surf:
+ * of the mask's pixels (alpha >= 0.5) inside the scored inside, the share
+ * still carrying strong ink (visible) and a trace (visible_trace), and
+ * those counts over the inside's area (coverage, trace_cov); drawn_cov is
+ * the mask's own share of the inside. */
+static void measure_marks(const job *j, splan *p, cairo_surface_t *surf,
+                          const st_marks_shape *shapes, const cairo_matrix_t *ctm)
+{
+    const st_model *m = j->m;
+    int kind = ink_kind(j->o->format);
+    const uint8_t *data = cairo_image_surface_get_data(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    cairo_matrix_t inv = *ctm;
+    double k = j->o->dpi / 25.4 * p->scale;
+    if (cairo_matrix_invert(&inv) != CAIRO_STATUS_SUCCESS)
+        cairo_matrix_init_identity(&inv); /* cannot happen: scale > 0 */
+    for (int i = 0; i < p->n_marks; i++) {
+        smark *mk = &p->marks[i];
+        st_rect in = st_score_inside(m, &m->targets[mk->target].rect, j->o->dpi / 25.4);
+        double area = in.w * in.h * k * k; /* inside, in page pixels */
+        long n_in = 0, s_in = 0, t_in = 0, n_all = 0, s_all = 0, t_all = 0;
+        cairo_surface_t *ms = shapes[i].mask;
+        if (ms) {
+            cairo_surface_flush(ms);
+            const uint8_t *md = cairo_image_surface_get_data(ms);
+            int ms_stride = cairo_image_surface_get_stride(ms);
+            int mw = cairo_image_surface_get_width(ms);
+            int mh = cairo_image_surface_get_height(ms);
+            for (int y = 0; y < mh; y++) {
+                const uint8_t *mr = md + (size_t)y * ms_stride;
+                int py = shapes[i].y0 + y;
+                if (py >= j->h_px)
+                    break;
+                const uint32_t *row = (const uint32_t *)(data + (size_t)py * stride);
+                for (int x = 0; x < mw; x++) {
+                    if (mr[x] < 128)
+                        continue;
+                    int px = shapes[i].x0 + x;
+                    if (px >= j->w_px)
+                        break;
+                    int v = ink_of(row[px], kind);
+                    int strong = v >= ST_INK_STRONG, trace = v >= SYNTH_INK_TRACE;
+                    n_all++;
+                    s_all += strong;
+                    t_all += trace;
+                    double ux = px + 0.5, uy = py + 0.5;
+                    cairo_matrix_transform_point(&inv, &ux, &uy);
+                    if (ux < in.x || uy < in.y || ux >= in.x + in.w ||
+                        uy >= in.y + in.h)
+                        continue;
+                    n_in++;
+                    s_in += strong;
+                    t_in += trace;
+                }
+            }
+        }
+        /* A loop around the box has no pixels inside: then all of it. */
+        long n = n_in ? n_in : n_all, sv = n_in ? s_in : s_all,
+             tv = n_in ? t_in : t_all;
+        mk->visible = n ? (double)sv / n : 0;
+        mk->visible_trace = n ? (double)tv / n : 0;
+        mk->visible_all =
+            n_all ? (double)(kind == INK_BILEVEL ? s_all : t_all) / n_all : 0;
+        mk->coverage = area > 0 ? s_in / area : 0;
+        mk->trace_cov = area > 0 ? t_in / area : 0;
+        mk->drawn_cov = area > 0 ? n_in / area : 0;
+    }
+}
+
+/* What the image says of mark k under the model's thresholds. Lost: less
+ * than marginal is left of it in the box (black on a bilevel page, any
+ * trace on others), and either the box had more of it or most of the
+ * mark has gone (a loop drawn around the box is not lost, it was never
+ * in). Ambiguous: drawn so, or too little strong ink left to call it a
+ * mark at once. */
+static int seen_as(const job *j, const smark *k)
+{
+    const st_settings *s = &j->m->settings;
+    int bilevel = ink_kind(j->o->format) == INK_BILEVEL;
+    double left = bilevel ? k->coverage : k->trace_cov;
+    if (left < s->marginal && (k->drawn_cov >= s->marginal || k->visible_all < 0.5))
+        return left < SYNTH_LOW_FACTOR * s->marginal ? SEEN_LOST : SEEN_BORDER_LOW;
+    double factor = bilevel ? SYNTH_CLEAR_FACTOR_BILEVEL : SYNTH_CLEAR_FACTOR;
+    if (k->coverage >= factor * s->definite)
+        return k->ambiguous ? SEEN_BORDER_HIGH : SEEN_CLEAR;
+    if (k->coverage >= SYNTH_BORDER_FACTOR * s->definite)
+        return SEEN_BORDER_HIGH;
+    if (left < SYNTH_HIGH_TRACE_FACTOR * s->marginal)
+        return SEEN_BORDER_LOW;
+    return SEEN_AMBIGUOUS;
+}
+
+/* Draw ballot index on surf and measure its marks; settle what each is
+ * seen as and the expected outcome. A hesitant stroke whose strong ink
+ * left falls outside [marginal, SYNTH_HESITANT_TOP x definite] is redrawn
+ * longer or shorter (the ballot's streams are replayed, so only its length
+ * changes); a ballot that must carry clear marks (votes_from) and does not
+ * is redrawn with a black pen, and then with its unclear marks filled in.
+ * Either way the truth is what was measured
+ * on the last drawing. */
+int st_synth_settle(const job *j, int index, splan *p,
+                         cairo_surface_t *surf, st_error *err)
+{
+    const st_settings *s = &j->m->settings;
+    double lo = s->marginal, hi = SYNTH_HESITANT_TOP * s->definite;
+    double goal = sqrt(s->marginal * s->definite);
+    if (goal < lo || goal > hi)
+        goal = sqrt(lo * hi);
+    int hes = -1;
+    for (int i = 0; i < p->n_marks; i++)
+        if (p->marks[i].style == ST_STYLE_HESITANT)
+            hes = i;
+    double prev_cov = -1;
+    int rc = ST_OK;
+    for (int attempt = 0;; attempt++) {
+        st_marks_shape shapes[MAX_MARKS];
+        cairo_matrix_t ctm;
+        memset(shapes, 0, sizeof shapes);
+        rc = draw_ballot(j, index, p, surf, shapes, &ctm, err);
+        if (!rc)
+            measure_marks(j, p, surf, shapes, &ctm);
+        for (int i = 0; i < p->n_marks; i++)
+            cairo_surface_destroy(shapes[i].mask);
+        if (rc)
+            return rc;
+        int clear = 1;
+        for (int i = 0; i < p->n_marks; i++) {
+            p->marks[i].seen = seen_as(j, &p->marks[i]);
+            clear &= p->marks[i].seen == SEEN_CLEAR;
+        }
+        int again = 0;
+        if (hes >= 0 && attempt + 1 < SYNTH_HESITANT_TRIES) {
+            double c = p->marks[hes].coverage;
+            /* Longer no longer helps once the stroke is at full length or
+             * the pencil does not show at all. */
+            int stuck = c < lo && prev_cov >= 0 && c <= prev_cov * 1.02;
+            if ((c < lo || c > hi) && !stuck) {
+                double f = c > 0 ? goal / c : 3;
+                p->hesitant_cov *= f < 0.3 ? 0.3 : f > 3 ? 3 : f;
+                again = 1;
+            }
+            prev_cov = c;
+        }
+        if (j->clear_only && !clear && attempt < 2) {
+            /* First the pen; then the marks still unclear filled in. */
+            for (int i = 0; i < p->n_marks; i++) {
+                if (attempt == 1 && p->marks[i].seen != SEEN_CLEAR)
+                    p->marks[i].style = ST_STYLE_FILL;
+                p->marks[i].instrument = ST_INSTR_BLACK_PEN;
+            }
+            again = 1;
+        }
+        if (!again)
+            break;
+    }
+    st_synth_expect(j, p);
+    return rc;
+}

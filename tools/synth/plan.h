@@ -1,0 +1,114 @@
+/* plan.h - what one synthetic ballot shows, and what it must count as
+ *
+ * The types the generator's files share: the model's boxes (geo), one
+ * ballot's plan (splan: scenario, marks, degradations, expected outcome),
+ * a ballot forced by a 510b count (force) and the read-only job of a run.
+ * A plan is drawn from the ballot's own random stream, so ballot i depends
+ * only on (seed, i).
+ */
+#ifndef STEMTEL_SYNTH_PLAN_H
+#define STEMTEL_SYNTH_PLAN_H
+
+#include "stemtel/error.h"
+#include "stemtel/model.h"
+#include "synth/synth.h"
+
+#define MAX_MARKS 8
+#define MAX_STRAY 3
+
+/* Expected outcomes. */
+enum { OUT_VOTE, OUT_BLANK, OUT_INVALID, OUT_REVIEW };
+
+/* What became of a mark in the written image. */
+/* CLEAR and LOST: the pipeline must read the mark as marked, or not see
+ * it. AMBIGUOUS: it must send the ballot to review. The two borderline
+ * bands lie where a scorer's measure and ours can fall either side of a
+ * threshold: review is right, and so is the one definite reading with the
+ * mark marked (BORDER_HIGH, near definite) or empty (BORDER_LOW, near
+ * marginal). */
+enum { SEEN_CLEAR, SEEN_AMBIGUOUS, SEEN_LOST, SEEN_BORDER_HIGH, SEEN_BORDER_LOW };
+
+/* The model's boxes. */
+typedef struct geo {
+    int n_lists;
+    int *list_t;   /* per m->lists[i]: index of its box in m->targets */
+    int grid;      /* number boxes 1..grid all exist */
+    int *num_t;    /* [1..grid]: index of number box */
+    int short_lists; /* lists shorter than the grid */
+} geo;
+
+typedef struct smark {
+    int target, style, instrument, ambiguous; /* ambiguous: as drawn */
+    /* Measured on the final pixels (see measure_marks). */
+    double visible, visible_trace; /* share of its pixels still inked */
+    double coverage;               /* strong ink left / inside area */
+    double trace_cov;              /* trace ink left / inside area */
+    double drawn_cov;              /* its pixels / inside area */
+    double visible_all;            /* visible share over all its pixels */
+    int seen;                      /* SEEN_*: what the outcome uses */
+} smark;
+
+typedef struct splan {
+    int scenario;
+    int n_marks;
+    smark marks[MAX_MARKS];
+    double hesitant_cov;
+    /* degradations */
+    int upside;
+    double rot, sx, sy, scale, noise;
+    int blur, jpeg_q;               /* 0 = not applied */
+    int streak_x, streak_w, streak_dark;
+    double streak_f;
+    int fold;
+    double fold_y, fold_a;
+    int n_stray;
+    double stray[2 * MAX_STRAY];
+    /* expected */
+    int outcome, list, cand, party_only;
+    const char *reason;
+    /* With borderline marks only: the one definite outcome that is also
+     * right (has_alt), besides review. */
+    int has_alt, alt_outcome, alt_list, alt_cand, alt_party_only;
+    const char *alt_reason;
+} splan;
+
+/* A forced ballot (votes_from). */
+enum { FORCE_NONE, FORCE_VOTE, FORCE_BLANK, FORCE_INVALID };
+typedef struct force {
+    int kind, list_idx, cand;
+} force;
+
+/* Everything a worker needs, read-only during the run. */
+typedef struct job {
+    const st_model *m;
+    const st_synth_opts *o;
+    geo g;
+    double style_w[ST_STYLE_N], instr_w[ST_INSTR_N], scen_w[ST_SCEN_N];
+    int clear_only;
+    double margin_x, margin_y; /* scanner bed beyond the paper, mm a side */
+    int w_px, h_px;
+    const force *forced; /* NULL or one per ballot */
+    int n;
+} job;
+
+/* Find the boxes of every list and the number grid of m into *g (free with
+ * st_synth_geo_free). Returns ST_OK, or ST_ERR_INVALID when the model has
+ * no lists, a list without its box or no number box 1; ST_ERR_NOMEM. */
+int st_synth_geo_build(const st_model *m, geo *g, st_error *err);
+
+/* Free what g holds (not g). */
+void st_synth_geo_free(geo *g);
+
+/* Index in m->lists of list number `number`, or -1. */
+int st_synth_list_index(const st_model *m, int number);
+
+/* Draw ballot index's plan into *p from stream (seed, index, 0), or take
+ * it from j->forced. The marks' measured fields and the expected outcome
+ * are filled later (st_synth_expect). Pure; thread-safe. */
+void st_synth_plan(const job *j, int index, splan *p);
+
+/* Set p's expected outcome (and the alternative for borderline marks)
+ * from its marks as seen. Pure. */
+void st_synth_expect(const job *j, splan *p);
+
+#endif

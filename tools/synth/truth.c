@@ -1,0 +1,253 @@
+/* truth.c - the names synth writes, and one truth.jsonl record per ballot
+ *
+ * The spellings of styles, instruments, scenarios and degradations are
+ * the CLI's and truth.jsonl's alike, so they live here with the parser of
+ * the CLI's comma-separated lists. A record is written with jsonrec into
+ * a memory stream per ballot (ballots are made in parallel) in a fixed
+ * key order with fixed decimals; the file is written whole at the end,
+ * atomically.
+ */
+#include "synth/truth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stemtel/tiffout.h"
+#include "util/atomic.h"
+#include "util/jsonrec.h"
+
+static const char *const style_names[ST_STYLE_N] = {
+    "fill", "partial", "x", "check", "stroke", "circle", "dot", "hesitant"};
+static const char *const instrument_names[ST_INSTR_N] = {
+    "red-pencil", "blue-pen", "black-pen", "faint"};
+static const char *const scenario_names[ST_SCEN_N] = {
+    "vote", "list-only", "number-only", "several-lists", "several-numbers",
+    "beyond-list", "blank", "between"};
+static const char *const degradation_names[ST_DEG_N] = {
+    "rotate", "shift", "scale", "upside-down", "noise", "blur", "streak",
+    "fold", "stray", "jpeg"};
+
+static const char *const outcome_names[] = {"vote", "blank", "invalid",
+                                            "review"};
+static const char *const seen_names[] = {"clear", "ambiguous", "lost", "borderline-marked",
+                                         "borderline-empty"};
+
+static const char *name_at(const char *const *t, int n, int i)
+{
+    return i >= 0 && i < n ? t[i] : NULL;
+}
+
+const char *st_synth_style_name(int s)
+{
+    return name_at(style_names, ST_STYLE_N, s);
+}
+
+const char *st_synth_scenario_name(int s)
+{
+    return name_at(scenario_names, ST_SCEN_N, s);
+}
+
+const char *st_synth_degradation_name(int d)
+{
+    return name_at(degradation_names, ST_DEG_N, d);
+}
+
+int st_synth_parse_set(const char *kind, const char *csv, unsigned *bits,
+                       st_error *err)
+{
+    const char *const *t;
+    int n;
+    int is_deg = 0;
+    if (!kind || !csv || !bits)
+        return st_error_set(err, ST_ERR_ARG, "synth: parse_set: NULL argument");
+    if (!strncmp(kind, "style", 5))
+        t = style_names, n = ST_STYLE_N;
+    else if (!strncmp(kind, "instrument", 10))
+        t = instrument_names, n = ST_INSTR_N;
+    else if (!strncmp(kind, "scenario", 8))
+        t = scenario_names, n = ST_SCEN_N;
+    else if (!strncmp(kind, "degradation", 11) || !strcmp(kind, "degrade"))
+        t = degradation_names, n = ST_DEG_N, is_deg = 1;
+    else
+        return st_error_set(err, ST_ERR_ARG, "synth: unknown kind of name \"%s\"",
+                            kind);
+
+    unsigned out = 0;
+    const char *p = csv;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && (*p == ' ')) /* "a, b" is forgiven */
+            p++, len--;
+        while (len && p[len - 1] == ' ')
+            len--;
+        int found = 0;
+        if (len == 3 && !strncmp(p, "all", 3)) {
+            out |= (n >= 32 ? ~0u : (1u << n) - 1);
+            found = 1;
+        } else if (is_deg && len == 4 && !strncmp(p, "none", 4)) {
+            out |= ST_SYNTH_DEG_NONE;
+            found = 1;
+        }
+        for (int i = 0; !found && i < n; i++)
+            if (strlen(t[i]) == len && !strncmp(p, t[i], len)) {
+                out |= ST_SYNTH_BIT(i);
+                found = 1;
+            }
+        if (!found) {
+            char names[512] = "";
+            for (int i = 0; i < n; i++) {
+                strncat(names, t[i], sizeof names - strlen(names) - 1);
+                strncat(names, ", ", sizeof names - strlen(names) - 1);
+            }
+            strncat(names, is_deg ? "all, none" : "all",
+                    sizeof names - strlen(names) - 1);
+            return st_error_set(err, ST_ERR_ARG,
+                                "synth: unknown %s \"%.*s\" (known: %s)", kind,
+                                (int)len, p, names);
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    if (!out)
+        return st_error_set(err, ST_ERR_ARG, "synth: empty list of %s", kind);
+    if ((out & ST_SYNTH_DEG_NONE) && (out & ~ST_SYNTH_DEG_NONE))
+        return st_error_set(err, ST_ERR_ARG,
+                            "synth: \"none\" cannot be combined with other "
+                            "degradations");
+    *bits = out;
+    return ST_OK;
+}
+
+/* The expected outcome (or the one a definite reading may give instead)
+ * as members of the open object. */
+static void st_synth_truth_outcome(st_jsonrec *w, int outcome, int list, int cand,
+                                   int party_only, const char *reason)
+{
+    st_jsonrec_str(w, "outcome", outcome_names[outcome]);
+    if (outcome == OUT_VOTE) {
+        st_jsonrec_int(w, "list", list);
+        st_jsonrec_int(w, "candidate", cand);
+    } else {
+        st_jsonrec_null(w, "list");
+        st_jsonrec_null(w, "candidate");
+    }
+    st_jsonrec_bool(w, "party_only", party_only);
+    st_jsonrec_str(w, "reason", reason);
+}
+
+char *st_synth_truth_line(const job *j, int index, const char *file, int page,
+                          int quality, const splan *p)
+{
+    const st_model *m = j->m;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    st_jsonrec w;
+    st_jsonrec_start(&w, f);
+    st_jsonrec_obj(&w, NULL);
+    st_jsonrec_str(&w, "file", file);
+    st_jsonrec_int(&w, "page", page);
+    st_jsonrec_int(&w, "index", index);
+    /* The seed is unsigned 64-bit, beyond st_jsonrec_int's range: written
+     * as is, after members already written, so its comma is due. */
+    fprintf(f, ",\"seed\":%llu", (unsigned long long)j->o->seed);
+    st_jsonrec_int(&w, "dpi", j->o->dpi);
+    st_jsonrec_str(&w, "format", st_tiff_format_name(j->o->format));
+    if (j->o->format == ST_TIFF_GREY_JPEG || j->o->format == ST_TIFF_RGB_JPEG)
+        st_jsonrec_int(&w, "jpeg_quality", quality);
+    else
+        st_jsonrec_null(&w, "jpeg_quality");
+    st_jsonrec_arr(&w, "bed_margin_mm");
+    st_jsonrec_num(&w, NULL, j->margin_x, 1, 0);
+    st_jsonrec_num(&w, NULL, j->margin_y, 1, 0);
+    st_jsonrec_end(&w);
+    st_jsonrec_str(&w, "scenario", scenario_names[p->scenario]);
+
+    st_jsonrec_obj(&w, "degradations");
+    st_jsonrec_bool(&w, "upside_down", p->upside);
+    st_jsonrec_num(&w, "rotation_deg", p->rot, 3, 0);
+    st_jsonrec_arr(&w, "shift_mm");
+    st_jsonrec_num(&w, NULL, p->sx, 3, 0);
+    st_jsonrec_num(&w, NULL, p->sy, 3, 0);
+    st_jsonrec_end(&w);
+    st_jsonrec_num(&w, "scale", p->scale, 4, 0);
+    st_jsonrec_num(&w, "noise_sigma", p->noise, 3, 0);
+    st_jsonrec_int(&w, "blur_px", p->blur);
+    if (p->jpeg_q)
+        st_jsonrec_int(&w, "jpeg_quality", p->jpeg_q);
+    else
+        st_jsonrec_null(&w, "jpeg_quality");
+    if (p->streak_w) {
+        st_jsonrec_obj(&w, "streak");
+        st_jsonrec_int(&w, "x", p->streak_x);
+        st_jsonrec_int(&w, "width", p->streak_w);
+        st_jsonrec_str(&w, "kind", p->streak_dark ? "dark" : "light");
+        st_jsonrec_end(&w);
+    } else {
+        st_jsonrec_null(&w, "streak");
+    }
+    if (p->fold)
+        st_jsonrec_num(&w, "fold_y_mm", p->fold_y, 3, 0);
+    else
+        st_jsonrec_null(&w, "fold_y_mm");
+    st_jsonrec_arr(&w, "stray_writing");
+    for (int i = 0; i < p->n_stray; i++) {
+        st_jsonrec_arr(&w, NULL);
+        st_jsonrec_num(&w, NULL, p->stray[2 * i], 3, 0);
+        st_jsonrec_num(&w, NULL, p->stray[2 * i + 1], 3, 0);
+        st_jsonrec_end(&w);
+    }
+    st_jsonrec_end(&w);
+    st_jsonrec_end(&w);
+
+    st_jsonrec_arr(&w, "marks");
+    for (int i = 0; i < p->n_marks; i++) {
+        const smark *k = &p->marks[i];
+        st_jsonrec_obj(&w, NULL);
+        st_jsonrec_str(&w, "target", m->targets[k->target].id);
+        st_jsonrec_str(&w, "style", style_names[k->style]);
+        st_jsonrec_str(&w, "instrument", instrument_names[k->instrument]);
+        st_jsonrec_str(&w, "clarity", k->ambiguous ? "ambiguous" : "clear");
+        st_jsonrec_num(&w, "visible", k->visible, 3, 0);
+        st_jsonrec_num(&w, "visible_trace", k->visible_trace, 3, 0);
+        st_jsonrec_num(&w, "coverage", k->coverage, 4, 0);
+        st_jsonrec_str(&w, "seen", seen_names[k->seen]);
+        st_jsonrec_end(&w);
+    }
+    st_jsonrec_end(&w);
+
+    st_jsonrec_obj(&w, "expected");
+    st_synth_truth_outcome(&w, p->outcome, p->list, p->cand, p->party_only, p->reason);
+    if (p->has_alt) {
+        st_jsonrec_obj(&w, "if_definite");
+        st_synth_truth_outcome(&w, p->alt_outcome, p->alt_list, p->alt_cand,
+                               p->alt_party_only, p->alt_reason);
+        st_jsonrec_end(&w);
+    }
+    st_jsonrec_end(&w);
+    st_jsonrec_end(&w);
+    fputc('\n', f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int st_synth_truth_write(const char *dir, char *const *lines, int n, st_error *err)
+{
+    char path[4096];
+    st_atomic a;
+    snprintf(path, sizeof path, "%s/truth.jsonl", dir);
+    int rc = st_atomic_open(&a, path, "synth", err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < n; i++)
+        fputs(lines[i], a.f);
+    return st_atomic_commit(&a, err);
+}

@@ -1,0 +1,19 @@
+/* truth.h - the names synth writes and its truth.jsonl records
+ */
+#ifndef STEMTEL_SYNTH_TRUTH_H
+#define STEMTEL_SYNTH_TRUTH_H
+
+#include "synth/plan.h"
+
+/* Ballot index's truth.jsonl line (with its newline), as synth.h lists
+ * the keys: file and page say where it was written, quality the JPEG
+ * quality used. malloc'd; NULL when out of memory. Thread-safe. */
+char *st_synth_truth_line(const job *j, int index, const char *file, int page,
+                          int quality, const splan *p);
+
+/* Write lines[0..n-1] (as st_synth_truth_line made them) as
+ * dir/truth.jsonl, atomically: the file is whole or the old one stays.
+ * Returns ST_OK, or ST_ERR_IO / ST_ERR_NOMEM naming the file. */
+int st_synth_truth_write(const char *dir, char *const *lines, int n, st_error *err);
+
+#endif
