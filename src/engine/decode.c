@@ -347,19 +347,6 @@ static int describe(st_decoder *d, int page, double default_dpi,
     return ST_OK;
 }
 
-int st_decoder_info(st_decoder *d, int page, double default_dpi,
-                    st_page_info *info, st_error *err)
-{
-    if (!d || !info)
-        return st_error_set(err, ST_ERR_ARG, "decode: no decoder or info given");
-    begin_call(d);
-    st_page_info tmp;
-    int rc = describe(d, page, default_dpi, &tmp, err);
-    if (rc == ST_OK)
-        *info = tmp;
-    return rc;
-}
-
 static const char *photometric_name(int p)
 {
     switch (p) {
