@@ -168,7 +168,7 @@ FORCE:
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
-FUZZ_SRC := tests/fuzz/fuzz_decode.c src/engine/decode.c src/util/error.c src/util/image.c
+FUZZ_SRC := tests/fuzz/fuzz_decode.c src/engine/decode.c src/engine/ink.c src/engine/jpeg.c src/util/error.c src/util/image.c
 CORPUS_TOOL := $(FUZZ_DIR)/make-bad-corpus
 
 .PHONY: fuzz bad-corpus

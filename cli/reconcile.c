@@ -1,8 +1,8 @@
 /* reconcile.c - `stemtel reconcile`: our count beside the basistelling */
 #include "cli.h"
 #include "stemtel/reconcile.h"
+#include "util/atomic.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,27 +44,24 @@ int st_cli_reconcile(int argc, char **argv)
     st_error err = {0};
     st_store *s = NULL;
     st_recon *r = NULL;
+    st_atomic out_file = {0}; /* with -o: the report, whole or not at all */
     FILE *f = stdout;
     int rc = ST_EXIT_FAIL;
     if (st_store_open(store_path, NULL, &s, &err) || st_reconcile(s, &r, &err))
         goto out;
-    if (out_path && !(f = fopen(out_path, "w"))) {
-        st_error_set(&err, ST_ERR_IO, "reconcile: %s: cannot write: %s", out_path,
-                     strerror(errno));
-        f = stdout;
-        goto out;
+    if (out_path) {
+        if (st_atomic_open(&out_file, out_path, "reconcile", &err))
+            goto out;
+        f = out_file.f;
     }
     int wrc = !strcmp(format, "json")   ? st_recon_write_json(r, f, &err)
               : !strcmp(format, "html") ? st_recon_write_html(r, f, &err)
                                         : st_recon_write_text(r, f, &err);
-    if (wrc)
+    if (wrc || (out_path && st_atomic_commit(&out_file, &err)))
         goto out;
     rc = r->n_blocks ? ST_EXIT_FOUND : ST_EXIT_OK;
 out:
-    if (f != stdout && fclose(f) != 0 && rc != ST_EXIT_FAIL) {
-        st_error_set(&err, ST_ERR_IO, "reconcile: %s: write failed", out_path);
-        rc = ST_EXIT_FAIL;
-    }
+    st_atomic_abort(&out_file);
     if (rc == ST_EXIT_FAIL)
         st_cli_error("%s", err.msg);
     st_recon_free(r);

@@ -51,8 +51,17 @@ static void test_export_refuses_while_something_blocks_and_marks_a_draft(void **
     assert_non_null(strstr(xml, "<kr:CountingMethod MethodCode=\"centrale stemopneming\"/>"));
     assert_non_null(strstr(xml, "<ReportingUnitIdentifier Id=\"0668::SB4\""));
     free(xml);
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    assert_null(th_slurp(tmp, NULL));
     st_error err = {0};
     assert_st_ok(st_eml_validate(path, xsd, &err), &err);
+    /* Into a folder that is not there: the file is named, nothing written. */
+    char bad[4300];
+    snprintf(bad, sizeof bad, "%s/missing/Telling.eml.xml", dir);
+    assert_int_equal(th_run(&out, "export eml --store '%s' -o '%s' --draft", store, bad), 1);
+    assert_non_null(strstr(out, "missing/Telling.eml.xml.tmp: cannot write"));
+    free(out);
     /* Same store, same bytes. */
     char again[4200];
     snprintf(again, sizeof again, "%s/again.xml", dir);

@@ -60,25 +60,18 @@ int st_decoder_open(const void *bytes, size_t len, const char *name,
 /* Number of pages (>= 1) of an open decoder. */
 int st_decoder_page_count(const st_decoder *d);
 
-/* Describe page (0-based) without decoding pixels. Resolution: the tags
- * (inch or centimetre unit) when both lie within 100..1200 dpi, else
- * default_dpi with dpi_from_tag = 0. Works on pages read_ink would refuse,
- * so callers can say what the page is. Returns ST_OK and *info, or
- * ST_ERR_ARG (page out of range) or ST_ERR_PARSE (the directory is
- * damaged). */
-int st_decoder_info(st_decoder *d, int page, double default_dpi,
-                    st_page_info *info, st_error *err);
-
-/* Decode page into ink (1 channel, stride = w): colour ink is
+/* Decode page (0-based) into ink (1 channel, stride = w): colour ink is
  * 255 - min(R,G,B) so red pencil counts like black pen; grey ink is
  * 255 - grey (255 - x for min-is-white data is handled); bilevel ink is 0
  * or 255. ink->dpi is set to info.dpi_x.
  * ink is caller-owned scratch, reused from page to page: either zeroed
  * (st_image ink = {0}; free ink.px with free()) or from st_image_new. Its
  * buffer grows only when a page needs more than it already holds, so memory
- * stays flat over a batch. info (may be NULL) gets what st_decoder_info
- * gives. Returns ST_OK, ST_ERR_UNSUPPORTED (a kind of page we do not read,
- * named in the message), ST_ERR_INVALID (absurd dimensions), ST_ERR_PARSE
+ * stays flat over a batch. info (may be NULL) gets the page's description;
+ * its resolution is the tags' (inch or centimetre unit) when both lie
+ * within 100..1200 dpi, else default_dpi with dpi_from_tag = 0.
+ * Returns ST_OK, ST_ERR_UNSUPPORTED (a kind of page we do not read, named
+ * in the message), ST_ERR_INVALID (absurd dimensions), ST_ERR_PARSE
  * (damaged pixel data: libtiff's message; a libtiff warning while decoding
  * pixels counts as damage, since a ballot must never be read from guessed
  * pixels), ST_ERR_NOMEM or ST_ERR_ARG. On error ink holds no meaningful

@@ -42,9 +42,6 @@ int st_error_set(st_error *err, int code, const char *fmt, ...)
 int st_error_prefix(st_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Reset err to ST_OK with an empty message. Accepts NULL. */
-void st_error_clear(st_error *err);
-
 #ifdef __cplusplus
 }
 #endif

@@ -23,7 +23,8 @@
 extern "C" {
 #endif
 
-/* Write the 510b of store s to path (via "<path>.tmp" and a rename).
+/* Write the 510b of store s to path, whole or not at all (via
+ * "<path>.tmp", synced and renamed).
  * Refuses with ST_ERR_INVALID, listing the first things that block a final
  * result (reconcile.h), unless draft is nonzero; a draft file carries a
  * comment saying it is a draft and what blocked it. ST_ERR_IO when the

@@ -96,12 +96,6 @@ int st_reconcile(st_store *s, st_recon **out, st_error *err);
 /* Free a report. Accepts NULL. */
 void st_recon_free(st_recon *r);
 
-/* The station's entry, or NULL. */
-const st_recon_station *st_recon_find(const st_recon *r, const char *station);
-
-/* Whether a check with this code fired for the station. */
-int st_recon_has(const st_recon_station *s, const char *code);
-
 /* Write r to f as readable text, as JSON (pretty, stable key order), or
  * as one self-contained HTML page to print. Return ST_OK or ST_ERR_IO /
  * ST_ERR_NOMEM with err set. */

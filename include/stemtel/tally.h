@@ -165,8 +165,8 @@ const char *st_tally_reason_at(const st_tally *t, st_outcome_kind kind, int i,
                                int64_t *count);
 
 /* Write t to path in the CSV / JSON format above, replacing the file as a
- * whole (written to "<path>.tmp", then renamed), so a reader never sees
- * half a file. Returns ST_OK, ST_ERR_IO (the message names the path) or
+ * whole (written to "<path>.tmp", synced, then renamed), so a reader never
+ * sees half a file. Returns ST_OK, ST_ERR_IO (the message names the path) or
  * ST_ERR_NOMEM, with the message in err. */
 int st_tally_write_csv(const st_tally *t, const char *path, st_error *err);
 int st_tally_write_json(const st_tally *t, const char *path, st_error *err);

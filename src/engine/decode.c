@@ -6,35 +6,29 @@
  * the first message for our st_error; nothing is printed and nothing is
  * global. A page is decoded one strip (or tile) at a time into a buffer the
  * decoder keeps, and each row is converted at once into the caller's ink
- * image: 255 - grey, a 256-entry table (palette, bilevel a byte at a time)
- * or 255 - min(R,G,B) for colour. Converting out of a small, cache-warm
- * strip buffer measured faster than decoding into the ink rows and fixing
- * them up in place, and the same path serves tiles. Every size is checked
+ * image by engine/ink.h; the same path serves tiles. Every size is checked
  * against the page's own geometry before anything is allocated or copied,
  * so a lying file cannot make us read or write out of bounds. JPEG pages in
- * strips can skip libtiff's codec: libjpeg then decodes each strip straight
- * from the file's bytes into the ink rows, at a reduced scale or (grey) at
- * full size. Messages count pages from 1.
+ * strips can skip libtiff's codec: this file finds the strips and hands
+ * them to engine/jpeg.h, which has libjpeg decode them into the ink rows,
+ * at a reduced scale or (grey) at full size. Messages count pages from 1.
  */
 #include "stemtel/decode.h"
 
 #include <malloc.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tiffio.h>
-#include <jpeglib.h>
+
+#include "engine/ink.h"
+#include "engine/jpeg.h"
 
 /* libtiff may allocate at most this much for one buffer; we hold our own
  * strip or tile buffer to the same bound. */
 #define ST_DECODE_MAX_ALLOC ((tmsize_t)512 << 20)
 #define ST_DECODE_MAX_TILE_SIDE 32768
-
-/* Row conversions; INVERT and COPY are the grey table when it is linear,
- * written so the compiler vectorises them. */
-enum { CONV_BITS, CONV_LUT8, CONV_INVERT, CONV_COPY, CONV_RGB };
 
 struct st_decoder {
     TIFF *tif;
@@ -52,16 +46,11 @@ struct st_decoder {
     char watchmsg[512];
     uint8_t *buf;          /* strip or tile buffer, grows to the largest */
     size_t buf_cap;
-    uint8_t lut[256];      /* sample value -> ink */
-    uint8_t bitlut[256][8];/* one byte of 1-bit samples -> 8 ink pixels */
-    int ssse3;             /* the processor has SSSE3 (rgb_to_ink) */
-    int avx2;              /* ... and AVX2 */
+    st_ink_conv ink;       /* how the current page's rows become ink */
 };
 
 /* How one page is laid out, worked out and checked before decoding. */
 typedef struct page_geom {
-    int conv;              /* CONV_* */
-    int spp;
     int tiled;
     uint32_t chunk_w, chunk_h; /* strip: w x rows per strip; tile: tile size */
     uint32_t across, down; /* chunks across and down */
@@ -213,10 +202,7 @@ int st_decoder_open(const void *bytes, size_t len, const char *name,
     d->bytes = bytes;
     d->len = len;
     d->cur = -1;
-#if defined(__x86_64__) || defined(__i386__)
-    d->ssse3 = __builtin_cpu_supports("ssse3");
-    d->avx2 = __builtin_cpu_supports("avx2");
-#endif
+    d->ink.level = st_ink_best_level();
     TIFFOpenOptionsSetErrorHandlerExtR(opt, on_error, d);
     TIFFOpenOptionsSetWarningHandlerExtR(opt, on_warning, d);
     TIFFOpenOptionsSetMaxSingleMemAlloc(opt, ST_DECODE_MAX_ALLOC);
@@ -347,19 +333,6 @@ static int describe(st_decoder *d, int page, double default_dpi,
     return ST_OK;
 }
 
-int st_decoder_info(st_decoder *d, int page, double default_dpi,
-                    st_page_info *info, st_error *err)
-{
-    if (!d || !info)
-        return st_error_set(err, ST_ERR_ARG, "decode: no decoder or info given");
-    begin_call(d);
-    st_page_info tmp;
-    int rc = describe(d, page, default_dpi, &tmp, err);
-    if (rc == ST_OK)
-        *info = tmp;
-    return rc;
-}
-
 static const char *photometric_name(int p)
 {
     switch (p) {
@@ -379,34 +352,16 @@ static const char *photometric_name(int p)
 static int build_lut(st_decoder *d, int page, const st_page_info *in,
                      st_error *err)
 {
-    int n = 1 << in->bits;
     if (in->photometric == PHOTOMETRIC_PALETTE) {
         uint16_t *r = NULL, *g = NULL, *b = NULL;
         if (!TIFFGetField(d->tif, TIFFTAG_COLORMAP, &r, &g, &b) || !r || !g || !b)
             return st_error_set(err, ST_ERR_PARSE,
                                 "decode: %s: page %d: palette image without a colour map",
                                 d->name, page + 1);
-        /* Some writers store 8-bit values in the 16-bit map. */
-        int shift = 0;
-        for (int i = 0; i < n; i++)
-            if (r[i] > 255 || g[i] > 255 || b[i] > 255)
-                shift = 8;
-        for (int i = 0; i < n; i++) {
-            unsigned m = r[i] < g[i] ? r[i] : g[i];
-            m = m < b[i] ? m : b[i];
-            d->lut[i] = (uint8_t)(255 - (m >> shift));
-        }
+        st_ink_palette_table(&d->ink, in->bits, r, g, b);
     } else {
-        int white_is_zero = in->photometric == PHOTOMETRIC_MINISWHITE;
-        for (int i = 0; i < n; i++) {
-            int v = in->bits == 1 ? i * 255 : i;
-            d->lut[i] = (uint8_t)(white_is_zero ? v : 255 - v);
-        }
+        st_ink_grey_table(&d->ink, in->bits, in->photometric == PHOTOMETRIC_MINISWHITE);
     }
-    if (in->bits == 1)
-        for (int byte = 0; byte < 256; byte++)
-            for (int k = 0; k < 8; k++)
-                d->bitlut[byte][k] = d->lut[(byte >> (7 - k)) & 1];
     return ST_OK;
 }
 
@@ -451,7 +406,7 @@ static int prepare(st_decoder *d, int page, double default_dpi,
     case PHOTOMETRIC_MINISBLACK:
     case PHOTOMETRIC_PALETTE:
         base = 1;
-        g->conv = in->bits == 1 ? CONV_BITS : CONV_LUT8;
+        d->ink.kind = in->bits == 1 ? ST_INK_BITS : ST_INK_LUT8;
         break;
     case PHOTOMETRIC_YCBCR:
         if (in->compression != COMPRESSION_JPEG)
@@ -467,7 +422,7 @@ static int prepare(st_decoder *d, int page, double default_dpi,
         /* fall through */
     case PHOTOMETRIC_RGB:
         base = 3;
-        g->conv = CONV_RGB;
+        d->ink.kind = ST_INK_RGB;
         if (in->bits != 8)
             return st_error_set(err, ST_ERR_UNSUPPORTED,
                                 "decode: %s: page %d: %d-bit colour; stemtel reads "
@@ -485,7 +440,7 @@ static int prepare(st_decoder *d, int page, double default_dpi,
                             "%s page; stemtel reads grey or RGB with at most one extra "
                             "(alpha) sample", nm, pg, in->spp, in->bits,
                             base == 1 ? "one-channel" : "colour");
-    g->spp = in->spp;
+    d->ink.spp = in->spp;
     uint16_t planar = PLANARCONFIG_CONTIG;
     TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &planar);
     if (in->spp > 1 && planar != PLANARCONFIG_CONTIG)
@@ -501,8 +456,8 @@ static int prepare(st_decoder *d, int page, double default_dpi,
     }
     if (base == 1 && (rc = build_lut(d, page, in, err)))
         return rc;
-    if (g->conv == CONV_LUT8 && in->spp == 1 && in->photometric != PHOTOMETRIC_PALETTE)
-        g->conv = in->photometric == PHOTOMETRIC_MINISWHITE ? CONV_COPY : CONV_INVERT;
+    if (d->ink.kind == ST_INK_LUT8 && in->spp == 1 && in->photometric != PHOTOMETRIC_PALETTE)
+        d->ink.kind = in->photometric == PHOTOMETRIC_MINISWHITE ? ST_INK_COPY : ST_INK_INVERT;
 
     /* Geometry: libtiff's sizes must agree with ours before we trust them. */
     uint64_t want_row;
@@ -558,177 +513,6 @@ static int prepare(st_decoder *d, int page, double default_dpi,
 }
 
 /* ---- decoding ---------------------------------------------------------- */
-
-/* 255 - min(R,G,B) for packed RGB. The compiler does not vectorise the
- * stride-3 loads, and this loop was a third of a colour page's time, so on
- * x86 with SSSE3 sixteen pixels at a time are pulled apart with byte
- * shuffles; the plain loop finishes the row and serves other machines.
- * Both give the same bytes. */
-static void rgb_to_ink_plain(const uint8_t *src, uint32_t n, uint8_t *dst)
-{
-    for (uint32_t x = 0; x < n; x++) {
-        uint8_t r = src[3 * x], gr = src[3 * x + 1], b = src[3 * x + 2];
-        uint8_t m = r < gr ? r : gr;
-        dst[x] = (uint8_t)(255 - (m < b ? m : b));
-    }
-}
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-
-/* For each of 16 pixels in 48 bytes (blocks a, b, c), where its red,
- * green and blue bytes lie in each block; -1 zeroes the lane. */
-#define Z -1
-#define ST_RGB_MASKS(set)                                                       \
-    const __m128i ra = set(0, 3, 6, 9, 12, 15, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z);   \
-    const __m128i rb = set(Z, Z, Z, Z, Z, Z, 2, 5, 8, 11, 14, Z, Z, Z, Z, Z);   \
-    const __m128i rc = set(Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, 1, 4, 7, 10, 13);   \
-    const __m128i ga = set(1, 4, 7, 10, 13, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z);   \
-    const __m128i gb = set(Z, Z, Z, Z, Z, 0, 3, 6, 9, 12, 15, Z, Z, Z, Z, Z);   \
-    const __m128i gc = set(Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, 2, 5, 8, 11, 14);   \
-    const __m128i ba = set(2, 5, 8, 11, 14, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, Z);   \
-    const __m128i bb = set(Z, Z, Z, Z, Z, 1, 4, 7, 10, 13, Z, Z, Z, Z, Z, Z);   \
-    const __m128i bc = set(Z, Z, Z, Z, Z, Z, Z, Z, Z, Z, 0, 3, 6, 9, 12, 15)
-
-__attribute__((target("ssse3")))
-static void rgb_to_ink_ssse3(const uint8_t *src, uint32_t n, uint8_t *dst)
-{
-    ST_RGB_MASKS(_mm_setr_epi8);
-    const __m128i all = _mm_set1_epi8(-1);
-    uint32_t x = 0;
-    for (; x + 16 <= n; x += 16) {
-        const uint8_t *p = src + 3 * (size_t)x;
-        __m128i a = _mm_loadu_si128((const __m128i *)p);
-        __m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
-        __m128i c = _mm_loadu_si128((const __m128i *)(p + 32));
-        __m128i r = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, ra), _mm_shuffle_epi8(b, rb)),
-                                 _mm_shuffle_epi8(c, rc));
-        __m128i g = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, ga), _mm_shuffle_epi8(b, gb)),
-                                 _mm_shuffle_epi8(c, gc));
-        __m128i bl = _mm_or_si128(_mm_or_si128(_mm_shuffle_epi8(a, ba), _mm_shuffle_epi8(b, bb)),
-                                  _mm_shuffle_epi8(c, bc));
-        __m128i m = _mm_min_epu8(_mm_min_epu8(r, g), bl);
-        _mm_storeu_si128((__m128i *)(dst + x), _mm_xor_si128(m, all)); /* 255 - m */
-    }
-    rgb_to_ink_plain(src + 3 * (size_t)x, n - x, dst + x);
-}
-
-/* The same with 32 pixels at a time: AVX2 shuffles within each 128-bit
- * half, so the low half takes pixels 0..15 and the high half 16..31, each
- * with the masks above. */
-__attribute__((target("avx2")))
-static void rgb_to_ink_avx2(const uint8_t *src, uint32_t n, uint8_t *dst)
-{
-    ST_RGB_MASKS(_mm_setr_epi8);
-    const __m256i all = _mm256_set1_epi8(-1);
-#define ST_BOTH(v) _mm256_broadcastsi128_si256(v)
-    const __m256i ra2 = ST_BOTH(ra), rb2 = ST_BOTH(rb), rc2 = ST_BOTH(rc);
-    const __m256i ga2 = ST_BOTH(ga), gb2 = ST_BOTH(gb), gc2 = ST_BOTH(gc);
-    const __m256i ba2 = ST_BOTH(ba), bb2 = ST_BOTH(bb), bc2 = ST_BOTH(bc);
-#undef ST_BOTH
-    uint32_t x = 0;
-    for (; x + 32 <= n; x += 32) {
-        const uint8_t *p = src + 3 * (size_t)x;
-        __m256i a = _mm256_loadu2_m128i((const __m128i *)(p + 48), (const __m128i *)p);
-        __m256i b = _mm256_loadu2_m128i((const __m128i *)(p + 64), (const __m128i *)(p + 16));
-        __m256i c = _mm256_loadu2_m128i((const __m128i *)(p + 80), (const __m128i *)(p + 32));
-        __m256i r = _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(a, ra2),
-                                                    _mm256_shuffle_epi8(b, rb2)),
-                                    _mm256_shuffle_epi8(c, rc2));
-        __m256i g = _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(a, ga2),
-                                                    _mm256_shuffle_epi8(b, gb2)),
-                                    _mm256_shuffle_epi8(c, gc2));
-        __m256i bl = _mm256_or_si256(_mm256_or_si256(_mm256_shuffle_epi8(a, ba2),
-                                                     _mm256_shuffle_epi8(b, bb2)),
-                                     _mm256_shuffle_epi8(c, bc2));
-        __m256i m = _mm256_min_epu8(_mm256_min_epu8(r, g), bl);
-        _mm256_storeu_si256((__m256i *)(dst + x), _mm256_xor_si256(m, all)); /* 255 - m */
-    }
-    rgb_to_ink_ssse3(src + 3 * (size_t)x, n - x, dst + x);
-}
-#undef ST_RGB_MASKS
-#undef Z
-#endif
-
-int st_decode_rgb_to_ink_level(int level, const uint8_t *rgb, uint32_t n, uint8_t *ink)
-{
-    switch (level) {
-    case 0:
-        rgb_to_ink_plain(rgb, n, ink);
-        return 0;
-#if defined(__x86_64__) || defined(__i386__)
-    case 1:
-        if (!__builtin_cpu_supports("ssse3"))
-            return -1;
-        rgb_to_ink_ssse3(rgb, n, ink);
-        return 0;
-    case 2:
-        if (!__builtin_cpu_supports("avx2"))
-            return -1;
-        rgb_to_ink_avx2(rgb, n, ink);
-        return 0;
-#endif
-    default:
-        return -1;
-    }
-}
-
-static void rgb_to_ink(const st_decoder *d, const uint8_t *src, uint32_t n,
-                       uint8_t *dst)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    if (d->avx2) {
-        rgb_to_ink_avx2(src, n, dst);
-        return;
-    }
-    if (d->ssse3) {
-        rgb_to_ink_ssse3(src, n, dst);
-        return;
-    }
-#endif
-    rgb_to_ink_plain(src, n, dst);
-}
-
-static void convert_row(const st_decoder *d, const page_geom *g,
-                        const uint8_t *src, uint32_t n, uint8_t *dst)
-{
-    switch (g->conv) {
-    case CONV_BITS: {
-        uint32_t full = n / 8, x;
-        for (uint32_t i = 0; i < full; i++)
-            memcpy(dst + 8 * i, d->bitlut[src[i]], 8);
-        for (x = full * 8; x < n; x++)
-            dst[x] = d->bitlut[src[full]][x & 7];
-        break;
-    }
-    case CONV_INVERT:
-        for (uint32_t x = 0; x < n; x++)
-            dst[x] = (uint8_t)(255 - src[x]);
-        break;
-    case CONV_COPY:
-        memcpy(dst, src, n);
-        break;
-    case CONV_LUT8:
-        if (g->spp == 1)
-            for (uint32_t x = 0; x < n; x++)
-                dst[x] = d->lut[src[x]];
-        else
-            for (uint32_t x = 0; x < n; x++)
-                dst[x] = d->lut[src[(size_t)x * g->spp]];
-        break;
-    default:
-        if (g->spp == 3) { /* the common case, with a constant stride */
-            rgb_to_ink(d, src, n, dst);
-            break;
-        }
-        for (uint32_t x = 0; x < n; x++, src += g->spp) {
-            uint8_t m = src[0] < src[1] ? src[0] : src[1];
-            m = m < src[2] ? m : src[2];
-            dst[x] = (uint8_t)(255 - m);
-        }
-        break;
-    }
-}
 
 /* Decode every chunk of the prepared page. With ink, rows are converted into
  * it (and, with sh, a page in strips is folded into the shrink strip by
@@ -791,7 +575,7 @@ static int decode_chunks(st_decoder *d, int page, const st_page_info *in,
                 continue;
             for (uint32_t r = 0; r < rows; r++) {
                 uint8_t *out = ink->px + (size_t)(y0 + r) * ink->stride + x0;
-                convert_row(d, g, buf + (size_t)r * g->row_bytes, cols, out);
+                st_ink_row(&d->ink, buf + (size_t)r * g->row_bytes, cols, out);
             }
             if (sh && g->across == 1)
                 st_shrink_rows(sh, ink->px + (size_t)y0 * ink->stride, ink->stride,
@@ -805,45 +589,6 @@ static int decode_chunks(st_decoder *d, int page, const st_page_info *in,
 }
 
 /* ---- JPEG pages at a reduced scale -------------------------------------- */
-
-/* libjpeg reports errors by calling error_exit, which must not return: we
- * jump back to the strip being decoded. Warnings (corrupt data that libjpeg
- * would paper over) are counted: as with libtiff, a ballot is never read
- * from guessed pixels. Nothing is printed. */
-typedef struct jpeg_trap {
-    struct jpeg_error_mgr pub;
-    jmp_buf back;
-    int warnings;
-    char msg[JMSG_LENGTH_MAX];
-} jpeg_trap;
-
-static void jpeg_trap_exit(j_common_ptr c)
-{
-    jpeg_trap *t = (jpeg_trap *)c->err;
-    c->err->format_message(c, t->msg);
-    longjmp(t->back, 1);
-}
-
-static void jpeg_trap_message(j_common_ptr c, int level)
-{
-    jpeg_trap *t = (jpeg_trap *)c->err;
-    if (level < 0 && t->warnings++ == 0)
-        c->err->format_message(c, t->msg);
-}
-
-static void jpeg_trap_output(j_common_ptr c) { (void)c; }
-
-int st_decode_jpeg_num(double dpi_x, double dpi_y, double min_dpi,
-                       uint32_t rows_per_strip)
-{
-    if (min_dpi <= 0)
-        return 8;
-    for (int num = 1; num < 8; num *= 2)
-        if (dpi_x * num / 8 >= min_dpi - 1e-9 && dpi_y * num / 8 >= min_dpi - 1e-9 &&
-            rows_per_strip % (uint32_t)(8 / num) == 0)
-            return num;
-    return 8;
-}
 
 /* Is this a JPEG page in strips libjpeg can read on its own? */
 static int jpeg_direct(const st_page_info *in)
@@ -861,67 +606,9 @@ static int jpeg_scale(const st_page_info *in, const page_geom *g, double min_dpi
     return st_decode_jpeg_num(in->dpi_x, in->dpi_y, min_dpi, g->chunk_h);
 }
 
-/* Decode one strip's JPEG stream at scale num/8 into ink rows y0... .
- * The jpeg object has the page's tables loaded. Returns ST_OK or an error
- * naming the strip. */
-static int jpeg_strip(st_decoder *d, int page, struct jpeg_decompress_struct *c,
-                      jpeg_trap *trap, const uint8_t *data, size_t len, int num,
-                      uint32_t strip, uint32_t rows, int spp, int y0, st_image *ink,
-                      uint8_t *rgb, st_shrink *sh, st_error *err)
-{
-    if (setjmp(trap->back)) {
-        jpeg_abort_decompress(c);
-        return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged strip %u: %s",
-                            d->name, page + 1, strip, trap->msg);
-    }
-    trap->warnings = 0;
-    jpeg_mem_src(c, data, (unsigned long)len);
-    if (jpeg_read_header(c, TRUE) != JPEG_HEADER_OK)
-        longjmp(trap->back, 1);
-    uint32_t want_w = (uint32_t)ink->w, want_h = (rows * (uint32_t)num + 7) / 8;
-    if (c->num_components != spp || c->image_height != rows ||
-        (c->image_width * (uint32_t)num + 7) / 8 != want_w) {
-        snprintf(trap->msg, sizeof trap->msg, "its JPEG stream is %u x %u px with %d "
-                 "components, the page says %u rows of %d samples",
-                 c->image_width, c->image_height, c->num_components, rows, spp);
-        longjmp(trap->back, 1);
-    }
-    c->scale_num = (unsigned)num;
-    c->scale_denom = 8;
-    c->out_color_space = spp == 3 ? JCS_RGB : JCS_GRAYSCALE;
-    jpeg_start_decompress(c);
-    if (c->output_width != want_w || c->output_height != want_h ||
-        (int)(y0 + want_h) > ink->h) {
-        snprintf(trap->msg, sizeof trap->msg, "scaled to %u x %u px, %u x %u expected",
-                 c->output_width, c->output_height, want_w, want_h);
-        longjmp(trap->back, 1);
-    }
-    while (c->output_scanline < c->output_height) {
-        uint8_t *out = ink->px + (size_t)(y0 + (int)c->output_scanline) * ink->stride;
-        JSAMPROW row = spp == 3 ? rgb : out;
-        jpeg_read_scanlines(c, &row, 1);
-        if (spp == 3)
-            rgb_to_ink(d, rgb, want_w, out);
-        else
-            for (uint32_t x = 0; x < want_w; x++)
-                out[x] = (uint8_t)(255 - out[x]);
-        if (sh)
-            st_shrink_rows(sh, out, ink->stride, 1);
-    }
-    jpeg_finish_decompress(c);
-    if (trap->warnings) {
-        snprintf(err->msg, sizeof err->msg, "decode: %s: page %d: damaged strip %u "
-                 "(pixels would be guessed): %s", d->name, page + 1, strip, trap->msg);
-        err->code = ST_ERR_PARSE;
-        return ST_ERR_PARSE;
-    }
-    return ST_OK;
-}
-
-/* Decode a JPEG page's strips straight from the file's bytes with libjpeg
- * at scale num/8: the inverse DCT then makes the smaller image itself, so
- * neither the full-size pixels nor the colour conversion of them are ever
- * computed. ink is already reserved at the scaled size. */
+/* Find the strips and tables of a JPEG page and let libjpeg decode them
+ * (engine/jpeg.h) at scale num/8: the inverse DCT then makes the smaller
+ * image itself. ink is already reserved at the scaled size. */
 static int decode_jpeg_scaled(st_decoder *d, int page, const st_page_info *in,
                               const page_geom *g, int num, st_image *ink,
                               st_shrink *sh, st_error *err)
@@ -948,42 +635,13 @@ static int decode_jpeg_scaled(st_decoder *d, int page, const st_page_info *in,
         }
         rgb = d->buf;
     }
-    struct jpeg_decompress_struct c;
-    jpeg_trap trap;
-    memset(&trap, 0, sizeof trap);
-    c.err = jpeg_std_error(&trap.pub);
-    trap.pub.error_exit = jpeg_trap_exit;
-    trap.pub.emit_message = jpeg_trap_message;
-    trap.pub.output_message = jpeg_trap_output;
-    jpeg_create_decompress(&c);
-    int rc = ST_OK;
-    if (tables && tlen > 0) {
-        if (setjmp(trap.back)) {
-            rc = st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged JPEG "
-                              "tables: %s", d->name, page + 1, trap.msg);
-            goto out;
-        }
-        jpeg_mem_src(&c, tables, tlen);
-        jpeg_read_header(&c, FALSE); /* tables only */
-    }
-    for (uint32_t cy = 0; cy < g->down; cy++) {
-        uint32_t y0 = cy * g->chunk_h;
-        uint32_t rows = (uint32_t)in->h - y0 < g->chunk_h ? (uint32_t)in->h - y0 : g->chunk_h;
-        if (lens[cy] == 0 || offs[cy] > d->len || lens[cy] > d->len - offs[cy]) {
-            rc = st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged strip %u: "
-                              "its %llu bytes at offset %llu lie outside the file",
-                              d->name, page + 1, cy, (unsigned long long)lens[cy],
-                              (unsigned long long)offs[cy]);
-            goto out;
-        }
-        if ((rc = jpeg_strip(d, page, &c, &trap, d->bytes + offs[cy], (size_t)lens[cy], num,
-                             cy, rows, in->spp, (int)(y0 * (uint32_t)num / 8), ink, rgb,
-                             sh, err)))
-            goto out;
-    }
-out:
-    jpeg_destroy_decompress(&c);
-    return rc;
+    st_jpeg_page p = {
+        .name = d->name, .page = page, .bytes = d->bytes, .len = d->len,
+        .offs = offs, .lens = lens, .strips = g->down, .rows_per_strip = g->chunk_h,
+        .h = (uint32_t)in->h, .spp = in->spp, .tables = tables, .tables_len = tlen,
+        .level = d->ink.level, .rgb = rgb,
+    };
+    return st_jpeg_read_strips(&p, num, ink, sh, err);
 }
 
 int st_decoder_read_ink_at(st_decoder *d, int page, double default_dpi,

@@ -7,12 +7,11 @@
  * (invalid, review, rejected) kept sorted by code, so output order never
  * depends on the order ballots or tallies arrived in. Every change first
  * makes room for what it will store, then counts, so a failure leaves the
- * tally as it was. The writers build the whole text in memory and replace
- * the file by rename.
+ * tally as it was. The writers build the whole text in memory and hand it
+ * to util/atomic.h, which replaces the file whole.
  */
 #include "stemtel/tally.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "util/atomic.h"
 #include "util/jsonfmt.h"
 
 typedef struct st_reason_count {
@@ -372,53 +372,6 @@ const char *st_tally_reason_at(const st_tally *t, st_outcome_kind kind, int i,
 
 /* ---- writers ---- */
 
-/* Replace path with the n bytes of text: write "<path>.tmp", then rename,
- * so a reader sees the old file or the new one, never half of one. */
-static int st_replace_file(const char *path, const char *text, size_t n,
-                           st_error *err)
-{
-    int rc = ST_OK;
-    FILE *f = NULL;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp) {
-        rc = st_error_set(err, ST_ERR_NOMEM, "tally: %s: out of memory", path);
-        goto out;
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    f = fopen(tmp, "wb");
-    if (!f) {
-        rc = st_error_set(err, ST_ERR_IO, "tally: cannot write %s: %s", tmp,
-                          strerror(errno));
-        goto out;
-    }
-    if (fwrite(text, 1, n, f) != n) {
-        rc = st_error_set(err, ST_ERR_IO, "tally: cannot write %s: %s", tmp,
-                          strerror(errno));
-        goto out;
-    }
-    int closed = fclose(f);
-    f = NULL;
-    if (closed != 0) {
-        rc = st_error_set(err, ST_ERR_IO, "tally: cannot write %s: %s", tmp,
-                          strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = st_error_set(err, ST_ERR_IO, "tally: cannot rename %s to %s: %s",
-                          tmp, path, strerror(errno));
-        goto out;
-    }
-out:
-    if (f)
-        fclose(f);
-    if (rc != ST_OK && tmp)
-        remove(tmp);
-    free(tmp);
-    return rc;
-}
-
 /* A name as one RFC 4180 field: always quoted, quotes doubled. */
 static void st_csv_name(FILE *f, const char *s)
 {
@@ -487,7 +440,7 @@ int st_tally_write_csv(const st_tally *t, const char *path, st_error *err)
         rc = st_error_set(err, ST_ERR_NOMEM, "tally: %s: out of memory", path);
         goto out;
     }
-    rc = st_replace_file(path, text, len, err);
+    rc = st_atomic_write(path, text, len, "tally", err);
 out:
     free(text);
     return rc;
@@ -606,7 +559,7 @@ int st_tally_write_json(const st_tally *t, const char *path, st_error *err)
         rc = st_error_set(err, ST_ERR_NOMEM, "tally: %s: out of memory", path);
         goto out;
     }
-    rc = st_replace_file(path, text, strlen(text), err);
+    rc = st_atomic_write(path, text, strlen(text), "tally", err);
 out:
     json_object_put(root);
     free(text);

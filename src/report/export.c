@@ -5,19 +5,21 @@
  * does the escaping: the envelope the 510 schema asks for (TransactionId,
  * ManagingAuthority, kr:CreationDateTime, ds:CanonicalizationMethod), the
  * election's identifier, and one vote group for the totals and one per
- * polling station, in the element order of the schema. The file is
- * written under a temporary name and renamed into place when complete.
+ * polling station, in the element order of the schema. The document is
+ * made in memory and handed whole to util/atomic.h, so the file on disk is
+ * the old one or the complete new one.
  */
 #include "stemtel/export.h"
 #include "stemtel/eml.h"
 #include "stemtel/reconcile.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <libxml/xmlwriter.h>
+
+#include "util/atomic.h"
 
 /* The figures of one vote group. */
 typedef struct vgroup {
@@ -190,8 +192,9 @@ static int write_doc(xmlTextWriterPtr w, const st_recon *r, const char *when, in
 int st_export_eml(st_store *s, const char *path, int draft, st_error *err)
 {
     st_recon *r = NULL;
+    xmlBufferPtr buf = NULL;
     xmlTextWriterPtr w = NULL;
-    char tmp[4200], when[32];
+    char when[32];
     int rc;
     if ((rc = st_reconcile(s, &r, err)) ||
         (rc = st_store_last_change(s, when, sizeof when, err)))
@@ -206,28 +209,23 @@ int st_export_eml(st_store *s, const char *path, int draft, st_error *err)
     }
     if (!when[0])
         snprintf(when, sizeof when, "1970-01-01T00:00:00Z");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (!(w = xmlNewTextWriterFilename(tmp, 0))) {
-        rc = st_error_set(err, ST_ERR_IO, "export: %s: cannot write: %s", tmp, strerror(errno));
+    if (!(buf = xmlBufferCreate()) || !(w = xmlNewTextWriterMemory(buf, 0))) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "export: %s: out of memory", path);
         goto out;
     }
     xmlTextWriterSetIndent(w, 1);
     xmlTextWriterSetIndentString(w, BAD_CAST "  ");
     int bad = write_doc(w, r, when, draft);
-    xmlFreeTextWriter(w); /* flushes and closes the file */
+    xmlFreeTextWriter(w); /* flushes what it holds into buf */
     w = NULL;
     if (bad) {
-        remove(tmp);
-        rc = st_error_set(err, ST_ERR_IO, "export: %s: write failed", tmp);
+        rc = st_error_set(err, ST_ERR_IO, "export: %s: write failed", path);
         goto out;
     }
-    if (rename(tmp, path) != 0) {
-        rc = st_error_set(err, ST_ERR_IO, "export: %s: %s", path, strerror(errno));
-        remove(tmp);
-        goto out;
-    }
-    rc = ST_OK;
+    rc = st_atomic_write(path, xmlBufferContent(buf), (size_t)xmlBufferLength(buf), "export",
+                         err);
 out:
+    xmlBufferFree(buf);
     st_recon_free(r);
     return rc;
 }

@@ -253,22 +253,6 @@ void st_recon_free(st_recon *r)
     free(r);
 }
 
-const st_recon_station *st_recon_find(const st_recon *r, const char *station)
-{
-    for (int i = 0; i < r->n; i++)
-        if (!strcmp(r->st[i].station, station))
-            return &r->st[i];
-    return NULL;
-}
-
-int st_recon_has(const st_recon_station *s, const char *code)
-{
-    for (int i = 0; i < s->n_checks; i++)
-        if (!strcmp(s->checks[i].code, code))
-            return 1;
-    return 0;
-}
-
 /* ---- writers -------------------------------------------------------------- */
 
 static int io_result(FILE *f, st_error *err)

@@ -34,11 +34,3 @@ int st_error_prefix(st_error *err, const char *fmt, ...)
     snprintf(err->msg, sizeof err->msg, "%s: %s", head, old);
     return err->code;
 }
-
-void st_error_clear(st_error *err)
-{
-    if (!err)
-        return;
-    err->code = ST_OK;
-    err->msg[0] = '\0';
-}
