@@ -124,6 +124,7 @@ test-run: $(TEST_RUN)
 test: setup ## install dependencies, build, and run every test (JOBS=N in parallel)
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BIN) $(TEST_BIN)
 	@scripts/check-layers
+	@scripts/check-contracts
 	@$(MAKE) --no-print-directory -j$(JOBS) test-run
 
 check-layers: ## fail when a file includes a header of a higher layer
@@ -182,8 +183,8 @@ $(FUZZ_DIR)/fuzz_decode: $(FUZZ_SRC) $(wildcard include/stemtel/*.h src/*/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(INCLUDES) -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    $(shell pkg-config --cflags libtiff-4) -o $@ $(FUZZ_SRC) \
-	    $(shell pkg-config --libs libtiff-4)
+	    $(shell pkg-config --cflags libtiff-4 libjpeg) -o $@ $(FUZZ_SRC) \
+	    $(shell pkg-config --libs libtiff-4 libjpeg)
 
 bad-corpus: $(CORPUS_TOOL) ## rewrite tests/data/bad/, the decoder's broken pages
 	rm -f tests/data/bad/*.tif

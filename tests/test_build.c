@@ -1,7 +1,8 @@
 /* test_build.c - the tree keeps its layers, and installs as a packager expects
  *
  * scripts/check-layers must pass on the tree and fail on an include that
- * goes up a layer; `make install DESTDIR=...` must install a binary that
+ * goes up a layer; scripts/check-contracts likewise on a public function
+ * without its contract comment; `make install DESTDIR=...` must install a binary that
  * runs, the man page (which must render and describe every command that
  * `stemtel --help` lists) and the example models.
  */
@@ -68,6 +69,26 @@ static void test_build_check_layers_fails_on_an_include_going_up(void **state)
     assert_int_equal(rc, 1);
     assert_non_null(strstr(out, "src/model/render.c:"));
     assert_null(strstr(out, "src/engine/score.c:"));
+    free(out);
+    th_rmtree(dir);
+    free(dir);
+    free(root);
+}
+
+static void test_build_check_contracts_fails_on_a_public_function_without_one(void **state)
+{
+    (void)state;
+    char *root = th_root(""), *dir = th_tmpdir(), *out = NULL;
+    int rc = sh(&out, "'%s/scripts/check-contracts' '%s'", root, root);
+    if (rc != 0)
+        fail_msg("check-contracts failed on the tree:\n%s", out ? out : "");
+    free(out);
+    rc = sh(&out, "mkdir -p '%s/include/stemtel' && cp '%s'/include/stemtel/*.h '%s/include/stemtel/' && "
+                  "printf '\nint st_model_frobnicate(int x);\n' >> '%s/include/stemtel/model.h' && "
+                  "'%s/scripts/check-contracts' '%s'", dir, root, dir, dir, root, dir);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "model.h:"));
+    assert_non_null(strstr(out, "st_model_frobnicate"));
     free(out);
     th_rmtree(dir);
     free(dir);
@@ -144,6 +165,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build_check_layers_passes_on_the_tree),
         cmocka_unit_test(test_build_check_layers_fails_on_an_include_going_up),
+        cmocka_unit_test(test_build_check_contracts_fails_on_a_public_function_without_one),
         cmocka_unit_test(test_build_man_page_renders_and_names_every_command),
         cmocka_unit_test(test_build_make_install_puts_a_working_binary_under_destdir),
     };

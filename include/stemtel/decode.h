@@ -91,16 +91,16 @@ int st_decoder_read_ink(st_decoder *d, int page, double default_dpi,
  * same pixels as through libtiff, sooner). libjpeg's errors and corrupt-
  * data warnings are damage (ST_ERR_PARSE naming the strip), as libtiff's
  * are. */
+int st_decoder_read_ink_at(st_decoder *d, int page, double default_dpi,
+                           double min_dpi, st_image *ink, st_page_info *info,
+                           st_error *err);
+
 /* The scale, in eighths (1, 2, 4 or 8 = full size), st_decoder_read_ink_at
  * reads a JPEG page of this resolution and strip height at: the smallest
  * 1/8, 1/4 or 1/2 that keeps at least min_dpi both ways and whose strips
  * stack into whole rows. Pure; for tools that report it. */
 int st_decode_jpeg_num(double dpi_x, double dpi_y, double min_dpi,
                        uint32_t rows_per_strip);
-
-int st_decoder_read_ink_at(st_decoder *d, int page, double default_dpi,
-                           double min_dpi, st_image *ink, st_page_info *info,
-                           st_error *err);
 
 /* As st_decoder_read_ink_at, and also shrink the ink into coarse by the
  * factor st_shrink_factor(ink->dpi, coarse_dpi), written to *factor: the

@@ -20,6 +20,7 @@
 #include "stemtel/layout.h"
 #include "stemtel/render.h"
 #include "stemtel/eml.h"
+#include "stemtel/eml510.h"
 #include "stemtel/inspect.h"
 #include "stemtel/decode.h"
 #include "stemtel/blobs.h"

@@ -110,10 +110,9 @@ static int jpeg_strip(const st_jpeg_page *p, struct jpeg_decompress_struct *c,
     }
     jpeg_finish_decompress(c);
     if (trap->warnings) {
-        snprintf(err->msg, sizeof err->msg, "decode: %s: page %d: damaged strip %u "
-                 "(pixels would be guessed): %s", p->name, p->page + 1, strip, trap->msg);
-        err->code = ST_ERR_PARSE;
-        return ST_ERR_PARSE;
+        return st_error_set(err, ST_ERR_PARSE,
+                            "decode: %s: page %d: damaged strip %u (pixels would be guessed): %s",
+                            p->name, p->page + 1, strip, trap->msg);
     }
     return ST_OK;
 }

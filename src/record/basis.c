@@ -11,7 +11,6 @@
  */
 #include "stemtel/basis.h"
 #include "record/storedb.h"
-#include "stemtel/eml.h"
 
 #include <errno.h>
 #include <sqlite3.h>
