@@ -13,7 +13,7 @@
  */
 #include "stemtel/verify.h"
 #include "stemtel/ballot.h"
-#include "stemtel/batch.h"
+#include "stemtel/page.h"
 #include "engine/cv.h"
 #include "stemtel/render.h"
 #include "stemtel/score.h"
@@ -127,14 +127,14 @@ static int replay(const st_model *m, const double *blank, st_reader *rd, st_ball
         st_sha256_hex(digest, it->now_sha);
         if (strcmp(it->now_sha, it->b.sha256)) {
             it->status = V_CHANGED;
-        } else if ((rc = st_batch_read_page(m, blank, p, len, it->counted_as, it->b.page, rd,
+        } else if ((rc = st_page_read(m, blank, p, len, it->counted_as, it->b.page, rd,
                                             ballot, &sheet, &is_sheet)) == ST_OK &&
                    is_sheet == 1) {
             snprintf(it->why, sizeof it->why, "now reads as the separator sheet of %s",
                      sheet.station);
             it->status = V_RESULT;
         } else if (rc == ST_OK) {
-            char *rec = st_batch_record(m, it->b.station, it->counted_as, it->now_sha,
+            char *rec = st_page_record(m, it->b.station, it->counted_as, it->now_sha,
                                         it->b.page, ballot);
             if (!rec) {
                 rc = ST_ERR_NOMEM;
