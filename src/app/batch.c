@@ -2,7 +2,7 @@
  *
  * Inputs are expanded to a list of files. st_batch_run keeps a window of
  * pages and goes round five steps: fill the window from the feed (each
- * new file mapped, its pages listed); with a store, hash the new files
+ * new file had from the page-file module, its pages listed); with a store, hash the new files
  * and ask which pages it already holds; read the pages in an OpenMP
  * loop, each thread with its own reader (st_page_read); commit them in
  * input order, the station of each from its source's sheets
@@ -20,27 +20,26 @@
 #include "stemtel/render.h"
 #include "stemtel/sha256.h"
 #include "stemtel/sheet.h"
+#include "sources/filebytes.h"
 #include "util/atomic.h"
 #include "util/clock.h"
 #include "util/jsonrec.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* One input file while its pages are in flight. */
 typedef struct bfile {
     char *path;
-    const uint8_t *bytes;   /* mmap'd (mapped) or the feed's malloc'd bytes */
+    const uint8_t *bytes;   /* held's (mapped) or the feed's malloc'd bytes */
     size_t len;
     int mapped;
+    st_filebytes held;      /* the page-file module's hold on path */
     char sha[65];
     int hashed;             /* sha holds the hash (or "" for unread) */
     int pages;              /* 0 when the file could not be listed */
@@ -139,61 +138,33 @@ nomem:
 /* The file's SHA-256, as hex into f->sha, unless the feed gave it. */
 static void file_hash(bfile *f)
 {
-    uint8_t digest[ST_SHA256_LEN];
     if (f->hashed)
         return;
     f->hashed = 1;
-    if (f->unread) {
-        f->sha[0] = '\0'; /* not readable: no hash to give */
-        return;
-    }
-    st_sha256(f->bytes ? f->bytes : (const uint8_t *)"", f->len, digest);
-    st_sha256_hex(digest, f->sha);
+    /* Not readable: no hash to give. A hash that cannot be set up leaves
+     * it empty too, as for an unread file. */
+    if (f->unread || st_filebytes_sha256(f->bytes, f->len, f->sha))
+        f->sha[0] = '\0';
 }
 
-/* Map f's path, unless the feed gave its bytes, and list its pages;
- * failures are recorded in f->error. Hashing is left to the worker that
- * reads the file's first page, so it runs in parallel rather than on the
- * thread that fills the window. */
+/* Have f's bytes from the page-file module, unless the feed gave them,
+ * and list its pages; failures are recorded in f->error. Hashing is left
+ * to the worker that reads the file's first page, so it runs in parallel
+ * rather than on the thread that fills the window. */
 static void file_open(bfile *f)
 {
-    if (f->bytes || f->hashed) {
-        f->unread = 0; /* the feed read it: bytes (maybe none) and hash */
-        goto list;
-    }
-    /* O_NONBLOCK: a FIFO named like a scan must not stop the batch. */
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    struct stat st;
-    f->unread = 1;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(f->error, sizeof f->error, "%s: cannot open: %s", f->path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(f->error, sizeof f->error, "%s: not a regular file (a %s)", f->path,
-                 S_ISDIR(st.st_mode) ? "folder" : S_ISFIFO(st.st_mode) ? "pipe"
-                                                  : "device or socket");
-        close(fd);
-        return;
-    }
-    f->len = (size_t)st.st_size;
-    if (f->len > 0) {
-        void *p = mmap(NULL, f->len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            snprintf(f->error, sizeof f->error, "%s: cannot read: %s", f->path, strerror(errno));
-            close(fd);
-            return;
-        }
-        f->bytes = p;
-        f->mapped = 1;
-    }
-    close(fd);
-    f->unread = 0;
-list:;
     st_error err = {0};
     st_decoder *d = NULL;
+    if (!f->bytes && !f->hashed) {
+        if (st_filebytes_open(&f->held, f->path, &err)) {
+            f->unread = 1;
+            snprintf(f->error, sizeof f->error, "%s", err.msg);
+            return;
+        }
+        f->bytes = f->held.bytes;
+        f->len = f->held.len;
+        f->mapped = 1;
+    }
     if (st_decoder_open(f->bytes, f->len, f->path, &d, &err)) {
         snprintf(f->error, sizeof f->error, "%s", err.msg);
         return;
@@ -228,7 +199,7 @@ static void file_free(bfile *f)
     if (!f)
         return;
     if (f->mapped)
-        munmap((void *)f->bytes, f->len);
+        st_filebytes_close(&f->held);
     else
         free((void *)f->bytes);
     free(f->path);
