@@ -3,9 +3,9 @@
  * Both ways in share one opening: open with O_NONBLOCK (opening a FIFO
  * for reading would otherwise wait for a writer), fstat, refuse what is
  * not a regular file or is too large. st_filebytes_open then maps the
- * file, which for count's runner is faster than reading it into the heap
- * (measured: see the commit that made this module) and keeps memory flat
- * for large multi-page files; st_file_bytes reads into a malloc'd buffer
+ * file, as count's runner always did: no copy into the heap, and memory
+ * stays flat for large multi-page files; st_file_bytes reads into a
+ * malloc'd buffer
  * its callers own, until the size fstat gave or end of file (a file
  * truncated meanwhile yields what it holds). st_file_bytes keeps the
  * wording its callers (hot folder, replay, manifests) always printed.
