@@ -7,12 +7,37 @@
 #include "cli.h"
 #include "stemtel/proof.h"
 #include "stemtel/store.h"
+#include "sources/filebytes.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Draw b's page with its boxes into png: the record is checked before
+ * the file is read, so a rejected page says so whether or not its file
+ * is still there. */
+static int proof(const st_model *m, const st_store_ballot *b, const char *png, st_error *err)
+{
+    st_filebytes fb = {0};
+    st_error ferr = {0};
+    int rc = st_proof_check(b->record, b->file, b->page, err);
+    if (rc)
+        goto out;
+    if (st_filebytes_open(&fb, b->file, &ferr)) {
+        size_t skip = strlen(b->file) + 2;
+        rc = st_error_set(err, ST_ERR_IO, "proof: %s: cannot read: %s", b->file,
+                          fb.sys_errno ? strerror(fb.sys_errno)
+                          : strlen(ferr.msg) > skip ? ferr.msg + skip
+                                                    : ferr.msg);
+        goto out;
+    }
+    rc = st_proof_png(m, fb.bytes, fb.len, b->file, b->page, b->record, png, err);
+out:
+    st_filebytes_close(&fb);
+    return rc;
+}
 
 static const char *const review_usage =
     "usage: stemtel review list --store FILE [--all]\n"
@@ -181,7 +206,7 @@ int st_cli_review(int argc, char **argv)
             goto out;
         rc = show(&b);
         if (png) {
-            if (st_proof_png(st_store_model(s), b.file, b.page, b.record, png, &err)) {
+            if (proof(st_store_model(s), &b, png, &err)) {
                 rc = ST_EXIT_FAIL;
                 goto out;
             }

@@ -556,6 +556,32 @@ static void test_sheet_assign_handles_empty_batches_and_empty_stacks(void **stat
     assert_int_equal(st_sheet_assign(pages, 0, NULL, slots), 0);
 }
 
+static void test_sheet_step_leaves_pages_after_an_unusable_sheet_unassigned(void **state)
+{
+    /* As the runner sees one source: b S1 b X b S2 b (X = unusable). */
+    st_sheet a = make_sheet("A", 4, NULL), b = make_sheet("B", 5, NULL);
+    const int kind[] = {0, 1, 0, -1, 0, 1, 0};
+    const st_sheet *sheet[] = {NULL, &a, NULL, NULL, NULL, &b, NULL};
+    const char *want[] = {"D", "A", "A", NULL, NULL, "B", "B"};
+    const int batch[] = {9, 4, 4, 0, 0, 5, 5};
+    st_sheet_state st = {0};
+    for (int i = 0; i < 7; i++) {
+        st_sheet_slot slot;
+        st_sheet_step(&st, kind[i], sheet[i], "D", 9, &slot);
+        if (want[i])
+            assert_string_equal(slot.station, want[i]);
+        else
+            assert_null(slot.station);
+        assert_int_equal(slot.batch, batch[i]);
+        assert_int_equal(slot.sheet, -1);
+    }
+    /* A second source starts afresh: its pages take the default. */
+    st_sheet_state other = {0};
+    st_sheet_slot slot;
+    st_sheet_step(&other, 0, NULL, NULL, 0, &slot);
+    assert_null(slot.station);
+}
+
 /* ---- the command ---------------------------------------------------------- */
 
 static void test_sheet_command_writes_tif_png_and_pdf_that_read_back(void **state)
@@ -654,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_sheet_ballots_are_never_sheets),
         cmocka_unit_test(test_sheet_assign_splits_a_mixed_stack_of_three_stations),
         cmocka_unit_test(test_sheet_assign_handles_empty_batches_and_empty_stacks),
+        cmocka_unit_test(test_sheet_step_leaves_pages_after_an_unusable_sheet_unassigned),
         cmocka_unit_test(test_sheet_command_writes_tif_png_and_pdf_that_read_back),
         cmocka_unit_test(test_sheet_command_refuses_bad_input_with_a_clear_message),
     };

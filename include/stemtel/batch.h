@@ -24,6 +24,7 @@
 #include "stemtel/ballot.h"
 #include "stemtel/error.h"
 #include "stemtel/model.h"
+#include "stemtel/page.h"
 #include "stemtel/sheet.h"
 #include "stemtel/store.h"
 #include "stemtel/tally.h"
@@ -31,10 +32,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Reason of a page that carries a separator-sheet code that cannot be
- * used (damaged, a later version, two codes that disagree). */
-#define ST_REJECT_BAD_SHEET "separator_sheet_unusable"
 
 /* One committed page as the commit hook sees it: the store's page
  * (store.h), so that st_store_commit fits the hook as it is. */
@@ -160,23 +157,6 @@ int st_batch_count(const st_batch_opts *o, char *const *inputs, int n_inputs,
 int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
                  int expected_files, st_batch_report *rep, st_tally **tally_out,
                  st_error *err);
-
-/* Read page `page` of a file as the runner does: st_ballot_read, then,
- * for a page rejected after decoding, a look for a separator sheet in the
- * reader's shrunken ink (st_reader_coarse). *is_sheet: 1 when the page is
- * a sheet (*sheet filled), -1 when it carries a sheet code that cannot be
- * used (b then says rejected, ST_REJECT_BAD_SHEET), else 0. Returns ST_OK
- * or ST_ERR_NOMEM. Thread-safe with one reader per thread. */
-int st_batch_read_page(const st_model *m, const double *blank, const void *bytes,
-                       size_t len, const char *name, int page, st_reader *rd,
-                       st_ballot *b, st_sheet *sheet, int *is_sheet);
-
-/* The ballots.jsonl record of ballot b (page `page` of the file at path,
- * whose bytes hash to sha256; station NULL for none), without its
- * newline: the text `count` writes and a store keeps. malloc'd, NULL on
- * no memory. Thread-safe. */
-char *st_batch_record(const st_model *m, const char *station, const char *path,
-                      const char *sha256, int page, const st_ballot *b);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 #ifndef STEMTEL_PROOF_H
 #define STEMTEL_PROOF_H
 
+#include <stddef.h>
+
 #include "stemtel/error.h"
 #include "stemtel/model.h"
 
@@ -15,14 +17,20 @@
 extern "C" {
 #endif
 
-/* Draw page `page` of the TIFF at tiff_path with the boxes of record (a
- * ballots.jsonl record as the store keeps it: its registration transform
- * and boxes) and write a PNG to png_path. Refuses a record without a
- * transform (a rejected page: nothing was located on it) with
- * ST_ERR_INVALID; a file that cannot be read with ST_ERR_IO or the
- * decoder's code, naming the file. Thread-safe. */
-int st_proof_png(const st_model *m, const char *tiff_path, int page, const char *record,
-                 const char *png_path, st_error *err);
+/* Whether record (a ballots.jsonl record as the store keeps it) can be
+ * drawn: ST_OK when it holds a registration transform and boxes, else
+ * ST_ERR_INVALID naming the page (name, page): a rejected page, on which
+ * nothing was located. Pure and thread-safe. */
+int st_proof_check(const char *record, const char *name, int page, st_error *err);
+
+/* Draw page `page` of the TIFF whose len bytes are at bytes (named name
+ * in messages; the caller reads the file, e.g. through the page-file
+ * module) with the boxes of record, and write a PNG to png_path. Refuses
+ * a record st_proof_check refuses, with its error; an empty file with
+ * ST_ERR_IO; a page that cannot be decoded with the decoder's code; a
+ * PNG that cannot be written with ST_ERR_IO. Thread-safe. */
+int st_proof_png(const st_model *m, const void *bytes, size_t len, const char *name,
+                 int page, const char *record, const char *png_path, st_error *err);
 
 #ifdef __cplusplus
 }

@@ -124,13 +124,37 @@ typedef struct st_sheet_slot {
     int batch;           /* that sheet's batch, 0 if none */
 } st_sheet_slot;
 
+/* What the sheets of one stack (one scanner or source) have said so far
+ * about the pages after them. Zero it before the stack's first page. */
+typedef struct st_sheet_state {
+    int have_sheet;      /* a good sheet was seen */
+    int lost;            /* the last sheet-like page was unusable */
+    char station[ST_SHEET_ID_MAX]; /* the last good sheet's station */
+    int batch;           /* and its batch */
+} st_sheet_state;
+
+/* The next page of a stack, in order: kind 1 for a sheet (s its content),
+ * -1 for a page carrying a sheet code that cannot be used, 0 for any
+ * other page (s unused, may be NULL). Fills *out with where the page
+ * belongs: a sheet names itself; a page after an unusable sheet is
+ * unassigned (station NULL) until the next good sheet, for the stack's
+ * owner never guesses; a page after a good sheet takes that sheet's
+ * station and batch; a page before any sheet takes default_station and
+ * default_batch (default_station may be NULL: unassigned). out->sheet is
+ * left -1: the caller knows its pages' indices. out->station points into
+ * *st or at default_station, so copy it before the next step. Pure apart
+ * from *st and *out; thread-safe for distinct states. */
+void st_sheet_step(st_sheet_state *st, int kind, const st_sheet *s,
+                   const char *default_station, int default_batch, st_sheet_slot *out);
+
 /* Split a stack: pages[i] is the sheet page i carries (from
  * st_sheet_detect) or NULL for any other page. Every page gets the
  * station of the last sheet at or before it; pages before the first sheet
  * get default_station (may be NULL: they are then unassigned). A sheet
  * page's own slot names itself. Station pointers point into pages[] or
  * at default_station, so they live as long as those do. Returns the
- * number of non-sheet pages left unassigned. Pure and thread-safe. */
+ * number of non-sheet pages left unassigned. The same rule as
+ * st_sheet_step, which it runs page by page. Pure and thread-safe. */
 int st_sheet_assign(const st_sheet *const *pages, int n,
                     const char *default_station, st_sheet_slot *out);
 

@@ -1,43 +1,45 @@
 /* batch.c - count a batch of scanned pages
  *
- * Inputs are expanded to a list of files. The runner keeps a window of
- * pages: it maps the next files (mmap, so a large multi-page file costs
- * page cache, not heap), hashes each with SHA-256 and lists its pages,
- * then reads the window's pages in an OpenMP loop, each thread with its
- * own reader scratch, and finally writes the window's records and adds
- * them to the tally in input order. Memory is bounded by the window and
- * the per-thread scratch, however long the batch. With a commit hook the
- * window's records are also written to memory and handed over together,
- * so a store can take a whole window in one transaction.
+ * Inputs are expanded to a list of files. st_batch_run keeps a window of
+ * pages and goes round five steps: fill the window from the feed (each
+ * new file had from the page-file module, its pages listed); with a store, hash the new files
+ * and ask which pages it already holds; read the pages in an OpenMP
+ * loop, each thread with its own reader (st_page_read); commit them in
+ * input order, the station of each from its source's sheets
+ * (st_sheet_step), to ballots.jsonl or sheets.jsonl, the tally and the
+ * commit hook; and hand the files whose pages are all committed to the
+ * file hook. Memory is bounded by the window and the per-thread scratch,
+ * however long the batch. ballots.jsonl and sheets.jsonl are written
+ * through util/atomic, so a crash leaves no half file under their names.
  */
 #include "stemtel/batch.h"
-#include "stemtel/ballot.h"
 #include "engine/cv.h"
+#include "stemtel/ballot.h"
 #include "stemtel/decode.h"
-#include "util/jsonfmt.h"
+#include "stemtel/page.h"
 #include "stemtel/render.h"
 #include "stemtel/sha256.h"
 #include "stemtel/sheet.h"
+#include "sources/filebytes.h"
+#include "util/atomic.h"
+#include "util/clock.h"
+#include "util/jsonrec.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 /* One input file while its pages are in flight. */
 typedef struct bfile {
     char *path;
-    const uint8_t *bytes;   /* mmap'd (mapped) or the feed's malloc'd bytes */
+    const uint8_t *bytes;   /* held's (mapped) or the feed's malloc'd bytes */
     size_t len;
     int mapped;
+    st_filebytes held;      /* the page-file module's hold on path */
     char sha[65];
     int hashed;             /* sha holds the hash (or "" for unread) */
     int pages;              /* 0 when the file could not be listed */
@@ -64,21 +66,6 @@ typedef struct btask {
     char station[ST_SHEET_ID_MAX]; /* a sheet's station, kept for the commit */
     st_ballot ballot;
 } btask;
-
-/* What the sheets of one source say about the pages after them. */
-typedef struct bsource {
-    int have_sheet;         /* a sheet was seen in this source */
-    int lost;               /* the last sheet-like page was unusable */
-    char station[ST_SHEET_ID_MAX];
-    int batch;
-} bsource;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static int has_tiff_ext(const char *name)
 {
@@ -151,61 +138,33 @@ nomem:
 /* The file's SHA-256, as hex into f->sha, unless the feed gave it. */
 static void file_hash(bfile *f)
 {
-    uint8_t digest[ST_SHA256_LEN];
     if (f->hashed)
         return;
     f->hashed = 1;
-    if (f->unread) {
-        f->sha[0] = '\0'; /* not readable: no hash to give */
-        return;
-    }
-    st_sha256(f->bytes ? f->bytes : (const uint8_t *)"", f->len, digest);
-    st_sha256_hex(digest, f->sha);
+    /* Not readable: no hash to give. A hash that cannot be set up leaves
+     * it empty too, as for an unread file. */
+    if (f->unread || st_filebytes_sha256(f->bytes, f->len, f->sha))
+        f->sha[0] = '\0';
 }
 
-/* Map f's path, unless the feed gave its bytes, and list its pages;
- * failures are recorded in f->error. Hashing is left to the worker that
- * reads the file's first page, so it runs in parallel rather than on the
- * thread that fills the window. */
+/* Have f's bytes from the page-file module, unless the feed gave them,
+ * and list its pages; failures are recorded in f->error. Hashing is left
+ * to the worker that reads the file's first page, so it runs in parallel
+ * rather than on the thread that fills the window. */
 static void file_open(bfile *f)
 {
-    if (f->bytes || f->hashed) {
-        f->unread = 0; /* the feed read it: bytes (maybe none) and hash */
-        goto list;
-    }
-    /* O_NONBLOCK: a FIFO named like a scan must not stop the batch. */
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    struct stat st;
-    f->unread = 1;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(f->error, sizeof f->error, "%s: cannot open: %s", f->path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(f->error, sizeof f->error, "%s: not a regular file (a %s)", f->path,
-                 S_ISDIR(st.st_mode) ? "folder" : S_ISFIFO(st.st_mode) ? "pipe"
-                                                  : "device or socket");
-        close(fd);
-        return;
-    }
-    f->len = (size_t)st.st_size;
-    if (f->len > 0) {
-        void *p = mmap(NULL, f->len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            snprintf(f->error, sizeof f->error, "%s: cannot read: %s", f->path, strerror(errno));
-            close(fd);
-            return;
-        }
-        f->bytes = p;
-        f->mapped = 1;
-    }
-    close(fd);
-    f->unread = 0;
-list:;
     st_error err = {0};
     st_decoder *d = NULL;
+    if (!f->bytes && !f->hashed) {
+        if (st_filebytes_open(&f->held, f->path, &err)) {
+            f->unread = 1;
+            snprintf(f->error, sizeof f->error, "%s", err.msg);
+            return;
+        }
+        f->bytes = f->held.bytes;
+        f->len = f->held.len;
+        f->mapped = 1;
+    }
     if (st_decoder_open(f->bytes, f->len, f->path, &d, &err)) {
         snprintf(f->error, sizeof f->error, "%s", err.msg);
         return;
@@ -240,7 +199,7 @@ static void file_free(bfile *f)
     if (!f)
         return;
     if (f->mapped)
-        munmap((void *)f->bytes, f->len);
+        st_filebytes_close(&f->held);
     else
         free((void *)f->bytes);
     free(f->path);
@@ -257,130 +216,6 @@ void st_batch_input_clear(st_batch_input *in)
     free(in->bytes);
     free(in->station);
     memset(in, 0, sizeof *in);
-}
-
-/* ---- records ------------------------------------------------------------ */
-
-static const char *state_name(st_box_state s)
-{
-    return s == ST_BOX_MARKED ? "marked" : s == ST_BOX_MARGINAL ? "marginal" : "empty";
-}
-
-static void write_record(FILE *f, const st_model *m, const char *station,
-                         const char *path, const char *sha, int page, const st_ballot *b)
-{
-    const st_outcome *o = &b->outcome;
-    fputs("{\"file\":", f);
-    st_json_fput_str(f, path);
-    fprintf(f, ",\"page\":%d,\"sha256\":", page);
-    st_json_fput_str(f, sha);
-    fputs(",\"station\":", f);
-    if (station)
-        st_json_fput_str(f, station);
-    else
-        fputs("null", f);
-    fprintf(f, ",\"outcome\":\"%s\"", st_outcome_name(o->kind));
-    if (o->kind == ST_OUTCOME_VOTE)
-        fprintf(f, ",\"list\":%d,\"candidate\":%d,\"party_only\":%s", o->list,
-                o->candidate, o->party_only ? "true" : "false");
-    fputs(",\"reasons\":[", f);
-    for (int i = 0; i < o->n_reasons; i++) {
-        if (i)
-            fputc(',', f);
-        st_json_fput_str(f, o->reasons[i]);
-    }
-    fputc(']', f);
-    if (o->kind == ST_OUTCOME_REVIEW) {
-        fprintf(f, ",\"proposal\":{\"outcome\":\"%s\"", st_outcome_name(o->proposal));
-        if (o->proposal == ST_OUTCOME_VOTE)
-            fprintf(f, ",\"list\":%d,\"candidate\":%d", o->proposal_list,
-                    o->proposal_candidate);
-        fputc('}', f);
-    }
-    if (b->message[0]) {
-        fputs(",\"message\":", f);
-        st_json_fput_str(f, b->message);
-    }
-    if (b->decoded) {
-        fprintf(f, ",\"image\":{\"w\":%d,\"h\":%d,\"dpi\":", b->info.w, b->info.h);
-        st_json_fput_num(f, b->info.dpi_x, 2, 1);
-        fprintf(f, ",\"dpi_from_tag\":%s,\"bits\":%d,\"samples\":%d,\"read_scale\":",
-                b->info.dpi_from_tag ? "true" : "false", b->info.bits, b->info.spp);
-        st_json_fput_num(f, b->info.scale, 3, 1);
-        fputc('}', f);
-    }
-    const st_registration *r = &b->reg;
-    if (b->decoded && r->marks_found > 0) {
-        fprintf(f, ",\"registration\":{\"marks\":%d,\"upside_down\":%s,\"rotation_deg\":",
-                r->marks_found, r->upside_down ? "true" : "false");
-        st_json_fput_num(f, r->rotation_deg, 3, 1);
-        fputs(",\"scale\":", f);
-        st_json_fput_num(f, r->scale, 4, 1);
-        fputs(",\"rms_mm\":", f);
-        st_json_fput_num(f, r->rms_mm, 3, 1);
-        fputs(",\"dpi\":", f);
-        st_json_fput_num(f, r->dpi, 2, 1);
-        fputs(",\"transform\":[", f);
-        for (int i = 0; i < 6; i++) {
-            if (i)
-                fputc(',', f);
-            st_json_fput_num(f, r->xform.m[i], 4, 1);
-        }
-        fputs("]}", f);
-    }
-    if (b->decoded && r->ok && o->kind != ST_OUTCOME_REJECTED) {
-        fputs(",\"writing\":", f);
-        if (b->writing.found) {
-            fputs("{\"area_mm2\":", f);
-            st_json_fput_num(f, b->writing.area_mm2, 1, 1);
-            fputs(",\"at_mm\":[", f);
-            st_json_fput_num(f, b->writing.x_mm, 1, 1);
-            fputc(',', f);
-            st_json_fput_num(f, b->writing.y_mm, 1, 1);
-            fputs("]}", f);
-        } else {
-            fputs("null", f);
-        }
-        /* Boxes crossed by a dark scan-line streak went to review. */
-        if (b->writing.n_streak_cols)
-            fprintf(f, ",\"scanner_streaks\":%d", b->writing.n_streak_cols);
-    }
-    if (b->decoded && r->ok) {
-        fputs(",\"boxes\":[", f);
-        for (int i = 0; i < m->n_targets; i++) {
-            const st_box *x = &b->boxes[i];
-            fputs(i ? ",{\"id\":" : "{\"id\":", f);
-            st_json_fput_str(f, m->targets[i].id);
-            fputs(",\"score\":", f);
-            st_json_fput_num(f, x->score, 4, 1);
-            fputs(",\"faint\":", f);
-            st_json_fput_num(f, x->faint, 4, 1);
-            fprintf(f, ",\"state\":\"%s\",\"shift_px\":[", state_name(x->state));
-            st_json_fput_num(f, b->places[i].dx, 1, 1);
-            fputc(',', f);
-            st_json_fput_num(f, b->places[i].dy, 1, 1);
-            fprintf(f, "],\"edges\":%d}", b->places[i].edges);
-        }
-        fputc(']', f);
-    }
-    fputs("}\n", f);
-}
-
-char *st_batch_record(const st_model *m, const char *station, const char *path,
-                      const char *sha256, int page, const st_ballot *b)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    write_record(f, m, station, path, sha256, page, b);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    buf[len - 1] = '\0'; /* no newline */
-    return buf;
 }
 
 /* ---- the runner --------------------------------------------------------- */
@@ -409,7 +244,7 @@ static void progress(const st_batch_opts *o, int files_done, int files, int page
     if (!o->progress)
         return;
     const char *label = o->progress_label ? o->progress_label : "count";
-    double dt = now() - t0, rate = dt > 0 ? pages / dt : 0;
+    double dt = st_clock_now() - t0, rate = dt > 0 ? pages / dt : 0;
     if (files > 0) {
         double left = files_done > 0 ? dt * (files - files_done) / files_done : 0;
         fprintf(o->progress, "\r%s: %d/%d files, %d pages, %.1f pages/s, %d:%02d left   ",
@@ -421,43 +256,14 @@ static void progress(const st_batch_opts *o, int files_done, int files, int page
     fflush(o->progress);
 }
 
-int st_batch_read_page(const st_model *m, const double *blank, const void *bytes,
-                       size_t len, const char *name, int page, st_reader *rd,
-                       st_ballot *b, st_sheet *sheet, int *is_sheet)
-{
-    st_error err = {0};
-    int found = 0, rc = st_ballot_read(m, blank, bytes, len, name, page, rd, b);
-    *is_sheet = 0;
-    /* A sheet has no registration marks: only pages rejected after
-     * decoding are looked at, so ballots pay nothing for this, and the
-     * look uses the ~50 dpi ink the reader already has. */
-    if (rc || b->outcome.kind != ST_OUTCOME_REJECTED)
-        return rc;
-    const st_image *coarse = st_reader_coarse(rd, b);
-    if (!coarse)
-        return ST_OK;
-    rc = st_sheet_detect(coarse, ST_SHEET_INK, &found, sheet, &err);
-    if (rc == ST_ERR_NOMEM)
-        return rc;
-    if (rc) {
-        /* A sheet we cannot use: which station follows is unknown. */
-        *is_sheet = -1;
-        st_outcome_reject(&b->outcome, ST_REJECT_BAD_SHEET);
-        snprintf(b->message, sizeof b->message, "%s: page %d: %s", name, page, err.msg);
-        return ST_OK;
-    }
-    *is_sheet = found;
-    return ST_OK;
-}
-
 /* The source's sheet state, growing the array as sources appear. */
-static bsource *source_at(bsource **v, int *n, int i)
+static st_sheet_state *source_at(st_sheet_state **v, int *n, int i)
 {
     if (i < 0)
         i = 0;
     if (i >= *n) {
         int m = i + 8;
-        bsource *p = realloc(*v, (size_t)m * sizeof *p);
+        st_sheet_state *p = realloc(*v, (size_t)m * sizeof *p);
         if (!p)
             return NULL;
         memset(p + *n, 0, (size_t)(m - *n) * sizeof *p);
@@ -469,42 +275,370 @@ static bsource *source_at(bsource **v, int *n, int i)
 
 static void write_sheet(FILE *f, const btask *t)
 {
-    fputs("{\"file\":", f);
-    st_json_fput_str(f, t->file->path);
-    fprintf(f, ",\"page\":%d,\"sha256\":", t->page);
-    st_json_fput_str(f, t->file->sha);
-    fprintf(f, ",\"source\":%d,\"station\":", t->file->source);
-    st_json_fput_str(f, t->sheet_info.station);
-    fprintf(f, ",\"batch\":%d,\"election\":", t->sheet_info.batch);
-    if (t->sheet_info.election[0])
-        st_json_fput_str(f, t->sheet_info.election);
-    else
-        fputs("null", f);
-    fputs("}\n", f);
+    st_jsonrec w;
+    st_jsonrec_start(&w, f);
+    st_jsonrec_obj(&w, NULL);
+    st_jsonrec_str(&w, "file", t->file->path);
+    st_jsonrec_int(&w, "page", t->page);
+    st_jsonrec_str(&w, "sha256", t->file->sha);
+    st_jsonrec_int(&w, "source", t->file->source);
+    st_jsonrec_str(&w, "station", t->sheet_info.station);
+    st_jsonrec_int(&w, "batch", t->sheet_info.batch);
+    st_jsonrec_str(&w, "election", t->sheet_info.election[0] ? t->sheet_info.election : NULL);
+    st_jsonrec_end(&w);
+    fputc('\n', f);
 }
 
-/* Open DIR/name.tmp for writing; its final name goes into final. */
-static FILE *open_out(const char *dir, const char *name, char *final, size_t cap,
-                      st_error *err)
+/* One run of st_batch_run: its settings, its window and what lives
+ * across windows. */
+typedef struct brun {
+    const st_batch_opts *o;
+    const st_model *m;
+    st_batch_feed_fn feed;
+    void *feed_ctx;
+    int expected_files;
+    st_batch_report *rep;
+    int threads, window;
+    double t0;
+    btask *tasks;           /* the window: n of window tasks */
+    int n;
+    st_batch_page *cpages;  /* with a commit hook: the window's pages */
+    char **crec;            /* and their records */
+    int nc;                 /* how many of them this window */
+    st_reader **readers;    /* one per thread */
+    st_sheet_state *sources;
+    int n_sources;
+    st_tally *tally;
+    double *blank;
+    st_atomic ballots, sheets;
+    bfile *live, **live_tail; /* files in flight, in input order */
+    bfile *cur;             /* the file the window takes pages from */
+    int cur_page, files_done, ended;
+    int feed_rc;
+    st_error feed_err;
+} brun;
+
+static int run_nomem(st_error *err)
 {
-    char tmp[4200];
-    snprintf(final, cap, "%s/%s", dir, name);
-    snprintf(tmp, sizeof tmp, "%s.tmp", final);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        st_error_set(err, ST_ERR_IO, "count: %s: cannot write: %s", tmp, strerror(errno));
-    return f;
+    return st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
 }
 
-/* Close f and put it in place as final. */
-static int close_out(FILE *f, const char *final, st_error *err)
+/* Allocate the run's window, readers and tally, score the blank ballot
+ * and open the two streamed outputs. */
+static int run_start(brun *r, st_error *err)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", final);
-    if (ferror(f) | fclose(f))
-        return st_error_set(err, ST_ERR_IO, "count: %s: write failed", tmp);
-    if (rename(tmp, final) != 0)
-        return st_error_set(err, ST_ERR_IO, "count: %s: %s", final, strerror(errno));
+    const st_batch_opts *o = r->o;
+    const st_model *m = r->m;
+    char path[4096];
+    int rc;
+    st_cv_single_threaded();
+    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST)
+        return st_error_set(err, ST_ERR_IO, "count: %s: cannot create: %s", o->out_dir,
+                            strerror(errno));
+    r->tasks = calloc((size_t)r->window, sizeof *r->tasks);
+    r->readers = calloc((size_t)r->threads, sizeof *r->readers);
+    r->blank = calloc(2 * (size_t)(m->n_targets ? m->n_targets : 1), sizeof *r->blank);
+    r->tally = st_tally_new(m);
+    if (o->commit) {
+        r->cpages = calloc((size_t)r->window, sizeof *r->cpages);
+        r->crec = calloc((size_t)r->window, sizeof *r->crec);
+    }
+    if (!r->tasks || !r->readers || !r->blank || !r->tally ||
+        (o->commit && (!r->cpages || !r->crec)) || !source_at(&r->sources, &r->n_sources, 0))
+        return run_nomem(err);
+    for (int i = 0; i < r->window; i++)
+        if (st_ballot_init(&r->tasks[i].ballot, m))
+            return run_nomem(err);
+    for (int i = 0; i < r->threads; i++)
+        if (!(r->readers[i] = st_reader_new()))
+            return run_nomem(err);
+    /* What the printed ballot has inside its boxes: a share of area, so
+     * the lowest resolution we render gives it as well as any, at a
+     * quarter of the cost of 300 dpi. */
+    if ((rc = st_score_blank(m, ST_RENDER_DPI_MIN, r->blank, err)))
+        return rc;
+    snprintf(path, sizeof path, "%s/ballots.jsonl", o->out_dir);
+    if ((rc = st_atomic_open(&r->ballots, path, "count", err)))
+        return rc;
+    snprintf(path, sizeof path, "%s/sheets.jsonl", o->out_dir);
+    return st_atomic_open(&r->sheets, path, "count", err);
+}
+
+static void run_free(brun *r)
+{
+    st_atomic_abort(&r->ballots);
+    st_atomic_abort(&r->sheets);
+    while (r->live) {
+        bfile *f = r->live;
+        r->live = f->next;
+        file_free(f);
+    }
+    for (int i = 0; r->tasks && i < r->window; i++)
+        st_ballot_free(&r->tasks[i].ballot);
+    for (int i = 0; r->readers && i < r->threads; i++)
+        st_reader_free(r->readers[i]);
+    for (int i = 0; r->crec && i < r->window; i++)
+        free(r->crec[i]);
+    free(r->crec);
+    free(r->cpages);
+    free(r->tasks);
+    free(r->readers);
+    free(r->sources);
+    free(r->blank);
+    st_tally_free(r->tally);
+}
+
+/* Take the next file from the feed into r->cur: 1 when one came, 0 when
+ * none (the feed is waiting, or has ended: r->ended), or ST_ERR_NOMEM.
+ * An idle window waits for the feed; one with pages does not. */
+static int take_file(brun *r, int *waited, st_error *err)
+{
+    for (;;) {
+        if (r->ended)
+            return 0;
+        st_batch_input in = {0};
+        int got = r->feed(r->feed_ctx, r->n > 0 ? 0 : ST_BATCH_POLL_MS, &in, &r->feed_err);
+        if (got < 0 || got == ST_BATCH_END) {
+            r->feed_rc = got < 0 ? got : ST_OK;
+            r->ended = 1;
+            return 0;
+        }
+        if (got == 0) {
+            if (r->n > 0)
+                return 0;
+            if (!(*waited)++)
+                progress(r->o, r->files_done, r->expected_files, r->rep->pages, 1, r->t0);
+            continue;
+        }
+        if (!(r->cur = file_new(&in))) {
+            st_batch_input_clear(&in);
+            return run_nomem(err);
+        }
+        double to = st_clock_now();
+        file_open(r->cur);
+        r->rep->t_open += st_clock_now() - to;
+        r->cur->pending = r->cur->pages > 0 ? r->cur->pages : 1;
+        *r->live_tail = r->cur;
+        r->live_tail = &r->cur->next;
+        r->cur_page = 0;
+        r->rep->files++;
+        return 1;
+    }
+}
+
+/* Fill the window with the next pages in input order; a file begun is
+ * always finished, in this window or the next ones. r->n is 0 when the
+ * feed has ended and nothing is left. */
+static int fill_window(brun *r, st_error *err)
+{
+    int waited = 0, rc;
+    r->n = 0;
+    while (r->n < r->window) {
+        if (!r->cur || r->cur_page >= (r->cur->pages > 0 ? r->cur->pages : 1)) {
+            r->cur = NULL;
+            if ((rc = take_file(r, &waited, err)) < 0)
+                return rc;
+            if (!rc)
+                break;
+        }
+        btask *t = &r->tasks[r->n++];
+        t->file = r->cur;
+        t->page = r->cur_page++;
+        t->skip = 0;
+        t->sheet = 0;
+    }
+    return ST_OK;
+}
+
+/* Hash the window's new files first, in parallel, so that the store can
+ * say which pages it holds before anything is decoded. */
+static void ask_seen(brun *r)
+{
+    const st_batch_opts *o = r->o;
+    btask *tasks = r->tasks;
+    int n = r->n;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(r->threads)
+    for (int i = 0; i < n; i++)
+        if (tasks[i].page == 0)
+            file_hash(tasks[i].file);
+    for (int i = 0; i < n; i++)
+        tasks[i].skip = o->seen(o->commit_ctx, tasks[i].file->path, tasks[i].file->sha,
+                                tasks[i].page);
+}
+
+/* Read the window's pages in parallel, each thread with its own reader. */
+static int read_window(brun *r, st_error *err)
+{
+    const st_model *m = r->m;
+    btask *tasks = r->tasks;
+    int n = r->n, nomem = 0, hash_here = !r->o->seen;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(r->threads) reduction(| : nomem)
+    for (int i = 0; i < n; i++) {
+        btask *t = &tasks[i];
+        /* A file's first page is always in the first window that holds
+         * the file, and only its task writes the hash; every record of
+         * the file is written after the loop. */
+        if (t->skip)
+            continue;
+        if (t->page == 0 && hash_here)
+            file_hash(t->file);
+        if (t->file->pages == 0) {
+            /* The file itself could not be read: one rejected record. */
+            st_ballot_reject(&t->ballot, m, ST_REJECT_UNREADABLE, t->file->error);
+            continue;
+        }
+        if (st_page_read(m, r->blank, t->file->bytes, t->file->len, t->file->path, t->page,
+                         r->readers[omp_get_thread_num()], &t->ballot, &t->sheet_info,
+                         &t->sheet))
+            nomem = 1;
+    }
+    return nomem ? run_nomem(err) : ST_OK;
+}
+
+/* Commit one page read (not skipped): its station from the sheets of its
+ * source, what its file tells the hook, and its line in sheets.jsonl or
+ * ballots.jsonl and the tally. */
+static int commit_page(brun *r, int i, st_error *err)
+{
+    const st_batch_opts *o = r->o;
+    st_batch_report *rep = r->rep;
+    btask *t = &r->tasks[i];
+    bfile *f = t->file;
+    st_sheet_state *src = source_at(&r->sources, &r->n_sources, f->source);
+    st_sheet_slot slot;
+    if (!src)
+        return run_nomem(err);
+    st_sheet_step(src, t->sheet, &t->sheet_info, f->station ? f->station : o->station,
+                  f->station ? f->batch : 0, &slot);
+    const char *station = slot.station;
+    if (station && station == src->station) {
+        /* Copied: a later sheet in this window changes src. */
+        memcpy(t->station, src->station, sizeof t->station);
+        station = t->station;
+    }
+    if (f->read++ == 0) {
+        /* An unusable sheet starts a batch too: of unassigned pages. */
+        f->starts_with_sheet = t->sheet != 0 && t->page == 0;
+        if (station && !(f->first_station = strdup(station)))
+            return run_nomem(err);
+        f->first_batch = slot.batch;
+    }
+    if (t->sheet == 1) {
+        f->sheets++;
+        rep->sheets++;
+        write_sheet(r->sheets.f, t);
+        return ST_OK;
+    }
+    if (t->sheet == -1)
+        rep->bad_sheets++;
+    else if (!station)
+        rep->unassigned++;
+    rep->t_decode += t->ballot.t_decode;
+    rep->t_register += t->ballot.t_register;
+    rep->t_score += t->ballot.t_score;
+    rep->t_interpret += t->ballot.t_interpret;
+    if (o->commit) {
+        /* Same bytes as writing straight to the file. */
+        char *rec = st_page_record(r->m, station, f->path, f->sha, t->page, &t->ballot);
+        if (!(r->crec[i] = rec))
+            return run_nomem(err);
+        fputs(rec, r->ballots.f);
+        fputc('\n', r->ballots.f);
+        r->cpages[r->nc++] = (st_batch_page){f->path, t->page, f->sha, station,
+                                             &t->ballot.outcome, rec};
+    } else {
+        st_page_write_record(r->ballots.f, r->m, station, f->path, f->sha, t->page,
+                             &t->ballot);
+    }
+    st_tally_add(r->tally, &t->ballot.outcome);
+    rep->pages++;
+    if (t->ballot.decoded && t->ballot.info.bits == 1)
+        rep->bilevel_pages++;
+    return ST_OK;
+}
+
+/* Commit the window in input order, then hand it to the commit hook. */
+static int commit_window(brun *r, st_error *err)
+{
+    int rc = ST_OK;
+    r->nc = 0;
+    for (int i = 0; i < r->n; i++) {
+        if (r->tasks[i].skip)
+            r->rep->already_committed++;
+        else if ((rc = commit_page(r, i, err)))
+            return rc;
+    }
+    /* A live feed may wait long for the next page: what is written
+     * stays on disk meanwhile. */
+    fflush(r->ballots.f);
+    fflush(r->sheets.f);
+    if (r->o->commit) {
+        int skipped = 0;
+        rc = r->nc ? r->o->commit(r->o->commit_ctx, r->cpages, r->nc, &skipped, err) : ST_OK;
+        for (int i = 0; i < r->n; i++) {
+            free(r->crec[i]);
+            r->crec[i] = NULL;
+        }
+        if (rc)
+            return rc;
+        r->rep->already_committed += skipped;
+        r->rep->committed += r->nc - skipped;
+    }
+    for (int i = 0; i < r->n; i++)
+        r->tasks[i].file->pending--;
+    return ST_OK;
+}
+
+/* Files done, in input order: tell the hook, then let them go. */
+static int files_done(brun *r, st_error *err)
+{
+    const st_batch_opts *o = r->o;
+    int rc;
+    while (r->live && r->live->pending == 0) {
+        bfile *f = r->live;
+        if (f->read && o->file_done) {
+            st_batch_file bf = {f->path, f->sha, f->source, f->read, f->sheets,
+                                f->starts_with_sheet, f->first_station, f->first_batch};
+            if ((rc = o->file_done(o->file_ctx, &bf, err)))
+                return rc;
+        }
+        r->live = f->next;
+        if (!r->live)
+            r->live_tail = &r->live;
+        if (r->cur == f)
+            r->cur = NULL;
+        file_free(f);
+        r->files_done++;
+    }
+    return ST_OK;
+}
+
+/* Put ballots.jsonl and sheets.jsonl in place, write the tallies and
+ * finish the report; the feed's error, if any, is returned now. */
+static int write_outputs(brun *r, st_tally **tally_out, st_error *err)
+{
+    char path[4096];
+    int rc;
+    if (r->o->progress)
+        fputc('\n', r->o->progress);
+    if ((rc = st_atomic_commit(&r->ballots, err)) ||
+        (rc = st_atomic_commit(&r->sheets, err)))
+        return rc;
+    snprintf(path, sizeof path, "%s/tally.csv", r->o->out_dir);
+    if ((rc = st_tally_write_csv(r->tally, path, err)))
+        return rc;
+    snprintf(path, sizeof path, "%s/tally.json", r->o->out_dir);
+    if ((rc = st_tally_write_json(r->tally, path, err)))
+        return rc;
+    st_tally_get_totals(r->tally, &r->rep->totals);
+    r->rep->seconds = st_clock_now() - r->t0;
+    r->rep->peak_mib = peak_mib();
+    if (tally_out) {
+        *tally_out = r->tally;
+        r->tally = NULL;
+    }
+    if (r->feed_rc)
+        return st_error_set(err, r->feed_rc, "%s", r->feed_err.msg);
     return ST_OK;
 }
 
@@ -512,306 +646,42 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
                  int expected_files, st_batch_report *rep, st_tally **tally_out,
                  st_error *err)
 {
-    const st_model *m = o->model;
-    char jpath[4096], spath[4096], path[4096];
-    int rc = ST_OK, feed_rc = ST_OK;
-    st_error feed_err = {0};
-    bfile *live = NULL, **live_tail = &live, *cur = NULL;
-    btask *tasks = NULL;
-    st_batch_page *cpages = NULL;
-    char **crec = NULL;
-    st_reader **readers = NULL;
-    bsource *sources = NULL;
-    int n_sources = 0;
-    st_tally *tally = NULL;
-    double *blank = NULL;
-    FILE *jf = NULL, *sf = NULL;
-    int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-    int window = o->window > 0 ? o->window : 4 * threads;
-    double t0 = now();
+    brun r = {0};
+    int rc;
+    r.o = o;
+    r.m = o->model;
+    r.feed = feed;
+    r.feed_ctx = feed_ctx;
+    r.expected_files = expected_files;
+    r.rep = rep;
+    r.threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    r.window = o->window > 0 ? o->window : 4 * r.threads;
+    r.t0 = st_clock_now();
+    r.live_tail = &r.live;
     memset(rep, 0, sizeof *rep);
-    rep->threads = threads;
-
-    st_cv_single_threaded();
-    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST)
-        return st_error_set(err, ST_ERR_IO, "count: %s: cannot create: %s", o->out_dir,
-                            strerror(errno));
-    tasks = calloc((size_t)window, sizeof *tasks);
-    readers = calloc((size_t)threads, sizeof *readers);
-    blank = calloc(2 * (size_t)(m->n_targets ? m->n_targets : 1), sizeof *blank);
-    tally = st_tally_new(m);
-    if (o->commit) {
-        cpages = calloc((size_t)window, sizeof *cpages);
-        crec = calloc((size_t)window, sizeof *crec);
-    }
-    if (!tasks || !readers || !blank || !tally ||
-        (o->commit && (!cpages || !crec)) || !source_at(&sources, &n_sources, 0))
-        goto nomem;
-    for (int i = 0; i < window; i++)
-        if (st_ballot_init(&tasks[i].ballot, m))
-            goto nomem;
-    for (int i = 0; i < threads; i++)
-        if (!(readers[i] = st_reader_new()))
-            goto nomem;
-    /* What the printed ballot has inside its boxes: a share of area, so
-     * the lowest resolution we render gives it as well as any, at a
-     * quarter of the cost of 300 dpi. */
-    if ((rc = st_score_blank(m, ST_RENDER_DPI_MIN, blank, err)))
+    rep->threads = r.threads;
+    if ((rc = run_start(&r, err)))
         goto out;
-    if (!(jf = open_out(o->out_dir, "ballots.jsonl", jpath, sizeof jpath, err)) ||
-        !(sf = open_out(o->out_dir, "sheets.jsonl", spath, sizeof spath, err))) {
-        rc = err->code;
-        goto out;
-    }
-
-    int cur_page = 0, files_done = 0, ended = 0;
     for (;;) {
-        /* Fill the window in input order; a file begun is always finished. */
-        int n = 0, waited = 0;
-        while (n < window) {
-            if (!cur || cur_page >= (cur->pages > 0 ? cur->pages : 1)) {
-                cur = NULL;
-                if (ended)
-                    break;
-                st_batch_input in = {0};
-                int r = feed(feed_ctx, n > 0 ? 0 : ST_BATCH_POLL_MS, &in, &feed_err);
-                if (r < 0) {
-                    feed_rc = r;
-                    ended = 1;
-                    break;
-                }
-                if (r == ST_BATCH_END) {
-                    ended = 1;
-                    break;
-                }
-                if (r == 0) {
-                    if (n > 0)
-                        break;
-                    if (!waited++)
-                        progress(o, files_done, expected_files, rep->pages, 1, t0);
-                    continue;
-                }
-                if (!(cur = file_new(&in))) {
-                    st_batch_input_clear(&in);
-                    goto nomem;
-                }
-                double to = now();
-                file_open(cur);
-                rep->t_open += now() - to;
-                cur->pending = cur->pages > 0 ? cur->pages : 1;
-                *live_tail = cur;
-                live_tail = &cur->next;
-                cur_page = 0;
-                rep->files++;
-            }
-            tasks[n].file = cur;
-            tasks[n].page = cur_page++;
-            tasks[n].skip = 0;
-            tasks[n].sheet = 0;
-            n++;
-        }
-        if (n == 0)
+        if ((rc = fill_window(&r, err)))
+            goto out;
+        if (r.n == 0)
             break;
-        if (o->seen) {
-            /* Hash the window's new files first, so the store can say
-             * which pages it holds before anything is decoded. */
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-            for (int i = 0; i < n; i++)
-                if (tasks[i].page == 0)
-                    file_hash(tasks[i].file);
-            for (int i = 0; i < n; i++)
-                tasks[i].skip = o->seen(o->commit_ctx, tasks[i].file->path,
-                                        tasks[i].file->sha, tasks[i].page);
-        }
-        int nomem = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : nomem)
-        for (int i = 0; i < n; i++) {
-            btask *t = &tasks[i];
-            /* A file's first page is always in the first window that holds
-             * the file, and only its task writes the hash; every record of
-             * the file is written after the loop. */
-            if (t->skip)
-                continue;
-            if (t->page == 0 && !o->seen)
-                file_hash(t->file);
-            if (t->file->pages == 0) {
-                /* The file itself could not be read: one rejected record. */
-                st_ballot_reject(&t->ballot, m, ST_REJECT_UNREADABLE, t->file->error);
-                continue;
-            }
-            if (st_batch_read_page(m, blank, t->file->bytes, t->file->len, t->file->path,
-                                   t->page, readers[omp_get_thread_num()], &t->ballot,
-                                   &t->sheet_info, &t->sheet))
-                nomem = 1;
-        }
-        if (nomem)
-            goto nomem;
-        /* Commit in input order. */
-        double tc = now();
-        int nc = 0;
-        for (int i = 0; i < n; i++) {
-            btask *t = &tasks[i];
-            bfile *f = t->file;
-            if (t->skip) {
-                rep->already_committed++;
-                continue;
-            }
-            bsource *src = source_at(&sources, &n_sources, f->source);
-            if (!src)
-                goto nomem;
-            const char *station = NULL;
-            int batch = 0;
-            if (t->sheet == 1) {
-                snprintf(src->station, sizeof src->station, "%s", t->sheet_info.station);
-                src->batch = t->sheet_info.batch;
-                src->have_sheet = 1;
-                src->lost = 0;
-                memcpy(t->station, src->station, sizeof t->station);
-                station = t->station;
-                batch = src->batch;
-            } else if (t->sheet == -1) {
-                src->lost = 1;
-            } else if (src->lost) {
-                station = NULL;
-            } else if (src->have_sheet) {
-                /* Copied: a later sheet in this window changes src. */
-                memcpy(t->station, src->station, sizeof t->station);
-                station = t->station;
-                batch = src->batch;
-            } else {
-                station = f->station ? f->station : o->station;
-                batch = f->station ? f->batch : 0;
-            }
-            if (f->read++ == 0) {
-                /* An unusable sheet starts a batch too: of unassigned pages. */
-                f->starts_with_sheet = t->sheet != 0 && t->page == 0;
-                if (station && !(f->first_station = strdup(station)))
-                    goto nomem;
-                f->first_batch = batch;
-            }
-            if (t->sheet == 1) {
-                f->sheets++;
-                rep->sheets++;
-                write_sheet(sf, t);
-                continue;
-            }
-            if (t->sheet == -1)
-                rep->bad_sheets++;
-            else if (!station)
-                rep->unassigned++;
-            rep->t_decode += t->ballot.t_decode;
-            rep->t_register += t->ballot.t_register;
-            rep->t_score += t->ballot.t_score;
-            rep->t_interpret += t->ballot.t_interpret;
-            if (o->commit) {
-                /* Same bytes as writing straight to the file. */
-                crec[i] = st_batch_record(m, station, f->path, f->sha, t->page, &t->ballot);
-                if (!crec[i])
-                    goto nomem;
-                fputs(crec[i], jf);
-                fputc('\n', jf);
-                cpages[nc++] = (st_batch_page){f->path, t->page, f->sha, station,
-                                               &t->ballot.outcome, crec[i]};
-            } else {
-                write_record(jf, m, station, f->path, f->sha, t->page, &t->ballot);
-            }
-            st_tally_add(tally, &t->ballot.outcome);
-            rep->pages++;
-            if (t->ballot.decoded && t->ballot.info.bits == 1)
-                rep->bilevel_pages++;
-        }
-        /* A live feed may wait long for the next page: what is written
-         * stays on disk meanwhile. */
-        fflush(jf);
-        fflush(sf);
-        if (o->commit) {
-            int skipped = 0;
-            rc = nc ? o->commit(o->commit_ctx, cpages, nc, &skipped, err) : ST_OK;
-            for (int i = 0; i < n; i++) {
-                free(crec[i]);
-                crec[i] = NULL;
-            }
-            if (rc)
-                goto out;
-            rep->already_committed += skipped;
-            rep->committed += nc - skipped;
-        }
-        for (int i = 0; i < n; i++)
-            tasks[i].file->pending--;
-        /* Files done, in input order: tell the hook, then let them go. */
-        while (live && live->pending == 0) {
-            bfile *f = live;
-            if (f->read && o->file_done) {
-                st_batch_file bf = {f->path, f->sha, f->source, f->read, f->sheets,
-                                    f->starts_with_sheet, f->first_station, f->first_batch};
-                if ((rc = o->file_done(o->file_ctx, &bf, err)))
-                    goto out;
-            }
-            live = f->next;
-            if (!live)
-                live_tail = &live;
-            if (cur == f)
-                cur = NULL;
-            file_free(f);
-            files_done++;
-        }
-        rep->t_output += now() - tc;
-        progress(o, files_done, expected_files, rep->pages, 0, t0);
+        if (o->seen)
+            ask_seen(&r);
+        if ((rc = read_window(&r, err)))
+            goto out;
+        double tc = st_clock_now();
+        if ((rc = commit_window(&r, err)) || (rc = files_done(&r, err)))
+            goto out;
+        rep->t_output += st_clock_now() - tc;
+        progress(o, r.files_done, expected_files, rep->pages, 0, r.t0);
     }
-    if (o->progress)
-        fputc('\n', o->progress);
-    rc = close_out(jf, jpath, err);
-    jf = NULL;
-    if (rc == ST_OK)
-        rc = close_out(sf, spath, err);
-    sf = NULL;
-    if (rc)
-        goto out;
-    snprintf(path, sizeof path, "%s/tally.csv", o->out_dir);
-    if ((rc = st_tally_write_csv(tally, path, err)))
-        goto out;
-    snprintf(path, sizeof path, "%s/tally.json", o->out_dir);
-    if ((rc = st_tally_write_json(tally, path, err)))
-        goto out;
-    st_tally_get_totals(tally, &rep->totals);
-    rep->seconds = now() - t0;
-    rep->peak_mib = peak_mib();
-    if (tally_out) {
-        *tally_out = tally;
-        tally = NULL;
-    }
-    rc = feed_rc;
-    if (rc)
-        st_error_set(err, rc, "%s", feed_err.msg);
-    goto out;
-nomem:
-    rc = st_error_set(err, ST_ERR_NOMEM, "count: out of memory");
+    rc = write_outputs(&r, tally_out, err);
 out:
-    if (jf)
-        fclose(jf);
-    if (sf)
-        fclose(sf);
-    while (live) {
-        bfile *f = live;
-        live = f->next;
-        file_free(f);
-    }
-    for (int i = 0; tasks && i < window; i++)
-        st_ballot_free(&tasks[i].ballot);
-    for (int i = 0; readers && i < threads; i++)
-        st_reader_free(readers[i]);
-    for (int i = 0; crec && i < window; i++)
-        free(crec[i]);
-    free(crec);
-    free(cpages);
-    free(tasks);
-    free(readers);
-    free(sources);
-    free(blank);
-    st_tally_free(tally);
+    run_free(&r);
     return rc;
 }
-
 /* The feed of st_batch_count: a fixed list of paths. */
 typedef struct path_feed {
     char **paths;

@@ -3,7 +3,8 @@
  * The stored ballots are read into memory first (ids, files, stored
  * outcomes and records: small beside the images). They are then replayed
  * in windows with OpenMP, each thread with its own reader and ballot
- * scratch, exactly as `count` reads a page: the file is mapped and hashed,
+ * scratch, exactly as `count` reads a page: the file is had from the
+ * page-file module (sources/filebytes.h) and hashed,
  * the page decoded and interpreted against the store's model with the same
  * blank-ballot scores, and the record rebuilt with the path and station it
  * was counted under. Differences are logged after each window in store
@@ -13,21 +14,17 @@
  */
 #include "stemtel/verify.h"
 #include "stemtel/ballot.h"
-#include "stemtel/batch.h"
+#include "stemtel/page.h"
 #include "engine/cv.h"
 #include "stemtel/render.h"
 #include "stemtel/score.h"
 #include "stemtel/sha256.h"
+#include "sources/filebytes.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 enum { V_SAME = 0, V_MISSING, V_CHANGED, V_RESULT, V_SKIPPED };
 
@@ -103,39 +100,35 @@ static int replay(const st_model *m, const double *blank, st_reader *rd, st_ball
         it->status = V_SKIPPED; /* nothing was read then, nothing to compare now */
         return ST_OK;
     }
-    int fd = open(it->b.file, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(it->why, sizeof it->why, "%s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    st_filebytes fb;
+    st_error err = {0};
+    if (st_filebytes_open(&fb, it->b.file, &err)) {
+        /* What the log always said: the system's reason for a file that
+         * cannot be opened, else the module's words after the name. */
+        size_t skip = strlen(it->b.file) + 2;
+        snprintf(it->why, sizeof it->why, "%s",
+                 fb.fail == ST_FILEBYTES_OPEN ? strerror(fb.sys_errno)
+                 : strlen(err.msg) > skip     ? err.msg + skip
+                                              : err.msg);
         it->status = V_MISSING;
         return ST_OK;
     }
-    size_t len = (size_t)st.st_size;
-    void *p = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-    close(fd);
-    if (p == MAP_FAILED) {
-        snprintf(it->why, sizeof it->why, "cannot read: %s", strerror(errno));
-        it->status = V_MISSING;
-        return ST_OK;
-    }
-    uint8_t digest[ST_SHA256_LEN];
+    const uint8_t *p = fb.bytes;
+    size_t len = fb.len;
     st_sheet sheet;
-    int is_sheet = 0, rc = st_sha256(p ? p : "", len, digest);
+    int is_sheet = 0, rc = st_filebytes_sha256(p, len, it->now_sha);
     if (rc == ST_OK) {
-        st_sha256_hex(digest, it->now_sha);
         if (strcmp(it->now_sha, it->b.sha256)) {
             it->status = V_CHANGED;
-        } else if ((rc = st_batch_read_page(m, blank, p, len, it->counted_as, it->b.page, rd,
-                                            ballot, &sheet, &is_sheet)) == ST_OK &&
+        } else if ((rc = st_page_read(m, blank, p, len, it->counted_as, it->b.page, rd,
+                                      ballot, &sheet, &is_sheet)) == ST_OK &&
                    is_sheet == 1) {
             snprintf(it->why, sizeof it->why, "now reads as the separator sheet of %s",
                      sheet.station);
             it->status = V_RESULT;
         } else if (rc == ST_OK) {
-            char *rec = st_batch_record(m, it->b.station, it->counted_as, it->now_sha,
-                                        it->b.page, ballot);
+            char *rec = st_page_record(m, it->b.station, it->counted_as, it->now_sha,
+                                       it->b.page, ballot);
             if (!rec) {
                 rc = ST_ERR_NOMEM;
             } else {
@@ -155,8 +148,7 @@ static int replay(const st_model *m, const double *blank, st_reader *rd, st_ball
             }
         }
     }
-    if (p)
-        munmap(p, len);
+    st_filebytes_close(&fb);
     return rc;
 }
 

@@ -426,17 +426,48 @@ out:
 
 /* ---- splitting a stack -------------------------------------------------- */
 
+void st_sheet_step(st_sheet_state *st, int kind, const st_sheet *s,
+                   const char *default_station, int default_batch, st_sheet_slot *out)
+{
+    out->sheet = -1;
+    out->station = NULL;
+    out->batch = 0;
+    if (kind == 1) {
+        snprintf(st->station, sizeof st->station, "%s", s->station);
+        st->batch = s->batch;
+        st->have_sheet = 1;
+        st->lost = 0;
+    } else if (kind == -1) {
+        st->lost = 1;
+        return;
+    }
+    if (st->lost)
+        return;
+    if (st->have_sheet) {
+        out->station = st->station;
+        out->batch = st->batch;
+    } else {
+        out->station = default_station;
+        out->batch = default_batch;
+    }
+}
+
 int st_sheet_assign(const st_sheet *const *pages, int n,
                     const char *default_station, st_sheet_slot *out)
 {
+    st_sheet_state st = {0};
     int unassigned = 0, cur = -1;
     for (int i = 0; i < n; i++) {
+        st_sheet_slot slot;
+        st_sheet_step(&st, pages[i] ? 1 : 0, pages[i], default_station, 0, &slot);
         if (pages[i])
             cur = i;
+        /* The sheet's own text rather than the state's copy, which the
+         * next sheet overwrites. */
         out[i].sheet = cur;
-        out[i].station = cur >= 0 ? pages[cur]->station : default_station;
-        out[i].batch = cur >= 0 ? pages[cur]->batch : 0;
-        if (!out[i].station)
+        out[i].station = cur >= 0 ? pages[cur]->station : slot.station;
+        out[i].batch = slot.batch;
+        if (!out[i].station && !pages[i])
             unassigned++;
     }
     return unassigned;

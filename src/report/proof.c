@@ -4,21 +4,17 @@
  * on a cairo RGB surface, and each target's rectangle (model mm) is mapped
  * through the six numbers of the stored transform and stroked in the
  * colour of its stored state, with the score written above it. Only the
- * stored record is drawn: nothing is measured again here.
+ * stored record is drawn: nothing is measured again here. The caller
+ * reads the file: the report layer knows no files of pages.
  */
 #include "stemtel/proof.h"
 #include "stemtel/decode.h"
 
 #include <cairo.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static void map(const double t[6], double x, double y, double *px, double *py)
 {
@@ -63,37 +59,50 @@ static void draw_boxes(cairo_t *cr, const st_model *m, const double t[6], json_o
     }
 }
 
-int st_proof_png(const st_model *m, const char *tiff_path, int page, const char *record,
-                 const char *png_path, st_error *err)
+/* The record's transform into t and its boxes (borrowed from *rec, which
+ * the caller puts). */
+static int proof_parse(const char *record, const char *name, int page, json_object **rec,
+                       double t[6], json_object **boxes, st_error *err)
 {
-    json_object *rec = json_tokener_parse(record), *reg = NULL, *tr = NULL, *boxes = NULL;
+    json_object *reg = NULL, *tr = NULL;
+    *rec = json_tokener_parse(record);
+    if (!*rec || !json_object_object_get_ex(*rec, "registration", &reg) ||
+        !json_object_object_get_ex(reg, "transform", &tr) ||
+        json_object_array_length(tr) != 6 || !json_object_object_get_ex(*rec, "boxes", boxes))
+        return st_error_set(err, ST_ERR_INVALID,
+                            "proof: %s page %d: no boxes were located on this page, nothing "
+                            "to draw", name, page);
+    for (int k = 0; k < 6; k++)
+        t[k] = json_object_get_double(json_object_array_get_idx(tr, k));
+    return ST_OK;
+}
+
+int st_proof_check(const char *record, const char *name, int page, st_error *err)
+{
+    json_object *rec = NULL, *boxes = NULL;
+    double t[6];
+    int rc = proof_parse(record, name, page, &rec, t, &boxes, err);
+    json_object_put(rec);
+    return rc;
+}
+
+int st_proof_png(const st_model *m, const void *bytes, size_t len, const char *name,
+                 int page, const char *record, const char *png_path, st_error *err)
+{
+    json_object *rec = NULL, *boxes = NULL;
     st_decoder *d = NULL;
     st_image ink = {0};
     cairo_surface_t *surf = NULL;
     cairo_t *cr = NULL;
-    void *bytes = MAP_FAILED;
-    size_t len = 0;
     double t[6];
-    int rc = ST_OK, fd = -1;
-    if (!rec || !json_object_object_get_ex(rec, "registration", &reg) ||
-        !json_object_object_get_ex(reg, "transform", &tr) ||
-        json_object_array_length(tr) != 6 || !json_object_object_get_ex(rec, "boxes", &boxes)) {
-        rc = st_error_set(err, ST_ERR_INVALID,
-                          "proof: %s page %d: no boxes were located on this page, nothing to "
-                          "draw", tiff_path, page);
+    int rc;
+    if ((rc = proof_parse(record, name, page, &rec, t, &boxes, err)))
+        goto out;
+    if (len == 0) {
+        rc = st_error_set(err, ST_ERR_IO, "proof: %s: cannot read: empty file", name);
         goto out;
     }
-    for (int k = 0; k < 6; k++)
-        t[k] = json_object_get_double(json_object_array_get_idx(tr, k));
-    struct stat st;
-    if ((fd = open(tiff_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0 ||
-        (len = (size_t)st.st_size) == 0 ||
-        (bytes = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
-        rc = st_error_set(err, ST_ERR_IO, "proof: %s: cannot read: %s", tiff_path,
-                          len ? strerror(errno) : "empty file");
-        goto out;
-    }
-    if ((rc = st_decoder_open(bytes, len, tiff_path, &d, err)) ||
+    if ((rc = st_decoder_open(bytes, len, name, &d, err)) ||
         (rc = st_decoder_read_ink(d, page, m->settings.scan_dpi > 0 ? m->settings.scan_dpi : 300,
                                      &ink, NULL, err)))
         goto out;
@@ -127,10 +136,6 @@ out:
         cairo_surface_destroy(surf);
     free(ink.px);
     st_decoder_close(d);
-    if (bytes != MAP_FAILED)
-        munmap(bytes, len);
-    if (fd >= 0)
-        close(fd);
     json_object_put(rec);
     return rc;
 }
