@@ -157,6 +157,10 @@ help: ## list the targets
 
 FORCE:
 
+# Test objects are kept, so that a test binary is relinked only when its
+# own sources changed.
+.SECONDARY: $(TEST_SRC:tests/%.c=$(B)/tests/%.o)
+
 -include $(LIB_OBJ:.o=.d) $(SYNTH_SRC:%.c=$(B)/%.d) $(CLI_SRC:%.c=$(B)/%.d) \
     $(TEST_HELPER_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(B)/tests/%.d)
 

@@ -33,8 +33,9 @@
 extern "C" {
 #endif
 
-/* One committed page as the commit hook sees it: the store's page
- * (store.h), so that st_store_commit fits the hook as it is. */
+/* One committed page as the commit hook sees it. It is the store's page
+ * (store.h), so a hook that puts pages in a store passes them on as they
+ * are. */
 typedef st_store_page st_batch_page;
 
 /* Called once per window, on the calling thread, with the window's pages

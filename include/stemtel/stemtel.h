@@ -27,6 +27,7 @@
 #include "stemtel/register.h"
 #include "stemtel/score.h"
 #include "stemtel/interpret.h"
+#include "stemtel/page.h"
 #include "stemtel/ballot.h"
 #include "stemtel/sheet.h"
 #include "stemtel/folder.h"
