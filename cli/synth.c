@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "stemtel/model.h"
 #include "synth/synth.h"
+#include "util/clock.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -129,16 +130,15 @@ int st_cli_synth(int argc, char **argv)
         return ST_EXIT_FAIL;
     }
     st_synth_report rep = {0};
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = st_clock_now();
     int rc = st_synth_run(m, &o, out, &rep, &err);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = st_clock_now() - t0;
     st_model_free(m);
     if (rc) {
         st_cli_error("%s", err.msg);
         return ST_EXIT_FAIL;
     }
-    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double s = secs;
     printf("%s: %d ballots in %d file%s (%.1f s): %d votes, %d blank, %d invalid, "
            "%d for review; ground truth in %s/truth.jsonl\n",
            out, rep.n_ballots, rep.n_files, rep.n_files == 1 ? "" : "s", s, rep.n_vote,
