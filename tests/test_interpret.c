@@ -298,39 +298,58 @@ static void test_interpret_several_numbers_beyond_the_list_are_several_numbers(v
 
 /* ---- doubts: marginal boxes and writing ---- */
 
-static void test_interpret_marginal_box_is_review_proposing_the_clear_vote(void **state)
+/* No proposal: the proposal fields all say nothing. */
+static void assert_no_proposal(const st_outcome *o)
+{
+    assert_int_equal(o->proposal, ST_OUTCOME_REVIEW);
+    assert_int_equal(o->proposal_list, 0);
+    assert_int_equal(o->proposal_candidate, 0);
+    assert_int_equal(o->proposal_party_only, 0);
+    assert_string_equal(o->proposal_reason, "");
+}
+
+static void test_interpret_marginal_box_that_adds_a_number_proposes_nothing(void **state)
 {
     fx *f = *state;
     mark(f, "L1 N2");
     set_box(f, "N4", ST_BOX_MARGINAL);
     st_outcome o = run(f, 0);
     assert_one_reason(&o, ST_OUTCOME_REVIEW, ST_REASON_MARGINAL_MARK);
-    assert_int_equal(o.proposal, ST_OUTCOME_VOTE);
-    assert_int_equal(o.proposal_list, 1);
-    assert_int_equal(o.proposal_candidate, 2);
-    assert_int_equal(o.proposal_party_only, 0);
+    assert_no_proposal(&o);
 }
 
-static void test_interpret_marginal_list_box_alone_proposes_blank(void **state)
+static void test_interpret_marginal_list_box_alone_proposes_nothing(void **state)
 {
     fx *f = *state;
     set_box(f, "L2", ST_BOX_MARGINAL);
     st_outcome o = run(f, 0);
     assert_one_reason(&o, ST_OUTCOME_REVIEW, ST_REASON_MARGINAL_MARK);
-    assert_int_equal(o.proposal, ST_OUTCOME_BLANK);
+    assert_no_proposal(&o); /* blank or a party vote: the box decides */
 }
 
-static void test_interpret_marginal_number_proposes_party_only_vote(void **state)
+/* Issue 11: accepting "list only" gave the vote to the first candidate
+ * when the marginal number box was the voter's. */
+static void test_interpret_marginal_number_is_never_proposed_list_only(void **state)
 {
     fx *f = *state;
     mark(f, "L3");
     set_box(f, "N2", ST_BOX_MARGINAL);
     st_outcome o = run(f, 0);
     assert_one_reason(&o, ST_OUTCOME_REVIEW, ST_REASON_MARGINAL_MARK);
-    assert_int_equal(o.proposal, ST_OUTCOME_VOTE);
-    assert_int_equal(o.proposal_list, 3);
-    assert_int_equal(o.proposal_candidate, 1);
-    assert_int_equal(o.proposal_party_only, 1);
+    assert_no_proposal(&o);
+}
+
+static void test_interpret_marginal_boxes_that_change_nothing_keep_the_proposal(void **state)
+{
+    fx *f = *state;
+    /* Two lists: invalid whatever the marginal number boxes hold. */
+    mark(f, "L1 L2");
+    set_box(f, "N1", ST_BOX_MARGINAL);
+    set_box(f, "N3", ST_BOX_MARGINAL);
+    st_outcome o = run(f, 0);
+    assert_one_reason(&o, ST_OUTCOME_REVIEW, ST_REASON_MARGINAL_MARK);
+    assert_int_equal(o.proposal, ST_OUTCOME_INVALID);
+    assert_string_equal(o.proposal_reason, ST_REASON_SEVERAL_LISTS);
 }
 
 static void test_interpret_marginal_box_proposes_invalid_with_its_reason(void **state)
@@ -373,9 +392,7 @@ static void test_interpret_marginal_and_writing_give_both_reasons(void **state)
     assert_int_equal(o.n_reasons, 2);
     assert_string_equal(o.reasons[0], ST_REASON_MARGINAL_MARK);
     assert_string_equal(o.reasons[1], ST_REASON_WRITING);
-    assert_int_equal(o.proposal, ST_OUTCOME_VOTE);
-    assert_int_equal(o.proposal_list, 1);
-    assert_int_equal(o.proposal_candidate, 3);
+    assert_no_proposal(&o); /* L2 marked would make it several lists */
 }
 
 static void test_interpret_marginal_with_several_numbers_adds_the_setting_reason(void **state)
@@ -393,7 +410,7 @@ static void test_interpret_marginal_with_several_numbers_adds_the_setting_reason
     assert_int_equal(o.proposal, ST_OUTCOME_REVIEW);
 }
 
-static void test_interpret_marginal_with_beyond_list_review_proposes_invalid(void **state)
+static void test_interpret_marginal_with_beyond_list_review_proposes_nothing(void **state)
 {
     fx *f = *state;
     f->m->settings.beyond_list = ST_BEYOND_LIST_REVIEW;
@@ -404,6 +421,16 @@ static void test_interpret_marginal_with_beyond_list_review_proposes_invalid(voi
     assert_int_equal(o.n_reasons, 2);
     assert_string_equal(o.reasons[0], ST_REASON_MARGINAL_MARK);
     assert_string_equal(o.reasons[1], ST_REASON_NO_SUCH_CANDIDATE);
+    assert_no_proposal(&o); /* N1 marked would make it several numbers */
+}
+
+static void test_interpret_beyond_list_review_without_marginal_proposes_invalid(void **state)
+{
+    fx *f = *state;
+    f->m->settings.beyond_list = ST_BEYOND_LIST_REVIEW;
+    mark(f, "L3 N4");
+    st_outcome o = run(f, 1);
+    assert_int_equal(o.kind, ST_OUTCOME_REVIEW);
     assert_int_equal(o.proposal, ST_OUTCOME_INVALID);
     assert_string_equal(o.proposal_reason, ST_REASON_NO_SUCH_CANDIDATE);
 }
@@ -415,7 +442,7 @@ static void test_interpret_unknown_box_state_is_taken_as_marginal(void **state)
     f->boxes[7].state = (st_box_state)7;
     st_outcome o = run(f, 0);
     assert_one_reason(&o, ST_OUTCOME_REVIEW, ST_REASON_MARGINAL_MARK);
-    assert_int_equal(o.proposal, ST_OUTCOME_VOTE);
+    assert_no_proposal(&o);
 }
 
 static void test_interpret_proposal_of_a_plain_outcome_repeats_it(void **state)
@@ -528,15 +555,17 @@ int main(void)
         T(test_interpret_several_numbers_is_invalid_under_invalid),
         T(test_interpret_several_numbers_counts_as_list_only_under_party_only),
         T(test_interpret_several_numbers_beyond_the_list_are_several_numbers),
-        T(test_interpret_marginal_box_is_review_proposing_the_clear_vote),
-        T(test_interpret_marginal_list_box_alone_proposes_blank),
-        T(test_interpret_marginal_number_proposes_party_only_vote),
+        T(test_interpret_marginal_box_that_adds_a_number_proposes_nothing),
+        T(test_interpret_marginal_list_box_alone_proposes_nothing),
+        T(test_interpret_marginal_number_is_never_proposed_list_only),
+        T(test_interpret_marginal_boxes_that_change_nothing_keep_the_proposal),
         T(test_interpret_marginal_box_proposes_invalid_with_its_reason),
         T(test_interpret_writing_outside_is_review_writing),
         T(test_interpret_writing_on_blank_ballot_proposes_blank),
         T(test_interpret_marginal_and_writing_give_both_reasons),
         T(test_interpret_marginal_with_several_numbers_adds_the_setting_reason),
-        T(test_interpret_marginal_with_beyond_list_review_proposes_invalid),
+        T(test_interpret_marginal_with_beyond_list_review_proposes_nothing),
+        T(test_interpret_beyond_list_review_without_marginal_proposes_invalid),
         T(test_interpret_unknown_box_state_is_taken_as_marginal),
         T(test_interpret_proposal_of_a_plain_outcome_repeats_it),
         cmocka_unit_test(test_outcome_reject_sets_kind_reason_and_proposal),

@@ -91,7 +91,12 @@ void st_outcome_reject(st_outcome *o, const char *reason);
  * table and m->settings decide from the marked boxes alone.
  *
  * The proposal of a REVIEW is the outcome with every marginal box taken as
- * empty and the writing ignored. When that outcome is itself a review made
+ * empty and the writing ignored, provided that every other reading of the
+ * marginal boxes (each one empty or marked) gives the same outcome; when
+ * one does not (a marginal number box beside a marked list box: a party
+ * vote or a vote for that candidate), or more than 10 boxes are marginal,
+ * the proposal is REVIEW, which proposes nothing: a proposal never decides
+ * a box the scores left open. When that outcome is itself a review made
  * by a setting, its reason is added to the reasons and the proposal is:
  *   beyond_list = review       -> INVALID "no_such_candidate" (the table's
  *                                 own row for that case);

@@ -10,6 +10,7 @@
 
 #include "stemtel/blobs.h"
 #include "stemtel/error.h"
+#include "stemtel/folds.h"
 #include "stemtel/image.h"
 #include "stemtel/interpret.h"
 #include "stemtel/model.h"
@@ -28,6 +29,11 @@ extern "C" {
 
 /* Kept clear of a box's printed outline when its inside is scored, mm. */
 #define ST_SCORE_MARGIN_MM 0.3
+
+/* Share of a box's samples that must lie outside every fold and streak
+ * band for the rest to decide the box; with less, a box showing any ink
+ * is MARGINAL. */
+#define ST_SCORE_MIN_KEPT 0.4
 
 /* The part of box (model mm) that st_score_page samples at px_per_mm
  * pixels per mm: the box less the model's outline width and
@@ -48,12 +54,17 @@ st_box_state st_box_classify(const st_settings *s, double score, double faint);
 
 /* Measure every target of m on ink (full resolution) with registration r.
  * blank (2 * m->n_targets values: score, faint per target, or NULL) is
- * subtracted: what the printed ballot itself has inside a box. Writes
- * boxes[i] and places[i] (places may be NULL) for every target and returns
- * the number of targets whose outline was found on at least 2 edges.
- * Thread-safe (no scratch needed). */
+ * subtracted: what the printed ballot itself has inside a box. folds
+ * (n_folds of them, NULL when 0; st_folds_find) are paper: the samples
+ * in a fold's band are left out of a box's score and faint, which are
+ * shares of the samples kept; a box of which less than ST_SCORE_MIN_KEPT
+ * is left and that shows any ink is MARGINAL. Writes boxes[i] and
+ * places[i] (places may be NULL) for every target and returns the number
+ * of targets whose outline was found on at least 2 edges. Thread-safe
+ * (no scratch needed). */
 int st_score_page(const st_model *m, const st_image *ink,
-                  const st_registration *r, const double *blank, st_box *boxes,
+                  const st_registration *r, const double *blank,
+                  const st_fold *folds, int n_folds, st_box *boxes,
                   st_box_place *places);
 
 /* The blank ballot's own scores at dpi: renders it, scores it with the
@@ -73,11 +84,18 @@ typedef struct st_writing {
     double streak_x0[8], streak_x1[8];
 } st_writing;
 
-/* Send every box that a dark scanner streak in w crosses, and that shows
- * any ink, to review (MARGINAL): the streak's ink and a voter's cannot be
- * told apart. Returns the number of boxes changed. */
-int st_score_streaks(const st_model *m, const st_registration *r,
-                     const st_writing *w, st_box *boxes);
+/* Measure again, without the streak's columns, every box that a dark
+ * scanner streak in w crosses and that st_score_page did not find empty:
+ * ink, r, blank, folds and n_folds as st_score_page had them, places its
+ * answer (NULL: no outline shifts). The box's score, faint and state
+ * become those of the samples outside the streaks (and folds): marked,
+ * empty or marginal by the model's thresholds, and MARGINAL when less
+ * than ST_SCORE_MIN_KEPT of the box is left. Returns the number of boxes
+ * whose state changed. Thread-safe. */
+int st_score_streaks(const st_model *m, const st_image *ink,
+                     const st_registration *r, const st_writing *w,
+                     const double *blank, const st_fold *folds, int n_folds,
+                     const st_box_place *places, st_box *boxes);
 
 /* Look for writing on coarse (the shrunken ink image registration used,
  * shrunk by factor) outside every mark, box and label (with a margin) and

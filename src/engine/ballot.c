@@ -150,7 +150,8 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
                  b->reg.detail);
         goto out;
     }
-    b->located = st_score_page(m, &rd->ink, &b->reg, blank, b->boxes, b->places);
+    b->located = st_score_page(m, &rd->ink, &b->reg, blank, NULL, 0, b->boxes,
+                               b->places);
     t1 = st_clock_now();
     b->t_score = t1 - t0;
     t0 = t1;
@@ -166,7 +167,8 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     if ((rc = st_writing_check(m, &b->reg, coarse, factor, &rd->writing_scratch,
                                rd->finder, &b->writing, &err)))
         goto out;
-    st_score_streaks(m, &b->reg, &b->writing, b->boxes);
+    st_score_streaks(m, &rd->ink, &b->reg, &b->writing, blank, NULL, 0, b->places,
+                     b->boxes);
     st_interpret(m, b->boxes, b->writing.found, &b->outcome);
     b->t_interpret = st_clock_now() - t0; /* with the writing check */
 out:

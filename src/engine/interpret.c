@@ -5,8 +5,10 @@
  * settings where a row is unconfirmed; marginal boxes count as empty here.
  * Then the doubts: a marginal box or writing outside the boxes turns the
  * result into a review, and the table's result becomes the proposal people
- * confirm or overrule. No pixels, no allocation, no state: the same boxes
- * and model always give the same outcome.
+ * confirm or overrule, but only when no reading of the marginal boxes
+ * (each empty or marked) gives another outcome: a proposal never decides
+ * a box the scores left open. No pixels, no allocation, no state: the
+ * same boxes and model always give the same outcome.
  */
 #include "stemtel/interpret.h"
 
@@ -124,6 +126,56 @@ static void st_table(const st_model *m, const st_box *boxes, st_outcome *o)
     }
 }
 
+/* Marginal boxes tried both ways when the proposal is checked; with more,
+ * nothing is proposed. */
+#define ST_PROPOSE_MAX_MARGINAL 10
+/* Targets the check copies on the stack. */
+#define ST_PROPOSE_MAX_TARGETS 1024
+
+/* Whether two table answers are the same outcome. */
+static int st_same_outcome(const st_outcome *a, const st_outcome *b)
+{
+    if (a->kind != b->kind)
+        return 0;
+    if (a->kind == ST_OUTCOME_VOTE)
+        return a->list == b->list && a->candidate == b->candidate &&
+               a->party_only == b->party_only;
+    if (a->n_reasons != b->n_reasons)
+        return 0;
+    for (int i = 0; i < a->n_reasons; i++)
+        if (strcmp(a->reasons[i], b->reasons[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* Whether every reading of the marginal boxes of boxes (each taken empty
+ * or marked) gives the table answer t, which takes them all empty. copy
+ * is scratch of m->n_targets boxes. */
+static int st_marginal_agree(const st_model *m, const st_box *boxes,
+                             st_box *copy, const st_outcome *t)
+{
+    int idx[ST_PROPOSE_MAX_MARGINAL], n = 0;
+    for (int i = 0; i < m->n_targets; i++)
+        if (boxes[i].state != ST_BOX_EMPTY && boxes[i].state != ST_BOX_MARKED) {
+            if (n == ST_PROPOSE_MAX_MARGINAL)
+                return 0;
+            idx[n++] = i;
+        }
+    if (!n)
+        return 1;
+    memcpy(copy, boxes, (size_t)m->n_targets * sizeof *copy);
+    for (unsigned set = 1; set < 1u << n; set++) {
+        for (int j = 0; j < n; j++)
+            copy[idx[j]].state = set >> j & 1 ? ST_BOX_MARKED : ST_BOX_EMPTY;
+        st_outcome o;
+        memset(&o, 0, sizeof o);
+        st_table(m, copy, &o);
+        if (!st_same_outcome(&o, t))
+            return 0;
+    }
+    return 1;
+}
+
 /* Fill the proposal of o from outcome p (the table's answer). */
 static void st_propose(st_outcome *o, const st_outcome *p)
 {
@@ -185,6 +237,19 @@ void st_interpret(const st_model *m, const st_box *boxes, int writing_outside,
         for (int i = 0; i < table.n_reasons; i++)
             st_add_reason(out, table.reasons[i]);
     st_propose(out, &table);
+    /* A proposal that a marginal box could overturn would decide that box:
+     * none then. The boxes are copied on the stack for a small model and
+     * nothing is proposed for a larger one (no allocation here). */
+    if (marginal) {
+        st_box copy[ST_PROPOSE_MAX_TARGETS];
+        if (m->n_targets > ST_PROPOSE_MAX_TARGETS ||
+            !st_marginal_agree(m, boxes, copy, &table)) {
+            out->proposal = ST_OUTCOME_REVIEW;
+            out->proposal_list = out->proposal_candidate = 0;
+            out->proposal_party_only = 0;
+            out->proposal_reason[0] = '\0';
+        }
+    }
 }
 
 void st_outcome_reject(st_outcome *o, const char *reason)

@@ -116,19 +116,34 @@ st_rect st_score_inside(const st_model *m, const st_rect *box, double px_per_mm)
     return (st_rect){box->x + pad, box->y + pad, box->w - 2 * pad, box->h - 2 * pad};
 }
 
+/* A band of the page in full-resolution px whose ink is not the
+ * voter's: the points p with |nx * p.x + ny * p.y - c| < half. */
+typedef struct band {
+    double nx, ny, c, half;
+} band;
+
 /* Score one box given its (possibly refined) transform. The inside is
  * sampled one pixel apart in box coordinates; samples are grouped into
  * cells about ST_CELL_MM across. score = share of samples with strong ink;
  * faint = share of cells whose mean ink reaches ST_INK_WEAK: averaging
  * over a cell lets a pale pencil trace or a small dot count while scanner
- * noise, which averages out, does not. */
+ * noise, which averages out, does not.
+ *
+ * With bands (nb > 0), samples inside any band are left out: score is the
+ * share of the samples kept, faint the share of the cells that kept at
+ * least half their samples, and *kept (if not NULL) the share of samples
+ * kept. Without bands the loop is the plain one, which every box on a
+ * page without folds or streaks takes. */
 static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                     const st_rect *rect, double dx, double dy, double k,
-                    double paper, double *score, double *faint)
+                    double paper, const band *bands, int nb, double *score,
+                    double *faint, double *kept)
 {
     st_rect in = st_score_inside(m, rect, k);
     double x0 = in.x, y0 = in.y, w = in.w, h = in.h;
     *score = *faint = 0;
+    if (kept)
+        *kept = 0;
     if (w <= 0 || h <= 0)
         return;
     int cs = (int)floor(ST_CELL_MM * k + 0.5); /* samples per cell side */
@@ -137,18 +152,38 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
     int cu = (int)ceil(w * k / cs), cv = (int)ceil(h * k / cs); /* cells */
     int nu = cu * cs, nv = cv * cs;
     double du = w / nu, dv = h / nv;
-    long strong = 0, weak_cells = 0;
-    int cell_sum[256];
+    long strong = 0, weak_cells = 0, samples = 0, cells = 0;
+    int cell_sum[256], cell_n[256];
     if (cu > 256)
         return;
     for (int cj = 0; cj < cv; cj++) {
         memset(cell_sum, 0, (size_t)cu * sizeof *cell_sum);
+        if (nb)
+            memset(cell_n, 0, (size_t)cu * sizeof *cell_n);
         for (int j = cj * cs; j < (cj + 1) * cs; j++) {
             double y = y0 + (j + 0.5) * dv, px, py;
             st_affine_apply(a, x0 + 0.5 * du, y, &px, &py);
             px += dx;
             py += dy;
             double sx = a->m[0] * du, sy = a->m[3] * du;
+            if (nb) {
+                /* Sample by sample against every band: only boxes a fold
+                 * or streak crosses come here. */
+                for (int ci = 0; ci < cu; ci++)
+                    for (int q = 0; q < cs; q++, px += sx, py += sy) {
+                        int out = 1;
+                        for (int b = 0; b < nb && out; b++)
+                            out = fabs(bands[b].nx * px + bands[b].ny * py -
+                                       bands[b].c) >= bands[b].half;
+                        if (!out)
+                            continue;
+                        int v = ink_at(ink, px, py);
+                        strong += v >= ST_INK_STRONG;
+                        cell_sum[ci] += v;
+                        cell_n[ci]++;
+                    }
+                continue;
+            }
             /* Cell by cell: a division per sample to find its cell cost
              * as much as the sample. */
             for (int ci = 0; ci < cu; ci++) {
@@ -161,15 +196,55 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                 cell_sum[ci] += sum;
             }
         }
-        for (int ci = 0; ci < cu; ci++)
-            weak_cells += cell_sum[ci] >= (paper + ST_INK_WEAK) * cs * cs;
+        for (int ci = 0; ci < cu; ci++) {
+            int n = nb ? cell_n[ci] : cs * cs;
+            samples += n;
+            if (2 * n < cs * cs)
+                continue; /* mostly inside a band: too little to judge */
+            cells++;
+            double need = nb ? (paper + ST_INK_WEAK) * n : (paper + ST_INK_WEAK) * cs * cs;
+            weak_cells += cell_sum[ci] >= need;
+        }
     }
-    *score = strong / ((double)nu * nv);
-    *faint = weak_cells / ((double)cu * cv);
+    if (samples > 0)
+        *score = strong / (double)samples;
+    if (cells > 0)
+        *faint = weak_cells / (double)cells;
+    if (kept)
+        *kept = samples / ((double)nu * nv);
+}
+
+/* The fold's band in full-resolution px under a (k px per mm), or 0 if
+ * the fold is degenerate. */
+static int fold_band(const st_affine *a, double k, const st_fold *f, band *out)
+{
+    double p0x, p0y, p1x, p1y;
+    st_affine_apply(a, f->x0, f->y0, &p0x, &p0y);
+    st_affine_apply(a, f->x1, f->y1, &p1x, &p1y);
+    double len = hypot(p1x - p0x, p1y - p0y);
+    if (!(len > 0))
+        return 0;
+    out->nx = -(p1y - p0y) / len;
+    out->ny = (p1x - p0x) / len;
+    out->c = out->nx * p0x + out->ny * p0y;
+    out->half = f->half_mm * k;
+    return 1;
+}
+
+/* Whether band b comes near the box rc (model mm) under a: its centre's
+ * distance from the band's line is less than the band's half width and
+ * the box's half diagonal. */
+static int band_near(const st_affine *a, double k, const st_rect *rc, const band *b)
+{
+    double cx, cy;
+    st_affine_apply(a, rc->x + rc->w / 2, rc->y + rc->h / 2, &cx, &cy);
+    double reach = b->half + 0.5 * hypot(rc->w, rc->h) * k;
+    return fabs(b->nx * cx + b->ny * cy - b->c) < reach;
 }
 
 int st_score_page(const st_model *m, const st_image *ink,
-                  const st_registration *r, const double *blank, st_box *boxes,
+                  const st_registration *r, const double *blank,
+                  const st_fold *folds, int n_folds, st_box *boxes,
                   st_box_place *places)
 {
     const st_affine *a = &r->xform;
@@ -219,8 +294,14 @@ int st_score_page(const st_model *m, const st_image *ink,
         double dx = su * ux + sv * vx, dy = su * uy + sv * vy;
         if (edges >= 2)
             located++;
-        double score, faint;
-        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, &score, &faint);
+        /* The folds that cross this box, as bands in px. */
+        band near[ST_MAX_FOLDS];
+        int nb = 0;
+        for (int f = 0; f < n_folds && nb < ST_MAX_FOLDS; f++)
+            if (fold_band(a, k, &folds[f], &near[nb]) && band_near(a, k, rc, &near[nb]))
+                nb++;
+        double score, faint, kept;
+        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, near, nb, &score, &faint, &kept);
         if (blank) {
             score = fmax(0, score - blank[2 * i]);
             faint = fmax(0, faint - blank[2 * i + 1]);
@@ -228,6 +309,9 @@ int st_score_page(const st_model *m, const st_image *ink,
         boxes[i].score = score;
         boxes[i].faint = fmax(faint, score);
         boxes[i].state = st_box_classify(&m->settings, boxes[i].score, boxes[i].faint);
+        if (nb && kept < ST_SCORE_MIN_KEPT && boxes[i].state == ST_BOX_EMPTY &&
+            boxes[i].faint > 0)
+            boxes[i].state = ST_BOX_MARGINAL; /* too little left to call it empty */
         if (places) {
             places[i].dx = dx;
             places[i].dy = dy;
@@ -256,7 +340,7 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
         st_image_free(grey);
         return st_error_set(err, ST_ERR_NOMEM, "score: out of memory");
     }
-    st_score_page(m, grey, &r, NULL, boxes, NULL);
+    st_score_page(m, grey, &r, NULL, NULL, 0, boxes, NULL);
     for (int i = 0; i < m->n_targets; i++) {
         blank[2 * i] = boxes[i].score;
         blank[2 * i + 1] = boxes[i].faint;
@@ -266,26 +350,57 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
     return ST_OK;
 }
 
-int st_score_streaks(const st_model *m, const st_registration *r,
-                     const st_writing *w, st_box *boxes)
+int st_score_streaks(const st_model *m, const st_image *ink,
+                     const st_registration *r, const st_writing *w,
+                     const double *blank, const st_fold *folds, int n_folds,
+                     const st_box_place *places, st_box *boxes)
 {
+    const st_affine *a = &r->xform;
+    double k = sqrt(fabs(a->m[0] * a->m[4] - a->m[1] * a->m[3])); /* px/mm */
     int changed = 0;
     for (int i = 0; i < m->n_targets && w->n_streak_cols; i++) {
-        const st_rect *b = &m->targets[i].rect;
+        const st_rect *rc = &m->targets[i].rect;
+        if (boxes[i].state == ST_BOX_EMPTY)
+            continue; /* empty with the streak's ink: empty without it */
+        /* The bands to leave out: every streak that crosses the box's
+         * columns, and the folds that st_score_page left out already. */
+        band near[8 + ST_MAX_FOLDS];
+        int nb = 0, streaks = 0;
         double x0 = 1e12, x1 = -1e12;
         for (int c = 0; c < 4; c++) {
             double px, py;
-            st_affine_apply(&r->xform, b->x + (c & 1) * b->w, b->y + (c >> 1) * b->h, &px, &py);
+            st_affine_apply(a, rc->x + (c & 1) * rc->w, rc->y + (c >> 1) * rc->h, &px, &py);
             x0 = fmin(x0, px);
             x1 = fmax(x1, px);
         }
-        for (int s = 0; s < w->n_streak_cols; s++)
-            if (x0 < w->streak_x1[s] && w->streak_x0[s] < x1 &&
-                boxes[i].state != ST_BOX_EMPTY) {
-                boxes[i].state = ST_BOX_MARGINAL;
-                changed++;
-                break;
+        for (int s = 0; s < w->n_streak_cols && s < 8; s++)
+            if (x0 < w->streak_x1[s] && w->streak_x0[s] < x1) {
+                near[nb++] = (band){1, 0, (w->streak_x0[s] + w->streak_x1[s]) / 2,
+                                    (w->streak_x1[s] - w->streak_x0[s]) / 2};
+                streaks++;
             }
+        if (!streaks)
+            continue;
+        for (int f = 0; f < n_folds && f < ST_MAX_FOLDS; f++)
+            if (fold_band(a, k, &folds[f], &near[nb]) && band_near(a, k, rc, &near[nb]))
+                nb++;
+        double dx = places ? places[i].dx : 0, dy = places ? places[i].dy : 0;
+        double score, faint, kept;
+        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, near, nb, &score, &faint, &kept);
+        if (blank) {
+            score = fmax(0, score - blank[2 * i]);
+            faint = fmax(0, faint - blank[2 * i + 1]);
+        }
+        faint = fmax(faint, score);
+        /* Too little of the box is left beside the streak to tell: review. */
+        st_box_state st = kept < ST_SCORE_MIN_KEPT
+                              ? ST_BOX_MARGINAL
+                              : st_box_classify(&m->settings, score, faint);
+        if (st != boxes[i].state)
+            changed++;
+        boxes[i].score = score;
+        boxes[i].faint = faint;
+        boxes[i].state = st;
     }
     return changed;
 }
