@@ -30,6 +30,7 @@ static const char *const synth_usage =
     "  --scenarios LIST      vote,list-only,number-only,several-lists,\n"
     "                        several-numbers,beyond-list,blank,between\n"
     "  --degrade LIST        rotate,shift,scale,upside-down,noise,blur,streak,\n"
+    "                        fold-slant,fold-vertical,streak-marked,streak-empty,\n"
     "                        fold,stray,jpeg, or none (default: a random mild mix)\n"
     "  --degrade-level X     0..1, size of the degradations (default 0.5)\n"
     "  --votes-from FILE --station ID\n"

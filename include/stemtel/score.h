@@ -33,7 +33,7 @@ extern "C" {
 /* Share of a box's samples that must lie outside every fold and streak
  * band for the rest to decide the box; with less, a box showing any ink
  * is MARGINAL. */
-#define ST_SCORE_MIN_KEPT 0.4
+#define ST_SCORE_MIN_KEPT 0.3
 
 /* The part of box (model mm) that st_score_page samples at px_per_mm
  * pixels per mm: the box less the model's outline width and
@@ -58,7 +58,9 @@ st_box_state st_box_classify(const st_settings *s, double score, double faint);
  * (n_folds of them, NULL when 0; st_folds_find) are paper: the samples
  * in a fold's band are left out of a box's score and faint, which are
  * shares of the samples kept; a box of which less than ST_SCORE_MIN_KEPT
- * is left and that shows any ink is MARGINAL. Writes boxes[i] and
+ * is left and that shows any ink is MARGINAL, and so is one empty without
+ * the fold whose whole inside has a strong-ink score of at least the
+ * marginal threshold (a fold is faint; a mark may lie under it). Writes boxes[i] and
  * places[i] (places may be NULL) for every target and returns the number
  * of targets whose outline was found on at least 2 edges. Thread-safe
  * (no scratch needed). */
@@ -89,8 +91,10 @@ typedef struct st_writing {
  * ink, r, blank, folds and n_folds as st_score_page had them, places its
  * answer (NULL: no outline shifts). The box's score, faint and state
  * become those of the samples outside the streaks (and folds): marked,
- * empty or marginal by the model's thresholds, and MARGINAL when less
- * than ST_SCORE_MIN_KEPT of the box is left. Returns the number of boxes
+ * empty or marginal by the model's thresholds; MARGINAL when less than
+ * ST_SCORE_MIN_KEPT of the box is left, and MARGINAL rather than empty
+ * when the whole box had a strong-ink score of at least the marginal
+ * threshold (a mark may lie under the streak). Returns the number of boxes
  * whose state changed. Thread-safe. */
 int st_score_streaks(const st_model *m, const st_image *ink,
                      const st_registration *r, const st_writing *w,

@@ -21,6 +21,7 @@ struct st_reader {
     st_image ink;
     st_shrink shrink;          /* folds ink rows into the coarse image */
     st_image writing_scratch;
+    st_image fold_scratch;     /* st_folds_find's classed pixels */
     st_blob_scratch *finder;   /* the writing check's */
     st_reg_scratch *reg;
     st_image coarse_view;      /* st_reader_coarse's answer: reg's pixels */
@@ -45,6 +46,7 @@ void st_reader_free(st_reader *r)
     free(r->ink.px);
     st_shrink_free(&r->shrink);
     free(r->writing_scratch.px);
+    free(r->fold_scratch.px);
     st_reg_scratch_free(r->reg);
     st_blob_scratch_free(r->finder);
     free(r);
@@ -150,7 +152,14 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
                  b->reg.detail);
         goto out;
     }
-    b->located = st_score_page(m, &rd->ink, &b->reg, blank, NULL, 0, b->boxes,
+    /* Folds first: their bands are left out of every box they cross. */
+    st_fold folds[ST_MAX_FOLDS];
+    int n_folds = 0;
+    const st_image *fold_coarse = st_reg_scratch_coarse(rd->reg, &factor);
+    if ((rc = st_folds_find(m, &b->reg, fold_coarse, factor, &rd->fold_scratch, folds,
+                            ST_MAX_FOLDS, &n_folds, &err)))
+        goto out;
+    b->located = st_score_page(m, &rd->ink, &b->reg, blank, folds, n_folds, b->boxes,
                                b->places);
     t1 = st_clock_now();
     b->t_score = t1 - t0;
@@ -167,8 +176,8 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     if ((rc = st_writing_check(m, &b->reg, coarse, factor, &rd->writing_scratch,
                                rd->finder, &b->writing, &err)))
         goto out;
-    st_score_streaks(m, &rd->ink, &b->reg, &b->writing, blank, NULL, 0, b->places,
-                     b->boxes);
+    st_score_streaks(m, &rd->ink, &b->reg, &b->writing, blank, folds, n_folds,
+                     b->places, b->boxes);
     st_interpret(m, b->boxes, b->writing.found, &b->outcome);
     b->t_interpret = st_clock_now() - t0; /* with the writing check */
 out:

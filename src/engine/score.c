@@ -312,6 +312,16 @@ int st_score_page(const st_model *m, const st_image *ink,
         if (nb && kept < ST_SCORE_MIN_KEPT && boxes[i].state == ST_BOX_EMPTY &&
             boxes[i].faint > 0)
             boxes[i].state = ST_BOX_MARGINAL; /* too little left to call it empty */
+        if (nb && boxes[i].state == ST_BOX_EMPTY) {
+            /* A fold is faint: if the whole box has strong ink, a mark
+             * may lie under the fold, and people decide. */
+            double all, all_faint;
+            measure(m, ink, a, rc, dx, dy, k, r->paper_ink, NULL, 0, &all, &all_faint, NULL);
+            if (blank)
+                all = fmax(0, all - blank[2 * i]);
+            if (all >= m->settings.marginal)
+                boxes[i].state = ST_BOX_MARGINAL;
+        }
         if (places) {
             places[i].dx = dx;
             places[i].dy = dy;
@@ -396,6 +406,10 @@ int st_score_streaks(const st_model *m, const st_image *ink,
         st_box_state st = kept < ST_SCORE_MIN_KEPT
                               ? ST_BOX_MARGINAL
                               : st_box_classify(&m->settings, score, faint);
+        /* Empty beside the streak, but the box with it had strong ink:
+         * a mark may lie under the streak. Such a box goes to people. */
+        if (st == ST_BOX_EMPTY && boxes[i].score >= m->settings.marginal)
+            st = ST_BOX_MARGINAL;
         if (st != boxes[i].state)
             changed++;
         boxes[i].score = score;

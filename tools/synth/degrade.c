@@ -38,6 +38,39 @@ void st_synth_px_streak(uint8_t *data, int stride, int w, int h, const splan *p)
     }
 }
 
+void st_synth_fold_draw(cairo_t *cr, const st_model *m, const splan *p, st_rng *r)
+{
+    /* The plain fold's tilt is drawn whatever the fold, so a named fold
+     * leaves the stream as the plain one does. */
+    double tilt = st_rng_normal(r) * 1.0;
+    /* Along the fold from (ax, ay) to (bx, by); the shadow lies (sx, sy)
+     * beside it. */
+    double ax = 0, ay = p->fold_y, bx = m->paper_w, by = p->fold_y + tilt;
+    double sx = 0, sy = 2.5;
+    if (p->fold_slant != 0)
+        by = p->fold_y + m->paper_w * tan(p->fold_slant * M_PI / 180);
+    if (p->fold_vertical) {
+        ax = p->fold_x, ay = 0;
+        bx = p->fold_x - m->paper_h * tan(p->fold_slant * M_PI / 180), by = m->paper_h;
+        sx = 2.5, sy = 0;
+    }
+    cairo_save(cr);
+    cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
+    cairo_set_source_rgba(cr, 0.3, 0.3, 0.3, p->fold_a);
+    cairo_set_line_width(cr, 0.35);
+    cairo_move_to(cr, ax, ay);
+    cairo_line_to(cr, bx, by);
+    cairo_stroke(cr);
+    cairo_set_source_rgba(cr, 0.4, 0.4, 0.4, p->fold_a * 0.35);
+    cairo_move_to(cr, ax, ay);
+    cairo_line_to(cr, bx, by);
+    cairo_line_to(cr, bx + sx, by + sy);
+    cairo_line_to(cr, ax + sx, ay + sy);
+    cairo_close_path(cr);
+    cairo_fill(cr);
+    cairo_restore(cr);
+}
+
 /* Horizontal box sums of one RGB24 row (bytes B, G, R, X on every
  * platform cairo runs on little-endian; the channels are treated alike,
  * so their order does not matter) into 3 interleaved channels. */

@@ -6,6 +6,7 @@
 #ifndef STEMTEL_SYNTH_DEGRADE_H
 #define STEMTEL_SYNTH_DEGRADE_H
 
+#include <cairo.h>
 #include <stdint.h>
 
 #include "synth/plan.h"
@@ -13,6 +14,12 @@
 
 /* A dark or light column band as p's streak_* fields describe it. */
 void st_synth_px_streak(uint8_t *data, int stride, int w, int h, const splan *p);
+
+/* Draw p's fold on cr (model mm): a crease, a thin dark line with a soft
+ * shadow on one side, across the paper; horizontal at fold_y with a small
+ * random tilt from r, or slanted by fold_slant degrees, or top to bottom
+ * at fold_x (fold_vertical). */
+void st_synth_fold_draw(cairo_t *cr, const st_model *m, const splan *p, st_rng *r);
 
 /* Box blur of radius rad px, in place. Returns 0, or -1 out of memory
  * (data then unchanged). */

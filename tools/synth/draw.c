@@ -93,25 +93,8 @@ static int draw_ballot(const job *j, int index, const splan *p,
     }
     for (int i = 0; i < p->n_stray; i++)
         st_marks_stray_draw(cr, p->stray[2 * i], p->stray[2 * i + 1], &r);
-    if (p->fold) {
-        /* A crease: a thin dark line with a soft shadow on one side. */
-        double tilt = st_rng_normal(&r) * 1.0;
-        cairo_save(cr);
-        cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
-        cairo_set_source_rgba(cr, 0.3, 0.3, 0.3, p->fold_a);
-        cairo_set_line_width(cr, 0.35);
-        cairo_move_to(cr, 0, p->fold_y);
-        cairo_line_to(cr, m->paper_w, p->fold_y + tilt);
-        cairo_stroke(cr);
-        cairo_set_source_rgba(cr, 0.4, 0.4, 0.4, p->fold_a * 0.35);
-        cairo_move_to(cr, 0, p->fold_y);
-        cairo_line_to(cr, m->paper_w, p->fold_y + tilt);
-        cairo_line_to(cr, m->paper_w, p->fold_y + tilt + 2.5);
-        cairo_line_to(cr, 0, p->fold_y + 2.5);
-        cairo_close_path(cr);
-        cairo_fill(cr);
-        cairo_restore(cr);
-    }
+    if (p->fold)
+        st_synth_fold_draw(cr, m, p, &r);
     if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
         rc = st_error_set(err, ST_ERR_INVALID, "synth: ballot %d: cairo: %s",
                           index + 1, cairo_status_to_string(cairo_status(cr)));

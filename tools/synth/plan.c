@@ -18,7 +18,16 @@
 #include "synth/rng.h"
 
 /* Each degradation's odds for a ballot in the default mix (see synth.h). */
-static const double degradation_odds[ST_DEG_N] = {
+/* The named-only degradations (after the default mix's): drawn last from
+ * r, and only when asked for. A fold anywhere (fold-slant, fold-vertical)
+ * and a dark streak through the middle of a marked or an empty box. */
+static void plan_named(const job *j, splan *p, unsigned on, st_rng *r);
+
+/* The default mix draws a chance for these only; the named-only
+ * degradations after them draw nothing unless asked for, so the default
+ * pages stay as they were. */
+#define ST_DEG_MIX_N (ST_DEG_JPEG + 1)
+static const double degradation_odds[ST_DEG_MIX_N] = {
     0.70, 0.70, 0.50, 0.10, 0.60, 0.25, 0.08, 0.10, 0.04, 0.10};
 
 
@@ -323,7 +332,7 @@ void st_synth_plan(const job *j, int index, splan *p)
     /* Degradations: every chance and value is drawn, used or not, so one
      * option does not shift the others' numbers. */
     unsigned on = 0;
-    for (int d = 0; d < ST_DEG_N; d++)
+    for (int d = 0; d < ST_DEG_MIX_N; d++)
         if (st_rng_chance(&r, degradation_odds[d]))
             on |= ST_SYNTH_BIT(d);
     if (o->degradations & ST_SYNTH_DEG_NONE)
@@ -374,5 +383,43 @@ void st_synth_plan(const job *j, int index, splan *p)
     int ns = 1 + st_rng_int(&r, MAX_STRAY);
     if (ON(ST_DEG_STRAY))
         p->n_stray = st_marks_stray_place(m, &r, p->stray, ns);
+    if (on & ~(ST_SYNTH_BIT(ST_DEG_MIX_N) - 1))
+        plan_named(j, p, on, &r);
 #undef ON
+}
+
+static void plan_named(const job *j, splan *p, unsigned on, st_rng *r)
+{
+    const st_model *m = j->m;
+    double L = j->o->degrade_level;
+    if (on & (ST_SYNTH_BIT(ST_DEG_FOLD_SLANT) | ST_SYNTH_BIT(ST_DEG_FOLD_VERTICAL))) {
+        p->fold = 1;
+        p->fold_vertical = (on & ST_SYNTH_BIT(ST_DEG_FOLD_VERTICAL)) != 0;
+        p->fold_y = st_rng_range(r, 0.1, 0.9) * m->paper_h;
+        p->fold_x = st_rng_range(r, 0.1, 0.9) * m->paper_w;
+        p->fold_a = 0.10 + 0.25 * L * st_rng_unit(r);
+        p->fold_slant = st_rng_range(r, -3, 3) * L;
+        if (p->fold_slant == 0)
+            p->fold_slant = 1e-6; /* 0 means the plain fold's tilt */
+    }
+    int want_marked = (on & ST_SYNTH_BIT(ST_DEG_STREAK_MARKED)) != 0;
+    if (want_marked || (on & ST_SYNTH_BIT(ST_DEG_STREAK_EMPTY))) {
+        /* A box of the wanted kind, at random; none: no streak. */
+        int pick = -1, seen = 0;
+        for (int t = 0; t < m->n_targets; t++) {
+            int marked = 0;
+            for (int i = 0; i < p->n_marks; i++)
+                marked |= p->marks[i].target == t;
+            if (marked == want_marked && st_rng_int(r, ++seen) == 0)
+                pick = t;
+        }
+        if (pick >= 0) {
+            const st_rect *b = &m->targets[pick].rect;
+            double k = j->o->dpi / 25.4;
+            p->streak_w = 2 + (int)(st_rng_unit(r) * 4 * j->o->dpi / 200.0);
+            p->streak_x = (int)((b->x + b->w / 2 + j->margin_x + p->sx) * k) - p->streak_w / 2;
+            p->streak_dark = 1;
+            p->streak_f = st_rng_range(r, 0.55, 0.85);
+        }
+    }
 }

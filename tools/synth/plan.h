@@ -61,6 +61,8 @@ typedef struct splan {
     double streak_f;
     int fold;
     double fold_y, fold_a;
+    int fold_vertical;          /* 1: top to bottom at fold_x */
+    double fold_x, fold_slant;  /* mm; degrees (0 = the plain fold's tilt) */
     int n_stray;
     double stray[2 * MAX_STRAY];
     /* expected */

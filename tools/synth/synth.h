@@ -77,6 +77,15 @@ typedef enum st_synth_degradation {
                            (outcome review, "writing outside boxes") */
     ST_DEG_JPEG,        /* "jpeg": quality 20..60 instead of jpeg_quality;
                            only with the JPEG formats (ignored otherwise) */
+    /* Not in the default mix (named only): */
+    ST_DEG_FOLD_SLANT,    /* "fold-slant": a fold at any height, slanted
+                             up to 3 degrees at level 1 */
+    ST_DEG_FOLD_VERTICAL, /* "fold-vertical": a fold top to bottom at any
+                             place, slanted as fold-slant */
+    ST_DEG_STREAK_MARKED, /* "streak-marked": a dark streak through the
+                             middle of a marked box */
+    ST_DEG_STREAK_EMPTY,  /* "streak-empty": a dark streak through the
+                             middle of an empty box */
     ST_DEG_N
 } st_synth_degradation;
 

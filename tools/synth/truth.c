@@ -26,7 +26,8 @@ static const char *const scenario_names[ST_SCEN_N] = {
     "beyond-list", "blank", "between"};
 static const char *const degradation_names[ST_DEG_N] = {
     "rotate", "shift", "scale", "upside-down", "noise", "blur", "streak",
-    "fold", "stray", "jpeg"};
+    "fold", "stray", "jpeg", "fold-slant", "fold-vertical", "streak-marked",
+    "streak-empty"};
 
 static const char *const outcome_names[] = {"vote", "blank", "invalid",
                                             "review"};
