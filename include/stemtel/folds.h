@@ -21,6 +21,11 @@ extern "C" {
 /* At most this many folds per page are reported. */
 #define ST_MAX_FOLDS 4
 
+/* How far from an axis a fold may run, degrees, and the share of the
+ * paper's strips along it in which it must be seen. */
+#define ST_FOLD_MAX_DEG 4.0
+#define ST_FOLD_MIN_SHARE 0.7
+
 /* One fold: its centre line from (x0, y0) to (x1, y1) across the paper
  * and the half width of the band around it that its ink covers, model
  * mm. vertical is 1 for a fold along the model's y axis. */
@@ -39,8 +44,6 @@ typedef struct st_fold {
  * reusable image (its pixels are reallocated as needed and owned by the
  * caller). Returns ST_OK or ST_ERR_NOMEM (with err set; *n is then 0).
  * Thread-safe with a scratch per thread. */
-#define ST_FOLD_MAX_DEG 4.0
-#define ST_FOLD_MIN_SHARE 0.7
 int st_folds_find(const st_model *m, const st_registration *r,
                   const st_image *coarse, int factor, st_image *scratch,
                   st_fold *folds, int max, int *n, st_error *err);
