@@ -35,10 +35,12 @@
 #include <string.h>
 
 #define ST_REG_MAX_BLOBS 512
+#define ST_REG_MAX_CUT 64       /* blobs touching the image's edge kept */
 #define ST_REG_BLOB_INK 128     /* a blob pixel is at least half ink */
 #define ST_REG_SEARCH_MM 45.0   /* first pairing radius */
 #define ST_REG_TIGHT_MM 3.0     /* second pairing radius */
 #define ST_REG_MAX_RMS_MM 0.6   /* mark residual a flat page never exceeds */
+#define ST_REG_CUT_RMS_MM 1.5   /* the same with marks cut by the image's edge */
 #define ST_REG_SCALE_TOL 0.06   /* fitted scale vs expected */
 #define ST_REG_SHEAR_TOL 0.03   /* x/y scale ratio and axis skew (radians) */
 #define ST_REG_MIN_SPREAD_MM 20.0 /* marks this far across both ways fit an affine */
@@ -425,7 +427,7 @@ static int reject(st_registration *out, const char *reason, const char *fmt,
  * expected k px/mm: fill out's geometry and ok, or reject it with a
  * finite message. Returns 0 when it passed. */
 static int check_fit(const st_model *m, const st_affine *xf, double rms_px,
-                     double k, st_registration *out)
+                     double k, double max_rms_mm, st_registration *out)
 {
     (void)m;
     const double *a = xf->m;
@@ -458,10 +460,10 @@ static int check_fit(const st_model *m, const st_affine *xf, double rms_px,
                sx / sy, skew);
         return -1;
     }
-    if (out->rms_mm > ST_REG_MAX_RMS_MM) {
+    if (out->rms_mm > max_rms_mm) {
         reject(out, ST_REJECT_DISTORTED,
                "registration marks are %.2f mm off a flat page (limit %.2f mm)",
-               out->rms_mm, ST_REG_MAX_RMS_MM);
+               out->rms_mm, max_rms_mm);
         return -1;
     }
     out->ok = 1;
@@ -500,16 +502,22 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
                              s->finder, err)))
         return 0;
     /* A blob touching the image's edge may be a mark cut by it, whose
-     * centre is not the mark's: leave it out. */
+     * centre is not the mark's: such blobs go after the whole ones and
+     * are paired only when the whole ones cannot place the page. */
+    int whole_nb = 0;
     {
-        int kept = 0;
+        st_blob cut[ST_REG_MAX_CUT];
+        int ncut = 0;
         for (int b = 0; b < nb; b++) {
             const st_blob *bl = &s->blobs[b];
             if (bl->x > 0 && bl->y > 0 && bl->x + bl->w < s->coarse.w &&
                 bl->y + bl->h < s->coarse.h)
-                s->blobs[kept++] = *bl;
+                s->blobs[whole_nb++] = *bl;
+            else if (ncut < ST_REG_MAX_CUT)
+                cut[ncut++] = *bl;
         }
-        nb = kept;
+        memcpy(s->blobs + whole_nb, cut, (size_t)ncut * sizeof *cut);
+        nb = whole_nb + ncut;
     }
 
     /* The median of the shrunken image is the paper: most of a ballot is
@@ -538,8 +546,22 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
     }
 
     pairing up, down;
-    try_orientation(m, ink, s, nb, k, 0, &up);
-    try_orientation(m, ink, s, nb, k, 1, &down);
+    try_orientation(m, ink, s, whole_nb, k, 0, &up);
+    try_orientation(m, ink, s, whole_nb, k, 1, &down);
+    int with_cut = 0;
+    if (!up.ok && !down.ok && nb > whole_nb) {
+        /* Too few whole marks: cut ones place the page roughly (their
+         * centres lie within a millimetre or so), for the box outlines to
+         * place it exactly. */
+        pairing up2, down2;
+        try_orientation(m, ink, s, nb, k, 0, &up2);
+        try_orientation(m, ink, s, nb, k, 1, &down2);
+        if (up2.ok || down2.ok) {
+            up = up2;
+            down = down2;
+            with_cut = 1;
+        }
+    }
     /* Whole marks found either way, for the message when neither fits. */
     int whole = up.seen > down.seen ? up.seen : down.seen;
     if (!up.ok)
@@ -561,11 +583,13 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
         return 0;
     }
     out->rms_mm = 0;
-    if (check_fit(m, &best->a, best->rms_px, k, out))
+    /* Cut marks' centres are a millimetre or so off: the outlines judge. */
+    if (check_fit(m, &best->a, best->rms_px, k,
+                  with_cut ? ST_REG_CUT_RMS_MM : ST_REG_MAX_RMS_MM, out))
         return 1;
     /* The marks alone settle the transform only when every one was found
      * and they span the page; else the box outlines must confirm it. */
-    out->provisional = best->n < m->n_fiducials || !best->affine;
+    out->provisional = best->n < m->n_fiducials || !best->affine || with_cut;
     if (out->provisional && other->n == best->n) {
         out->has_alt = 1;
         out->alt_xform = other->a;
@@ -701,7 +725,7 @@ int st_register_refit(const st_model *m, const double *src, const double *dst,
     if (used < ST_REG_MIN_BOXES || used < n / 2)
         return ST_ERR_INVALID;
     st_registration t = *r;
-    if (check_fit(m, &cur, rms, k, &t))
+    if (check_fit(m, &cur, rms, k, ST_REG_MAX_RMS_MM, &t))
         return ST_ERR_INVALID;
     t.provisional = 0;
     t.has_alt = 0;
