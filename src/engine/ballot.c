@@ -161,9 +161,10 @@ static int place_by_outlines(const st_model *m, const st_image *ink,
         cand[1].xform = b->reg.alt_xform;
         cand[1].upside_down = !b->reg.upside_down;
     }
+    located[0] = b->located;
     for (int c = 0; c < nc; c++) {
         if (c > 0)
-            st_score_page(m, ink, &cand[c], blank, b->boxes, b->places);
+            located[c] = st_score_page(m, ink, &cand[c], blank, b->boxes, b->places);
         int rc = refit_outlines(m, rd, b, &cand[c]);
         if (rc == ST_ERR_NOMEM)
             return rc;
@@ -182,13 +183,22 @@ static int place_by_outlines(const st_model *m, const st_image *ink,
     }
     int pick = held[0] ? 0 : nc == 2 && held[1] ? 1 : -1;
     if (pick < 0) {
+        /* Name the boxes the marks' own fit could not find. */
+        if (nc == 2)
+            st_score_page(m, ink, &b->reg, blank, b->boxes, b->places);
+        char lost[96] = "";
+        int nl = 0, len = 0;
+        for (int i = 0; i < m->n_targets; i++)
+            if (b->places[i].edges < 2 && nl++ < 6 && len < (int)sizeof lost - 16)
+                len += snprintf(lost + len, sizeof lost - (size_t)len, "%s%s",
+                                nl > 1 ? " " : "", m->targets[i].id);
         b->reg.ok = 0;
         b->reg.reason = ST_REJECT_DISTORTED;
         snprintf(b->reg.detail, sizeof b->reg.detail,
                  "%d of %d registration marks found, and the box outlines do not "
-                 "place the page (%d of %d found)", b->reg.marks_found,
+                 "place the page (%d of %d found; not: %s%s)", b->reg.marks_found,
                  m->n_fiducials, located[0] > located[1] ? located[0] : located[1],
-                 m->n_targets);
+                 m->n_targets, lost, nl > 6 ? " ..." : "");
         return ST_OK;
     }
     /* The boxes were last scored with the other candidate: again. */
