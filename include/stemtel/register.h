@@ -4,8 +4,12 @@
  * model's registration marks on a shrunken ink image, tries the page both
  * ways up, fits an affine transform to the marks it matched, and checks the
  * result (enough marks, plausible scale, little shear, small residuals)
- * before anything is read from the page. A page that fails gets a named
- * reason instead of a guess.
+ * before anything is read from the page. A mark cut by the image's edge or
+ * one that does not agree with the others is left out; when that leaves
+ * the fit open (marks lost, or only two), the registration is provisional
+ * and the caller confirms it with the box outlines (st_register_refit).
+ * A page that fails gets a named reason instead of a guess; every number
+ * a registration holds is finite.
  */
 #ifndef STEMTEL_REGISTER_H
 #define STEMTEL_REGISTER_H
@@ -24,6 +28,7 @@ extern "C" {
 #define ST_REJECT_NOT_THIS_MODEL "not_this_model"
 #define ST_REJECT_SCALE "scale_out_of_range"
 #define ST_REJECT_DISTORTED "too_distorted"
+#define ST_REJECT_DEGENERATE "degenerate_fit"
 
 /* Map model mm to page pixels: px = m[0]*x + m[1]*y + m[2],
  * py = m[3]*x + m[4]*y + m[5] (continuous pixel coordinates). */
@@ -51,6 +56,11 @@ typedef struct st_registration {
     int marks_found;        /* of model->n_fiducials */
     double paper_ink;       /* the page's median ink level: paper tint and
                                noise, what "no ink" looks like here */
+    int provisional;        /* ok, but the marks alone do not settle the
+                               transform (a mark lost, or only two): confirm
+                               it with the box outlines before reading */
+    int has_alt;            /* the other way up fitted as many marks */
+    st_affine alt_xform;    /* when has_alt: that way's transform */
 } st_registration;
 
 /* Per-thread scratch (a shrunken image and blob lists), reused page after
@@ -88,6 +98,17 @@ void st_reg_scratch_coarse_ready(st_reg_scratch *s, int factor);
 int st_register(const st_model *m, const st_image *ink, double dpi,
                 double fallback_dpi, st_reg_scratch *s, st_registration *out,
                 st_error *err);
+
+/* Refit r's transform to n box centres: src[2i], src[2i+1] in model mm,
+ * dst[2i], dst[2i+1] the page pixels where that box's outline was found.
+ * Boxes that disagree with the rest (an outline taken for a neighbouring
+ * line) are dropped. Needs at least 6 agreeing boxes spread over the page
+ * and the same checks as the marks (scale, shear, residual). On success
+ * updates r's xform, scale, rotation_deg, upside_down and rms_mm (now the
+ * boxes' residual), clears provisional and returns ST_OK; otherwise
+ * returns ST_ERR_INVALID and leaves r as it was. Thread-safe. */
+int st_register_refit(const st_model *m, const double *src, const double *dst,
+                      int n, st_registration *r);
 
 #ifdef __cplusplus
 }

@@ -3,11 +3,14 @@
  * The order matters for "never guess": a page is only scored once its
  * registration passed every check and enough box outlines were found
  * where the transform put them; anything less is a rejected page with the
- * reason, which people count by hand.
+ * reason, which people count by hand. A registration the marks alone
+ * left open (a mark cut by the image's edge or not agreeing) is refitted
+ * to the box outlines and scored again before it counts.
  */
 #include "stemtel/ballot.h"
 #include "util/clock.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,9 @@ struct st_reader {
     st_blob_scratch *finder;   /* the writing check's */
     st_reg_scratch *reg;
     st_image coarse_view;      /* st_reader_coarse's answer: reg's pixels */
+    double *fit_pts;           /* box centres for the outline refit: model
+                                  mm, then page px, 4 per box */
+    int fit_cap;               /* boxes fit_pts holds */
 };
 
 st_reader *st_reader_new(void)
@@ -49,6 +55,7 @@ void st_reader_free(st_reader *r)
     free(r->fold_scratch.px);
     st_reg_scratch_free(r->reg);
     st_blob_scratch_free(r->finder);
+    free(r->fit_pts);
     free(r);
 }
 
@@ -107,6 +114,103 @@ void st_ballot_reject(st_ballot *b, const st_model *m, const char *reason,
     snprintf(b->message, sizeof b->message, "%s", message);
 }
 
+/* Refit reg to the box outlines the last st_score_page call found in
+ * b->places (every box with three or four edges found: both of its axes
+ * measured). Returns ST_OK and updates *reg, ST_ERR_INVALID when the
+ * outlines do not settle it, ST_ERR_NOMEM. */
+static int refit_outlines(const st_model *m, st_reader *rd, const st_ballot *b,
+                          st_registration *reg)
+{
+    if (rd->fit_cap < m->n_targets) {
+        double *p = realloc(rd->fit_pts, (size_t)m->n_targets * 4 * sizeof *p);
+        if (!p)
+            return ST_ERR_NOMEM;
+        rd->fit_pts = p;
+        rd->fit_cap = m->n_targets;
+    }
+    double *src = rd->fit_pts, *dst = rd->fit_pts + 2 * (size_t)m->n_targets;
+    int n = 0;
+    for (int i = 0; i < m->n_targets; i++) {
+        if (b->places[i].edges < 3)
+            continue;
+        const st_rect *r = &m->targets[i].rect;
+        double x = r->x + r->w / 2, y = r->y + r->h / 2, px, py;
+        st_affine_apply(&reg->xform, x, y, &px, &py);
+        src[2 * n] = x;
+        src[2 * n + 1] = y;
+        dst[2 * n] = px + b->places[i].dx;
+        dst[2 * n + 1] = py + b->places[i].dy;
+        n++;
+    }
+    return st_register_refit(m, src, dst, n, reg);
+}
+
+/* The marks left the transform open (provisional): take it, or the other
+ * way up when the marks fitted that as well, to the box outlines, refit,
+ * and score again with the refitted transform. Keeps the candidate whose
+ * outlines were found; a page whose outlines fit both ways up is not
+ * placed. Returns ST_OK (b->reg and b->located updated; b->reg.ok cleared
+ * with a reason when no candidate held) or ST_ERR_NOMEM. */
+static int place_by_outlines(const st_model *m, const st_image *ink,
+                             const double *blank, st_reader *rd, st_ballot *b)
+{
+    st_registration cand[2];
+    int located[2] = {0, 0}, held[2] = {0, 0}, nc = b->reg.has_alt ? 2 : 1;
+    int need = (int)ceil(ST_MIN_LOCATED_SHARE * m->n_targets);
+    cand[0] = b->reg;
+    if (nc == 2) {
+        cand[1] = b->reg;
+        cand[1].xform = b->reg.alt_xform;
+        cand[1].upside_down = !b->reg.upside_down;
+    }
+    located[0] = b->located;
+    for (int c = 0; c < nc; c++) {
+        if (c > 0)
+            located[c] = st_score_page(m, ink, &cand[c], blank, NULL, 0, b->boxes, b->places);
+        int rc = refit_outlines(m, rd, b, &cand[c]);
+        if (rc == ST_ERR_NOMEM)
+            return rc;
+        if (rc)
+            continue;
+        located[c] = st_score_page(m, ink, &cand[c], blank, NULL, 0, b->boxes, b->places);
+        held[c] = located[c] >= need;
+    }
+    if (held[0] && nc == 2 && held[1]) {
+        b->reg.ok = 0;
+        b->reg.reason = ST_REJECT_NO_MARKS;
+        snprintf(b->reg.detail, sizeof b->reg.detail,
+                 "the box outlines fit the page both ways up; a registration mark "
+                 "that tells them apart is lost");
+        return ST_OK;
+    }
+    int pick = held[0] ? 0 : nc == 2 && held[1] ? 1 : -1;
+    if (pick < 0) {
+        /* Name the boxes the marks' own fit could not find. */
+        if (nc == 2)
+            st_score_page(m, ink, &b->reg, blank, NULL, 0, b->boxes, b->places);
+        char lost[96] = "";
+        int nl = 0, len = 0;
+        for (int i = 0; i < m->n_targets; i++)
+            if (b->places[i].edges < 2 && nl++ < 6 && len < (int)sizeof lost - 16)
+                len += snprintf(lost + len, sizeof lost - (size_t)len, "%s%s",
+                                nl > 1 ? " " : "", m->targets[i].id);
+        b->reg.ok = 0;
+        b->reg.reason = ST_REJECT_DISTORTED;
+        snprintf(b->reg.detail, sizeof b->reg.detail,
+                 "%d of %d registration marks found, and the box outlines do not "
+                 "place the page (%d of %d found; not: %s%s)", b->reg.marks_found,
+                 m->n_fiducials, located[0] > located[1] ? located[0] : located[1],
+                 m->n_targets, lost, nl > 6 ? " ..." : "");
+        return ST_OK;
+    }
+    /* The boxes were last scored with the other candidate: again. */
+    if (pick != nc - 1)
+        located[pick] = st_score_page(m, ink, &cand[pick], blank, NULL, 0, b->boxes, b->places);
+    b->reg = cand[pick];
+    b->located = located[pick];
+    return ST_OK;
+}
+
 int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
                    size_t len, const char *name, int page, st_reader *rd,
                    st_ballot *b)
@@ -151,6 +255,22 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         snprintf(b->message, sizeof b->message, "%s: page %d: %s", name, page,
                  b->reg.detail);
         goto out;
+    }
+    if (b->reg.provisional) {
+        /* Too few whole marks: place the page by its box outlines first
+         * (without fold bands, which need the final placement). */
+        st_score_page(m, &rd->ink, &b->reg, blank, NULL, 0, b->boxes, b->places);
+        if ((rc = place_by_outlines(m, &rd->ink, blank, rd, b)))
+            goto out;
+        if (!b->reg.ok) {
+            memset(b->boxes, 0, (size_t)m->n_targets * sizeof *b->boxes);
+            memset(b->places, 0, (size_t)m->n_targets * sizeof *b->places);
+            b->located = 0;
+            st_outcome_reject(&b->outcome, b->reg.reason);
+            snprintf(b->message, sizeof b->message, "%s: page %d: %s", name, page,
+                     b->reg.detail);
+            goto out;
+        }
     }
     /* Folds first: their bands are left out of every box they cross. */
     st_fold folds[ST_MAX_FOLDS];
