@@ -32,7 +32,9 @@
 #define ST_FOLD_MAX_HALF_MM 3.0 /* a wider band is no crease */
 #define ST_FOLD_BAND_PAD_MM 0.3 /* added to the band each side */
 
-enum { PX_NONE = 0, PX_PLAIN = 1, PX_FAINT = 2 };
+/* Pixel classes: bit 0 usable, bit 1 faint, so that sums of v & 1 and
+ * v >> 1 count them without a branch. */
+enum { PX_NONE = 0, PX_PLAIN = 1, PX_FAINT = 3 };
 
 /* Mark the coarse pixels under rect (mm, padded) as not used. */
 static void clear_box(st_image *img, const st_affine *a, double f, st_rect r,
@@ -95,38 +97,74 @@ typedef struct line {
     double c0, t, lo, hi; /* band: across offsets lo..hi from the path */
 } line;
 
-/* Look for lines along one axis of cls. along/across: sizes in that frame;
- * pixel (i along, j across) is cls->px[j * sj + i * si]. t0 is the slope
+/* A strip's row from its counts: 0 unseen, 1 seen plain, 2 seen faint. */
+static uint8_t strip_state(int n, int fa, int seen_min)
+{
+    return n < seen_min ? 0 : fa >= ST_FOLD_FAINT_SHARE * n ? 2 : 1;
+}
+
+/* The strip states st[s * across + j] of cls for strips sw px long along
+ * x (vertical 0: rows across) or along y (vertical 1: columns across),
+ * in one pass in memory order either way. n and fa: scratch of cls->w
+ * ints each. */
+static void strip_states(const st_image *cls, int vertical, int sw, int ns,
+                         int seen_min, uint8_t *st, int *n, int *fa)
+{
+    int w = cls->w, h = cls->h;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *row = cls->px + (size_t)y * cls->stride;
+        if (!vertical) {
+            for (int s = 0; s < ns; s++) {
+                int a = 0, b = 0;
+                for (int x = s * sw; x < (s + 1) * sw; x++) {
+                    a += row[x] & 1;
+                    b += row[x] >> 1;
+                }
+                st[(size_t)s * h + y] = strip_state(a, b, seen_min);
+            }
+            continue;
+        }
+        int s = y / sw;
+        if (s >= ns)
+            break;
+        if (y % sw == 0) {
+            memset(n, 0, (size_t)w * sizeof *n);
+            memset(fa, 0, (size_t)w * sizeof *fa);
+        }
+        for (int x = 0; x < w; x++) {
+            n[x] += row[x] & 1;
+            fa[x] += row[x] >> 1;
+        }
+        if (y % sw == sw - 1)
+            for (int x = 0; x < w; x++)
+                st[(size_t)s * w + x] = strip_state(n[x], fa[x], seen_min);
+    }
+}
+
+/* Look for lines along one axis of cls: along x (vertical 0, across =
+ * rows) or along y (vertical 1, across = columns). t0 is the slope
  * (across per along) of the model's axis on the page, dt the slope range
  * either side, kc coarse px per mm. Writes up to max lines; returns how
  * many, or -1 out of memory. */
-static int find_lines(const st_image *cls, int along, int across, size_t si,
-                      size_t sj, double t0, double dt, double kc, line *out, int max)
+static int find_lines(const st_image *cls, int vertical, double t0, double dt,
+                      double kc, line *out, int max)
 {
+    int along = vertical ? cls->h : cls->w, across = vertical ? cls->w : cls->h;
     int sw = (int)fmax(4, ST_FOLD_STRIP_MM * kc); /* strip length, px */
     int ns = along / sw;
     if (ns < 4 || across < 8)
         return 0;
     int seen_min = (int)ceil(ST_FOLD_SEEN * sw);
     /* Per strip and row across: 0 unseen, 1 seen plain, 2 seen faint
-     * (also if a neighbouring row is, so a path may wander a row). */
+     * (st3: also if a neighbouring row is, so a path may wander a row). */
     uint8_t *st = calloc((size_t)ns * across, 1), *st3 = calloc((size_t)ns * across, 1);
-    int *cnt = calloc((size_t)across * 4, sizeof *cnt);
+    int *cnt = calloc((size_t)across * 2 + (size_t)cls->w * 2, sizeof *cnt);
     if (!st || !st3 || !cnt) {
         free(st), free(st3), free(cnt);
         return -1;
     }
-    int *seen = cnt + across, *first = seen + across, *last = first + across;
-    for (int s = 0; s < ns; s++)
-        for (int j = 0; j < across; j++) {
-            int n = 0, fa = 0;
-            const uint8_t *p = cls->px + (size_t)j * sj + (size_t)s * sw * si;
-            for (int i = 0; i < sw; i++, p += si) {
-                n += *p != PX_NONE;
-                fa += *p == PX_FAINT;
-            }
-            st[(size_t)s * across + j] = n < seen_min ? 0 : fa >= ST_FOLD_FAINT_SHARE * n ? 2 : 1;
-        }
+    int *seen = cnt + across;
+    strip_states(cls, vertical, sw, ns, seen_min, st, seen + across, seen + across + cls->w);
     for (int s = 0; s < ns; s++) {
         const uint8_t *a = st + (size_t)s * across;
         uint8_t *b = st3 + (size_t)s * across;
@@ -148,8 +186,6 @@ static int find_lines(const st_image *cls, int along, int across, size_t si,
         double t = t0 + ti * step;
         memset(cnt, 0, (size_t)across * sizeof *cnt);
         memset(seen, 0, (size_t)across * sizeof *seen);
-        for (int j = 0; j < across; j++)
-            first[j] = last[j] = -1;
         for (int s = 0; s < ns; s++) {
             int o = (int)lround(t * (s - mid) * sw);
             const uint8_t *b = st3 + (size_t)s * across;
@@ -158,18 +194,25 @@ static int find_lines(const st_image *cls, int along, int across, size_t si,
                 uint8_t v = b[j + o];
                 cnt[j] += v == 2;
                 seen[j] += v != 0;
-                if (v == 2) {
-                    if (first[j] < 0)
-                        first[j] = s;
-                    last[j] = s;
-                }
             }
         }
         for (int j = 0; j < across; j++) {
             /* Faint wherever it can be seen, in half the strips or more,
              * and from one end of most of the paper to the other. */
-            if (cnt[j] < ST_FOLD_MIN_SEEN * ns || cnt[j] < ST_FOLD_AGREE * seen[j] ||
-                last[j] - first[j] + 1 < ST_FOLD_MIN_SHARE * ns)
+            if (cnt[j] < ST_FOLD_MIN_SEEN * ns || cnt[j] < ST_FOLD_AGREE * seen[j])
+                continue;
+            /* Its first and last faint strip, only for the few rows that
+             * got this far (the loop above stays branch-free). */
+            int first = -1, last = -1;
+            for (int s = 0; s < ns; s++) {
+                int o = (int)lround(t * (s - mid) * sw);
+                if (j + o >= 0 && j + o < across && st3[(size_t)s * across + j + o] == 2) {
+                    if (first < 0)
+                        first = s;
+                    last = s;
+                }
+            }
+            if (last - first + 1 < ST_FOLD_MIN_SHARE * ns)
                 continue;
             /* across at the centre strip's middle = j: c0 at along 0 */
             double c0 = j - t * (mid + 0.5) * sw;
@@ -266,10 +309,7 @@ int st_folds_find(const st_model *m, const st_registration *r,
         /* The model's x axis on the page for horizontal folds (rows
          * across), its y axis for vertical ones (columns across). */
         double t0 = vertical ? a->m[1] / a->m[4] : a->m[3] / a->m[0];
-        int got = vertical ? find_lines(scratch, coarse->h, coarse->w, scratch->stride, 1,
-                                        t0, dt, kc, ls, max - *n)
-                           : find_lines(scratch, coarse->w, coarse->h, 1, scratch->stride,
-                                        t0, dt, kc, ls, max - *n);
+        int got = find_lines(scratch, vertical, t0, dt, kc, ls, max - *n);
         if (got < 0)
             return st_error_set(err, ST_ERR_NOMEM, "folds: out of memory");
         int len = vertical ? coarse->h : coarse->w;

@@ -406,10 +406,17 @@ int st_score_streaks(const st_model *m, const st_image *ink,
         st_box_state st = kept < ST_SCORE_MIN_KEPT
                               ? ST_BOX_MARGINAL
                               : st_box_classify(&m->settings, score, faint);
-        /* Empty beside the streak, but the box with it had strong ink:
-         * a mark may lie under the streak. Such a box goes to people. */
-        if (st == ST_BOX_EMPTY && boxes[i].score >= m->settings.marginal)
-            st = ST_BOX_MARGINAL;
+        /* Empty beside the streak, but the whole box has strong ink: a
+         * mark may lie under the streak (or under a fold that the page's
+         * scoring left out already). Such a box goes to people. */
+        if (st == ST_BOX_EMPTY) {
+            double all, all_faint;
+            measure(m, ink, a, rc, dx, dy, k, r->paper_ink, NULL, 0, &all, &all_faint, NULL);
+            if (blank)
+                all = fmax(0, all - blank[2 * i]);
+            if (all >= m->settings.marginal)
+                st = ST_BOX_MARGINAL;
+        }
         if (st != boxes[i].state)
             changed++;
         boxes[i].score = score;
