@@ -25,19 +25,24 @@ static const char *const synth_usage =
     "                        rgb | rgb-jpeg (default rgb-jpeg)\n"
     "  --jpeg-quality Q      1..100 (default 85)\n"
     "  --pages-per-file N    N > 1 writes multi-page stack-NNNN.tif files\n"
-    "  --styles LIST         fill,partial,x,check,stroke,circle,dot (default: a mix)\n"
+    "  --styles LIST         fill,partial,x,check,stroke,circle,dot (default: a mix);\n"
+    "                        marks that leave the box: x-overshoot,check-tail,\n"
+    "                        scribble-over,ring (only when named)\n"
     "  --instruments LIST    red-pencil,blue-pen,black-pen,faint (default: a mix)\n"
     "  --scenarios LIST      vote,list-only,number-only,several-lists,\n"
     "                        several-numbers,beyond-list,blank,between\n"
     "  --degrade LIST        rotate,shift,scale,upside-down,noise,blur,streak,\n"
     "                        fold-slant,fold-vertical,streak-marked,streak-empty,\n"
-    "                        fold,stray,jpeg, or none (default: a random mild mix)\n"
+    "                        fold,stray,jpeg, or none (default: a random mild mix);\n"
+    "                        writing (words beside and touching marked boxes);\n"
+    "                        the fold-*, streak-* and writing only when named\n"
     "  --degrade-level X     0..1, size of the degradations (default 0.5)\n"
     "  --votes-from FILE --station ID\n"
     "                        make exactly the ballots of polling station ID in an\n"
     "                        EML 510b count (e.g. 0668::SB1); --count is ignored\n"
     "  --threads N           worker threads (default: all cores)\n"
-    "  \"all\" selects every name of a list, e.g. --styles all\n";
+    "  \"all\" selects every name of a list but those drawn only when named,\n"
+    "  e.g. --styles all\n";
 
 int st_cli_synth(int argc, char **argv)
 {

@@ -177,6 +177,19 @@ static void test_parse_set(void **state)
     assert_string_equal(st_synth_degradation_name(ST_DEG_UPSIDE_DOWN),
                         "upside-down");
     assert_null(st_synth_style_name(ST_STYLE_N));
+    /* The marks that leave the box and writing by a box come only when
+     * named: "all" means what it meant before them. */
+    assert_st_ok(st_synth_parse_set("styles", "x-overshoot,check-tail,scribble-over,ring",
+                                    &b, &err), &err);
+    assert_int_equal(b, ST_SYNTH_BIT(ST_STYLE_X_OVER) | ST_SYNTH_BIT(ST_STYLE_CHECK_TAIL) |
+                            ST_SYNTH_BIT(ST_STYLE_SCRIBBLE_OVER) | ST_SYNTH_BIT(ST_STYLE_RING));
+    assert_st_ok(st_synth_parse_set("styles", "all", &b, &err), &err);
+    assert_int_equal(b, (1u << ST_STYLE_X_OVER) - 1);
+    assert_st_ok(st_synth_parse_set("degrade", "writing", &b, &err), &err);
+    assert_int_equal(b, ST_SYNTH_BIT(ST_DEG_WRITING));
+    assert_st_ok(st_synth_parse_set("degrade", "all", &b, &err), &err);
+    assert_int_equal(b & ST_SYNTH_BIT(ST_DEG_WRITING), 0);
+    assert_string_equal(st_synth_style_name(ST_STYLE_RING), "ring");
 }
 
 /* ---- determinism ------------------------------------------------------ */
@@ -420,6 +433,58 @@ static void test_truth_follows_rules(void **state)
     assert_int_equal(rep.n_vote, 8);
     check_truth(m, d, 8, NULL);
 
+    th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* "writing" puts a word by a marked box (within a few mm of it) and the
+ * truth sends every such ballot to review, "writing outside boxes". */
+static void test_writing_by_a_marked_box_is_review(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    st_synth_opts o;
+    opts_small(&o, 12, 9);
+    o.scenarios = ST_SYNTH_BIT(ST_SCEN_VOTE);
+    o.instruments = ST_SYNTH_BIT(ST_INSTR_BLUE_PEN);
+    o.styles = ST_SYNTH_BIT(ST_STYLE_X_OVER) | ST_SYNTH_BIT(ST_STYLE_RING);
+    o.degradations = ST_SYNTH_BIT(ST_DEG_WRITING);
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_truth(m, d, 12, NULL);
+    int n;
+    json_object **t = read_truth(d, &n);
+    for (int i = 0; i < n; i++) {
+        json_object *w = get(get(t[i], "degradations"), "stray_writing");
+        if (json_object_array_length(w) < 1)
+            fail_msg("ballot %d: no writing by its marks", i);
+        json_object *e = get(t[i], "expected");
+        assert_string_equal(gets_(e, "outcome"), "review");
+        assert_string_equal(gets_(e, "reason"), "writing outside boxes");
+        /* Each word's centre lies within a word's half length and a few
+         * mm of some marked box. */
+        json_object *marks = get(t[i], "marks");
+        for (size_t k = 0; k < json_object_array_length(w); k++) {
+            json_object *xy = json_object_array_get_idx(w, k);
+            double x = json_object_get_double(json_object_array_get_idx(xy, 0));
+            double y = json_object_get_double(json_object_array_get_idx(xy, 1));
+            int near = 0;
+            for (size_t j = 0; j < json_object_array_length(marks); j++) {
+                const char *id = gets_(json_object_array_get_idx(marks, j), "target");
+                for (int q = 0; q < m->n_targets; q++) {
+                    const st_rect *r = &m->targets[q].rect;
+                    if (!strcmp(m->targets[q].id, id) && x > r->x - 10 &&
+                        x < r->x + r->w + 10 && y > r->y - 6 && y < r->y + r->h + 6)
+                        near = 1;
+                }
+            }
+            if (!near)
+                fail_msg("ballot %d: writing at (%.1f, %.1f) is by no marked box", i, x, y);
+        }
+    }
+    free_truth(t, n);
     th_rmtree(d);
     free(d);
     st_model_free(m);
@@ -858,6 +923,7 @@ int main(void)
     xmlInitParser();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_set),
+        cmocka_unit_test(test_writing_by_a_marked_box_is_review),
         cmocka_unit_test(test_same_seed_same_bytes),
         cmocka_unit_test(test_truth_follows_rules),
         cmocka_unit_test(test_g4_truth_follows_threshold),

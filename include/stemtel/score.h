@@ -103,11 +103,17 @@ int st_score_streaks(const st_model *m, const st_image *ink,
 
 /* Look for writing on coarse (the shrunken ink image registration used,
  * shrunk by factor) outside every mark, box and label (with a margin) and
- * inside the paper. Thread-safe with a per-thread scratch image and blob
- * finder scratch (finder may be NULL: the call then allocates its own). */
+ * inside the paper. boxes (m->n_targets, as st_score_page wrote them, or
+ * NULL: no box holds a mark) say which boxes hold a mark: a thin stroke
+ * that continues such a box's mark past its edge by up to half the box's
+ * size, or a thin loop close round it, is the mark's and not writing.
+ * Writes *out; returns ST_OK or ST_ERR_NOMEM. Thread-safe with a
+ * per-thread scratch image and blob finder scratch (finder may be NULL:
+ * the call then allocates its own). */
 int st_writing_check(const st_model *m, const st_registration *r,
-                     const st_image *coarse, int factor, st_image *scratch,
-                     st_blob_scratch *finder, st_writing *out, st_error *err);
+                     const st_box *boxes, const st_image *coarse, int factor,
+                     st_image *scratch, st_blob_scratch *finder,
+                     st_writing *out, st_error *err);
 
 #ifdef __cplusplus
 }

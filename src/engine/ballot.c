@@ -293,8 +293,9 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         goto out;
     }
     const st_image *coarse = st_reg_scratch_coarse(rd->reg, &factor);
-    if ((rc = st_writing_check(m, &b->reg, coarse, factor, &rd->writing_scratch,
-                               rd->finder, &b->writing, &err)))
+    if ((rc = st_writing_check(m, &b->reg, b->boxes, coarse, factor,
+                               &rd->writing_scratch, rd->finder, &b->writing,
+                               &err)))
         goto out;
     st_score_streaks(m, &rd->ink, &b->reg, &b->writing, blank, folds, n_folds,
                      b->places, b->boxes);

@@ -4,7 +4,16 @@
  * band is copied, registration marks, boxes and printed labels are
  * cleared with a pad, and what ink is left is found as blobs. A long thin
  * blob across much of the page is a scanner streak or a fold, not
- * writing; specks are dust. The largest remaining blob is reported.
+ * writing; specks are dust. A mark's own overflow is not writing either:
+ * a thin stroke that leaves the pad of a box holding a mark where the
+ * mark's ink reaches the box's edge, and stays within half the box's size
+ * of it (the arms of an X, a check's tail, a scribble's turns), or a thin
+ * loop drawn round such a box close to it. Whatever reaches further, is
+ * too much ink for a stroke, or does not continue a mark (a word beside
+ * the box, a letter touching it) stays writing. The largest remaining
+ * blob is reported. A limit: a word written on a box's edge inside a
+ * loop round that box, its lower half under the box's pad, can join the
+ * loop's line and pass for the loop.
  * Dark vertical streaks (a dirty scan line) are found first, column by
  * column, so the boxes they cross can be treated with care
  * (st_score_streaks in score.c).
@@ -27,6 +36,34 @@
 #define ST_WRITING_MIN_MM2 2.0     /* smallest blob that may be writing */
 #define ST_WRITING_THIN_MM2 0.8    /* ... or a thin one this large */
 #define ST_WRITING_THIN_LEN_MM 4.0 /* ... that runs this far */
+#define ST_WRITING_REACH 0.5       /* a mark's overflow stays within this
+                                      share of the box's size beyond it */
+#define ST_WRITING_REACH_MM 1.0    /* ... plus this: pen width, coarse px */
+#define ST_WRITING_RING_REACH 0.6  /* a loop round a box: its share */
+#define ST_WRITING_STROKE_MM 2.5   /* widest stroke (area per mm of its
+                                      run) that is a pen's overflow; coarse
+                                      cells and blur widen a 1 mm line */
+#define ST_WRITING_SIDEWAYS 1.0   /* a stroke leaving a box: along its
+                                      edge at most this times beyond it */
+#define ST_WRITING_PEN_MM 1.5      /* ... plus a pen's width */
+#define ST_WRITING_ROW_GAP_MM 2.0  /* strokes this close by one box form a
+                                      row: a scribble's turns, or letters */
+#define ST_WRITING_ROW_MM 1.5      /* a row of turns reaches at most this
+                                      far beyond the pad; letters, whose
+                                      joins the pad cut, reach further */
+#define ST_WRITING_LETTERS_MM 6.0  /* letters of a word lie this close */
+#define ST_WRITING_TIP_MM2 5.0     /* a stroke's tip beyond other print */
+#define ST_WRITING_TIP_MM 4.0
+#define ST_WRITING_ARC_ALONG 0.6   /* an arc of a loop round a box runs
+                                      along this share of a side */
+#define ST_WRITING_ARC_THICK_MM 4.0 /* ... is at most this thick */
+#define ST_WRITING_ARC_INK_MM 0.97 /* ... with this much ink per mm */
+#define ST_WRITING_LOOP_INK_MM 1.0 /* a whole loop: ink per mm round it */
+#define ST_WRITING_LOOP_INNER 0.7  /* ... its ink lies outside this share
+                                      of the ellipse its bounding box holds */
+#define ST_WRITING_LOOP_STRAY 0.1  /* ... all but this share of it */
+#define ST_WRITING_JOIN_MM 1.5     /* the mark's ink lies this close inside
+                                      the box to where a stroke leaves */
 
 /* One row of the coarse image in model mm: pixel x's centre lies at
  * (mx0 + x * dmx, my0 + x * dmy); the band kept is x0 < mx < x1,
@@ -85,9 +122,15 @@ static void inside_run(const row_line *l, int w, int *lo, int *hi)
     *hi = j;
 }
 
-/* Clear the axis-aligned bounding box of rect (mm, padded) under a. */
-static void clear_rect(st_image *img, const st_affine *a, double f, st_rect r,
-                       double pad)
+/* A rect of coarse px, [x0, x1) x [y0, y1), clipped to the image. */
+typedef struct px_rect {
+    int x0, y0, x1, y1;
+} px_rect;
+
+/* The axis-aligned bounding box of rect (mm, padded by pad on every side)
+ * under a, in coarse px of img. */
+static px_rect coarse_rect(const st_image *img, const st_affine *a, double f,
+                           st_rect r, double pad)
 {
     double xs[4] = {r.x - pad, r.x + r.w + pad, r.x - pad, r.x + r.w + pad};
     double ys[4] = {r.y - pad, r.y - pad, r.y + r.h + pad, r.y + r.h + pad};
@@ -100,14 +143,229 @@ static void clear_rect(st_image *img, const st_affine *a, double f, st_rect r,
         y0 = fmin(y0, py / f);
         y1 = fmax(y1, py / f);
     }
-    int ix0 = (int)floor(x0), ix1 = (int)ceil(x1), iy0 = (int)floor(y0), iy1 = (int)ceil(y1);
-    if (ix0 < 0) ix0 = 0;
-    if (iy0 < 0) iy0 = 0;
-    if (ix1 > img->w) ix1 = img->w;
-    if (iy1 > img->h) iy1 = img->h;
-    for (int y = iy0; y < iy1; y++)
-        if (ix1 > ix0)
-            memset(img->px + (size_t)y * img->stride + ix0, 0, (size_t)(ix1 - ix0));
+    /* Clamp in double: a wild transform must not overflow int. */
+    px_rect q = {(int)fmax(0, floor(x0)), (int)fmax(0, floor(y0)),
+                 (int)fmin(img->w, ceil(x1)), (int)fmin(img->h, ceil(y1))};
+    return q;
+}
+
+/* Clear the axis-aligned bounding box of rect (mm, padded) under a. */
+static void clear_rect(st_image *img, const st_affine *a, double f, st_rect r,
+                       double pad)
+{
+    px_rect q = coarse_rect(img, a, f, r, pad);
+    for (int y = q.y0; y < q.y1; y++)
+        if (q.x1 > q.x0)
+            memset(img->px + (size_t)y * img->stride + q.x0, 0, (size_t)(q.x1 - q.x0));
+}
+
+/* Is some pixel of img in q (clipped to img) at least level? */
+static int any_ink(const st_image *img, px_rect q, int level)
+{
+    for (int y = q.y0 < 0 ? 0 : q.y0; y < q.y1 && y < img->h; y++) {
+        const uint8_t *row = img->px + (size_t)y * img->stride;
+        for (int x = q.x0 < 0 ? 0 : q.x0; x < q.x1 && x < img->w; x++)
+            if (row[x] >= level)
+                return 1;
+    }
+    return 0;
+}
+
+/* Does blob b (its ink in img, the cleared copy) leave the cleared pad c
+ * of a box where the mark's ink (in the original coarse image) reaches
+ * the box's inside `in` nearby? Looks at b's inked pixels on the pixel
+ * ring just outside c and, for each, at the inside near the point of it
+ * nearest that pixel. */
+static int continues_mark(const st_image *img, const st_image *coarse,
+                          const st_blob *b, px_rect c, px_rect in, int join,
+                          int level)
+{
+    if (in.x1 <= in.x0 || in.y1 <= in.y0)
+        return 0;
+    int x0 = b->x - 1, y0 = b->y - 1, x1 = b->x + b->w + 1, y1 = b->y + b->h + 1;
+    for (int y = y0 > 0 ? y0 : 0; y < y1 && y < img->h; y++) {
+        int on_ring_row = y == c.y0 - 1 || y == c.y1;
+        int in_rows = y >= c.y0 - 1 && y <= c.y1;
+        if (!in_rows)
+            continue;
+        const uint8_t *row = img->px + (size_t)y * img->stride;
+        for (int x = x0 > 0 ? x0 : 0; x < x1 && x < img->w; x++) {
+            if (x < c.x0 - 1 || x > c.x1)
+                continue;
+            if (!on_ring_row && x != c.x0 - 1 && x != c.x1)
+                continue;
+            if (row[x] < level)
+                continue;
+            int cx = x < in.x0 ? in.x0 : x >= in.x1 ? in.x1 - 1 : x;
+            int cy = y < in.y0 ? in.y0 : y >= in.y1 ? in.y1 - 1 : y;
+            px_rect w = {cx - join, cy - join, cx + join + 1, cy + join + 1};
+            w.x0 = w.x0 < in.x0 ? in.x0 : w.x0;
+            w.y0 = w.y0 < in.y0 ? in.y0 : w.y0;
+            w.x1 = w.x1 > in.x1 ? in.x1 : w.x1;
+            w.y1 = w.y1 > in.y1 ? in.y1 : w.y1;
+            if (any_ink(coarse, w, level))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int rect_within(const st_blob *b, px_rect z)
+{
+    return b->x >= z.x0 && b->y >= z.y0 && b->x + b->w <= z.x1 && b->y + b->h <= z.y1;
+}
+
+/* Does blob b's bounding box (grown by a pixel) meet the cleared pad of
+ * a label, or of a box other than skip? */
+static int touches_print(const st_model *m, const st_affine *a, double f,
+                         const st_image *img, const st_blob *b, int skip)
+{
+    int x0 = b->x - 1, y0 = b->y - 1, x1 = b->x + b->w + 1, y1 = b->y + b->h + 1;
+    for (int i = 0; i < m->n_targets; i++) {
+        const st_target *t = &m->targets[i];
+        for (int k = 0; k < 2; k++) {
+            if (k == 0 && i == skip)
+                continue;
+            if (k == 1 && !t->label)
+                continue;
+            px_rect q = k ? coarse_rect(img, a, f, t->label_rect, ST_WRITING_LABEL_PAD_MM)
+                          : coarse_rect(img, a, f, t->rect, ST_WRITING_PAD_MM);
+            if (q.x0 < x1 && x0 < q.x1 && q.y0 < y1 && y0 < q.y1)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Is the ink in blob b's bounding box (of img) a loop: near the ellipse
+ * the box inscribes, with little of it inside? A word written inside a
+ * loop, or beside it and so widening the box, leaves ink within. */
+static int hollow(const st_image *img, const st_blob *b, int level)
+{
+    double cx = b->x + b->w / 2.0, cy = b->y + b->h / 2.0;
+    double ax = b->w / 2.0, ay = b->h / 2.0;
+    int all = 0, inner = 0;
+    for (int y = b->y; y < b->y + b->h && y < img->h; y++) {
+        const uint8_t *row = img->px + (size_t)y * img->stride;
+        for (int x = b->x; x < b->x + b->w && x < img->w; x++) {
+            if (row[x] < level)
+                continue;
+            double u = (x + 0.5 - cx) / ax, v = (y + 0.5 - cy) / ay;
+            all++;
+            inner += u * u + v * v < ST_WRITING_LOOP_INNER * ST_WRITING_LOOP_INNER;
+        }
+    }
+    return all > 0 && inner <= ST_WRITING_LOOP_STRAY * all;
+}
+
+/* Is blob b an arc of a loop drawn round box t: beside one of its sides
+ * (not past a corner), along most of that side, thin, and no more ink
+ * than a line that long? Returns the side 0..3, or -1. */
+static int arc_side(const st_blob *b, px_rect pad, px_rect ring, double area,
+                    double kc, double size)
+{
+    if (!rect_within(b, ring))
+        return -1;
+    double wmm = b->w / kc, hmm = b->h / kc;
+    int cx = (int)b->cx, cy = (int)b->cy;
+    int side = -1;
+    double along = 0, thick = 0;
+    if (cx >= pad.x0 && cx < pad.x1 && (cy < pad.y0 || cy >= pad.y1))
+        side = cy < pad.y0 ? 0 : 1, along = wmm, thick = hmm;
+    else if (cy >= pad.y0 && cy < pad.y1 && (cx < pad.x0 || cx >= pad.x1))
+        side = cx < pad.x0 ? 2 : 3, along = hmm, thick = wmm;
+    if (side < 0 || along < ST_WRITING_ARC_ALONG * size || thick > ST_WRITING_ARC_THICK_MM ||
+        area > ST_WRITING_ARC_INK_MM * (along + thick))
+        return -1;
+    return side;
+}
+
+/* What a blob is next to a marked box. */
+enum { OVF_NONE = 0, OVF_RING, OVF_STROKE, OVF_ARC };
+
+typedef struct overflow {
+    int kind;   /* OVF_* */
+    int target; /* the box whose mark it continues */
+    double away; /* mm it reaches beyond the box's pad */
+    int row;     /* one of a row of strokes reaching too far: letters */
+    int region;  /* OVF_STROKE: where its centre lies round the box's pad,
+                    0..8 row by row (4 would be on it) */
+    int side;    /* OVF_ARC: the side of the box it runs along */
+} overflow;
+
+/* Is blob b the overflow of a mark: of some box that holds a mark (not
+ * EMPTY in boxes), a thin stroke leaving the box's pad where the mark
+ * reaches it, or a thin loop round the box, and in either case within a
+ * short reach of the box? area in mm2, kc coarse px per mm. */
+static overflow mark_overflow(const st_model *m, const st_affine *a, double f,
+                              const st_box *boxes, const st_image *img,
+                              const st_image *coarse, const st_blob *b,
+                              double area, double kc, int level)
+{
+    overflow o = {OVF_NONE, -1, 0, 0, -1, 4};
+    if (!boxes)
+        return o;
+    double wmm = b->w / kc, hmm = b->h / kc;
+    double outline = m->settings.outline_mm;
+    int join = (int)ceil(ST_WRITING_JOIN_MM * kc);
+    for (int i = 0; i < m->n_targets; i++) {
+        if (boxes[i].state == ST_BOX_EMPTY)
+            continue;
+        st_rect t = m->targets[i].rect;
+        double size = fmax(t.w, t.h);
+        /* A loop round the box: its bounding box holds the box (all but a
+         * millimetre a side, for a loop cut where it crosses a label) and
+         * keeps close to it; it is a thin line all round. */
+        px_rect ring = coarse_rect(img, a, f, t, ST_WRITING_RING_REACH * size + ST_WRITING_REACH_MM);
+        px_rect core = coarse_rect(img, a, f, t, -1.0);
+        if (rect_within(b, ring) && b->x <= core.x0 && b->y <= core.y0 &&
+            b->x + b->w >= core.x1 && b->y + b->h >= core.y1 &&
+            area <= ST_WRITING_LOOP_INK_MM * M_PI * (wmm + hmm) / 2 &&
+            hollow(img, b, level)) {
+            o.kind = OVF_RING;
+            o.target = i;
+            return o;
+        }
+        px_rect pad = coarse_rect(img, a, f, t, ST_WRITING_PAD_MM);
+        int side = arc_side(b, pad, ring, area, kc, size);
+        if (side >= 0) {
+            o.kind = OVF_ARC; /* a loop's only when others go round too */
+            o.target = i;
+            o.side = side;
+            return o;
+        }
+        px_rect reach = coarse_rect(img, a, f, t, ST_WRITING_REACH * size + ST_WRITING_REACH_MM);
+        if (!rect_within(b, reach))
+            continue;
+        /* A stroke runs at most its bounding box's diagonal (and a little
+         * for its wobble); more ink than a pen's width along it is a
+         * letter or a blot. */
+        if (area > ST_WRITING_STROKE_MM * (1.2 * hypot(wmm, hmm) + 1))
+            continue;
+        /* A stroke leaving the box heads away from it: what lies beside
+         * the box (along its edge) is not much more than what lies
+         * beyond it. A word above a box runs along it. */
+        int lx = pad.x0 - b->x, rx = b->x + b->w - pad.x1;
+        int ty = pad.y0 - b->y, by = b->y + b->h - pad.y1;
+        double ox = (fmax(lx, 0) + fmax(rx, 0)) / kc, oy = (fmax(ty, 0) + fmax(by, 0)) / kc;
+        if (wmm - ox > ST_WRITING_SIDEWAYS * oy + ST_WRITING_PEN_MM ||
+            hmm - oy > ST_WRITING_SIDEWAYS * ox + ST_WRITING_PEN_MM)
+            continue;
+        px_rect in = coarse_rect(img, a, f, t, -(outline + ST_SCORE_MARGIN_MM) - 0.5 / kc);
+        /* The tip of a stroke that crossed a label or another box on its
+         * way out: small, and cut off by that print's pad. */
+        int tip = area <= ST_WRITING_TIP_MM2 && fmax(wmm, hmm) <= ST_WRITING_TIP_MM &&
+                  touches_print(m, a, f, img, b, i);
+        if (!tip && !continues_mark(img, coarse, b, pad, in, join, level))
+            continue;
+        o.kind = OVF_STROKE;
+        o.target = i;
+        o.away = fmax(ox, oy);
+        o.region = (b->cx < pad.x0 ? 0 : b->cx < pad.x1 ? 1 : 2) +
+                   3 * (b->cy < pad.y0 ? 0 : b->cy < pad.y1 ? 1 : 2);
+        return o;
+    }
+    return o;
 }
 
 /* Dark vertical streaks: coarse columns inked on most of the paper's rows.
@@ -150,7 +408,8 @@ static void find_streaks(const st_model *m, const st_registration *r,
 }
 
 int st_writing_check(const st_model *m, const st_registration *r,
-                     const st_image *coarse, int factor, st_image *scratch,
+                     const st_box *boxes, const st_image *coarse, int factor,
+                     st_image *scratch,
                      st_blob_scratch *finder, st_writing *out, st_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -202,13 +461,57 @@ int st_writing_check(const st_model *m, const st_registration *r,
     }
     double kc = sqrt(fabs(det)) / f; /* coarse px per mm */
     int min_area = (int)ceil(ST_WRITING_THIN_MM2 * kc * kc);
-    st_blob blobs[64];
+    /* Room for the pieces of overshooting marks as well as writing. */
+    st_blob blobs[256];
     int n = 0;
-    int rc = st_blobs_find(scratch, (int)r->paper_ink + ST_WRITING_INK,
-                           min_area > 1 ? min_area : 1, 1 << 30, blobs, 64, &n,
-                           finder, err);
+    int level = (int)r->paper_ink + ST_WRITING_INK;
+    int rc = st_blobs_find(scratch, level, min_area > 1 ? min_area : 1, 1 << 30,
+                           blobs, 256, &n, finder, err);
     if (rc)
         return rc;
+    /* First what each blob is, then which of them lie in rows: strokes
+     * close together by one box are a scribble's turns when they stay
+     * near the box, and letters cut apart by the pad when they do not. */
+    overflow ov[256];
+    for (int i = 0; i < n; i++) {
+        const st_blob *b = &blobs[i];
+        ov[i] = mark_overflow(m, a, f, boxes, scratch, coarse, b,
+                              b->area / (kc * kc), kc, level);
+    }
+    int gap = (int)ceil(ST_WRITING_ROW_GAP_MM * kc);
+    for (int i = 0; i < n; i++) {
+        if (ov[i].kind != OVF_STROKE)
+            continue;
+        for (int k = i + 1; k < n; k++) {
+            const st_blob *p = &blobs[i], *q = &blobs[k];
+            if (ov[k].kind != OVF_STROKE || ov[k].target != ov[i].target ||
+                p->x > q->x + q->w + gap || q->x > p->x + p->w + gap ||
+                p->y > q->y + q->h + gap || q->y > p->y + p->h + gap)
+                continue;
+            if (fmax(ov[i].away, ov[k].away) > ST_WRITING_ROW_MM)
+                ov[i].row = ov[k].row = 1;
+        }
+    }
+    /* An X leaves one arm past each corner. Two strokes reaching well
+     * beyond one side, a few mm apart, one of them beside the side
+     * rather than past a corner, are letters along it whose joins the
+     * pad cut away. */
+    int apart = (int)ceil(ST_WRITING_LETTERS_MM * kc);
+    for (int i = 0; i < n; i++) {
+        int r_ = ov[i].region;
+        if (ov[i].kind != OVF_STROKE || ov[i].away <= ST_WRITING_ROW_MM || r_ % 2 == 0)
+            continue;
+        for (int k = 0; k < n; k++) {
+            const st_blob *p = &blobs[i], *q = &blobs[k];
+            int q_ = ov[k].region;
+            int same_side = r_ == 1 || r_ == 7 ? q_ / 3 == r_ / 3 : q_ % 3 == r_ % 3;
+            if (k != i && ov[k].kind == OVF_STROKE && ov[k].target == ov[i].target &&
+                ov[k].away > ST_WRITING_ROW_MM - 0.5 && same_side &&
+                p->x <= q->x + q->w + apart && q->x <= p->x + p->w + apart &&
+                p->y <= q->y + q->h + apart && q->y <= p->y + p->h + apart)
+                ov[i].row = ov[k].row = 1;
+        }
+    }
     for (int i = 0; i < n; i++) {
         const st_blob *b = &blobs[i];
         double wmm = b->w / kc, hmm = b->h / kc;
@@ -221,6 +524,20 @@ int st_writing_check(const st_model *m, const st_registration *r,
         double area = b->area / (kc * kc);
         if (area < ST_WRITING_MIN_MM2 && fmax(wmm, hmm) < ST_WRITING_THIN_LEN_MM)
             continue; /* a speck: dust, a pencil touch */
+        int mark = ov[i].kind != OVF_NONE && !ov[i].row;
+        if (ov[i].kind == OVF_ARC) {
+            /* A loop round a box leaves arcs along two sides or more,
+             * or the rest of the loop beside an arc, where the pads of
+             * the box's corners and its label cut it; a word along one
+             * side is not one. */
+            mark = 0;
+            for (int k = 0; k < n && !mark; k++)
+                mark = ov[k].target == ov[i].target &&
+                       ((ov[k].kind == OVF_ARC && ov[k].side != ov[i].side) ||
+                        ov[k].kind == OVF_RING);
+        }
+        if (mark)
+            continue; /* the mark's own ink, run past its box */
         if (area > out->area_mm2) {
             out->found = 1;
             out->area_mm2 = area;

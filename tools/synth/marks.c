@@ -114,6 +114,37 @@ static void zigzag(cairo_t *cr, st_rng *r, double x0, double y0, double x1,
     }
 }
 
+/* Two strokes crossing at the origin, each end at lo..hi times the half
+ * sides (hw, hh) out along its diagonal, bent by about wob mm. */
+static void cross(cairo_t *c, st_rng *r, double hw, double hh, double lo,
+                  double hi, double wob)
+{
+    for (int i = 0; i < 2; i++) {
+        double s = i ? -1 : 1;
+        double a = st_rng_range(r, lo, hi), b = st_rng_range(r, lo, hi);
+        wobble_to(c, r, 1, -hw * a, -hh * a * s, hw * b, hh * b * s, wob);
+        cairo_stroke(c);
+    }
+}
+
+/* A hand-drawn loop round the origin with radii rx, ry, from angle a0
+ * once round and `over` radians on, its radius wavering a little. */
+static void loop_round(cairo_t *c, st_rng *r, double rx, double ry, double a0,
+                       double over)
+{
+    int n = 28;
+    for (int i = 0; i <= n; i++) {
+        double a = a0 + (2 * M_PI + over) * i / n;
+        double q = 1 + st_rng_normal(r) * 0.03;
+        double x = cos(a) * rx * q, y = sin(a) * ry * q;
+        if (i == 0)
+            cairo_move_to(c, x, y);
+        else
+            cairo_line_to(c, x, y);
+    }
+    cairo_stroke(c);
+}
+
 /* The path of one mark in its box's frame (centre at the origin), stroked
  * or filled on c with k's width. hw, hh: half the inside's sides. */
 static void mark_shape(cairo_t *c, const st_rect *in, int style, const ink *k,
@@ -156,13 +187,7 @@ static void mark_shape(cairo_t *c, const st_rect *in, int style, const ink *k,
         break;
     }
     case ST_STYLE_X:
-        for (int i = 0; i < 2; i++) {
-            double s = i ? -1 : 1;
-            double a = st_rng_range(r, 0.8, 1.05), b = st_rng_range(r, 0.8, 1.05);
-            wobble_to(c, r, 1, -hw * a, -hh * a * s, hw * b, hh * b * s,
-                      0.15 * k->w);
-            cairo_stroke(c);
-        }
+        cross(c, r, hw, hh, 0.8, 1.05, 0.15 * k->w);
         break;
     case ST_STYLE_CHECK: {
         /* The long leg reaches the far corner: a check is read at once. */
@@ -193,17 +218,7 @@ static void mark_shape(cairo_t *c, const st_rect *in, int style, const ink *k,
         double ry = hh * st_rng_range(r, 1.45, 1.7) + 0.5;
         double a0 = st_rng_range(r, 0, 2 * M_PI);
         double over = st_rng_range(r, 0.2, 0.6); /* loop ends overlap */
-        int n = 28;
-        for (int i = 0; i <= n; i++) {
-            double a = a0 + (2 * M_PI + over) * i / n;
-            double q = 1 + st_rng_normal(r) * 0.03;
-            double x = cos(a) * rx * q, y = sin(a) * ry * q;
-            if (i == 0)
-                cairo_move_to(c, x, y);
-            else
-                cairo_line_to(c, x, y);
-        }
-        cairo_stroke(c);
+        loop_round(c, r, rx, ry, a0, over);
         break;
     }
     case ST_STYLE_DOT: {
@@ -213,6 +228,42 @@ static void mark_shape(cairo_t *c, const st_rect *in, int style, const ink *k,
         cairo_arc(c, st_rng_range(r, -0.3, 0.3) * hw,
                   st_rng_range(r, -0.3, 0.3) * hh, rad, 0, 2 * M_PI);
         cairo_fill(c);
+        break;
+    }
+    case ST_STYLE_X_OVER:
+        /* Each arm end lies past the box by 0-50% of its size, across and
+         * down alike (hw * (1 + u) is u/2 of the side beyond the edge). */
+        cross(c, r, hw, hh, 1.0, 2.0, 0.15 * k->w);
+        break;
+    case ST_STYLE_CHECK_TAIL: {
+        /* The long leg runs on past the corner by 20-50% of the size. */
+        double ex = 1 + 2 * st_rng_range(r, 0.2, 0.5);
+        wobble_to(c, r, 1, -0.7 * hw, -0.05 * hh, -0.15 * hw, 0.75 * hh,
+                  0.1 * k->w);
+        wobble_to(c, r, 0, -0.15 * hw, 0.75 * hh, hw * ex, -hh * ex,
+                  0.2 * k->w);
+        cairo_stroke(c);
+        break;
+    }
+    case ST_STYLE_SCRIBBLE_OVER: {
+        /* Hatching across the box whose turns land outside it. */
+        double o = st_rng_range(r, 0.05, 0.20) * 2 * hw;
+        /* Passes a little apart, so the turns outside are loops. */
+        double step = k->w * st_rng_range(r, 1.2, 1.6);
+        if (st_rng_chance(r, 0.5))
+            cairo_rotate(c, M_PI / 2);
+        zigzag(c, r, -hw - o, -hh * 0.9, hw + o, hh * 0.9, step, jit);
+        cairo_stroke(c);
+        break;
+    }
+    case ST_STYLE_RING: {
+        /* An X inside, then a loop round the box that keeps close to it. */
+        cross(c, r, hw, hh, 0.8, 1.0, 0.15 * k->w);
+        double rx = hw * st_rng_range(r, 1.55, 1.75) + 0.8;
+        double ry = hh * st_rng_range(r, 1.55, 1.75) + 0.8;
+        double a0 = st_rng_range(r, 0, 2 * M_PI);
+        double over = st_rng_range(r, 0.1, 0.4);
+        loop_round(c, r, rx, ry, a0, over);
         break;
     }
     case ST_STYLE_HESITANT: {
@@ -298,7 +349,12 @@ void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
     double cy = in->y + hh + st_rng_normal(r) * 0.04 * in->h;
     double ang = st_rng_normal(r) * 0.05;
     double big = hw > hh ? hw : hh;
-    double reach = (style == ST_STYLE_CIRCLE ? 2.4 * big : 1.6 * big) + k.w + 2;
+    double reach = (style == ST_STYLE_CIRCLE || style == ST_STYLE_RING ? 2.4 * big
+                    : style == ST_STYLE_X_OVER || style == ST_STYLE_CHECK_TAIL ||
+                            style == ST_STYLE_SCRIBBLE_OVER
+                        ? 2.2 * big
+                        : 1.6 * big) +
+                   k.w + 2;
 
     /* The shape's surface covers the reach square in page pixels (clipped
      * to the page), aligned to whole pixels so its antialiasing is what
@@ -441,4 +497,55 @@ void st_marks_stray_draw(cairo_t *cr, double x, double y, st_rng *r)
     }
     cairo_stroke(cr);
     cairo_restore(cr);
+}
+
+int st_marks_writing_place(const st_model *m, int target, st_rng *r,
+                           double *xy, int max)
+{
+    const st_rect *b = &m->targets[target].rect;
+    double hw = ST_MARKS_STRAY_W / 2, hh = ST_MARKS_STRAY_H / 2;
+    int n = 0;
+    for (int tries = 0; tries < 60 && n < max; tries++) {
+        /* Touching: the word's ink runs 0.2-0.8 mm into the box's
+         * outline; beside: it stops 0.5-3 mm short of the box. The ink of
+         * a word spans about x +-6 mm and y -2.5..+2 mm of its centre. */
+        double gap = st_rng_chance(r, 0.5) ? -st_rng_range(r, 0.2, 0.8)
+                                           : st_rng_range(r, 0.5, 3.0);
+        int side = st_rng_int(r, 4);
+        double along = st_rng_range(r, -0.3, 0.3);
+        double x, y;
+        if (side == 0) { /* left */
+            x = b->x - gap - 6;
+            y = b->y + b->h / 2 + along * b->h;
+        } else if (side == 1) { /* right */
+            x = b->x + b->w + gap + 6;
+            y = b->y + b->h / 2 + along * b->h;
+        } else if (side == 2) { /* above */
+            x = b->x + b->w / 2 + along * b->w;
+            y = b->y - gap - 2.0;
+        } else { /* below */
+            x = b->x + b->w / 2 + along * b->w;
+            y = b->y + b->h + gap + 2.5;
+        }
+        double x0 = x - hw, y0 = y - hh, x1 = x + hw, y1 = y + hh;
+        int ok = x0 > 6 && y0 > 6 && x1 < m->paper_w - 6 && y1 < m->paper_h - 6;
+        /* Clear of everything printed but its own box, so the word is
+         * there to be seen (the engine does not read under print). */
+        for (int i = 0; ok && i < m->n_targets; i++) {
+            const st_target *t = &m->targets[i];
+            ok = (i == target || clear_of(&t->rect, x0, y0, x1, y1, 0.5)) &&
+                 (t->label_rect.w <= 0 ||
+                  clear_of(&t->label_rect, x0, y0, x1, y1, 0.5));
+        }
+        for (int i = 0; ok && i < m->n_fiducials; i++)
+            ok = clear_of(&m->fiducials[i].rect, x0, y0, x1, y1, 3.0);
+        for (int i = 0; ok && i < n; i++)
+            ok = fabs(xy[2 * i] - x) > 2 * hw + 1 || fabs(xy[2 * i + 1] - y) > 2 * hh + 1;
+        if (ok) {
+            xy[2 * n] = x;
+            xy[2 * n + 1] = y;
+            n++;
+        }
+    }
+    return n;
 }

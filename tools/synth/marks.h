@@ -49,6 +49,14 @@ void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
 #define ST_MARKS_STRAY_H 6.0
 int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int max);
 
+/* Choose up to max spots (as st_marks_stray_place) for words written
+ * beside box `target` of m or touching it: a word's near end stops
+ * 0.5-3 mm short of the box, or runs 0.2-0.8 mm into its outline, on any
+ * side where the word keeps clear of other print. Returns how many were
+ * found (0 when no side of the box has room). */
+int st_marks_writing_place(const st_model *m, int target, st_rng *r,
+                           double *xy, int max);
+
 /* Draw a scribble of pen "letters" centred on (x, y) mm. */
 void st_marks_stray_draw(cairo_t *cr, double x, double y, st_rng *r);
 

@@ -340,7 +340,7 @@ void st_synth_plan(const job *j, int index, splan *p)
     else if (o->degradations)
         on = o->degradations;
     if (j->clear_only)
-        on &= ~ST_SYNTH_BIT(ST_DEG_STRAY);
+        on &= ~(ST_SYNTH_BIT(ST_DEG_STRAY) | ST_SYNTH_BIT(ST_DEG_WRITING));
     if (!(o->format == ST_TIFF_GREY_JPEG || o->format == ST_TIFF_RGB_JPEG))
         on &= ~ST_SYNTH_BIT(ST_DEG_JPEG); /* nothing to degrade */
     double L = o->degrade_level;
@@ -385,6 +385,18 @@ void st_synth_plan(const job *j, int index, splan *p)
         p->n_stray = st_marks_stray_place(m, &r, p->stray, ns);
     if (on & ~(ST_SYNTH_BIT(ST_DEG_MIX_N) - 1))
         plan_named(j, p, on, &r);
+    /* Writing by a marked box: drawn last, so the streams of the others
+     * stay as they were. */
+    if (ON(ST_DEG_WRITING) && p->n_marks > 0) {
+        int want = 1 + st_rng_int(&r, MAX_WRITING);
+        int first = st_rng_int(&r, p->n_marks);
+        for (int i = 0; i < p->n_marks && want > 0; i++) {
+            int t = p->marks[(first + i) % p->n_marks].target;
+            int got = st_marks_writing_place(m, t, &r, p->stray + 2 * p->n_stray, 1);
+            p->n_stray += got;
+            want -= got;
+        }
+    }
 #undef ON
 }
 

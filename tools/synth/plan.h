@@ -15,6 +15,7 @@
 
 #define MAX_MARKS 8
 #define MAX_STRAY 3
+#define MAX_WRITING 2 /* words by marked boxes (ST_DEG_WRITING) */
 
 /* Expected outcomes. */
 enum { OUT_VOTE, OUT_BLANK, OUT_INVALID, OUT_REVIEW };
@@ -63,8 +64,8 @@ typedef struct splan {
     double fold_y, fold_a;
     int fold_vertical;          /* 1: top to bottom at fold_x */
     double fold_x, fold_slant;  /* mm; degrees (0 = the plain fold's tilt) */
-    int n_stray;
-    double stray[2 * MAX_STRAY];
+    int n_stray;                /* stray words, then writing's */
+    double stray[2 * (MAX_STRAY + MAX_WRITING)];
     /* expected */
     int outcome, list, cand, party_only;
     const char *reason;

@@ -33,6 +33,15 @@ typedef enum st_synth_style {
     ST_STYLE_DOT,       /* "dot": a small dot (ambiguous) */
     ST_STYLE_HESITANT,  /* "hesitant": short light stroke; only the
                            "between" scenario draws it (ambiguous) */
+    /* Marks that leave the box (not in the default mix): */
+    ST_STYLE_X_OVER,    /* "x-overshoot": an X whose four arm ends run past
+                           the box by 0-50% of its size each */
+    ST_STYLE_CHECK_TAIL, /* "check-tail": a check whose long leg runs on
+                            past the box's corner by 20-50% of its size */
+    ST_STYLE_SCRIBBLE_OVER, /* "scribble-over": hatching whose turns
+                               overshoot the box by 5-20% of its size */
+    ST_STYLE_RING,      /* "ring": an X in the box and a loop drawn round
+                           the box, close to it (a clear vote) */
     ST_STYLE_N
 } st_synth_style;
 
@@ -86,6 +95,9 @@ typedef enum st_synth_degradation {
                              middle of a marked box */
     ST_DEG_STREAK_EMPTY,  /* "streak-empty": a dark streak through the
                              middle of an empty box */
+    ST_DEG_WRITING,     /* "writing": a word written beside a marked box
+                           or touching it, 1-2 per ballot (outcome review,
+                           "writing outside boxes"); not in the default mix */
     ST_DEG_N
 } st_synth_degradation;
 
@@ -113,7 +125,8 @@ typedef struct st_synth_opts {
      *   several-numbers 5, beyond-list 3, blank 8, between 6;
      * degradations: each ballot independently gets rotate 70%, shift 70%,
      *   scale 50%, noise 60%, blur 25%, upside-down 10%, streak 8%,
-     *   fold 10%, stray 4%, jpeg 10%.
+     *   fold 10%, stray 4%, jpeg 10% (writing and the styles after
+     *   hesitant only when asked for).
      * A set given explicitly is used uniformly (styles, instruments,
      * scenarios) or always (degradations). */
     unsigned styles, instruments, scenarios, degradations;
@@ -141,7 +154,8 @@ void st_synth_opts_default(st_synth_opts *o);
  *   upside_down, rotation_deg, shift_mm [x, y], scale, noise_sigma,
  *   blur_px (0 = none), jpeg_quality (null = not degraded), streak (null or
  *   {x, width (px), kind "dark"|"light"}), fold_y_mm (null or mm),
- *   stray_writing [[x_mm, y_mm], ...] }, marks [{target (model id), style,
+ *   stray_writing [[x_mm, y_mm], ...] (centres of the words of stray and
+ *   of writing) }, marks [{target (model id), style,
  *   instrument, clarity "clear"|"ambiguous" (as drawn), visible,
  *   visible_trace (share of the mark's pixels in the box that still carry
  *   strong ink, or any trace, in the page as written), coverage (strong
@@ -168,7 +182,9 @@ const char *st_synth_degradation_name(int degradation);
 
 /* Parse a comma-separated list of names of one kind ("styles",
  * "instruments", "scenarios" or "degradations"; singular accepted) into a
- * bit set. "all" selects every name of the kind; for degradations "none"
+ * bit set. "all" selects every name of the kind but the styles from
+ * "x-overshoot" on and the degradations from "writing" on, which are
+ * drawn only when named; for degradations "none"
  * gives ST_SYNTH_DEG_NONE. Returns ST_OK, or ST_ERR_ARG with a message
  * listing the valid names. */
 int st_synth_parse_set(const char *kind, const char *csv, unsigned *bits,

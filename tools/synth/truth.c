@@ -18,7 +18,8 @@
 #include "util/jsonrec.h"
 
 static const char *const style_names[ST_STYLE_N] = {
-    "fill", "partial", "x", "check", "stroke", "circle", "dot", "hesitant"};
+    "fill", "partial", "x", "check", "stroke", "circle", "dot", "hesitant",
+    "x-overshoot", "check-tail", "scribble-over", "ring"};
 static const char *const instrument_names[ST_INSTR_N] = {
     "red-pencil", "blue-pen", "black-pen", "faint"};
 static const char *const scenario_names[ST_SCEN_N] = {
@@ -27,7 +28,7 @@ static const char *const scenario_names[ST_SCEN_N] = {
 static const char *const degradation_names[ST_DEG_N] = {
     "rotate", "shift", "scale", "upside-down", "noise", "blur", "streak",
     "fold", "stray", "jpeg", "fold-slant", "fold-vertical", "streak-marked",
-    "streak-empty"};
+    "streak-empty", "writing"};
 
 static const char *const outcome_names[] = {"vote", "blank", "invalid",
                                             "review"};
@@ -85,7 +86,12 @@ int st_synth_parse_set(const char *kind, const char *csv, unsigned *bits,
             len--;
         int found = 0;
         if (len == 3 && !strncmp(p, "all", 3)) {
-            out |= (n >= 32 ? ~0u : (1u << n) - 1);
+            /* The marks that leave the box and writing by a box are drawn
+             * only when named: "all" keeps meaning what it meant. */
+            int k = t == style_names ? ST_STYLE_X_OVER
+                    : is_deg         ? ST_DEG_WRITING
+                                     : n;
+            out |= (k >= 32 ? ~0u : (1u << k) - 1);
             found = 1;
         } else if (is_deg && len == 4 && !strncmp(p, "none", 4)) {
             out |= ST_SYNTH_DEG_NONE;
