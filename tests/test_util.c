@@ -68,6 +68,7 @@ static void test_jsonrec_writes_nested_records_with_commas_and_null_for_nan(void
     st_jsonrec_obj(&w, NULL);
     st_jsonrec_str(&w, "file", "a \"b\".tif");
     st_jsonrec_int(&w, "page", 3);
+    st_jsonrec_uint(&w, "seed", 18446744073709551615ull);
     st_jsonrec_str(&w, "station", NULL);
     st_jsonrec_arr(&w, "xs");
     st_jsonrec_num(&w, NULL, 1.25, 3, 1);
@@ -83,7 +84,7 @@ static void test_jsonrec_writes_nested_records_with_commas_and_null_for_nan(void
     st_jsonrec_end(&w);
     st_jsonrec_end(&w);
     fclose(f);
-    assert_string_equal(buf, "{\"file\":\"a \\\"b\\\".tif\",\"page\":3,\"station\":null,"
+    assert_string_equal(buf, "{\"file\":\"a \\\"b\\\".tif\",\"page\":3,\"seed\":18446744073709551615,\"station\":null,"
                              "\"xs\":[1.25,null,null,0.00],\"o\":{\"ok\":true,\"n\":null},"
                              "\"empty\":[]}");
     /* And a strict parser takes it. */

@@ -63,6 +63,12 @@ void st_jsonrec_int(st_jsonrec *w, const char *key, long long v)
     fprintf(w->f, "%lld", v);
 }
 
+void st_jsonrec_uint(st_jsonrec *w, const char *key, unsigned long long v)
+{
+    lead(w, key);
+    fprintf(w->f, "%llu", v);
+}
+
 void st_jsonrec_num(st_jsonrec *w, const char *key, double v, int decimals, int trim)
 {
     lead(w, key);

@@ -41,6 +41,7 @@ void st_jsonrec_end(st_jsonrec *w);
  * infinite. */
 void st_jsonrec_str(st_jsonrec *w, const char *key, const char *v);
 void st_jsonrec_int(st_jsonrec *w, const char *key, long long v);
+void st_jsonrec_uint(st_jsonrec *w, const char *key, unsigned long long v);
 void st_jsonrec_num(st_jsonrec *w, const char *key, double v, int decimals, int trim);
 void st_jsonrec_bool(st_jsonrec *w, const char *key, int v);
 void st_jsonrec_null(st_jsonrec *w, const char *key);

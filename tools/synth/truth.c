@@ -160,9 +160,7 @@ char *st_synth_truth_line(const job *j, int index, const char *file, int page,
     st_jsonrec_str(&w, "file", file);
     st_jsonrec_int(&w, "page", page);
     st_jsonrec_int(&w, "index", index);
-    /* The seed is unsigned 64-bit, beyond st_jsonrec_int's range: written
-     * as is, after members already written, so its comma is due. */
-    fprintf(f, ",\"seed\":%llu", (unsigned long long)j->o->seed);
+    st_jsonrec_uint(&w, "seed", (unsigned long long)j->o->seed);
     st_jsonrec_int(&w, "dpi", j->o->dpi);
     st_jsonrec_str(&w, "format", st_tiff_format_name(j->o->format));
     if (j->o->format == ST_TIFF_GREY_JPEG || j->o->format == ST_TIFF_RGB_JPEG)
