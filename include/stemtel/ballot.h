@@ -27,6 +27,8 @@ typedef struct st_ballot {
     st_box *boxes;
     st_box_place *places;
     st_writing writing;
+    st_fold folds[ST_MAX_FOLDS]; /* folds found (st_folds_find), paper */
+    int n_folds;
     st_outcome outcome;
     char message[320];         /* why a page was rejected, for people */
     /* Seconds spent per stage on this page (for the benchmark; not part

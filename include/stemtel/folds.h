@@ -39,13 +39,14 @@ typedef struct st_fold {
  * shrunk by factor from the page's ink) of a page registered by r:
  * straight faint lines, within ST_FOLD_MAX_DEG of the model's x or y
  * axis, that run across at least ST_FOLD_MIN_SHARE of the paper away from
- * the printed boxes, labels and marks. Writes up to max folds to folds
+ * the printed boxes, labels and marks (a label where blank, the record of
+ * st_score_blank or NULL, says it printed ink). Writes up to max folds to folds
  * and returns how many (0 when there is none). scratch is the caller's
  * reusable image (its pixels are reallocated as needed and owned by the
  * caller). Returns ST_OK or ST_ERR_NOMEM (with err set; *n is then 0).
  * Thread-safe with a scratch per thread. */
 int st_folds_find(const st_model *m, const st_registration *r,
-                  const st_image *coarse, int factor, st_image *scratch,
+                  const double *blank, const st_image *coarse, int factor, st_image *scratch,
                   st_fold *folds, int max, int *n, st_error *err);
 
 #ifdef __cplusplus

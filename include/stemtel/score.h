@@ -69,9 +69,19 @@ int st_score_page(const st_model *m, const st_image *ink,
                   const st_fold *folds, int n_folds, st_box *boxes,
                   st_box_place *places);
 
+/* Values per box in a blank ballot's record (st_score_blank): its score,
+ * its faint share, and the extent of the ink its label printed, x0, y0,
+ * x1, y1 in model mm (x1 < x0 when it printed none). */
+#define ST_BLANK_PER_BOX 6
+
+/* Where target i's label printed ink, model mm: from blank (the record
+ * of st_score_blank) when it has that, else the label's whole rect (also
+ * when blank is NULL). Only for a target with a label. */
+st_rect st_score_label_print(const st_model *m, const double *blank, int i);
+
 /* The blank ballot's own scores at dpi: renders it, scores it with the
- * identity registration, and writes 2 * m->n_targets values to blank.
- * Call once per model and resolution, before the parallel work. */
+ * identity registration, and writes ST_BLANK_PER_BOX * m->n_targets values
+ * to blank. Call once per model and resolution, before the parallel work. */
 int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err);
 
 /* Ink outside the boxes. */

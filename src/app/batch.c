@@ -337,7 +337,8 @@ static int run_start(brun *r, st_error *err)
                             strerror(errno));
     r->tasks = calloc((size_t)r->window, sizeof *r->tasks);
     r->readers = calloc((size_t)r->threads, sizeof *r->readers);
-    r->blank = calloc(2 * (size_t)(m->n_targets ? m->n_targets : 1), sizeof *r->blank);
+    r->blank = calloc(ST_BLANK_PER_BOX * (size_t)(m->n_targets ? m->n_targets : 1),
+                      sizeof *r->blank);
     r->tally = st_tally_new(m);
     if (o->commit) {
         r->cpages = calloc((size_t)r->window, sizeof *r->cpages);

@@ -190,7 +190,8 @@ int st_verify(st_store *s, int threads, FILE *log, st_verify_report *rep, st_err
     }
     readers = calloc((size_t)nt, sizeof *readers);
     scratch = calloc((size_t)nt, sizeof *scratch);
-    blank = calloc(2 * (size_t)(m->n_targets ? m->n_targets : 1), sizeof *blank);
+    blank = calloc(ST_BLANK_PER_BOX * (size_t)(m->n_targets ? m->n_targets : 1),
+                   sizeof *blank);
     replayed = st_tally_new(m);
     if (!readers || !scratch || !blank || !replayed) {
         rc = st_error_set(err, ST_ERR_NOMEM, "verify: out of memory");

@@ -273,12 +273,13 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         }
     }
     /* Folds first: their bands are left out of every box they cross. */
-    st_fold folds[ST_MAX_FOLDS];
+    st_fold *folds = b->folds;
     int n_folds = 0;
     const st_image *fold_coarse = st_reg_scratch_coarse(rd->reg, &factor);
-    if ((rc = st_folds_find(m, &b->reg, fold_coarse, factor, &rd->fold_scratch, folds,
+    if ((rc = st_folds_find(m, &b->reg, blank, fold_coarse, factor, &rd->fold_scratch, folds,
                             ST_MAX_FOLDS, &n_folds, &err)))
         goto out;
+    b->n_folds = n_folds;
     b->located = st_score_page(m, &rd->ink, &b->reg, blank, folds, n_folds, b->boxes,
                                b->places);
     t1 = st_clock_now();

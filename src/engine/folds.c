@@ -3,7 +3,9 @@
  * On the coarse ink image every pixel inside the paper (less an edge band)
  * and away from the printed boxes, labels and registration marks is
  * classed: faint (a little ink above the paper, as a crease and its
- * shadow leave), plain, or not used (dark ink, print, outside). Lines are
+ * shadow leave), plain, or not used (dark ink, print, outside). A box's
+ * inside is looked at (a fold may run along a row of boxes), its printed
+ * outline is not. Lines are
  * sought near each of the page's two axes: the pixels are summed in
  * strips about 16 mm long along the axis, per row across it, and a fold
  * is a straight path through the strips (a shift of whole rows from strip
@@ -14,6 +16,7 @@
  * its path that are faint along it too (the crease's shadow).
  */
 #include "stemtel/folds.h"
+#include "stemtel/score.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -58,7 +61,7 @@ static void clear_box(st_image *img, const st_affine *a, double f, st_rect r,
 
 /* Class every coarse pixel into cls (same size as coarse). */
 static void classify(const st_model *m, const st_registration *r,
-                     const st_image *coarse, double f, st_image *cls)
+                     const double *blank, const st_image *coarse, double f, st_image *cls)
 {
     const st_affine *a = &r->xform;
     /* The part of the image surely on the paper: the axis-aligned box
@@ -86,9 +89,16 @@ static void classify(const st_model *m, const st_registration *r,
     for (int i = 0; i < m->n_fiducials; i++)
         clear_box(cls, a, f, m->fiducials[i].rect, ST_FOLD_PAD_MM);
     for (int i = 0; i < m->n_targets; i++) {
-        clear_box(cls, a, f, m->targets[i].rect, ST_FOLD_PAD_MM);
+        /* Only a box's printed outline: its inside is paper where it is
+         * not marked (a mark is dark), and a fold running along a row of
+         * boxes is seen there. */
+        st_rect b = m->targets[i].rect;
+        st_rect edge[4] = {{b.x, b.y, b.w, 0}, {b.x, b.y + b.h, b.w, 0},
+                           {b.x, b.y, 0, b.h}, {b.x + b.w, b.y, 0, b.h}};
+        for (int k = 0; k < 4; k++)
+            clear_box(cls, a, f, edge[k], ST_FOLD_PAD_MM);
         if (m->targets[i].label)
-            clear_box(cls, a, f, m->targets[i].label_rect, ST_FOLD_PAD_MM);
+            clear_box(cls, a, f, st_score_label_print(m, blank, i), ST_FOLD_PAD_MM);
     }
 }
 
@@ -280,7 +290,7 @@ static void to_model(const st_affine *a, double f, double x, double y, double *m
 }
 
 int st_folds_find(const st_model *m, const st_registration *r,
-                  const st_image *coarse, int factor, st_image *scratch,
+                  const double *blank, const st_image *coarse, int factor, st_image *scratch,
                   st_fold *folds, int max, int *n, st_error *err)
 {
     *n = 0;
@@ -300,7 +310,7 @@ int st_folds_find(const st_model *m, const st_registration *r,
     double f = factor;
     const st_affine *a = &r->xform;
     double kc = sqrt(fabs(a->m[0] * a->m[4] - a->m[1] * a->m[3])) / f;
-    classify(m, r, coarse, f, scratch);
+    classify(m, r, blank, coarse, f, scratch);
     double dt = tan(ST_FOLD_MAX_DEG * M_PI / 180);
     if (max > ST_MAX_FOLDS)
         max = ST_MAX_FOLDS;

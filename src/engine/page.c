@@ -116,6 +116,25 @@ static void put_boxes(st_jsonrec *w, const st_model *m, const st_ballot *b)
         /* Boxes crossed by a dark scan-line streak went to review. */
         if (b->writing.n_streak_cols)
             st_jsonrec_int(w, "scanner_streaks", b->writing.n_streak_cols);
+        /* Folds found: their bands were left out of the boxes they cross. */
+        if (b->n_folds) {
+            st_jsonrec_arr(w, "folds");
+            for (int i = 0; i < b->n_folds; i++) {
+                const st_fold *f = &b->folds[i];
+                st_jsonrec_obj(w, NULL);
+                st_jsonrec_arr(w, "from_mm");
+                st_jsonrec_num(w, NULL, f->x0, 1, 1);
+                st_jsonrec_num(w, NULL, f->y0, 1, 1);
+                st_jsonrec_end(w);
+                st_jsonrec_arr(w, "to_mm");
+                st_jsonrec_num(w, NULL, f->x1, 1, 1);
+                st_jsonrec_num(w, NULL, f->y1, 1, 1);
+                st_jsonrec_end(w);
+                st_jsonrec_num(w, "half_mm", f->half_mm, 2, 1);
+                st_jsonrec_end(w);
+            }
+            st_jsonrec_end(w);
+        }
     }
     st_jsonrec_arr(w, "boxes");
     for (int i = 0; i < m->n_targets; i++) {

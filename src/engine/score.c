@@ -303,8 +303,8 @@ int st_score_page(const st_model *m, const st_image *ink,
         double score, faint, kept;
         measure(m, ink, a, rc, dx, dy, k, r->paper_ink, near, nb, &score, &faint, &kept);
         if (blank) {
-            score = fmax(0, score - blank[2 * i]);
-            faint = fmax(0, faint - blank[2 * i + 1]);
+            score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
+            faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
         }
         boxes[i].score = score;
         boxes[i].faint = fmax(faint, score);
@@ -318,7 +318,7 @@ int st_score_page(const st_model *m, const st_image *ink,
             double all, all_faint;
             measure(m, ink, a, rc, dx, dy, k, r->paper_ink, NULL, 0, &all, &all_faint, NULL);
             if (blank)
-                all = fmax(0, all - blank[2 * i]);
+                all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
             if (all >= m->settings.marginal)
                 boxes[i].state = ST_BOX_MARGINAL;
         }
@@ -329,6 +329,54 @@ int st_score_page(const st_model *m, const st_image *ink,
         }
     }
     return located;
+}
+
+#define ST_LABEL_SLACK 0.04   /* share of a label's length added each end */
+#define ST_LABEL_SLACK_MM 0.5 /* ... and this, all round */
+
+/* Where the label of t printed ink on grey (ink, k px per mm, the model's
+ * own frame): its extent x0, y0, x1, y1 in mm, or x1 < x0 when it printed
+ * none (or t has no label). A label's rect is the room it may take; the
+ * text usually fills a small part of it. */
+static void label_ink(const st_model *m, const st_image *grey, double k,
+                      const st_target *t, double *out)
+{
+    (void)m;
+    out[0] = out[1] = 0;
+    out[2] = out[3] = -1;
+    if (!t->label)
+        return;
+    const st_rect *lr = &t->label_rect;
+    int x0 = (int)fmax(0, floor(lr->x * k)), x1 = (int)fmin(grey->w, ceil((lr->x + lr->w) * k));
+    int y0 = (int)fmax(0, floor(lr->y * k)), y1 = (int)fmin(grey->h, ceil((lr->y + lr->h) * k));
+    int lo_x = x1, lo_y = y1, hi_x = -1, hi_y = -1;
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *row = grey->px + (size_t)y * grey->stride;
+        for (int x = x0; x < x1; x++)
+            if (row[x] >= ST_INK_WEAK) {
+                lo_x = x < lo_x ? x : lo_x;
+                hi_x = x > hi_x ? x : hi_x;
+                lo_y = y < lo_y ? y : lo_y;
+                hi_y = y > hi_y ? y : hi_y;
+            }
+    }
+    if (hi_x < 0)
+        return;
+    /* Text set at another resolution runs a little longer or shorter
+     * (hinting): a few per cent of its length either way. */
+    double run = (hi_x + 1 - lo_x) / k, grow = ST_LABEL_SLACK * run + ST_LABEL_SLACK_MM;
+    out[0] = fmax(lr->x, lo_x / k - grow);
+    out[1] = fmax(lr->y, lo_y / k - ST_LABEL_SLACK_MM);
+    out[2] = fmin(lr->x + lr->w, (hi_x + 1) / k + grow);
+    out[3] = fmin(lr->y + lr->h, (hi_y + 1) / k + ST_LABEL_SLACK_MM);
+}
+
+st_rect st_score_label_print(const st_model *m, const double *blank, int i)
+{
+    const double *o = blank ? blank + ST_BLANK_PER_BOX * i + 2 : NULL;
+    if (!o || !(o[2] > o[0] && o[3] > o[1]))
+        return m->targets[i].label_rect;
+    return (st_rect){o[0], o[1], o[2] - o[0], o[3] - o[1]};
 }
 
 int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
@@ -352,12 +400,75 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
     }
     st_score_page(m, grey, &r, NULL, NULL, 0, boxes, NULL);
     for (int i = 0; i < m->n_targets; i++) {
-        blank[2 * i] = boxes[i].score;
-        blank[2 * i + 1] = boxes[i].faint;
+        double *o = blank + ST_BLANK_PER_BOX * i;
+        o[0] = boxes[i].score;
+        o[1] = boxes[i].faint;
+        label_ink(m, grey, k, &m->targets[i], o + 2);
     }
     free(boxes);
     st_image_free(grey);
     return ST_OK;
+}
+
+/* Ink of the page in the part of band b (a vertical streak) that lies
+ * within rect (model mm) under a and the shift (dx, dy), sampled a pixel
+ * apart: the samples, their ink's sum and how many are strong. */
+typedef struct band_ink {
+    long n, sum, strong;
+} band_ink;
+
+static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
+                           const st_rect *rect, double dx, double dy, const band *b)
+{
+    band_ink o = {0, 0, 0};
+    int nu = (int)ceil(rect->w * k), nv = (int)ceil(rect->h * k);
+    for (int j = 0; j < nv; j++)
+        for (int i = 0; i < nu; i++) {
+            double px, py;
+            st_affine_apply(a, rect->x + (i + 0.5) * rect->w / nu,
+                            rect->y + (j + 0.5) * rect->h / nv, &px, &py);
+            px += dx;
+            py += dy;
+            if (fabs(b->nx * px + b->ny * py - b->c) >= b->half)
+                continue;
+            int v = ink_at(ink, px, py);
+            o.sum += v;
+            o.strong += v >= ST_INK_STRONG;
+            o.n++;
+        }
+    return o;
+}
+
+/* Whether ink in a box lies hidden under streak b. The streak on the
+ * paper just above and below the box (the lighter side, as print may lie
+ * in one) shows what the streak alone leaves: inside the box's inside it
+ * must leave no more strong samples than that share predicts, by
+ * marginal of the inside's samples, and no darker a mean, by
+ * ST_STREAK_HIDDEN (a mark under a streak already strong darkens it
+ * further). */
+#define ST_STREAK_HIDDEN 24
+#define ST_STREAK_GAP_MM 1.5 /* beyond the outline and its search */
+#define ST_STREAK_SIDE_MM 3.0
+static int hidden_under(const st_model *m, const st_image *ink, const st_affine *a,
+                        double k, const st_rect *rc, double dx, double dy,
+                        const band *b)
+{
+    st_rect in = st_score_inside(m, rc, k);
+    st_rect above = {rc->x, rc->y - ST_STREAK_GAP_MM - ST_STREAK_SIDE_MM, rc->w,
+                     ST_STREAK_SIDE_MM};
+    st_rect below = {rc->x, rc->y + rc->h + ST_STREAK_GAP_MM, rc->w, ST_STREAK_SIDE_MM};
+    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b);
+    band_ink va = band_stats(ink, a, k, &above, dx, dy, b);
+    band_ink vb = band_stats(ink, a, k, &below, dx, dy, b);
+    /* The lighter side by mean ink. */
+    band_ink ref = !va.n ? vb : !vb.n ? va : va.sum * vb.n <= vb.sum * va.n ? va : vb;
+    if (!vi.n || !ref.n || in.w <= 0 || in.h <= 0)
+        return 1; /* nothing to compare with: people look */
+    double samples = ceil(in.w * k) * ceil(in.h * k);
+    double excess = vi.strong - vi.n * (ref.strong / (double)ref.n);
+    if (excess >= m->settings.marginal * samples)
+        return 1;
+    return vi.sum / (double)vi.n > ref.sum / (double)ref.n + ST_STREAK_HIDDEN;
 }
 
 int st_score_streaks(const st_model *m, const st_image *ink,
@@ -398,23 +509,27 @@ int st_score_streaks(const st_model *m, const st_image *ink,
         double score, faint, kept;
         measure(m, ink, a, rc, dx, dy, k, r->paper_ink, near, nb, &score, &faint, &kept);
         if (blank) {
-            score = fmax(0, score - blank[2 * i]);
-            faint = fmax(0, faint - blank[2 * i + 1]);
+            score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
+            faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
         }
         faint = fmax(faint, score);
         /* Too little of the box is left beside the streak to tell: review. */
         st_box_state st = kept < ST_SCORE_MIN_KEPT
                               ? ST_BOX_MARGINAL
                               : st_box_classify(&m->settings, score, faint);
-        /* Empty beside the streak, but the whole box has strong ink: a
-         * mark may lie under the streak (or under a fold that the page's
-         * scoring left out already). Such a box goes to people. */
+        /* Empty beside the streak, but the whole box has strong ink that
+         * the streak alone does not explain: a mark may lie under the
+         * streak (or under a fold that the page's scoring left out
+         * already). Such a box goes to people. */
         if (st == ST_BOX_EMPTY) {
             double all, all_faint;
             measure(m, ink, a, rc, dx, dy, k, r->paper_ink, NULL, 0, &all, &all_faint, NULL);
             if (blank)
-                all = fmax(0, all - blank[2 * i]);
-            if (all >= m->settings.marginal)
+                all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
+            int hidden = 0;
+            for (int s = 0; s < streaks && !hidden; s++)
+                hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[s]);
+            if (all >= m->settings.marginal && hidden)
                 st = ST_BOX_MARGINAL;
         }
         if (st != boxes[i].state)

@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define ST_STREAK_INK 6            /* per column of a pair, above paper:
+                                      the pair's sum is then above
+                                      ST_INK_WEAK, a faint cell's mean */
 #define ST_WRITING_INK 40          /* coarse ink above paper that counts: a
                                       1 px pen line still averages to this
                                       in a 50 dpi cell */
@@ -373,11 +376,13 @@ static overflow mark_overflow(const st_model *m, const st_affine *a, double f,
  * of any column), a dirty scan line inks every row. A narrow streak may
  * straddle two coarse columns, so pairs of neighbours are summed: a streak
  * 2 px wide at ink 64 (enough to score in a box) adds 32 to such a pair at
- * 50 dpi from 200 dpi. img holds the paper's inside only, zero elsewhere. */
+ * 50 dpi from 200 dpi; one too light to score can still make a box's
+ * cells faint (ST_INK_WEAK), so a pair counts from a little above that.
+ * img holds the paper's inside only, zero elsewhere. */
 static void find_streaks(const st_model *m, const st_registration *r,
                          const st_image *img, double f, st_writing *out)
 {
-    int level = 2 * (int)r->paper_ink + 28, run = -1;
+    int level = 2 * (int)r->paper_ink + 2 * ST_STREAK_INK, run = -1;
     double k = sqrt(fabs(r->xform.m[0] * r->xform.m[4] - r->xform.m[1] * r->xform.m[3])) / f;
     int min_rows = (int)(0.5 * m->paper_h * k);
     /* Count per column pair row by row: the image is walked in memory
@@ -452,6 +457,14 @@ int st_writing_check(const st_model *m, const st_registration *r,
             memcpy(dst + lo, src + lo, (size_t)(hi - lo + 1));
     }
     find_streaks(m, r, scratch, f, out);
+    /* A streak is the scanner's: the boxes' pads would cut it into pieces
+     * between them, each short enough to pass for a stroke of writing. */
+    for (int s = 0; s < out->n_streak_cols; s++) {
+        int x0 = (int)fmax(0, floor(out->streak_x0[s] / f));
+        int x1 = (int)fmin(scratch->w, ceil(out->streak_x1[s] / f));
+        for (int y = 0; y < scratch->h && x1 > x0; y++)
+            memset(scratch->px + (size_t)y * scratch->stride + x0, 0, (size_t)(x1 - x0));
+    }
     for (int i = 0; i < m->n_fiducials; i++)
         clear_rect(scratch, a, f, m->fiducials[i].rect, ST_WRITING_MARK_PAD_MM);
     for (int i = 0; i < m->n_targets; i++) {
