@@ -33,7 +33,7 @@ extern "C" {
 /* Share of a box's samples that must lie outside every fold and streak
  * band for the rest to decide the box; with less, a box showing any ink
  * is MARGINAL. */
-#define ST_SCORE_MIN_KEPT 0.3
+#define ST_SCORE_MIN_KEPT 0.2
 
 /* The part of box (model mm) that st_score_page samples at px_per_mm
  * pixels per mm: the box less the model's outline width and

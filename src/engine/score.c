@@ -418,7 +418,8 @@ typedef struct band_ink {
 } band_ink;
 
 static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
-                           const st_rect *rect, double dx, double dy, const band *b)
+                           const st_rect *rect, double dx, double dy, const band *b,
+                           const band *skip, int n_skip)
 {
     band_ink o = {0, 0, 0};
     int nu = (int)ceil(rect->w * k), nv = (int)ceil(rect->h * k);
@@ -430,6 +431,11 @@ static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
             px += dx;
             py += dy;
             if (fabs(b->nx * px + b->ny * py - b->c) >= b->half)
+                continue;
+            int out = 1;
+            for (int q = 0; q < n_skip && out; q++)
+                out = fabs(skip[q].nx * px + skip[q].ny * py - skip[q].c) >= skip[q].half;
+            if (!out)
                 continue;
             int v = ink_at(ink, px, py);
             o.sum += v;
@@ -445,21 +451,22 @@ static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
  * must leave no more strong samples than that share predicts, by
  * marginal of the inside's samples, and no darker a mean, by
  * ST_STREAK_HIDDEN (a mark under a streak already strong darkens it
- * further). */
+ * further). The folds' bands (n_folds of them) are left out: a fold is
+ * measured where st_score_page measured it. */
 #define ST_STREAK_HIDDEN 24
 #define ST_STREAK_GAP_MM 1.5 /* beyond the outline and its search */
 #define ST_STREAK_SIDE_MM 3.0
 static int hidden_under(const st_model *m, const st_image *ink, const st_affine *a,
                         double k, const st_rect *rc, double dx, double dy,
-                        const band *b)
+                        const band *b, const band *folds, int n_folds)
 {
     st_rect in = st_score_inside(m, rc, k);
     st_rect above = {rc->x, rc->y - ST_STREAK_GAP_MM - ST_STREAK_SIDE_MM, rc->w,
                      ST_STREAK_SIDE_MM};
     st_rect below = {rc->x, rc->y + rc->h + ST_STREAK_GAP_MM, rc->w, ST_STREAK_SIDE_MM};
-    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b);
-    band_ink va = band_stats(ink, a, k, &above, dx, dy, b);
-    band_ink vb = band_stats(ink, a, k, &below, dx, dy, b);
+    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b, folds, n_folds);
+    band_ink va = band_stats(ink, a, k, &above, dx, dy, b, folds, n_folds);
+    band_ink vb = band_stats(ink, a, k, &below, dx, dy, b, folds, n_folds);
     /* The lighter side by mean ink. */
     band_ink ref = !va.n ? vb : !vb.n ? va : va.sum * vb.n <= vb.sum * va.n ? va : vb;
     if (!vi.n || !ref.n || in.w <= 0 || in.h <= 0)
@@ -469,6 +476,25 @@ static int hidden_under(const st_model *m, const st_image *ink, const st_affine 
     if (excess >= m->settings.marginal * samples)
         return 1;
     return vi.sum / (double)vi.n > ref.sum / (double)ref.n + ST_STREAK_HIDDEN;
+}
+
+/* Whether fold f is a streak of w seen as a fold too (a light streak is
+ * faint): vertical, and from end to end within a streak's columns and
+ * ST_STREAK_FOLD_MM beside them. The streak's own band, narrower, then
+ * stands for it. */
+#define ST_STREAK_FOLD_MM 1.0
+static int along_streak(const st_affine *a, double k, const st_fold *f,
+                        const st_writing *w)
+{
+    if (!f->vertical)
+        return 0;
+    double p0x, p0y, p1x, p1y, e = ST_STREAK_FOLD_MM * k;
+    st_affine_apply(a, f->x0, f->y0, &p0x, &p0y);
+    st_affine_apply(a, f->x1, f->y1, &p1x, &p1y);
+    for (int s = 0; s < w->n_streak_cols && s < 8; s++)
+        if (fmin(p0x, p1x) >= w->streak_x0[s] - e && fmax(p0x, p1x) <= w->streak_x1[s] + e)
+            return 1;
+    return 0;
 }
 
 int st_score_streaks(const st_model *m, const st_image *ink,
@@ -503,7 +529,8 @@ int st_score_streaks(const st_model *m, const st_image *ink,
         if (!streaks)
             continue;
         for (int f = 0; f < n_folds && f < ST_MAX_FOLDS; f++)
-            if (fold_band(a, k, &folds[f], &near[nb]) && band_near(a, k, rc, &near[nb]))
+            if (!along_streak(a, k, &folds[f], w) && fold_band(a, k, &folds[f], &near[nb]) &&
+                band_near(a, k, rc, &near[nb]))
                 nb++;
         double dx = places ? places[i].dx : 0, dy = places ? places[i].dy : 0;
         double score, faint, kept;
@@ -528,7 +555,8 @@ int st_score_streaks(const st_model *m, const st_image *ink,
                 all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
             int hidden = 0;
             for (int s = 0; s < streaks && !hidden; s++)
-                hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[s]);
+                hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[s], near + streaks,
+                                      nb - streaks);
             if (all >= m->settings.marginal && hidden)
                 st = ST_BOX_MARGINAL;
         }
