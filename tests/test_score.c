@@ -86,7 +86,7 @@ static st_writing check(fx *f)
     st_image scratch = {0};
     st_writing w;
     st_error err = {0};
-    assert_st_ok(st_writing_check(f->m, &f->r, NULL, &f->coarse, FACTOR, &scratch, NULL, &w, &err), &err);
+    assert_st_ok(st_writing_check(f->m, &f->r, NULL, 0, NULL, &f->coarse, FACTOR, &scratch, NULL, &w, &err), &err);
     free(scratch.px);
     return w;
 }

@@ -117,11 +117,13 @@ int st_score_streaks(const st_model *m, const st_image *ink,
  * NULL: no box holds a mark) say which boxes hold a mark: a thin stroke
  * that continues such a box's mark past its edge by up to half the box's
  * size, or a thin loop close round it, is the mark's and not writing.
+ * folds (n_folds, st_folds_find; NULL when 0) and the dark streaks found
+ * here are paper and scanner, not writing: their ink is left out.
  * Writes *out; returns ST_OK or ST_ERR_NOMEM. Thread-safe with a
  * per-thread scratch image and blob finder scratch (finder may be NULL:
  * the call then allocates its own). */
 int st_writing_check(const st_model *m, const st_registration *r,
-                     const st_box *boxes, const st_image *coarse, int factor,
+                     const st_fold *folds, int n_folds, const st_box *boxes, const st_image *coarse, int factor,
                      st_image *scratch, st_blob_scratch *finder,
                      st_writing *out, st_error *err);
 

@@ -294,7 +294,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         goto out;
     }
     const st_image *coarse = st_reg_scratch_coarse(rd->reg, &factor);
-    if ((rc = st_writing_check(m, &b->reg, b->boxes, coarse, factor,
+    if ((rc = st_writing_check(m, &b->reg, folds, n_folds, b->boxes, coarse, factor,
                                &rd->writing_scratch, rd->finder, &b->writing,
                                &err)))
         goto out;

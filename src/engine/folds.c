@@ -26,7 +26,9 @@
 #define ST_FOLD_EDGE_MM 6.0     /* paper edge band not looked at */
 #define ST_FOLD_PAD_MM 1.0      /* kept clear around print */
 #define ST_FOLD_FAINT_LO 4      /* coarse ink above paper that is faint */
-#define ST_FOLD_FAINT_HI 60     /* ... and from here on it is dark */
+#define ST_FOLD_FAINT_HI 110    /* ... and from here on it is dark (a
+                                   crease pressed hard prints its line
+                                   darker than its shadow) */
 #define ST_FOLD_SEEN 0.3        /* share of a strip's row that must be
                                    usable for the strip to see the row */
 #define ST_FOLD_FAINT_SHARE 0.6 /* share of a seen row that must be faint */
@@ -168,13 +170,13 @@ static int find_lines(const st_image *cls, int vertical, double t0, double dt,
     /* Per strip and row across: 0 unseen, 1 seen plain, 2 seen faint
      * (st3: also if a neighbouring row is, so a path may wander a row). */
     uint8_t *st = calloc((size_t)ns * across, 1), *st3 = calloc((size_t)ns * across, 1);
-    int *cnt = calloc((size_t)across * 2 + (size_t)cls->w * 2, sizeof *cnt);
+    int *cnt = calloc((size_t)across * 3 + (size_t)cls->w * 2, sizeof *cnt);
     if (!st || !st3 || !cnt) {
         free(st), free(st3), free(cnt);
         return -1;
     }
-    int *seen = cnt + across;
-    strip_states(cls, vertical, sw, ns, seen_min, st, seen + across, seen + across + cls->w);
+    int *seen = cnt + across, *exact = cnt + 2 * (size_t)across;
+    strip_states(cls, vertical, sw, ns, seen_min, st, exact + across, exact + across + cls->w);
     for (int s = 0; s < ns; s++) {
         const uint8_t *a = st + (size_t)s * across;
         uint8_t *b = st3 + (size_t)s * across;
@@ -196,14 +198,16 @@ static int find_lines(const st_image *cls, int vertical, double t0, double dt,
         double t = t0 + ti * step;
         memset(cnt, 0, (size_t)across * sizeof *cnt);
         memset(seen, 0, (size_t)across * sizeof *seen);
+        memset(exact, 0, (size_t)across * sizeof *exact);
         for (int s = 0; s < ns; s++) {
             int o = (int)lround(t * (s - mid) * sw);
-            const uint8_t *b = st3 + (size_t)s * across;
+            const uint8_t *b = st3 + (size_t)s * across, *e = st + (size_t)s * across;
             int j0 = o < 0 ? -o : 0, j1 = o > 0 ? across - o : across;
             for (int j = j0; j < j1; j++) {
                 uint8_t v = b[j + o];
                 cnt[j] += v == 2;
                 seen[j] += v != 0;
+                exact[j] += e[j + o] == 2;
             }
         }
         for (int j = 0; j < across; j++) {
@@ -226,7 +230,10 @@ static int find_lines(const st_image *cls, int vertical, double t0, double dt,
                 continue;
             /* across at the centre strip's middle = j: c0 at along 0 */
             double c0 = j - t * (mid + 0.5) * sw;
-            double score = cnt[j] - 0.01 * abs(ti);
+            /* Every slope within a row per strip of the fold counts alike
+             * in st3; the strips faint exactly on the path tell the true
+             * slope among them. */
+            double score = cnt[j] + 0.5 * exact[j] - 0.001 * abs(ti);
             /* Keep the best few, one per place (within 4 mm). */
             int k = 0;
             for (; k < n_out; k++)

@@ -242,6 +242,79 @@ static int band_near(const st_affine *a, double k, const st_rect *rc, const band
     return fabs(b->nx * cx + b->ny * cy - b->c) < reach;
 }
 
+/* Ink of the page in the part of band b (a vertical streak) that lies
+ * within rect (model mm) under a and the shift (dx, dy), sampled a pixel
+ * apart: the samples, their ink's sum and how many are strong. */
+typedef struct band_ink {
+    long n, sum, strong;
+} band_ink;
+
+static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
+                           const st_rect *rect, double dx, double dy, const band *b,
+                           const band *skip, int n_skip)
+{
+    band_ink o = {0, 0, 0};
+    int nu = (int)ceil(rect->w * k), nv = (int)ceil(rect->h * k);
+    for (int j = 0; j < nv; j++)
+        for (int i = 0; i < nu; i++) {
+            double px, py;
+            st_affine_apply(a, rect->x + (i + 0.5) * rect->w / nu,
+                            rect->y + (j + 0.5) * rect->h / nv, &px, &py);
+            px += dx;
+            py += dy;
+            if (fabs(b->nx * px + b->ny * py - b->c) >= b->half)
+                continue;
+            int out = 1;
+            for (int q = 0; q < n_skip && out; q++)
+                out = fabs(skip[q].nx * px + skip[q].ny * py - skip[q].c) >= skip[q].half;
+            if (!out)
+                continue;
+            int v = ink_at(ink, px, py);
+            o.sum += v;
+            o.strong += v >= ST_INK_STRONG;
+            o.n++;
+        }
+    return o;
+}
+
+/* Whether ink in a box lies hidden under streak b. The streak on the
+ * paper just above and below the box (the lighter side, as print may lie
+ * in one) shows what the streak alone leaves: inside the box's inside it
+ * must leave no more strong samples than that share predicts, by
+ * marginal of the inside's samples, and no darker a mean, by
+ * ST_STREAK_HIDDEN (a mark under a streak already strong darkens it
+ * further). The folds' bands (n_folds of them) are left out: a fold is
+ * measured where st_score_page measured it. */
+#define ST_STREAK_HIDDEN 24
+#define ST_STREAK_GAP_MM 1.5 /* beyond the outline and its search */
+#define ST_STREAK_SIDE_MM 3.0
+static int hidden_under(const st_model *m, const st_image *ink, const st_affine *a,
+                        double k, const st_rect *rc, double dx, double dy,
+                        const band *b, const band *folds, int n_folds)
+{
+    st_rect in = st_score_inside(m, rc, k);
+    double g = ST_STREAK_GAP_MM, d = ST_STREAK_SIDE_MM;
+    /* Beside the box along the band: above and below it for a band
+     * running down the page, left and right for one running across. */
+    int down = fabs(b->nx * a->m[0] + b->ny * a->m[3]) >= fabs(b->nx * a->m[1] + b->ny * a->m[4]);
+    st_rect above = down ? (st_rect){rc->x, rc->y - g - d, rc->w, d}
+                         : (st_rect){rc->x - g - d, rc->y, d, rc->h};
+    st_rect below = down ? (st_rect){rc->x, rc->y + rc->h + g, rc->w, d}
+                         : (st_rect){rc->x + rc->w + g, rc->y, d, rc->h};
+    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b, folds, n_folds);
+    band_ink va = band_stats(ink, a, k, &above, dx, dy, b, folds, n_folds);
+    band_ink vb = band_stats(ink, a, k, &below, dx, dy, b, folds, n_folds);
+    /* The lighter side by mean ink. */
+    band_ink ref = !va.n ? vb : !vb.n ? va : va.sum * vb.n <= vb.sum * va.n ? va : vb;
+    if (!vi.n || !ref.n || in.w <= 0 || in.h <= 0)
+        return 1; /* nothing to compare with: people look */
+    double samples = ceil(in.w * k) * ceil(in.h * k);
+    double excess = vi.strong - vi.n * (ref.strong / (double)ref.n);
+    if (excess >= m->settings.marginal * samples)
+        return 1;
+    return vi.sum / (double)vi.n > ref.sum / (double)ref.n + ST_STREAK_HIDDEN;
+}
+
 int st_score_page(const st_model *m, const st_image *ink,
                   const st_registration *r, const double *blank,
                   const st_fold *folds, int n_folds, st_box *boxes,
@@ -319,7 +392,12 @@ int st_score_page(const st_model *m, const st_image *ink,
             measure(m, ink, a, rc, dx, dy, k, r->paper_ink, NULL, 0, &all, &all_faint, NULL);
             if (blank)
                 all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
-            if (all >= m->settings.marginal)
+            /* A crease pressed hard has strong ink of its own: only ink
+             * the fold beside the box does not show is a mark's. */
+            int hidden = 0;
+            for (int f = 0; f < nb && !hidden; f++)
+                hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[f], NULL, 0);
+            if (all >= m->settings.marginal && hidden)
                 boxes[i].state = ST_BOX_MARGINAL;
         }
         if (places) {
@@ -410,74 +488,6 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
     return ST_OK;
 }
 
-/* Ink of the page in the part of band b (a vertical streak) that lies
- * within rect (model mm) under a and the shift (dx, dy), sampled a pixel
- * apart: the samples, their ink's sum and how many are strong. */
-typedef struct band_ink {
-    long n, sum, strong;
-} band_ink;
-
-static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
-                           const st_rect *rect, double dx, double dy, const band *b,
-                           const band *skip, int n_skip)
-{
-    band_ink o = {0, 0, 0};
-    int nu = (int)ceil(rect->w * k), nv = (int)ceil(rect->h * k);
-    for (int j = 0; j < nv; j++)
-        for (int i = 0; i < nu; i++) {
-            double px, py;
-            st_affine_apply(a, rect->x + (i + 0.5) * rect->w / nu,
-                            rect->y + (j + 0.5) * rect->h / nv, &px, &py);
-            px += dx;
-            py += dy;
-            if (fabs(b->nx * px + b->ny * py - b->c) >= b->half)
-                continue;
-            int out = 1;
-            for (int q = 0; q < n_skip && out; q++)
-                out = fabs(skip[q].nx * px + skip[q].ny * py - skip[q].c) >= skip[q].half;
-            if (!out)
-                continue;
-            int v = ink_at(ink, px, py);
-            o.sum += v;
-            o.strong += v >= ST_INK_STRONG;
-            o.n++;
-        }
-    return o;
-}
-
-/* Whether ink in a box lies hidden under streak b. The streak on the
- * paper just above and below the box (the lighter side, as print may lie
- * in one) shows what the streak alone leaves: inside the box's inside it
- * must leave no more strong samples than that share predicts, by
- * marginal of the inside's samples, and no darker a mean, by
- * ST_STREAK_HIDDEN (a mark under a streak already strong darkens it
- * further). The folds' bands (n_folds of them) are left out: a fold is
- * measured where st_score_page measured it. */
-#define ST_STREAK_HIDDEN 24
-#define ST_STREAK_GAP_MM 1.5 /* beyond the outline and its search */
-#define ST_STREAK_SIDE_MM 3.0
-static int hidden_under(const st_model *m, const st_image *ink, const st_affine *a,
-                        double k, const st_rect *rc, double dx, double dy,
-                        const band *b, const band *folds, int n_folds)
-{
-    st_rect in = st_score_inside(m, rc, k);
-    st_rect above = {rc->x, rc->y - ST_STREAK_GAP_MM - ST_STREAK_SIDE_MM, rc->w,
-                     ST_STREAK_SIDE_MM};
-    st_rect below = {rc->x, rc->y + rc->h + ST_STREAK_GAP_MM, rc->w, ST_STREAK_SIDE_MM};
-    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b, folds, n_folds);
-    band_ink va = band_stats(ink, a, k, &above, dx, dy, b, folds, n_folds);
-    band_ink vb = band_stats(ink, a, k, &below, dx, dy, b, folds, n_folds);
-    /* The lighter side by mean ink. */
-    band_ink ref = !va.n ? vb : !vb.n ? va : va.sum * vb.n <= vb.sum * va.n ? va : vb;
-    if (!vi.n || !ref.n || in.w <= 0 || in.h <= 0)
-        return 1; /* nothing to compare with: people look */
-    double samples = ceil(in.w * k) * ceil(in.h * k);
-    double excess = vi.strong - vi.n * (ref.strong / (double)ref.n);
-    if (excess >= m->settings.marginal * samples)
-        return 1;
-    return vi.sum / (double)vi.n > ref.sum / (double)ref.n + ST_STREAK_HIDDEN;
-}
-
 /* Whether fold f is a streak of w seen as a fold too (a light streak is
  * faint): vertical, and from end to end within a streak's columns and
  * ST_STREAK_FOLD_MM beside them. The streak's own band, narrower, then
@@ -557,6 +567,9 @@ int st_score_streaks(const st_model *m, const st_image *ink,
             for (int s = 0; s < streaks && !hidden; s++)
                 hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[s], near + streaks,
                                       nb - streaks);
+            /* ... and under a fold, beside the streaks. */
+            for (int f = streaks; f < nb && !hidden; f++)
+                hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[f], near, streaks);
             if (all >= m->settings.marginal && hidden)
                 st = ST_BOX_MARGINAL;
         }

@@ -412,8 +412,28 @@ static void find_streaks(const st_model *m, const st_registration *r,
     free(inked);
 }
 
+/* Clear the band of fold fo (model mm) in img, coarse px f apart. */
+static void clear_fold(st_image *img, const st_affine *a, double f, const st_fold *fo)
+{
+    double p0x, p0y, p1x, p1y;
+    st_affine_apply(a, fo->x0, fo->y0, &p0x, &p0y);
+    st_affine_apply(a, fo->x1, fo->y1, &p1x, &p1y);
+    p0x /= f, p0y /= f, p1x /= f, p1y /= f;
+    double len = hypot(p1x - p0x, p1y - p0y);
+    if (!(len > 0))
+        return;
+    double nx = -(p1y - p0y) / len, ny = (p1x - p0x) / len, c = nx * p0x + ny * p0y;
+    double half = fo->half_mm * sqrt(fabs(a->m[0] * a->m[4] - a->m[1] * a->m[3])) / f + 1;
+    for (int y = 0; y < img->h; y++) {
+        uint8_t *row = img->px + (size_t)y * img->stride;
+        for (int x = 0; x < img->w; x++)
+            if (fabs(nx * (x + 0.5) + ny * (y + 0.5) - c) < half)
+                row[x] = 0;
+    }
+}
+
 int st_writing_check(const st_model *m, const st_registration *r,
-                     const st_box *boxes, const st_image *coarse, int factor,
+                     const st_fold *folds, int n_folds, const st_box *boxes, const st_image *coarse, int factor,
                      st_image *scratch,
                      st_blob_scratch *finder, st_writing *out, st_error *err)
 {
@@ -457,6 +477,9 @@ int st_writing_check(const st_model *m, const st_registration *r,
             memcpy(dst + lo, src + lo, (size_t)(hi - lo + 1));
     }
     find_streaks(m, r, scratch, f, out);
+    /* A crease pressed hard is dark enough to count as ink here. */
+    for (int i = 0; i < n_folds; i++)
+        clear_fold(scratch, a, f, &folds[i]);
     /* A streak is the scanner's: the boxes' pads would cut it into pieces
      * between them, each short enough to pass for a stroke of writing. */
     for (int s = 0; s < out->n_streak_cols; s++) {
