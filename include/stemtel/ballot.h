@@ -29,6 +29,8 @@ typedef struct st_ballot {
     st_writing writing;
     st_fold folds[ST_MAX_FOLDS]; /* folds found (st_folds_find), paper */
     int n_folds;
+    double faint_base[2];      /* the page's faint level, list and number
+                                  boxes (st_score_baseline) */
     st_outcome outcome;
     char message[320];         /* why a page was rejected, for people */
     /* Seconds spent per stage on this page (for the benchmark; not part

@@ -26,6 +26,9 @@ typedef struct st_box {
     double score;         /* share of the inside carrying ink, 0..1 */
     double faint;         /* share carrying any visible ink, 0..1 (>= score) */
     st_box_state state;
+    int covered;          /* 1: MARGINAL because a fold or streak covers too
+                             much of it or may hide ink under it, whatever
+                             its own shares say */
 } st_box;
 
 typedef enum st_outcome_kind {

@@ -84,6 +84,21 @@ st_rect st_score_label_print(const st_model *m, const double *blank, int i);
  * to blank. Call once per model and resolution, before the parallel work. */
 int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err);
 
+/* The page's own faint level: a page blurred, noisy or heavily
+ * compressed shows a little faint ink in every box, near the outlines
+ * most, that the blank ballot does not. It is the median faint share of
+ * the boxes of a kind (list, number) that no fold or streak covers, at
+ * most ST_BASELINE_MAX, when the kind has ST_BASELINE_MIN_BOXES boxes or
+ * more (most boxes of a ballot are empty); a MARGINAL box of that kind
+ * whose faint share less it falls below marginal becomes EMPTY (its faint
+ * is then the share less the baseline, at least its score). Marked boxes
+ * and boxes covered by a fold or streak stand. Writes the two levels
+ * (list, number; 0 when not used) to base and returns how many boxes
+ * changed state. Call after st_score_page and st_score_streaks. */
+#define ST_BASELINE_MIN_BOXES 5
+#define ST_BASELINE_MAX 0.05
+int st_score_baseline(const st_model *m, st_box *boxes, double *base);
+
 /* Ink outside the boxes. */
 typedef struct st_writing {
     int found;           /* 1 if some blob looks like writing */

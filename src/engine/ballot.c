@@ -300,6 +300,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
         goto out;
     st_score_streaks(m, &rd->ink, &b->reg, &b->writing, blank, folds, n_folds,
                      b->places, b->boxes);
+    st_score_baseline(m, b->boxes, b->faint_base);
     st_interpret(m, b->boxes, b->writing.found, &b->outcome);
     b->t_interpret = st_clock_now() - t0; /* with the writing check */
 out:

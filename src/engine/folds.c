@@ -153,6 +153,43 @@ static void strip_states(const st_image *cls, int vertical, int sw, int ns,
     }
 }
 
+/* A path that stays in a fold's band in every strip fits it as well as
+ * the true line, and a band a few rows wide lets the slope go wrong by a
+ * few rows over the page. The true line is the straight fit (least
+ * squares) through the middle of the run of faint rows each strip shows
+ * at the path, no further than reach from it. */
+static void refit(const uint8_t *st, int ns, int sw, int across, int reach, line *l)
+{
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    int n = 0;
+    for (int s = 0; s < ns; s++) {
+        double x = (s + 0.5) * sw;
+        int c = (int)lround(l->c0 + l->t * x);
+        const uint8_t *row = st + (size_t)s * across;
+        /* The faint row nearest the path, then its run either way. */
+        int j = -1;
+        for (int d = 0; d <= 1 && j < 0; d++)
+            for (int side = -1; side <= 1 && j < 0; side += 2)
+                if (c + side * d >= 0 && c + side * d < across && row[c + side * d] == 2)
+                    j = c + side * d;
+        if (j < 0)
+            continue;
+        int lo = j, hi = j;
+        while (lo > 0 && lo > c - reach && row[lo - 1] == 2)
+            lo--;
+        while (hi + 1 < across && hi < c + reach && row[hi + 1] == 2)
+            hi++;
+        double y = (lo + hi) / 2.0;
+        sx += x, sy += y, sxx += x * x, sxy += x * y;
+        n++;
+    }
+    double det = n * sxx - sx * sx;
+    if (n < 4 || !(fabs(det) > 0))
+        return;
+    l->t = (n * sxy - sx * sy) / det;
+    l->c0 = (sy - l->t * sx) / n;
+}
+
 /* Look for lines along one axis of cls: along x (vertical 0, across =
  * rows) or along y (vertical 1, across = columns). t0 is the slope
  * (across per along) of the model's axis on the page, dt the slope range
@@ -252,6 +289,8 @@ static int find_lines(const st_image *cls, int vertical, double t0, double dt,
     }
     /* The band: rows beside the path that are faint along it too. */
     int reach = (int)ceil(ST_FOLD_MAX_HALF_MM * 2 * kc);
+    for (int k = 0; k < n_out; k++)
+        refit(st, ns, sw, across, reach, &out[k]);
     int kept = 0;
     for (int k = 0; k < n_out; k++) {
         double lo = 0, hi = 0;

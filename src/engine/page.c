@@ -116,6 +116,13 @@ static void put_boxes(st_jsonrec *w, const st_model *m, const st_ballot *b)
         /* Boxes crossed by a dark scan-line streak went to review. */
         if (b->writing.n_streak_cols)
             st_jsonrec_int(w, "scanner_streaks", b->writing.n_streak_cols);
+        /* The page's faint level, taken from every box's faint share. */
+        if (b->faint_base[0] > 0 || b->faint_base[1] > 0) {
+            st_jsonrec_arr(w, "faint_base");
+            st_jsonrec_num(w, NULL, b->faint_base[0], 4, 1);
+            st_jsonrec_num(w, NULL, b->faint_base[1], 4, 1);
+            st_jsonrec_end(w);
+        }
         /* Folds found: their bands were left out of the boxes they cross. */
         if (b->n_folds) {
             st_jsonrec_arr(w, "folds");

@@ -277,20 +277,24 @@ static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
     return o;
 }
 
-/* Whether ink in a box lies hidden under streak b. The streak on the
- * paper just above and below the box (the lighter side, as print may lie
- * in one) shows what the streak alone leaves: inside the box's inside it
- * must leave no more strong samples than that share predicts, by
- * marginal of the inside's samples, and no darker a mean, by
- * ST_STREAK_HIDDEN (a mark under a streak already strong darkens it
- * further). The folds' bands (n_folds of them) are left out: a fold is
- * measured where st_score_page measured it. */
-#define ST_STREAK_HIDDEN 24
+/* Whether ink in a box lies hidden under band b, a streak or a fold. The
+ * band on the paper just beside the box along it (above and below for a
+ * band down the page, left and right for one across) shows what the band
+ * alone leaves: inside the box's inside it must leave no more strong
+ * samples than both sides' share predicts, by ST_STREAK_EXCESS times
+ * marginal of the inside's samples and chance, and no darker a mean than
+ * the lighter side (print may lie in one), by ST_STREAK_HIDDEN (a mark
+ * under a band already strong darkens it further). Samples in the other
+ * bands skip (n_skip of them) are left out. */
+#define ST_STREAK_HIDDEN 6 /* ink levels: a light stroke beside a streak,
+                             inside its band, darkens the band by 10 */
+#define ST_STREAK_EXCESS 1 /* times marginal: a light stroke under a
+                              streak is ambiguous, and people see it */
 #define ST_STREAK_GAP_MM 1.5 /* beyond the outline and its search */
 #define ST_STREAK_SIDE_MM 3.0
 static int hidden_under(const st_model *m, const st_image *ink, const st_affine *a,
                         double k, const st_rect *rc, double dx, double dy,
-                        const band *b, const band *folds, int n_folds)
+                        const band *b, const band *skip, int n_skip)
 {
     st_rect in = st_score_inside(m, rc, k);
     double g = ST_STREAK_GAP_MM, d = ST_STREAK_SIDE_MM;
@@ -301,16 +305,20 @@ static int hidden_under(const st_model *m, const st_image *ink, const st_affine 
                          : (st_rect){rc->x - g - d, rc->y, d, rc->h};
     st_rect below = down ? (st_rect){rc->x, rc->y + rc->h + g, rc->w, d}
                          : (st_rect){rc->x + rc->w + g, rc->y, d, rc->h};
-    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b, folds, n_folds);
-    band_ink va = band_stats(ink, a, k, &above, dx, dy, b, folds, n_folds);
-    band_ink vb = band_stats(ink, a, k, &below, dx, dy, b, folds, n_folds);
+    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b, skip, n_skip);
+    band_ink va = band_stats(ink, a, k, &above, dx, dy, b, skip, n_skip);
+    band_ink vb = band_stats(ink, a, k, &below, dx, dy, b, skip, n_skip);
     /* The lighter side by mean ink. */
     band_ink ref = !va.n ? vb : !vb.n ? va : va.sum * vb.n <= vb.sum * va.n ? va : vb;
     if (!vi.n || !ref.n || in.w <= 0 || in.h <= 0)
         return 1; /* nothing to compare with: people look */
+    /* The strong share beside the box from both sides together: a streak
+     * through JPEG blocks and noise is strong in patches, and the count
+     * inside varies by a few times its square root. */
     double samples = ceil(in.w * k) * ceil(in.h * k);
-    double excess = vi.strong - vi.n * (ref.strong / (double)ref.n);
-    if (excess >= m->settings.marginal * samples)
+    double share = (va.strong + vb.strong) / (double)(va.n + vb.n);
+    double expect = vi.n * share, excess = vi.strong - expect;
+    if (excess >= ST_STREAK_EXCESS * m->settings.marginal * samples + 3 * sqrt(expect + 1))
         return 1;
     return vi.sum / (double)vi.n > ref.sum / (double)ref.n + ST_STREAK_HIDDEN;
 }
@@ -382,9 +390,12 @@ int st_score_page(const st_model *m, const st_image *ink,
         boxes[i].score = score;
         boxes[i].faint = fmax(faint, score);
         boxes[i].state = st_box_classify(&m->settings, boxes[i].score, boxes[i].faint);
+        boxes[i].covered = 0;
         if (nb && kept < ST_SCORE_MIN_KEPT && boxes[i].state == ST_BOX_EMPTY &&
-            boxes[i].faint > 0)
+            boxes[i].faint > 0) {
             boxes[i].state = ST_BOX_MARGINAL; /* too little left to call it empty */
+            boxes[i].covered = 1;
+        }
         if (nb && boxes[i].state == ST_BOX_EMPTY) {
             /* A fold is faint: if the whole box has strong ink, a mark
              * may lie under the fold, and people decide. */
@@ -397,8 +408,10 @@ int st_score_page(const st_model *m, const st_image *ink,
             int hidden = 0;
             for (int f = 0; f < nb && !hidden; f++)
                 hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[f], NULL, 0);
-            if (all >= m->settings.marginal && hidden)
+            if (all >= m->settings.marginal && hidden) {
                 boxes[i].state = ST_BOX_MARGINAL;
+                boxes[i].covered = 1;
+            }
         }
         if (places) {
             places[i].dx = dx;
@@ -488,25 +501,6 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
     return ST_OK;
 }
 
-/* Whether fold f is a streak of w seen as a fold too (a light streak is
- * faint): vertical, and from end to end within a streak's columns and
- * ST_STREAK_FOLD_MM beside them. The streak's own band, narrower, then
- * stands for it. */
-#define ST_STREAK_FOLD_MM 1.0
-static int along_streak(const st_affine *a, double k, const st_fold *f,
-                        const st_writing *w)
-{
-    if (!f->vertical)
-        return 0;
-    double p0x, p0y, p1x, p1y, e = ST_STREAK_FOLD_MM * k;
-    st_affine_apply(a, f->x0, f->y0, &p0x, &p0y);
-    st_affine_apply(a, f->x1, f->y1, &p1x, &p1y);
-    for (int s = 0; s < w->n_streak_cols && s < 8; s++)
-        if (fmin(p0x, p1x) >= w->streak_x0[s] - e && fmax(p0x, p1x) <= w->streak_x1[s] + e)
-            return 1;
-    return 0;
-}
-
 int st_score_streaks(const st_model *m, const st_image *ink,
                      const st_registration *r, const st_writing *w,
                      const double *blank, const st_fold *folds, int n_folds,
@@ -539,8 +533,7 @@ int st_score_streaks(const st_model *m, const st_image *ink,
         if (!streaks)
             continue;
         for (int f = 0; f < n_folds && f < ST_MAX_FOLDS; f++)
-            if (!along_streak(a, k, &folds[f], w) && fold_band(a, k, &folds[f], &near[nb]) &&
-                band_near(a, k, rc, &near[nb]))
+            if (fold_band(a, k, &folds[f], &near[nb]) && band_near(a, k, rc, &near[nb]))
                 nb++;
         double dx = places ? places[i].dx : 0, dy = places ? places[i].dy : 0;
         double score, faint, kept;
@@ -551,9 +544,8 @@ int st_score_streaks(const st_model *m, const st_image *ink,
         }
         faint = fmax(faint, score);
         /* Too little of the box is left beside the streak to tell: review. */
-        st_box_state st = kept < ST_SCORE_MIN_KEPT
-                              ? ST_BOX_MARGINAL
-                              : st_box_classify(&m->settings, score, faint);
+        int covered = kept < ST_SCORE_MIN_KEPT;
+        st_box_state st = covered ? ST_BOX_MARGINAL : st_box_classify(&m->settings, score, faint);
         /* Empty beside the streak, but the whole box has strong ink that
          * the streak alone does not explain: a mark may lie under the
          * streak (or under a fold that the page's scoring left out
@@ -571,13 +563,56 @@ int st_score_streaks(const st_model *m, const st_image *ink,
             for (int f = streaks; f < nb && !hidden; f++)
                 hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[f], near, streaks);
             if (all >= m->settings.marginal && hidden)
-                st = ST_BOX_MARGINAL;
+                st = ST_BOX_MARGINAL, covered = 1;
         }
         if (st != boxes[i].state)
             changed++;
         boxes[i].score = score;
         boxes[i].faint = faint;
         boxes[i].state = st;
+        boxes[i].covered = covered;
     }
+    return changed;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+int st_score_baseline(const st_model *m, st_box *boxes, double *base)
+{
+    base[0] = base[1] = 0;
+    double *v = malloc(sizeof *v * (size_t)(m->n_targets ? m->n_targets : 1));
+    if (!v)
+        return 0; /* no baseline without memory: the boxes stand */
+    int changed = 0;
+    for (int kind = 0; kind < 2; kind++) {
+        int want = kind ? ST_TARGET_NUMBER : ST_TARGET_LIST, n = 0;
+        for (int i = 0; i < m->n_targets; i++)
+            if ((int)m->targets[i].kind == want && !boxes[i].covered)
+                v[n++] = boxes[i].faint;
+        if (n < ST_BASELINE_MIN_BOXES)
+            continue;
+        qsort(v, (size_t)n, sizeof *v, cmp_double);
+        double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+        med = fmin(med, ST_BASELINE_MAX);
+        base[kind] = med;
+        if (!(med > 0))
+            continue;
+        for (int i = 0; i < m->n_targets; i++) {
+            st_box *b = &boxes[i];
+            if ((int)m->targets[i].kind != want || b->covered || b->state != ST_BOX_MARGINAL)
+                continue;
+            double f = fmax(b->score, fmax(0, b->faint - med));
+            st_box_state st = st_box_classify(&m->settings, b->score, f);
+            if (st != b->state)
+                changed++;
+            b->faint = f;
+            b->state = st;
+        }
+    }
+    free(v);
     return changed;
 }

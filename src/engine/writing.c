@@ -60,7 +60,8 @@
 #define ST_WRITING_ARC_ALONG 0.6   /* an arc of a loop round a box runs
                                       along this share of a side */
 #define ST_WRITING_ARC_THICK_MM 4.0 /* ... is at most this thick */
-#define ST_WRITING_ARC_INK_MM 0.97 /* ... with this much ink per mm */
+#define ST_WRITING_ARC_INK_MM 1.6 /* ... with this much ink per mm (a pencil
+                                      line straddles two coarse cells) */
 #define ST_WRITING_LOOP_INK_MM 1.0 /* a whole loop: ink per mm round it */
 #define ST_WRITING_LOOP_INNER 0.7  /* ... its ink lies outside this share
                                       of the ellipse its bounding box holds */
@@ -317,12 +318,14 @@ static overflow mark_overflow(const st_model *m, const st_affine *a, double f,
         st_rect t = m->targets[i].rect;
         double size = fmax(t.w, t.h);
         /* A loop round the box: its bounding box holds the box (all but a
-         * millimetre a side, for a loop cut where it crosses a label) and
-         * keeps close to it; it is a thin line all round. */
+         * millimetre a side, for a loop cut where it crosses a label; on
+         * three sides when the label's pad cut a side away) and keeps
+         * close to it; it is a thin line all round. */
         px_rect ring = coarse_rect(img, a, f, t, ST_WRITING_RING_REACH * size + ST_WRITING_REACH_MM);
         px_rect core = coarse_rect(img, a, f, t, -1.0);
-        if (rect_within(b, ring) && b->x <= core.x0 && b->y <= core.y0 &&
-            b->x + b->w >= core.x1 && b->y + b->h >= core.y1 &&
+        int held = (b->x <= core.x0) + (b->y <= core.y0) + (b->x + b->w >= core.x1) +
+                   (b->y + b->h >= core.y1);
+        if (rect_within(b, ring) && held >= 3 &&
             area <= ST_WRITING_LOOP_INK_MM * M_PI * (wmm + hmm) / 2 &&
             hollow(img, b, level)) {
             o.kind = OVF_RING;
