@@ -200,9 +200,11 @@ void st_synth_bed_margins(const st_model *m, const st_synth_opts *o, double *mx,
     double hx = m->paper_w / 2, hy = m->paper_h / 2;
     double ex = (hx * cos(a) + hy * sin(a)) * k - hx + 5 * L;
     double ey = (hx * sin(a) + hy * cos(a)) * k - hy + 5 * L;
-    double h = m->paper_h + 2 * ey; /* the image's height, about */
-    ex += 0.006 * L * h;
-    ey += 0.01 * L * h;
+    if (!o->degradations || (o->degradations & ST_SYNTH_BIT(ST_DEG_TRANSPORT))) {
+        double h = m->paper_h + 2 * ey; /* the image's height, about */
+        ex += 0.006 * L * h;
+        ey += 0.01 * L * h;
+    }
     *mx = ceil(ex + 1);
     *my = ceil(ey + 1);
 }
