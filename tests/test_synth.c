@@ -145,6 +145,20 @@ static const char *gets_(json_object *o, const char *key)
     return json_object_get_string(get(o, key));
 }
 
+/* 1 if the array of strings a holds s. */
+static int has_name(json_object *a, const char *s)
+{
+    for (size_t i = 0; i < json_object_array_length(a); i++)
+        if (!strcmp(json_object_get_string(json_object_array_get_idx(a, i)), s))
+            return 1;
+    return 0;
+}
+
+static double num_at(json_object *a, int i)
+{
+    return json_object_get_double(json_object_array_get_idx(a, i));
+}
+
 static void opts_small(st_synth_opts *o, int count, uint64_t seed)
 {
     st_synth_opts_default(o);
@@ -177,19 +191,23 @@ static void test_parse_set(void **state)
     assert_string_equal(st_synth_degradation_name(ST_DEG_UPSIDE_DOWN),
                         "upside-down");
     assert_null(st_synth_style_name(ST_STYLE_N));
-    /* The marks that leave the box and writing by a box come only when
-     * named: "all" means what it meant before them. */
+    /* "all" is every name, the marks that leave the box, writing, crop
+     * and transport included. */
     assert_st_ok(st_synth_parse_set("styles", "x-overshoot,check-tail,scribble-over,ring",
                                     &b, &err), &err);
     assert_int_equal(b, ST_SYNTH_BIT(ST_STYLE_X_OVER) | ST_SYNTH_BIT(ST_STYLE_CHECK_TAIL) |
                             ST_SYNTH_BIT(ST_STYLE_SCRIBBLE_OVER) | ST_SYNTH_BIT(ST_STYLE_RING));
     assert_st_ok(st_synth_parse_set("styles", "all", &b, &err), &err);
-    assert_int_equal(b, (1u << ST_STYLE_X_OVER) - 1);
-    assert_st_ok(st_synth_parse_set("degrade", "writing", &b, &err), &err);
-    assert_int_equal(b, ST_SYNTH_BIT(ST_DEG_WRITING));
+    assert_int_equal(b, (1u << ST_STYLE_N) - 1);
+    assert_st_ok(st_synth_parse_set("degrade", "writing,crop,transport", &b, &err), &err);
+    assert_int_equal(b, ST_SYNTH_BIT(ST_DEG_WRITING) | ST_SYNTH_BIT(ST_DEG_CROP) |
+                            ST_SYNTH_BIT(ST_DEG_TRANSPORT));
     assert_st_ok(st_synth_parse_set("degrade", "all", &b, &err), &err);
-    assert_int_equal(b & ST_SYNTH_BIT(ST_DEG_WRITING), 0);
+    assert_int_equal(b, (1u << ST_DEG_N) - 1);
     assert_string_equal(st_synth_style_name(ST_STYLE_RING), "ring");
+    assert_string_equal(st_synth_degradation_name(ST_DEG_CROP), "crop");
+    assert_string_equal(st_synth_degradation_name(ST_DEG_TRANSPORT), "transport");
+    assert_null(st_synth_degradation_name(ST_DEG_N));
 }
 
 /* ---- determinism ------------------------------------------------------ */
@@ -204,11 +222,24 @@ static void test_same_seed_same_bytes(void **state)
     opts_small(&o, 6, 42);
     o.format = ST_TIFF_RGB_JPEG;
     o.degrade_level = 1.0; /* every pixel step in play */
-    o.degradations = ~0u & ~ST_SYNTH_DEG_NONE & ((1u << ST_DEG_N) - 1);
+    assert_st_ok(st_synth_parse_set("degrade", "all", &o.degradations, &err), &err);
     assert_st_ok(st_synth_run(m, &o, a, NULL, &err), &err);
     o.threads = 2;
     assert_st_ok(st_synth_run(m, &o, b, NULL, &err), &err);
     assert_true(same_dirs(a, b));
+    /* "all" applies every one (a streak by an empty box always finds
+     * one; writing finds room on this ballot). */
+    int n;
+    json_object **t = read_truth(a, &n);
+    for (int i = 0; i < n; i++) {
+        json_object *ap = get(get(t[i], "degradations"), "applied");
+        for (int q = 0; q < ST_DEG_N; q++)
+            if (q != ST_DEG_STREAK_MARKED && q != ST_DEG_WRITING &&
+                !has_name(ap, st_synth_degradation_name(q)))
+                fail_msg("ballot %d: \"all\" did not apply %s", i,
+                         st_synth_degradation_name(q));
+    }
+    free_truth(t, n);
     o.seed = 43;
     assert_st_ok(st_synth_run(m, &o, c, NULL, &err), &err);
     assert_false(same_dirs(a, c));
@@ -221,6 +252,22 @@ static void test_same_seed_same_bytes(void **state)
     free(cc);
     free(pa);
     free(pc);
+    th_rmtree(a);
+    th_rmtree(b);
+
+    /* The default mix, cropped pages and whole beds among one thread's
+     * pages. */
+    opts_small(&o, 40, 45);
+    assert_st_ok(st_synth_run(m, &o, a, NULL, &err), &err);
+    o.threads = 2;
+    assert_st_ok(st_synth_run(m, &o, b, NULL, &err), &err);
+    assert_true(same_dirs(a, b));
+    t = read_truth(a, &n);
+    int cropped = 0;
+    for (int i = 0; i < n; i++)
+        cropped += json_object_get_boolean(get(get(t[i], "degradations"), "cropped"));
+    free_truth(t, n);
+    assert_true(cropped > 0 && cropped < n);
     th_rmtree(a);
     th_rmtree(b);
 
@@ -438,8 +485,9 @@ static void test_truth_follows_rules(void **state)
     st_model_free(m);
 }
 
-/* "writing" puts a word by a marked box (within a few mm of it) and the
- * truth sends every such ballot to review, "writing outside boxes". */
+/* "writing" puts words or initials by a marked box (within a few mm of
+ * it) or now and then anywhere, and the truth sends every such ballot to
+ * review, "writing outside boxes". */
 static void test_writing_by_a_marked_box_is_review(void **state)
 {
     (void)state;
@@ -447,44 +495,74 @@ static void test_writing_by_a_marked_box_is_review(void **state)
     st_error err = {0};
     char *d = th_tmpdir();
     st_synth_opts o;
-    opts_small(&o, 12, 9);
+    opts_small(&o, 16, 9);
     o.scenarios = ST_SYNTH_BIT(ST_SCEN_VOTE);
     o.instruments = ST_SYNTH_BIT(ST_INSTR_BLUE_PEN);
     o.styles = ST_SYNTH_BIT(ST_STYLE_X_OVER) | ST_SYNTH_BIT(ST_STYLE_RING);
     o.degradations = ST_SYNTH_BIT(ST_DEG_WRITING);
     assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
-    check_truth(m, d, 12, NULL);
-    int n;
+    check_truth(m, d, 16, NULL);
+    int n, initials = 0, words = 0, anywhere = 0;
     json_object **t = read_truth(d, &n);
     for (int i = 0; i < n; i++) {
-        json_object *w = get(get(t[i], "degradations"), "stray_writing");
+        json_object *deg = get(t[i], "degradations");
+        json_object *w = get(deg, "stray_writing"), *wr = get(deg, "writing");
         if (json_object_array_length(w) < 1)
-            fail_msg("ballot %d: no writing by its marks", i);
+            fail_msg("ballot %d: no writing", i);
+        /* Every centre is recorded, and here all are writing's. */
+        assert_int_equal(json_object_array_length(w), json_object_array_length(wr));
         json_object *e = get(t[i], "expected");
         assert_string_equal(gets_(e, "outcome"), "review");
         assert_string_equal(gets_(e, "reason"), "writing outside boxes");
-        /* Each word's centre lies within a word's half length and a few
-         * mm of some marked box. */
+        /* Writing by a box lies within its half length and a few mm of
+         * that box, which is marked; initials are 2-3 capitals. */
         json_object *marks = get(t[i], "marks");
-        for (size_t k = 0; k < json_object_array_length(w); k++) {
-            json_object *xy = json_object_array_get_idx(w, k);
+        for (size_t k = 0; k < json_object_array_length(wr); k++) {
+            json_object *it = json_object_array_get_idx(wr, k);
+            json_object *xy = get(it, "at_mm");
             double x = json_object_get_double(json_object_array_get_idx(xy, 0));
             double y = json_object_get_double(json_object_array_get_idx(xy, 1));
+            json_object *c = json_object_array_get_idx(w, k);
+            assert_true(fabs(json_object_get_double(json_object_array_get_idx(c, 0)) - x) < 1e-3);
+            if (!strcmp(gets_(it, "kind"), "initials")) {
+                const char *tx = gets_(it, "text");
+                size_t len = strlen(tx);
+                assert_true(len >= 2 && len <= 3);
+                for (size_t q = 0; q < len; q++)
+                    assert_true(tx[q] >= 'A' && tx[q] <= 'Z');
+                initials++;
+            } else {
+                assert_string_equal(gets_(it, "kind"), "word");
+                words++;
+            }
+            json_object *by = get(it, "by");
+            if (json_object_get_type(by) == json_type_null) {
+                anywhere++;
+                continue;
+            }
+            int marked = 0;
+            for (size_t j = 0; j < json_object_array_length(marks); j++)
+                marked |= !strcmp(gets_(json_object_array_get_idx(marks, j), "target"),
+                                  json_object_get_string(by));
+            if (!marked)
+                fail_msg("ballot %d: writing by %s, which is not marked", i,
+                         json_object_get_string(by));
             int near = 0;
-            for (size_t j = 0; j < json_object_array_length(marks); j++) {
-                const char *id = gets_(json_object_array_get_idx(marks, j), "target");
-                for (int q = 0; q < m->n_targets; q++) {
-                    const st_rect *r = &m->targets[q].rect;
-                    if (!strcmp(m->targets[q].id, id) && x > r->x - 10 &&
-                        x < r->x + r->w + 10 && y > r->y - 6 && y < r->y + r->h + 6)
-                        near = 1;
-                }
+            for (int q = 0; q < m->n_targets; q++) {
+                const st_rect *r = &m->targets[q].rect;
+                if (!strcmp(m->targets[q].id, json_object_get_string(by)) &&
+                    x > r->x - 10 && x < r->x + r->w + 10 && y > r->y - 6 &&
+                    y < r->y + r->h + 6)
+                    near = 1;
             }
             if (!near)
-                fail_msg("ballot %d: writing at (%.1f, %.1f) is by no marked box", i, x, y);
+                fail_msg("ballot %d: writing at (%.1f, %.1f) is not by its box", i, x, y);
         }
     }
     free_truth(t, n);
+    if (!initials || !words || !anywhere)
+        fail_msg("%d initials, %d words, %d anywhere: each should occur", initials,
+                 words, anywhere);
     th_rmtree(d);
     free(d);
     st_model_free(m);
@@ -694,6 +772,20 @@ static void test_tiff_output(void **state)
     st_model_free(m);
 }
 
+/* Read page 0 of a 1-channel 8-bit TIFF; *w, *h get its size. */
+static uint8_t *read_grey(const char *path, uint32_t *w, uint32_t *h)
+{
+    TIFF *tf = TIFFOpen(path, "r");
+    assert_non_null(tf);
+    TIFFGetField(tf, TIFFTAG_IMAGEWIDTH, w);
+    TIFFGetField(tf, TIFFTAG_IMAGELENGTH, h);
+    uint8_t *img = malloc((size_t)*w * *h);
+    for (uint32_t y = 0; y < *h; y++)
+        assert_true(TIFFReadScanline(tf, img + (size_t)y * *w, y, 0) == 1);
+    TIFFClose(tf);
+    return img;
+}
+
 /* ---- marks land in the boxes ------------------------------------------ */
 
 /* Mean darkness (255 - grey) over a box's inside, kept 0.4 mm clear of the
@@ -732,15 +824,8 @@ static void test_marks_have_ink(void **state)
     json_object **t = read_truth(d, &n);
     for (int i = 0; i < n; i++) {
         char *p = pathcat(d, gets_(t[i], "file"));
-        TIFF *tf = TIFFOpen(p, "r");
-        assert_non_null(tf);
         uint32_t w = 0, h = 0;
-        TIFFGetField(tf, TIFFTAG_IMAGEWIDTH, &w);
-        TIFFGetField(tf, TIFFTAG_IMAGELENGTH, &h);
-        uint8_t *img = malloc((size_t)w * h);
-        for (uint32_t y = 0; y < h; y++)
-            assert_true(TIFFReadScanline(tf, img + (size_t)y * w, y, 0) == 1);
-        TIFFClose(tf);
+        uint8_t *img = read_grey(p, &w, &h);
         json_object *marks = get(t[i], "marks");
         assert_int_equal(json_object_array_length(marks), 2);
         const char *marked[2];
@@ -752,9 +837,12 @@ static void test_marks_have_ink(void **state)
                     tg = &m->targets[j];
             assert_non_null(tg);
             double dk = darkness(img, (int)w, &tg->rect, m->settings.outline_mm, 200);
-            if (dk < 60)
-                fail_msg("ballot %d: marked box %s has darkness %.1f", i,
-                         marked[k], dk);
+            /* 60 from pressure 0.6 on; a lighter hand leaves less. */
+            double pr = json_object_get_double(
+                get(json_object_array_get_idx(marks, k), "pressure"));
+            if (dk < 60 * fmin(1, pr / 0.6))
+                fail_msg("ballot %d: marked box %s has darkness %.1f at pressure %.2f",
+                         i, marked[k], dk, pr);
         }
         /* Every box not marked stays clean. */
         for (int j = 0; j < m->n_targets; j++) {
@@ -771,6 +859,331 @@ static void test_marks_have_ink(void **state)
         free(p);
     }
     free_truth(t, n);
+    th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* ---- new phenomena ------------------------------------------------------ */
+
+/* crop: the image is exactly the paper at the dpi, no bed margin, so a
+ * turned and shifted page loses part of a corner mark, and the truth
+ * says how much of each mark is in the image. */
+static void test_crop_frame_is_the_paper(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    st_synth_opts o;
+    opts_small(&o, 6, 31);
+    o.degrade_level = 1.0;
+    o.degradations = ST_SYNTH_BIT(ST_DEG_CROP) | ST_SYNTH_BIT(ST_DEG_ROTATE) |
+                     ST_SYNTH_BIT(ST_DEG_SHIFT);
+    o.instruments = ST_SYNTH_BIT(ST_INSTR_BLACK_PEN);
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_truth(m, d, 6, NULL);
+    int n, cut_pages = 0;
+    json_object **t = read_truth(d, &n);
+    int pw = st_mm_to_px(m->paper_w, 150), ph = st_mm_to_px(m->paper_h, 150);
+    for (int i = 0; i < n; i++) {
+        char *p = pathcat(d, gets_(t[i], "file"));
+        check_tiff(p, pw, ph, 150, COMPRESSION_CCITTFAX4, 1, 1);
+        free(p);
+        json_object *deg = get(t[i], "degradations");
+        assert_true(json_object_get_boolean(get(deg, "cropped")));
+        assert_true(has_name(get(deg, "applied"), "crop"));
+        json_object *bm = get(t[i], "bed_margin_mm"), *ip = get(t[i], "image_px");
+        assert_true(num_at(bm, 0) == 0 && num_at(bm, 1) == 0);
+        assert_int_equal(json_object_get_int(json_object_array_get_idx(ip, 0)), pw);
+        assert_int_equal(json_object_get_int(json_object_array_get_idx(ip, 1)), ph);
+        json_object *fid = get(t[i], "fiducials");
+        assert_int_equal(json_object_array_length(fid), m->n_fiducials);
+        double least = 1;
+        for (size_t k = 0; k < json_object_array_length(fid); k++) {
+            double v = json_object_get_double(get(json_object_array_get_idx(fid, k), "in_image"));
+            assert_true(v >= 0 && v <= 1);
+            least = v < least ? v : least;
+        }
+        double rot = fabs(json_object_get_double(get(deg, "rotation_deg")));
+        /* At 8 mm from the edges, a corner mark of a page turned by more
+         * than 2.5 degrees about its centre leaves the paper's frame. */
+        if (rot > 2.5 && least >= 1)
+            fail_msg("ballot %d turned %.2f degrees keeps every corner mark whole", i, rot);
+        cut_pages += least < 1;
+    }
+    free_truth(t, n);
+    if (!cut_pages)
+        fail_msg("no cropped page lost part of a corner mark");
+
+    /* Without crop the same run keeps every corner mark whole. */
+    o.degradations &= ~ST_SYNTH_BIT(ST_DEG_CROP);
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    t = read_truth(d, &n);
+    for (int i = 0; i < n; i++) {
+        assert_false(json_object_get_boolean(get(get(t[i], "degradations"), "cropped")));
+        json_object *fid = get(t[i], "fiducials");
+        for (size_t k = 0; k < json_object_array_length(fid); k++)
+            assert_true(json_object_get_double(
+                            get(json_object_array_get_idx(fid, k), "in_image")) == 1);
+    }
+    free_truth(t, n);
+    th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* A box cut by the image's edge: what of its mark lies outside is lost,
+ * and the truth's visible share, coverage and seen say what is left. */
+static void test_box_cut_by_the_edge(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    /* Every list box half off the paper's left edge. */
+    for (int i = 0; i < m->n_targets; i++)
+        if (m->targets[i].kind == ST_TARGET_LIST)
+            m->targets[i].rect.x = -m->targets[i].rect.w / 2;
+    st_synth_opts o;
+    opts_small(&o, 6, 32);
+    o.format = ST_TIFF_GREY_RAW;
+    o.degradations = ST_SYNTH_BIT(ST_DEG_CROP);
+    o.scenarios = ST_SYNTH_BIT(ST_SCEN_LIST_ONLY);
+    o.styles = ST_SYNTH_BIT(ST_STYLE_FILL);
+    o.instruments = ST_SYNTH_BIT(ST_INSTR_BLACK_PEN);
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_truth(m, d, 6, NULL);
+    int n;
+    json_object **t = read_truth(d, &n);
+    for (int i = 0; i < n; i++) {
+        json_object *mk = json_object_array_get_idx(get(t[i], "marks"), 0);
+        double in = json_object_get_double(get(mk, "in_image"));
+        double vis = json_object_get_double(get(mk, "visible"));
+        double cov = json_object_get_double(get(mk, "coverage"));
+        if (in < 0.4 || in > 0.6 || vis > in + 0.1 || cov > in)
+            fail_msg("ballot %d: a half-cut box's mark: %s", i, json_object_to_json_string(mk));
+    }
+    free_truth(t, n);
+
+    /* Wholly off the paper: the mark is lost and the ballot blank. */
+    for (int i = 0; i < m->n_targets; i++)
+        if (m->targets[i].kind == ST_TARGET_LIST)
+            m->targets[i].rect.x = -m->targets[i].rect.w - 3;
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_truth(m, d, 6, NULL);
+    t = read_truth(d, &n);
+    for (int i = 0; i < n; i++) {
+        json_object *mk = json_object_array_get_idx(get(t[i], "marks"), 0);
+        assert_string_equal(gets_(mk, "seen"), "lost");
+        assert_true(json_object_get_double(get(mk, "in_image")) == 0);
+        assert_string_equal(gets_(get(t[i], "expected"), "outcome"), "blank");
+    }
+    free_truth(t, n);
+    th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* Dark-pixel centroid of img within r px of (cx, cy). */
+static void centroid(const uint8_t *img, uint32_t w, uint32_t h, double cx, double cy,
+                     int r, double *x, double *y)
+{
+    double sx = 0, sy = 0, n = 0;
+    for (int yy = (int)cy - r; yy <= (int)cy + r; yy++)
+        for (int xx = (int)cx - r; xx <= (int)cx + r; xx++)
+            if (xx >= 0 && yy >= 0 && xx < (int)w && yy < (int)h &&
+                img[(size_t)yy * w + xx] < 128)
+                sx += xx + 0.5, sy += yy + 0.5, n++;
+    assert_true(n > 0);
+    *x = sx / n;
+    *y = sy / n;
+}
+
+/* transport: the truth's stretch and shear stay within 1% and 0.6% at
+ * level 1, the bed leaves room for them, and the page's bottom corner
+ * mark lies where they put it. */
+static void test_transport_stretches_and_shears(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    st_synth_opts o;
+    opts_small(&o, 8, 33);
+    o.format = ST_TIFF_GREY_RAW;
+    o.degrade_level = 1.0;
+    o.degradations = ST_SYNTH_BIT(ST_DEG_TRANSPORT);
+    o.instruments = ST_SYNTH_BIT(ST_INSTR_BLACK_PEN);
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_truth(m, d, 8, NULL);
+    int n;
+    json_object **t = read_truth(d, &n);
+    double most = 0;
+    const st_fiducial *f4 = NULL;
+    for (int i = 0; i < m->n_fiducials; i++)
+        if (!strcmp(m->fiducials[i].id, "F4"))
+            f4 = &m->fiducials[i];
+    assert_non_null(f4);
+    for (int i = 0; i < n; i++) {
+        json_object *deg = get(t[i], "degradations");
+        double st = json_object_get_double(get(deg, "stretch"));
+        double sh = json_object_get_double(get(deg, "shear"));
+        if (!(fabs(st) <= 0.01 && fabs(sh) <= 0.006) || (st == 0 && sh == 0))
+            fail_msg("ballot %d: stretch %.5f, shear %.5f", i, st, sh);
+        assert_true(has_name(get(deg, "applied"), "transport"));
+        most = fabs(st) > most ? fabs(st) : most;
+        json_object *fid = get(t[i], "fiducials");
+        for (size_t k = 0; k < json_object_array_length(fid); k++)
+            assert_true(json_object_get_double(
+                            get(json_object_array_get_idx(fid, k), "in_image")) == 1);
+        /* F4, bottom left: stretched and sheared from the image's top. */
+        json_object *bm = get(t[i], "bed_margin_mm");
+        assert_true(num_at(bm, 1) > 0);
+        double k = 150 / 25.4;
+        double bx = (f4->rect.x + f4->rect.w / 2 + num_at(bm, 0)) * k;
+        double by = (f4->rect.y + f4->rect.h / 2 + num_at(bm, 1)) * k;
+        double ex = bx + sh * by, ey = by * (1 + st);
+        char *p = pathcat(d, gets_(t[i], "file"));
+        uint32_t w, h;
+        uint8_t *img = read_grey(p, &w, &h);
+        double gx, gy;
+        centroid(img, w, h, ex, ey, (int)(6 * k), &gx, &gy);
+        if (fabs(gx - ex) > 1.5 || fabs(gy - ey) > 1.5)
+            fail_msg("ballot %d: F4 at (%.1f, %.1f) px, stretch %.5f shear %.5f put it at "
+                     "(%.1f, %.1f)", i, gx, gy, st, sh, ex, ey);
+        free(img);
+        free(p);
+    }
+    if (most < 0.004)
+        fail_msg("largest stretch %.5f in 8 ballots at level 1", most);
+    free_truth(t, n);
+    th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* At level 1 heavy blur and noise meet a light red pencil, and the truth
+ * follows what is left of its marks. */
+static void test_heavy_blur_noise_light_pencil(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    st_synth_opts o;
+    opts_small(&o, 60, 34);
+    o.dpi = 200;
+    o.format = ST_TIFF_GREY_LZW;
+    o.degrade_level = 1.0;
+    o.degradations = ST_SYNTH_BIT(ST_DEG_BLUR) | ST_SYNTH_BIT(ST_DEG_NOISE);
+    o.instruments = ST_SYNTH_BIT(ST_INSTR_RED_PENCIL);
+    o.scenarios = ST_SYNTH_BIT(ST_SCEN_VOTE);
+    o.threads = 2;
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_truth(m, d, 60, NULL);
+    int n, hard = 0, blur3 = 0;
+    json_object **t = read_truth(d, &n);
+    for (int i = 0; i < n; i++) {
+        json_object *deg = get(t[i], "degradations");
+        int blur = json_object_get_int(get(deg, "blur_px"));
+        double noise = json_object_get_double(get(deg, "noise_sigma"));
+        assert_true(blur >= 1 && blur <= 3 && noise > 0 && noise <= 12);
+        blur3 += blur == 3;
+        json_object *marks = get(t[i], "marks");
+        double light = 1;
+        for (size_t k = 0; k < json_object_array_length(marks); k++) {
+            double pr = json_object_get_double(get(json_object_array_get_idx(marks, k), "pressure"));
+            assert_true(pr >= 0.40 - 1e-3 && pr <= 0.95 + 1e-3);
+            light = pr < light ? pr : light;
+        }
+        hard += blur >= 2 && noise >= 8 && light < 0.6;
+    }
+    free_truth(t, n);
+    if (!hard || !blur3)
+        fail_msg("of 60 ballots at level 1, %d heavily blurred and noisy with a light "
+                 "pencil, %d with blur 3", hard, blur3);
+    th_rmtree(d);
+    free(d);
+    st_model_free(m);
+}
+
+/* The default mix draws every phenomenon, each ballot's "applied" names
+ * what it got, and a ballot with none applied is clean. */
+static void test_default_mix_has_everything(void **state)
+{
+    (void)state;
+    st_model *m = gr2022();
+    st_error err = {0};
+    char *d = th_tmpdir();
+    st_synth_opts o;
+    opts_small(&o, 200, 35);
+    o.threads = 2;
+    assert_st_ok(st_synth_run(m, &o, d, NULL, &err), &err);
+    check_truth(m, d, 200, NULL);
+    int n, deg_n[ST_DEG_N] = {0}, style_n[ST_STYLE_N] = {0}, clean = 0;
+    int initials = 0, anywhere = 0;
+    json_object **t = read_truth(d, &n);
+    for (int i = 0; i < n; i++) {
+        json_object *deg = get(t[i], "degradations"), *ap = get(deg, "applied");
+        for (size_t k = 0; k < json_object_array_length(ap); k++) {
+            const char *name = json_object_get_string(json_object_array_get_idx(ap, k));
+            int found = 0;
+            for (int q = 0; q < ST_DEG_N; q++)
+                if (!strcmp(name, st_synth_degradation_name(q)))
+                    deg_n[q]++, found = 1;
+            if (!found)
+                fail_msg("ballot %d: applied \"%s\"", i, name);
+        }
+        /* What applied says agrees with the values. */
+        assert_int_equal(has_name(ap, "crop"), json_object_get_boolean(get(deg, "cropped")));
+        assert_int_equal(has_name(ap, "rotate"),
+                         json_object_get_double(get(deg, "rotation_deg")) != 0);
+        assert_int_equal(has_name(ap, "transport"),
+                         json_object_get_double(get(deg, "stretch")) != 0);
+        assert_int_equal(has_name(ap, "writing") || has_name(ap, "stray"),
+                         json_object_array_length(get(deg, "stray_writing")) > 0);
+        assert_int_equal(has_name(ap, "jpeg"),
+                         json_object_get_type(get(deg, "jpeg_quality")) != json_type_null);
+        if (json_object_array_length(ap) == 0) {
+            clean++;
+            assert_int_equal(json_object_array_length(get(deg, "folds")), 0);
+            assert_int_equal(json_object_array_length(get(deg, "streaks")), 0);
+            assert_int_equal(json_object_get_int(get(deg, "blur_px")), 0);
+        }
+        json_object *wr = get(deg, "writing");
+        for (size_t k = 0; k < json_object_array_length(wr); k++) {
+            json_object *it = json_object_array_get_idx(wr, k);
+            initials += !strcmp(gets_(it, "kind"), "initials");
+            anywhere += json_object_get_type(get(it, "by")) == json_type_null;
+        }
+        json_object *marks = get(t[i], "marks");
+        for (size_t k = 0; k < json_object_array_length(marks); k++) {
+            const char *s = gets_(json_object_array_get_idx(marks, k), "style");
+            for (int q = 0; q < ST_STYLE_N; q++)
+                if (!strcmp(s, st_synth_style_name(q)))
+                    style_n[q]++;
+        }
+    }
+    free_truth(t, n);
+    for (int q = 0; q < ST_DEG_N; q++)
+        if (!deg_n[q] && q != ST_DEG_JPEG) /* G4: nothing to degrade */
+            fail_msg("degradation %s never applied in 200 ballots",
+                     st_synth_degradation_name(q));
+    assert_int_equal(deg_n[ST_DEG_JPEG], 0);
+    for (int q = 0; q < ST_STYLE_N; q++)
+        if (!style_n[q] && q != ST_STYLE_HESITANT)
+            fail_msg("style %s never drawn in 200 ballots", st_synth_style_name(q));
+    /* The overshooting X and the check with a tail are common. */
+    int marks_n = 0;
+    for (int q = 0; q < ST_STYLE_N; q++)
+        marks_n += style_n[q];
+    double over = (double)(style_n[ST_STYLE_X_OVER] + style_n[ST_STYLE_CHECK_TAIL]) / marks_n;
+    if (over < 0.15 || over > 0.35)
+        fail_msg("x-overshoot and check-tail are %.0f%% of marks", 100 * over);
+    if (!clean || !initials || !anywhere)
+        fail_msg("%d clean ballots, %d initials, %d pieces of writing away from a box",
+                 clean, initials, anywhere);
     th_rmtree(d);
     free(d);
     st_model_free(m);
@@ -930,6 +1343,11 @@ int main(void)
         cmocka_unit_test(test_hesitant_between_thresholds),
         cmocka_unit_test(test_tiff_output),
         cmocka_unit_test(test_marks_have_ink),
+        cmocka_unit_test(test_crop_frame_is_the_paper),
+        cmocka_unit_test(test_box_cut_by_the_edge),
+        cmocka_unit_test(test_transport_stretches_and_shears),
+        cmocka_unit_test(test_heavy_blur_noise_light_pencil),
+        cmocka_unit_test(test_default_mix_has_everything),
         cmocka_unit_test(test_votes_from),
         cmocka_unit_test(test_votes_from_wrong_model),
     };

@@ -17,20 +17,19 @@ static inline uint8_t clamp8(int v)
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-void st_synth_px_streak(uint8_t *data, int stride, int w, int h, const splan *p)
+void st_synth_px_streak(uint8_t *data, int stride, int w, int h, const sstreak *p)
 {
-    int x1 = p->streak_x + p->streak_w;
+    int x0 = p->x < 0 ? 0 : p->x, x1 = p->x + p->w;
     if (x1 > w)
         x1 = w;
     for (int y = 0; y < h; y++) {
         uint32_t *row = (uint32_t *)(data + (size_t)y * stride);
-        for (int x = p->streak_x; x < x1; x++) {
+        for (int x = x0; x < x1; x++) {
             uint32_t c = row[x], o = 0;
             for (int s = 0; s < 24; s += 8) {
                 int v = (c >> s) & 0xff;
                 /* dark: dust on the glass; light: a dead sensor line */
-                v = p->streak_dark ? (int)(v * p->streak_f)
-                                   : v + (int)((255 - v) * (1 - p->streak_f));
+                v = p->dark ? (int)(v * p->f) : v + (int)((255 - v) * (1 - p->f));
                 o |= (uint32_t)clamp8(v) << s;
             }
             row[x] = o;
@@ -38,30 +37,26 @@ void st_synth_px_streak(uint8_t *data, int stride, int w, int h, const splan *p)
     }
 }
 
-void st_synth_fold_draw(cairo_t *cr, const st_model *m, const splan *p, st_rng *r)
+void st_synth_fold_draw(cairo_t *cr, const st_model *m, const sfold *p)
 {
-    /* The plain fold's tilt is drawn whatever the fold, so a named fold
-     * leaves the stream as the plain one does. */
-    double tilt = st_rng_normal(r) * 1.0;
     /* Along the fold from (ax, ay) to (bx, by); the shadow lies (sx, sy)
      * beside it. */
-    double ax = 0, ay = p->fold_y, bx = m->paper_w, by = p->fold_y + tilt;
+    double t = tan(p->slant * M_PI / 180);
+    double ax = 0, ay = p->at, bx = m->paper_w, by = p->at + p->tilt + m->paper_w * t;
     double sx = 0, sy = 2.5;
-    if (p->fold_slant != 0)
-        by = p->fold_y + m->paper_w * tan(p->fold_slant * M_PI / 180);
-    if (p->fold_vertical) {
-        ax = p->fold_x, ay = 0;
-        bx = p->fold_x - m->paper_h * tan(p->fold_slant * M_PI / 180), by = m->paper_h;
+    if (p->kind == ST_DEG_FOLD_VERTICAL) {
+        ax = p->at, ay = 0;
+        bx = p->at - m->paper_h * t, by = m->paper_h;
         sx = 2.5, sy = 0;
     }
     cairo_save(cr);
     cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
-    cairo_set_source_rgba(cr, 0.3, 0.3, 0.3, p->fold_a);
+    cairo_set_source_rgba(cr, 0.3, 0.3, 0.3, p->a);
     cairo_set_line_width(cr, 0.35);
     cairo_move_to(cr, ax, ay);
     cairo_line_to(cr, bx, by);
     cairo_stroke(cr);
-    cairo_set_source_rgba(cr, 0.4, 0.4, 0.4, p->fold_a * 0.35);
+    cairo_set_source_rgba(cr, 0.4, 0.4, 0.4, p->a * 0.35);
     cairo_move_to(cr, ax, ay);
     cairo_line_to(cr, bx, by);
     cairo_line_to(cr, bx + sx, by + sy);
@@ -185,15 +180,17 @@ void st_synth_px_noise(uint8_t *data, int stride, int w, int h, double sigma,
 }
 
 /* The scanner bed is larger than the paper by enough that the worst
- * rotation, scale and shift this run can draw keep the whole page, with
- * its registration marks, in the image: a real scanner sees the skewed
- * page's corners too. With no geometric degradation the image is exactly
- * the paper. */
+ * rotation, scale, shift and transport this run can draw keep the whole
+ * page, with its registration marks, in the image: a real scanner sees
+ * the skewed page's corners too. Transport stretches and shears from the
+ * image's top row, so it needs room below and at the sides in proportion
+ * to the image's height. With no geometric degradation the image is
+ * exactly the paper. */
 void st_synth_bed_margins(const st_model *m, const st_synth_opts *o, double *mx,
                         double *my)
 {
     unsigned geo_bits = ST_SYNTH_BIT(ST_DEG_ROTATE) | ST_SYNTH_BIT(ST_DEG_SHIFT) |
-                        ST_SYNTH_BIT(ST_DEG_SCALE);
+                        ST_SYNTH_BIT(ST_DEG_SCALE) | ST_SYNTH_BIT(ST_DEG_TRANSPORT);
     double L = o->degrade_level;
     *mx = *my = 0;
     if ((o->degradations & ST_SYNTH_DEG_NONE) ||
@@ -203,6 +200,11 @@ void st_synth_bed_margins(const st_model *m, const st_synth_opts *o, double *mx,
     double hx = m->paper_w / 2, hy = m->paper_h / 2;
     double ex = (hx * cos(a) + hy * sin(a)) * k - hx + 5 * L;
     double ey = (hx * sin(a) + hy * cos(a)) * k - hy + 5 * L;
+    if (!o->degradations || (o->degradations & ST_SYNTH_BIT(ST_DEG_TRANSPORT))) {
+        double h = m->paper_h + 2 * ey; /* the image's height, about */
+        ex += 0.006 * L * h;
+        ey += 0.01 * L * h;
+    }
     *mx = ceil(ex + 1);
     *my = ceil(ey + 1);
 }

@@ -12,14 +12,12 @@
 #include "synth/plan.h"
 #include "synth/rng.h"
 
-/* A dark or light column band as p's streak_* fields describe it. */
-void st_synth_px_streak(uint8_t *data, int stride, int w, int h, const splan *p);
+/* A dark or light column band as s describes it. */
+void st_synth_px_streak(uint8_t *data, int stride, int w, int h, const sstreak *s);
 
-/* Draw p's fold on cr (model mm): a crease, a thin dark line with a soft
- * shadow on one side, across the paper; horizontal at fold_y with a small
- * random tilt from r, or slanted by fold_slant degrees, or top to bottom
- * at fold_x (fold_vertical). */
-void st_synth_fold_draw(cairo_t *cr, const st_model *m, const splan *p, st_rng *r);
+/* Draw fold f on cr (model mm): a crease, a thin dark line with a soft
+ * shadow on one side, across the paper as sfold (plan.h) says. */
+void st_synth_fold_draw(cairo_t *cr, const st_model *m, const sfold *f);
 
 /* Box blur of radius rad px, in place. Returns 0, or -1 out of memory
  * (data then unchanged). */
@@ -31,7 +29,8 @@ void st_synth_px_noise(uint8_t *data, int stride, int w, int h, double sigma,
                        st_rng *r);
 
 /* The scanner bed beyond the paper (mm a side, *mx and *my) that keeps
- * the whole page in the image under the worst geometry o can draw. */
+ * the whole page in the image under the worst geometry o can draw
+ * (rotation, shift, scale and transport; a cropped page has none). */
 void st_synth_bed_margins(const st_model *m, const st_synth_opts *o, double *mx,
                           double *my);
 

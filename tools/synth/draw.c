@@ -45,9 +45,45 @@
 #define SYNTH_HESITANT_TOP 0.8
 #define SYNTH_HESITANT_TRIES 4
 
-/* Draw ballot index after plan p on surf, pixel degradations included.
- * shapes[i] receives mark i's shape mask (the caller destroys them, also
- * on failure) and ctm the mm -> page pixel transform. */
+void st_synth_page_matrix(const job *j, const splan *p, cairo_matrix_t *ctm)
+{
+    const st_model *m = j->m;
+    double k = j->o->dpi / 25.4;
+    /* device = transport . centre . rotate . scale . uncentre . mm->px:
+     * the page turns about its centre in exact pixels, so no degradation
+     * is the plain mm * dpi / 25.4 mapping; the feed then stretches and
+     * shears the image from its top row. */
+    cairo_matrix_t t, g;
+    cairo_matrix_init(&t, 1, 0, p->shear, 1 + p->stretch, 0, 0);
+    cairo_matrix_init_translate(&g, (m->paper_w / 2 + p->margin_x + p->sx) * k,
+                                (m->paper_h / 2 + p->margin_y + p->sy) * k);
+    cairo_matrix_rotate(&g, p->rot * M_PI / 180 + (p->upside ? M_PI : 0));
+    cairo_matrix_scale(&g, k * p->scale, k * p->scale);
+    cairo_matrix_translate(&g, -m->paper_w / 2, -m->paper_h / 2);
+    cairo_matrix_multiply(ctm, &g, &t); /* g first, then t */
+}
+
+/* Grid samples a side when measuring what of a rect lies in the image. */
+#define IN_IMAGE_SAMPLES 24
+
+double st_synth_in_image(const splan *p, const cairo_matrix_t *ctm,
+                         const st_rect *r)
+{
+    int in = 0;
+    for (int a = 0; a < IN_IMAGE_SAMPLES; a++)
+        for (int b = 0; b < IN_IMAGE_SAMPLES; b++) {
+            double x = r->x + r->w * (a + 0.5) / IN_IMAGE_SAMPLES;
+            double y = r->y + r->h * (b + 0.5) / IN_IMAGE_SAMPLES;
+            cairo_matrix_transform_point(ctm, &x, &y);
+            in += x >= 0 && y >= 0 && x < p->w_px && y < p->h_px;
+        }
+    return (double)in / (IN_IMAGE_SAMPLES * IN_IMAGE_SAMPLES);
+}
+
+/* Draw ballot index after plan p on surf (p->w_px x p->h_px), pixel
+ * degradations included. shapes[i] receives mark i's shape mask (the
+ * caller destroys them, also on failure) and ctm the mm -> page pixel
+ * transform. */
 static int draw_ballot(const job *j, int index, const splan *p,
                        cairo_surface_t *surf, st_marks_shape *shapes,
                        cairo_matrix_t *ctm, st_error *err)
@@ -64,16 +100,8 @@ static int draw_ballot(const job *j, int index, const splan *p,
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_paint(cr);
 
-    /* device = centre . rotate . scale . uncentre . mm->px, about the
-     * page's centre in exact pixels, so no degradation is the plain
-     * mm * dpi / 25.4 mapping. */
-    double k = o->dpi / 25.4;
-    cairo_translate(cr, (m->paper_w / 2 + j->margin_x + p->sx) * k,
-                    (m->paper_h / 2 + j->margin_y + p->sy) * k);
-    cairo_rotate(cr, p->rot * M_PI / 180 + (p->upside ? M_PI : 0));
-    cairo_scale(cr, k * p->scale, k * p->scale);
-    cairo_translate(cr, -m->paper_w / 2, -m->paper_h / 2);
-    cairo_get_matrix(cr, ctm);
+    st_synth_page_matrix(j, p, ctm);
+    cairo_set_matrix(cr, ctm);
 
     rc = st_render_draw(m, cr, err);
     if (rc)
@@ -91,10 +119,15 @@ static int draw_ballot(const job *j, int index, const splan *p,
         st_marks_draw(cr, &in, p->marks[i].style, p->marks[i].instrument, cov,
                       grain, &r, &shapes[i]);
     }
-    for (int i = 0; i < p->n_stray; i++)
-        st_marks_stray_draw(cr, p->stray[2 * i], p->stray[2 * i + 1], &r);
-    if (p->fold)
-        st_synth_fold_draw(cr, m, p, &r);
+    for (int i = 0; i < p->n_stray; i++) {
+        if (p->wkind[i] == WRITE_INITIALS)
+            st_marks_initials_draw(cr, p->stray[2 * i], p->stray[2 * i + 1],
+                                   p->wtext[i], &r);
+        else
+            st_marks_stray_draw(cr, p->stray[2 * i], p->stray[2 * i + 1], &r);
+    }
+    for (int i = 0; i < p->n_folds; i++)
+        st_synth_fold_draw(cr, m, &p->folds[i]);
     if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
         rc = st_error_set(err, ST_ERR_INVALID, "synth: ballot %d: cairo: %s",
                           index + 1, cairo_status_to_string(cairo_status(cr)));
@@ -104,16 +137,16 @@ static int draw_ballot(const job *j, int index, const splan *p,
 
     uint8_t *data = cairo_image_surface_get_data(surf);
     int stride = cairo_image_surface_get_stride(surf);
-    if (p->streak_w)
-        st_synth_px_streak(data, stride, j->w_px, j->h_px, p);
-    if (p->blur && st_synth_px_blur(data, stride, j->w_px, j->h_px, p->blur)) {
+    for (int i = 0; i < p->n_streaks; i++)
+        st_synth_px_streak(data, stride, p->w_px, p->h_px, &p->streaks[i]);
+    if (p->blur && st_synth_px_blur(data, stride, p->w_px, p->h_px, p->blur)) {
         rc = st_error_set(err, ST_ERR_NOMEM, "synth: out of memory");
         goto out;
     }
     if (p->noise > 0) {
         st_rng nr;
         st_rng_init(&nr, o->seed, (uint64_t)index, 2);
-        st_synth_px_noise(data, stride, j->w_px, j->h_px, p->noise, &nr);
+        st_synth_px_noise(data, stride, p->w_px, p->h_px, p->noise, &nr);
     }
     cairo_surface_mark_dirty(surf);
 out:
@@ -156,7 +189,9 @@ static inline int ink_of(uint32_t c, int kind)
  * of the mask's pixels (alpha >= 0.5) inside the scored inside, the share
  * still carrying strong ink (visible) and a trace (visible_trace), and
  * those counts over the inside's area (coverage, trace_cov); drawn_cov is
- * the mask's own share of the inside. */
+ * the mask's own share of the inside. Mask pixels outside the image (a
+ * page cropped, turned or shifted off it) count as drawn and left
+ * without ink. */
 static void measure_marks(const job *j, splan *p, cairo_surface_t *surf,
                           const st_marks_shape *shapes, const cairo_matrix_t *ctm)
 {
@@ -165,13 +200,14 @@ static void measure_marks(const job *j, splan *p, cairo_surface_t *surf,
     const uint8_t *data = cairo_image_surface_get_data(surf);
     int stride = cairo_image_surface_get_stride(surf);
     cairo_matrix_t inv = *ctm;
-    double k = j->o->dpi / 25.4 * p->scale;
+    double k2 = fabs(ctm->xx * ctm->yy - ctm->xy * ctm->yx); /* px per mm^2 */
     if (cairo_matrix_invert(&inv) != CAIRO_STATUS_SUCCESS)
         cairo_matrix_init_identity(&inv); /* cannot happen: scale > 0 */
     for (int i = 0; i < p->n_marks; i++) {
         smark *mk = &p->marks[i];
         st_rect in = st_score_inside(m, &m->targets[mk->target].rect, j->o->dpi / 25.4);
-        double area = in.w * in.h * k * k; /* inside, in page pixels */
+        double area = in.w * in.h * k2; /* inside, in page pixels */
+        mk->in_image = st_synth_in_image(p, ctm, &in);
         long n_in = 0, s_in = 0, t_in = 0, n_all = 0, s_all = 0, t_all = 0;
         cairo_surface_t *ms = shapes[i].mask;
         if (ms) {
@@ -183,16 +219,14 @@ static void measure_marks(const job *j, splan *p, cairo_surface_t *surf,
             for (int y = 0; y < mh; y++) {
                 const uint8_t *mr = md + (size_t)y * ms_stride;
                 int py = shapes[i].y0 + y;
-                if (py >= j->h_px)
-                    break;
-                const uint32_t *row = (const uint32_t *)(data + (size_t)py * stride);
+                int row_in = py >= 0 && py < p->h_px;
+                const uint32_t *row =
+                    row_in ? (const uint32_t *)(data + (size_t)py * stride) : NULL;
                 for (int x = 0; x < mw; x++) {
                     if (mr[x] < 128)
                         continue;
                     int px = shapes[i].x0 + x;
-                    if (px >= j->w_px)
-                        break;
-                    int v = ink_of(row[px], kind);
+                    int v = row_in && px >= 0 && px < p->w_px ? ink_of(row[px], kind) : 0;
                     int strong = v >= ST_INK_STRONG, trace = v >= SYNTH_INK_TRACE;
                     n_all++;
                     s_all += strong;
@@ -218,6 +252,7 @@ static void measure_marks(const job *j, splan *p, cairo_surface_t *surf,
         mk->coverage = area > 0 ? s_in / area : 0;
         mk->trace_cov = area > 0 ? t_in / area : 0;
         mk->drawn_cov = area > 0 ? n_in / area : 0;
+        mk->pressure = shapes[i].pressure;
     }
 }
 
@@ -266,6 +301,19 @@ int st_synth_settle(const job *j, int index, splan *p,
             hes = i;
     double prev_cov = -1;
     int rc = ST_OK;
+    /* A streak by a box runs through the box's middle where the page
+     * puts it. */
+    cairo_matrix_t place;
+    st_synth_page_matrix(j, p, &place);
+    for (int i = 0; i < p->n_streaks; i++) {
+        sstreak *sk = &p->streaks[i];
+        if (sk->target < 0)
+            continue;
+        const st_rect *b = &j->m->targets[sk->target].rect;
+        double x = b->x + b->w / 2, y = b->y + b->h / 2;
+        cairo_matrix_transform_point(&place, &x, &y);
+        sk->x = (int)floor(x) - sk->w / 2;
+    }
     for (int attempt = 0;; attempt++) {
         st_marks_shape shapes[MAX_MARKS];
         cairo_matrix_t ctm;

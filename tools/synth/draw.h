@@ -7,7 +7,17 @@
 
 #include "synth/plan.h"
 
-/* Draw ballot index after plan p on surf (j->w_px x j->h_px RGB24),
+/* The mm -> image pixel transform of ballot p's page: its placement on
+ * the scanner bed (or in the cropped frame), rotation, scale and upside
+ * down, then the transport's stretch and shear. Pure. */
+void st_synth_page_matrix(const job *j, const splan *p, cairo_matrix_t *ctm);
+
+/* Share (0..1) of rect r (model mm) that lies inside p's image under ctm,
+ * sampled on a grid. Pure. */
+double st_synth_in_image(const splan *p, const cairo_matrix_t *ctm,
+                         const st_rect *r);
+
+/* Draw ballot index after plan p on surf (p->w_px x p->h_px RGB24),
  * degradations included, measure what survives of each mark, redraw a
  * hesitant stroke or an unclear forced mark as needed, and fill p's seen
  * fields and expected outcome from the last drawing. Returns ST_OK, or

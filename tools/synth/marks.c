@@ -9,12 +9,15 @@
  * come out speckled like a red pencil on paper. The shape mask goes back
  * to the caller, who measures what of the mark the final image still
  * shows. Strokes wobble: each segment is a Bezier curve whose control
- * points are pushed sideways by a small random amount.
+ * points are pushed sideways by a small random amount. Writing on the
+ * ballot is pen: cursive scribbles for words, and capitals from a small
+ * stroke font for a voter's initials.
  */
 #include "synth/marks.h"
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "synth/synth.h"
 
@@ -39,10 +42,11 @@ static void pick_ink(int instrument, st_rng *r, ink *k)
                    st_rng_range(r, 0.6, 0.9), 1};
         break;
     default: /* ST_INSTR_RED_PENCIL: ~RGB(205,70,70), pressure varies */
+        /* Pressure 0.40..0.95, light hands rarer (13% under 0.6). */
         *k = (ink){0.80 + st_rng_range(r, -0.03, 0.03),
                    0.27 + st_rng_range(r, -0.03, 0.03),
                    0.27 + st_rng_range(r, -0.03, 0.03),
-                   st_rng_range(r, 0.60, 0.95), st_rng_range(r, 0.8, 1.1), 1};
+                   0.40 + 0.55 * sqrt(st_rng_unit(r)), st_rng_range(r, 0.8, 1.1), 1};
         break;
     }
 }
@@ -278,8 +282,12 @@ static void mark_shape(cairo_t *c, const st_rect *in, int style, const ink *k,
             len = maxlen;
         if (len < 0.05)
             len = 0.05;
+        /* Its slant is the full-length stroke's, so a short stroke stays
+         * short (ends at +-t * hh would make it at least 2 t hh long). */
         double t = st_rng_range(r, -0.3, 0.3);
-        wobble_to(c, r, 1, -len / 2, t * hh, len / 2, -t * hh, 0.05);
+        double a = atan2(2 * t * hh, maxlen);
+        double dx = len / 2 * cos(a), dy = len / 2 * sin(a);
+        wobble_to(c, r, 1, -dx, dy, dx, -dy, 0.05);
         cairo_stroke(c);
         break;
     }
@@ -319,14 +327,16 @@ static cairo_surface_t *ink_mask(cairo_surface_t *shape, int x0, int y0,
     for (int y = 0; y < h; y++) {
         const unsigned char *sr = s + (size_t)y * ss;
         unsigned char *dr = d + (size_t)y * ds;
-        const unsigned char *gr = g ? g + (size_t)((y0 + y) % gh) * gstride : NULL;
+        /* The mask may start left of or above the page. */
+        const unsigned char *gr =
+            g ? g + (size_t)(((y0 + y) % gh + gh) % gh) * gstride : NULL;
         for (int x = 0; x < w; x++) {
             uint32_t v = sr[x];
             if (!v) {
                 dr[x] = 0;
                 continue;
             }
-            uint32_t gv = gr ? gr[(x0 + x) % gw] : 255;
+            uint32_t gv = gr ? gr[((x0 + x) % gw + gw) % gw] : 255;
             dr[x] = (unsigned char)((v * gv * pa + 255 * 128) / (255 * 256));
         }
     }
@@ -338,12 +348,13 @@ void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
                    double coverage, cairo_pattern_t *grain, st_rng *r,
                    st_marks_shape *shape)
 {
+    ink k;
+    pick_ink(instrument, r, &k);
     if (shape) {
         shape->mask = NULL;
         shape->x0 = shape->y0 = 0;
+        shape->pressure = k.a;
     }
-    ink k;
-    pick_ink(instrument, r, &k);
     double hw = in->w / 2, hh = in->h / 2;
     double cx = in->x + hw + st_rng_normal(r) * 0.04 * in->w;
     double cy = in->y + hh + st_rng_normal(r) * 0.04 * in->h;
@@ -356,12 +367,10 @@ void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
                         : 1.6 * big) +
                    k.w + 2;
 
-    /* The shape's surface covers the reach square in page pixels (clipped
-     * to the page), aligned to whole pixels so its antialiasing is what
-     * drawing on the page would give. */
-    cairo_surface_t *page = cairo_get_target(cr);
-    int pw = cairo_image_surface_get_width(page);
-    int ph = cairo_image_surface_get_height(page);
+    /* The shape's surface covers the reach square in page pixels, aligned
+     * to whole pixels so its antialiasing is what drawing on the page
+     * would give; not clipped to the page, so what falls off it is
+     * measured as lost. */
     double bx0 = INFINITY, by0 = INFINITY, bx1 = -INFINITY, by1 = -INFINITY;
     for (int i = 0; i < 4; i++) {
         double x = cx + (i & 1 ? reach : -reach), y = cy + (i & 2 ? reach : -reach);
@@ -369,16 +378,8 @@ void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
         bx0 = fmin(bx0, x), by0 = fmin(by0, y);
         bx1 = fmax(bx1, x), by1 = fmax(by1, y);
     }
-    int x0 = (int)fmax(0, floor(bx0)), y0 = (int)fmax(0, floor(by0));
-    int x1 = (int)fmin(pw, ceil(bx1)), y1 = (int)fmin(ph, ceil(by1));
-    if (x0 > pw - 1)
-        x0 = pw - 1 > 0 ? pw - 1 : 0;
-    if (y0 > ph - 1)
-        y0 = ph - 1 > 0 ? ph - 1 : 0;
-    if (x1 <= x0) /* off the page: still drawn (the stream moves on alike) */
-        x1 = x0 + 1;
-    if (y1 <= y0)
-        y1 = y0 + 1;
+    int x0 = (int)floor(bx0), y0 = (int)floor(by0);
+    int x1 = (int)ceil(bx1), y1 = (int)ceil(by1);
     cairo_surface_t *ms = cairo_image_surface_create(CAIRO_FORMAT_A8, x1 - x0, y1 - y0);
     cairo_t *mc = cairo_create(ms);
     cairo_matrix_t mt;
@@ -430,9 +431,11 @@ static int clear_of(const st_rect *a, double x0, double y0, double x1,
            y1 + gap <= a->y || a->y + a->h + gap <= y0;
 }
 
-int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int max)
+int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int have,
+                         int max)
 {
-    int n = 0;
+    int n = have;
+    max += have;
     double hw = ST_MARKS_STRAY_W / 2, hh = ST_MARKS_STRAY_H / 2;
     double margin = 6;
     if (m->paper_w < 2 * (hw + margin) || m->paper_h < 2 * (hh + margin))
@@ -462,19 +465,26 @@ int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int max)
     return n;
 }
 
-void st_marks_stray_draw(cairo_t *cr, double x, double y, st_rng *r)
+/* Take up a blue or black pen (from r) to write at (x, y) turned by a
+ * little (angle sd `turn` radians): saves cr's state, which the caller
+ * restores. */
+static void pen_begin(cairo_t *cr, double x, double y, double turn, st_rng *r, ink *k)
 {
-    ink k;
-    pick_ink(st_rng_chance(r, 0.5) ? ST_INSTR_BLUE_PEN : ST_INSTR_BLACK_PEN,
-             r, &k);
+    pick_ink(st_rng_chance(r, 0.5) ? ST_INSTR_BLUE_PEN : ST_INSTR_BLACK_PEN, r, k);
     cairo_save(cr);
     cairo_translate(cr, x, y);
-    cairo_rotate(cr, st_rng_normal(r) * 0.08);
-    cairo_set_source_rgba(cr, k.r, k.g, k.b, k.a);
-    cairo_set_line_width(cr, k.w);
+    cairo_rotate(cr, st_rng_normal(r) * turn);
+    cairo_set_source_rgba(cr, k->r, k->g, k->b, k->a);
+    cairo_set_line_width(cr, k->w);
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     cairo_set_operator(cr, CAIRO_OPERATOR_MULTIPLY);
+}
+
+void st_marks_stray_draw(cairo_t *cr, double x, double y, st_rng *r)
+{
+    ink k;
+    pen_begin(cr, x, y, 0.08, r, &k);
     /* Cursive-ish: letters are loops and humps along a baseline, joined. */
     double hw = ST_MARKS_STRAY_W / 2 - 1, hh = ST_MARKS_STRAY_H / 2 - 0.5;
     int letters = 3 + st_rng_int(r, 4);
@@ -499,26 +509,27 @@ void st_marks_stray_draw(cairo_t *cr, double x, double y, st_rng *r)
     cairo_restore(cr);
 }
 
-int st_marks_writing_place(const st_model *m, int target, st_rng *r,
-                           double *xy, int max)
+int st_marks_writing_place(const st_model *m, int target, double half_w,
+                           st_rng *r, double *xy, int have, int max)
 {
     const st_rect *b = &m->targets[target].rect;
-    double hw = ST_MARKS_STRAY_W / 2, hh = ST_MARKS_STRAY_H / 2;
-    int n = 0;
+    double hw = half_w + 1, hh = ST_MARKS_STRAY_H / 2;
+    int n = have;
+    max += have;
     for (int tries = 0; tries < 60 && n < max; tries++) {
-        /* Touching: the word's ink runs 0.2-0.8 mm into the box's
-         * outline; beside: it stops 0.5-3 mm short of the box. The ink of
-         * a word spans about x +-6 mm and y -2.5..+2 mm of its centre. */
+        /* Touching: the writing's ink runs 0.2-0.8 mm into the box's
+         * outline; beside: it stops 0.5-3 mm short of the box. Its ink
+         * spans x +-half_w mm and y -2.5..+2 mm of its centre. */
         double gap = st_rng_chance(r, 0.5) ? -st_rng_range(r, 0.2, 0.8)
                                            : st_rng_range(r, 0.5, 3.0);
         int side = st_rng_int(r, 4);
         double along = st_rng_range(r, -0.3, 0.3);
         double x, y;
         if (side == 0) { /* left */
-            x = b->x - gap - 6;
+            x = b->x - gap - half_w;
             y = b->y + b->h / 2 + along * b->h;
         } else if (side == 1) { /* right */
-            x = b->x + b->w + gap + 6;
+            x = b->x + b->w + gap + half_w;
             y = b->y + b->h / 2 + along * b->h;
         } else if (side == 2) { /* above */
             x = b->x + b->w / 2 + along * b->w;
@@ -540,7 +551,8 @@ int st_marks_writing_place(const st_model *m, int target, st_rng *r,
         for (int i = 0; ok && i < m->n_fiducials; i++)
             ok = clear_of(&m->fiducials[i].rect, x0, y0, x1, y1, 3.0);
         for (int i = 0; ok && i < n; i++)
-            ok = fabs(xy[2 * i] - x) > 2 * hw + 1 || fabs(xy[2 * i + 1] - y) > 2 * hh + 1;
+            ok = fabs(xy[2 * i] - x) > hw + ST_MARKS_STRAY_W / 2 + 1 ||
+                 fabs(xy[2 * i + 1] - y) > 2 * hh + 1;
         if (ok) {
             xy[2 * n] = x;
             xy[2 * n + 1] = y;
@@ -548,4 +560,90 @@ int st_marks_writing_place(const st_model *m, int target, st_rng *r,
         }
     }
     return n;
+}
+
+/* Capitals as a hand prints them: strokes through points of a 4 x 6 grid
+ * (x right, y down), each point two digits, strokes split by spaces. */
+static const char *const letter_strokes[26] = {
+    "062046 1434",                  /* A */
+    "0600 003041423303 3344453606", /* B */
+    "4130100105163645",             /* C */
+    "0006 002041452606",            /* D */
+    "40000646 0333",                /* E */
+    "400006 0333",                  /* F */
+    "41301001051636454323",         /* G */
+    "0006 4046 0343",               /* H */
+    "2026 1030 1636",               /* I */
+    "4045361605",                   /* J */
+    "0006 400346",                  /* K */
+    "000646",                       /* L */
+    "0600234046",                   /* M */
+    "06004640",                     /* N */
+    "103041453616050110",           /* O */
+    "06003041423303",               /* P */
+    "103041453616050110 2546",      /* Q */
+    "06003041423303 2346",          /* R */
+    "413010010213334445361605",     /* S */
+    "0040 2026",                    /* T */
+    "000516364540",                 /* U */
+    "002640",                       /* V */
+    "0016233640",                   /* W */
+    "0046 4006",                    /* X */
+    "002340 2326",                  /* Y */
+    "00400646",                     /* Z */
+};
+
+/* Letters 3 mm wide, 1.3 mm apart (room for a full stop). */
+#define LETTER_W 3.0
+#define LETTER_GAP 1.3
+
+double st_marks_initials_half_w(const char *text)
+{
+    int n = (int)strlen(text);
+    return n > 0 ? (n * LETTER_W + (n - 1) * LETTER_GAP) / 2 : 0;
+}
+
+void st_marks_initials_draw(cairo_t *cr, double x, double y, const char *text,
+                            st_rng *r)
+{
+    ink k;
+    pen_begin(cr, x, y, 0.05, r, &k);
+    int stops = st_rng_chance(r, 0.5); /* "J.D." or "JD" */
+    double slant = st_rng_range(r, -0.15, 0.25); /* x per unit up */
+    /* Ink from y -2.5 to +2 mm: the letters' 6 units and the pen's width. */
+    double uy = (4.5 - k.w) / 6, ux = (LETTER_W - k.w) / 4;
+    double left = -st_marks_initials_half_w(text) + k.w / 2;
+    double top = -2.5 + k.w / 2;
+    for (int i = 0; text[i]; i++) {
+        int c = text[i] - 'A';
+        if (c < 0 || c >= 26)
+            continue;
+        double lx = left + i * (LETTER_W + LETTER_GAP);
+        const char *s = letter_strokes[c];
+        int first = 1;
+        for (; *s; s++) {
+            if (*s == ' ') {
+                first = 1;
+                continue;
+            }
+            int gx = s[0] - '0', gy = s[1] - '0';
+            s++;
+            double px = lx + gx * ux + (6 - gy) * uy * slant * 0.3 +
+                        st_rng_normal(r) * 0.10;
+            double py = top + gy * uy + st_rng_normal(r) * 0.10;
+            if (first)
+                cairo_move_to(cr, px, py);
+            else
+                cairo_line_to(cr, px, py);
+            first = 0;
+            if (s[1] == ' ' || !s[1])
+                cairo_stroke(cr);
+        }
+        if (stops && text[i + 1]) {
+            cairo_arc(cr, lx + LETTER_W + LETTER_GAP / 2, top + 6 * uy - 0.1,
+                      k.w * 0.6, 0, 2 * M_PI);
+            cairo_fill(cr);
+        }
+    }
+    cairo_restore(cr);
 }

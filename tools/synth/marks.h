@@ -27,6 +27,7 @@ cairo_pattern_t *st_marks_grain(st_rng *r);
 typedef struct st_marks_shape {
     cairo_surface_t *mask;
     int x0, y0;
+    double pressure; /* the pen's, 0..1 */
 } st_marks_shape;
 
 /* Draw one mark of the given style (st_synth_style) and instrument
@@ -35,27 +36,45 @@ typedef struct st_marks_shape {
  * (ignored by the others). grain may be NULL (pencils then draw smooth).
  * The mark's shape is drawn once, into an A8 mask, and the ink is
  * composited through it; with shape non-NULL the mask is handed to the
- * caller (shape->mask is NULL when cairo failed or the mark lies off the
- * page), so it can measure what of the mark survives in the final image. */
+ * caller (shape->mask is NULL when cairo failed), so it can measure what
+ * of the mark survives in the final image. The mask holds the whole mark,
+ * also where it runs off the page (x0, y0 may then be negative): what the
+ * image lost of it counts as lost. */
 void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
                    double coverage, cairo_pattern_t *grain, st_rng *r,
                    st_marks_shape *shape);
 
-/* Choose up to max spots (centre x, y in mm, stored pairwise in xy) for
+/* Choose up to max more spots (centre x, y in mm, stored pairwise in xy
+ * after the `have` already there, which they keep clear of) for
  * scribbles of ST_MARKS_STRAY_W x ST_MARKS_STRAY_H mm on the page, clear
- * of every box, label and registration mark by a few mm. Returns how many were
- * found (0 if the page has no room). */
+ * of every box, label and registration mark by a few mm. Returns the
+ * spots in xy now (have when the page has no room). */
 #define ST_MARKS_STRAY_W 14.0
 #define ST_MARKS_STRAY_H 6.0
-int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int max);
+/* A scribble's ink spans about x +-ST_MARKS_WORD_HALF_W mm of its
+ * centre and y -2.5..+2 mm. */
+#define ST_MARKS_WORD_HALF_W 6.0
+int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int have,
+                         int max);
 
-/* Choose up to max spots (as st_marks_stray_place) for words written
- * beside box `target` of m or touching it: a word's near end stops
- * 0.5-3 mm short of the box, or runs 0.2-0.8 mm into its outline, on any
- * side where the word keeps clear of other print. Returns how many were
- * found (0 when no side of the box has room). */
-int st_marks_writing_place(const st_model *m, int target, st_rng *r,
-                           double *xy, int max);
+/* Choose up to max more spots (as st_marks_stray_place) for writing
+ * whose ink spans x +-half_w mm of its centre, beside box `target` of m
+ * or touching it: its near end stops 0.5-3 mm short of the box, or runs
+ * 0.2-0.8 mm into its outline, on any side where it keeps clear of other
+ * print. Returns the spots in xy now (have when no side of the box has
+ * room). */
+int st_marks_writing_place(const st_model *m, int target, double half_w,
+                           st_rng *r, double *xy, int have, int max);
+
+/* Half the ink's width (mm) of initials `text` as st_marks_initials_draw
+ * draws them. */
+double st_marks_initials_half_w(const char *text);
+
+/* Draw capital letters `text` (A-Z; 2-3 of them, a voter's initials)
+ * hand-printed in pen, centred on (x, y) mm, ink within x
+ * +-st_marks_initials_half_w(text) and y -2.5..+2 mm. */
+void st_marks_initials_draw(cairo_t *cr, double x, double y, const char *text,
+                            st_rng *r);
 
 /* Draw a scribble of pen "letters" centred on (x, y) mm. */
 void st_marks_stray_draw(cairo_t *cr, double x, double y, st_rng *r);

@@ -1,8 +1,10 @@
 /* plan.c - what each synthetic ballot shows and what it must count as
  *
- * A plan comes from the ballot's own random stream (seed, index, 0): the
- * scenario, the boxes to mark with their style and instrument, and the
- * scanner and paper degradations with their sizes. With votes_from the
+ * A plan comes from the ballot's own random streams: the scenario and
+ * the boxes to mark with their style and instrument from (seed, index, 0);
+ * which scanner and paper degradations apply from (seed, index, 3), and
+ * each one's sizes from a stream of its own, so choosing scenarios, styles
+ * or degradations never moves another degradation's numbers. With votes_from the
  * scenario and boxes are forced to the ballot's entry. The expected
  * outcome follows the marks as they were seen in the written image: review
  * first (a mark seen ambiguous, then stray writing), then the validity
@@ -11,25 +13,19 @@
 #include "synth/plan.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "synth/marks.h"
 #include "synth/rng.h"
 
+static void st_synth_plan_degrade(const job *j, int index, splan *p);
+
 /* Each degradation's odds for a ballot in the default mix (see synth.h). */
-/* The named-only degradations (after the default mix's): drawn last from
- * r, and only when asked for. A fold anywhere (fold-slant, fold-vertical)
- * and a dark streak through the middle of a marked or an empty box. */
-static void plan_named(const job *j, splan *p, unsigned on, st_rng *r);
-
-/* The default mix draws a chance for these only; the named-only
- * degradations after them draw nothing unless asked for, so the default
- * pages stay as they were. */
-#define ST_DEG_MIX_N (ST_DEG_JPEG + 1)
-static const double degradation_odds[ST_DEG_MIX_N] = {
-    0.70, 0.70, 0.50, 0.10, 0.60, 0.25, 0.08, 0.10, 0.04, 0.10};
-
+static const double degradation_odds[ST_DEG_N] = {
+    0.70, 0.70, 0.50, 0.10, 0.60, 0.25, 0.08, 0.10, 0.04, 0.10, /* .. jpeg */
+    0.08, 0.08, 0.04, 0.04, 0.03, 0.06, 0.25};
 
 void st_synth_geo_free(geo *g)
 {
@@ -329,10 +325,59 @@ void st_synth_plan(const job *j, int index, splan *p)
     if (!(p->hesitant_cov > 0 && p->hesitant_cov < 1))
         p->hesitant_cov = 0.08;
 
-    /* Degradations: every chance and value is drawn, used or not, so one
-     * option does not shift the others' numbers. */
+    st_synth_plan_degrade(j, index, p);
+}
+
+/* Stream (seed, index, 16 + d): the values of degradation d. */
+static void deg_stream(const job *j, int index, int d, st_rng *r)
+{
+    st_rng_init(r, j->o->seed, (uint64_t)index, 16 + (uint64_t)d);
+}
+
+/* A box with a mark of p (want_marked) or without, at random from r; -1
+ * if there is none. One draw whatever the ballot. */
+static int pick_box(const st_model *m, const splan *p, int want_marked, st_rng *r)
+{
+    double u = st_rng_unit(r);
+    int n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int k = 0, at = (int)(u * n);
+        for (int t = 0; t < m->n_targets; t++) {
+            int marked = 0;
+            for (int i = 0; i < p->n_marks; i++)
+                marked |= p->marks[i].target == t;
+            if (marked != want_marked)
+                continue;
+            if (pass == 1 && k == at)
+                return t;
+            k++;
+        }
+        n = k;
+        if (!n)
+            return -1;
+    }
+    return -1;
+}
+
+/* 2-3 capital letters, as a voter's initials. */
+static void initials(st_rng *r, char *out)
+{
+    int n = 2 + st_rng_chance(r, 0.4);
+    for (int i = 0; i < n; i++)
+        out[i] = (char)('A' + st_rng_int(r, 26));
+    out[n] = 0;
+}
+
+/* Degradations: which apply from stream 3, each one's values from its own
+ * stream. */
+static void st_synth_plan_degrade(const job *j, int index, splan *p)
+{
+    const st_model *m = j->m;
+    const st_synth_opts *o = j->o;
+    st_rng r;
+    st_rng_init(&r, o->seed, (uint64_t)index, 3);
     unsigned on = 0;
-    for (int d = 0; d < ST_DEG_MIX_N; d++)
+    for (int d = 0; d < ST_DEG_N; d++)
         if (st_rng_chance(&r, degradation_odds[d]))
             on |= ST_SYNTH_BIT(d);
     if (o->degradations & ST_SYNTH_DEG_NONE)
@@ -345,93 +390,141 @@ void st_synth_plan(const job *j, int index, splan *p)
         on &= ~ST_SYNTH_BIT(ST_DEG_JPEG); /* nothing to degrade */
     double L = o->degrade_level;
 #define ON(d) (on & ST_SYNTH_BIT(d))
+    p->applied = on;
+
+    /* The image: the scanner bed, or the paper's frame when cropped. */
+    p->crop = ON(ST_DEG_CROP) != 0;
+    p->margin_x = p->crop ? 0 : j->margin_x;
+    p->margin_y = p->crop ? 0 : j->margin_y;
+    p->w_px = p->crop ? j->paper_w_px : j->w_px;
+    p->h_px = p->crop ? j->paper_h_px : j->h_px;
+
     double v;
+    deg_stream(j, index, ST_DEG_ROTATE, &r);
     v = st_rng_range(&r, -5, 5) * L;
     p->rot = ON(ST_DEG_ROTATE) ? v : 0;
+    deg_stream(j, index, ST_DEG_SHIFT, &r);
     v = st_rng_range(&r, -5, 5) * L;
     p->sx = ON(ST_DEG_SHIFT) ? v : 0;
     v = st_rng_range(&r, -5, 5) * L;
     p->sy = ON(ST_DEG_SHIFT) ? v : 0;
+    deg_stream(j, index, ST_DEG_SCALE, &r);
     v = 1 + st_rng_range(&r, -0.03, 0.03) * L;
     p->scale = ON(ST_DEG_SCALE) ? v : 1;
     p->upside = ON(ST_DEG_UPSIDE_DOWN) ? 1 : 0;
+    deg_stream(j, index, ST_DEG_NOISE, &r);
     v = st_rng_range(&r, 0.25, 1) * 12 * L;
     p->noise = ON(ST_DEG_NOISE) ? v : 0;
-    v = (0.5 + 2 * L * st_rng_unit(&r)) * o->dpi / 200.0;
+    deg_stream(j, index, ST_DEG_BLUR, &r);
+    /* Squared: radius 1 at the default level as before, up to 3 (at 200
+     * dpi) at level 1. */
+    v = (0.5 + 3 * L * L * st_rng_unit(&r)) * o->dpi / 200.0;
     p->blur = ON(ST_DEG_BLUR) ? (v < 1 ? 1 : (int)lround(v)) : 0;
+    deg_stream(j, index, ST_DEG_JPEG, &r);
     v = 60 - 40 * L * st_rng_unit(&r);
     p->jpeg_q = ON(ST_DEG_JPEG) ? (int)lround(v) : 0;
     if (p->jpeg_q > o->jpeg_quality)
         p->jpeg_q = o->jpeg_quality; /* a degradation never improves */
-    int sx = (int)(st_rng_range(&r, 0.05, 0.95) * j->w_px);
-    int sw = 2 + (int)(st_rng_unit(&r) * 4 * o->dpi / 200.0);
-    int sd = st_rng_chance(&r, 0.6);
-    double sf = st_rng_range(&r, 0.55, 0.85);
-    if (ON(ST_DEG_STREAK)) {
-        p->streak_x = sx;
-        p->streak_w = sw;
-        p->streak_dark = sd;
-        p->streak_f = sf;
-    }
-    double fy = st_rng_range(&r, 0.35, 0.65) * m->paper_h;
-    double fa = 0.10 + 0.25 * L * st_rng_unit(&r);
-    if (ON(ST_DEG_FOLD)) {
-        p->fold = 1;
-        p->fold_y = fy;
-        p->fold_a = fa;
-    }
-    int ns = 1 + st_rng_int(&r, MAX_STRAY);
-    if (ON(ST_DEG_STRAY))
-        p->n_stray = st_marks_stray_place(m, &r, p->stray, ns);
-    if (on & ~(ST_SYNTH_BIT(ST_DEG_MIX_N) - 1))
-        plan_named(j, p, on, &r);
-    /* Writing by a marked box: drawn last, so the streams of the others
-     * stay as they were. */
-    if (ON(ST_DEG_WRITING) && p->n_marks > 0) {
-        int want = 1 + st_rng_int(&r, MAX_WRITING);
-        int first = st_rng_int(&r, p->n_marks);
-        for (int i = 0; i < p->n_marks && want > 0; i++) {
-            int t = p->marks[(first + i) % p->n_marks].target;
-            int got = st_marks_writing_place(m, t, &r, p->stray + 2 * p->n_stray, 1);
-            p->n_stray += got;
-            want -= got;
-        }
-    }
-#undef ON
-}
+    deg_stream(j, index, ST_DEG_TRANSPORT, &r);
+    v = st_rng_range(&r, -0.01, 0.01) * L;
+    p->stretch = ON(ST_DEG_TRANSPORT) ? v : 0;
+    v = st_rng_range(&r, -0.006, 0.006) * L;
+    p->shear = ON(ST_DEG_TRANSPORT) ? v : 0;
 
-static void plan_named(const job *j, splan *p, unsigned on, st_rng *r)
-{
-    const st_model *m = j->m;
-    double L = j->o->degrade_level;
-    if (on & (ST_SYNTH_BIT(ST_DEG_FOLD_SLANT) | ST_SYNTH_BIT(ST_DEG_FOLD_VERTICAL))) {
-        p->fold = 1;
-        p->fold_vertical = (on & ST_SYNTH_BIT(ST_DEG_FOLD_VERTICAL)) != 0;
-        p->fold_y = st_rng_range(r, 0.1, 0.9) * m->paper_h;
-        p->fold_x = st_rng_range(r, 0.1, 0.9) * m->paper_w;
-        p->fold_a = 0.10 + 0.25 * L * st_rng_unit(r);
-        p->fold_slant = st_rng_range(r, -3, 3) * L;
-        if (p->fold_slant == 0)
-            p->fold_slant = 1e-6; /* 0 means the plain fold's tilt */
-    }
-    int want_marked = (on & ST_SYNTH_BIT(ST_DEG_STREAK_MARKED)) != 0;
-    if (want_marked || (on & ST_SYNTH_BIT(ST_DEG_STREAK_EMPTY))) {
-        /* A box of the wanted kind, at random; none: no streak. */
-        int pick = -1, seen = 0;
-        for (int t = 0; t < m->n_targets; t++) {
-            int marked = 0;
-            for (int i = 0; i < p->n_marks; i++)
-                marked |= p->marks[i].target == t;
-            if (marked == want_marked && st_rng_int(r, ++seen) == 0)
-                pick = t;
+    /* Streaks: one anywhere, and dark ones through a marked and an empty
+     * box (their x is the box's, found when the page is placed). */
+    static const int streak_kinds[] = {ST_DEG_STREAK, ST_DEG_STREAK_MARKED,
+                                       ST_DEG_STREAK_EMPTY};
+    for (int i = 0; i < 3; i++) {
+        int d = streak_kinds[i];
+        deg_stream(j, index, d, &r);
+        sstreak s = {d, -1, 0, 0, 1, 0};
+        double ux = st_rng_range(&r, 0.05, 0.95);
+        s.w = 2 + (int)(st_rng_unit(&r) * 4 * o->dpi / 200.0);
+        int dark = st_rng_chance(&r, 0.6);
+        s.f = st_rng_range(&r, 0.55, 0.85);
+        if (d == ST_DEG_STREAK) {
+            s.x = (int)(ux * p->w_px);
+            s.dark = dark;
+        } else {
+            s.target = pick_box(m, p, d == ST_DEG_STREAK_MARKED, &r);
         }
-        if (pick >= 0) {
-            const st_rect *b = &m->targets[pick].rect;
-            double k = j->o->dpi / 25.4;
-            p->streak_w = 2 + (int)(st_rng_unit(r) * 4 * j->o->dpi / 200.0);
-            p->streak_x = (int)((b->x + b->w / 2 + j->margin_x + p->sx) * k) - p->streak_w / 2;
-            p->streak_dark = 1;
-            p->streak_f = st_rng_range(r, 0.55, 0.85);
+        if (!ON(d))
+            continue;
+        if (d != ST_DEG_STREAK && s.target < 0) {
+            p->applied &= ~ST_SYNTH_BIT(d); /* no such box */
+            continue;
         }
+        p->streaks[p->n_streaks++] = s;
     }
+
+    /* Folds: the plain one near the middle with a small tilt, a slanted
+     * one at any height, one top to bottom at any place. */
+    static const int fold_kinds[] = {ST_DEG_FOLD, ST_DEG_FOLD_SLANT,
+                                     ST_DEG_FOLD_VERTICAL};
+    for (int i = 0; i < 3; i++) {
+        int d = fold_kinds[i];
+        deg_stream(j, index, d, &r);
+        sfold f = {d, 0, 0, 0, 0};
+        double u = st_rng_unit(&r);
+        f.at = d == ST_DEG_FOLD ? (0.35 + 0.30 * u) * m->paper_h
+               : d == ST_DEG_FOLD_SLANT ? (0.1 + 0.8 * u) * m->paper_h
+                                        : (0.1 + 0.8 * u) * m->paper_w;
+        f.a = 0.10 + 0.25 * L * st_rng_unit(&r);
+        f.tilt = st_rng_normal(&r) * 1.0;
+        f.slant = st_rng_range(&r, -3, 3) * L;
+        if (d == ST_DEG_FOLD)
+            f.slant = 0;
+        else
+            f.tilt = 0;
+        if (ON(d))
+            p->folds[p->n_folds++] = f;
+    }
+
+    /* Stray scribbles away from the boxes. */
+    deg_stream(j, index, ST_DEG_STRAY, &r);
+    int ns = 1 + st_rng_int(&r, MAX_STRAY);
+    if (ON(ST_DEG_STRAY)) {
+        p->n_stray = st_marks_stray_place(m, &r, p->stray, 0, ns);
+        for (int i = 0; i < p->n_stray; i++)
+            p->wkind[i] = WRITE_STRAY, p->wby[i] = -1;
+        if (!p->n_stray)
+            p->applied &= ~ST_SYNTH_BIT(ST_DEG_STRAY);
+    }
+
+    /* Writing: 1-2 words or initials, mostly beside or touching a marked
+     * box, sometimes anywhere on the ballot. */
+    deg_stream(j, index, ST_DEG_WRITING, &r);
+    int want = 1 + st_rng_int(&r, MAX_WRITING), placed = 0;
+    int first = st_rng_int(&r, MAX_MARKS);
+    for (int w = 0; w < MAX_WRITING; w++) {
+        int kind = st_rng_chance(&r, 0.4) ? WRITE_INITIALS : WRITE_WORD;
+        char text[4];
+        initials(&r, text);
+        int anywhere = st_rng_chance(&r, 0.25) || p->n_marks == 0;
+        st_rng pr; /* placing takes as many draws as it needs */
+        st_rng_init(&pr, o->seed, (uint64_t)index, 64 + (uint64_t)w);
+        if (!ON(ST_DEG_WRITING) || w >= want)
+            continue;
+        int at, by = -1;
+        double hw = kind == WRITE_INITIALS ? st_marks_initials_half_w(text)
+                                           : ST_MARKS_WORD_HALF_W;
+        if (anywhere) {
+            at = st_marks_stray_place(m, &pr, p->stray, p->n_stray, 1);
+        } else {
+            by = p->marks[(first + w) % p->n_marks].target;
+            at = st_marks_writing_place(m, by, hw, &pr, p->stray, p->n_stray, 1);
+        }
+        if (at == p->n_stray)
+            continue; /* no room */
+        p->wkind[p->n_stray] = kind;
+        p->wby[p->n_stray] = by;
+        snprintf(p->wtext[p->n_stray], sizeof p->wtext[0], "%s",
+                 kind == WRITE_INITIALS ? text : "");
+        p->n_stray = at;
+        placed++;
+    }
+    if (!placed)
+        p->applied &= ~ST_SYNTH_BIT(ST_DEG_WRITING);
+#undef ON
 }

@@ -15,7 +15,12 @@
 
 #define MAX_MARKS 8
 #define MAX_STRAY 3
-#define MAX_WRITING 2 /* words by marked boxes (ST_DEG_WRITING) */
+#define MAX_WRITING 2 /* words or initials (ST_DEG_WRITING) */
+#define MAX_FOLDS 3   /* fold, fold-slant, fold-vertical */
+#define MAX_STREAKS 3 /* streak, streak-marked, streak-empty */
+
+/* What a piece of writing on the ballot is. */
+enum { WRITE_STRAY, WRITE_WORD, WRITE_INITIALS };
 
 /* Expected outcomes. */
 enum { OUT_VOTE, OUT_BLANK, OUT_INVALID, OUT_REVIEW };
@@ -46,8 +51,30 @@ typedef struct smark {
     double trace_cov;              /* trace ink left / inside area */
     double drawn_cov;              /* its pixels / inside area */
     double visible_all;            /* visible share over all its pixels */
+    double in_image;               /* share of the scored inside in
+                                      the image */
+    double pressure;               /* of the pen, 0..1, as drawn */
     int seen;                      /* SEEN_*: what the outcome uses */
 } smark;
+
+/* A crease across the paper: kind ST_DEG_FOLD (horizontal at `at` mm
+ * from the top, its far end `tilt` mm lower), ST_DEG_FOLD_SLANT
+ * (horizontal, slanted by `slant` degrees) or ST_DEG_FOLD_VERTICAL (top
+ * to bottom `at` mm from the left, slanted likewise); `a` is its
+ * darkness. */
+typedef struct sfold {
+    int kind;
+    double at, tilt, slant, a;
+} sfold;
+
+/* A column band of the image: kind ST_DEG_STREAK (anywhere, dark or
+ * light) or ST_DEG_STREAK_MARKED / _EMPTY (dark, through the middle of
+ * box `target`; x is set once the page's placement is known). */
+typedef struct sstreak {
+    int kind, target;
+    int x, w, dark; /* px */
+    double f;       /* how far the band darkens or lightens */
+} sstreak;
 
 typedef struct splan {
     int scenario;
@@ -55,17 +82,22 @@ typedef struct splan {
     smark marks[MAX_MARKS];
     double hesitant_cov;
     /* degradations */
-    int upside;
+    unsigned applied;           /* ST_SYNTH_BIT of each one applied */
+    int upside, crop;
     double rot, sx, sy, scale, noise;
-    int blur, jpeg_q;               /* 0 = not applied */
-    int streak_x, streak_w, streak_dark;
-    double streak_f;
-    int fold;
-    double fold_y, fold_a;
-    int fold_vertical;          /* 1: top to bottom at fold_x */
-    double fold_x, fold_slant;  /* mm; degrees (0 = the plain fold's tilt) */
+    double stretch, shear;      /* transport: fractions, along the feed */
+    int blur, jpeg_q;           /* 0 = not applied */
+    int n_streaks, n_folds;
+    sstreak streaks[MAX_STREAKS];
+    sfold folds[MAX_FOLDS];
     int n_stray;                /* stray words, then writing's */
-    double stray[2 * (MAX_STRAY + MAX_WRITING)];
+    double stray[2 * (MAX_STRAY + MAX_WRITING)]; /* centres, mm */
+    int wkind[MAX_STRAY + MAX_WRITING];          /* WRITE_* */
+    int wby[MAX_STRAY + MAX_WRITING];            /* box written by, or -1 */
+    char wtext[MAX_STRAY + MAX_WRITING][4];      /* initials */
+    /* The image: paper plus bed margin (none when cropped). */
+    double margin_x, margin_y;
+    int w_px, h_px;
     /* expected */
     int outcome, list, cand, party_only;
     const char *reason;
@@ -89,7 +121,9 @@ typedef struct job {
     double style_w[ST_STYLE_N], instr_w[ST_INSTR_N], scen_w[ST_SCEN_N];
     int clear_only;
     double margin_x, margin_y; /* scanner bed beyond the paper, mm a side */
-    int w_px, h_px;
+    int w_px, h_px;            /* the bed's image; a cropped page's is the
+                                  paper's, paper_w_px x paper_h_px */
+    int paper_w_px, paper_h_px;
     const force *forced; /* NULL or one per ballot */
     int n;
 } job;
@@ -105,9 +139,13 @@ void st_synth_geo_free(geo *g);
 /* Index in m->lists of list number `number`, or -1. */
 int st_synth_list_index(const st_model *m, int number);
 
-/* Draw ballot index's plan into *p from stream (seed, index, 0), or take
- * it from j->forced. The marks' measured fields and the expected outcome
- * are filled later (st_synth_expect). Pure; thread-safe. */
+/* Draw ballot index's plan into *p, or take its scenario and boxes from
+ * j->forced: scenario and marks from stream (seed, index, 0), whether
+ * each degradation applies from (seed, index, 3), the values of
+ * degradation d from (seed, index, 16 + d), each drawn whole whether used
+ * or not, so no option shifts another's numbers. The marks' measured
+ * fields, the streaks' x by a box and the expected outcome are filled
+ * later (st_synth_settle). Pure; thread-safe. */
 void st_synth_plan(const job *j, int index, splan *p);
 
 /* Set p's expected outcome (and the alternative for borderline marks)

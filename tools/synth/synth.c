@@ -6,7 +6,8 @@
  * planned (plan.c), drawn and measured (draw.c, degrade.c) and written to
  * a TIFF page; its truth.jsonl line (truth.c) is kept per ballot and all
  * are written in ballot order at the end, so nothing depends on the
- * thread count. A failure reports the earliest file, as a serial run
+ * thread count. A cropped page is drawn on a surface of the paper's size
+ * that shares the bed surface's pixels. A failure reports the earliest file, as a serial run
  * would.
  */
 #include "synth/synth.h"
@@ -32,7 +33,8 @@
 #include "synth/votes.h"
 
 /* Default mixes (see synth.h). */
-static const double style_mix[ST_STYLE_N] = {36, 15, 20, 15, 10, 2, 2, 0};
+static const double style_mix[ST_STYLE_N] = {28, 15, 8, 6, 10, 2, 2, 0,
+                                             14, 10, 3, 2};
 static const double instrument_mix[ST_INSTR_N] = {72, 12, 12, 4};
 static const double scenario_mix[ST_SCEN_N] = {62, 8, 4, 4, 5, 3, 8, 6};
 
@@ -50,9 +52,11 @@ void st_synth_opts_default(st_synth_opts *o)
 
 /* ---- one output file ---------------------------------------------------- */
 
+/* One thread's page: the scanner bed's surface and image, and the
+ * cropped frame's, which shares the bed's pixels. */
 typedef struct worker {
-    cairo_surface_t *surf;
-    st_image *img;
+    cairo_surface_t *surf, *crop;
+    st_image *img, *img_crop;
 } worker;
 
 /* Copy the RGB24 surface into img (3 channels, or luma for 1). */
@@ -98,13 +102,15 @@ static int make_file(const job *j, worker *w, const char *dir, int file,
     for (int i = first; i < last; i++) {
         splan p;
         st_synth_plan(j, i, &p);
-        rc = st_synth_settle(j, i, &p, w->surf, err);
+        cairo_surface_t *surf = p.crop ? w->crop : w->surf;
+        st_image *img = p.crop ? w->img_crop : w->img;
+        rc = st_synth_settle(j, i, &p, surf, err);
         if (rc)
             goto out;
-        px_to_image(cairo_image_surface_get_data(w->surf),
-                    cairo_image_surface_get_stride(w->surf), w->img);
+        px_to_image(cairo_image_surface_get_data(surf),
+                    cairo_image_surface_get_stride(surf), img);
         int q = p.jpeg_q ? p.jpeg_q : o->jpeg_quality;
-        rc = st_tiff_writer_add(tw, w->img, o->format, q, err);
+        rc = st_tiff_writer_add(tw, img, o->format, q, err);
         if (rc)
             goto out;
         lines[i] = st_synth_truth_line(j, i, name, i - first, q, &p);
@@ -205,6 +211,12 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
     st_synth_bed_margins(m, o, &j.margin_x, &j.margin_y);
     j.w_px = st_mm_to_px(m->paper_w + 2 * j.margin_x, o->dpi);
     j.h_px = st_mm_to_px(m->paper_h + 2 * j.margin_y, o->dpi);
+    j.paper_w_px = st_mm_to_px(m->paper_w, o->dpi);
+    j.paper_h_px = st_mm_to_px(m->paper_h, o->dpi);
+    if (j.paper_w_px > j.w_px)
+        j.paper_w_px = j.w_px; /* cannot be: the bed holds the paper */
+    if (j.paper_h_px > j.h_px)
+        j.paper_h_px = j.h_px;
     j.clear_only = o->votes_from != NULL;
     weights(o->styles, style_mix, ST_STYLE_N, j.style_w);
     weights(o->instruments, instrument_mix, ST_INSTR_N, j.instr_w);
@@ -277,11 +289,20 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
         worker w = {0};
         st_error terr = {0};
         w.surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, j.w_px, j.h_px);
+        int ok = cairo_surface_status(w.surf) == CAIRO_STATUS_SUCCESS;
+        if (ok)
+            w.crop = cairo_image_surface_create_for_data(
+                cairo_image_surface_get_data(w.surf), CAIRO_FORMAT_RGB24,
+                j.paper_w_px, j.paper_h_px, cairo_image_surface_get_stride(w.surf));
         int ch = st_tiff_format_is_rgb(o->format) ? 3 : 1;
         w.img = st_image_new(j.w_px, j.h_px, ch, 255);
-        int ok = w.img && cairo_surface_status(w.surf) == CAIRO_STATUS_SUCCESS;
+        w.img_crop = st_image_new(j.paper_w_px, j.paper_h_px, ch, 255);
+        ok = ok && w.img && w.img_crop &&
+             cairo_surface_status(w.crop) == CAIRO_STATUS_SUCCESS;
         if (w.img)
             w.img->dpi = o->dpi;
+        if (w.img_crop)
+            w.img_crop->dpi = o->dpi;
 #pragma omp for schedule(dynamic)
         for (int f = 0; f < n_files; f++) {
             int stop;
@@ -306,8 +327,10 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
                 }
             }
         }
+        cairo_surface_destroy(w.crop); /* before the bed that holds its pixels */
         cairo_surface_destroy(w.surf);
         st_image_free(w.img);
+        st_image_free(w.img_crop);
     }
     if (failed) {
         rc = first.code ? first.code : ST_ERR_IO;

@@ -7,7 +7,9 @@
  * what was drawn, what of each mark survives in the written image, and what
  * the outcome must be under the model's settings and the validity table of
  * domain.md. Ballot i depends only on (seed, i), so
- * the output is byte-identical for any thread count.
+ * the output is byte-identical for any thread count. Each line also says
+ * which degradations the ballot got ("applied"), so a reader can tell a
+ * clean page from a degraded one.
  */
 #ifndef STEMTEL_SYNTH_H
 #define STEMTEL_SYNTH_H
@@ -33,7 +35,7 @@ typedef enum st_synth_style {
     ST_STYLE_DOT,       /* "dot": a small dot (ambiguous) */
     ST_STYLE_HESITANT,  /* "hesitant": short light stroke; only the
                            "between" scenario draws it (ambiguous) */
-    /* Marks that leave the box (not in the default mix): */
+    /* Marks that leave the box: */
     ST_STYLE_X_OVER,    /* "x-overshoot": an X whose four arm ends run past
                            the box by 0-50% of its size each */
     ST_STYLE_CHECK_TAIL, /* "check-tail": a check whose long leg runs on
@@ -71,22 +73,22 @@ typedef enum st_synth_scenario {
 } st_synth_scenario;
 
 /* Scanner and paper degradations. With the bit set the degradation is
- * applied to every ballot, its size drawn per ballot and scaled by
- * degrade_level. */
+ * applied to every ballot (where the ballot allows: a streak by a marked
+ * box needs one), its size drawn per ballot and scaled by degrade_level. */
 typedef enum st_synth_degradation {
     ST_DEG_ROTATE = 0,  /* "rotate": up to +-5 degrees at level 1 */
     ST_DEG_SHIFT,       /* "shift": up to +-5 mm in x and y */
     ST_DEG_SCALE,       /* "scale": up to +-3% */
     ST_DEG_UPSIDE_DOWN, /* "upside-down": fed the other way round (180) */
     ST_DEG_NOISE,       /* "noise": gaussian, sigma up to 12 levels */
-    ST_DEG_BLUR,        /* "blur": box blur, radius 1..3 px */
+    ST_DEG_BLUR,        /* "blur": box blur, radius 1 px at 200 dpi up to
+                           level 0.5, 1..3 px at level 1 */
     ST_DEG_STREAK,      /* "streak": dark or light column a few px wide */
     ST_DEG_FOLD,        /* "fold": faint dark line across the page */
     ST_DEG_STRAY,       /* "stray": pen scribbles away from the boxes
                            (outcome review, "writing outside boxes") */
     ST_DEG_JPEG,        /* "jpeg": quality 20..60 instead of jpeg_quality;
                            only with the JPEG formats (ignored otherwise) */
-    /* Not in the default mix (named only): */
     ST_DEG_FOLD_SLANT,    /* "fold-slant": a fold at any height, slanted
                              up to 3 degrees at level 1 */
     ST_DEG_FOLD_VERTICAL, /* "fold-vertical": a fold top to bottom at any
@@ -95,9 +97,17 @@ typedef enum st_synth_degradation {
                              middle of a marked box */
     ST_DEG_STREAK_EMPTY,  /* "streak-empty": a dark streak through the
                              middle of an empty box */
-    ST_DEG_WRITING,     /* "writing": a word written beside a marked box
-                           or touching it, 1-2 per ballot (outcome review,
-                           "writing outside boxes"); not in the default mix */
+    ST_DEG_WRITING,     /* "writing": 1-2 words or initials (2-3 capital
+                           letters) beside a marked box or touching it, or
+                           now and then anywhere on the ballot (outcome
+                           review, "writing outside boxes") */
+    ST_DEG_CROP,        /* "crop": the image is exactly the paper's frame,
+                           no bed margin: a turned or shifted page loses
+                           what falls outside it, corner marks included */
+    ST_DEG_TRANSPORT,   /* "transport": uneven paper feed, a stretch of up
+                           to +-1% along the feed (image y, from its top
+                           row) and a shear of up to +-0.6% (x moving with
+                           y) at level 1 */
     ST_DEG_N
 } st_synth_degradation;
 
@@ -117,18 +127,23 @@ typedef struct st_synth_opts {
                                stack-NNNN.tif with N pages (last may be
                                shorter) */
     /* Bit sets of ST_SYNTH_BIT(enum value); 0 = the default mix:
-     * styles: fill 36, partial 15, x 20, check 15, stroke 10, circle 2,
-     *   dot 2 (relative weights per mark);
+     * styles: fill 28, partial 15, x 8, check 6, stroke 10, circle 2,
+     *   dot 2, x-overshoot 14, check-tail 10, scribble-over 3, ring 2
+     *   (relative weights per mark: marks that overshoot the box are a
+     *   quarter of all);
      * instruments (one per ballot): red-pencil 72, blue-pen 12,
      *   black-pen 12, faint 4;
      * scenarios: vote 62, list-only 8, number-only 4, several-lists 4,
      *   several-numbers 5, beyond-list 3, blank 8, between 6;
      * degradations: each ballot independently gets rotate 70%, shift 70%,
      *   scale 50%, noise 60%, blur 25%, upside-down 10%, streak 8%,
-     *   fold 10%, stray 4%, jpeg 10% (writing and the styles after
-     *   hesitant only when asked for).
+     *   fold 10%, stray 4%, jpeg 10%, fold-slant 8%, fold-vertical 8%,
+     *   streak-marked 4%, streak-empty 4%, writing 3%, crop 6%,
+     *   transport 25%.
      * A set given explicitly is used uniformly (styles, instruments,
-     * scenarios) or always (degradations). */
+     * scenarios) or always (degradations). Whether each degradation
+     * applies and its sizes come from streams of their own, so the
+     * numbers of one do not depend on which others were chosen. */
     unsigned styles, instruments, scenarios, degradations;
     double degrade_level;   /* 0..1, default 0.5 */
     const char *votes_from; /* EML 510b file, or NULL */
@@ -150,21 +165,37 @@ void st_synth_opts_default(st_synth_opts *o);
  * overwritten): TIFF files and truth.jsonl, one line per ballot in ballot
  * order, fixed key order and decimals:
  *   file, page (0-based), index (0-based), seed, dpi, format, jpeg_quality
- *   (used, or null for lossless formats), scenario, degradations {
- *   upside_down, rotation_deg, shift_mm [x, y], scale, noise_sigma,
- *   blur_px (0 = none), jpeg_quality (null = not degraded), streak (null or
- *   {x, width (px), kind "dark"|"light"}), fold_y_mm (null or mm),
- *   stray_writing [[x_mm, y_mm], ...] (centres of the words of stray and
- *   of writing) }, marks [{target (model id), style,
+ *   (used, or null for lossless formats), bed_margin_mm [x, y] (the bed
+ *   beyond the paper a side; [0, 0] when cropped), image_px [w, h],
+ *   scenario, degradations {
+ *   applied [names of the degradations applied to this ballot, in enum
+ *   order; [] = a clean page], cropped, upside_down, rotation_deg,
+ *   shift_mm [x, y], scale, noise_sigma, blur_px (0 = none), jpeg_quality
+ *   (null = not degraded), stretch, shear (transport, fractions; 0 =
+ *   none), streak (the first of streaks, or null), streaks [{name
+ *   "streak"|"streak-marked"|"streak-empty", x, width (px), kind
+ *   "dark"|"light", target (box id, or null)}], fold_y_mm (the first
+ *   horizontal fold's, or null), folds [{name "fold"|"fold-slant"|
+ *   "fold-vertical", at_mm (y from the top, x from the left for
+ *   fold-vertical), slant_deg, tilt_mm}], stray_writing [[x_mm, y_mm],
+ *   ...] (centres of all stray scribbles and writing), writing [{kind
+ *   "word"|"initials", text (the initials, or null), at_mm [x, y], by
+ *   (the marked box it is written by, or null: anywhere)}] },
+ *   fiducials [{id, in_image (share of the registration mark inside the
+ *   image)}], marks [{target (model id), style,
  *   instrument, clarity "clear"|"ambiguous" (as drawn), visible,
  *   visible_trace (share of the mark's pixels in the box that still carry
- *   strong ink, or any trace, in the page as written), coverage (strong
- *   ink left / the box's scored inside), seen "clear"|"ambiguous"|"lost"
+ *   strong ink, or any trace, in the page as written; pixels outside the
+ *   image carry none), coverage (strong ink left / the box's scored
+ *   inside), in_image (share of that inside in the image), pressure (the
+ *   pen's, 0..1), seen "clear"|"ambiguous"|"lost"|"borderline-marked"|
+ *   "borderline-empty"
  *   (what the image shows; see models/README.md)}], expected {outcome
  *   "vote"|"blank"|"invalid"|"review", list, candidate (null unless vote),
  *   party_only, reason ("" or "ambiguous mark", "writing outside boxes",
  *   "number without list", "several lists", "list only", "several
- *   numbers", "no such candidate")}.
+ *   numbers", "no such candidate"), if_definite (only with borderline
+ *   marks: the one definite outcome also right, as outcome..reason)}.
  * expected follows the marks as seen: review comes first (any mark seen
  * ambiguous, then stray writing), then the table of domain.md under
  * m->settings, marks seen lost left out. With votes_from, makes exactly the station's ballots: one clear
@@ -182,9 +213,7 @@ const char *st_synth_degradation_name(int degradation);
 
 /* Parse a comma-separated list of names of one kind ("styles",
  * "instruments", "scenarios" or "degradations"; singular accepted) into a
- * bit set. "all" selects every name of the kind but the styles from
- * "x-overshoot" on and the degradations from "writing" on, which are
- * drawn only when named; for degradations "none"
+ * bit set. "all" selects every name of the kind; for degradations "none"
  * gives ST_SYNTH_DEG_NONE. Returns ST_OK, or ST_ERR_ARG with a message
  * listing the valid names. */
 int st_synth_parse_set(const char *kind, const char *csv, unsigned *bits,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "stemtel/tiffout.h"
+#include "synth/draw.h"
 #include "util/atomic.h"
 #include "util/jsonrec.h"
 
@@ -28,7 +29,7 @@ static const char *const scenario_names[ST_SCEN_N] = {
 static const char *const degradation_names[ST_DEG_N] = {
     "rotate", "shift", "scale", "upside-down", "noise", "blur", "streak",
     "fold", "stray", "jpeg", "fold-slant", "fold-vertical", "streak-marked",
-    "streak-empty", "writing"};
+    "streak-empty", "writing", "crop", "transport"};
 
 static const char *const outcome_names[] = {"vote", "blank", "invalid",
                                             "review"};
@@ -86,12 +87,7 @@ int st_synth_parse_set(const char *kind, const char *csv, unsigned *bits,
             len--;
         int found = 0;
         if (len == 3 && !strncmp(p, "all", 3)) {
-            /* The marks that leave the box and writing by a box are drawn
-             * only when named: "all" keeps meaning what it meant. */
-            int k = t == style_names ? ST_STYLE_X_OVER
-                    : is_deg         ? ST_DEG_WRITING
-                                     : n;
-            out |= (k >= 32 ? ~0u : (1u << k) - 1);
+            out |= (n >= 32 ? ~0u : (1u << n) - 1);
             found = 1;
         } else if (is_deg && len == 4 && !strncmp(p, "none", 4)) {
             out |= ST_SYNTH_DEG_NONE;
@@ -145,6 +141,19 @@ static void st_synth_truth_outcome(st_jsonrec *w, int outcome, int list, int can
     st_jsonrec_str(w, "reason", reason);
 }
 
+/* Streak s as an object (member key, or an array element with NULL). */
+static void st_synth_truth_streak(st_jsonrec *w, const char *key, const st_model *m,
+                                  const sstreak *s)
+{
+    st_jsonrec_obj(w, key);
+    st_jsonrec_str(w, "name", degradation_names[s->kind]);
+    st_jsonrec_int(w, "x", s->x);
+    st_jsonrec_int(w, "width", s->w);
+    st_jsonrec_str(w, "kind", s->dark ? "dark" : "light");
+    st_jsonrec_str(w, "target", s->target >= 0 ? m->targets[s->target].id : NULL);
+    st_jsonrec_end(w);
+}
+
 char *st_synth_truth_line(const job *j, int index, const char *file, int page,
                           int quality, const splan *p)
 {
@@ -168,12 +177,22 @@ char *st_synth_truth_line(const job *j, int index, const char *file, int page,
     else
         st_jsonrec_null(&w, "jpeg_quality");
     st_jsonrec_arr(&w, "bed_margin_mm");
-    st_jsonrec_num(&w, NULL, j->margin_x, 1, 0);
-    st_jsonrec_num(&w, NULL, j->margin_y, 1, 0);
+    st_jsonrec_num(&w, NULL, p->margin_x, 1, 0);
+    st_jsonrec_num(&w, NULL, p->margin_y, 1, 0);
+    st_jsonrec_end(&w);
+    st_jsonrec_arr(&w, "image_px");
+    st_jsonrec_int(&w, NULL, p->w_px);
+    st_jsonrec_int(&w, NULL, p->h_px);
     st_jsonrec_end(&w);
     st_jsonrec_str(&w, "scenario", scenario_names[p->scenario]);
 
     st_jsonrec_obj(&w, "degradations");
+    st_jsonrec_arr(&w, "applied");
+    for (int d = 0; d < ST_DEG_N; d++)
+        if (p->applied & ST_SYNTH_BIT(d))
+            st_jsonrec_str(&w, NULL, degradation_names[d]);
+    st_jsonrec_end(&w);
+    st_jsonrec_bool(&w, "cropped", p->crop);
     st_jsonrec_bool(&w, "upside_down", p->upside);
     st_jsonrec_num(&w, "rotation_deg", p->rot, 3, 0);
     st_jsonrec_arr(&w, "shift_mm");
@@ -187,19 +206,37 @@ char *st_synth_truth_line(const job *j, int index, const char *file, int page,
         st_jsonrec_int(&w, "jpeg_quality", p->jpeg_q);
     else
         st_jsonrec_null(&w, "jpeg_quality");
-    if (p->streak_w) {
-        st_jsonrec_obj(&w, "streak");
-        st_jsonrec_int(&w, "x", p->streak_x);
-        st_jsonrec_int(&w, "width", p->streak_w);
-        st_jsonrec_str(&w, "kind", p->streak_dark ? "dark" : "light");
-        st_jsonrec_end(&w);
-    } else {
+    st_jsonrec_num(&w, "stretch", p->stretch, 5, 0);
+    st_jsonrec_num(&w, "shear", p->shear, 5, 0);
+    /* The first streak and horizontal fold as "streak" and "fold_y_mm",
+     * all of them in "streaks" and "folds". */
+    if (p->n_streaks)
+        st_synth_truth_streak(&w, "streak", m, &p->streaks[0]);
+    else
         st_jsonrec_null(&w, "streak");
-    }
-    if (p->fold)
-        st_jsonrec_num(&w, "fold_y_mm", p->fold_y, 3, 0);
+    st_jsonrec_arr(&w, "streaks");
+    for (int i = 0; i < p->n_streaks; i++)
+        st_synth_truth_streak(&w, NULL, m, &p->streaks[i]);
+    st_jsonrec_end(&w);
+    int hfold = -1;
+    for (int i = p->n_folds - 1; i >= 0; i--)
+        if (p->folds[i].kind != ST_DEG_FOLD_VERTICAL)
+            hfold = i;
+    if (hfold >= 0)
+        st_jsonrec_num(&w, "fold_y_mm", p->folds[hfold].at, 3, 0);
     else
         st_jsonrec_null(&w, "fold_y_mm");
+    st_jsonrec_arr(&w, "folds");
+    for (int i = 0; i < p->n_folds; i++) {
+        const sfold *fd = &p->folds[i];
+        st_jsonrec_obj(&w, NULL);
+        st_jsonrec_str(&w, "name", degradation_names[fd->kind]);
+        st_jsonrec_num(&w, "at_mm", fd->at, 3, 0);
+        st_jsonrec_num(&w, "slant_deg", fd->slant, 3, 0);
+        st_jsonrec_num(&w, "tilt_mm", fd->tilt, 3, 0);
+        st_jsonrec_end(&w);
+    }
+    st_jsonrec_end(&w);
     st_jsonrec_arr(&w, "stray_writing");
     for (int i = 0; i < p->n_stray; i++) {
         st_jsonrec_arr(&w, NULL);
@@ -208,6 +245,33 @@ char *st_synth_truth_line(const job *j, int index, const char *file, int page,
         st_jsonrec_end(&w);
     }
     st_jsonrec_end(&w);
+    st_jsonrec_arr(&w, "writing");
+    for (int i = 0; i < p->n_stray; i++) {
+        if (p->wkind[i] == WRITE_STRAY)
+            continue;
+        st_jsonrec_obj(&w, NULL);
+        st_jsonrec_str(&w, "kind", p->wkind[i] == WRITE_INITIALS ? "initials" : "word");
+        st_jsonrec_str(&w, "text", p->wkind[i] == WRITE_INITIALS ? p->wtext[i] : NULL);
+        st_jsonrec_arr(&w, "at_mm");
+        st_jsonrec_num(&w, NULL, p->stray[2 * i], 3, 0);
+        st_jsonrec_num(&w, NULL, p->stray[2 * i + 1], 3, 0);
+        st_jsonrec_end(&w);
+        st_jsonrec_str(&w, "by", p->wby[i] >= 0 ? m->targets[p->wby[i]].id : NULL);
+        st_jsonrec_end(&w);
+    }
+    st_jsonrec_end(&w);
+    st_jsonrec_end(&w);
+
+    /* What of each registration mark the image holds. */
+    cairo_matrix_t ctm;
+    st_synth_page_matrix(j, p, &ctm);
+    st_jsonrec_arr(&w, "fiducials");
+    for (int i = 0; i < m->n_fiducials; i++) {
+        st_jsonrec_obj(&w, NULL);
+        st_jsonrec_str(&w, "id", m->fiducials[i].id);
+        st_jsonrec_num(&w, "in_image", st_synth_in_image(p, &ctm, &m->fiducials[i].rect), 3, 0);
+        st_jsonrec_end(&w);
+    }
     st_jsonrec_end(&w);
 
     st_jsonrec_arr(&w, "marks");
@@ -221,6 +285,8 @@ char *st_synth_truth_line(const job *j, int index, const char *file, int page,
         st_jsonrec_num(&w, "visible", k->visible, 3, 0);
         st_jsonrec_num(&w, "visible_trace", k->visible_trace, 3, 0);
         st_jsonrec_num(&w, "coverage", k->coverage, 4, 0);
+        st_jsonrec_num(&w, "in_image", k->in_image, 3, 0);
+        st_jsonrec_num(&w, "pressure", k->pressure, 3, 0);
         st_jsonrec_str(&w, "seen", seen_names[k->seen]);
         st_jsonrec_end(&w);
     }
