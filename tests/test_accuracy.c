@@ -109,10 +109,20 @@ typedef struct figs {
 
 static void figs_add(figs *a, const figs *b)
 {
-    int *x = (int *)a;
-    const int *y = (const int *)b;
-    for (size_t i = 0; i < sizeof *a / sizeof(int); i++)
-        x[i] += y[i];
+    a->n += b->n;
+    a->unamb += b->unamb;
+    a->unamb_review += b->unamb_review;
+    a->unamb_rejected += b->unamb_rejected;
+    a->amb += b->amb;
+    a->amb_review += b->amb_review;
+    a->amb_if_definite += b->amb_if_definite;
+    a->amb_missed += b->amb_missed;
+    a->wrong += b->wrong;
+    a->proposals += b->proposals;
+    a->wrong_proposals += b->wrong_proposals;
+    a->unjudged += b->unjudged;
+    a->writing += b->writing;
+    a->writing_review += b->writing_review;
 }
 
 /* Unambiguous ballots and how many of them went to review or were
