@@ -2,17 +2,24 @@
  *
  * A grid of synth cells, each varying one factor around a base (200 dpi
  * RGB JPEG, synth's default mix of styles, instruments, scenarios and
- * degradations): each mark style alone, each instrument alone, each
- * degradation alone (and none), and each scanner format (G4, grey, grey
- * JPEG, RGB JPEG) at 200 and 300 dpi. Every cell is drawn once into build/bench/data/acc-<cell> with the
- * same seed, so cells differ only in the factor, and counted in-process
- * with st_batch_count. ballots.jsonl and truth.jsonl line up record for
- * record; per cell we report definite outcomes (vote, blank, invalid) that
- * differ from the truth, which must never happen, the review and reject
- * rates, and the box scores the thresholds sit between: the highest score
- * and faint share of a box nobody marked, and the lowest score of a mark
- * the truth says is clear in the written image. Exit status 1 when any
- * cell has a wrong definite outcome, after writing the table.
+ * degradations at level 0.5, the GR2022 model): each mark style alone,
+ * each instrument alone, each degradation alone (and none), the mild and
+ * heavy degrade levels (0.3, 1), the TK2025 model, and each scanner format
+ * (G4, grey, grey JPEG, RGB, RGB JPEG) at 200 and 300 dpi. Every cell is
+ * drawn once into build/bench/data/acc-<cell> with the same seed, so cells
+ * differ only in the factor, and counted in-process with st_batch_count.
+ * ballots.jsonl and truth.jsonl line up record for record. Per cell, with
+ * the definitions of tests/test_accuracy.c (ambiguous: the truth expects
+ * review): definite outcomes that differ from the truth (or from its
+ * if_definite on a borderline ballot) and proposals that do, which must
+ * never happen; the review and reject rates of the unambiguous ballots and
+ * of the ambiguous ones, which must all be in review (or get exactly
+ * if_definite); the share of ballots with writing sent to review; and the
+ * box scores the thresholds sit between: the highest score and faint share
+ * of a box nobody marked, and the lowest score of a mark the truth says is
+ * clear in the written image. Exit status 1 when any cell has a wrong
+ * definite outcome, a wrong proposal or an ambiguous ballot out of review,
+ * after writing the table.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,51 +46,69 @@ typedef struct st_acc_cell {
     const char *format;
     int dpi;
     int quick;               /* part of the quick run */
+    double level;            /* degrade level; 0: the base's */
+    const char *model;       /* model file; NULL: the one of --model */
 } st_acc_cell;
+
+#define ST_ACC_TK2025 "models/tk2025-haarlem.json"
+/* The base's degrade level; mild and heavy are tests/test_accuracy.c's. */
+static const double st_acc_base_level = 0.5;
 
 /* Grey LZW and Deflate are left out: lossless, they decode to the very
  * pixels of uncompressed grey (the first runs gave identical rows), so they
  * would only spend the time budget; bench/throughput reads them. */
 static const st_acc_cell st_acc_cells[] = {
-    {"base", "", NULL, NULL, NULL, "rgb-jpeg", 200, 1},
-    {"style", "fill", "fill", NULL, NULL, "rgb-jpeg", 200, 1},
-    {"style", "partial", "partial", NULL, NULL, "rgb-jpeg", 200, 1},
-    {"style", "x", "x", NULL, NULL, "rgb-jpeg", 200, 1},
-    {"style", "check", "check", NULL, NULL, "rgb-jpeg", 200, 1},
-    {"style", "stroke", "stroke", NULL, NULL, "rgb-jpeg", 200, 1},
-    {"style", "circle", "circle", NULL, NULL, "rgb-jpeg", 200, 1},
-    {"style", "dot", "dot", NULL, NULL, "rgb-jpeg", 200, 1},
-    {"instrument", "red-pencil", NULL, "red-pencil", NULL, "rgb-jpeg", 200, 1},
-    {"instrument", "blue-pen", NULL, "blue-pen", NULL, "rgb-jpeg", 200, 1},
-    {"instrument", "black-pen", NULL, "black-pen", NULL, "rgb-jpeg", 200, 1},
-    {"instrument", "faint", NULL, "faint", NULL, "rgb-jpeg", 200, 1},
-    {"degrade", "none", NULL, NULL, "none", "rgb-jpeg", 200, 1},
-    {"degrade", "rotate", NULL, NULL, "rotate", "rgb-jpeg", 200, 1},
-    {"degrade", "shift", NULL, NULL, "shift", "rgb-jpeg", 200, 1},
-    {"degrade", "scale", NULL, NULL, "scale", "rgb-jpeg", 200, 1},
-    {"degrade", "upside-down", NULL, NULL, "upside-down", "rgb-jpeg", 200, 1},
-    {"degrade", "noise", NULL, NULL, "noise", "rgb-jpeg", 200, 1},
-    {"degrade", "blur", NULL, NULL, "blur", "rgb-jpeg", 200, 1},
-    {"degrade", "streak", NULL, NULL, "streak", "rgb-jpeg", 200, 1},
-    {"degrade", "fold", NULL, NULL, "fold", "rgb-jpeg", 200, 1},
-    {"degrade", "stray", NULL, NULL, "stray", "rgb-jpeg", 200, 1},
-    {"degrade", "jpeg", NULL, NULL, "jpeg", "rgb-jpeg", 200, 1},
-    {"format", "g4", NULL, NULL, NULL, "g4", 200, 1},
-    {"format", "grey", NULL, NULL, NULL, "grey", 200, 1},
-    {"format", "grey-jpeg", NULL, NULL, NULL, "grey-jpeg", 200, 1},
-    {"format", "g4", NULL, NULL, NULL, "g4", 300, 0},
-    {"format", "grey", NULL, NULL, NULL, "grey", 300, 0},
-    {"format", "grey-jpeg", NULL, NULL, NULL, "grey-jpeg", 300, 0},
-    {"format", "rgb-jpeg", NULL, NULL, NULL, "rgb-jpeg", 300, 1},
+    {"base", "", NULL, NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"style", "fill", "fill", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"style", "partial", "partial", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"style", "x", "x", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"style", "check", "check", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"style", "stroke", "stroke", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"style", "circle", "circle", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"style", "dot", "dot", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"instrument", "red-pencil", NULL, "red-pencil", NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"instrument", "blue-pen", NULL, "blue-pen", NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"instrument", "black-pen", NULL, "black-pen", NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"instrument", "faint", NULL, "faint", NULL, "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "none", NULL, NULL, "none", "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "rotate", NULL, NULL, "rotate", "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "shift", NULL, NULL, "shift", "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "scale", NULL, NULL, "scale", "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "upside-down", NULL, NULL, "upside-down", "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "noise", NULL, NULL, "noise", "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "blur", NULL, NULL, "blur", "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "streak", NULL, NULL, "streak", "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "fold", NULL, NULL, "fold", "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "stray", NULL, NULL, "stray", "rgb-jpeg", 200, 1, 0, NULL},
+    {"degrade", "jpeg", NULL, NULL, "jpeg", "rgb-jpeg", 200, 1, 0, NULL},
+    {"format", "g4", NULL, NULL, NULL, "g4", 200, 1, 0, NULL},
+    {"format", "grey", NULL, NULL, NULL, "grey", 200, 1, 0, NULL},
+    {"format", "grey-jpeg", NULL, NULL, NULL, "grey-jpeg", 200, 1, 0, NULL},
+    {"format", "g4", NULL, NULL, NULL, "g4", 300, 0, 0, NULL},
+    {"format", "grey", NULL, NULL, NULL, "grey", 300, 0, 0, NULL},
+    {"format", "grey-jpeg", NULL, NULL, NULL, "grey-jpeg", 300, 0, 0, NULL},
+    {"format", "rgb-jpeg", NULL, NULL, NULL, "rgb-jpeg", 300, 1, 0, NULL},
+    /* Uncompressed colour: the pixels of RGB JPEG before JPEG's loss. */
+    {"format", "rgb", NULL, NULL, NULL, "rgb", 200, 0, 0, NULL},
+    {"format", "rgb", NULL, NULL, NULL, "rgb", 300, 0, 0, NULL},
+    /* The test's mild and heavy pages (the default mix at 0.3 and 1). */
+    {"level", "0.3", NULL, NULL, NULL, "rgb-jpeg", 200, 0, 0.3, NULL},
+    {"level", "1", NULL, NULL, NULL, "rgb-jpeg", 200, 1, 1.0, NULL},
+    {"level", "1", NULL, NULL, NULL, "g4", 200, 0, 1.0, NULL},
+    {"level", "1", NULL, NULL, NULL, "rgb-jpeg", 300, 0, 1.0, NULL},
+    /* Many lists and 80 numbers a list: small boxes close together. */
+    {"model", "tk2025", NULL, NULL, NULL, "rgb-jpeg", 200, 1, 0, ST_ACC_TK2025},
+    {"model", "tk2025", NULL, NULL, NULL, "g4", 200, 0, 0, ST_ACC_TK2025},
+    {"model", "tk2025", NULL, NULL, NULL, "rgb-jpeg", 300, 0, 0, ST_ACC_TK2025},
     /* JPEG pages at 300 dpi are read at half size (settings.scan.
      * jpeg_min_dpi = 150): the hardest marks and damage again there. */
-    {"style", "stroke", "stroke", NULL, NULL, "rgb-jpeg", 300, 0},
-    {"style", "dot", "dot", NULL, NULL, "rgb-jpeg", 300, 0},
-    {"instrument", "red-pencil", NULL, "red-pencil", NULL, "rgb-jpeg", 300, 0},
-    {"instrument", "faint", NULL, "faint", NULL, "rgb-jpeg", 300, 1},
-    {"degrade", "blur", NULL, NULL, "blur", "rgb-jpeg", 300, 0},
-    {"degrade", "streak", NULL, NULL, "streak", "rgb-jpeg", 300, 0},
-    {"degrade", "fold", NULL, NULL, "fold", "rgb-jpeg", 300, 0},
+    {"style", "stroke", "stroke", NULL, NULL, "rgb-jpeg", 300, 0, 0, NULL},
+    {"style", "dot", "dot", NULL, NULL, "rgb-jpeg", 300, 0, 0, NULL},
+    {"instrument", "red-pencil", NULL, "red-pencil", NULL, "rgb-jpeg", 300, 0, 0, NULL},
+    {"instrument", "faint", NULL, "faint", NULL, "rgb-jpeg", 300, 1, 0, NULL},
+    {"degrade", "blur", NULL, NULL, "blur", "rgb-jpeg", 300, 0, 0, NULL},
+    {"degrade", "streak", NULL, NULL, "streak", "rgb-jpeg", 300, 0, 0, NULL},
+    {"degrade", "fold", NULL, NULL, "fold", "rgb-jpeg", 300, 0, 0, NULL},
 };
 #define ST_ACC_N_CELLS (int)(sizeof st_acc_cells / sizeof *st_acc_cells)
 
@@ -94,6 +119,10 @@ enum { ST_ACC_LIST_WRONG = 20 };
 
 typedef struct st_acc_stats {
     int n, wrong, review, expected_review, rejected;
+    int unamb, unamb_review, unamb_rejected;        /* truth not review */
+    int amb_review, amb_rejected, amb_missed;       /* truth review */
+    int proposals, wrong_proposals;                 /* non-review, judged */
+    int writing, writing_review;                    /* stray_writing drawn */
     double empty_max_score, empty_max_faint; /* -1: no such box */
     double clear_min_score;                  /* 2: no such mark */
     int clear_marks;
@@ -104,6 +133,8 @@ static void st_acc_cell_name(const st_acc_cell *c, char *buf, size_t n)
 {
     if (strcmp(c->factor, "format") == 0)
         snprintf(buf, n, "format-%s-%d", c->value, c->dpi);
+    else if (strcmp(c->factor, "level") == 0 || strcmp(c->factor, "model") == 0)
+        snprintf(buf, n, "%s-%s-%s-%d", c->factor, c->value, c->format, c->dpi);
     else if (c->value[0] && c->dpi != 200)
         snprintf(buf, n, "%s-%s-%d", c->factor, c->value, c->dpi);
     else if (c->value[0])
@@ -136,13 +167,46 @@ static int st_acc_definite(const char *outcome)
            !strcmp(outcome, "invalid");
 }
 
-/* Describe an outcome for the wrong-outcome list: "vote 5/2", "blank". */
-static void st_acc_outcome(char *buf, size_t n, const char *outcome, int list, int cand)
+/* Describe an outcome (a record, its proposal, the truth's expected or
+ * if_definite) for the lists: "vote 5/2", "blank". */
+static void st_acc_outcome(char *buf, size_t n, json_object *o)
 {
+    const char *outcome = o ? st_acc_str(o, "outcome") : "";
     if (!strcmp(outcome, "vote"))
-        snprintf(buf, n, "vote %d/%d", list, cand);
+        snprintf(buf, n, "vote %d/%d", st_acc_int(o, "list"), st_acc_int(o, "candidate"));
     else
-        snprintf(buf, n, "%s", outcome);
+        snprintf(buf, n, "%s", outcome[0] ? outcome : "?");
+}
+
+/* Does o (a record or its proposal) give exactly the outcome ref? */
+static int st_acc_same(json_object *ref, json_object *o)
+{
+    const char *a = st_acc_str(ref, "outcome"), *b = st_acc_str(o, "outcome");
+    return !strcmp(a, b) &&
+           (strcmp(a, "vote") || (st_acc_int(ref, "list") == st_acc_int(o, "list") &&
+                                  st_acc_int(ref, "candidate") == st_acc_int(o, "candidate")));
+}
+
+/* One ballot that breaks a rule: to stderr, and to the list under the
+ * table while there is room. */
+static void st_acc_note(const char *cell, const char *file, const char *what,
+                        json_object *exp, json_object *alt, json_object *got,
+                        st_bench_buf *list, int *listed)
+{
+    char a[64], b[64], c[64] = "";
+    st_acc_outcome(a, sizeof a, exp);
+    st_acc_outcome(b, sizeof b, got);
+    if (alt) {
+        char d[48];
+        st_acc_outcome(d, sizeof d, alt);
+        snprintf(c, sizeof c, " (if definite %s)", d);
+    }
+    fprintf(stderr, "accuracy: %s: %s: %s: expected %s%s, counted %s\n", cell, file, what, a,
+            c, b);
+    if (*listed < ST_ACC_LIST_WRONG)
+        st_bench_printf(list, "- %s `%s`: %s: expected %s%s, counted %s\n", cell, file, what,
+                        a, c, b);
+    (*listed)++;
 }
 
 /* Compare the first s->n records of truth and ballots; wrong outcomes are
@@ -195,38 +259,54 @@ static int st_acc_compare(const char *truth_path, const char *ballots_path,
         json_object_object_get_ex(jt, "marks", &marks);
         json_object_object_get_ex(jb, "boxes", &boxes);
         const char *want = exp ? st_acc_str(exp, "outcome") : "";
-        int wl = exp ? st_acc_int(exp, "list") : -1, wc = exp ? st_acc_int(exp, "candidate") : -1;
         const char *got = st_acc_str(jb, "outcome");
-        int gl = st_acc_int(jb, "list"), gc = st_acc_int(jb, "candidate");
-
-        if (!strcmp(want, "review"))
-            s->expected_review++;
-        if (!strcmp(got, "review"))
-            s->review++;
-        if (!strcmp(got, "rejected")) {
-            s->rejected++;
-            continue; /* no boxes worth comparing on a refused page */
-        }
+        int amb = !strcmp(want, "review"), review = !strcmp(got, "review");
+        int rejected = !strcmp(got, "rejected"), definite = st_acc_definite(got);
         /* A borderline ballot belongs in review, but the truth names one
-         * definite reading that is also right. */
-        json_object *alt = NULL;
-        if (exp && !strcmp(want, "review") && st_acc_definite(got) &&
-            json_object_object_get_ex(exp, "if_definite", &alt) && alt) {
-            want = st_acc_str(alt, "outcome");
-            wl = st_acc_int(alt, "list");
-            wc = st_acc_int(alt, "candidate");
+         * definite reading that is also right: ref is the definite outcome
+         * that is right, NULL when none is. */
+        json_object *alt = NULL, *words = NULL, *deg = NULL, *prop = NULL;
+        if (amb)
+            json_object_object_get_ex(exp, "if_definite", &alt);
+        json_object *ref = amb ? alt : exp;
+        s->expected_review += amb;
+        s->review += review;
+        s->rejected += rejected;
+        if (amb) {
+            s->amb_review += review;
+            s->amb_rejected += rejected;
+            if (!review && !(definite && ref && st_acc_same(ref, jb))) {
+                s->amb_missed++;
+                st_acc_note(cell, tfile, "ambiguous, not in review", exp, alt, jb, wrong_list,
+                            listed);
+            }
+        } else {
+            s->unamb++;
+            s->unamb_review += review;
+            s->unamb_rejected += rejected;
         }
-        if (st_acc_definite(got) &&
-            (strcmp(got, want) != 0 || (!strcmp(got, "vote") && (gl != wl || gc != wc)))) {
-            char a[64], b[64];
-            st_acc_outcome(a, sizeof a, want, wl, wc);
-            st_acc_outcome(b, sizeof b, got, gl, gc);
+        if (json_object_object_get_ex(jt, "degradations", &deg) && deg &&
+            json_object_object_get_ex(deg, "stray_writing", &words) && words &&
+            json_object_array_length(words) > 0) {
+            s->writing++;
+            s->writing_review += review;
+        }
+        if (rejected)
+            continue; /* no boxes worth comparing on a refused page */
+        if (definite && (!ref || !st_acc_same(ref, jb))) {
             s->wrong++;
-            fprintf(stderr, "accuracy: %s: %s: expected %s, counted %s\n", cell, tfile, a, b);
-            if (*listed < ST_ACC_LIST_WRONG)
-                st_bench_printf(wrong_list, "- %s `%s`: expected %s, counted %s\n", cell,
-                                tfile, a, b);
-            (*listed)++;
+            if (!amb) /* an ambiguous one is listed already */
+                st_acc_note(cell, tfile, "wrong", exp, alt, jb, wrong_list, listed);
+        }
+        /* What a review record proposes must be right when it proposes a
+         * definite outcome and the truth has one to hold it against. */
+        if (review && ref && json_object_object_get_ex(jb, "proposal", &prop) && prop &&
+            strcmp(st_acc_str(prop, "outcome"), "review")) {
+            s->proposals++;
+            if (!st_acc_same(ref, prop)) {
+                s->wrong_proposals++;
+                st_acc_note(cell, tfile, "wrong proposal", exp, alt, prop, wrong_list, listed);
+            }
         }
 
         size_t nm = marks ? json_object_array_length(marks) : 0;
@@ -275,6 +355,26 @@ out:
 
 static int st_acc_run_cell(const st_model *m, const char *key, const st_acc_cell *c,
                            int count, st_acc_stats *s, st_bench_buf *wrong_list,
+                           int *listed, st_error *err);
+
+/* A cell of another model than --model's: load it and its key, run the
+ * cell, free it. */
+static int st_acc_run_cell_model(const st_acc_cell *c, int count, st_acc_stats *s,
+                                 st_bench_buf *wrong_list, int *listed, st_error *err)
+{
+    st_model *m = NULL;
+    char key[65];
+    int rc = st_model_load_checked(c->model, &m, err);
+    if (rc == ST_OK)
+        rc = st_bench_source_key(c->model, key, err);
+    if (rc == ST_OK)
+        rc = st_acc_run_cell(m, key, c, count, s, wrong_list, listed, err);
+    st_model_free(m);
+    return rc;
+}
+
+static int st_acc_run_cell(const st_model *m, const char *key, const st_acc_cell *c,
+                           int count, st_acc_stats *s, st_bench_buf *wrong_list,
                            int *listed, st_error *err)
 {
     char name[128], dir[512], out[512], truth[600], ballots[600];
@@ -291,6 +391,7 @@ static int st_acc_run_cell(const st_model *m, const char *key, const st_acc_cell
     o.seed = st_acc_seed;
     o.dpi = c->dpi;
     o.pages_per_file = 1;
+    o.degrade_level = c->level > 0 ? c->level : st_acc_base_level;
     if (st_tiff_format_parse(c->format, &o.format, err) != ST_OK ||
         (c->styles && st_synth_parse_set("styles", c->styles, &o.styles, err) != ST_OK) ||
         (c->instruments &&
@@ -332,12 +433,68 @@ static int st_acc_run_cell(const st_model *m, const char *key, const st_acc_cell
     return st_acc_compare(truth, ballots, name, s, wrong_list, listed, err);
 }
 
+static void st_acc_stats_add(st_acc_stats *a, const st_acc_stats *s)
+{
+    a->n += s->n;
+    a->wrong += s->wrong;
+    a->wrong_proposals += s->wrong_proposals;
+    a->proposals += s->proposals;
+    a->unamb += s->unamb;
+    a->unamb_review += s->unamb_review;
+    a->unamb_rejected += s->unamb_rejected;
+    a->expected_review += s->expected_review;
+    a->amb_review += s->amb_review;
+    a->amb_rejected += s->amb_rejected;
+    a->amb_missed += s->amb_missed;
+    a->writing += s->writing;
+    a->writing_review += s->writing_review;
+    a->seconds_count += s->seconds_count;
+}
+
+/* A share in percent for the table, or "-" of nothing. */
+static const char *st_acc_pct(char *buf, size_t n, int part, int whole)
+{
+    if (whole <= 0)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.1f", 100.0 * part / whole);
+    return buf;
+}
+
+static const char *st_acc_fmt(char *buf, size_t n, double v, double none);
+
+/* One row of the table; with scores, the box score columns too. The
+ * counts that must be 0 are in bold when they are not. */
+static void st_acc_row(st_bench_buf *b, const char *name, const char *format, int dpi,
+                       const st_acc_stats *s, int scores)
+{
+    char ur[16], uj[16], ar[16], aj[16], wr[16], d[16], a[32], f[32], k[32];
+    int amb = s->expected_review;
+    snprintf(d, sizeof d, "%d", dpi);
+    const char *w = s->wrong ? "**" : "", *p = s->wrong_proposals ? "**" : "",
+               *m = s->amb_missed ? "**" : "";
+    st_bench_printf(b,
+                    "| %s | %s | %s | %d | %s%d%s | %s%d%s | %d | %s | %s | %d | %s | %s | "
+                    "%s%d%s | %s | %s | %s | %s | %.1f |\n",
+                    name, format, dpi ? d : "", s->n, w, s->wrong, w, p, s->wrong_proposals, p,
+                    s->unamb, st_acc_pct(ur, sizeof ur, s->unamb_review, s->unamb),
+                    st_acc_pct(uj, sizeof uj, s->unamb_rejected, s->unamb), amb,
+                    st_acc_pct(ar, sizeof ar, s->amb_review, amb),
+                    st_acc_pct(aj, sizeof aj, s->amb_rejected, amb), m, s->amb_missed, m,
+                    st_acc_pct(wr, sizeof wr, s->writing_review, s->writing),
+                    scores ? st_acc_fmt(a, sizeof a, s->empty_max_score, -1) : "",
+                    scores ? st_acc_fmt(f, sizeof f, s->empty_max_faint, -1) : "",
+                    scores ? st_acc_fmt(k, sizeof k, s->clear_min_score, 2) : "",
+                    s->seconds_count);
+}
+
 static void st_acc_usage(FILE *f)
 {
     fputs("usage: accuracy [--quick] [--ballots N] [--model MODEL.json] [--results FILE]\n"
           "Run from the repository root; writes the Accuracy section of\n"
           "bench/RESULTS.md and prints the same table. Exit 1 when any ballot\n"
-          "got a wrong definite outcome.\n", f);
+          "got a wrong definite outcome or a wrong proposal, or is ambiguous and\n"
+          "not in review.\n", f);
 }
 
 /* A score for the table, or "-" when there was no such box. */
@@ -398,56 +555,65 @@ int main(int argc, char **argv)
         char name[128];
         st_acc_cell_name(&st_acc_cells[i], name, sizeof name);
         fprintf(stderr, "bench: accuracy %s ...\n", name);
-        if (st_acc_run_cell(m, key, &st_acc_cells[i], count, &stats[i], &wrong, &listed,
-                            &err) != ST_OK)
+        const st_acc_cell *c = &st_acc_cells[i];
+        if ((c->model ? st_acc_run_cell_model(c, count, &stats[i], &wrong, &listed, &err)
+                      : st_acc_run_cell(m, key, c, count, &stats[i], &wrong, &listed, &err)) !=
+            ST_OK)
             goto fail;
-        total_wrong += stats[i].wrong;
+        total_wrong += stats[i].wrong + stats[i].wrong_proposals + stats[i].amb_missed;
     }
 
     st_bench_printf(&b, "## Accuracy\n\n");
     st_bench_describe(&b, argc, argv);
     st_bench_printf(&b,
-                    "%d ballots per cell (%s), seed %llu, %d threads. Each cell varies one "
-                    "factor around the base: 200 dpi rgb-jpeg with synth's default mix of "
-                    "styles, instruments, scenarios and degradations (degrade level 0.5). "
-                    "Thresholds of the model: marked at score >= %.3f (definite), empty at "
-                    "faint share < %.3f (marginal).%s\n\n",
+                    "%d ballots per cell (%s unless the cell says model), seed %llu, %d "
+                    "threads. Each cell varies one factor around the base: 200 dpi rgb-jpeg "
+                    "with synth's default mix of styles, instruments, scenarios and "
+                    "degradations (degrade level %.1f; the level cells are the test's mild "
+                    "0.3 and heavy 1). Thresholds of the model: marked at score >= %.3f "
+                    "(definite), empty at faint share < %.3f (marginal).%s\n\n",
                     count, model_path, (unsigned long long)st_acc_seed, omp_get_num_procs(),
-                    m->settings.definite, m->settings.marginal,
+                    st_acc_base_level, m->settings.definite, m->settings.marginal,
                     quick ? " Quick mode: fewer cells and ballots; the rates are rough." : "");
     st_bench_printf(&b,
-                    "| cell | format | dpi | ballots | wrong | review %% (expected) | "
-                    "rejected %% | empty box max score | empty box max faint | clear mark "
-                    "min score | count s |\n"
-                    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+                    "| cell | format | dpi | ballots | wrong | wrong proposals | unambiguous | "
+                    "review %% | rejected %% | ambiguous | review %% | rejected %% | not in "
+                    "review | writing caught %% | empty box max score | empty box max faint | "
+                    "clear mark min score | count s |\n"
+                    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    st_acc_stats all;
+    memset(&all, 0, sizeof all);
+    int cells = 0;
     for (int i = 0; i < ST_ACC_N_CELLS; i++) {
         const st_acc_cell *c = &st_acc_cells[i];
         if (quick && !c->quick)
             continue;
         const st_acc_stats *s = &stats[i];
-        char name[128], a[32], f[32], k[32];
+        char name[128];
         if (c->value[0])
             snprintf(name, sizeof name, "%s = %s", c->factor, c->value);
         else
             snprintf(name, sizeof name, "%s", c->factor);
-        st_bench_printf(&b,
-                        "| %s | %s | %d | %d | %s%d%s | %.1f (%.1f) | %.1f | %s | %s | %s | "
-                        "%.1f |\n",
-                        name, c->format, c->dpi, s->n, s->wrong ? "**" : "", s->wrong,
-                        s->wrong ? "**" : "", 100.0 * s->review / s->n,
-                        100.0 * s->expected_review / s->n, 100.0 * s->rejected / s->n,
-                        st_acc_fmt(a, sizeof a, s->empty_max_score, -1),
-                        st_acc_fmt(f, sizeof f, s->empty_max_faint, -1),
-                        st_acc_fmt(k, sizeof k, s->clear_min_score, 2), s->seconds_count);
+        st_acc_row(&b, name, c->format, c->dpi, s, 1);
+        st_acc_stats_add(&all, s);
+        cells++;
     }
+    char what[64];
+    snprintf(what, sizeof what, "all %d cells", cells);
+    st_acc_row(&b, what, "", 0, &all, 0);
     if (total_wrong) {
-        st_bench_printf(&b, "\n%d wrong definite outcome%s", total_wrong,
-                        total_wrong == 1 ? "" : "s");
+        st_bench_printf(&b,
+                        "\n%d wrong definite outcome%s, %d wrong proposal%s, %d ambiguous "
+                        "ballot%s not in review",
+                        all.wrong, all.wrong == 1 ? "" : "s", all.wrong_proposals,
+                        all.wrong_proposals == 1 ? "" : "s", all.amb_missed,
+                        all.amb_missed == 1 ? "" : "s");
         if (listed > ST_ACC_LIST_WRONG)
-            st_bench_printf(&b, " (the first %d)", ST_ACC_LIST_WRONG);
+            st_bench_printf(&b, " (the first %d listed)", ST_ACC_LIST_WRONG);
         st_bench_printf(&b, ":\n\n%s", wrong.s ? wrong.s : "");
     } else {
-        st_bench_printf(&b, "\nNo wrong definite outcome.\n");
+        st_bench_printf(&b, "\nNo wrong definite outcome, no wrong proposal, every ambiguous "
+                            "ballot in review.\n");
     }
     st_bench_printf(&b, "\nThis run took %.0f s.\n", st_bench_now() - t_start);
     if (b.failed || wrong.failed) {
@@ -461,8 +627,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "bench: wrote the Accuracy section of %s\n", results);
     status = total_wrong ? 1 : 0;
     if (total_wrong)
-        fprintf(stderr, "accuracy: %d wrong definite outcome%s (listed above)\n", total_wrong,
-                total_wrong == 1 ? "" : "s");
+        fprintf(stderr, "accuracy: %d wrong definite outcomes, wrong proposals or ambiguous "
+                        "ballots out of review (listed above)\n", total_wrong);
     goto done;
 fail:
     fprintf(stderr, "accuracy: %s\n", err.msg);

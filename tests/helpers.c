@@ -1,6 +1,7 @@
 /* helpers.c - shared fixtures for the cmocka tests */
 #include "helpers.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,4 +104,78 @@ void th_write(const char *path, const char *text)
         fail_msg("cannot write %s", path);
     fputs(text, f);
     fclose(f);
+}
+
+json_object **th_jsonl_strict(const char *path, const char *what, int *n)
+{
+    const char *w = what ? what : "", *sep = what ? ": " : "";
+    size_t len = 0;
+    char *text = th_slurp(path, &len);
+    if (!text)
+        fail_msg("%s%scannot read %s", w, sep, path);
+    if (strlen(text) != len)
+        fail_msg("%s%s%s: a NUL byte at offset %zu", w, sep, path, strlen(text));
+    if (len && text[len - 1] != '\n')
+        fail_msg("%s%s%s: the last line has no newline", w, sep, path);
+    json_object **v = NULL;
+    int count = 0;
+    json_tokener *tok = json_tokener_new();
+    if (!tok)
+        fail_msg("json_tokener_new failed");
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    for (char *ln = text, *nl; ln < text + len; ln = nl + 1) {
+        nl = strchr(ln, '\n');
+        int line = count + 1, ll = (int)(nl - ln);
+        json_tokener_reset(tok);
+        json_object *o = ll ? json_tokener_parse_ex(tok, ln, ll) : NULL;
+        enum json_tokener_error e = ll ? json_tokener_get_error(tok) : json_tokener_continue;
+        /* A complete value must end exactly at the newline: strict mode
+         * already refuses trailing characters, this also catches a line
+         * the tokener is still waiting to see more of. */
+        if (!o || e != json_tokener_success ||
+            json_tokener_get_parse_end(tok) != (size_t)ll ||
+            !json_object_is_type(o, json_type_object)) {
+            const char *why = !ll ? "empty line"
+                              : e == json_tokener_continue ? "incomplete value"
+                              : e != json_tokener_success  ? json_tokener_error_desc(e)
+                              : o && !json_object_is_type(o, json_type_object)
+                                  ? "not an object" : "trailing characters";
+            fail_msg("%s%s%s: line %d is not strict JSON (%s at column %zu): %.*s", w, sep,
+                     path, line, why, json_tokener_get_parse_end(tok) + 1, ll > 200 ? 200 : ll,
+                     ln);
+        }
+        v = realloc(v, (size_t)(count + 1) * sizeof *v);
+        if (!v)
+            fail_msg("out of memory reading %s", path);
+        v[count++] = o;
+    }
+    json_tokener_free(tok);
+    free(text);
+    *n = count;
+    return v;
+}
+
+void th_jsonl_free(json_object **v, int n)
+{
+    for (int i = 0; v && i < n; i++)
+        json_object_put(v[i]);
+    free(v);
+}
+
+json_object *th_json_get(json_object *o, const char *k)
+{
+    json_object *v = NULL;
+    return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+const char *th_json_str(json_object *o, const char *k)
+{
+    json_object *v = th_json_get(o, k);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+}
+
+int th_json_int(json_object *o, const char *k)
+{
+    json_object *v = th_json_get(o, k);
+    return v ? json_object_get_int(v) : -1;
 }

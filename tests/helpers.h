@@ -49,4 +49,28 @@ char *th_slurp(const char *path, size_t *len);
 /* Write a string to a file; fails the test on error. */
 void th_write(const char *path, const char *text);
 
+struct json_object;
+
+/* Read the JSON Lines file path (ballots.jsonl, truth.jsonl), every line
+ * parsed by json-c in strict mode (JSON_TOKENER_STRICT, and valid UTF-8):
+ * each line one JSON object and nothing after it, ended by a newline, no
+ * empty lines, no NUL bytes. Fails the test naming what (e.g. the set the
+ * file belongs to, may be NULL), the file and the first bad line. Returns
+ * the records in file order (malloc'd array of owned objects, NULL when
+ * the file is empty; free with th_jsonl_free) and *n, their number. */
+struct json_object **th_jsonl_strict(const char *path, const char *what, int *n);
+
+/* Release what th_jsonl_strict returned; accepts NULL. */
+void th_jsonl_free(struct json_object **v, int n);
+
+/* Member k of object o: the value, or NULL when o is NULL, k is absent or
+ * its value is null. Borrowed, like json_object_object_get_ex's. */
+struct json_object *th_json_get(struct json_object *o, const char *k);
+
+/* A string member, "" when absent, null or not a string. Borrowed. */
+const char *th_json_str(struct json_object *o, const char *k);
+
+/* An integer member, -1 when absent or null. */
+int th_json_int(struct json_object *o, const char *k);
+
 #endif

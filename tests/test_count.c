@@ -23,29 +23,18 @@ typedef struct lines {
     json_object **v;
 } lines;
 
+/* Every line parsed in json-c's strict mode: ballots.jsonl (rejected
+ * pages included) and truth.jsonl must be strict JSON. */
 static lines read_jsonl(const char *path)
 {
     lines l = {0, NULL};
-    char *text = th_slurp(path, NULL);
-    if (!text)
-        fail_msg("cannot read %s", path);
-    for (char *save = NULL, *ln = strtok_r(text, "\n", &save); ln;
-         ln = strtok_r(NULL, "\n", &save)) {
-        json_object *o = json_tokener_parse(ln);
-        if (!o)
-            fail_msg("%s: line %d is not JSON", path, l.n + 1);
-        l.v = realloc(l.v, (size_t)(l.n + 1) * sizeof *l.v);
-        l.v[l.n++] = o;
-    }
-    free(text);
+    l.v = th_jsonl_strict(path, NULL, &l.n);
     return l;
 }
 
 static void free_lines(lines *l)
 {
-    for (int i = 0; i < l->n; i++)
-        json_object_put(l->v[i]);
-    free(l->v);
+    th_jsonl_free(l->v, l->n);
 }
 
 static json_object *get(json_object *o, const char *k)
