@@ -119,7 +119,8 @@ typedef struct st_writing {
  * empty or marginal by the model's thresholds; MARGINAL when less than
  * ST_SCORE_MIN_KEPT of the box is left, and MARGINAL rather than empty
  * when the whole box had a strong-ink score of at least the marginal
- * threshold (a mark may lie under the streak). Returns the number of boxes
+ * threshold (a mark may lie under the streak). A box st_score_page found
+ * covered (ink may lie under a fold) stands. Returns the number of boxes
  * whose state changed. Thread-safe. */
 int st_score_streaks(const st_model *m, const st_image *ink,
                      const st_registration *r, const st_writing *w,

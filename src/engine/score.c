@@ -246,14 +246,16 @@ static int band_near(const st_affine *a, double k, const st_rect *rc, const band
  * within rect (model mm) under a and the shift (dx, dy), sampled a pixel
  * apart: the samples, their ink's sum and how many are strong. */
 typedef struct band_ink {
-    long n, sum, strong;
+    long n, sum;
+    unsigned hist[256]; /* samples by ink */
 } band_ink;
 
 static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
                            const st_rect *rect, double dx, double dy, const band *b,
                            const band *skip, int n_skip)
 {
-    band_ink o = {0, 0, 0};
+    band_ink o;
+    memset(&o, 0, sizeof o);
     int nu = (int)ceil(rect->w * k), nv = (int)ceil(rect->h * k);
     for (int j = 0; j < nv; j++)
         for (int i = 0; i < nu; i++) {
@@ -271,7 +273,7 @@ static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
                 continue;
             int v = ink_at(ink, px, py);
             o.sum += v;
-            o.strong += v >= ST_INK_STRONG;
+            o.hist[v]++;
             o.n++;
         }
     return o;
@@ -280,12 +282,16 @@ static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
 /* Whether ink in a box lies hidden under band b, a streak or a fold. The
  * band on the paper just beside the box along it (above and below for a
  * band down the page, left and right for one across) shows what the band
- * alone leaves: inside the box's inside it must leave no more strong
- * samples than both sides' share predicts, by ST_STREAK_EXCESS times
- * marginal of the inside's samples and chance, and no darker a mean than
- * the lighter side (print may lie in one), by ST_STREAK_HIDDEN (a mark
- * under a band already strong darkens it further). Samples in the other
- * bands skip (n_skip of them) are left out. */
+ * alone leaves. Inside the box's inside, no more of its samples may be
+ * darker than the band beside it ever is (its darkest ST_BAND_TAIL, and
+ * ST_BAND_DARKER levels more) than that share predicts, by
+ * ST_STREAK_EXCESS times marginal of the inside's samples and chance: a
+ * light stroke under a dark streak darkens only the pixels it covers. Nor
+ * may the band's mean inside be darker than on the lighter side (print
+ * may lie in one) by ST_STREAK_HIDDEN. Samples in the other bands skip
+ * (n_skip of them) are left out. */
+#define ST_BAND_TAIL 0.01
+#define ST_BAND_DARKER 8
 #define ST_STREAK_HIDDEN 6 /* ink levels: a light stroke beside a streak,
                              inside its band, darkens the band by 10 */
 #define ST_STREAK_EXCESS 1 /* times marginal: a light stroke under a
@@ -312,12 +318,23 @@ static int hidden_under(const st_model *m, const st_image *ink, const st_affine 
     band_ink ref = !va.n ? vb : !vb.n ? va : va.sum * vb.n <= vb.sum * va.n ? va : vb;
     if (!vi.n || !ref.n || in.w <= 0 || in.h <= 0)
         return 1; /* nothing to compare with: people look */
-    /* The strong share beside the box from both sides together: a streak
-     * through JPEG blocks and noise is strong in patches, and the count
-     * inside varies by a few times its square root. */
+    /* Both sides together give the band's darkest level: a streak through
+     * JPEG blocks and noise varies, and the count inside varies by a few
+     * times its square root. */
+    long n_ref = va.n + vb.n, tail = 0;
+    int level = 255;
+    while (level > 0 && tail + va.hist[level] + vb.hist[level] <= ST_BAND_TAIL * n_ref) {
+        tail += va.hist[level] + vb.hist[level];
+        level--;
+    }
+    int over = level + ST_BAND_DARKER;
+    long beyond_ref = 0, beyond_in = 0;
+    for (int v = over + 1; v < 256; v++) {
+        beyond_ref += va.hist[v] + vb.hist[v];
+        beyond_in += vi.hist[v];
+    }
     double samples = ceil(in.w * k) * ceil(in.h * k);
-    double share = (va.strong + vb.strong) / (double)(va.n + vb.n);
-    double expect = vi.n * share, excess = vi.strong - expect;
+    double expect = vi.n * (beyond_ref / (double)n_ref), excess = beyond_in - expect;
     if (excess >= ST_STREAK_EXCESS * m->settings.marginal * samples + 3 * sqrt(expect + 1))
         return 1;
     return vi.sum / (double)vi.n > ref.sum / (double)ref.n + ST_STREAK_HIDDEN;
@@ -513,6 +530,9 @@ int st_score_streaks(const st_model *m, const st_image *ink,
         const st_rect *rc = &m->targets[i].rect;
         if (boxes[i].state == ST_BOX_EMPTY)
             continue; /* empty with the streak's ink: empty without it */
+        if (boxes[i].covered)
+            continue; /* ink may lie under a fold, as the page's scoring
+                         found beside it: people look */
         /* The bands to leave out: every streak that crosses the box's
          * columns, and the folds that st_score_page left out already. */
         band near[8 + ST_MAX_FOLDS];
