@@ -961,7 +961,9 @@ static void test_box_cut_by_the_edge(void **state)
         double in = json_object_get_double(get(mk, "in_image"));
         double vis = json_object_get_double(get(mk, "visible"));
         double cov = json_object_get_double(get(mk, "coverage"));
-        if (in < 0.4 || in > 0.6 || vis > in + 0.1 || cov > in)
+        /* A fill may cover all of the inside's visible part; its edge
+         * pixels round either way by a per cent or so. */
+        if (in < 0.4 || in > 0.6 || vis > in + 0.1 || cov > in + 0.02)
             fail_msg("ballot %d: a half-cut box's mark: %s", i, json_object_to_json_string(mk));
     }
     free_truth(t, n);

@@ -27,8 +27,10 @@ extern "C" {
 #define ST_INK_STRONG 64
 #define ST_INK_WEAK 10
 
-/* Kept clear of a box's printed outline when its inside is scored, mm. */
-#define ST_SCORE_MARGIN_MM 0.3
+/* Kept clear of a box's printed outline when its inside is scored, mm:
+ * a heavily blurred scan (a 7 px box blur at 200 dpi) spreads the outline
+ * 0.4 mm inward, and registration leaves a fraction of a pixel. */
+#define ST_SCORE_MARGIN_MM 0.5
 
 /* Share of a box's samples that must lie outside every fold and streak
  * band for the rest to decide the box; with less, a box showing any ink
@@ -84,6 +86,9 @@ st_rect st_score_label_print(const st_model *m, const double *blank, int i);
  * to blank. Call once per model and resolution, before the parallel work. */
 int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err);
 
+#define ST_BASELINE_MIN_BOXES 5
+#define ST_BASELINE_MAX 0.05
+
 /* The page's own faint level: a page blurred, noisy or heavily
  * compressed shows a little faint ink in every box, near the outlines
  * most, that the blank ballot does not. It is the median faint share of
@@ -95,8 +100,6 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err);
  * and boxes covered by a fold or streak stand. Writes the two levels
  * (list, number; 0 when not used) to base and returns how many boxes
  * changed state. Call after st_score_page and st_score_streaks. */
-#define ST_BASELINE_MIN_BOXES 5
-#define ST_BASELINE_MAX 0.05
 int st_score_baseline(const st_model *m, st_box *boxes, double *base);
 
 /* Ink outside the boxes. */
