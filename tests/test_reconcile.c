@@ -319,8 +319,15 @@ static void test_reconcile_real_count_of_21_stations_exports_the_official_510b(v
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     assert_null(th_slurp(tmp, NULL));
+    /* People decide the 3 damaged pages, and whatever the engine sent
+     * them: voters' marks as synth draws them (overshooting, rings) may
+     * send a few to review, at most issue 11's 0.5% of clean pages. Each
+     * is decided as its truth, so the totals below must still be the
+     * official ones. */
     int decided = decide_as_truth(store);
-    assert_int_equal(decided, 3);
+    printf("    decided by people: %d (3 damaged pages, %d reviews)\n", decided, decided - 3);
+    assert_true(decided >= 3);
+    assert_true(decided - 3 <= 9398 / 200);
     RUN_OK("basis import --store '%s' --from-eml '%s'", store, telling);
     snprintf(path, sizeof path, "%s/reconcile.json", dir);
     RUN_OK("reconcile --store '%s' --format json -o '%s'", store, path);

@@ -61,6 +61,8 @@ typedef struct st_registration {
                                it with the box outlines before reading */
     int has_alt;            /* the other way up fitted as many marks */
     st_affine alt_xform;    /* when has_alt: that way's transform */
+    int bilevel;            /* the page's pixels are black or white only
+                               (set by the caller, who knows the file) */
 } st_registration;
 
 /* Per-thread scratch (a shrunken image and blob lists), reused page after

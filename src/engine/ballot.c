@@ -245,6 +245,7 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
      * a reduced scale has fewer of: both resolutions scale with them. */
     rc = st_register(m, &rd->ink, b->info.dpi_x * b->info.scale, dflt * b->info.scale,
                      rd->reg, &b->reg, &err);
+    b->reg.bilevel = b->info.bits == 1;
     t1 = st_clock_now();
     b->t_register = t1 - t0;
     t0 = t1;

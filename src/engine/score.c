@@ -136,7 +136,7 @@ typedef struct band {
  * page without folds or streaks takes. */
 static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                     const st_rect *rect, double dx, double dy, double k,
-                    double paper, const band *bands, int nb, double *score,
+                    double paper, int bilevel, const band *bands, int nb, double *score,
                     double *faint, double *kept)
 {
     st_rect in = st_score_inside(m, rect, k);
@@ -153,6 +153,12 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
     int nu = cu * cs, nv = cv * cs;
     double du = w / nu, dv = h / nv;
     long strong = 0, weak_cells = 0, samples = 0, cells = 0;
+    /* A cell's mean that is faint ink; on a bilevel page one black pixel
+     * in a cell is a speck (a pencil thresholded away leaves a few), two
+     * are a trace. */
+    double weak = paper + ST_INK_WEAK;
+    if (bilevel)
+        weak = fmax(weak, paper + 2 * 255.0 / (cs * cs) - 0.5);
     int cell_sum[256], cell_n[256];
     if (cu > 256)
         return;
@@ -202,7 +208,7 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
             if (2 * n < cs * cs)
                 continue; /* mostly inside a band: too little to judge */
             cells++;
-            double need = nb ? (paper + ST_INK_WEAK) * n : (paper + ST_INK_WEAK) * cs * cs;
+            double need = nb ? weak * n : weak * cs * cs;
             weak_cells += cell_sum[ci] >= need;
         }
     }
@@ -399,7 +405,7 @@ int st_score_page(const st_model *m, const st_image *ink,
             if (fold_band(a, k, &folds[f], &near[nb]) && band_near(a, k, rc, &near[nb]))
                 nb++;
         double score, faint, kept;
-        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, near, nb, &score, &faint, &kept);
+        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, &score, &faint, &kept);
         if (blank) {
             score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
             faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
@@ -417,7 +423,7 @@ int st_score_page(const st_model *m, const st_image *ink,
             /* A fold is faint: if the whole box has strong ink, a mark
              * may lie under the fold, and people decide. */
             double all, all_faint;
-            measure(m, ink, a, rc, dx, dy, k, r->paper_ink, NULL, 0, &all, &all_faint, NULL);
+            measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, NULL, 0, &all, &all_faint, NULL);
             if (blank)
                 all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
             /* A crease pressed hard has strong ink of its own: only ink
@@ -557,7 +563,7 @@ int st_score_streaks(const st_model *m, const st_image *ink,
                 nb++;
         double dx = places ? places[i].dx : 0, dy = places ? places[i].dy : 0;
         double score, faint, kept;
-        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, near, nb, &score, &faint, &kept);
+        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, &score, &faint, &kept);
         if (blank) {
             score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
             faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
@@ -572,7 +578,7 @@ int st_score_streaks(const st_model *m, const st_image *ink,
          * already). Such a box goes to people. */
         if (st == ST_BOX_EMPTY) {
             double all, all_faint;
-            measure(m, ink, a, rc, dx, dy, k, r->paper_ink, NULL, 0, &all, &all_faint, NULL);
+            measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, NULL, 0, &all, &all_faint, NULL);
             if (blank)
                 all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
             int hidden = 0;
