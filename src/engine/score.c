@@ -290,9 +290,9 @@ static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
  * band down the page, left and right for one across) shows what the band
  * alone leaves. Inside the box's inside, no more of its samples may be
  * darker than the band beside it ever is (its darkest ST_BAND_TAIL, and
- * ST_BAND_DARKER levels more) than that share predicts, by
- * ST_STREAK_EXCESS times marginal of the inside's samples and chance: a
- * light stroke under a dark streak darkens only the pixels it covers. Nor
+ * ST_BAND_DARKER levels more) than that share predicts, by marginal of
+ * the inside's samples and chance: a light stroke under a dark streak
+ * (ambiguous, for people to see) darkens only the pixels it covers. Nor
  * may the band's mean inside be darker than on the lighter side (print
  * may lie in one) by ST_STREAK_HIDDEN. Samples in the other bands skip
  * (n_skip of them) are left out. */
@@ -300,8 +300,6 @@ static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
 #define ST_BAND_DARKER 8
 #define ST_STREAK_HIDDEN 6 /* ink levels: a light stroke beside a streak,
                              inside its band, darkens the band by 10 */
-#define ST_STREAK_EXCESS 1 /* times marginal: a light stroke under a
-                              streak is ambiguous, and people see it */
 #define ST_STREAK_GAP_MM 1.5 /* beyond the outline and its search */
 #define ST_STREAK_SIDE_MM 3.0
 static int hidden_under(const st_model *m, const st_image *ink, const st_affine *a,
@@ -341,9 +339,38 @@ static int hidden_under(const st_model *m, const st_image *ink, const st_affine 
     }
     double samples = ceil(in.w * k) * ceil(in.h * k);
     double expect = vi.n * (beyond_ref / (double)n_ref), excess = beyond_in - expect;
-    if (excess >= ST_STREAK_EXCESS * m->settings.marginal * samples + 3 * sqrt(expect + 1))
+    if (excess >= m->settings.marginal * samples + 3 * sqrt(expect + 1))
         return 1;
     return vi.sum / (double)vi.n > ref.sum / (double)ref.n + ST_STREAK_HIDDEN;
+}
+
+/* Whether box i, measured empty beside bands near[0..nb), may hold ink
+ * under one of them: its whole inside has at least marginal strong ink
+ * (less the blank ballot's), and some band is darker inside the box than
+ * beside it (hidden_under, each band with the others left out). The
+ * whole-box measure comes first: most boxes a band crosses have none. */
+static int ink_hidden(const st_model *m, const st_image *ink, const st_registration *r,
+                      const double *blank, int i, double k, double dx, double dy,
+                      const band *near, int nb)
+{
+    const st_rect *rc = &m->targets[i].rect;
+    double all, all_faint;
+    measure(m, ink, &r->xform, rc, dx, dy, k, r->paper_ink, r->bilevel, NULL, 0, &all,
+            &all_faint, NULL);
+    if (blank)
+        all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
+    if (all < m->settings.marginal)
+        return 0;
+    band others[8 + ST_MAX_FOLDS];
+    for (int b = 0; b < nb; b++) {
+        int n = 0;
+        for (int o = 0; o < nb; o++)
+            if (o != b)
+                others[n++] = near[o];
+        if (hidden_under(m, ink, &r->xform, k, rc, dx, dy, &near[b], others, n))
+            return 1;
+    }
+    return 0;
 }
 
 int st_score_page(const st_model *m, const st_image *ink,
@@ -419,22 +446,13 @@ int st_score_page(const st_model *m, const st_image *ink,
             boxes[i].state = ST_BOX_MARGINAL; /* too little left to call it empty */
             boxes[i].covered = 1;
         }
-        if (nb && boxes[i].state == ST_BOX_EMPTY) {
-            /* A fold is faint: if the whole box has strong ink, a mark
-             * may lie under the fold, and people decide. */
-            double all, all_faint;
-            measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, NULL, 0, &all, &all_faint, NULL);
-            if (blank)
-                all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
-            /* A crease pressed hard has strong ink of its own: only ink
-             * the fold beside the box does not show is a mark's. */
-            int hidden = 0;
-            for (int f = 0; f < nb && !hidden; f++)
-                hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[f], NULL, 0);
-            if (all >= m->settings.marginal && hidden) {
-                boxes[i].state = ST_BOX_MARGINAL;
-                boxes[i].covered = 1;
-            }
+        /* A fold is faint, but a crease pressed hard has strong ink of
+         * its own: a box empty beside it is MARGINAL only when ink the
+         * fold beside the box does not show may lie under it. */
+        if (nb && boxes[i].state == ST_BOX_EMPTY &&
+            ink_hidden(m, ink, r, blank, i, k, dx, dy, near, nb)) {
+            boxes[i].state = ST_BOX_MARGINAL;
+            boxes[i].covered = 1;
         }
         if (places) {
             places[i].dx = dx;
@@ -452,10 +470,8 @@ int st_score_page(const st_model *m, const st_image *ink,
  * own frame): its extent x0, y0, x1, y1 in mm, or x1 < x0 when it printed
  * none (or t has no label). A label's rect is the room it may take; the
  * text usually fills a small part of it. */
-static void label_ink(const st_model *m, const st_image *grey, double k,
-                      const st_target *t, double *out)
+static void label_ink(const st_image *grey, double k, const st_target *t, double *out)
 {
-    (void)m;
     out[0] = out[1] = 0;
     out[2] = out[3] = -1;
     if (!t->label)
@@ -517,7 +533,7 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
         double *o = blank + ST_BLANK_PER_BOX * i;
         o[0] = boxes[i].score;
         o[1] = boxes[i].faint;
-        label_ink(m, grey, k, &m->targets[i], o + 2);
+        label_ink(grey, k, &m->targets[i], o + 2);
     }
     free(boxes);
     st_image_free(grey);
@@ -572,25 +588,11 @@ int st_score_streaks(const st_model *m, const st_image *ink,
         /* Too little of the box is left beside the streak to tell: review. */
         int covered = kept < ST_SCORE_MIN_KEPT;
         st_box_state st = covered ? ST_BOX_MARGINAL : st_box_classify(&m->settings, score, faint);
-        /* Empty beside the streak, but the whole box has strong ink that
-         * the streak alone does not explain: a mark may lie under the
-         * streak (or under a fold that the page's scoring left out
-         * already). Such a box goes to people. */
-        if (st == ST_BOX_EMPTY) {
-            double all, all_faint;
-            measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, NULL, 0, &all, &all_faint, NULL);
-            if (blank)
-                all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
-            int hidden = 0;
-            for (int s = 0; s < streaks && !hidden; s++)
-                hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[s], near + streaks,
-                                      nb - streaks);
-            /* ... and under a fold, beside the streaks. */
-            for (int f = streaks; f < nb && !hidden; f++)
-                hidden = hidden_under(m, ink, a, k, rc, dx, dy, &near[f], near, streaks);
-            if (all >= m->settings.marginal && hidden)
-                st = ST_BOX_MARGINAL, covered = 1;
-        }
+        /* Empty beside the streak, but with ink the streak (or a fold
+         * the page's scoring left out already) does not explain: a mark
+         * may lie under it. Such a box goes to people. */
+        if (st == ST_BOX_EMPTY && ink_hidden(m, ink, r, blank, i, k, dx, dy, near, nb))
+            st = ST_BOX_MARGINAL, covered = 1;
         if (st != boxes[i].state)
             changed++;
         boxes[i].score = score;
