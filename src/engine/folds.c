@@ -16,6 +16,7 @@
  * its path that are faint along it too (the crease's shadow).
  */
 #include "stemtel/folds.h"
+#include "stemtel/decode.h"
 #include "stemtel/score.h"
 
 #include <math.h>
@@ -343,16 +344,8 @@ int st_folds_find(const st_model *m, const st_registration *r,
     size_t need = (size_t)coarse->w * coarse->h;
     if (!need || factor < 1)
         return ST_OK;
-    if (!scratch->px || (size_t)scratch->w * scratch->h < need) {
-        uint8_t *p = realloc(scratch->px, need);
-        if (!p)
-            return st_error_set(err, ST_ERR_NOMEM, "folds: out of memory");
-        scratch->px = p;
-    }
-    scratch->w = coarse->w;
-    scratch->h = coarse->h;
-    scratch->channels = 1;
-    scratch->stride = (size_t)coarse->w;
+    if (st_image_reserve(scratch, coarse->w, coarse->h, 1))
+        return st_error_set(err, ST_ERR_NOMEM, "folds: out of memory");
     double f = factor;
     const st_affine *a = &r->xform;
     double kc = sqrt(fabs(a->m[0] * a->m[4] - a->m[1] * a->m[3])) / f;

@@ -18,6 +18,7 @@
  * column, so the boxes they cross can be treated with care
  * (st_score_streaks in score.c).
  */
+#include "stemtel/decode.h"
 #include "stemtel/score.h"
 
 #include <math.h>
@@ -450,11 +451,20 @@ static void clear_fold(st_image *img, const st_affine *a, double f, const st_fol
         return;
     double nx = -(p1y - p0y) / len, ny = (p1x - p0x) / len, c = nx * p0x + ny * p0y;
     double half = fo->half_mm * sqrt(fabs(a->m[0] * a->m[4] - a->m[1] * a->m[3])) / f + 1;
+    /* Row by row, the band is one run of columns: a fold across the page
+     * crosses a row along most of it, one down the page a few columns. */
     for (int y = 0; y < img->h; y++) {
-        uint8_t *row = img->px + (size_t)y * img->stride;
-        for (int x = 0; x < img->w; x++)
-            if (fabs(nx * (x + 0.5) + ny * (y + 0.5) - c) < half)
-                row[x] = 0;
+        double r = c - ny * (y + 0.5);
+        int x0 = 0, x1 = img->w;
+        if (fabs(nx) > 1e-9) {
+            double u = (r - half) / nx - 0.5, v = (r + half) / nx - 0.5;
+            x0 = (int)fmax(0, ceil(fmin(u, v)));
+            x1 = (int)fmin(img->w, floor(fmax(u, v)) + 1);
+        } else if (!(fabs(r) < half)) {
+            continue;
+        }
+        if (x1 > x0)
+            memset(img->px + (size_t)y * img->stride + x0, 0, (size_t)(x1 - x0));
     }
 }
 
@@ -464,17 +474,8 @@ int st_writing_check(const st_model *m, const st_registration *r,
                      st_blob_scratch *finder, st_writing *out, st_error *err)
 {
     memset(out, 0, sizeof *out);
-    size_t need = (size_t)coarse->w * coarse->h;
-    if (!scratch->px || (size_t)scratch->w * scratch->h < need) {
-        uint8_t *p = realloc(scratch->px, need);
-        if (!p)
-            return st_error_set(err, ST_ERR_NOMEM, "score: out of memory");
-        scratch->px = p;
-    }
-    scratch->w = coarse->w;
-    scratch->h = coarse->h;
-    scratch->channels = 1;
-    scratch->stride = (size_t)coarse->w;
+    if (st_image_reserve(scratch, coarse->w, coarse->h, 1))
+        return st_error_set(err, ST_ERR_NOMEM, "score: out of memory");
     const st_affine *a = &r->xform;
     double f = factor;
     /* Keep only the paper's inside, less an edge band: outside it is the
