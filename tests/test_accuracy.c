@@ -56,12 +56,12 @@ static const char *const level_args[N_LEVELS] = {
 /* Review + reject of the unambiguous ballots, at most, in 1/100 percent. */
 /* Issue 11's targets, in basis points of the unambiguous ballots. */
 static const int level_limit_bp[N_LEVELS] = {50, 100, 300};
-/* What the engine is held to until it meets them: its measured rate when
- * this was last raised or lowered, with a little room (2026-12-02: clean
- * 0.18%, mild 0.59%, heavy 3.52%; issue 11 stays open while a guard is
- * above its target). A change that sends more ballots to people fails
- * here; one that sends fewer should lower the guard. */
-static const int level_guard_bp[N_LEVELS] = {50, 100, 450};
+/* What the engine is held to: its measured rate when this was last
+ * lowered, with a little room, or the target when it meets it
+ * (2026-12-02, with pages placed by their printed boxes when the marks
+ * cannot: clean 0.18%, mild 0.59%, heavy 2.59%, every target met). A
+ * change that sends more ballots to people fails here. */
+static const int level_guard_bp[N_LEVELS] = {50, 100, 300};
 
 typedef struct acc_set {
     int level;

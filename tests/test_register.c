@@ -34,6 +34,9 @@ typedef struct fx {
     char *dir;
     char *model;
     page clean;
+    page unmarked;              /* clean, every registration mark painted out */
+    char *other;                /* another design's model */
+    char *markless;             /* the model without registration marks */
     double bed_x, bed_y;        /* where synth put the sheet, mm */
     double paper_w, paper_h;    /* mm */
     char outcome[32];
@@ -88,15 +91,16 @@ static void write_grey(const char *path, const page *p)
     TIFFClose(t);
 }
 
-/* The clean page's sheet turned by deg degrees about its centre, moved by
- * (tx, ty) mm, in a frame centred on it; what falls outside is lost. */
-static void frame(const fx *f, double deg, double tx, double ty, page *out)
+/* The sheet of page in turned by deg degrees about its centre, moved by
+ * (tx, ty) mm, in a frame of fw x fh mm centred on it; what falls outside
+ * is lost. */
+static void frame_of(const fx *f, const page *in, double fw, double fh, double deg,
+                     double tx, double ty, page *out)
 {
-    const page *in = &f->clean;
     double k = in->dpi / 25.4, a = deg * M_PI / 180, c = cos(a), s = sin(a);
     out->dpi = in->dpi;
-    out->w = (int)lround(FRAME_W_MM * k);
-    out->h = (int)lround(FRAME_H_MM * k);
+    out->w = (int)lround(fw * k);
+    out->h = (int)lround(fh * k);
     out->px = malloc((size_t)out->w * out->h);
     assert_non_null(out->px);
     double cix = (f->bed_x + f->paper_w / 2) * k, ciy = (f->bed_y + f->paper_h / 2) * k;
@@ -111,6 +115,55 @@ static void frame(const fx *f, double deg, double tx, double ty, page *out)
                     ? in->px[(size_t)iy * in->w + ix]
                     : 255;
         }
+}
+
+/* The clean page in the scanner's fixed frame. */
+static void frame(const fx *f, double deg, double tx, double ty, page *out)
+{
+    frame_of(f, &f->clean, FRAME_W_MM, FRAME_H_MM, deg, tx, ty, out);
+}
+
+/* f->unmarked: the clean page with every registration mark of the model
+ * painted over in paper white (1 mm beyond its edge), as on a ballot
+ * printed without them. */
+static void paint_out_marks(fx *f)
+{
+    char *text = th_slurp(f->model, NULL);
+    assert_non_null(text);
+    json_object *m = json_tokener_parse(text), *fids;
+    assert_non_null(m);
+    assert_true(json_object_object_get_ex(m, "fiducials", &fids));
+    page *u = &f->unmarked;
+    *u = f->clean;
+    u->px = malloc((size_t)u->w * u->h);
+    assert_non_null(u->px);
+    memcpy(u->px, f->clean.px, (size_t)u->w * u->h);
+    double k = u->dpi / 25.4;
+    int n = (int)json_object_array_length(fids);
+    assert_true(n >= 3);
+    for (int i = 0; i < n; i++) {
+        json_object *fd = json_object_array_get_idx(fids, i), *v;
+        double r[4];
+        const char *keys[4] = {"x_mm", "y_mm", "w_mm", "h_mm"};
+        for (int j = 0; j < 4; j++) {
+            assert_true(json_object_object_get_ex(fd, keys[j], &v));
+            r[j] = json_object_get_double(v);
+        }
+        int x0 = (int)floor((f->bed_x + r[0] - 1) * k), x1 = (int)ceil((f->bed_x + r[0] + r[2] + 1) * k);
+        int y0 = (int)floor((f->bed_y + r[1] - 1) * k), y1 = (int)ceil((f->bed_y + r[1] + r[3] + 1) * k);
+        for (int y = y0 < 0 ? 0 : y0; y < y1 && y < u->h; y++)
+            for (int x = x0 < 0 ? 0 : x0; x < x1 && x < u->w; x++)
+                u->px[(size_t)y * u->w + x] = 255;
+    }
+    /* The same design as a model that has no marks (a ballot printed
+     * without them). */
+    json_object_object_add(m, "fiducials", json_object_new_array());
+    char path[4200];
+    snprintf(path, sizeof path, "%s/markless.json", f->dir);
+    assert_int_equal(json_object_to_file_ext(path, m, JSON_C_TO_STRING_PLAIN), 0);
+    f->markless = strdup(path);
+    json_object_put(m);
+    free(text);
 }
 
 static int setup(void **state)
@@ -146,6 +199,8 @@ static int setup(void **state)
     f->paper_h = 297;
     snprintf(path, sizeof path, "%s/clean/ballot-000001.tif", f->dir);
     read_grey(path, &f->clean);
+    paint_out_marks(f);
+    f->other = th_root("models/tk2025-haarlem.json");
     *state = f;
     return 0;
 }
@@ -157,6 +212,9 @@ static int teardown(void **state)
     free(f->dir);
     free(f->model);
     free(f->clean.px);
+    free(f->unmarked.px);
+    free(f->other);
+    free(f->markless);
     free(f);
     return 0;
 }
@@ -169,11 +227,13 @@ typedef struct result {
     int list, candidate;
     int marks;
     double rms_mm;
+    char placed_by[16];
 } result;
 
 /* Count the page p as the only page of a batch; every line of
  * ballots.jsonl must parse in json-c's strict mode. */
-static void count_page(const fx *f, const char *name, const page *p, result *r)
+static void count_page_as(const fx *f, const char *model, const char *name, const page *p,
+                          result *r)
 {
     char dir[4096], path[4200];
     snprintf(dir, sizeof dir, "%s/%s", f->dir, name);
@@ -183,7 +243,7 @@ static void count_page(const fx *f, const char *name, const page *p, result *r)
     write_grey(path, p);
     char *out = NULL;
     int rc = th_run(&out, "count --model '%s' --threads 1 --out '%s/out' '%s/in'",
-                    f->model, dir, dir);
+                    model, dir, dir);
     assert_true(rc == 0 || rc == 1);
     free(out);
     snprintf(path, sizeof path, "%s/out/ballots.jsonl", dir);
@@ -220,11 +280,19 @@ static void count_page(const fx *f, const char *name, const page *p, result *r)
         if (json_object_object_get_ex(o, "registration", &g) &&
             json_object_object_get_ex(g, "rms_mm", &v))
             r->rms_mm = json_object_get_double(v);
+        if (json_object_object_get_ex(o, "registration", &g) &&
+            json_object_object_get_ex(g, "placed_by", &v))
+            snprintf(r->placed_by, sizeof r->placed_by, "%s", json_object_get_string(v));
         json_object_put(o);
         lines++;
     }
     assert_int_equal(lines, 1);
     free(text);
+}
+
+static void count_page(const fx *f, const char *name, const page *p, result *r)
+{
+    count_page_as(f, f->model, name, p, r);
 }
 
 /* The framed page is read and gives the truth's vote, placed as well as
@@ -312,6 +380,115 @@ static void test_register_rejects_blank_page_with_marks_on_one_line(void **state
     assert_null(strstr(r.message, "0.0%"));
 }
 
+/* The page p is read by its printed boxes alone and gives the truth's
+ * vote, the outlines placing it as well as marks do. */
+static void assert_read_by_grid(const fx *f, const char *model, const char *name,
+                                const page *p, int marks)
+{
+    result r;
+    count_page_as(f, model, name, p, &r);
+    if (strcmp(r.outcome, f->outcome) || r.list != f->list || r.candidate != f->candidate)
+        fail_msg("%s: got %s %d/%d (%s: %s), truth %s %d/%d", name, r.outcome, r.list,
+                 r.candidate, r.reason, r.message, f->outcome, f->list, f->candidate);
+    assert_string_equal(r.placed_by, "grid");
+    assert_int_equal(r.marks, marks);
+    if (!(r.rms_mm <= 0.1))
+        fail_msg("%s: read, but the outlines fit only to %.3f mm", name, r.rms_mm);
+}
+
+static void test_register_places_cropped_page_with_every_mark_cut_by_its_boxes(void **state)
+{
+    /* The frame is exactly the sheet (a scanner cropping to the paper's
+     * size), the sheet turned 4.8 degrees: every corner mark and the
+     * orientation mark lose a part beyond the image's edges. */
+    fx *f = *state;
+    page p;
+    frame_of(f, &f->clean, f->paper_w, f->paper_h, 4.8, -1, 4.4, &p);
+    assert_read_by_grid(f, f->model, "cropped", &p, 0);
+    free(p.px);
+}
+
+static void test_register_places_page_without_marks_by_its_boxes(void **state)
+{
+    /* A design printed without marks, and a model that has none. */
+    fx *f = *state;
+    page p;
+    frame_of(f, &f->unmarked, FRAME_W_MM, FRAME_H_MM, -2.5, 3, -2, &p);
+    assert_read_by_grid(f, f->markless, "no-marks", &p, 0);
+    free(p.px);
+}
+
+static void test_register_places_upside_down_page_without_marks_by_its_boxes(void **state)
+{
+    /* The design is not the same both ways up: its boxes tell. */
+    fx *f = *state;
+    page p;
+    frame_of(f, &f->unmarked, FRAME_W_MM, FRAME_H_MM, 178.5, -4, 3, &p);
+    assert_read_by_grid(f, f->markless, "no-marks-upside-down", &p, 0);
+    free(p.px);
+}
+
+static void test_register_grid_needs_the_marks_it_puts_on_the_page(void **state)
+{
+    /* Two corner marks are cut (the page reaches past the frame's left
+     * edge); the marks left do not settle the fit, so the boxes place the
+     * page, and every whole mark they put on it must be there. */
+    fx *f = *state;
+    page p;
+    frame_of(f, &f->clean, f->paper_w, f->paper_h, 0.8, -6, 0, &p);
+    result r;
+    count_page(f, "marks-kept", &p, &r);
+    free(p.px);
+    if (strcmp(r.outcome, f->outcome) || r.list != f->list || r.candidate != f->candidate)
+        fail_msg("marks-kept: got %s %d/%d (%s: %s)", r.outcome, r.list, r.candidate,
+                 r.reason, r.message);
+    assert_true(r.marks >= 2);
+}
+
+static void test_register_grid_rejects_page_missing_marks_it_would_show(void **state)
+{
+    /* The model has marks, the page none, though the boxes put them all
+     * well inside the image: the boxes alone do not vouch for the page. */
+    fx *f = *state;
+    page p;
+    frame_of(f, &f->unmarked, FRAME_W_MM, FRAME_H_MM, -2.5, 3, -2, &p);
+    result r;
+    count_page(f, "marks-missing", &p, &r);
+    free(p.px);
+    assert_string_equal(r.outcome, "rejected");
+    if (!strstr(r.message, "registration mark F") || !strstr(r.message, "not there"))
+        fail_msg("marks-missing: message does not name the missing mark: %s", r.message);
+}
+
+static void test_register_grid_rejects_a_page_of_another_design(void **state)
+{
+    /* The GR2022 page without its marks, counted against the TK2025
+     * model with its marks and without: other boxes at other places.
+     * Never read, and the message says the printed boxes were tried. */
+    fx *f = *state;
+    char *text = th_slurp(f->other, NULL);
+    assert_non_null(text);
+    json_object *m = json_tokener_parse(text);
+    assert_non_null(m);
+    json_object_object_add(m, "fiducials", json_object_new_array());
+    char markless[4200];
+    snprintf(markless, sizeof markless, "%s/other-markless.json", f->dir);
+    assert_int_equal(json_object_to_file_ext(markless, m, JSON_C_TO_STRING_PLAIN), 0);
+    json_object_put(m);
+    free(text);
+    page p;
+    frame_of(f, &f->unmarked, FRAME_W_MM, FRAME_H_MM, 1.0, 0, 0, &p);
+    const char *models[2] = {f->other, markless}, *names[2] = {"other", "other-markless"};
+    for (int i = 0; i < 2; i++) {
+        result r;
+        count_page_as(f, models[i], names[i], &p, &r);
+        assert_string_equal(r.outcome, "rejected");
+        if (!strstr(r.message, "printed boxes"))
+            fail_msg("%s: message does not say the boxes were tried: %s", names[i], r.message);
+    }
+    free(p.px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +499,12 @@ int main(void)
         cmocka_unit_test(test_register_reads_upside_down_page_with_a_mark_cut),
         cmocka_unit_test(test_register_reads_page_with_only_the_top_marks),
         cmocka_unit_test(test_register_rejects_blank_page_with_marks_on_one_line),
+        cmocka_unit_test(test_register_places_cropped_page_with_every_mark_cut_by_its_boxes),
+        cmocka_unit_test(test_register_places_page_without_marks_by_its_boxes),
+        cmocka_unit_test(test_register_places_upside_down_page_without_marks_by_its_boxes),
+        cmocka_unit_test(test_register_grid_needs_the_marks_it_puts_on_the_page),
+        cmocka_unit_test(test_register_grid_rejects_page_missing_marks_it_would_show),
+        cmocka_unit_test(test_register_grid_rejects_a_page_of_another_design),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

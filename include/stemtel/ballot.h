@@ -32,7 +32,7 @@ typedef struct st_ballot {
     double faint_base[2];      /* the page's faint level, list and number
                                   boxes (st_score_baseline) */
     st_outcome outcome;
-    char message[320];         /* why a page was rejected, for people */
+    char message[640];         /* why a page was rejected, for people */
     /* Seconds spent per stage on this page (for the benchmark; not part
      * of any output, which must not depend on timing). */
     double t_decode, t_register, t_score, t_interpret;

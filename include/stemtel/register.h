@@ -46,7 +46,7 @@ static inline void st_affine_apply(const st_affine *a, double x, double y,
 typedef struct st_registration {
     int ok;                 /* 1: xform is usable */
     const char *reason;     /* when !ok: one of ST_REJECT_* */
-    char detail[200];       /* when !ok: what was wrong, for people */
+    char detail[360];       /* when !ok: what was wrong, for people */
     st_affine xform;        /* model mm -> page px */
     int upside_down;        /* the page was fed the other way round */
     double dpi;             /* the resolution the fit confirmed */
@@ -63,6 +63,10 @@ typedef struct st_registration {
     st_affine alt_xform;    /* when has_alt: that way's transform */
     int bilevel;            /* the page's pixels are black or white only
                                (set by the caller, who knows the file) */
+    int by_outlines;        /* the marks' fit was refitted to the box
+                               outlines (st_register_refit) */
+    int by_grid;            /* placed by the printed box outlines alone
+                               (st_register_grid): the marks could not */
 } st_registration;
 
 /* Per-thread scratch (a shrunken image and blob lists), reused page after
@@ -107,7 +111,7 @@ int st_register(const st_model *m, const st_image *ink, double dpi,
  * line) are dropped. Needs at least 6 agreeing boxes spread over the page
  * and the same checks as the marks (scale, shear, residual). On success
  * updates r's xform, scale, rotation_deg, upside_down and rms_mm (now the
- * boxes' residual), clears provisional and returns ST_OK; otherwise
+ * boxes' residual), sets by_outlines, clears provisional and returns ST_OK; otherwise
  * returns ST_ERR_INVALID and leaves r as it was. Thread-safe. */
 int st_register_refit(const st_model *m, const double *src, const double *dst,
                       int n, st_registration *r);

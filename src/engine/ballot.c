@@ -8,6 +8,7 @@
  * to the box outlines and scored again before it counts.
  */
 #include "stemtel/ballot.h"
+#include "stemtel/grid.h"
 #include "util/clock.h"
 
 #include <math.h>
@@ -211,6 +212,40 @@ static int place_by_outlines(const st_model *m, const st_image *ink,
     return ST_OK;
 }
 
+/* The marks could not place the page (lost, cut by the image's edge, or
+ * not agreeing with the outlines): place it by the printed box grid and
+ * confirm that with the outlines as for marks that left it open. When
+ * that fails too, b->reg keeps the marks' reason, its detail saying what
+ * the grid found. Returns ST_OK or an error of the machinery (err). */
+static int place_by_grid(const st_model *m, const st_image *ink, const double *blank,
+                         st_reader *rd, st_ballot *b, st_error *err)
+{
+    int factor = 0;
+    const st_image *coarse = st_reg_scratch_coarse(rd->reg, &factor);
+    st_registration g;
+    int rc = st_register_grid(m, coarse, factor, b->info.dpi_x * b->info.scale,
+                              b->reg.paper_ink, rd->finder, &g, err);
+    if (rc)
+        return rc;
+    if (g.ok) {
+        st_registration marks = b->reg;
+        g.bilevel = marks.bilevel;
+        b->reg = g;
+        b->located = st_score_page(m, ink, &b->reg, blank, NULL, 0, b->boxes, b->places);
+        if ((rc = place_by_outlines(m, ink, blank, rd, b)))
+            return rc;
+        if (b->reg.ok)
+            return ST_OK;
+        snprintf(g.detail, sizeof g.detail, "%s", b->reg.detail);
+        b->reg = marks;
+    }
+    char first[sizeof b->reg.detail];
+    snprintf(first, sizeof first, "%s", b->reg.detail);
+    snprintf(b->reg.detail, sizeof b->reg.detail, "%s; placed by the printed boxes: %s",
+             first, g.detail);
+    return ST_OK;
+}
+
 int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
                    size_t len, const char *name, int page, st_reader *rd,
                    st_ballot *b)
@@ -251,27 +286,23 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     t0 = t1;
     if (rc)
         goto out;
-    if (!b->reg.ok) {
-        st_outcome_reject(&b->outcome, b->reg.reason);
-        snprintf(b->message, sizeof b->message, "%s: page %d: %s", name, page,
-                 b->reg.detail);
-        goto out;
-    }
-    if (b->reg.provisional) {
+    if (b->reg.ok && b->reg.provisional) {
         /* Too few whole marks: place the page by its box outlines first
          * (without fold bands, which need the final placement). */
         st_score_page(m, &rd->ink, &b->reg, blank, NULL, 0, b->boxes, b->places);
         if ((rc = place_by_outlines(m, &rd->ink, blank, rd, b)))
             goto out;
-        if (!b->reg.ok) {
-            memset(b->boxes, 0, (size_t)m->n_targets * sizeof *b->boxes);
-            memset(b->places, 0, (size_t)m->n_targets * sizeof *b->places);
-            b->located = 0;
-            st_outcome_reject(&b->outcome, b->reg.reason);
-            snprintf(b->message, sizeof b->message, "%s: page %d: %s", name, page,
-                     b->reg.detail);
-            goto out;
-        }
+    }
+    if (!b->reg.ok && (rc = place_by_grid(m, &rd->ink, blank, rd, b, &err)))
+        goto out;
+    if (!b->reg.ok) {
+        memset(b->boxes, 0, (size_t)m->n_targets * sizeof *b->boxes);
+        memset(b->places, 0, (size_t)m->n_targets * sizeof *b->places);
+        b->located = 0;
+        st_outcome_reject(&b->outcome, b->reg.reason);
+        snprintf(b->message, sizeof b->message, "%s: page %d: %s", name, page,
+                 b->reg.detail);
+        goto out;
     }
     /* Folds first: their bands are left out of every box they cross. */
     st_fold *folds = b->folds;

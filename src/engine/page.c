@@ -82,10 +82,14 @@ static void put_geometry(st_jsonrec *w, const st_ballot *b)
     st_jsonrec_int(w, "samples", b->info.spp);
     st_jsonrec_num(w, "read_scale", b->info.scale, 3, 1);
     st_jsonrec_end(w);
-    if (r->marks_found <= 0)
+    if (r->marks_found <= 0 && !(r->ok && r->by_grid))
         return;
     st_jsonrec_obj(w, "registration");
     st_jsonrec_int(w, "marks", r->marks_found);
+    /* What placed the page: every mark, some marks confirmed by the box
+     * outlines, or the printed box grid alone. */
+    if (r->ok)
+        st_jsonrec_str(w, "placed_by", r->by_grid ? "grid" : r->by_outlines ? "outlines" : "marks");
     st_jsonrec_bool(w, "upside_down", r->upside_down);
     st_jsonrec_num(w, "rotation_deg", r->rotation_deg, 3, 1);
     st_jsonrec_num(w, "scale", r->scale, 4, 1);

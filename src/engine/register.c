@@ -497,7 +497,10 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
         amax = fmax(amax, a);
     }
     int nb = 0;
-    if ((*rc = st_blobs_find(&s->coarse, ST_REG_BLOB_INK, (int)(amin * 0.4),
+    /* A model without marks (a design printed without them) finds none:
+     * its pages are placed by their boxes (st_register_grid). */
+    if (m->n_fiducials > 0 &&
+        (*rc = st_blobs_find(&s->coarse, ST_REG_BLOB_INK, (int)(amin * 0.4),
                              (int)(amax * 1.8) + 4, s->blobs, ST_REG_MAX_BLOBS, &nb,
                              s->finder, err)))
         return 0;
@@ -575,6 +578,10 @@ static int register_at(const st_model *m, const st_image *ink, double dpi,
     }
     out->marks_found = best->n;
     out->dpi = dpi;
+    if (m->n_fiducials == 0) {
+        reject(out, ST_REJECT_NO_MARKS, "the model has no registration marks", 0, 0);
+        return 0;
+    }
     if (best->n < 2) {
         out->marks_found = whole;
         reject(out, ST_REJECT_NO_MARKS,
@@ -729,6 +736,7 @@ int st_register_refit(const st_model *m, const double *src, const double *dst,
         return ST_ERR_INVALID;
     t.provisional = 0;
     t.has_alt = 0;
+    t.by_outlines = 1;
     *r = t;
     return ST_OK;
 }

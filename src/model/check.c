@@ -175,9 +175,12 @@ static void check_targets(st_checker *c, const st_model *m)
 
 static void check_fiducials(st_checker *c, const st_model *m)
 {
-    if (m->n_fiducials < 3)
+    /* A design printed without marks is placed by its printed boxes
+     * (engine/grid.c); one or two marks place nothing on their own. */
+    if (m->n_fiducials > 0 && m->n_fiducials < 3)
         problem(c, "fiducials: %d registration mark%s; at least 3 are needed to "
-                "find the page's position, 4 or more recommended",
+                "find the page's position, 4 or more recommended (or none: the "
+                "page is then placed by its printed boxes)",
                 m->n_fiducials, m->n_fiducials == 1 ? "" : "s");
     for (int i = 0; i < m->n_fiducials; i++) {
         char where[64];
