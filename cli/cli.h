@@ -22,6 +22,7 @@ int st_cli_scan(int argc, char **argv);
 int st_cli_tally(int argc, char **argv);
 int st_cli_basis(int argc, char **argv);
 int st_cli_review(int argc, char **argv);
+int st_cli_members(int argc, char **argv);
 int st_cli_reconcile(int argc, char **argv);
 int st_cli_export(int argc, char **argv);
 int st_cli_verify(int argc, char **argv);

@@ -80,8 +80,10 @@ static void usage(FILE *f)
           "                          tally.csv/json of a store, decisions applied\n"
           "  basis import --store FILE (BASISTELLING.csv | --from-eml Telling.eml.xml)\n"
           "                          the polling stations' own counts (N 10-2)\n"
-          "  review list|show|decide --store FILE ...\n"
-          "                          the ballots people decide, and their decisions\n"
+          "  review list|show|decide|batches|move --store FILE ...\n"
+          "                          the ballots people decide, voids and moves\n"
+          "  members add|list --store FILE ...\n"
+          "                          the members of the stembureau who decide\n"
           "  reconcile --store FILE [--format text|json|html] [-o FILE]\n"
           "                          our count beside each station's own: checks, Na 31-2\n"
           "  export eml --store FILE -o Telling.eml.xml [--draft]\n"
@@ -122,6 +124,8 @@ int main(int argc, char **argv)
         return st_cli_basis(argc - 1, argv + 1);
     if (!strcmp(cmd, "review"))
         return st_cli_review(argc - 1, argv + 1);
+    if (!strcmp(cmd, "members"))
+        return st_cli_members(argc - 1, argv + 1);
     if (!strcmp(cmd, "reconcile"))
         return st_cli_reconcile(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))

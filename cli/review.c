@@ -1,8 +1,11 @@
 /* review.c - `stemtel review`: the ballots people must decide
  *
  * list walks the store's open ballots (review, or rejected and not yet
- * decided); show prints one ballot's proposal, decisions and every box's
- * score from its stored record; decide records a person's decision.
+ * decided); show prints one ballot's proposal, its history of decisions
+ * and moves and every box's score from its stored record; decide records
+ * a member's decision on a ballot, or voids a whole batch; batches lists
+ * the counting runs' pages per station; move puts a batch's pages on
+ * another station.
  */
 #include "cli.h"
 #include "stemtel/proof.h"
@@ -40,20 +43,39 @@ out:
 }
 
 static const char *const review_usage =
-    "usage: stemtel review list --store FILE [--all]\n"
+    "usage: stemtel review list --store FILE [--all] [--station ID] [--reason CODE]\n"
     "       stemtel review show ID --store FILE [--png FILE]\n"
     "       stemtel review decide ID --store FILE --as DECISION --by NAME [--note TEXT]\n"
+    "       stemtel review decide --batch N --station ID|none --store FILE\n"
+    "                             --as void:REASON --by NAME [--note TEXT]\n"
+    "       stemtel review batches --store FILE\n"
+    "       stemtel review move --batch N --station ID|none --to ID --store FILE\n"
+    "                           --by NAME [--note TEXT]\n"
     "\n"
-    "list    the ballots waiting for people: in review, or rejected (counted by\n"
-    "        hand) and not yet decided; --all lists every ballot with a decision too\n"
-    "show    one ballot: where it came from, what the pipeline found and\n"
-    "        proposes, the decisions taken, and every box's score and state;\n"
-    "        --png writes the page with every box outlined in the colour of its\n"
-    "        state (green marked, orange marginal, blue empty) and its score\n"
-    "decide  record who decided ballot ID as what, when, and why. DECISION is\n"
-    "        candidate:LIST:NUMBER, list:LIST (the list box alone), blank or\n"
-    "        invalid:REASON. A later decision replaces an earlier one in the\n"
-    "        result; both stay on record.\n";
+    "list     the ballots waiting for people: in review, or rejected (counted by\n"
+    "         hand) and not yet decided; --all lists every ballot with a decision\n"
+    "         too; --station and --reason (a review or reject reason) filter\n"
+    "show     one ballot: where it came from, what the pipeline found and\n"
+    "         proposes, every decision and move in the order taken, and every\n"
+    "         box's score and state; --png writes the page with every box\n"
+    "         outlined in the colour of its state (green marked, orange\n"
+    "         marginal, blue empty) and its score\n"
+    "decide   record who decided ballot ID as what, when, and why. DECISION is\n"
+    "         candidate:LIST:NUMBER, list:LIST (the list box alone), blank,\n"
+    "         invalid:REASON (number_without_list, several_lists,\n"
+    "         no_such_candidate, several_numbers, identifying_writing, other:\n"
+    "         needs --note; party_only where the model makes a list box alone\n"
+    "         invalid) or void:REASON (rescan: the same sheet scanned again;\n"
+    "         not_a_ballot: a blank page, a foreign paper, a misread sheet;\n"
+    "         damaged: replaced by a rescan of the same sheet): a void page\n"
+    "         counts in no figure. With --batch, every page of that batch under\n"
+    "         that station is made void at once. A later decision replaces an\n"
+    "         earlier one in the result; both stay on record.\n"
+    "batches  every counting run's pages per station: the N and ID for --batch\n"
+    "move     put every page of batch N under --station on station --to (a\n"
+    "         stack fed under the wrong station); the pages keep the station\n"
+    "         they were counted under in their record\n"
+    "NAME is a member registered with `stemtel members add`.\n";
 
 static void print_line(const st_store_ballot *b)
 {
@@ -81,7 +103,16 @@ static void print_line(const st_store_ballot *b)
 
 typedef struct list_ctx {
     int all, n;
+    const char *station, *reason;
 } list_ctx;
+
+static int has_reason(const st_outcome *o, const char *r)
+{
+    for (int i = 0; i < o->n_reasons; i++)
+        if (!strcmp(o->reasons[i], r))
+            return 1;
+    return 0;
+}
 
 static int list_one(void *ctx, st_store_ballot *b)
 {
@@ -89,24 +120,46 @@ static int list_one(void *ctx, st_store_ballot *b)
     if (c->all && !b->decided && b->found.kind != ST_OUTCOME_REVIEW &&
         b->found.kind != ST_OUTCOME_REJECTED)
         return 0;
+    if (c->station && (!b->station || strcmp(c->station, b->station)))
+        return 0;
+    if (c->reason && !has_reason(&b->found, c->reason))
+        return 0;
     print_line(b);
     c->n++;
     return 0;
 }
 
-static int show(const st_store_ballot *b)
+static int print_event(void *ctx, const st_store_event *e)
+{
+    char dec[64];
+    (void)ctx;
+    if (e->move)
+        printf("  %s  moved to %s by %s", e->at, e->to_station, e->by);
+    else
+        printf("  %s  decided %s by %s", e->at,
+               st_decision_text(&e->decision, dec, sizeof dec), e->by);
+    printf("%s%s\n", e->note ? ": " : "", e->note ? e->note : "");
+    return 0;
+}
+
+static int show(st_store *s, const st_store_ballot *b, st_error *err)
 {
     print_line(b);
-    printf("file    %s\npage    %d\nsha256  %s\n", b->file, b->page, b->sha256);
+    printf("file    %s\npage    %d\nsha256  %s\nbatch   %lld\n", b->file, b->page, b->sha256,
+           (long long)b->batch);
+    if (b->counted_station != b->station &&
+        (!b->counted_station || !b->station || strcmp(b->counted_station, b->station)))
+        printf("counted under %s\n", b->counted_station ? b->counted_station : "no station");
     json_object *rec = json_tokener_parse(b->record), *v = NULL;
     if (rec && json_object_object_get_ex(rec, "message", &v))
         printf("message %s\n", json_object_get_string(v));
-    if (b->decided) {
-        char dec[64];
-        printf("decision %s by %s at %s%s%s\n",
-               st_decision_text(&b->decision, dec, sizeof dec), b->decided_by, b->decided_at,
-               b->note ? ": " : "", b->note ? b->note : "");
+    printf("history\n");
+    if (st_store_history(s, b->id, print_event, NULL, err)) {
+        json_object_put(rec);
+        return ST_EXIT_FAIL;
     }
+    if (!b->decided)
+        printf("  (no decision yet)\n");
     if (rec && json_object_object_get_ex(rec, "writing", &v) && v)
         printf("writing outside the boxes: %s\n", json_object_to_json_string(v));
     if (rec && json_object_object_get_ex(rec, "boxes", &v)) {
@@ -129,10 +182,24 @@ static int show(const st_store_ballot *b)
     return ST_EXIT_OK;
 }
 
-static int parse_id(const char *text, int64_t *id)
+static int print_group(void *ctx, const st_store_group *g)
+{
+    int *n = ctx;
+    printf("batch %-4lld %-14s %6lld page%s (ids %lld-%lld)%s, started %s", (long long)g->batch,
+           g->station ? g->station : "none", (long long)g->pages, g->pages == 1 ? " " : "s",
+           (long long)g->first_id, (long long)g->last_id, g->moved ? ", moved here" : "",
+           g->started);
+    if (g->voided)
+        printf(", %lld void", (long long)g->voided);
+    putchar('\n');
+    (*n)++;
+    return 0;
+}
+
+static int parse_id(const char *what, const char *text, int64_t *id)
 {
     long long v;
-    if (st_cli_int("ID", text, 1, INT64_MAX, &v))
+    if (st_cli_int(what, text, 1, INT64_MAX, &v))
         return -1;
     *id = v;
     return 0;
@@ -146,14 +213,19 @@ int st_cli_review(int argc, char **argv)
                                           {"by", required_argument, NULL, 'b'},
                                           {"note", required_argument, NULL, 'n'},
                                           {"png", required_argument, NULL, 'p'},
+                                          {"station", required_argument, NULL, 's'},
+                                          {"reason", required_argument, NULL, 'r'},
+                                          {"batch", required_argument, NULL, 'B'},
+                                          {"to", required_argument, NULL, 't'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-    const char *store_path = NULL, *as = NULL, *by = NULL, *note = NULL, *png = NULL, *verb;
+    const char *store_path = NULL, *as = NULL, *by = NULL, *note = NULL, *png = NULL;
+    const char *station = NULL, *reason = NULL, *batch_text = NULL, *to = NULL, *verb;
     int c, all = 0;
     if (argc < 2 || argv[1][0] == '-') {
         int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
         if (!help)
-            st_cli_error("review: want list, show or decide");
+            st_cli_error("review: want list, show, decide, batches or move");
         fputs(review_usage, help ? stdout : stderr);
         return help ? ST_EXIT_OK : ST_EXIT_USAGE;
     }
@@ -168,43 +240,65 @@ int st_cli_review(int argc, char **argv)
         case 'b': by = optarg; break;
         case 'n': note = optarg; break;
         case 'p': png = optarg; break;
+        case 's': station = optarg; break;
+        case 'r': reason = optarg; break;
+        case 'B': batch_text = optarg; break;
+        case 't': to = optarg; break;
         case 'h': fputs(review_usage, stdout); return ST_EXIT_OK;
         default: fputs(review_usage, stderr); return ST_EXIT_USAGE;
         }
     }
-    int want_id = strcmp(verb, "list") != 0;
-    if (strcmp(verb, "list") && strcmp(verb, "show") && strcmp(verb, "decide")) {
-        st_cli_error("review: unknown \"%s\": want list, show or decide", verb);
+    static const char *const verbs[] = {"list", "show", "decide", "batches", "move"};
+    int v = -1;
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(verb, verbs[i]))
+            v = i;
+    if (v < 0) {
+        st_cli_error("review: unknown \"%s\": want list, show, decide, batches or move", verb);
         return ST_EXIT_USAGE;
     }
-    if (!store_path || optind != argc - want_id ||
-        (!strcmp(verb, "decide") && (!as || !by))) {
-        st_cli_error(!strcmp(verb, "decide")
-                         ? "review decide: need ID, --store FILE, --as DECISION and --by NAME"
-                         : "review %s: need --store FILE%s", verb, want_id ? " and one ID" : "");
+    /* decide takes an ID, or --batch with --station; show takes an ID. */
+    int by_batch = v == 4 || (v == 2 && batch_text);
+    int want_id = v == 1 || (v == 2 && !by_batch);
+    const char *need = NULL;
+    if (!store_path)
+        need = "--store FILE";
+    else if (optind != argc - want_id)
+        need = want_id ? "one ID" : "no ID (the pages are named by --batch and --station)";
+    else if (v == 2 && (!as || !by))
+        need = "--as DECISION and --by NAME";
+    else if (by_batch && (!batch_text || !station))
+        need = "--batch N and --station ID (none: the pages counted without one)";
+    else if (v == 4 && (!to || !by))
+        need = "--to STATION and --by NAME";
+    if (need) {
+        st_cli_error("review %s: need %s", verb, need);
         fputs(review_usage, stderr);
         return ST_EXIT_USAGE;
     }
-    int64_t id = 0;
-    if (want_id && parse_id(argv[optind], &id))
+    int64_t id = 0, batch = 0;
+    if (want_id && parse_id("ID", argv[optind], &id))
         return ST_EXIT_USAGE;
+    if (by_batch && parse_id("--batch", batch_text, &batch))
+        return ST_EXIT_USAGE;
+    const char *group_station = station && strcmp(station, "none") ? station : NULL;
     st_error err = {0};
     st_store *s = NULL;
     st_store_ballot b = {0};
-    int rc = ST_EXIT_FAIL;
+    int rc = ST_EXIT_FAIL, n = 0;
     if (st_store_open(store_path, NULL, &s, &err))
         goto out;
-    if (!strcmp(verb, "list")) {
-        list_ctx lc = {all, 0};
+    if (v == 0) {
+        list_ctx lc = {all, 0, station, reason};
         if (st_store_each(s, all ? ST_STORE_ALL : ST_STORE_OPEN, list_one, &lc, &err))
             goto out;
         printf("%d ballot%s%s\n", lc.n, lc.n == 1 ? "" : "s",
                all ? " in review, rejected or decided" : " waiting for a decision");
         rc = ST_EXIT_OK;
-    } else if (!strcmp(verb, "show")) {
-        if (st_store_get(s, id, &b, &err))
+    } else if (v == 1) {
+        if (st_store_get(s, id, &b, &err) || show(s, &b, &err))
             goto out;
-        rc = show(&b);
+        rc = ST_EXIT_OK;
         if (png) {
             if (proof(st_store_model(s), &b, png, &err)) {
                 rc = ST_EXIT_FAIL;
@@ -212,14 +306,33 @@ int st_cli_review(int argc, char **argv)
             }
             printf("page with its boxes drawn: %s\n", png);
         }
-    } else {
+    } else if (v == 2) {
         st_outcome o;
         char text[64];
-        if (st_decision_parse(st_store_model(s), as, &o, &err) ||
-            st_store_decide(s, id, &o, by, note, &err))
+        if (st_decision_parse(st_store_model(s), as, &o, &err))
             goto out;
-        printf("ballot %lld decided as %s by %s\n", (long long)id,
-               st_decision_text(&o, text, sizeof text), by);
+        if (by_batch) {
+            if (st_store_decide_batch(s, batch, group_station, &o, by, note, &n, &err))
+                goto out;
+            printf("%d page%s of batch %lld (%s) decided as %s by %s\n", n, n == 1 ? "" : "s",
+                   (long long)batch, station, st_decision_text(&o, text, sizeof text), by);
+        } else {
+            if (st_store_decide(s, id, &o, by, note, &err))
+                goto out;
+            printf("ballot %lld decided as %s by %s\n", (long long)id,
+                   st_decision_text(&o, text, sizeof text), by);
+        }
+        rc = ST_EXIT_OK;
+    } else if (v == 3) {
+        if (st_store_batches_each(s, print_group, &n, &err))
+            goto out;
+        printf("%d batch%s\n", n, n == 1 ? "" : "es");
+        rc = ST_EXIT_OK;
+    } else {
+        if (st_store_move_batch(s, batch, group_station, to, by, note, &n, &err))
+            goto out;
+        printf("%d page%s of batch %lld moved from %s to %s by %s\n", n, n == 1 ? "" : "s",
+               (long long)batch, station, to, by);
         rc = ST_EXIT_OK;
     }
 out:

@@ -10,7 +10,10 @@
 #include "stemtel/decision.h"
 #include "stemtel/store.h"
 
+#include "run_ok.h"
+
 #include <cairo.h>
+#include <sqlite3.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,13 @@ static int setup_store(void **state)
         free(out);
         rc = th_run(&out, "count --model '%s' --station 0668::SB4 --out '%s/out' --store '%s' "
                           "'%s/in'", model, g_dir, g_store, g_dir);
+    }
+    static const char *const members[][2] = {
+        {"A. Jansen", "voorzitter"}, {"B. de Vries", "lid"}, {"T", "lid"}};
+    for (int i = 0; rc == 0 && i < 3; i++) {
+        free(out);
+        rc = th_run(&out, "members add '%s' --role %s --store '%s'", members[i][0],
+                    members[i][1], g_store);
     }
     if (rc != 0)
         fprintf(stderr, "setup failed (%d): %s\n", rc, out);
@@ -65,6 +75,12 @@ static void test_review_parses_each_kind_of_decision_against_the_model(void **st
     assert_int_equal(o.candidate, 1); /* party_only: first_candidate */
     assert_true(o.party_only);
     assert_string_equal(st_decision_text(&o, text, sizeof text), "list:2");
+    assert_int_equal(st_decision_parse(m, "invalid:party_only", &o, &err), ST_ERR_ARG);
+    assert_st_ok(st_decision_parse(m, "void:rescan", &o, &err), &err);
+    assert_int_equal(o.kind, ST_OUTCOME_VOID);
+    assert_string_equal(st_decision_text(&o, text, sizeof text), "void:rescan");
+    assert_st_ok(st_decision_parse(m, "invalid:other", &o, &err), &err);
+    assert_true(st_decision_needs_note(&o));
     assert_st_ok(st_decision_parse(m, "blank", &o, &err), &err);
     assert_int_equal(o.kind, ST_OUTCOME_BLANK);
     assert_st_ok(st_decision_parse(m, "invalid:identifying_writing", &o, &err), &err);
@@ -83,9 +99,13 @@ static void test_review_parses_each_kind_of_decision_against_the_model(void **st
         {"candidate:6", "want candidate:LIST:NUMBER"},
         {"candidate:6:1x", "want candidate:LIST:NUMBER"},
         {"list:0", "want list:NUMBER"},
-        {"invalid:", "reason must be"},
-        {"invalid:two words", "reason must be"},
-        {"review", "want candidate:LIST:NUMBER, list:LIST, blank or invalid:REASON"},
+        {"invalid:", "reason must be one of number_without_list"},
+        {"invalid:two words", "reason must be one of"},
+        {"invalid:foo", "reason must be one of"},
+        {"void:", "reason must be one of rescan, not_a_ballot, damaged"},
+        {"void:lost", "reason must be one of rescan"},
+        {"review", "want candidate:LIST:NUMBER, list:LIST, blank, invalid:REASON or "
+                   "void:REASON"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_int_equal(st_decision_parse(m, bad[i].text, &o, &err), ST_ERR_ARG);
@@ -120,18 +140,24 @@ static ids open_ids(void)
     return x;
 }
 
-static st_tally_totals store_totals(void)
+/* The totals of one station of the store at path (NULL: all). */
+static st_tally_totals totals_of(const char *path, const char *station)
 {
     st_error err = {0};
     st_store *s = NULL;
     st_tally *t = NULL;
     st_tally_totals x;
-    assert_st_ok(st_store_open(g_store, NULL, &s, &err), &err);
-    assert_st_ok(st_store_tally(s, NULL, &t, &err), &err);
+    assert_st_ok(st_store_open(path, NULL, &s, &err), &err);
+    assert_st_ok(st_store_tally(s, station, &t, &err), &err);
     st_tally_get_totals(t, &x);
     st_tally_free(t);
     st_store_close(s);
     return x;
+}
+
+static st_tally_totals store_totals(void)
+{
+    return totals_of(g_store, NULL);
 }
 
 static void test_review_decisions_count_and_the_latest_one_wins(void **state)
@@ -175,7 +201,10 @@ static void test_review_decisions_count_and_the_latest_one_wins(void **state)
     /* show: the latest decision, who and why, and every box. */
     assert_int_equal(th_run(&out, "review show %lld --store '%s'", (long long)open.v[0], g_store),
                      0);
-    assert_non_null(strstr(out, "decision blank by B. de Vries at 20"));
+    /* The whole history, in the order taken, with who and why. */
+    char *first = strstr(out, "decided candidate:6:3 by A. Jansen: faint cross on 3");
+    assert_non_null(first);
+    assert_non_null(strstr(first, "decided blank by B. de Vries"));
     assert_non_null(strstr(out, "proposal "));
     assert_non_null(strstr(out, "L8 "));
     assert_non_null(strstr(out, "N28 "));
@@ -189,13 +218,47 @@ static void test_review_decisions_count_and_the_latest_one_wins(void **state)
 static void test_review_refuses_unknown_ballots_and_missing_names(void **state)
 {
     char *out = NULL;
-    assert_int_equal(th_run(&out, "review decide 99999 --store '%s' --as blank --by X", g_store), 1);
+    assert_int_equal(th_run(&out, "review decide 99999 --store '%s' --as blank --by T", g_store), 1);
     assert_non_null(strstr(out, "no ballot 99999"));
+    free(out);
+    /* A decider who is not a registered member, or nobody. */
+    assert_int_equal(th_run(&out, "review decide 1 --store '%s' --as blank --by X", g_store), 1);
+    assert_non_null(strstr(out, "\"X\" is not a member"));
+    assert_non_null(strstr(out, "members add"));
+    free(out);
+    assert_int_equal(th_run(&out, "review decide 1 --store '%s' --as blank --by ''", g_store), 1);
+    assert_non_null(strstr(out, "needs who took it"));
+    free(out);
+    assert_int_equal(th_run(&out, "review decide 1 --store '%s' --as blank --by ' T'", g_store), 1);
+    assert_non_null(strstr(out, "is not a member"));
+    free(out);
+    /* A reason outside the list; "other" without a note. */
+    assert_int_equal(th_run(&out, "review decide 1 --store '%s' --as invalid:foo --by T", g_store),
+                     1);
+    assert_non_null(strstr(out, "reason must be one of"));
+    free(out);
+    assert_int_equal(th_run(&out, "review decide 1 --store '%s' --as invalid:other --by T",
+                            g_store),
+                     1);
+    assert_non_null(strstr(out, "needs a note"));
+    free(out);
+    /* Members: a role outside the two, a name twice, a blank name. */
+    assert_int_equal(th_run(&out, "members add Z --role baas --store '%s'", g_store), 1);
+    assert_non_null(strstr(out, "voorzitter or lid"));
+    free(out);
+    assert_int_equal(th_run(&out, "members add T --role lid --store '%s'", g_store), 1);
+    assert_non_null(strstr(out, "already a member"));
+    free(out);
+    assert_int_equal(th_run(&out, "members add '' --role lid --store '%s'", g_store), 1);
+    free(out);
+    assert_int_equal(th_run(&out, "members list --store '%s'", g_store), 0);
+    assert_non_null(strstr(out, "voorzitter A. Jansen"));
+    assert_non_null(strstr(out, "3 members"));
     free(out);
     assert_int_equal(th_run(&out, "review decide 1 --store '%s' --as blank", g_store), 2);
     assert_non_null(strstr(out, "--by NAME"));
     free(out);
-    assert_int_equal(th_run(&out, "review decide 1 --store '%s' --as candidate:1:99 --by X",
+    assert_int_equal(th_run(&out, "review decide 1 --store '%s' --as candidate:1:99 --by T",
                             g_store),
                      1);
     assert_non_null(strstr(out, "list 1 has"));
@@ -260,6 +323,144 @@ static void test_review_show_draws_the_page_with_its_boxes_in_their_states(void 
     st_store_ballot_clear(&b);
 }
 
+static void test_review_voids_pages_and_batches_and_moves_a_batch(void **state)
+{
+    /* Two runs into a fresh store under 0668::SB1: 12 ballots, then a
+     * stack of 6 that belongs to 0668::SB2. */
+    char *model = th_root(MODEL), *out = NULL, store[4200];
+    char *dir = th_tmpdir();
+    snprintf(store, sizeof store, "%s/v.db", dir);
+    RUN_OK("synth '%s' --out '%s/a' --count 12 --seed 31 --dpi 150 --format grey "
+           "--degrade none", model, dir);
+    RUN_OK("synth '%s' --out '%s/b' --count 6 --seed 32 --dpi 150 --format grey "
+           "--degrade none", model, dir);
+    for (int i = 0; i < 2; i++) {
+        int rc = th_run(&out, "count --model '%s' --station 0668::SB1 --out '%s/o%d' --store "
+                              "'%s' '%s/%c'", model, dir, i, store, dir, "ab"[i]);
+        assert_true(rc == 0 || rc == 1);
+        free(out);
+    }
+    RUN_OK("members add 'C. Smit' --role voorzitter --store '%s'", store);
+    st_tally_totals all0 = totals_of(store, NULL), sb1_0 = totals_of(store, "0668::SB1");
+    int64_t pages0 = all0.H + all0.review + all0.rejected;
+    assert_int_equal(pages0, 18);
+    assert_int_equal(sb1_0.H, all0.H);
+
+    /* batches: two runs, their ids for --batch. */
+    assert_int_equal(th_run(&out, "review batches --store '%s'", store), 0);
+    assert_non_null(strstr(out, "batch 1    0668::SB1          12 pages (ids 1-12)"));
+    assert_non_null(strstr(out, "batch 2    0668::SB1           6 pages (ids 13-18)"));
+    free(out);
+
+    /* Ballot 2 was the same sheet as ballot 1, scanned again: void. */
+    st_error err = {0};
+    st_store *s = NULL;
+    st_store_ballot b2 = {0};
+    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
+    assert_st_ok(st_store_get(s, 2, &b2, &err), &err);
+    st_store_close(s);
+    st_outcome was = *st_store_ballot_outcome(&b2);
+    st_store_ballot_clear(&b2);
+    RUN_OK("review decide 2 --store '%s' --as void:rescan --by 'C. Smit' --note 'jam'", store);
+    st_tally_totals all1 = totals_of(store, NULL);
+    assert_int_equal(all1.voided, 1);
+    assert_int_equal(all1.H + all1.review + all1.rejected, pages0 - 1);
+    if (was.kind == ST_OUTCOME_VOTE)
+        assert_int_equal(all1.E, all0.E - 1);
+
+    /* The second stack was fed under the wrong station: move it. */
+    RUN_OK("review move --batch 2 --station 0668::SB1 --to 0668::SB2 --by 'C. Smit' --store "
+           "'%s'", store);
+    st_tally_totals sb1 = totals_of(store, "0668::SB1"), sb2 = totals_of(store, "0668::SB2");
+    assert_int_equal(sb1.H + sb1.review + sb1.rejected, 11);
+    assert_int_equal(sb2.H + sb2.review + sb2.rejected, 6);
+    assert_int_equal(sb1.H + sb2.H, all1.H);
+    assert_int_equal(th_run(&out, "review show 14 --store '%s'", store), 0);
+    assert_non_null(strstr(out, "0668::SB2"));
+    assert_non_null(strstr(out, "counted under 0668::SB1"));
+    assert_non_null(strstr(out, "moved to 0668::SB2 by C. Smit"));
+    free(out);
+    /* Moving what is not there names the batch. */
+    assert_int_equal(th_run(&out, "review move --batch 2 --station 0668::SB1 --to 0668::SB3 "
+                                  "--by 'C. Smit' --store '%s'", store), 1);
+    assert_non_null(strstr(out, "batch 2 has no pages under 0668::SB1"));
+    free(out);
+
+    /* Then the moved stack turns out to be a stray: void it whole. */
+    assert_int_equal(th_run(&out, "review decide --batch 2 --station 0668::SB2 --as blank "
+                                  "--by 'C. Smit' --store '%s'", store), 1);
+    assert_non_null(strstr(out, "can only be void"));
+    free(out);
+    RUN_OK("review decide --batch 2 --station 0668::SB2 --as void:not_a_ballot --by 'C. Smit' "
+           "--store '%s'", store);
+    sb2 = totals_of(store, "0668::SB2");
+    assert_int_equal(sb2.H + sb2.review + sb2.rejected, 0);
+    assert_int_equal(sb2.voided, 6);
+    st_tally_totals all2 = totals_of(store, NULL);
+    assert_int_equal(all2.voided, 7);
+    assert_int_equal(all2.H + all2.review + all2.rejected, 11);
+
+    /* The reconciliation lists the void pages per station and reason. */
+    int rc = th_run(&out, "reconcile --store '%s' --format text", store);
+    assert_true(rc == 0 || rc == 3);
+    assert_non_null(strstr(out, "void pages (set aside by people, in no figure): 1 (rescan 1)"));
+    assert_non_null(strstr(out, "void pages (set aside by people, in no figure): 6 "
+                                "(not_a_ballot 6)"));
+    free(out);
+    /* verify re-reads every page and re-applies voids and the move, in
+     * all and station by station. */
+    assert_int_equal(th_run(&out, "verify --store '%s' --threads 2", store), 0);
+    assert_non_null(strstr(out, "0 results changed; the tally with the decisions applied is "
+                                "the same"));
+    free(out);
+    /* The store's tally file has the void rows. */
+    RUN_OK("tally --store '%s' --out '%s/t'", store, dir);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/t/tally.csv", dir);
+    char *csv = th_slurp(path, NULL);
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, "\nvoid,,,,7\n"));
+    assert_non_null(strstr(csv, "\nvoid:not_a_ballot,,,,6\n"));
+    assert_non_null(strstr(csv, "\nvoid:rescan,,,,1\n"));
+    free(csv);
+    th_rmtree(dir);
+    free(dir);
+    free(model);
+}
+
+static void test_review_opens_a_version_1_store_and_adds_the_new_tables(void **state)
+{
+    /* A store as the previous schema made it: no members, no moves. */
+    char *dir = th_tmpdir(), *model = th_root(MODEL), *out = NULL, store[4200];
+    snprintf(store, sizeof store, "%s/old.db", dir);
+    st_error err = {0};
+    st_model *m = NULL;
+    st_store *s = NULL;
+    assert_st_ok(st_model_load_checked(model, &m, &err), &err);
+    assert_st_ok(st_store_open(store, m, &s, &err), &err);
+    st_store_close(s);
+    st_model_free(m);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE members; DROP TABLE moves;"
+                                      "PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    RUN_OK("members add D --role lid --store '%s'", store);
+    assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), ST_STORE_SCHEMA_VERSION);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    assert_int_equal(th_run(&out, "review batches --store '%s'", store), 0);
+    assert_non_null(strstr(out, "0 batches"));
+    free(out);
+    th_rmtree(dir);
+    free(dir);
+    free(model);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +468,8 @@ int main(void)
         cmocka_unit_test(test_review_refuses_unknown_ballots_and_missing_names),
         cmocka_unit_test(test_review_show_draws_the_page_with_its_boxes_in_their_states),
         cmocka_unit_test(test_review_decisions_count_and_the_latest_one_wins),
+        cmocka_unit_test(test_review_voids_pages_and_batches_and_moves_a_batch),
+        cmocka_unit_test(test_review_opens_a_version_1_store_and_adds_the_new_tables),
     };
     return cmocka_run_group_tests(tests, setup_store, teardown_store);
 }

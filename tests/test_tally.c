@@ -144,8 +144,10 @@ static const char small_csv[] =
     "party_only,2,,\"Lijst Twee\",0\n"
     "party_only,3,,\"Derde Groep\",0\n"
     "party_only,,,,1\n"
+    "invalid:identifying_writing,,,,0\n"
     "invalid:no_such_candidate,,,,1\n"
     "invalid:number_without_list,,,,1\n"
+    "invalid:other,,,,0\n"
     "invalid:party_only,,,,0\n"
     "invalid:several_lists,,,,1\n"
     "invalid:several_numbers,,,,0\n"
@@ -156,7 +158,11 @@ static const char small_csv[] =
     "review:writing_outside_boxes,,,,1\n"
     "rejected,,,,3\n"
     "rejected:no_registration_marks,,,,1\n"
-    "rejected:unreadable,,,,2\n";
+    "rejected:unreadable,,,,2\n"
+    "void,,,,0\n"
+    "void:damaged,,,,0\n"
+    "void:not_a_ballot,,,,0\n"
+    "void:rescan,,,,0\n";
 
 static const char small_json[] =
     "{\n"
@@ -243,8 +249,10 @@ static const char small_json[] =
     "  \"H\": 10,\n"
     "  \"party_only\": 1,\n"
     "  \"invalid\": {\n"
+    "    \"identifying_writing\": 0,\n"
     "    \"no_such_candidate\": 1,\n"
     "    \"number_without_list\": 1,\n"
+    "    \"other\": 0,\n"
     "    \"party_only\": 0,\n"
     "    \"several_lists\": 1,\n"
     "    \"several_numbers\": 0\n"
@@ -263,6 +271,14 @@ static const char small_json[] =
     "    \"reasons\": {\n"
     "      \"no_registration_marks\": 1,\n"
     "      \"unreadable\": 2\n"
+    "    }\n"
+    "  },\n"
+    "  \"void\": {\n"
+    "    \"total\": 0,\n"
+    "    \"reasons\": {\n"
+    "      \"damaged\": 0,\n"
+    "      \"not_a_ballot\": 0,\n"
+    "      \"rescan\": 0\n"
     "    }\n"
     "  }\n"
     "}\n";
@@ -302,7 +318,9 @@ static void test_tally_new_tally_is_all_zero(void **state)
     st_tally_get_totals(t, &tot);
     assert_true(tot.E == 0 && tot.F == 0 && tot.G == 0 && tot.H == 0);
     assert_true(tot.party_only == 0 && tot.review == 0 && tot.rejected == 0);
-    assert_int_equal(st_tally_n_reasons(t, ST_OUTCOME_INVALID), 5);
+    assert_int_equal(st_tally_n_reasons(t, ST_OUTCOME_INVALID), 7);
+    assert_int_equal(st_tally_n_reasons(t, ST_OUTCOME_VOID), 3);
+    assert_true(tot.voided == 0);
     assert_int_equal(st_tally_n_reasons(t, ST_OUTCOME_REVIEW), 4);
     assert_int_equal(st_tally_n_reasons(t, ST_OUTCOME_REJECTED), 0);
     assert_int_equal(st_tally_n_reasons(t, ST_OUTCOME_VOTE), 0);

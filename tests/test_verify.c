@@ -35,6 +35,7 @@ static void test_verify_finds_a_swapped_image_a_lost_file_and_an_edited_result(v
     RUN_OK("count --model '%s' --station 0668::SB4 --out '%s/out' --store '%s' '%s/in'", model,
            dir, store, dir);
     /* Ballot 6 waits for review (seed 9); a person decides it. */
+    RUN_OK("members add X --role lid --store '%s'", store);
     RUN_OK("review decide 6 --store '%s' --as blank --by X", store);
     /* Untouched: nothing to report, with any number of threads. */
     assert_int_equal(th_run(&out1, "verify --store '%s' --threads 1", store), 0);

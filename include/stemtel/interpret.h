@@ -36,7 +36,9 @@ typedef enum st_outcome_kind {
     ST_OUTCOME_BLANK,
     ST_OUTCOME_INVALID,
     ST_OUTCOME_REVIEW,    /* people must decide */
-    ST_OUTCOME_REJECTED   /* not read at all: count by hand */
+    ST_OUTCOME_REJECTED,  /* not read at all: count by hand */
+    ST_OUTCOME_VOID       /* set aside by people (a rescan, not a ballot):
+                             in no figure; only a decision gives it */
 } st_outcome_kind;
 
 /* Reason codes: stable strings used in ballots.jsonl and tally files. */
@@ -47,6 +49,13 @@ typedef enum st_outcome_kind {
 #define ST_REASON_PARTY_ONLY "party_only"          /* invalid by setting */
 #define ST_REASON_MARGINAL_MARK "marginal_mark"
 #define ST_REASON_WRITING "writing_outside_boxes"
+/* Invalid reasons only people give (decision.h). */
+#define ST_REASON_IDENTIFYING_WRITING "identifying_writing"
+#define ST_REASON_OTHER "other"
+/* Why a page is void (decision.h). */
+#define ST_VOID_RESCAN "rescan"             /* the same sheet scanned again */
+#define ST_VOID_NOT_A_BALLOT "not_a_ballot" /* blank page, foreign paper */
+#define ST_VOID_DAMAGED "damaged"           /* replaced by a rescan of it */
 
 #define ST_MAX_REASONS 4
 #define ST_REASON_MAX 48
@@ -74,7 +83,7 @@ typedef struct st_outcome {
 } st_outcome;
 
 /* The stable name of an outcome kind: "vote", "blank", "invalid", "review",
- * "rejected"; "unknown" for a value outside the enum. Static string;
+ * "rejected", "void"; "unknown" for a value outside the enum. Static string;
  * thread-safe. */
 const char *st_outcome_name(st_outcome_kind k);
 

@@ -29,6 +29,9 @@
  * difference); and the new A..J: A..D the station's, E..H ours, I and J
  * from D and our H.
  *
+ * Void pages (people set them aside: a rescan, not a ballot) are in no
+ * figure; each station lists how many, by reason.
+ *
  * What blocks a final result: ballots waiting for review, rejected pages
  * not yet decided, a station with ballots but no basistelling, a station
  * with a basistelling (H > 0) but no ballots counted, ballots counted

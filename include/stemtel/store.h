@@ -15,7 +15,12 @@
  * never leaves a page without its ballot.
  *
  * The effective outcome of a ballot is its latest decision, if any, else
- * what the pipeline found. Every tally read from the store counts effective
+ * what the pipeline found; a void decision sets the page aside (in no
+ * figure). A ballot's station is the one its pages were counted under,
+ * unless people moved that batch's pages to another (st_store_move_batch);
+ * every query by station uses the station they are under now. Decisions
+ * and moves are taken by registered members (st_store_member_add) and
+ * never erased: a later one replaces an earlier in the result. Every tally read from the store counts effective
  * outcomes, so decisions are part of the result and are re-applied
  * identically every time.
  *
@@ -41,7 +46,7 @@
 extern "C" {
 #endif
 
-#define ST_STORE_SCHEMA_VERSION 1
+#define ST_STORE_SCHEMA_VERSION 2
 
 typedef struct st_store st_store;
 
@@ -110,7 +115,11 @@ typedef struct st_store_ballot {
     char *file;             /* absolute path of the page's file when known */
     int page;
     char sha256[65];
-    char *station;          /* NULL when counted without a station */
+    char *station;          /* the station it counts under now (after any
+                               move); NULL for none */
+    char *counted_station;  /* the station it was counted under (in its
+                               record); NULL for none */
+    int64_t batch;          /* the counting run that took it */
     st_outcome found;       /* what the pipeline made of it */
     int decided;            /* a person decided it ... */
     st_outcome decision;    /* ... as this (VOTE, BLANK or INVALID) */
@@ -152,14 +161,80 @@ int st_store_get(st_store *s, int64_t id, st_store_ballot *out, st_error *err);
 /* Decisions are written and read as text by decision.h
  * (st_decision_parse, st_decision_text), which this header includes. */
 
-/* Record that `by` decided ballot id as o (from st_decision_parse), with
- * an optional note, at the current UTC time; everything is borrowed for
- * the call. A later decision on the same ballot replaces the earlier in
- * the result; both stay in the record. Returns ST_OK; ST_ERR_ARG when by
- * is empty, o is not a vote, blank or invalid, or there is no ballot id;
- * ST_ERR_IO. */
+/* Record that member `by` decided ballot id as o (from st_decision_parse),
+ * with an optional note, at the current UTC time; everything is borrowed
+ * for the call. A later decision on the same ballot replaces the earlier
+ * in the result; both stay in the record. Returns ST_OK; ST_ERR_ARG when
+ * by is empty or not a registered member, o is not a vote, blank, invalid
+ * or void, o needs a note (st_decision_needs_note) and has none, or there
+ * is no ballot id; ST_ERR_IO. */
 int st_store_decide(st_store *s, int64_t id, const st_outcome *o, const char *by,
                     const char *note, st_error *err);
+
+/* Void every page of batch `batch` now under `station` (NULL: under none)
+ * in one transaction, as st_store_decide would one by one; o must be a
+ * VOID outcome. Writes the pages voided to *n_pages. Returns ST_OK;
+ * ST_ERR_ARG (o not void, by not a member, no such pages); ST_ERR_IO,
+ * with nothing recorded. */
+int st_store_decide_batch(st_store *s, int64_t batch, const char *station,
+                          const st_outcome *o, const char *by, const char *note,
+                          int *n_pages, st_error *err);
+
+/* Move every page of batch `batch` now under `station` (NULL: none) to
+ * station `to`, recorded with who, when and why; the pages' records keep
+ * the station they were counted under. Writes the pages moved to
+ * *n_pages. Returns ST_OK; ST_ERR_ARG (no target, the same station, by not
+ * a member, no such pages); ST_ERR_IO, with nothing recorded. */
+int st_store_move_batch(st_store *s, int64_t batch, const char *station, const char *to,
+                        const char *by, const char *note, int *n_pages, st_error *err);
+
+/* The pages of one counting run under one station, as people see them. */
+typedef struct st_store_group {
+    int64_t batch;
+    const char *station;    /* now; NULL: none */
+    int64_t pages, first_id, last_id, voided;
+    const char *started;    /* the run's start, UTC */
+    int moved;              /* some of its pages were moved here */
+} st_store_group;
+
+/* Call fn for every (batch, station) group of pages, in the order of
+ * their first page; strings are valid during the call. fn returns ST_OK
+ * to go on, anything else stops the walk and is returned. ST_ERR_IO. */
+typedef int (*st_store_group_fn)(void *ctx, const st_store_group *g);
+int st_store_batches_each(st_store *s, st_store_group_fn fn, void *ctx, st_error *err);
+
+/* One entry of a ballot's history: a decision, or a move of its batch. */
+typedef struct st_store_event {
+    int move;               /* 1: a move to to_station; 0: a decision */
+    st_outcome decision;    /* when a decision: as st_decision_text prints */
+    const char *to_station;
+    const char *by, *at, *note; /* note NULL when none */
+} st_store_event;
+
+/* Call fn for every decision on ballot id and every move of its pages, in
+ * the order they were taken; strings are valid during the call. fn's
+ * nonzero return stops the walk and is returned. ST_ERR_IO. */
+typedef int (*st_store_event_fn)(void *ctx, const st_store_event *e);
+int st_store_history(st_store *s, int64_t id, st_store_event_fn fn, void *ctx,
+                     st_error *err);
+
+/* Register a member of the gemeentelijk stembureau: name (1 to 100 bytes,
+ * no control characters, no space at either end) and role "voorzitter"
+ * or "lid"; both borrowed. ST_OK; ST_ERR_ARG (a bad name or role, already
+ * a member); ST_ERR_IO. */
+int st_store_member_add(st_store *s, const char *name, const char *role, st_error *err);
+
+/* The role of member name into role (the caller's, n bytes). ST_OK;
+ * ST_ERR_ARG when there is no such member; ST_ERR_IO. */
+int st_store_member_role(st_store *s, const char *name, char *role, size_t n,
+                         st_error *err);
+
+/* Call fn for every member (voorzitter first, then in the order added);
+ * strings valid during the call; fn's nonzero return stops the walk and
+ * is returned. ST_ERR_IO. */
+typedef int (*st_store_member_fn)(void *ctx, const char *name, const char *role,
+                                  const char *added_at);
+int st_store_members_each(st_store *s, st_store_member_fn fn, void *ctx, st_error *err);
 
 /* A new tally of the effective outcomes of every ballot of polling
  * station `station`; station NULL counts every ballot in the store.

@@ -8,7 +8,9 @@
  * can count apart and be combined; the sum never depends on the order.
  *
  * Reviewed and rejected ballots are NOT in E, F, G or H: they are counted
- * only in their own totals until people decide them. A decided ballot is
+ * only in their own totals until people decide them. A void page (people
+ * set it aside: the same sheet scanned again, not a ballot) is in no
+ * figure at all, only in the void total and its reasons. A decided ballot is
  * added as the outcome people chose (a vote, blank or invalid outcome);
  * whoever records the decision must not also keep the undecided review in
  * the same tally.
@@ -22,11 +24,12 @@
  * Reason counts. Invalid: one reason per ballot, so the reasons sum to G.
  * Review: a ballot counts once in the review total and once under each of
  * its reasons, so the reasons may sum to more than the total. Rejected:
- * one reason per ballot. A ballot without a reason counts under
- * "unspecified". The reason codes of interpret.h for invalid
+ * one reason per ballot; void: the same. A ballot without a reason counts
+ * under "unspecified". The reason codes of interpret.h for invalid
  * (number_without_list, several_lists, no_such_candidate, several_numbers,
- * party_only) and for review (marginal_mark, writing_outside_boxes,
- * no_such_candidate, several_numbers) are always present, zero or not;
+ * party_only, identifying_writing, other), for review (marginal_mark,
+ * writing_outside_boxes, no_such_candidate, several_numbers) and for void
+ * (rescan, not_a_ballot, damaged) are always present, zero or not;
  * other codes appear once seen. Reasons are always listed in byte order of
  * their codes.
  *
@@ -54,13 +57,15 @@
  *   party_only,,,,n
  *
  * then the invalid reasons, the review total and its reasons, the rejected
- * total and its reasons:
+ * total and its reasons, the void total and its reasons:
  *
  *   invalid:<reason>,,,,n
  *   review,,,,n
  *   review:<reason>,,,,n
  *   rejected,,,,n
  *   rejected:<reason>,,,,n
+ *   void,,,,n
+ *   void:<reason>,,,,n
  *
  * Names are always quoted, with a quote inside doubled (RFC 4180); commas,
  * line breaks and UTF-8 are kept as they are. Numbers are plain decimal
@@ -80,7 +85,8 @@
  *     "party_only": n,
  *     "invalid": { "<reason>": n, ... },
  *     "review": { "total": n, "reasons": { "<reason>": n, ... } },
- *     "rejected": { "total": n, "reasons": { "<reason>": n, ... } }
+ *     "rejected": { "total": n, "reasons": { "<reason>": n, ... } },
+ *     "void": { "total": n, "reasons": { "<reason>": n, ... } }
  *   }
  *
  * Threads: a tally is used by one thread at a time; separate tallies may
@@ -111,6 +117,8 @@ typedef struct st_tally_totals {
     int64_t party_only; /* valid votes by a list box alone */
     int64_t review;     /* ballots waiting for people (not in H) */
     int64_t rejected;   /* ballots to count by hand (not in H) */
+    int64_t voided;     /* pages people set aside: a rescan, not a ballot
+                           (in no figure) */
 } st_tally_totals;
 
 /* A new, all-zero tally for model m. The tally borrows m, which must stay

@@ -264,6 +264,7 @@ static int commit(void *ctx, const st_batch_page *pages, int n, int *skipped,
         case ST_OUTCOME_INVALID: l->invalid++; break;
         case ST_OUTCOME_REVIEW: l->review++; break;
         case ST_OUTCOME_REJECTED: l->rejected++; break;
+        case ST_OUTCOME_VOID: break; /* only a decision gives it */
         }
     }
     return ST_OK;

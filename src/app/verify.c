@@ -9,8 +9,9 @@
  * blank-ballot scores, and the record rebuilt with the path and station it
  * was counted under. Differences are logged after each window in store
  * order, so the log does not depend on the number of threads. Finally the
- * replayed outcomes, with the decisions applied over them, are tallied
- * and compared with the store's own tally.
+ * replayed outcomes, with the decisions (voids too) applied over them, are
+ * tallied, in all and per station they are under now (moves applied),
+ * and compared with the store's own tallies.
  */
 #include "stemtel/verify.h"
 #include "stemtel/ballot.h"
@@ -127,7 +128,7 @@ static int replay(const st_model *m, const double *blank, st_reader *rd, st_ball
                      sheet.station);
             it->status = V_RESULT;
         } else if (rc == ST_OK) {
-            char *rec = st_page_record(m, it->b.station, it->counted_as, it->now_sha,
+            char *rec = st_page_record(m, it->b.counted_station, it->counted_as, it->now_sha,
                                        it->b.page, ballot);
             if (!rec) {
                 rc = ST_ERR_NOMEM;
@@ -168,6 +169,36 @@ static int same_tally(const st_model *m, const st_tally *a, const st_tally *b)
                 return 0;
     }
     return 1;
+}
+
+/* Each station's replayed tally (decisions and moves applied) against the
+ * store's own for it: a move or a void re-applied differently shows here
+ * even where the totals agree. Sets *differs when one differs. */
+static int compare_stations(st_store *s, const vlist *l, int *differs, st_error *err)
+{
+    const st_model *m = st_store_model(s);
+    char **stations = NULL;
+    int n = 0, rc;
+    if ((rc = st_store_stations(s, &stations, &n, err)))
+        return rc;
+    for (int k = 0; k < n && !rc; k++) {
+        st_tally *mine = st_tally_new(m), *theirs = NULL;
+        if (!mine) {
+            rc = st_error_set(err, ST_ERR_NOMEM, "verify: out of memory");
+            break;
+        }
+        for (int i = 0; i < l->n; i++) {
+            const vitem *it = &l->v[i];
+            if (it->b.station && !strcmp(it->b.station, stations[k]))
+                st_tally_add(mine, it->b.decided ? &it->b.decision : &it->replayed);
+        }
+        if (!(rc = st_store_tally(s, stations[k], &theirs, err)) && !same_tally(m, mine, theirs))
+            *differs = 1;
+        st_tally_free(mine);
+        st_tally_free(theirs);
+    }
+    st_store_strings_free(stations, n);
+    return rc;
 }
 
 #define VERIFY_WINDOW 64
@@ -243,6 +274,8 @@ int st_verify(st_store *s, int threads, FILE *log, st_verify_report *rep, st_err
     if ((rc = st_store_tally(s, NULL, &stored, err)))
         goto out;
     rep->tally_differs = !same_tally(m, replayed, stored);
+    if ((rc = compare_stations(s, &l, &rep->tally_differs, err)))
+        goto out;
     rc = ST_OK;
 out:
     for (int i = 0; i < l.n; i++) {

@@ -22,6 +22,7 @@ const char *st_outcome_name(st_outcome_kind k)
     case ST_OUTCOME_INVALID: return "invalid";
     case ST_OUTCOME_REVIEW: return "review";
     case ST_OUTCOME_REJECTED: return "rejected";
+    case ST_OUTCOME_VOID: return "void";
     }
     return "unknown";
 }

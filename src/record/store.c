@@ -31,6 +31,18 @@ struct st_store {
                              * commit: "key\tpage" */
 };
 
+/* Added in schema version 2: the members of the gemeentelijk stembureau
+ * who decide, and moves of a batch's pages to another station. */
+#define SCHEMA_V2                                                                   \
+    "CREATE TABLE members(name TEXT PRIMARY KEY, role TEXT NOT NULL"                \
+    "  CHECK(role IN ('voorzitter','lid')), added_at TEXT NOT NULL);"               \
+    "CREATE TABLE moves(id INTEGER PRIMARY KEY,"                                     \
+    "  batch INTEGER NOT NULL REFERENCES batches(id), counted_station TEXT,"         \
+    "  to_station TEXT NOT NULL, moved_by TEXT NOT NULL, moved_at TEXT NOT NULL,"   \
+    "  note TEXT);"                                                                  \
+    "CREATE INDEX moves_batch ON moves(batch);"
+
+
 static const char *const schema =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE batches(id INTEGER PRIMARY KEY, started TEXT NOT NULL,"
@@ -60,15 +72,16 @@ static const char *const schema =
     "  source TEXT NOT NULL);"
     "CREATE TABLE basis_lists(station TEXT NOT NULL"
     "  REFERENCES basis(station) ON DELETE CASCADE,"
-    "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));";
+    "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));"
+    SCHEMA_V2;
 
-static int db_fail(st_store *s, st_error *err, const char *what)
+int st_store_fail(st_store *s, st_error *err, const char *what)
 {
     return st_error_set(err, ST_ERR_IO, "store: %s: %s: %s", s->path, what,
                         sqlite3_errmsg(s->db));
 }
 
-static int exec(st_store *s, const char *sql, st_error *err)
+int st_store_exec(st_store *s, const char *sql, st_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -80,7 +93,7 @@ static int exec(st_store *s, const char *sql, st_error *err)
     return ST_OK;
 }
 
-static const char *col_text(sqlite3_stmt *q, int i)
+const char *st_store_col_text(sqlite3_stmt *q, int i)
 {
     const unsigned char *t = sqlite3_column_text(q, i);
     return t ? (const char *)t : "";
@@ -90,7 +103,7 @@ static char *dup_or_null(sqlite3_stmt *q, int i)
 {
     if (sqlite3_column_type(q, i) == SQLITE_NULL)
         return NULL;
-    return strdup(col_text(q, i));
+    return strdup(st_store_col_text(q, i));
 }
 
 static int user_version(st_store *s, int *v)
@@ -111,38 +124,62 @@ static int create_schema(st_store *s, const char *model_json, st_error *err)
 {
     int rc;
     sqlite3_stmt *q = NULL;
-    if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+    if ((rc = st_store_exec(s, "BEGIN IMMEDIATE", err)))
         return rc;
     int v = 0;
     if (user_version(s, &v)) {
-        rc = db_fail(s, err, "cannot read schema version");
+        rc = st_store_fail(s, err, "cannot read schema version");
         goto out;
     }
     if (v != 0) { /* another process made it meanwhile */
-        rc = exec(s, "COMMIT", err);
+        rc = st_store_exec(s, "COMMIT", err);
         return rc;
     }
-    if ((rc = exec(s, schema, err)))
+    if ((rc = st_store_exec(s, schema, err)))
         goto out;
     if (sqlite3_prepare_v2(s->db, "INSERT INTO meta VALUES('format','stemtel-store'),"
                            "('model',?1),('election_id',?2)", -1, &q, NULL) != SQLITE_OK) {
-        rc = db_fail(s, err, "cannot prepare");
+        rc = st_store_fail(s, err, "cannot prepare");
         goto out;
     }
     sqlite3_bind_text(q, 1, model_json, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, s->model ? s->model->election_id : "", -1, SQLITE_TRANSIENT);
     if (sqlite3_step(q) != SQLITE_DONE) {
-        rc = db_fail(s, err, "cannot write");
+        rc = st_store_fail(s, err, "cannot write");
         goto out;
     }
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", ST_STORE_SCHEMA_VERSION);
-    if ((rc = exec(s, pragma, err)))
+    if ((rc = st_store_exec(s, pragma, err)))
         goto out;
     sqlite3_finalize(q);
-    return exec(s, "COMMIT", err);
+    return st_store_exec(s, "COMMIT", err);
 out:
     sqlite3_finalize(q);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* A version 1 store gains version 2's tables (nothing else changed), in
+ * one transaction; *v becomes the version the file now has. */
+static int migrate_v1(st_store *s, int *v, st_error *err)
+{
+    int rc;
+    if ((rc = st_store_exec(s, "BEGIN IMMEDIATE", err)))
+        return rc;
+    if (user_version(s, v)) {
+        rc = st_store_fail(s, err, "cannot read schema version");
+        goto fail;
+    }
+    if (*v != 1) /* another process did it meanwhile */
+        return st_store_exec(s, "COMMIT", err);
+    if ((rc = st_store_exec(s, SCHEMA_V2 "PRAGMA user_version=2;", err)))
+        goto fail;
+    if ((rc = st_store_exec(s, "COMMIT", err)))
+        goto fail;
+    *v = 2;
+    return ST_OK;
+fail:
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
@@ -157,7 +194,7 @@ static int read_meta(st_store *s, const char *key, char **out, st_error *err)
                             s->path, sqlite3_errmsg(s->db));
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(q) == SQLITE_ROW)
-        *out = strdup(col_text(q, 0));
+        *out = strdup(st_store_col_text(q, 0));
     sqlite3_finalize(q);
     if (!*out)
         return st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (no %s)",
@@ -185,7 +222,7 @@ int st_store_open(const char *path, const st_model *m, st_store **out, st_error 
         goto out;
     }
     sqlite3_busy_timeout(s->db, 10000);
-    if ((rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+    if ((rc = st_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                       "PRAGMA foreign_keys=ON", err))) {
         st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (%s)", path,
                      sqlite3_errmsg(s->db));
@@ -210,10 +247,12 @@ int st_store_open(const char *path, const st_model *m, st_store **out, st_error 
         if ((rc = create_schema(s, want, err)))
             goto out;
         if (user_version(s, &v)) {
-            rc = db_fail(s, err, "cannot read schema version");
+            rc = st_store_fail(s, err, "cannot read schema version");
             goto out;
         }
     }
+    if (v == 1 && (rc = migrate_v1(s, &v, err)))
+        goto out;
     if (v != ST_STORE_SCHEMA_VERSION) {
         rc = st_error_set(err, ST_ERR_UNSUPPORTED,
                           "store: %s: schema version %d, this stemtel reads version %d",
@@ -238,7 +277,7 @@ int st_store_open(const char *path, const st_model *m, st_store **out, st_error 
                            -1, &s->ins_ballot, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, "SELECT 1 FROM pages WHERE sha256=?1 AND page=?2", -1,
                            &s->has_page, NULL) != SQLITE_OK) {
-        rc = db_fail(s, err, "cannot prepare");
+        rc = st_store_fail(s, err, "cannot prepare");
         goto out;
     }
     *out = s;
@@ -275,7 +314,12 @@ sqlite3 *st_store_db(st_store *s)
     return s->db;
 }
 
-static void utc_now(char *buf, size_t n)
+const char *st_store_path(const st_store *s)
+{
+    return s->path;
+}
+
+void st_store_utc_now(char *buf, size_t n)
 {
     struct timespec ts;
     struct tm tm;
@@ -289,10 +333,10 @@ int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
 {
     sqlite3_stmt *q = NULL;
     char when[32];
-    utc_now(when, sizeof when);
+    st_store_utc_now(when, sizeof when);
     if (sqlite3_prepare_v2(s->db, "INSERT INTO batches(started,station,inputs) VALUES(?1,?2,?3)",
                            -1, &q, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot prepare");
+        return st_store_fail(s, err, "cannot prepare");
     sqlite3_bind_text(q, 1, when, -1, SQLITE_STATIC);
     if (station)
         sqlite3_bind_text(q, 2, station, -1, SQLITE_STATIC);
@@ -300,16 +344,16 @@ int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
     int ok = sqlite3_step(q) == SQLITE_DONE;
     sqlite3_finalize(q);
     if (!ok)
-        return db_fail(s, err, "cannot record the batch");
+        return st_store_fail(s, err, "cannot record the batch");
     s->batch = sqlite3_last_insert_rowid(s->db);
     return ST_OK;
 }
 
 /* ---- outcomes as rows ---------------------------------------------------- */
 
-static st_outcome_kind kind_of(const char *name)
+st_outcome_kind st_store_kind_of(const char *name)
 {
-    for (int k = ST_OUTCOME_VOTE; k <= ST_OUTCOME_REJECTED; k++)
+    for (int k = ST_OUTCOME_VOTE; k <= ST_OUTCOME_VOID; k++)
         if (!strcmp(name, st_outcome_name((st_outcome_kind)k)))
             return (st_outcome_kind)k;
     return ST_OUTCOME_REJECTED;
@@ -382,7 +426,7 @@ int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped
     int rc, skip = 0;
     if (!s->batch)
         return st_error_set(err, ST_ERR_ARG, "store: no batch begun");
-    if ((rc = exec(s, "BEGIN IMMEDIATE", err)))
+    if ((rc = st_store_exec(s, "BEGIN IMMEDIATE", err)))
         return rc;
     for (int i = 0; i < n; i++) {
         const st_store_page *p = &pages[i];
@@ -401,7 +445,7 @@ int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped
             sqlite3_bind_null(q, 5);
         free(abs);
         if (sqlite3_step(q) != SQLITE_DONE) {
-            rc = db_fail(s, err, "cannot store a page");
+            rc = st_store_fail(s, err, "cannot store a page");
             goto fail;
         }
         if (sqlite3_changes(s->db) == 0) {
@@ -425,11 +469,11 @@ int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped
         sqlite3_bind_text(q, 11, o->proposal_reason, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 12, p->record, -1, SQLITE_STATIC);
         if (sqlite3_step(q) != SQLITE_DONE) {
-            rc = db_fail(s, err, "cannot store a ballot");
+            rc = st_store_fail(s, err, "cannot store a ballot");
             goto fail;
         }
     }
-    if ((rc = exec(s, "COMMIT", err)))
+    if ((rc = st_store_exec(s, "COMMIT", err)))
         goto fail;
     *skipped = skip;
     rc = ST_OK;
@@ -446,11 +490,11 @@ out:
 /* ---- reading ballots ------------------------------------------------------ */
 
 #define BALLOT_SELECT                                                               \
-    "SELECT p.id, p.file, p.page, p.sha256, p.station, b.outcome, b.list,"          \
+    "SELECT p.id, p.file, p.page, p.sha256, " ST_STORE_EFF_STATION ", b.outcome, b.list,"    \
     " b.candidate, b.party_only, b.reasons, b.proposal, b.proposal_list,"           \
     " b.proposal_candidate, b.proposal_party_only, b.proposal_reason, b.record,"    \
     " d.outcome, d.list, d.candidate, d.party_only, d.reason, d.decided_by,"        \
-    " d.decided_at, d.note"                                                          \
+    " d.decided_at, d.note, p.batch, p.station"                                      \
     " FROM pages p JOIN ballots b ON b.page = p.id"                                  \
     " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE page = p.id) "
 
@@ -458,30 +502,30 @@ static void row_to_ballot(sqlite3_stmt *q, st_store_ballot *b)
 {
     memset(b, 0, sizeof *b);
     b->id = sqlite3_column_int64(q, 0);
-    b->file = strdup(col_text(q, 1));
+    b->file = strdup(st_store_col_text(q, 1));
     b->page = sqlite3_column_int(q, 2);
-    snprintf(b->sha256, sizeof b->sha256, "%s", col_text(q, 3));
+    snprintf(b->sha256, sizeof b->sha256, "%s", st_store_col_text(q, 3));
     b->station = dup_or_null(q, 4);
     st_outcome *o = &b->found;
-    o->kind = kind_of(col_text(q, 5));
+    o->kind = st_store_kind_of(st_store_col_text(q, 5));
     o->list = sqlite3_column_int(q, 6);
     o->candidate = sqlite3_column_int(q, 7);
     o->party_only = sqlite3_column_int(q, 8);
-    split_reasons(col_text(q, 9), o);
-    o->proposal = kind_of(col_text(q, 10));
+    split_reasons(st_store_col_text(q, 9), o);
+    o->proposal = st_store_kind_of(st_store_col_text(q, 10));
     o->proposal_list = sqlite3_column_int(q, 11);
     o->proposal_candidate = sqlite3_column_int(q, 12);
     o->proposal_party_only = sqlite3_column_int(q, 13);
-    snprintf(o->proposal_reason, sizeof o->proposal_reason, "%s", col_text(q, 14));
-    b->record = strdup(col_text(q, 15));
+    snprintf(o->proposal_reason, sizeof o->proposal_reason, "%s", st_store_col_text(q, 14));
+    b->record = strdup(st_store_col_text(q, 15));
     if (sqlite3_column_type(q, 16) != SQLITE_NULL) {
         st_outcome *d = &b->decision;
         b->decided = 1;
-        d->kind = kind_of(col_text(q, 16));
+        d->kind = st_store_kind_of(st_store_col_text(q, 16));
         d->list = sqlite3_column_int(q, 17);
         d->candidate = sqlite3_column_int(q, 18);
         d->party_only = sqlite3_column_int(q, 19);
-        const char *r = col_text(q, 20);
+        const char *r = st_store_col_text(q, 20);
         if (*r) {
             d->n_reasons = 1;
             snprintf(d->reasons[0], ST_REASON_MAX, "%s", r);
@@ -495,6 +539,8 @@ static void row_to_ballot(sqlite3_stmt *q, st_store_ballot *b)
         b->decided_at = dup_or_null(q, 22);
         b->note = dup_or_null(q, 23);
     }
+    b->batch = sqlite3_column_int64(q, 24);
+    b->counted_station = dup_or_null(q, 25);
 }
 
 void st_store_ballot_clear(st_store_ballot *b)
@@ -503,6 +549,7 @@ void st_store_ballot_clear(st_store_ballot *b)
         return;
     free(b->file);
     free(b->station);
+    free(b->counted_station);
     free(b->decided_by);
     free(b->decided_at);
     free(b->note);
@@ -526,7 +573,7 @@ static int walk(st_store *s, const char *where, const char *text1, st_store_ball
     snprintf(sql, sizeof sql, "%s%s%s ORDER BY p.id", BALLOT_SELECT, where ? "WHERE " : "",
              where ? where : "");
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot read ballots");
+        return st_store_fail(s, err, "cannot read ballots");
     if (text1)
         sqlite3_bind_text(q, 1, text1, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
@@ -538,7 +585,7 @@ static int walk(st_store *s, const char *where, const char *text1, st_store_ball
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = db_fail(s, err, "cannot read ballots");
+        rc = st_store_fail(s, err, "cannot read ballots");
     sqlite3_finalize(q);
     return rc;
 }
@@ -581,44 +628,6 @@ int st_store_get(st_store *s, int64_t id, st_store_ballot *out, st_error *err)
     return ST_OK;
 }
 
-/* ---- decisions ------------------------------------------------------------ */
-
-int st_store_decide(st_store *s, int64_t id, const st_outcome *o, const char *by,
-                    const char *note, st_error *err)
-{
-    sqlite3_stmt *q = NULL;
-    st_store_ballot b;
-    char when[32];
-    int rc;
-    if (!by || !*by)
-        return st_error_set(err, ST_ERR_ARG, "store: a decision needs who took it (--by)");
-    if (o->kind != ST_OUTCOME_VOTE && o->kind != ST_OUTCOME_BLANK &&
-        o->kind != ST_OUTCOME_INVALID)
-        return st_error_set(err, ST_ERR_ARG, "store: a decision is a vote, blank or invalid");
-    if ((rc = st_store_get(s, id, &b, err)))
-        return rc;
-    st_store_ballot_clear(&b);
-    utc_now(when, sizeof when);
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO decisions(page,outcome,list,candidate,party_only,"
-                           "reason,decided_by,decided_at,note) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-                           -1, &q, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot prepare");
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_text(q, 2, st_outcome_name(o->kind), -1, SQLITE_STATIC);
-    sqlite3_bind_int(q, 3, o->list);
-    sqlite3_bind_int(q, 4, o->candidate);
-    sqlite3_bind_int(q, 5, o->party_only);
-    sqlite3_bind_text(q, 6, o->n_reasons ? o->reasons[0] : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 7, by, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 8, when, -1, SQLITE_STATIC);
-    if (note)
-        sqlite3_bind_text(q, 9, note, -1, SQLITE_STATIC);
-    int ok = sqlite3_step(q) == SQLITE_DONE;
-    sqlite3_finalize(q);
-    return ok ? ST_OK : db_fail(s, err, "cannot record the decision");
-}
-
 /* ---- figures -------------------------------------------------------------- */
 
 typedef struct tally_ctx {
@@ -638,7 +647,7 @@ int st_store_tally(st_store *s, const char *station, st_tally **out, st_error *e
     tally_ctx c = {st_tally_new(s->model), 0};
     if (!c.t)
         return st_error_set(err, ST_ERR_NOMEM, "store: out of memory");
-    int rc = walk(s, station ? "p.station = ?1" : NULL, station, add_one, &c, err);
+    int rc = walk(s, station ? ST_STORE_EFF_STATION " = ?1" : NULL, station, add_one, &c, err);
     if (rc > 0)
         rc = st_error_set(err, ST_ERR_INVALID,
                           "store: %s: a stored ballot does not fit the model (%d)", s->path,
@@ -685,12 +694,13 @@ int st_store_stations(st_store *s, char ***out, int *n, st_error *err)
     char **v = NULL;
     int cnt = 0, step;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT station FROM pages WHERE station IS NOT NULL UNION "
-                           "SELECT station FROM basis", -1, &q, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot read stations");
+                           "SELECT * FROM (SELECT " ST_STORE_EFF_STATION " AS st FROM pages p) "
+                           "WHERE st IS NOT NULL UNION SELECT station FROM basis", -1, &q,
+                           NULL) != SQLITE_OK)
+        return st_store_fail(s, err, "cannot read stations");
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         char **nv = realloc(v, (size_t)(cnt + 1) * sizeof *v);
-        if (!nv || !(nv[cnt] = strdup(col_text(q, 0)))) {
+        if (!nv || !(nv[cnt] = strdup(st_store_col_text(q, 0)))) {
             v = nv ? nv : v;
             sqlite3_finalize(q);
             st_store_strings_free(v, cnt);
@@ -702,7 +712,7 @@ int st_store_stations(st_store *s, char ***out, int *n, st_error *err)
     sqlite3_finalize(q);
     if (step != SQLITE_DONE) {
         st_store_strings_free(v, cnt);
-        return db_fail(s, err, "cannot read stations");
+        return st_store_fail(s, err, "cannot read stations");
     }
     if (cnt)
         qsort(v, (size_t)cnt, sizeof *v, natural_cmp);
@@ -722,14 +732,14 @@ int st_store_counts_get(st_store *s, const char *station, st_store_counts *out, 
 {
     sqlite3_stmt *q = NULL;
     const char *sql =
-        "SELECT count(*), coalesce(sum(p.station IS NULL), 0),"
+        "SELECT count(*), coalesce(sum(" ST_STORE_EFF_STATION " IS NULL), 0),"
         " coalesce(sum(b.outcome = 'review' AND d.id IS NULL), 0),"
         " coalesce(sum(b.outcome = 'rejected' AND d.id IS NULL), 0)"
         " FROM pages p JOIN ballots b ON b.page = p.id"
         " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE page = p.id)"
-        " WHERE ?1 IS NULL OR p.station = ?1";
+        " WHERE ?1 IS NULL OR " ST_STORE_EFF_STATION " = ?1";
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot count");
+        return st_store_fail(s, err, "cannot count");
     if (station)
         sqlite3_bind_text(q, 1, station, -1, SQLITE_STATIC);
     int ok = sqlite3_step(q) == SQLITE_ROW;
@@ -740,7 +750,7 @@ int st_store_counts_get(st_store *s, const char *station, st_store_counts *out, 
         out->open_rejected = sqlite3_column_int64(q, 3);
     }
     sqlite3_finalize(q);
-    return ok ? ST_OK : db_fail(s, err, "cannot count");
+    return ok ? ST_OK : st_store_fail(s, err, "cannot count");
 }
 
 int st_store_last_change(st_store *s, char *buf, size_t n, st_error *err)
@@ -748,11 +758,12 @@ int st_store_last_change(st_store *s, char *buf, size_t n, st_error *err)
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT max(t) FROM (SELECT max(started) t FROM batches UNION ALL "
-                           "SELECT max(decided_at) FROM decisions)", -1, &q, NULL) != SQLITE_OK)
-        return db_fail(s, err, "cannot read");
+                           "SELECT max(decided_at) FROM decisions UNION ALL "
+                           "SELECT max(moved_at) FROM moves)", -1, &q, NULL) != SQLITE_OK)
+        return st_store_fail(s, err, "cannot read");
     int ok = sqlite3_step(q) == SQLITE_ROW;
     if (ok)
-        snprintf(buf, n, "%s", col_text(q, 0));
+        snprintf(buf, n, "%s", st_store_col_text(q, 0));
     sqlite3_finalize(q);
-    return ok ? ST_OK : db_fail(s, err, "cannot read");
+    return ok ? ST_OK : st_store_fail(s, err, "cannot read");
 }

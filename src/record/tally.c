@@ -33,7 +33,7 @@ typedef struct st_reason_tab {
 } st_reason_tab;
 
 /* Indexes of the reason tables. */
-enum { ST_TAB_INVALID = 0, ST_TAB_REVIEW = 1, ST_TAB_REJECTED = 2, ST_TABS = 3 };
+enum { ST_TAB_INVALID = 0, ST_TAB_REVIEW = 1, ST_TAB_REJECTED = 2, ST_TAB_VOID = 3, ST_TABS = 4 };
 
 struct st_tally {
     const st_model *m;
@@ -41,7 +41,7 @@ struct st_tally {
     int *first;              /* per list: index of its candidate 1 in votes */
     int64_t *list_total;     /* per list: E.x */
     int64_t *list_party_only;
-    int64_t blank, invalid, review, rejected;
+    int64_t blank, invalid, review, rejected, voided;
     st_reason_tab tabs[ST_TABS];
 };
 
@@ -52,7 +52,9 @@ struct st_tally {
 static const char *const st_invalid_codes[] = {
     ST_REASON_NUMBER_WITHOUT_LIST, ST_REASON_SEVERAL_LISTS,
     ST_REASON_NO_SUCH_CANDIDATE, ST_REASON_SEVERAL_NUMBERS,
-    ST_REASON_PARTY_ONLY};
+    ST_REASON_PARTY_ONLY, ST_REASON_IDENTIFYING_WRITING, ST_REASON_OTHER};
+static const char *const st_void_codes[] = {ST_VOID_RESCAN, ST_VOID_NOT_A_BALLOT,
+                                            ST_VOID_DAMAGED};
 static const char *const st_review_codes[] = {
     ST_REASON_MARGINAL_MARK, ST_REASON_WRITING, ST_REASON_NO_SUCH_CANDIDATE,
     ST_REASON_SEVERAL_NUMBERS};
@@ -115,6 +117,7 @@ static const st_reason_tab *st_tab_of(const st_tally *t, st_outcome_kind kind)
     case ST_OUTCOME_INVALID: return &t->tabs[ST_TAB_INVALID];
     case ST_OUTCOME_REVIEW: return &t->tabs[ST_TAB_REVIEW];
     case ST_OUTCOME_REJECTED: return &t->tabs[ST_TAB_REJECTED];
+    case ST_OUTCOME_VOID: return &t->tabs[ST_TAB_VOID];
     default: return NULL;
     }
 }
@@ -146,7 +149,9 @@ st_tally *st_tally_new(const st_model *m)
     if (st_tab_seed(&t->tabs[ST_TAB_INVALID], st_invalid_codes,
                     (int)(sizeof st_invalid_codes / sizeof *st_invalid_codes)) ||
         st_tab_seed(&t->tabs[ST_TAB_REVIEW], st_review_codes,
-                    (int)(sizeof st_review_codes / sizeof *st_review_codes)))
+                    (int)(sizeof st_review_codes / sizeof *st_review_codes)) ||
+        st_tab_seed(&t->tabs[ST_TAB_VOID], st_void_codes,
+                    (int)(sizeof st_void_codes / sizeof *st_void_codes)))
         goto fail;
     return t;
 fail:
@@ -236,7 +241,8 @@ int st_tally_add(st_tally *t, const st_outcome *o)
         return ST_OK;
     case ST_OUTCOME_INVALID:
     case ST_OUTCOME_REVIEW:
-    case ST_OUTCOME_REJECTED: {
+    case ST_OUTCOME_REJECTED:
+    case ST_OUTCOME_VOID: {
         st_reason_tab *tab = (st_reason_tab *)st_tab_of(t, o->kind);
         const char *codes[ST_MAX_REASONS];
         int n = st_codes_of(o, codes);
@@ -248,6 +254,8 @@ int st_tally_add(st_tally *t, const st_outcome *o)
             t->invalid++;
         else if (o->kind == ST_OUTCOME_REVIEW)
             t->review++;
+        else if (o->kind == ST_OUTCOME_VOID)
+            t->voided++;
         else
             t->rejected++;
         return ST_OK;
@@ -300,6 +308,7 @@ int st_tally_merge(st_tally *dst, const st_tally *src)
     dst->invalid += src->invalid;
     dst->review += src->review;
     dst->rejected += src->rejected;
+    dst->voided += src->voided;
     return ST_OK;
 }
 
@@ -343,6 +352,7 @@ void st_tally_get_totals(const st_tally *t, st_tally_totals *out)
     out->H = out->E + out->F + out->G;
     out->review = t->review;
     out->rejected = t->rejected;
+    out->voided = t->voided;
 }
 
 int64_t st_tally_reason_count(const st_tally *t, st_outcome_kind kind,
@@ -434,6 +444,8 @@ int st_tally_write_csv(const st_tally *t, const char *path, st_error *err)
     st_csv_reasons(f, "review", &t->tabs[ST_TAB_REVIEW]);
     fprintf(f, "rejected,,,,%" PRId64 "\n", tot.rejected);
     st_csv_reasons(f, "rejected", &t->tabs[ST_TAB_REJECTED]);
+    fprintf(f, "void,,,,%" PRId64 "\n", tot.voided);
+    st_csv_reasons(f, "void", &t->tabs[ST_TAB_VOID]);
     int bad = ferror(f);
     int closed = fclose(f);
     if (bad || closed != 0 || !text) {
@@ -554,6 +566,7 @@ int st_tally_write_json(const st_tally *t, const char *path, st_error *err)
                   st_json_pending(tot.review, &t->tabs[ST_TAB_REVIEW])) ||
           st_jset(root, "rejected",
                   st_json_pending(tot.rejected, &t->tabs[ST_TAB_REJECTED])) ||
+          st_jset(root, "void", st_json_pending(tot.voided, &t->tabs[ST_TAB_VOID])) ||
           !(text = st_json_text(root));
     if (bad) {
         rc = st_error_set(err, ST_ERR_NOMEM, "tally: %s: out of memory", path);

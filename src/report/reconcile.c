@@ -275,6 +275,27 @@ static const char *station_name(const st_recon_station *s)
     return s->has_basis && s->basis.name ? s->basis.name : "";
 }
 
+/* "3 (rescan 2, not_a_ballot 1)": the station's void pages by reason, the
+ * reasons with none left out; "" when there are none. */
+static const char *void_summary(const st_recon_station *s, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (!s->ours.voided)
+        return buf;
+    int len = snprintf(buf, n, "%lld (", (long long)s->ours.voided), first = 1;
+    int64_t c;
+    const char *code;
+    for (int i = 0; (code = st_tally_reason_at(s->tally, ST_OUTCOME_VOID, i, &c)); i++)
+        if (c && len >= 0 && (size_t)len < n) {
+            len += snprintf(buf + len, n - (size_t)len, "%s%s %lld", first ? "" : ", ", code,
+                            (long long)c);
+            first = 0;
+        }
+    if (len >= 0 && (size_t)len < n)
+        snprintf(buf + len, n - (size_t)len, ")");
+    return buf;
+}
+
 int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
 {
     const st_model *m = r->model;
@@ -286,6 +307,9 @@ int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
         fprintf(f, "pages %lld, waiting for review %lld, rejected undecided %lld\n",
                 (long long)s->pages.pages, (long long)s->pages.open_review,
                 (long long)s->pages.open_rejected);
+        char voids[256];
+        if (*void_summary(s, voids, sizeof voids))
+            fprintf(f, "void pages (set aside by people, in no figure): %s\n", voids);
         for (int k = 0; k < s->n_checks; k++)
             fprintf(f, "%s %s\n", s->checks[k].code, s->checks[k].text);
         if (!s->has_basis) {
@@ -359,6 +383,14 @@ static json_object *station_json(const st_model *m, const st_recon_station *s)
     json_object_object_add(o, "pages", jint(s->pages.pages));
     json_object_object_add(o, "open_review", jint(s->pages.open_review));
     json_object_object_add(o, "open_rejected", jint(s->pages.open_rejected));
+    json_object *vo = json_object_new_object(), *vr = json_object_new_object();
+    json_object_object_add(vo, "total", jint(s->ours.voided));
+    int64_t nv;
+    const char *code;
+    for (int i = 0; (code = st_tally_reason_at(s->tally, ST_OUTCOME_VOID, i, &nv)); i++)
+        json_object_object_add(vr, code, jint(nv));
+    json_object_object_add(vo, "reasons", vr);
+    json_object_object_add(o, "void", vo);
     a = json_object_new_array();
     for (int k = 0; k < s->n_checks; k++) {
         json_object *c = json_object_new_object();
@@ -484,6 +516,12 @@ int st_recon_write_html(const st_recon *r, FILE *f, st_error *err)
         fprintf(f, "</h2>\n<p>%lld pages; %lld waiting for review; %lld rejected undecided.</p>\n",
                 (long long)s->pages.pages, (long long)s->pages.open_review,
                 (long long)s->pages.open_rejected);
+        char voids[256];
+        if (*void_summary(s, voids, sizeof voids)) {
+            fputs("<p>Void pages (set aside by people, in no figure): ", f);
+            html_put(f, voids);
+            fputs(".</p>\n", f);
+        }
         for (int k = 0; k < s->n_checks; k++) {
             fprintf(f, "<p class=\"%s\">%s ", s->checks[k].code[0] == 'F' ? "err" : "warn",
                     s->checks[k].code);
