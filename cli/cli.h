@@ -23,6 +23,7 @@ int st_cli_tally(int argc, char **argv);
 int st_cli_basis(int argc, char **argv);
 int st_cli_review(int argc, char **argv);
 int st_cli_members(int argc, char **argv);
+int st_cli_stations(int argc, char **argv);
 int st_cli_reconcile(int argc, char **argv);
 int st_cli_export(int argc, char **argv);
 int st_cli_verify(int argc, char **argv);
@@ -37,6 +38,13 @@ void st_cli_warn_batch(const struct st_batch_report *r);
 
 /* Print "stemtel: <msg>" to stderr. */
 void st_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* For a command with verbs (cmd VERB ...): when argv[1] is missing or an
+ * option, print usage (to stdout for --help, else to stderr after "cmd:
+ * want WANT") and return the exit status to end with; -1 when argv[1] is
+ * a verb to go on with. */
+int st_cli_no_verb(int argc, char **argv, const char *cmd, const char *want,
+                   const char *usage);
 
 /* Parse a whole decimal integer in [lo, hi]; 0 on success, else prints an
  * error naming the option and returns -1. */

@@ -1,5 +1,6 @@
 /* count.c - `stemtel count`: count scanned ballots */
 #include "cli.h"
+#include "stemtel/station.h"
 #include "stemtel/batch.h"
 #include "stemtel/model.h"
 #include "stemtel/store.h"
@@ -125,12 +126,18 @@ int st_cli_count(int argc, char **argv)
         return ST_EXIT_FAIL;
     }
     o.model = m;
+    if (!store_path && o.station && st_station_id_check(o.station, &err)) {
+        st_cli_error("count: --station: %s", err.msg);
+        st_model_free(m);
+        return ST_EXIT_USAGE;
+    }
     if (store_path) {
         char inputs[4096] = "";
         for (int i = optind; i < argc; i++)
             snprintf(inputs + strlen(inputs), sizeof inputs - strlen(inputs), "%s%s",
                      i > optind ? " " : "", argv[i]);
         if (st_store_open(store_path, m, &store, &err) ||
+            (o.station && st_store_station_check(store, o.station, &err)) ||
             st_store_begin_batch(store, o.station, inputs, &err)) {
             st_cli_error("%s", err.msg);
             st_store_close(store);

@@ -41,6 +41,18 @@ void st_cli_warn_batch(const st_batch_report *r)
                 r->bad_sheets == 1 ? "it" : "them");
 }
 
+int st_cli_no_verb(int argc, char **argv, const char *cmd, const char *want,
+                   const char *usage)
+{
+    if (argc >= 2 && argv[1][0] != '-')
+        return -1;
+    int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+    if (!help)
+        st_cli_error("%s: want %s", cmd, want);
+    fputs(usage, help ? stdout : stderr);
+    return help ? ST_EXIT_OK : ST_EXIT_USAGE;
+}
+
 int st_cli_int(const char *opt, const char *text, long long lo, long long hi,
                long long *out)
 {
@@ -84,6 +96,8 @@ static void usage(FILE *f)
           "                          the ballots people decide, voids and moves\n"
           "  members add|list --store FILE ...\n"
           "                          the members of the stembureau who decide\n"
+          "  stations import|list --store FILE [110b.eml.xml | stations.csv]\n"
+          "                          the municipality's polling stations\n"
           "  reconcile --store FILE [--format text|json|html] [-o FILE]\n"
           "                          our count beside each station's own: checks, Na 31-2\n"
           "  export eml --store FILE -o Telling.eml.xml [--draft]\n"
@@ -126,6 +140,8 @@ int main(int argc, char **argv)
         return st_cli_review(argc - 1, argv + 1);
     if (!strcmp(cmd, "members"))
         return st_cli_members(argc - 1, argv + 1);
+    if (!strcmp(cmd, "stations"))
+        return st_cli_stations(argc - 1, argv + 1);
     if (!strcmp(cmd, "reconcile"))
         return st_cli_reconcile(argc - 1, argv + 1);
     if (!strcmp(cmd, "export"))

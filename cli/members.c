@@ -35,13 +35,8 @@ int st_cli_members(int argc, char **argv)
                                           {NULL, 0, NULL, 0}};
     const char *store_path = NULL, *role = NULL;
     int c;
-    if (argc < 2 || argv[1][0] == '-') {
-        int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-        if (!help)
-            st_cli_error("members: want add or list");
-        fputs(members_usage, help ? stdout : stderr);
-        return help ? ST_EXIT_OK : ST_EXIT_USAGE;
-    }
+    if ((c = st_cli_no_verb(argc, argv, "members", "add or list", members_usage)) >= 0)
+        return c;
     const char *verb = argv[1];
     argc--, argv++;
     optind = 1;

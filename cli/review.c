@@ -222,13 +222,8 @@ int st_cli_review(int argc, char **argv)
     const char *store_path = NULL, *as = NULL, *by = NULL, *note = NULL, *png = NULL;
     const char *station = NULL, *reason = NULL, *batch_text = NULL, *to = NULL, *verb;
     int c, all = 0;
-    if (argc < 2 || argv[1][0] == '-') {
-        int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-        if (!help)
-            st_cli_error("review: want list, show, decide, batches or move");
-        fputs(review_usage, help ? stdout : stderr);
-        return help ? ST_EXIT_OK : ST_EXIT_USAGE;
-    }
+    if ((c = st_cli_no_verb(argc, argv, "review", "list, show, decide, batches or move", review_usage)) >= 0)
+        return c;
     verb = argv[1];
     argc--, argv++;
     optind = 1;

@@ -92,7 +92,10 @@ int st_basis_read_eml(const char *path, const st_model *m, st_basis_set *out,
 
 /* Put every station of set into the store in one transaction, replacing
  * an earlier basistelling of the same station; source names where the
- * figures came from (the file). */
+ * figures came from (the file). Every station must pass
+ * st_store_station_check (on the station list once there is one, else of
+ * the EML form): ST_ERR_INVALID naming the file and the station, nothing
+ * stored. */
 int st_basis_save(st_store *s, const st_basis_set *set, const char *source,
                   st_error *err);
 

@@ -23,6 +23,7 @@
 
 #include "stemtel/error.h"
 #include "stemtel/model.h"
+#include "stemtel/station.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,6 +33,7 @@ extern "C" {
 #define ST_EML_NS "urn:oasis:names:tc:evs:schema:eml"
 #define ST_EML_NS_XNL "urn:oasis:names:tc:ciq:xsdschema:xNL:2.0"
 #define ST_EML_NS_KR "http://www.kiesraad.nl/extensions"
+#define ST_EML_NS_XAL "urn:oasis:names:tc:ciq:xsdschema:xAL:2.0"
 
 /* Read a 230b candidate-list file into a new model.
  *
@@ -55,6 +57,17 @@ extern "C" {
  * On success returns ST_OK and *out owns the model (st_model_free); on
  * failure *out is NULL. Never touches the network (XML_PARSE_NONET). */
 int st_eml_read_candidates(const char *path, st_model **out, st_error *err);
+
+/* Read the polling stations of a 110b polling-station file into *out
+ * (station.h): the municipality code (kr:ElectionDomain's Id, else the
+ * ManagingAuthority's), and for every PollingPlace of channel "polling"
+ * the station "CODE::SB<PollingStation Id>", its name (xal:LocalityName,
+ * else the id), postcode (xal:PostalCodeNumber) and eligible voters (the
+ * PollingStation's number). Refuses, naming path and line: not a 110b, no
+ * 4-digit code, a station without an Id, an id given twice, no stations
+ * (ST_ERR_INVALID, ST_ERR_UNSUPPORTED, ST_ERR_PARSE, ST_ERR_IO,
+ * ST_ERR_NOMEM); *out is then untouched. Never touches the network. */
+int st_eml_read_stations(const char *path, st_station_list *out, st_error *err);
 
 /* Apply a 110a election definition to a model read from a 230b.
  *

@@ -32,10 +32,16 @@
  * Void pages (people set them aside: a rescan, not a ballot) are in no
  * figure; each station lists how many, by reason.
  *
+ * Every station has a state: not_started, in_review,
+ * waiting_for_basistelling, differences or reconciled (and not_listed for
+ * one the station list does not hold). Once the municipality's station
+ * list is imported every listed station is in the report, counted or not.
+ *
  * What blocks a final result: ballots waiting for review, rejected pages
  * not yet decided, a station with ballots but no basistelling, a station
- * with a basistelling (H > 0) but no ballots counted, ballots counted
- * without a station.
+ * with a basistelling (H > 0) but no ballots counted, a listed station
+ * with neither ballots nor a basistelling, a station not on the list,
+ * ballots counted without a station.
  *
  * The report is plain data; the writers print it as text, JSON or one
  * self-contained HTML page. The same store gives the same bytes.
@@ -66,8 +72,20 @@ typedef struct st_recon_diff {
     int64_t station, ours;
 } st_recon_diff;
 
+/* Where a station stands (st_recon_station.state), in the order a
+ * station moves through them. */
+#define ST_RECON_NOT_STARTED "not_started"   /* no ballots counted yet */
+#define ST_RECON_IN_REVIEW "in_review"       /* ballots or rejected pages open */
+#define ST_RECON_WAITING "waiting_for_basistelling" /* counted, no N 10-2 */
+#define ST_RECON_DIFFERENCES "differences"   /* H, a list or an F check differs */
+#define ST_RECON_RECONCILED "reconciled"     /* everything agrees */
+#define ST_RECON_NOT_LISTED "not_listed"     /* not on the station list */
+
 typedef struct st_recon_station {
     char *station;
+    const char *state;          /* one of ST_RECON_* */
+    int listed;                 /* on the station list (stations import) */
+    const char *listed_name;    /* its name there, owned by the report */
     int has_basis;
     st_basis basis;             /* valid when has_basis */
     st_tally *tally;            /* our count, decisions applied */
@@ -90,6 +108,8 @@ typedef struct st_recon {
     int n_blocks;
     char **blocks;              /* what blocks a final result, for people */
     st_tally *total;            /* every ballot, decisions applied */
+    int n_listed;
+    char **listed;              /* the station list: id, name, id, name... */
 } st_recon;
 
 /* Build the report of store s. *out is new (st_recon_free); it borrows

@@ -40,13 +40,14 @@
 #include "stemtel/error.h"
 #include "stemtel/interpret.h"
 #include "stemtel/model.h"
+#include "stemtel/station.h"
 #include "stemtel/tally.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define ST_STORE_SCHEMA_VERSION 2
+#define ST_STORE_SCHEMA_VERSION 3
 
 typedef struct st_store st_store;
 
@@ -91,9 +92,11 @@ int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
 
 /* Add a window of n pages (borrowed for the call), in order, in one
  * transaction. A page whose (sha256, page) is already stored is left as it
- * is and counted in *skipped, which is written only on success. Returns
- * ST_OK; ST_ERR_ARG before st_store_begin_batch; ST_ERR_IO, with nothing
- * of the window stored. Once its transaction is begun, stored or rolled
+ * is and counted in *skipped, which is written only on success. A page
+ * whose station fails st_store_station_check refuses the window
+ * (ST_ERR_INVALID naming the page and the station, nothing stored).
+ * Returns ST_OK; ST_ERR_ARG before st_store_begin_batch; ST_ERR_IO, with
+ * nothing of the window stored. Once its transaction is begun, stored or rolled
  * back, the pages st_store_seen claimed since the last commit are
  * forgotten. The batch runner's commit hook
  * (st_batch_commit_fn) calls this through an adapter that turns its ctx
@@ -244,12 +247,34 @@ int st_store_members_each(st_store *s, st_store_member_fn fn, void *ctx, st_erro
 int st_store_tally(st_store *s, const char *station, st_tally **out,
                    st_error *err);
 
-/* Every station id the store knows (from pages or basistelling), sorted
+/* Every station id the store knows (from pages, basistelling or the
+ * station list), sorted
  * with their numbers in numeric order (SB2 before SB10). *out is a
  * malloc'd array of *n malloc'd strings, the caller's, written only on
  * success; free with st_store_strings_free. Returns ST_OK, ST_ERR_NOMEM
  * or ST_ERR_IO. */
 int st_store_stations(st_store *s, char ***out, int *n, st_error *err);
+
+/* Replace the store's list of polling stations by l (station.h), read
+ * from source (named in messages and kept with each row), in one
+ * transaction. Refuses (ST_ERR_INVALID, nothing changed) a station of
+ * another municipality than the model's, and a list that leaves out a
+ * station which already has ballots, a basistelling or a move; ST_ERR_ARG
+ * for an empty list; ST_ERR_IO. */
+int st_store_stations_import(st_store *s, const st_station_list *l, const char *source,
+                             st_error *err);
+
+/* Check station id as it enters the store (count --station, a separator
+ * sheet, a basistelling row, a move): once a station list is imported it
+ * must be on it, before that it must have the form EML uses
+ * (st_station_id_check). ST_OK; ST_ERR_ARG naming id and why; ST_ERR_IO. */
+int st_store_station_check(st_store *s, const char *id, st_error *err);
+
+/* Call fn for every listed station in the list's order; d and its strings
+ * are valid during the call. fn's nonzero return stops the walk and is
+ * returned. ST_ERR_IO. */
+typedef int (*st_store_station_fn)(void *ctx, const st_station_def *d);
+int st_store_stations_listed(st_store *s, st_store_station_fn fn, void *ctx, st_error *err);
 
 /* Free n strings and the array holding them. Accepts NULL. */
 void st_store_strings_free(char **v, int n);

@@ -1,4 +1,4 @@
-/* eml.c - read EML_NL 230b candidate lists and 110a definitions into a model
+/* eml.c - read EML_NL 230b candidate lists, 110a definitions, 110b stations
  *
  * A file is parsed by emlxml.c (network off, libxml2's messages captured
  * for this thread, elements matched by namespace URI and local name). The
@@ -486,6 +486,100 @@ out:
     free(code);
     free(where);
     xmlFreeDoc(doc);
+    return rc;
+}
+
+/* ---- 110b ---- */
+
+/* One PollingPlace: its station, name and postcode into l. */
+static int read_place(const xmlNode *pp, const char *code, const char *path,
+                      st_station_list *l, st_error *err)
+{
+    int nomem = 0, rc;
+    xmlNode *loc = st_emlxml_child(pp, ST_EML_NS, "PhysicalLocation");
+    xmlNode *ps = st_emlxml_child(loc, ST_EML_NS, "PollingStation");
+    xmlNode *lc = st_emlxml_child(st_emlxml_child(loc, ST_EML_NS, "Address"), ST_EML_NS,
+                                  "Locality");
+    char *num = st_emlxml_attr(ps, "Id", &nomem);
+    char *name = st_emlxml_child_text(lc, ST_EML_NS_XAL, "LocalityName", &nomem);
+    char *post = st_emlxml_child_text(st_emlxml_child(lc, ST_EML_NS_XAL, "PostalCode"),
+                                      ST_EML_NS_XAL, "PostalCodeNumber", &nomem);
+    char *voters = ps ? st_emlxml_text(ps) : NULL;
+    char where[4200], id[64];
+    snprintf(where, sizeof where, "stations: %s: line %d", path, ps ? ps->line : pp->line);
+    if (nomem || (ps && !voters)) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "stations: %s: out of memory", path);
+    } else if (!num) {
+        rc = st_error_set(err, ST_ERR_INVALID, "%s: a PollingPlace without a PollingStation Id",
+                          where);
+    } else {
+        char *end = NULL;
+        long long eligible = voters && *voters ? strtoll(voters, &end, 10) : -1;
+        if (end && (*end || eligible < 0))
+            eligible = -1;
+        snprintf(id, sizeof id, "%s::SB%s", code, num);
+        rc = st_station_list_add(l, id, name && *name ? name : id, post, eligible, where, err);
+    }
+    free(num);
+    free(name);
+    free(post);
+    free(voters);
+    return rc;
+}
+
+int st_eml_read_stations(const char *path, st_station_list *out, st_error *err)
+{
+    int rc, nomem = 0;
+    xmlDocPtr doc = NULL;
+    xmlNode *root;
+    char *code = NULL;
+    st_station_list l = {{0}, 0, NULL};
+    if (!path || !out)
+        return st_error_set(err, ST_ERR_ARG, "stations: no file given");
+    if ((rc = st_emlxml_parse(path, "stations", &doc, err)) ||
+        (rc = check_root(doc, path, "110b", &root, err)))
+        goto out;
+    xmlNode *el = st_emlxml_child(st_emlxml_child(root, ST_EML_NS, "ElectionEvent"), ST_EML_NS,
+                                  "Election");
+    xmlNode *dom = st_emlxml_child(st_emlxml_child(el, ST_EML_NS, "ElectionIdentifier"),
+                                   ST_EML_NS_KR, "ElectionDomain");
+    code = st_emlxml_attr(dom, "Id", &nomem);
+    if (!code && !nomem)
+        code = st_emlxml_attr(st_emlxml_child(st_emlxml_child(root, ST_EML_NS,
+                                                              "ManagingAuthority"),
+                                              ST_EML_NS, "AuthorityIdentifier"),
+                              "Id", &nomem);
+    if (nomem) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "stations: %s: out of memory", path);
+        goto out;
+    }
+    if (!code || strlen(code) != 4 || strspn(code, "0123456789") != 4) {
+        rc = st_error_set(err, ST_ERR_INVALID, "stations: %s: no 4-digit municipality code "
+                          "(kr:ElectionDomain or ManagingAuthority Id)", path);
+        goto out;
+    }
+    snprintf(l.municipality, sizeof l.municipality, "%s", code);
+    for (xmlNode *c = st_emlxml_child(el, ST_EML_NS, "Contest"); c && !rc;
+         c = st_emlxml_next(c->next, ST_EML_NS, "Contest"))
+        for (xmlNode *pp = st_emlxml_child(c, ST_EML_NS, "PollingPlace"); pp && !rc;
+             pp = st_emlxml_next(pp->next, ST_EML_NS, "PollingPlace")) {
+            char *channel = st_emlxml_attr(pp, "Channel", &nomem);
+            if (!channel || !strcmp(channel, "polling"))
+                rc = read_place(pp, code, path, &l, err);
+            free(channel);
+        }
+    if (!rc && nomem)
+        rc = st_error_set(err, ST_ERR_NOMEM, "stations: %s: out of memory", path);
+    if (!rc && l.n == 0)
+        rc = st_error_set(err, ST_ERR_INVALID, "stations: %s: no PollingPlace with a "
+                          "PollingStation", path);
+out:
+    free(code);
+    xmlFreeDoc(doc);
+    if (rc)
+        st_station_list_free(&l);
+    else
+        *out = l;
     return rc;
 }
 

@@ -11,6 +11,7 @@
  */
 #include "stemtel/basis.h"
 #include "record/storedb.h"
+#include "util/csv.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -95,46 +96,6 @@ static int64_t *figure(st_basis *b, char letter)
     return f[strchr(letters, letter) - letters];
 }
 
-/* Split line (modified in place) into at most max fields; returns how many,
- * or -1 for an unclosed quote. */
-static int split_fields(char *line, char **fields, int max)
-{
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        if (n == max)
-            return max + 1;
-        char *w = p;
-        fields[n++] = w;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (!*p)
-                    return -1;
-                if (*p == '"' && p[1] == '"') {
-                    *w++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *w++ = *p++;
-                }
-            }
-            if (*p && *p != ',')
-                return -1;
-        } else {
-            while (*p && *p != ',')
-                *w++ = *p++;
-        }
-        int end = !*p;
-        *w = '\0';
-        if (end)
-            return n;
-        p++;
-    }
-}
-
 static int parse_count(const char *t, int64_t *v)
 {
     char *e;
@@ -165,7 +126,7 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st
             memmove(line, line + 3, strlen(line + 3) + 1);
         if (!got)
             continue;
-        int n = split_fields(line, fields, MAX_COLS);
+        int n = st_csv_split(line, fields, MAX_COLS);
         if (n < 0) {
             rc = st_error_set(err, ST_ERR_PARSE, "basis: %s: line %d: a quote is not closed",
                               path, lineno);
@@ -448,6 +409,12 @@ int st_basis_save(st_store *s, const st_basis_set *set, const char *source, st_e
     sqlite3 *db = st_store_db(s);
     sqlite3_stmt *del = NULL, *ins = NULL, *lst = NULL;
     int rc = ST_OK;
+    for (int i = 0; i < set->n; i++) {
+        st_error e = {0};
+        if (st_store_station_check(s, set->v[i].station, &e))
+            return st_error_set(err, e.code == ST_ERR_IO ? ST_ERR_IO : ST_ERR_INVALID,
+                                "basis: %s: %s", source ? source : "", e.msg);
+    }
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(db, err, "cannot begin");
     if (sqlite3_prepare_v2(db, "DELETE FROM basis WHERE station=?1", -1, &del, NULL) ||

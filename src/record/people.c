@@ -215,6 +215,9 @@ int st_store_move_batch(st_store *s, int64_t batch, const char *station, const c
 {
     if (!to || !*to)
         return st_error_set(err, ST_ERR_ARG, "store: a move needs the station to move to");
+    int rc = st_store_station_check(s, to, err);
+    if (rc)
+        return rc;
     if (station && !strcmp(station, to))
         return st_error_set(err, ST_ERR_ARG, "store: batch %lld is already under %s",
                             (long long)batch, to);

@@ -42,6 +42,11 @@ struct st_store {
     "  note TEXT);"                                                                  \
     "CREATE INDEX moves_batch ON moves(batch);"
 
+/* Added in schema version 3: the municipality's polling stations. */
+#define SCHEMA_V3                                                                   \
+    "CREATE TABLE stations(id TEXT PRIMARY KEY, name TEXT NOT NULL, postcode TEXT,"  \
+    "  eligible INTEGER, position INTEGER NOT NULL, source TEXT NOT NULL);"
+
 
 static const char *const schema =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -73,7 +78,7 @@ static const char *const schema =
     "CREATE TABLE basis_lists(station TEXT NOT NULL"
     "  REFERENCES basis(station) ON DELETE CASCADE,"
     "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));"
-    SCHEMA_V2;
+    SCHEMA_V2 SCHEMA_V3;
 
 int st_store_fail(st_store *s, st_error *err, const char *what)
 {
@@ -160,24 +165,29 @@ out:
     return rc;
 }
 
-/* A version 1 store gains version 2's tables (nothing else changed), in
- * one transaction; *v becomes the version the file now has. */
-static int migrate_v1(st_store *s, int *v, st_error *err)
+/* An older store gains the tables of every later version (nothing else
+ * changed), one version per transaction; *v becomes the version the file
+ * now has. */
+static int migrate(st_store *s, int *v, st_error *err)
 {
+    static const char *const add[] = {NULL, SCHEMA_V2 "PRAGMA user_version=2;",
+                                       SCHEMA_V3 "PRAGMA user_version=3;"};
     int rc;
-    if ((rc = st_store_exec(s, "BEGIN IMMEDIATE", err)))
-        return rc;
-    if (user_version(s, v)) {
-        rc = st_store_fail(s, err, "cannot read schema version");
-        goto fail;
+    while (*v >= 1 && *v < ST_STORE_SCHEMA_VERSION) {
+        int was = *v;
+        if ((rc = st_store_exec(s, "BEGIN IMMEDIATE", err)))
+            return rc;
+        if (user_version(s, v)) {
+            rc = st_store_fail(s, err, "cannot read schema version");
+            goto fail;
+        }
+        if (*v == was && (rc = st_store_exec(s, add[was], err)))
+            goto fail;
+        if ((rc = st_store_exec(s, "COMMIT", err)))
+            goto fail;
+        if (*v == was)
+            *v = was + 1; /* else another process did it meanwhile */
     }
-    if (*v != 1) /* another process did it meanwhile */
-        return st_store_exec(s, "COMMIT", err);
-    if ((rc = st_store_exec(s, SCHEMA_V2 "PRAGMA user_version=2;", err)))
-        goto fail;
-    if ((rc = st_store_exec(s, "COMMIT", err)))
-        goto fail;
-    *v = 2;
     return ST_OK;
 fail:
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -251,7 +261,7 @@ int st_store_open(const char *path, const st_model *m, st_store **out, st_error 
             goto out;
         }
     }
-    if (v == 1 && (rc = migrate_v1(s, &v, err)))
+    if (v >= 1 && v < ST_STORE_SCHEMA_VERSION && (rc = migrate(s, &v, err)))
         goto out;
     if (v != ST_STORE_SCHEMA_VERSION) {
         rc = st_error_set(err, ST_ERR_UNSUPPORTED,
@@ -426,6 +436,17 @@ int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped
     int rc, skip = 0;
     if (!s->batch)
         return st_error_set(err, ST_ERR_ARG, "store: no batch begun");
+    /* A page's station, from --station or its separator sheet, must be a
+     * station of the municipality: the window is refused whole. */
+    for (int i = 0; i < n; i++) {
+        const char *st = pages[i].station;
+        if (!st || (i > 0 && pages[i - 1].station && !strcmp(st, pages[i - 1].station)))
+            continue;
+        st_error e = {0};
+        if ((rc = st_store_station_check(s, st, &e)))
+            return st_error_set(err, rc == ST_ERR_IO ? ST_ERR_IO : ST_ERR_INVALID,
+                                "store: %s page %d: %s", pages[i].file, pages[i].page, e.msg);
+    }
     if ((rc = st_store_exec(s, "BEGIN IMMEDIATE", err)))
         return rc;
     for (int i = 0; i < n; i++) {
@@ -695,8 +716,8 @@ int st_store_stations(st_store *s, char ***out, int *n, st_error *err)
     int cnt = 0, step;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT * FROM (SELECT " ST_STORE_EFF_STATION " AS st FROM pages p) "
-                           "WHERE st IS NOT NULL UNION SELECT station FROM basis", -1, &q,
-                           NULL) != SQLITE_OK)
+                           "WHERE st IS NOT NULL UNION SELECT station FROM basis "
+                           "UNION SELECT id FROM stations", -1, &q, NULL) != SQLITE_OK)
         return st_store_fail(s, err, "cannot read stations");
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         char **nv = realloc(v, (size_t)(cnt + 1) * sizeof *v);

@@ -184,9 +184,43 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
         add_block(r, "%s: basistelling says %lld ballots, none counted yet", s->station,
                   (long long)b->H))
         goto nomem;
+    /* A listed station is accounted for once it has ballots or a
+     * basistelling (a station may have none: H = 0); one off the list has
+     * only what came in before the list did. */
+    if (s->listed && !s->pages.pages && !s->has_basis &&
+        add_block(r, "%s: nothing counted and no basistelling yet", s->station))
+        goto nomem;
+    if (r->n_listed && !s->listed &&
+        add_block(r, "%s: not one of the municipality's polling stations (stations import)",
+                  s->station))
+        goto nomem;
+    int open = s->pages.open_review + s->pages.open_rejected > 0;
+    int differs = s->h_differs || s->n_diff > 0;
+    for (int k = 0; k < s->n_checks; k++)
+        differs |= s->checks[k].code[0] == 'F';
+    s->state = r->n_listed && !s->listed ? ST_RECON_NOT_LISTED
+               : !s->pages.pages         ? ST_RECON_NOT_STARTED
+               : open                    ? ST_RECON_IN_REVIEW
+               : !s->has_basis           ? ST_RECON_WAITING
+               : differs                 ? ST_RECON_DIFFERENCES
+                                         : ST_RECON_RECONCILED;
     return ST_OK;
 nomem:
     return st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory");
+}
+
+/* Keep each listed station's name, in a growing array of r. */
+static int keep_listed(void *ctx, const st_station_def *d)
+{
+    st_recon *r = ctx;
+    char **nv = realloc(r->listed, (size_t)(r->n_listed + 1) * 2 * sizeof *nv);
+    if (!nv)
+        return ST_ERR_NOMEM;
+    r->listed = nv;
+    nv[2 * r->n_listed] = strdup(d->id);
+    nv[2 * r->n_listed + 1] = strdup(d->name);
+    r->n_listed++;
+    return !nv[2 * r->n_listed - 2] || !nv[2 * r->n_listed - 1] ? ST_ERR_NOMEM : ST_OK;
 }
 
 int st_reconcile(st_store *store, st_recon **out, st_error *err)
@@ -197,6 +231,11 @@ int st_reconcile(st_store *store, st_recon **out, st_error *err)
     if (!r)
         return st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory");
     r->model = st_store_model(store);
+    if ((rc = st_store_stations_listed(store, keep_listed, r, err))) {
+        if (rc == ST_ERR_NOMEM)
+            st_error_set(err, rc, "reconcile: out of memory");
+        goto out;
+    }
     if ((rc = st_store_stations(store, &names, &n, err)))
         goto out;
     if (!(r->st = calloc((size_t)(n ? n : 1), sizeof *r->st))) {
@@ -207,6 +246,11 @@ int st_reconcile(st_store *store, st_recon **out, st_error *err)
         r->st[i].station = names[i];
         names[i] = NULL;
         r->n++;
+        for (int k = 0; k < r->n_listed; k++)
+            if (!strcmp(r->listed[2 * k], r->st[i].station)) {
+                r->st[i].listed = 1;
+                r->st[i].listed_name = r->listed[2 * k + 1];
+            }
         if ((rc = build_station(store, r, &r->st[i], err)))
             goto out;
     }
@@ -249,6 +293,9 @@ void st_recon_free(st_recon *r)
     for (int i = 0; i < r->n_blocks; i++)
         free(r->blocks[i]);
     free(r->blocks);
+    for (int i = 0; i < 2 * r->n_listed; i++)
+        free(r->listed[i]);
+    free(r->listed);
     st_tally_free(r->total);
     free(r);
 }
@@ -272,6 +319,8 @@ static const char *dh_verdict(const st_basis *b)
 
 static const char *station_name(const st_recon_station *s)
 {
+    if (s->listed_name)
+        return s->listed_name;
     return s->has_basis && s->basis.name ? s->basis.name : "";
 }
 
@@ -304,8 +353,8 @@ int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
     for (int i = 0; i < r->n; i++) {
         const st_recon_station *s = &r->st[i];
         fprintf(f, "== %s %s\n", s->station, station_name(s));
-        fprintf(f, "pages %lld, waiting for review %lld, rejected undecided %lld\n",
-                (long long)s->pages.pages, (long long)s->pages.open_review,
+        fprintf(f, "state %s; pages %lld, waiting for review %lld, rejected undecided %lld\n",
+                s->state, (long long)s->pages.pages, (long long)s->pages.open_review,
                 (long long)s->pages.open_rejected);
         char voids[256];
         if (*void_summary(s, voids, sizeof voids))
@@ -380,6 +429,8 @@ static json_object *station_json(const st_model *m, const st_recon_station *s)
     json_object *o = json_object_new_object(), *a;
     json_object_object_add(o, "station", json_object_new_string(s->station));
     json_object_object_add(o, "name", json_object_new_string(station_name(s)));
+    json_object_object_add(o, "state", json_object_new_string(s->state));
+    json_object_object_add(o, "listed", json_object_new_boolean(s->listed));
     json_object_object_add(o, "pages", jint(s->pages.pages));
     json_object_object_add(o, "open_review", jint(s->pages.open_review));
     json_object_object_add(o, "open_rejected", jint(s->pages.open_rejected));
@@ -513,9 +564,9 @@ int st_recon_write_html(const st_recon *r, FILE *f, st_error *err)
         html_put(f, s->station);
         fputc(' ', f);
         html_put(f, station_name(s));
-        fprintf(f, "</h2>\n<p>%lld pages; %lld waiting for review; %lld rejected undecided.</p>\n",
-                (long long)s->pages.pages, (long long)s->pages.open_review,
-                (long long)s->pages.open_rejected);
+        fprintf(f, "</h2>\n<p>State %s: %lld pages; %lld waiting for review; %lld rejected "
+                   "undecided.</p>\n", s->state, (long long)s->pages.pages,
+                (long long)s->pages.open_review, (long long)s->pages.open_rejected);
         char voids[256];
         if (*void_summary(s, voids, sizeof voids)) {
             fputs("<p>Void pages (set aside by people, in no figure): ", f);
