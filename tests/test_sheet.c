@@ -664,6 +664,42 @@ static void test_sheet_command_refuses_bad_input_with_a_clear_message(void **sta
     free(dir);
 }
 
+/* Dark pixels of img between y0 and y1 mm. */
+static long dark_between(const st_image *img, double y0, double y1)
+{
+    double k = img->dpi / 25.4;
+    long n = 0;
+    for (int y = (int)(y0 * k); y < (int)(y1 * k) && y < img->h; y++)
+        for (int x = 0; x < img->w; x++)
+            n += img->px[(size_t)y * img->stride + x] < 128;
+    return n;
+}
+
+static void test_sheet_prints_the_station_name_under_its_id_and_reads_the_same(void **state)
+{
+    st_error err = {0};
+    st_sheet plain, named;
+    assert_st_ok(st_sheet_make("0668::SB3", 2, NULL, &plain, &err), &err);
+    named = plain;
+    snprintf(named.name, sizeof named.name, "Dorpshuis De Kern, Beneden-Leeuwen");
+    st_image *a = NULL, *b = NULL;
+    assert_st_ok(st_sheet_render(&plain, 150, &a, &err), &err);
+    assert_st_ok(st_sheet_render(&named, 150, &b, &err), &err);
+    a->dpi = b->dpi = 150;
+    /* The name band under the id is blank without a name, inked with one. */
+    assert_int_equal(dark_between(a, 71, 79.5), 0);
+    assert_true(dark_between(b, 71, 79.5) > 200);
+    /* The code says the same either way: the name is for people. */
+    int found = 0;
+    st_sheet got;
+    assert_st_ok(st_sheet_detect(b, ST_SHEET_GREY, &found, &got, &err), &err);
+    assert_true(found);
+    assert_string_equal(got.station, "0668::SB3");
+    assert_int_equal(got.batch, 2);
+    st_image_free(a);
+    st_image_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -683,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_sheet_step_leaves_pages_after_an_unusable_sheet_unassigned),
         cmocka_unit_test(test_sheet_command_writes_tif_png_and_pdf_that_read_back),
         cmocka_unit_test(test_sheet_command_refuses_bad_input_with_a_clear_message),
+        cmocka_unit_test(test_sheet_prints_the_station_name_under_its_id_and_reads_the_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

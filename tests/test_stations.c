@@ -149,6 +149,32 @@ static void test_stations_import_the_420_station_110b_and_refuse_unknown_ones(vo
     free(eml);
 }
 
+static void test_stations_sheets_of_every_listed_station_in_one_pdf(void **state)
+{
+    fx *f = *state;
+    char *out = NULL, pdf[4300];
+    snprintf(pdf, sizeof pdf, "%s/sheets.pdf", f->dir);
+    RUN_OK("sheet --all --store '%s' --election GR2022_Test -o '%s'", f->store, pdf);
+    size_t len = 0;
+    char *bytes = th_slurp(pdf, &len);
+    assert_non_null(bytes);
+    assert_true(len > 1000 && !memcmp(bytes, "%PDF-", 5));
+    /* One page per listed station. */
+    int found = 0;
+    for (size_t i = 0; i + 11 < len && !found; i++)
+        found = !memcmp(bytes + i, "/Count 420", 10) && (bytes[i + 10] < '0' || bytes[i + 10] > '9');
+    assert_true(found);
+    free(bytes);
+    /* Without a list there is nothing to print. */
+    char other[4300];
+    snprintf(other, sizeof other, "%s/empty.db", f->dir);
+    RUN_OK("count --model '%s' --store '%s' --out '%s/o9' '%s/in'", f->model, other, f->dir,
+           f->dir);
+    assert_int_equal(th_run(&out, "sheet --all --store '%s' -o '%s'", other, pdf), 2);
+    assert_non_null(strstr(out, "holds no station list"));
+    free(out);
+}
+
 static void test_stations_reconcile_shows_every_listed_station_and_blocks(void **state)
 {
     fx *f = *state;
@@ -189,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_stations_without_a_list_ids_must_have_the_eml_form),
         cmocka_unit_test(test_stations_import_the_420_station_110b_and_refuse_unknown_ones),
         cmocka_unit_test(test_stations_reconcile_shows_every_listed_station_and_blocks),
+        cmocka_unit_test(test_stations_sheets_of_every_listed_station_in_one_pdf),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

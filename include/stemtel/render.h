@@ -49,6 +49,11 @@ int st_drawing_grey(const st_drawing *d, int dpi, st_image **out, st_error *err)
  * dpi. Errors name the path. */
 int st_drawing_file(const st_drawing *d, const char *path, int dpi, st_error *err);
 
+/* n drawings (n >= 1) as the n pages of one vector PDF at path, each at
+ * its own size; the first one's title is the document's. Errors name the
+ * path. */
+int st_drawing_pdf(const st_drawing *pages, int n, const char *path, st_error *err);
+
 /* Render the blank ballot as an 8-bit grey image at dpi (150..600), of
  * round(paper_mm / 25.4 * dpi) pixels a side. *out is owned by the caller
  * (st_image_free). */

@@ -41,6 +41,9 @@ typedef struct st_sheet {
     char station[ST_SHEET_ID_MAX];  /* e.g. "0668::SB1"; never empty */
     int batch;                      /* 1..ST_SHEET_BATCH_MAX, 0 = none */
     char election[ST_SHEET_ID_MAX]; /* e.g. "GR2022"; "" = none */
+    char name[96];                  /* the station's name, printed under
+                                       its id only (not in the code);
+                                       "" = none */
 } st_sheet;
 
 /* Fill *out from its parts after checking them: station and election
@@ -90,6 +93,11 @@ int st_sheet_render(const st_sheet *s, int dpi, st_image **out, st_error *err);
  * ST_ERR_IO naming the path. */
 int st_sheet_render_file(const st_sheet *s, const char *path, int dpi,
                          st_error *err);
+
+/* Write n sheets (n >= 1) as one vector PDF of n A4 pages, in order, to
+ * path: the sheets of every station to print at once. Errors name the
+ * path; a bad sheet gives ST_ERR_ARG naming it. */
+int st_sheet_render_pdf(const st_sheet *v, int n, const char *path, st_error *err);
 
 /* How st_sheet_detect should read img's pixels. */
 typedef enum st_sheet_pixels {

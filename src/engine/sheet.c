@@ -254,6 +254,8 @@ int st_sheet_draw(const st_sheet *s, cairo_t *cr, st_error *err)
     cairo_fill(cr);
     st_sheet_text(cr, "SCHEIDINGSVEL STEMBUREAU", margin, 15, tw, 10, 1);
     st_sheet_text(cr, s->station, margin, 42, tw, 32, 1);
+    if (s->name[0])
+        st_sheet_text(cr, s->name, margin, 72, tw, 6, 0);
     if (s->batch) {
         snprintf(line, sizeof line, "batch %d", s->batch);
         st_sheet_text(cr, line, margin, 80, tw, 12, 0);
@@ -296,6 +298,24 @@ int st_sheet_render_file(const st_sheet *s, const char *path, int dpi,
 {
     st_drawing d = st_sheet_drawing(s);
     return st_drawing_file(&d, path, dpi, err);
+}
+
+int st_sheet_render_pdf(const st_sheet *v, int n, const char *path, st_error *err)
+{
+    if (n < 1)
+        return st_error_set(err, ST_ERR_ARG, "sheet: %s: no sheets to print", path);
+    st_drawing *d = malloc((size_t)n * sizeof *d);
+    if (!d)
+        return st_error_set(err, ST_ERR_NOMEM, "sheet: out of memory");
+    int rc = ST_OK;
+    for (int i = 0; i < n && !rc; i++) {
+        rc = st_sheet_check(v[i].station, v[i].batch, v[i].election, err);
+        d[i] = st_sheet_drawing(&v[i]);
+    }
+    if (!rc)
+        rc = st_drawing_pdf(d, n, path, err);
+    free(d);
+    return rc;
 }
 
 /* ---- recognition -------------------------------------------------------- */

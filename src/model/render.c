@@ -162,22 +162,31 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
-static int render_pdf(const st_drawing *d, const char *path, st_error *err)
+int st_drawing_pdf(const st_drawing *pages, int n, const char *path, st_error *err)
 {
     double pt = 72.0 / 25.4;
-    cairo_surface_t *s = cairo_pdf_surface_create(path, d->w_mm * pt, d->h_mm * pt);
+    if (n < 1)
+        return st_error_set(err, ST_ERR_ARG, "render: %s: no pages", path);
+    cairo_surface_t *s = cairo_pdf_surface_create(path, pages[0].w_mm * pt, pages[0].h_mm * pt);
     if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
         int rc = st_error_set(err, ST_ERR_IO, "render: %s: cannot create PDF: %s",
                               path, cairo_status_to_string(cairo_surface_status(s)));
         cairo_surface_destroy(s);
         return rc;
     }
-    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, d->title ? d->title : "");
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE,
+                                   pages[0].title ? pages[0].title : "");
     cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "stemtel");
     cairo_t *cr = cairo_create(s);
-    cairo_scale(cr, pt, pt);
-    int rc = d->draw(d->what, cr, err);
-    cairo_show_page(cr);
+    int rc = ST_OK;
+    for (int i = 0; i < n && !rc; i++) {
+        cairo_pdf_surface_set_size(s, pages[i].w_mm * pt, pages[i].h_mm * pt);
+        cairo_save(cr);
+        cairo_scale(cr, pt, pt);
+        rc = pages[i].draw(pages[i].what, cr, err);
+        cairo_restore(cr);
+        cairo_show_page(cr);
+    }
     cairo_destroy(cr);
     cairo_surface_finish(s);
     if (!rc && cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
@@ -190,7 +199,7 @@ static int render_pdf(const st_drawing *d, const char *path, st_error *err)
 int st_drawing_file(const st_drawing *d, const char *path, int dpi, st_error *err)
 {
     if (ends_with(path, ".pdf"))
-        return render_pdf(d, path, err);
+        return st_drawing_pdf(d, 1, path, err);
     if (ends_with(path, ".png")) {
         cairo_surface_t *s;
         int rc = raster_surface(d, dpi, &s, err);
