@@ -663,12 +663,27 @@ static int add_one(void *ctx, st_store_ballot *b)
     return c->rc ? 1 : 0;
 }
 
+/* The condition "the page is under station ?1 now": by the pages' own
+ * station (its index) while nothing was ever moved, else through the
+ * moves. An error reading moves takes the second, which is always right. */
+static const char *station_is(st_store *s)
+{
+    sqlite3_stmt *q = NULL;
+    int moved = 1;
+    if (sqlite3_prepare_v2(s->db, "SELECT EXISTS(SELECT 1 FROM moves)", -1, &q, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        moved = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    return moved ? ST_STORE_EFF_STATION " = ?1" : "p.station = ?1";
+}
+
 int st_store_tally(st_store *s, const char *station, st_tally **out, st_error *err)
 {
     tally_ctx c = {st_tally_new(s->model), 0};
     if (!c.t)
         return st_error_set(err, ST_ERR_NOMEM, "store: out of memory");
-    int rc = walk(s, station ? ST_STORE_EFF_STATION " = ?1" : NULL, station, add_one, &c, err);
+    int rc = walk(s, station ? station_is(s) : NULL, station, add_one, &c, err);
     if (rc > 0)
         rc = st_error_set(err, ST_ERR_INVALID,
                           "store: %s: a stored ballot does not fit the model (%d)", s->path,
@@ -752,13 +767,14 @@ void st_store_strings_free(char **v, int n)
 int st_store_counts_get(st_store *s, const char *station, st_store_counts *out, st_error *err)
 {
     sqlite3_stmt *q = NULL;
-    const char *sql =
-        "SELECT count(*), coalesce(sum(" ST_STORE_EFF_STATION " IS NULL), 0),"
-        " coalesce(sum(b.outcome = 'review' AND d.id IS NULL), 0),"
-        " coalesce(sum(b.outcome = 'rejected' AND d.id IS NULL), 0)"
-        " FROM pages p JOIN ballots b ON b.page = p.id"
-        " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE page = p.id)"
-        " WHERE ?1 IS NULL OR " ST_STORE_EFF_STATION " = ?1";
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), coalesce(sum(" ST_STORE_EFF_STATION " IS NULL), 0),"
+             " coalesce(sum(b.outcome = 'review' AND d.id IS NULL), 0),"
+             " coalesce(sum(b.outcome = 'rejected' AND d.id IS NULL), 0)"
+             " FROM pages p JOIN ballots b ON b.page = p.id"
+             " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE page = p.id)"
+             "%s%s", station ? " WHERE " : "", station ? station_is(s) : "");
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return st_store_fail(s, err, "cannot count");
     if (station)
