@@ -101,7 +101,8 @@ static const char *jstr(json_object *o, const char *key)
     return json_object_get_string(x);
 }
 
-/* The lines of a manifest after its two header lines. */
+/* The files a manifest lists: its lines after the two header lines,
+ * comments (its closing line) left out. */
 static int manifest_lines(const char *path)
 {
     char *text = th_slurp(path, NULL);
@@ -109,9 +110,9 @@ static int manifest_lines(const char *path)
     if (!text)
         fail_msg("no manifest %s", path);
     for (char *p = text; *p; p++)
-        lines += *p == '\n';
+        lines += *p == '\n' && p[1] && p[1] != '#';
     free(text);
-    return lines - 2;
+    return lines - 1;
 }
 
 /* A tally.json's review or rejected total. */

@@ -71,7 +71,7 @@ static void test_logfile_grows_in_place_and_cuts_back_a_torn_and_an_unwanted_end
     snprintf(path, sizeof path, "%s/log.txt", dir);
     st_error err = {0};
     st_logfile l;
-    assert_st_ok(st_logfile_open(&l, path, 1, "test", &err), &err);
+    assert_st_ok(st_logfile_open(&l, path, "wx", "test", &err), &err);
     fputs("header\ncommitted 1\n", l.f);
     assert_st_ok(st_logfile_sync(&l, &err), &err);
     /* Synced lines are there under the file's own name at once. */
@@ -82,7 +82,7 @@ static void test_logfile_grows_in_place_and_cuts_back_a_torn_and_an_unwanted_end
     assert_st_ok(st_logfile_close(&l, &err), &err);
     assert_null(l.f);
     /* excl: an existing file is refused, named. */
-    assert_int_equal(st_logfile_open(&l, path, 1, "test", &err), ST_ERR_IO);
+    assert_int_equal(st_logfile_open(&l, path, "wx", "test", &err), ST_ERR_IO);
     assert_non_null(strstr(err.msg, "log.txt"));
 
     int asked = 0, kept = -1, cut = -1;
@@ -93,6 +93,14 @@ static void test_logfile_grows_in_place_and_cuts_back_a_torn_and_an_unwanted_end
     got = th_slurp(path, NULL);
     assert_string_equal(got, "header\ncommitted 1\n");
     free(got);
+    /* "a" goes on where the file ends. */
+    assert_st_ok(st_logfile_open(&l, path, "a", "test", &err), &err);
+    fputs("uncommitted 4\n", l.f);
+    assert_st_ok(st_logfile_close(&l, &err), &err);
+    asked = 0;
+    assert_st_ok(st_logfile_cut(path, 1, keep_committed, &asked, &kept, &cut, &err), &err);
+    assert_int_equal(asked, 2);
+    assert_int_equal(cut, 1);
     /* Cut again: nothing to do. The first lines are never offered. */
     th_write(path, "uncommitted header\n");
     asked = 0;

@@ -35,15 +35,15 @@ static void clear(st_logfile *l)
     memset(l, 0, sizeof *l);
 }
 
-int st_logfile_open(st_logfile *l, const char *path, int excl, const char *who,
+int st_logfile_open(st_logfile *l, const char *path, const char *mode, const char *who,
                     st_error *err)
 {
     memset(l, 0, sizeof *l);
     l->who = who ? who : "write";
     if (!(l->path = strdup(path)))
         return st_error_set(err, ST_ERR_NOMEM, "%s: out of memory", l->who);
-    if (!(l->f = fopen(path, excl ? "wx" : "w"))) {
-        int rc = st_error_set(err, ST_ERR_IO, "%s: %s: cannot create: %s", l->who, path,
+    if (!(l->f = fopen(path, mode))) {
+        int rc = st_error_set(err, ST_ERR_IO, "%s: %s: cannot write: %s", l->who, path,
                               strerror(errno));
         clear(l);
         return rc;

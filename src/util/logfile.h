@@ -26,12 +26,13 @@ typedef struct st_logfile {
     const char *who;    /* the messages' prefix, e.g. "scan" */
 } st_logfile;
 
-/* Create path for writing, emptying a file of that name, or with excl
- * refusing one (ST_ERR_IO), and sync its folder so that the name lasts
- * through a power cut. who prefixes error messages and must outlive l.
- * Returns ST_OK with l ready, or ST_ERR_IO / ST_ERR_NOMEM naming the file
- * with l cleared. */
-int st_logfile_open(st_logfile *l, const char *path, int excl, const char *who,
+/* Open path for writing with fopen's mode: "w" (made, or emptied), "wx"
+ * (made; one that exists is refused with ST_ERR_IO) or "a" (made, or
+ * appended to), and sync its folder so that the name lasts through a
+ * power cut. who prefixes error messages and must outlive l. Returns
+ * ST_OK with l ready, or ST_ERR_IO / ST_ERR_NOMEM naming the file with l
+ * cleared. */
+int st_logfile_open(st_logfile *l, const char *path, const char *mode, const char *who,
                     st_error *err);
 
 /* Flush what was written and fdatasync it. Returns ST_OK, or ST_ERR_IO
