@@ -426,7 +426,8 @@ static void progress(const brun *r, int waiting)
 
 /* Tell the stopping hook, once, as soon as the stop flag is seen: every
  * earlier window is committed, so what is in flight is the window being
- * filled and the rest of the file it takes pages from. */
+ * filled, the rest of the file it takes pages from and that file's pages
+ * read before, which wait for its last. */
 static void check_stop(brun *r)
 {
     const st_batch_opts *o = r->o;
@@ -434,7 +435,8 @@ static void check_stop(brun *r)
         return;
     r->stop_told = 1;
     if (o->stopping)
-        o->stopping(r->feed_ctx, r->n + (r->cur ? file_pages(r->cur) - r->cur_page : 0));
+        o->stopping(r->feed_ctx, r->n + r->n_held +
+                                     (r->cur ? file_pages(r->cur) - r->cur_page : 0));
 }
 
 static int run_nomem(st_error *err)

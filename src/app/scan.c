@@ -294,6 +294,19 @@ static st_scan_station *station_line(st_scan_report *r, const char *station)
     return l;
 }
 
+/* One more page of a station's line. */
+static void count_outcome(st_scan_station *l, st_outcome_kind kind)
+{
+    l->pages++;
+    switch (kind) {
+    case ST_OUTCOME_VOTE: l->votes++; break;
+    case ST_OUTCOME_BLANK: l->blank++; break;
+    case ST_OUTCOME_INVALID: l->invalid++; break;
+    case ST_OUTCOME_REVIEW: l->review++; break;
+    case ST_OUTCOME_REJECTED: l->rejected++; break;
+    }
+}
+
 /* A station's line from a tally's totals (decisions applied). */
 static void station_figures(st_scan_station *l, const st_tally_totals *t)
 {
@@ -429,14 +442,7 @@ static int commit(void *ctx, const st_batch_page *pages, int n, int *skipped,
         st_scan_station *l = station_line(c->rep, pages[i].station);
         if (!l)
             return st_error_set(err, ST_ERR_NOMEM, "scan: out of memory");
-        l->pages++;
-        switch (pages[i].outcome->kind) {
-        case ST_OUTCOME_VOTE: l->votes++; break;
-        case ST_OUTCOME_BLANK: l->blank++; break;
-        case ST_OUTCOME_INVALID: l->invalid++; break;
-        case ST_OUTCOME_REVIEW: l->review++; break;
-        case ST_OUTCOME_REJECTED: l->rejected++; break;
-        }
+        count_outcome(l, pages[i].outcome->kind);
     }
     batches_ended(c);
     return ST_OK;
@@ -682,59 +688,73 @@ static int settle(scan_ctx *c, st_error *err)
 
 /* ---- the run ------------------------------------------------------------- */
 
+/* What one walk over the store gathers: the whole tally, and the line
+ * of each station (v[n]: the pages without one). */
+typedef struct store_walk {
+    st_tally *all;
+    st_scan_station *v;
+    int n, last;            /* last: the line the previous ballot went to */
+    int rc;
+} store_walk;
+
+static int walk_ballot(void *ctx, st_store_ballot *b)
+{
+    store_walk *w = ctx;
+    const st_outcome *o = st_store_ballot_outcome(b);
+    if ((w->rc = st_tally_add(w->all, o)))
+        return 1;
+    int k = w->n;
+    if (b->station) {
+        /* A station's ballots mostly come one after another. */
+        if (w->last < w->n && !strcmp(w->v[w->last].station, b->station))
+            k = w->last;
+        else
+            for (int i = 0; i < w->n; i++)
+                if (!strcmp(w->v[i].station, b->station))
+                    k = i;
+    }
+    count_outcome(&w->v[w->last = k], o->kind);
+    return 0;
+}
+
 /* OUT/tally.csv and tally.json from the store: every run so far; and
- * the report's line for every station of the store. */
+ * the report's line for every station of the store. One walk over it, as
+ * the tally alone took: a large store's summary costs no more. */
 static void whole_store(scan_ctx *c)
 {
     st_error e = {0};
-    st_tally *t = NULL;
-    st_tally_totals all;
+    store_walk w = {st_tally_new(c->o->model), NULL, 0, 0, 0};
     char path[4200], **names = NULL;
-    int n = 0, rc = st_store_tally(c->store, NULL, &t, &e);
+    int rc = w.all ? st_store_stations(c->store, &names, &w.n, &e)
+                   : st_error_set(&e, ST_ERR_NOMEM, "scan: out of memory");
+    if (!rc && !(w.v = calloc((size_t)w.n + 1, sizeof *w.v)))
+        rc = st_error_set(&e, ST_ERR_NOMEM, "scan: out of memory");
+    for (int i = 0; !rc && i < w.n; i++) {
+        w.v[i].station = names[i];
+        names[i] = NULL;
+    }
+    if (!rc && (rc = st_store_each(c->store, ST_STORE_ALL, walk_ballot, &w, &e)) > 0)
+        rc = st_error_set(&e, ST_ERR_INVALID, "store: a stored ballot does not fit the model "
+                          "(%d)", w.rc);
     if (!rc) {
         snprintf(path, sizeof path, "%s/tally.csv", c->o->out_dir);
-        rc = st_tally_write_csv(t, path, &e);
+        rc = st_tally_write_csv(w.all, path, &e);
     }
     if (!rc) {
         snprintf(path, sizeof path, "%s/tally.json", c->o->out_dir);
-        rc = st_tally_write_json(t, path, &e);
+        rc = st_tally_write_json(w.all, path, &e);
     }
+    st_tally_free(w.all);
+    st_store_strings_free(names, w.n);
     if (rc) {
         say(c, 1, "the whole tally: %s", e.msg);
-        st_tally_free(t);
+        for (int i = 0; w.v && i < w.n; i++)
+            free(w.v[i].station);
+        free(w.v);
         return;
     }
-    st_tally_get_totals(t, &all);
-    st_tally_free(t);
-    st_scan_station rest = {0}, *v = NULL;
-    station_figures(&rest, &all);
-    if (!(rc = st_store_stations(c->store, &names, &n, &e)) &&
-        !(v = calloc((size_t)n + 1, sizeof *v)))
-        rc = st_error_set(&e, ST_ERR_NOMEM, "scan: out of memory");
-    for (int i = 0; !rc && i < n; i++) {
-        if ((rc = store_station(c, names[i], &v[i], &e)))
-            break;
-        v[i].station = names[i];
-        names[i] = NULL;
-        rest.pages -= v[i].pages;
-        rest.votes -= v[i].votes;
-        rest.blank -= v[i].blank;
-        rest.invalid -= v[i].invalid;
-        rest.review -= v[i].review;
-        rest.rejected -= v[i].rejected;
-    }
-    if (rc) {
-        say(c, 1, "the store's stations: %s", e.msg);
-        for (int i = 0; v && i < n; i++)
-            free(v[i].station);
-        free(v);
-    } else {
-        c->rep->store_stations = v;
-        c->rep->n_store_stations = n;
-        if (rest.pages > 0)
-            v[c->rep->n_store_stations++] = rest; /* the pages without a station */
-    }
-    st_store_strings_free(names, n);
+    c->rep->store_stations = w.v;
+    c->rep->n_store_stations = w.n + (w.v[w.n].pages > 0); /* and the pages without one */
 }
 
 /* OUT/scans/N-DEVICE, the device name made safe for a file name. */
