@@ -112,10 +112,13 @@ typedef struct st_batch_file {
 typedef int (*st_batch_file_fn)(void *ctx, const st_batch_file *f, st_error *err);
 
 /* Told once, with the feed's ctx, on the calling thread, as soon as the
- * runner sees its stop flag raised (between windows, or while it waits
- * for the feed): pages_in_flight is how many pages it has taken and not
- * yet committed, which it still reads and commits. The runner goes on
- * asking the feed, which decides when to end. */
+ * runner sees its stop flag raised (between the pages of a window it
+ * reads, between windows, or while it waits for the feed; the worker
+ * threads may be reading the window's pages meanwhile, and touch nothing
+ * else): pages_in_flight is how
+ * many pages it has taken and not yet committed, which it still reads and
+ * commits. The runner goes on asking the feed, which decides when to
+ * end. */
 typedef void (*st_batch_stopping_fn)(void *ctx, int pages_in_flight);
 
 typedef struct st_batch_opts {

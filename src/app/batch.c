@@ -610,6 +610,11 @@ static int read_window(brun *r, st_error *err)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(r->threads) reduction(| : nomem)
     for (int i = 0; i < n; i++) {
         btask *t = &tasks[i];
+        /* A stop is told between pages, by the calling thread (thread 0
+         * of the team), not after the window: at once, with the window
+         * still to commit. Nothing a worker touches is written there. */
+        if (omp_get_thread_num() == 0)
+            check_stop(r);
         /* A file's first page is always in the first window that holds
          * the file, and only its task writes the hash; every record of
          * the file is written after the loop. */
