@@ -31,6 +31,7 @@ static const char *const scan_usage =
     "\n"
     "Writes to DIR (default scan-out):\n"
     "  run-NNN/         this run's ballots.jsonl, sheets.jsonl, tally.csv/json\n"
+    "                   (a run cut short: cut-short.txt instead of a tally)\n"
     "  tally.csv/json   the store's tally: every run, decisions applied\n"
     "  manifest-SOURCEn-NNN.tsv  a replay manifest per batch (a source's files\n"
     "                   from one separator sheet to the next)\n"
@@ -42,9 +43,11 @@ static const char *const scan_usage =
     "  --settle-ms N    quiet time before a hot-folder file is taken (500)\n"
     "  --dpi, --mode, --feeder, --sane-option: scanner settings (300, gray,\n"
     "                   adf; --feeder duplex scans both sides)\n"
-    "Ctrl-C: scanners finish their page, every page saved is counted and\n"
-    "everything is written; a second Ctrl-C quits at once (the store keeps\n"
-    "what was committed).\n";
+    "Ctrl-C (or TERM): said at once; no new file is taken, the pages in\n"
+    "flight and those scanners are saving are counted, everything is written.\n"
+    "A second Ctrl-C quits at once. Manifests and ballots.jsonl are written\n"
+    "as pages are committed, so whatever stops a scan, every page the store\n"
+    "holds is in one manifest line; the next scan tidies what was cut short.\n";
 
 /* The one flag a signal handler may set: raised by the first Ctrl-C. */
 static volatile sig_atomic_t scan_stop;
@@ -65,8 +68,11 @@ static void print_summary(const st_scan_report *r, const st_scan_opts *o,
     printf("  %d separator sheet%s, %d page%s already in the store (skipped)\n", b->sheets,
            b->sheets == 1 ? "" : "s", b->already_committed,
            b->already_committed == 1 ? "" : "s");
-    for (int i = 0; i < r->n_stations; i++) {
-        const st_scan_station *s = &r->stations[i];
+    /* The whole store: after a restart, every station counted so far. */
+    if (r->n_store_stations)
+        printf("  in the store, every run (decisions applied):\n");
+    for (int i = 0; i < r->n_store_stations; i++) {
+        const st_scan_station *s = &r->store_stations[i];
         printf("  %-20s %6lld pages: %lld votes, %lld blank, %lld invalid, "
                "%lld to review, %lld rejected\n",
                s->station ? s->station : "(unassigned)", s->pages, s->votes, s->blank,

@@ -303,6 +303,43 @@ static void test_folder_young_file_at_start_waits_until_settled(void **state)
     st_folder_close(w);
 }
 
+/* A held folder gives nothing more, however ready its files; the other
+ * folder goes on; a new watcher takes what the held one left. */
+static void test_folder_held_folder_gives_nothing_more(void **state)
+{
+    fixture *f = *state;
+    st_error err = {0};
+    const char *dirs[2] = {f->folder[0], f->folder[1]};
+    char path[4400];
+    for (int k = 0; k < 4; k++) {
+        size_t len;
+        char *bytes = th_slurp(f->src[k], &len);
+        snprintf(path, sizeof path, "%s/b%d.tif", f->folder[k % 2], k);
+        assert_int_equal(write_slowly(path, bytes, len, 1, 0, 0), 0);
+        free(bytes);
+    }
+    st_folder_opts opts = {.settle_ms = 50};
+    st_folder *w = NULL;
+    assert_st_ok(st_folder_open(dirs, 2, &opts, &w, &err), &err);
+    st_folder_hold(w, 0);
+    st_folder_hold(w, 7); /* no such folder: nothing happens */
+    st_folder_file file;
+    for (int k = 1; k < 4; k += 2) {
+        assert_int_equal(st_folder_next(w, 2000, &file, &err), 1);
+        assert_int_equal(file.folder, 1);
+        assert_string_equal(file.sha256, f->sha[k]);
+        st_folder_file_free(&file);
+    }
+    assert_int_equal(st_folder_next(w, 300, &file, &err), 0);
+    st_folder_close(w);
+    assert_st_ok(st_folder_open(dirs, 2, &opts, &w, &err), &err);
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(st_folder_next(w, 2000, &file, &err), 1);
+        st_folder_file_free(&file);
+    }
+    st_folder_close(w);
+}
+
 static void test_folder_timeout_is_kept_when_nothing_comes(void **state)
 {
     fixture *f = *state;
@@ -351,6 +388,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_folder_yields_every_complete_file_exactly_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folder_file_rewritten_with_new_bytes_is_yielded_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folder_young_file_at_start_waits_until_settled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_folder_held_folder_gives_nothing_more, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folder_timeout_is_kept_when_nothing_comes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folder_refuses_missing_folders_and_notices_removal, setup, teardown),
     };

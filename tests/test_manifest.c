@@ -42,8 +42,9 @@ static int setup(void **state)
                                             i < 3 ? "0668::SB1" : NULL, i < 3 ? 2 : 0, &err),
                      &err);
     }
-    /* Not in place until closed. */
-    assert_int_equal(access(f->manifest, F_OK), -1);
+    /* Written in place, under its own name, as it goes. */
+    assert_int_equal(access(f->manifest, F_OK), 0);
+    assert_int_equal(st_manifest_writer_count(w), N_FILES);
     assert_st_ok(st_manifest_writer_close(w, &err), &err);
     *state = f;
     return 0;
@@ -104,8 +105,10 @@ static void test_manifest_round_trips_a_batch_of_real_files(void **state)
     snprintf(line, sizeof line, "%s\n%s\n1\tbatch/ballot-000001.tif\t%s\t0668::SB1\t2\n",
              ST_MANIFEST_MAGIC, ST_MANIFEST_COLUMNS, f->sha[0]);
     assert_memory_equal(text, line, strlen(line));
-    snprintf(line, sizeof line, "\n5\tbatch/ballot-000005.tif\t%s\t\t\n", f->sha[4]);
+    snprintf(line, sizeof line, "\n5\tbatch/ballot-000005.tif\t%s\t\t\n# closed: 5 files\n",
+             f->sha[4]);
     assert_non_null(strstr(text, line));
+    assert_string_equal(text + strlen(text) - strlen(line), line);
     free(text);
 }
 
@@ -270,17 +273,102 @@ static void test_manifest_writer_refuses_what_cannot_be_replayed(void **state)
     th_rmtree(elsewhere);
     free(elsewhere);
 
-    /* An aborted writer leaves nothing. */
-    snprintf(path, sizeof path, "%s/aborted.manifest", f->dir);
-    assert_st_ok(st_manifest_writer_open(path, &w, &err), &err);
-    st_manifest_writer_abort(w);
-    char tmp[4400];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    assert_int_equal(access(path, F_OK), -1);
-    assert_int_equal(access(tmp, F_OK), -1);
+    /* A manifest that exists is never written over. */
+    assert_int_equal(st_manifest_writer_open(f->manifest, &w, &err), ST_ERR_IO);
+    assert_non_null(strstr(err.msg, "batch.manifest"));
     snprintf(path, sizeof path, "%s/no/such/dir/x.manifest", f->dir);
     assert_int_equal(st_manifest_writer_open(path, &w, &err), ST_ERR_IO);
     assert_non_null(strstr(err.msg, "no/such/dir"));
+}
+
+/* What the store holds, as the repair asks it: the files listed in
+ * held_files (by hash). */
+typedef struct holds {
+    const char *held[N_FILES];
+    int asked;
+} holds;
+
+static int held_by(void *ctx, const char *path, const char *sha256, st_error *err)
+{
+    holds *h = ctx;
+    h->asked++;
+    if (access(path, F_OK) != 0)
+        return st_error_set(err, ST_ERR_IO, "asked about %s, which is not there", path);
+    for (int i = 0; i < N_FILES; i++)
+        if (h->held[i] && strcmp(h->held[i], sha256) == 0)
+            return 1;
+    return 0;
+}
+
+/* A batch cut short: the writer stopped after syncing 5 lines, of which
+ * the store committed 3, and a sixth line torn in two. The repair cuts
+ * back to the 3 and closes the manifest saying so; a second repair, or
+ * one of a closed manifest, changes nothing; a manifest whose files the
+ * store has none of (a sheet's line and one file) is removed. */
+static void test_manifest_repair_cuts_what_the_store_never_committed(void **state)
+{
+    fixture *f = *state;
+    st_error err = {0};
+    char path[4300];
+    snprintf(path, sizeof path, "%s/cut.manifest", f->dir);
+    st_manifest_writer *w = NULL;
+    assert_st_ok(st_manifest_writer_open(path, &w, &err), &err);
+    for (int i = 0; i < N_FILES; i++)
+        assert_st_ok(st_manifest_writer_add(w, f->files[i], f->sha[i], "0668::SB1", 0, &err),
+                     &err);
+    assert_st_ok(st_manifest_writer_sync(w, &err), &err);
+    st_manifest_writer_abort(w);
+    FILE *fp = fopen(path, "a");
+    fputs("6\tbatch/ballot-0000", fp);
+    fclose(fp);
+    holds h = {{f->sha[0], f->sha[1], f->sha[2]}, 0};
+    st_manifest_repaired r;
+    assert_st_ok(st_manifest_repair(path, held_by, &h, &r, &err), &err);
+    assert_int_equal(h.asked, 3);
+    assert_int_equal(r.cut, 3);
+    assert_false(r.was_closed);
+    assert_false(r.removed);
+    st_manifest *m = NULL;
+    assert_st_ok(st_manifest_read(path, &m, &err), &err);
+    assert_int_equal(m->n, 3);
+    assert_string_equal(m->entries[2].sha256, f->sha[2]);
+    st_manifest_free(m);
+    char *text = th_slurp(path, NULL);
+    assert_non_null(strstr(text, "\n# closed when the next scan started: 3 lines cut"));
+    free(text);
+    /* Closed now: left alone, whatever the store says. */
+    holds none = {{NULL}, 0};
+    assert_st_ok(st_manifest_repair(path, held_by, &none, &r, &err), &err);
+    assert_true(r.was_closed);
+    assert_int_equal(r.cut, 0);
+    assert_int_equal(none.asked, 0);
+    assert_st_ok(st_manifest_repair(f->manifest, held_by, &none, &r, &err), &err);
+    assert_true(r.was_closed);
+
+    /* Nothing of it committed: no manifest. */
+    snprintf(path, sizeof path, "%s/none.manifest", f->dir);
+    assert_st_ok(st_manifest_writer_open(path, &w, &err), &err);
+    assert_st_ok(st_manifest_writer_add(w, f->files[3], f->sha[3], "0668::SB2", 0, &err),
+                 &err);
+    assert_st_ok(st_manifest_writer_add(w, f->files[4], f->sha[4], "0668::SB2", 0, &err),
+                 &err);
+    st_manifest_writer_abort(w);
+    assert_st_ok(st_manifest_repair(path, held_by, &h, &r, &err), &err);
+    assert_int_equal(r.cut, 2);
+    assert_true(r.removed);
+    assert_int_equal(access(path, F_OK), -1);
+    /* Nor when even its header is torn; but a file that is no manifest
+     * stays for the parser to name. */
+    th_write(path, ST_MANIFEST_MAGIC "\nord");
+    assert_st_ok(st_manifest_repair(path, held_by, &h, &r, &err), &err);
+    assert_true(r.removed);
+    th_write(path, "some notes\n");
+    assert_st_ok(st_manifest_repair(path, held_by, &h, &r, &err), &err);
+    assert_false(r.removed);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/absent.manifest", f->dir);
+    assert_int_equal(st_manifest_repair(path, held_by, &h, &r, &err), ST_ERR_IO);
+    assert_non_null(strstr(err.msg, "absent.manifest"));
 }
 
 static void test_seen_set_tells_new_from_repeated_over_many_keys(void **state)
@@ -313,6 +401,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_manifest_format_errors_name_the_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manifest_comments_are_allowed_after_the_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manifest_writer_refuses_what_cannot_be_replayed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_manifest_repair_cuts_what_the_store_never_committed, setup, teardown),
         cmocka_unit_test(test_seen_set_tells_new_from_repeated_over_many_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,49 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define WATCHDOG_S 180
 #define N_HOT 10
-
-/* Start `stemtel ARGS` in the background, its output to log. */
-static pid_t spawn(const char *log, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static pid_t spawn(const char *log, const char *fmt, ...)
-{
-    const char *bin = getenv("STEMTEL_BIN");
-    char args[8192], cmd[9000];
-    va_list ap;
-    assert_non_null(bin);
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "exec '%s' %s >'%s' 2>&1", bin, args, log);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Wait for pid to exit; its exit status, or fail after WATCHDOG_S. */
-static int reap(pid_t pid)
-{
-    double end = scan_now() + WATCHDOG_S;
-    int status = 0;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (scan_now() > end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("stemtel scan did not finish within %d s", WATCHDOG_S);
-        }
-        scan_sleep_ms(50);
-    }
-    if (!WIFEXITED(status))
-        fail_msg("stemtel scan died (status %d)", status);
-    return WEXITSTATUS(status);
-}
 
 /* The lines of a JSON-lines file as parsed objects; *n gets the count. */
 static json_object **read_jsonl(const char *path, int *n)
@@ -101,7 +59,8 @@ static const char *jstr(json_object *o, const char *key)
     return json_object_get_string(x);
 }
 
-/* The lines of a manifest after its two header lines. */
+/* The files a manifest lists: its lines after the two header lines,
+ * comments (its closing line) left out. */
 static int manifest_lines(const char *path)
 {
     char *text = th_slurp(path, NULL);
@@ -109,9 +68,9 @@ static int manifest_lines(const char *path)
     if (!text)
         fail_msg("no manifest %s", path);
     for (char *p = text; *p; p++)
-        lines += *p == '\n';
+        lines += *p == '\n' && p[1] && p[1] != '#';
     free(text);
-    return lines - 2;
+    return lines - 1;
 }
 
 /* A tally.json's review or rejected total. */
@@ -284,7 +243,7 @@ static void test_scan_hot_folders_count_each_ballot_once_across_restarts(void **
     free(bytes);
 
     snprintf(log, sizeof log, "%s/scan1.log", dir);
-    pid_t pid = spawn(log, "scan --model '%s' --source 'folder:%s' --source 'folder:%s' "
+    pid_t pid = scan_spawn(log, "scan --model '%s' --source 'folder:%s' --source 'folder:%s' "
                            "--settle-ms 300 --idle 4 --threads 2 --out '%s/out'",
                       model, folder[0], folder[1], dir);
     for (int i = 1; i < N_HOT; i++) {
@@ -294,7 +253,7 @@ static void test_scan_hot_folders_count_each_ballot_once_across_restarts(void **
         free(bytes);
         scan_sleep_ms(100);
     }
-    int rc = reap(pid);
+    int rc = scan_reap(pid);
     out = th_slurp(log, NULL);
     if (rc != 0)
         fail_msg("scan failed (%d): %s", rc, out);
@@ -391,7 +350,7 @@ static void test_scan_interrupt_finishes_and_writes_everything(void **state)
     snprintf(folder, sizeof folder, "%s/in", dir);
     assert_int_equal(mkdir(folder, 0755), 0);
     snprintf(log, sizeof log, "%s/scan.log", dir);
-    pid_t pid = spawn(log, "scan --model '%s' --source 'folder:%s' --settle-ms 200 "
+    pid_t pid = scan_spawn(log, "scan --model '%s' --source 'folder:%s' --settle-ms 200 "
                            "--out '%s/out'", model, folder, dir);
     for (int i = 0; i < 4; i++) {
         size_t len;
@@ -401,7 +360,7 @@ static void test_scan_interrupt_finishes_and_writes_everything(void **state)
         free(bytes);
     }
     /* Wait until the store has them, then press Ctrl-C. */
-    snprintf(path, sizeof path, "%s/out/run-001/ballots.jsonl.tmp", dir);
+    snprintf(path, sizeof path, "%s/out/run-001/ballots.jsonl", dir);
     double end = scan_now() + 60;
     for (;;) {
         char *t = th_slurp(path, NULL);
@@ -415,7 +374,7 @@ static void test_scan_interrupt_finishes_and_writes_everything(void **state)
     }
     scan_sleep_ms(300); /* the window's commit */
     kill(pid, SIGINT);
-    int rc = reap(pid);
+    int rc = scan_reap(pid);
     out = th_slurp(log, NULL);
     if (rc != 0)
         fail_msg("scan after Ctrl-C: %d: %s", rc, out);

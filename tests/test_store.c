@@ -8,6 +8,7 @@
  */
 #include "helpers.h"
 
+#include "sources/filebytes.h"
 #include "stemtel/store.h"
 
 #include <fcntl.h>
@@ -281,6 +282,37 @@ static void test_store_keeps_two_empty_files_apart(void **state)
     assert_int_equal(stored_pages(store), 2);
 }
 
+/* st_store_holds answers for one page or any page of a file, empty files
+ * by their path, and claims nothing: st_store_seen still finds a page it
+ * was asked about not stored. */
+static void test_store_holds_says_which_pages_it_has_and_claims_none(void **state)
+{
+    char store[4200], files[9000], path[4200], empty[4200], sha[ST_SHA256_HEX_LEN];
+    char other[ST_SHA256_HEX_LEN];
+    st_error err = {0};
+    size_t len;
+    snprintf(store, sizeof store, "%s/holds.db", g_dir);
+    snprintf(path, sizeof path, "%s/in/stack-0003.tif", g_dir);
+    snprintf(empty, sizeof empty, "%s/empty-c.tif", g_dir);
+    th_write(empty, "");
+    snprintf(files, sizeof files, "'%s' '%s'", path, empty);
+    free(store_count("0668::SB6", store, files));
+    assert_st_ok(st_file_bytes(path, NULL, &len, sha, NULL, &err), &err);
+    snprintf(files, sizeof files, "%s/in/stack-0004.tif", g_dir);
+    assert_st_ok(st_file_bytes(files, NULL, &len, other, NULL, &err), &err);
+    st_store *s = NULL;
+    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
+    for (int p = 0; p < 4; p++)
+        assert_int_equal(st_store_holds(s, path, sha, p, &err), 1);
+    assert_int_equal(st_store_holds(s, path, sha, 4, &err), 0);
+    assert_int_equal(st_store_holds(s, path, sha, -1, &err), 1);
+    assert_int_equal(st_store_holds(s, files, other, -1, &err), 0);
+    assert_int_equal(st_store_holds(s, files, other, 0, &err), 0);
+    assert_int_equal(st_store_seen(s, files, other, 0), 0);
+    assert_int_equal(st_store_holds(s, empty, "", 0, &err), 1);
+    st_store_close(s);
+}
+
 static void test_store_refuses_another_model_and_a_file_that_is_no_store(void **state)
 {
     char *model = th_root(MODEL), *other = th_root("models/test-small.json"), *out = NULL;
@@ -351,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_store_does_not_take_a_copied_file_again),
         cmocka_unit_test(test_store_takes_the_same_bytes_once_within_a_run),
         cmocka_unit_test(test_store_keeps_two_empty_files_apart),
+        cmocka_unit_test(test_store_holds_says_which_pages_it_has_and_claims_none),
         cmocka_unit_test(test_store_counts_stations_apart),
         cmocka_unit_test(test_store_survives_20_kills_and_holds_every_ballot_once),
     };

@@ -10,6 +10,7 @@
 #include "util/atomic.h"
 #include "util/clock.h"
 #include "util/jsonrec.h"
+#include "util/logfile.h"
 
 static void test_atomic_write_puts_the_whole_file_and_leaves_no_temporary(void **state)
 {
@@ -54,6 +55,64 @@ static void test_atomic_open_names_the_file_it_cannot_write(void **state)
     assert_null(a.f);
     assert_int_equal(st_atomic_write("/nonexistent-dir/y", "x", 1, "export", &err), ST_ERR_IO);
     assert_non_null(strstr(err.msg, "export: /nonexistent-dir/y.tmp"));
+}
+
+/* Keeps a line unless it starts with "uncommitted". */
+static int keep_committed(void *ctx, char *line, st_error *err)
+{
+    ++*(int *)ctx;
+    return strncmp(line, "uncommitted", 11) != 0;
+}
+
+static void test_logfile_grows_in_place_and_cuts_back_a_torn_and_an_unwanted_end(void **state)
+{
+    (void)state;
+    char *dir = th_tmpdir(), path[4200];
+    snprintf(path, sizeof path, "%s/log.txt", dir);
+    st_error err = {0};
+    st_logfile l;
+    assert_st_ok(st_logfile_open(&l, path, "wx", "test", &err), &err);
+    fputs("header\ncommitted 1\n", l.f);
+    assert_st_ok(st_logfile_sync(&l, &err), &err);
+    /* Synced lines are there under the file's own name at once. */
+    char *got = th_slurp(path, NULL);
+    assert_string_equal(got, "header\ncommitted 1\n");
+    free(got);
+    fputs("uncommitted 2\nuncommitted 3\nuncommit", l.f);
+    assert_st_ok(st_logfile_close(&l, &err), &err);
+    assert_null(l.f);
+    /* excl: an existing file is refused, named. */
+    assert_int_equal(st_logfile_open(&l, path, "wx", "test", &err), ST_ERR_IO);
+    assert_non_null(strstr(err.msg, "log.txt"));
+
+    int asked = 0, kept = -1, cut = -1;
+    assert_st_ok(st_logfile_cut(path, 1, keep_committed, &asked, &kept, &cut, &err), &err);
+    assert_int_equal(asked, 3); /* the torn line is never offered */
+    assert_int_equal(kept, 2);
+    assert_int_equal(cut, 3);
+    got = th_slurp(path, NULL);
+    assert_string_equal(got, "header\ncommitted 1\n");
+    free(got);
+    /* "a" goes on where the file ends. */
+    assert_st_ok(st_logfile_open(&l, path, "a", "test", &err), &err);
+    fputs("uncommitted 4\n", l.f);
+    assert_st_ok(st_logfile_close(&l, &err), &err);
+    asked = 0;
+    assert_st_ok(st_logfile_cut(path, 1, keep_committed, &asked, &kept, &cut, &err), &err);
+    assert_int_equal(asked, 2);
+    assert_int_equal(cut, 1);
+    /* Cut again: nothing to do. The first lines are never offered. */
+    th_write(path, "uncommitted header\n");
+    asked = 0;
+    assert_st_ok(st_logfile_cut(path, 1, keep_committed, &asked, &kept, &cut, &err), &err);
+    assert_int_equal(asked, 0);
+    assert_int_equal(kept, 1);
+    assert_int_equal(cut, 0);
+    assert_int_equal(st_logfile_cut("/nonexistent-dir/x", 0, keep_committed, &asked, &kept,
+                                    &cut, &err), ST_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent-dir/x"));
+    th_rmtree(dir);
+    free(dir);
 }
 
 static void test_jsonrec_writes_nested_records_with_commas_and_null_for_nan(void **state)
@@ -113,6 +172,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atomic_write_puts_the_whole_file_and_leaves_no_temporary),
         cmocka_unit_test(test_atomic_open_names_the_file_it_cannot_write),
+        cmocka_unit_test(test_logfile_grows_in_place_and_cuts_back_a_torn_and_an_unwanted_end),
         cmocka_unit_test(test_jsonrec_writes_nested_records_with_commas_and_null_for_nan),
         cmocka_unit_test(test_clock_goes_forward),
     };

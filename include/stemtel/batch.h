@@ -18,6 +18,7 @@
 #ifndef STEMTEL_BATCH_H
 #define STEMTEL_BATCH_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -38,10 +39,15 @@ extern "C" {
  * are. */
 typedef st_store_page st_batch_page;
 
-/* Called once per window, on the calling thread, with the window's pages
- * in input order, after they are written to ballots.jsonl. Sets *skipped
- * to how many of them it already held (and so did not take again).
- * Returns ST_OK, or a negative code with err set, which stops the batch. */
+/* Called after each window, on the calling thread, with the pages read
+ * since the last call, in input order, after they are written to
+ * ballots.jsonl; the pages of a file not yet read to its end wait for its
+ * last page, so that a file's pages are always taken in one call (a store
+ * never holds half a file; such a file's pages are in memory meanwhile,
+ * their records only). Not called when there is nothing to take. Sets
+ * *skipped to how many of them it already held (and so did not take
+ * again). Returns ST_OK, or a negative code with err set, which stops the
+ * batch (the pages given are then not committed). */
 typedef int (*st_batch_commit_fn)(void *ctx, const st_batch_page *pages, int n,
                                   int *skipped, st_error *err);
 
@@ -79,25 +85,41 @@ void st_batch_input_clear(st_batch_input *in);
 typedef int (*st_batch_feed_fn)(void *ctx, int wait_ms, st_batch_input *out,
                                 st_error *err);
 
-/* One file once every page of it is committed, as the file hook sees it.
- * Borrowed, valid during the call. */
+/* One file as the file hook sees it. Borrowed, valid during the call. */
 typedef struct st_batch_file {
     const char *path;
     const char *sha256;
     int source;
-    int read;               /* pages read in this run (not skipped) */
+    int read;               /* pages of it read so far in this run (not
+                             * skipped) */
     int sheets;             /* separator sheets among them */
     int starts_with_sheet;  /* its first page is a separator sheet (or
                              * an unusable one: ST_REJECT_BAD_SHEET) */
+    int sheets_only;        /* every page read was a separator sheet:
+                             * none of it goes to the commit hook */
     const char *station;    /* station of its first page read (a sheet's
                              * own), or NULL */
     int batch;              /* that page's batch number, 0 = none */
 } st_batch_file;
 
 /* Called once per file with at least one page read, in input order, on
- * the calling thread, after the commit hook took its last window.
- * Returns ST_OK or a negative code with err set, which stops the batch. */
+ * the calling thread: before the commit hook is given the window that
+ * holds the file's first page for it (a page read that is not a
+ * separator sheet), so that what the file hook writes about a file can
+ * be made to last before the store holds any of it; for a file without
+ * such a page (sheets_only), once its last page is read. Returns ST_OK or
+ * a negative code with err set, which stops the batch. */
 typedef int (*st_batch_file_fn)(void *ctx, const st_batch_file *f, st_error *err);
+
+/* Told once, with the feed's ctx, on the calling thread, as soon as the
+ * runner sees its stop flag raised (between the pages of a window it
+ * reads, between windows, or while it waits for the feed; the worker
+ * threads may be reading the window's pages meanwhile, and touch nothing
+ * else): pages_in_flight is how
+ * many pages it has taken and not yet committed, which it still reads and
+ * commits. The runner goes on asking the feed, which decides when to
+ * end. */
+typedef void (*st_batch_stopping_fn)(void *ctx, int pages_in_flight);
 
 typedef struct st_batch_opts {
     const st_model *model;
@@ -113,6 +135,20 @@ typedef struct st_batch_opts {
     void *file_ctx;         /* passed to file_done */
     const char *progress_label; /* the progress line's first word; NULL =
                                  * "count" */
+    const char *const *source_names; /* NULL, or what the progress line
+                                      * calls source i (n_source_names of
+                                      * them): it then shows the station
+                                      * and batch each source is on */
+    int n_source_names;
+    int durable;            /* 1: ballots.jsonl and sheets.jsonl are
+                             * written under their own names and synced
+                             * with every window, before the commit hook
+                             * takes it, rather than put in place whole
+                             * at the end: a run cut short keeps the
+                             * record of every page the hook committed
+                             * (and perhaps of the window in flight) */
+    const volatile sig_atomic_t *stop; /* NULL, or raised to stop */
+    st_batch_stopping_fn stopping; /* NULL, or told when stop is seen */
 } st_batch_opts;
 
 typedef struct st_batch_report {

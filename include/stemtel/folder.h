@@ -72,6 +72,12 @@ int st_folder_open(const char *const *dirs, int n, const st_folder_opts *opts,
 int st_folder_next(st_folder *w, int timeout_ms, st_folder_file *out,
                    st_error *err);
 
+/* Take no more files from folder i (an index into the folders given to
+ * open; others are ignored): its files stay as they are, unread, and
+ * st_folder_next yields only the other folders' files. For a stop: what
+ * is not taken now is taken by the next watcher, at the next start. */
+void st_folder_hold(st_folder *w, int i);
+
 /* Free what f holds and zero it. Accepts NULL. */
 void st_folder_file_free(st_folder_file *f);
 

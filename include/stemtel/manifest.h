@@ -19,6 +19,15 @@
  * whole file; station may be empty (unassigned) and batch empty (none)
  * or 1..999999. Later lines starting with '#' are comments. No file and
  * no hash may appear twice: a page is never counted twice.
+ *
+ * A manifest is written as its batch is counted: each line goes in
+ * before the store holds the file's pages, and is synced (a scan does so
+ * once per window, before the window's commit), so a stop at any moment
+ * leaves every committed file listed, and at most the files of the
+ * window in flight listed too early. The writer ends a finished batch
+ * with the comment line "# closed: N files"; a manifest without it was
+ * cut short, and st_manifest_repair cuts its early lines back at the
+ * next start.
  */
 #ifndef STEMTEL_MANIFEST_H
 #define STEMTEL_MANIFEST_H
@@ -33,6 +42,8 @@ extern "C" {
 #define ST_MANIFEST_MAGIC "# stemtel-manifest/1"
 #define ST_MANIFEST_COLUMNS "order\tfile\tsha256\tstation\tbatch"
 #define ST_MANIFEST_BATCH_MAX 999999
+/* How the last line of a manifest that was finished begins. */
+#define ST_MANIFEST_CLOSED "# closed"
 
 typedef struct st_manifest_entry {
     int order;                      /* 1-based position in the batch */
@@ -77,15 +88,16 @@ int st_manifest_hash_file(const char *path, char hex[ST_SHA256_HEX_LEN],
 
 typedef struct st_manifest_writer st_manifest_writer;
 
-/* Start writing a manifest at path. Lines go to "path.tmp", which replaces
- * path only at st_manifest_writer_close, so a batch cut short never leaves
- * a manifest that looks complete. The folder must exist. Returns ST_OK
- * and *out, ST_ERR_IO naming the path, or ST_ERR_NOMEM. One writer
+/* Start writing a manifest at path, which must not exist yet (ST_ERR_IO
+ * when it does): the file is made under its own name with its two header
+ * lines, synced, and its folder synced. The folder must exist. Returns
+ * ST_OK and *out, ST_ERR_IO naming the path, or ST_ERR_NOMEM. One writer
  * belongs to one thread at a time. */
 int st_manifest_writer_open(const char *path, st_manifest_writer **out,
                             st_error *err);
 
-/* Append the next file of the batch. file is a path as the caller opens
+/* Append the next file of the batch (buffered until the next sync or
+ * close). file is a path as the caller opens
  * it (relative to the working folder, or absolute); it is written
  * relative to the manifest's folder when it lies inside it, else
  * absolute. sha256 is the hex hash of the bytes the caller counted (not
@@ -98,14 +110,52 @@ int st_manifest_writer_add(st_manifest_writer *w, const char *file,
                            const char *sha256, const char *station, int batch,
                            st_error *err);
 
-/* Finish: flush, sync, rename into place, sync the folder, free w.
- * Returns ST_OK or the error of the first failed write (then the
- * manifest is not put in place and the temporary is removed); w is freed
- * either way. Accepts NULL. */
+/* Make every line added so far last through a crash (flush, fdatasync).
+ * Returns ST_OK, or ST_ERR_IO naming the manifest when this or any
+ * earlier write failed. */
+int st_manifest_writer_sync(st_manifest_writer *w, st_error *err);
+
+/* How many files the writer has listed. */
+int st_manifest_writer_count(const st_manifest_writer *w);
+
+/* Finish the batch: append "# closed: N files", sync, close, free w.
+ * Returns ST_OK or the error of the first failed write (ST_ERR_IO naming
+ * the manifest, which is then left without its closing line); w is
+ * freed either way. Accepts NULL. */
 int st_manifest_writer_close(st_manifest_writer *w, st_error *err);
 
-/* Give up: remove the temporary file, free w. Accepts NULL. */
+/* Stop writing without the closing line, as a stop would: the lines
+ * added stay in the file (st_manifest_repair decides about them); free
+ * w. Accepts NULL. */
 void st_manifest_writer_abort(st_manifest_writer *w);
+
+/* Asked by st_manifest_repair whether the store holds any page of a
+ * listed file (path resolved against the manifest's folder, and the
+ * hash the line gives): 1 yes, 0 no, or a negative code with err set. */
+typedef int (*st_manifest_held_fn)(void *ctx, const char *path, const char *sha256,
+                                   st_error *err);
+
+/* What st_manifest_repair did. */
+typedef struct st_manifest_repaired {
+    int was_closed;         /* it ended with its closing line: untouched */
+    int cut;                /* lines cut from its end (a torn one counted) */
+    int removed;            /* no file was left in it: the manifest removed */
+} st_manifest_repaired;
+
+/* Repair a manifest whose writer never closed it (a scan stopped by a
+ * second Ctrl-C, kill -9 or a power cut): cut a torn last line, then the
+ * lines from the end whose files `held` says the store never got (they
+ * were written ahead of a commit that did not happen; a separator
+ * sheet's line, never stored, goes with the files after it), stopping at
+ * the first file it holds or at any line that is not a file. Then close
+ * it with a comment saying so, or remove it when no line is left after
+ * its header (or it holds no more than a torn header). A manifest that
+ * ends with its closing line is left alone. *out (may be NULL) says what
+ * was done. Returns ST_OK; ST_ERR_IO naming the manifest; ST_ERR_NOMEM;
+ * or held's code. A manifest that is no stemtel manifest is left alone
+ * for st_manifest_parse to name. */
+int st_manifest_repair(const char *path, st_manifest_held_fn held, void *ctx,
+                       st_manifest_repaired *out, st_error *err);
 
 #ifdef __cplusplus
 }

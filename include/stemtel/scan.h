@@ -18,7 +18,8 @@
  * an earlier one, never count again. In the output folder OUT:
  *
  *   run-NNN/                   this run's ballots.jsonl, sheets.jsonl and
- *                              tally (a new folder every run)
+ *                              tally (a new folder every run; a run cut
+ *                              short has cut-short.txt instead of a tally)
  *   tally.csv, tally.json      the store's tally: every run, decisions
  *                              applied
  *   manifest-SOURCEn-NNN.tsv   a replay manifest for each batch counted
@@ -29,9 +30,24 @@
  *
  * A scan ends when every source has ended (a replay's last file, a
  * scanner's empty feeder), when the live sources have been idle for the
- * idle time (if one is set), or when the stop flag is raised: scanners
- * then finish the page they are on, what they scanned is counted, and
- * every output is written. Hot folders never end by themselves.
+ * idle time (if one is set), or when the stop flag is raised: no file is
+ * taken from a hot folder or a replay after that, scanners finish the
+ * page they are on, the pages in flight and those the scanners saved are
+ * counted, and every output is written. Hot folders never end by
+ * themselves.
+ *
+ * Nothing a stop leaves is lost from the archive. Each file's manifest
+ * line, and each page's ballots.jsonl record, is written and synced
+ * before the store commits the page, so a stop at any moment (kill -9, a
+ * power cut) leaves every page the store holds listed, in one manifest
+ * line; what it can leave written too early is the end of the window in
+ * flight. The next scan over OUT cuts that back before it counts anything
+ * (st_manifest_repair for manifests without their closing line; the end
+ * of a cut-short run's ballots.jsonl the same way), so that a page is in
+ * the store exactly when its file is in one manifest line (separator
+ * sheets, never stored, are listed as the first line of their batch).
+ * A file already listed in OUT is never listed again. One scan at a time
+ * may use an OUT (a lock file says so).
  */
 #ifndef STEMTEL_SCAN_H
 #define STEMTEL_SCAN_H
@@ -80,7 +96,7 @@ typedef struct st_scan_opts {
     FILE *log;                  /* where warnings about sources go (stderr) */
 } st_scan_opts;
 
-/* What one polling station got in this run. */
+/* What one polling station got: in this run, or in the store. */
 typedef struct st_scan_station {
     char *station;              /* NULL: unassigned */
     long long pages, votes, blank, invalid, review, rejected;
@@ -94,9 +110,16 @@ typedef struct st_scan_report {
     int warnings;               /* problems with sources written to log */
     int scanner_failures;       /* SANE sources that ended with an error */
     int n_stations;
-    st_scan_station *stations;  /* in order of first appearance */
+    st_scan_station *stations;  /* this run's pages as read, in order of
+                                 * first appearance */
+    int n_store_stations;
+    st_scan_station *store_stations; /* every station of the store after
+                                      * the run (every run, decisions
+                                      * applied), in st_store_stations
+                                      * order, then the unassigned pages
+                                      * (station NULL) if any */
     int n_manifests;
-    char **manifests;           /* paths written */
+    char **manifests;           /* paths written in this run */
 } st_scan_report;
 
 /* Free what a report owns. Accepts NULL. */

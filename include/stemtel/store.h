@@ -112,6 +112,13 @@ int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped
  * through an adapter, as for st_store_commit. */
 int st_store_seen(st_store *s, const char *file, const char *sha256, int page);
 
+/* 1 when the store holds page `page` of the file (its path and hash, as
+ * for st_store_seen; borrowed), or with page < 0 any page of it; 0 when
+ * not; ST_ERR_IO with err set. Unlike st_store_seen it claims nothing, so
+ * it may be asked at any time. */
+int st_store_holds(st_store *s, const char *file, const char *sha256, int page,
+                   st_error *err);
+
 /* One stored ballot as read back. */
 typedef struct st_store_ballot {
     int64_t id;             /* the page's id: what review refers to */

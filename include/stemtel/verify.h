@@ -34,7 +34,9 @@ typedef struct st_verify_report {
 /* Replay store s with `threads` threads (0 = OpenMP's default), writing
  * one line per difference to log (may be NULL), in store order. Fills
  * *rep; returns ST_OK whether or not differences were found (see rep), or
- * an error when the store cannot be read or memory runs out. */
+ * an error when the store cannot be read (ST_ERR_IO; ST_ERR_INVALID for a
+ * stored outcome the model cannot hold) or memory runs out. What it
+ * checks is one read of the store: safe while a scan adds to it. */
 int st_verify(st_store *s, int threads, FILE *log, st_verify_report *rep,
               st_error *err);
 

@@ -7,10 +7,15 @@
  * loop, each thread with its own reader (st_page_read); commit them in
  * input order, the station of each from its source's sheets
  * (st_sheet_step), to ballots.jsonl or sheets.jsonl, the tally and the
- * commit hook; and hand the files whose pages are all committed to the
- * file hook. Memory is bounded by the window and the per-thread scratch,
- * however long the batch. ballots.jsonl and sheets.jsonl are written
- * through util/atomic, so a crash leaves no half file under their names.
+ * commit hook, telling the file hook of each file before the commit hook
+ * gets the first of its pages, and holding back the pages of a file not
+ * yet read to its end, so that the hook takes a file's pages in one go (a
+ * store then never holds half a file); and let the files whose pages are
+ * all committed go. Memory is bounded by the window and the per-thread
+ * scratch, however long the batch. ballots.jsonl and sheets.jsonl are
+ * written through util/atomic, so a crash leaves no half file under their
+ * names, or (durable) appended and synced with each window through
+ * util/logfile, so a crash leaves every line up to the last window.
  */
 #include "stemtel/batch.h"
 #include "engine/cv.h"
@@ -24,6 +29,7 @@
 #include "util/atomic.h"
 #include "util/clock.h"
 #include "util/jsonrec.h"
+#include "util/logfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,7 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* One input file while its pages are in flight. */
 typedef struct bfile {
@@ -53,6 +61,7 @@ typedef struct bfile {
     int read, sheets, starts_with_sheet;
     char *first_station;
     int first_batch;
+    int told;               /* the file hook was told */
     struct bfile *next;     /* the list of files in flight */
 } bfile;
 
@@ -61,6 +70,7 @@ typedef struct btask {
     bfile *file;
     int page;
     int skip;               /* already held by the store: not read */
+    int held;               /* waits for the commit hook in r->held */
     int sheet;              /* 1: a separator sheet; -1: an unusable one */
     st_sheet sheet_info;
     char station[ST_SHEET_ID_MAX]; /* a sheet's station, kept for the commit */
@@ -238,32 +248,22 @@ static double peak_mib(void)
     return kb / 1024;
 }
 
-static void progress(const st_batch_opts *o, int files_done, int files, int pages,
-                     int waiting, double t0)
-{
-    if (!o->progress)
-        return;
-    const char *label = o->progress_label ? o->progress_label : "count";
-    double dt = st_clock_now() - t0, rate = dt > 0 ? pages / dt : 0;
-    if (files > 0) {
-        double left = files_done > 0 ? dt * (files - files_done) / files_done : 0;
-        fprintf(o->progress, "\r%s: %d/%d files, %d pages, %.1f pages/s, %d:%02d left   ",
-                label, files_done, files, pages, rate, (int)left / 60, (int)left % 60);
-    } else {
-        fprintf(o->progress, "\r%s: %d files, %d pages, %.1f pages/s%s   ", label,
-                files_done, pages, rate, waiting ? ", waiting for pages" : "");
-    }
-    fflush(o->progress);
-}
+/* One source (scanner, stack): its sheets, and where its last page was. */
+typedef struct bsource {
+    st_sheet_state sheets;
+    int any;                /* a page of it was committed */
+    char station[ST_SHEET_ID_MAX]; /* that page's station, "" for none */
+    int batch;
+} bsource;
 
-/* The source's sheet state, growing the array as sources appear. */
-static st_sheet_state *source_at(st_sheet_state **v, int *n, int i)
+/* The source's state, growing the array as sources appear. */
+static bsource *source_at(bsource **v, int *n, int i)
 {
     if (i < 0)
         i = 0;
     if (i >= *n) {
         int m = i + 8;
-        st_sheet_state *p = realloc(*v, (size_t)m * sizeof *p);
+        bsource *p = realloc(*v, (size_t)m * sizeof *p);
         if (!p)
             return NULL;
         memset(p + *n, 0, (size_t)(m - *n) * sizeof *p);
@@ -289,6 +289,57 @@ static void write_sheet(FILE *f, const btask *t)
     fputc('\n', f);
 }
 
+/* One of the streamed outputs: put in place whole at the end, or
+ * (durable) grown in place and synced with every window. */
+typedef struct bout {
+    st_atomic whole;
+    st_logfile grown;
+    FILE *f;                /* the one written */
+} bout;
+
+static int bout_open(bout *b, const char *path, int durable, st_error *err)
+{
+    memset(b, 0, sizeof *b);
+    int rc = durable ? st_logfile_open(&b->grown, path, "w", "count", err)
+                     : st_atomic_open(&b->whole, path, "count", err);
+    if (!rc)
+        b->f = durable ? b->grown.f : b->whole.f;
+    return rc;
+}
+
+/* What is written stays on disk while a live feed waits; durable: synced. */
+static int bout_flush(bout *b, st_error *err)
+{
+    if (b->grown.f)
+        return st_logfile_sync(&b->grown, err);
+    fflush(b->f); /* a write error is caught at the commit */
+    return ST_OK;
+}
+
+static int bout_finish(bout *b, st_error *err)
+{
+    b->f = NULL;
+    return b->grown.f ? st_logfile_close(&b->grown, err) : st_atomic_commit(&b->whole, err);
+}
+
+static void bout_abort(bout *b)
+{
+    st_error ignored = {0};
+    b->f = NULL;
+    st_logfile_close(&b->grown, &ignored); /* what a durable output holds stays */
+    st_atomic_abort(&b->whole);
+}
+
+/* A page read and written, waiting for the commit hook: copied out of the
+ * window, for a file read over several windows goes to the hook whole. */
+typedef struct bheld {
+    bfile *f;               /* lives until its pages are committed */
+    int page;
+    char *station;          /* NULL: none */
+    st_outcome outcome;
+    char *record;
+} bheld;
+
 /* One run of st_batch_run: its settings, its window and what lives
  * across windows. */
 typedef struct brun {
@@ -302,21 +353,91 @@ typedef struct brun {
     double t0;
     btask *tasks;           /* the window: n of window tasks */
     int n;
-    st_batch_page *cpages;  /* with a commit hook: the window's pages */
-    char **crec;            /* and their records */
-    int nc;                 /* how many of them this window */
+    bheld *held;            /* with a commit hook: pages waiting for it */
+    int n_held, cap_held;
+    st_batch_page *cpages;  /* what the hook is given */
+    int cap_cpages;
     st_reader **readers;    /* one per thread */
-    st_sheet_state *sources;
+    bsource *sources;
     int n_sources;
     st_tally *tally;
     double *blank;
-    st_atomic ballots, sheets;
+    bout ballots, sheets;
     bfile *live, **live_tail; /* files in flight, in input order */
     bfile *cur;             /* the file the window takes pages from */
     int cur_page, files_done, ended;
+    int stop_told;          /* the stopping hook was told */
     int feed_rc;
     st_error feed_err;
 } brun;
+
+static int file_pages(const bfile *f)
+{
+    return f->pages > 0 ? f->pages : 1;
+}
+
+/* The terminal's width, or 0 when it is not a terminal or does not say. */
+static int columns(FILE *f)
+{
+    struct winsize ws;
+    if (ioctl(fileno(f), TIOCGWINSZ, &ws) != 0)
+        return 0;
+    return ws.ws_col;
+}
+
+/* The progress line: files, pages, speed; with source names, the station
+ * and batch each source is on. Cut to the terminal's width, so that the
+ * carriage return always goes back to its start. */
+static void progress(const brun *r, int waiting)
+{
+    const st_batch_opts *o = r->o;
+    if (!o->progress)
+        return;
+    const char *label = o->progress_label ? o->progress_label : "count";
+    char line[1024];
+    size_t n;
+    int pages = r->rep->pages;
+    double dt = st_clock_now() - r->t0, rate = dt > 0 ? pages / dt : 0;
+    if (r->expected_files > 0) {
+        int files = r->expected_files, done = r->files_done;
+        double left = done > 0 ? dt * (files - done) / done : 0;
+        snprintf(line, sizeof line, "%s: %d/%d files, %d pages, %.1f pages/s, %d:%02d left",
+                 label, done, files, pages, rate, (int)left / 60, (int)left % 60);
+    } else {
+        snprintf(line, sizeof line, "%s: %d files, %d pages, %.1f pages/s%s", label,
+                 r->files_done, pages, rate, waiting ? ", waiting for pages" : "");
+    }
+    for (int i = 0; o->source_names && i < o->n_source_names && i < r->n_sources; i++) {
+        const bsource *b = &r->sources[i];
+        if (!b->any || (n = strlen(line)) >= sizeof line - 1)
+            continue;
+        snprintf(line + n, sizeof line - n, "; %s: %s", o->source_names[i],
+                 b->station[0] ? b->station : "unassigned");
+        if (b->batch && (n = strlen(line)) < sizeof line - 1)
+            snprintf(line + n, sizeof line - n, " batch %d", b->batch);
+    }
+    int width = columns(o->progress);
+    n = strlen(line);
+    if (width > 4 && n > (size_t)width - 4)
+        line[n = (size_t)width - 4] = '\0';
+    fprintf(o->progress, "\r%s   ", line);
+    fflush(o->progress);
+}
+
+/* Tell the stopping hook, once, as soon as the stop flag is seen: every
+ * earlier window is committed, so what is in flight is the window being
+ * filled, the rest of the file it takes pages from and that file's pages
+ * read before, which wait for its last. */
+static void check_stop(brun *r)
+{
+    const st_batch_opts *o = r->o;
+    if (r->stop_told || !o->stop || !*o->stop)
+        return;
+    r->stop_told = 1;
+    if (o->stopping)
+        o->stopping(r->feed_ctx, r->n + r->n_held +
+                                     (r->cur ? file_pages(r->cur) - r->cur_page : 0));
+}
 
 static int run_nomem(st_error *err)
 {
@@ -340,12 +461,8 @@ static int run_start(brun *r, st_error *err)
     r->blank = calloc(ST_BLANK_PER_BOX * (size_t)(m->n_targets ? m->n_targets : 1),
                       sizeof *r->blank);
     r->tally = st_tally_new(m);
-    if (o->commit) {
-        r->cpages = calloc((size_t)r->window, sizeof *r->cpages);
-        r->crec = calloc((size_t)r->window, sizeof *r->crec);
-    }
     if (!r->tasks || !r->readers || !r->blank || !r->tally ||
-        (o->commit && (!r->cpages || !r->crec)) || !source_at(&r->sources, &r->n_sources, 0))
+        !source_at(&r->sources, &r->n_sources, 0))
         return run_nomem(err);
     for (int i = 0; i < r->window; i++)
         if (st_ballot_init(&r->tasks[i].ballot, m))
@@ -359,16 +476,16 @@ static int run_start(brun *r, st_error *err)
     if ((rc = st_score_blank(m, ST_RENDER_DPI_MIN, r->blank, err)))
         return rc;
     snprintf(path, sizeof path, "%s/ballots.jsonl", o->out_dir);
-    if ((rc = st_atomic_open(&r->ballots, path, "count", err)))
+    if ((rc = bout_open(&r->ballots, path, o->durable, err)))
         return rc;
     snprintf(path, sizeof path, "%s/sheets.jsonl", o->out_dir);
-    return st_atomic_open(&r->sheets, path, "count", err);
+    return bout_open(&r->sheets, path, o->durable, err);
 }
 
 static void run_free(brun *r)
 {
-    st_atomic_abort(&r->ballots);
-    st_atomic_abort(&r->sheets);
+    bout_abort(&r->ballots);
+    bout_abort(&r->sheets);
     while (r->live) {
         bfile *f = r->live;
         r->live = f->next;
@@ -378,9 +495,11 @@ static void run_free(brun *r)
         st_ballot_free(&r->tasks[i].ballot);
     for (int i = 0; r->readers && i < r->threads; i++)
         st_reader_free(r->readers[i]);
-    for (int i = 0; r->crec && i < r->window; i++)
-        free(r->crec[i]);
-    free(r->crec);
+    for (int i = 0; i < r->n_held; i++) {
+        free(r->held[i].station);
+        free(r->held[i].record);
+    }
+    free(r->held);
     free(r->cpages);
     free(r->tasks);
     free(r->readers);
@@ -395,6 +514,7 @@ static void run_free(brun *r)
 static int take_file(brun *r, int *waited, st_error *err)
 {
     for (;;) {
+        check_stop(r);
         if (r->ended)
             return 0;
         st_batch_input in = {0};
@@ -408,7 +528,7 @@ static int take_file(brun *r, int *waited, st_error *err)
             if (r->n > 0)
                 return 0;
             if (!(*waited)++)
-                progress(r->o, r->files_done, r->expected_files, r->rep->pages, 1, r->t0);
+                progress(r, 1);
             continue;
         }
         if (!(r->cur = file_new(&in))) {
@@ -434,8 +554,9 @@ static int fill_window(brun *r, st_error *err)
 {
     int waited = 0, rc;
     r->n = 0;
+    check_stop(r);
     while (r->n < r->window) {
-        if (!r->cur || r->cur_page >= (r->cur->pages > 0 ? r->cur->pages : 1)) {
+        if (!r->cur || r->cur_page >= file_pages(r->cur)) {
             r->cur = NULL;
             if ((rc = take_file(r, &waited, err)) < 0)
                 return rc;
@@ -446,9 +567,21 @@ static int fill_window(brun *r, st_error *err)
         t->file = r->cur;
         t->page = r->cur_page++;
         t->skip = 0;
+        t->held = 0;
         t->sheet = 0;
     }
     return ST_OK;
+}
+
+/* 1 when the page (its file's hash, page index) waits for the commit hook
+ * already: the same bytes under another name, right after a file read
+ * over several windows, are the same pages. */
+static int is_held(const brun *r, const char *sha, int page)
+{
+    for (int i = 0; sha[0] && i < r->n_held; i++)
+        if (r->held[i].page == page && strcmp(r->held[i].f->sha, sha) == 0)
+            return 1;
+    return 0;
 }
 
 /* Hash the window's new files first, in parallel, so that the store can
@@ -464,7 +597,8 @@ static void ask_seen(brun *r)
             file_hash(tasks[i].file);
     for (int i = 0; i < n; i++)
         tasks[i].skip = o->seen(o->commit_ctx, tasks[i].file->path, tasks[i].file->sha,
-                                tasks[i].page);
+                                tasks[i].page) ||
+                        is_held(r, tasks[i].file->sha, tasks[i].page);
 }
 
 /* Read the window's pages in parallel, each thread with its own reader. */
@@ -476,6 +610,11 @@ static int read_window(brun *r, st_error *err)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(r->threads) reduction(| : nomem)
     for (int i = 0; i < n; i++) {
         btask *t = &tasks[i];
+        /* A stop is told between pages, by the calling thread (thread 0
+         * of the team), not after the window: at once, with the window
+         * still to commit. Nothing a worker touches is written there. */
+        if (omp_get_thread_num() == 0)
+            check_stop(r);
         /* A file's first page is always in the first window that holds
          * the file, and only its task writes the hash; every record of
          * the file is written after the loop. */
@@ -496,6 +635,19 @@ static int read_window(brun *r, st_error *err)
     return nomem ? run_nomem(err) : ST_OK;
 }
 
+/* Tell the file hook about f, once. */
+static int file_tell(brun *r, bfile *f, st_error *err)
+{
+    const st_batch_opts *o = r->o;
+    f->told = 1;
+    if (!o->file_done)
+        return ST_OK;
+    st_batch_file bf = {f->path,   f->sha,           f->source,
+                        f->read,   f->sheets,        f->starts_with_sheet,
+                        f->read == f->sheets, f->first_station, f->first_batch};
+    return o->file_done(o->file_ctx, &bf, err);
+}
+
 /* Commit one page read (not skipped): its station from the sheets of its
  * source, what its file tells the hook, and its line in sheets.jsonl or
  * ballots.jsonl and the tally. */
@@ -505,10 +657,12 @@ static int commit_page(brun *r, int i, st_error *err)
     st_batch_report *rep = r->rep;
     btask *t = &r->tasks[i];
     bfile *f = t->file;
-    st_sheet_state *src = source_at(&r->sources, &r->n_sources, f->source);
+    bsource *bs = source_at(&r->sources, &r->n_sources, f->source);
     st_sheet_slot slot;
-    if (!src)
+    int rc;
+    if (!bs)
         return run_nomem(err);
+    st_sheet_state *src = &bs->sheets;
     st_sheet_step(src, t->sheet, &t->sheet_info, f->station ? f->station : o->station,
                   f->station ? f->batch : 0, &slot);
     const char *station = slot.station;
@@ -517,6 +671,9 @@ static int commit_page(brun *r, int i, st_error *err)
         memcpy(t->station, src->station, sizeof t->station);
         station = t->station;
     }
+    bs->any = 1;
+    snprintf(bs->station, sizeof bs->station, "%s", station ? station : "");
+    bs->batch = slot.batch;
     if (f->read++ == 0) {
         /* An unusable sheet starts a batch too: of unassigned pages. */
         f->starts_with_sheet = t->sheet != 0 && t->page == 0;
@@ -530,6 +687,8 @@ static int commit_page(brun *r, int i, st_error *err)
         write_sheet(r->sheets.f, t);
         return ST_OK;
     }
+    if (!f->told && (rc = file_tell(r, f, err)))
+        return rc;
     if (t->sheet == -1)
         rep->bad_sheets++;
     else if (!station)
@@ -540,13 +699,26 @@ static int commit_page(brun *r, int i, st_error *err)
     rep->t_interpret += t->ballot.t_interpret;
     if (o->commit) {
         /* Same bytes as writing straight to the file. */
-        char *rec = st_page_record(r->m, station, f->path, f->sha, t->page, &t->ballot);
-        if (!(r->crec[i] = rec))
+        if (r->n_held == r->cap_held) {
+            int cap = r->cap_held ? 2 * r->cap_held : r->window;
+            bheld *v = realloc(r->held, (size_t)cap * sizeof *v);
+            if (!v)
+                return run_nomem(err);
+            r->held = v;
+            r->cap_held = cap;
+        }
+        bheld *h = &r->held[r->n_held];
+        *h = (bheld){f, t->page, station ? strdup(station) : NULL, t->ballot.outcome,
+                     st_page_record(r->m, station, f->path, f->sha, t->page, &t->ballot)};
+        if (!h->record || (station && !h->station)) {
+            free(h->station);
+            free(h->record);
             return run_nomem(err);
-        fputs(rec, r->ballots.f);
+        }
+        r->n_held++;
+        t->held = 1;
+        fputs(h->record, r->ballots.f);
         fputc('\n', r->ballots.f);
-        r->cpages[r->nc++] = (st_batch_page){f->path, t->page, f->sha, station,
-                                             &t->ballot.outcome, rec};
     } else {
         st_page_write_record(r->ballots.f, r->m, station, f->path, f->sha, t->page,
                              &t->ballot);
@@ -558,51 +730,74 @@ static int commit_page(brun *r, int i, st_error *err)
     return ST_OK;
 }
 
+/* Hand the pages waiting to the commit hook, but those of the file still
+ * being read, which wait for its last page. */
+static int commit_held(brun *r, st_error *err)
+{
+    const bfile *open = r->cur && r->cur_page < file_pages(r->cur) ? r->cur : NULL;
+    int n = r->n_held, skipped = 0, rc;
+    while (n > 0 && r->held[n - 1].f == open)
+        n--;
+    if (n == 0)
+        return ST_OK;
+    if (n > r->cap_cpages) {
+        st_batch_page *v = realloc(r->cpages, (size_t)n * sizeof *v);
+        if (!v)
+            return run_nomem(err);
+        r->cpages = v;
+        r->cap_cpages = n;
+    }
+    for (int i = 0; i < n; i++) {
+        const bheld *h = &r->held[i];
+        r->cpages[i] = (st_batch_page){h->f->path, h->page, h->f->sha, h->station,
+                                       &h->outcome, h->record};
+    }
+    if ((rc = r->o->commit(r->o->commit_ctx, r->cpages, n, &skipped, err)))
+        return rc;
+    r->rep->already_committed += skipped;
+    r->rep->committed += n - skipped;
+    for (int i = 0; i < n; i++) {
+        r->held[i].f->pending--;
+        free(r->held[i].station);
+        free(r->held[i].record);
+    }
+    memmove(r->held, r->held + n, (size_t)(r->n_held - n) * sizeof *r->held);
+    r->n_held -= n;
+    return ST_OK;
+}
+
 /* Commit the window in input order, then hand it to the commit hook. */
 static int commit_window(brun *r, st_error *err)
 {
     int rc = ST_OK;
-    r->nc = 0;
     for (int i = 0; i < r->n; i++) {
-        if (r->tasks[i].skip)
+        btask *t = &r->tasks[i];
+        if (t->skip)
             r->rep->already_committed++;
         else if ((rc = commit_page(r, i, err)))
             return rc;
-    }
-    /* A live feed may wait long for the next page: what is written
-     * stays on disk meanwhile. */
-    fflush(r->ballots.f);
-    fflush(r->sheets.f);
-    if (r->o->commit) {
-        int skipped = 0;
-        rc = r->nc ? r->o->commit(r->o->commit_ctx, r->cpages, r->nc, &skipped, err) : ST_OK;
-        for (int i = 0; i < r->n; i++) {
-            free(r->crec[i]);
-            r->crec[i] = NULL;
-        }
-        if (rc)
+        /* A file with pages read but none for the commit hook: told at
+         * its end. */
+        if (t->file->read && !t->file->told && t->page == file_pages(t->file) - 1 &&
+            (rc = file_tell(r, t->file, err)))
             return rc;
-        r->rep->already_committed += skipped;
-        r->rep->committed += r->nc - skipped;
     }
+    if ((rc = bout_flush(&r->ballots, err)) || (rc = bout_flush(&r->sheets, err)))
+        return rc;
+    if (r->o->commit && (rc = commit_held(r, err)))
+        return rc;
+    /* A page waiting for the hook keeps its file; it is let go there. */
     for (int i = 0; i < r->n; i++)
-        r->tasks[i].file->pending--;
+        if (!r->tasks[i].held)
+            r->tasks[i].file->pending--;
     return ST_OK;
 }
 
-/* Files done, in input order: tell the hook, then let them go. */
-static int files_done(brun *r, st_error *err)
+/* Files done, in input order: let them go. */
+static void files_done(brun *r)
 {
-    const st_batch_opts *o = r->o;
-    int rc;
     while (r->live && r->live->pending == 0) {
         bfile *f = r->live;
-        if (f->read && o->file_done) {
-            st_batch_file bf = {f->path, f->sha, f->source, f->read, f->sheets,
-                                f->starts_with_sheet, f->first_station, f->first_batch};
-            if ((rc = o->file_done(o->file_ctx, &bf, err)))
-                return rc;
-        }
         r->live = f->next;
         if (!r->live)
             r->live_tail = &r->live;
@@ -611,7 +806,6 @@ static int files_done(brun *r, st_error *err)
         file_free(f);
         r->files_done++;
     }
-    return ST_OK;
 }
 
 /* Put ballots.jsonl and sheets.jsonl in place, write the tallies and
@@ -622,8 +816,7 @@ static int write_outputs(brun *r, st_tally **tally_out, st_error *err)
     int rc;
     if (r->o->progress)
         fputc('\n', r->o->progress);
-    if ((rc = st_atomic_commit(&r->ballots, err)) ||
-        (rc = st_atomic_commit(&r->sheets, err)))
+    if ((rc = bout_finish(&r->ballots, err)) || (rc = bout_finish(&r->sheets, err)))
         return rc;
     snprintf(path, sizeof path, "%s/tally.csv", r->o->out_dir);
     if ((rc = st_tally_write_csv(r->tally, path, err)))
@@ -673,10 +866,11 @@ int st_batch_run(const st_batch_opts *o, st_batch_feed_fn feed, void *feed_ctx,
         if ((rc = read_window(&r, err)))
             goto out;
         double tc = st_clock_now();
-        if ((rc = commit_window(&r, err)) || (rc = files_done(&r, err)))
+        if ((rc = commit_window(&r, err)))
             goto out;
+        files_done(&r);
         rep->t_output += st_clock_now() - tc;
-        progress(o, r.files_done, expected_files, rep->pages, 0, r.t0);
+        progress(&r, 0);
     }
     rc = write_outputs(&r, tally_out, err);
 out:

@@ -430,6 +430,25 @@ int st_store_seen(st_store *s, const char *file, const char *sha256, int page)
     return st_seen_add(s->claimed, claim) == 0;
 }
 
+int st_store_holds(st_store *s, const char *file, const char *sha256, int page,
+                   st_error *err)
+{
+    char key[4200], *abs = realpath(file, NULL);
+    sqlite3_stmt *q = NULL;
+    page_key(abs ? abs : file, sha256, key, sizeof key);
+    free(abs);
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pages WHERE sha256=?1 AND (?2 < 0 OR page=?2)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return st_store_fail(s, err, "cannot prepare");
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 2, page);
+    int step = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return st_store_fail(s, err, "cannot read pages");
+    return step == SQLITE_ROW;
+}
+
 int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped,
                     st_error *err)
 {

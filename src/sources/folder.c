@@ -44,6 +44,7 @@ struct st_folder {
     char **dirs;
     int *wd;
     long *block;          /* per folder: seq of its first file still settling */
+    char *held;           /* per folder: 1 when no more is taken from it */
     double settle;        /* seconds */
     st_pending *pend;
     int n_pend, cap_pend;
@@ -167,6 +168,7 @@ void st_folder_close(st_folder *w)
     free(w->dirs);
     free(w->wd);
     free(w->block);
+    free(w->held);
     for (int i = 0; i < w->n_pend; i++)
         free(w->pend[i].path);
     free(w->pend);
@@ -189,9 +191,10 @@ int st_folder_open(const char *const *dirs, int n, const st_folder_opts *opts,
     w->dirs = calloc((size_t)n, sizeof *w->dirs);
     w->wd = calloc((size_t)n, sizeof *w->wd);
     w->block = calloc((size_t)n, sizeof *w->block);
+    w->held = calloc((size_t)n, sizeof *w->held);
     w->yielded = st_seen_new();
     w->ignored = st_seen_new();
-    if (!w->dirs || !w->wd || !w->block || !w->yielded || !w->ignored) {
+    if (!w->dirs || !w->wd || !w->block || !w->held || !w->yielded || !w->ignored) {
         rc = st_error_set(err, ST_ERR_NOMEM, "folder: out of memory");
         goto out;
     }
@@ -366,7 +369,7 @@ int st_folder_next(st_folder *w, int timeout_ms, st_folder_file *out,
         }
         for (int i = 0; i < w->n_pend; i++) {
             const st_pending *p = &w->pend[i];
-            if (p->open)
+            if (p->open || w->held[p->folder])
                 continue;
             if (p->ready_at <= now) {
                 if (w->block[p->folder] >= 0 && p->seq > w->block[p->folder])
@@ -395,6 +398,12 @@ int st_folder_next(st_folder *w, int timeout_ms, st_folder_file *out,
         if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
             return st_error_set(err, ST_ERR_IO, "folder: poll: %s", strerror(errno));
     }
+}
+
+void st_folder_hold(st_folder *w, int i)
+{
+    if (i >= 0 && i < w->n)
+        w->held[i] = 1;
 }
 
 void st_folder_file_free(st_folder_file *f)

@@ -3,14 +3,16 @@
  * Reading is two steps: parse the whole text first (every format error
  * names the manifest's line), then hash every file it names and compare,
  * collecting all problems before reporting, so an auditor sees at once
- * which files are missing or altered. Writing goes through an atomic file
- * (util/atomic.h: "path.tmp", synced and renamed into place when the batch
- * is complete), and a write error is kept until close. Duplicate files and
+ * which files are missing or altered. Writing appends to the manifest
+ * under its own name (util/logfile.h), synced when the caller says, and
+ * keeps a write error until the next sync or close. Duplicate files and
  * hashes are caught with a string set (seen.h) in both directions.
+ * Repairing cuts the end of a manifest left open (st_logfile_cut), asking
+ * the caller about each listed file from the last one back.
  */
 #include "stemtel/manifest.h"
 #include "sources/filebytes.h"
-#include "util/atomic.h"
+#include "util/logfile.h"
 #include "util/seen.h"
 
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- shared checks ------------------------------------------------------ */
 
@@ -46,6 +49,19 @@ static char *st_manifest_dirname(const char *path)
     if (slash == path)
         return strdup("/");
     return strndup(path, (size_t)(slash - path));
+}
+
+/* A file as listed, resolved against the manifest's folder dir unless
+ * absolute; malloc'd, NULL when out of memory. */
+static char *st_manifest_resolve(const char *dir, const char *file)
+{
+    if (file[0] == '/')
+        return strdup(file);
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *path = malloc(n);
+    if (path)
+        snprintf(path, n, "%s/%s", dir, file);
+    return path;
 }
 
 int st_manifest_hash_file(const char *path, char hex[ST_SHA256_HEX_LEN],
@@ -144,13 +160,7 @@ static int st_manifest_entry_parse(st_manifest *m, char **f, int lineno,
     memcpy(e->sha256, f[2], ST_SHA256_HEX_LEN);
     e->file = strdup(f[1]);
     e->station = *f[3] ? strdup(f[3]) : NULL;
-    if (f[1][0] == '/') {
-        e->path = strdup(f[1]);
-    } else {
-        size_t n = strlen(dir) + strlen(f[1]) + 2;
-        if ((e->path = malloc(n)))
-            snprintf(e->path, n, "%s/%s", dir, f[1]);
-    }
+    e->path = st_manifest_resolve(dir, f[1]);
     m->n++; /* counted before the checks below so st_manifest_free frees it */
     if (!e->file || !e->path || (*f[3] && !e->station))
         return st_error_set(err, ST_ERR_NOMEM, "manifest: out of memory");
@@ -296,7 +306,7 @@ int st_manifest_read(const char *path, st_manifest **out, st_error *err)
 /* ---- writing ------------------------------------------------------------ */
 
 struct st_manifest_writer {
-    st_atomic file;  /* file.f is written; file.tmp names it */
+    st_logfile file;
     char *dir;     /* real path of the manifest's folder */
     st_seen *seen; /* files and hashes already written */
     int n;
@@ -304,14 +314,20 @@ struct st_manifest_writer {
     char msg[ST_ERROR_MAX];
 };
 
-void st_manifest_writer_abort(st_manifest_writer *w)
+/* Free w, closing its file as it is. */
+static void st_manifest_writer_free(st_manifest_writer *w)
 {
-    if (!w)
-        return;
-    st_atomic_abort(&w->file);
+    st_error ignored = {0};
+    st_logfile_close(&w->file, &ignored);
     free(w->dir);
     st_seen_free(w->seen);
     free(w);
+}
+
+void st_manifest_writer_abort(st_manifest_writer *w)
+{
+    if (w)
+        st_manifest_writer_free(w);
 }
 
 int st_manifest_writer_open(const char *path, st_manifest_writer **out,
@@ -328,15 +344,17 @@ int st_manifest_writer_open(const char *path, st_manifest_writer **out,
         rc = st_error_set(err, ST_ERR_IO, "%s: folder %s: %s", path, dir, strerror(errno));
         goto out;
     }
-    if ((rc = st_atomic_open(&w->file, path, "manifest", err)))
+    if ((rc = st_logfile_open(&w->file, path, "wx", "manifest", err)))
         goto out;
-    if (fprintf(w->file.f, "%s\n%s\n", ST_MANIFEST_MAGIC, ST_MANIFEST_COLUMNS) < 0)
-        rc = st_error_set(err, ST_ERR_IO, "%s: cannot write: %s", w->file.tmp,
-                          strerror(errno));
+    fprintf(w->file.f, "%s\n%s\n", ST_MANIFEST_MAGIC, ST_MANIFEST_COLUMNS);
+    rc = st_logfile_sync(&w->file, err);
 out:
     free(dir);
     if (rc) {
-        st_manifest_writer_abort(w);
+        if (w && w->file.f)
+            unlink(path); /* made here, and not even its header is whole */
+        if (w)
+            st_manifest_writer_free(w);
         return rc;
     }
     *out = w;
@@ -391,7 +409,7 @@ int st_manifest_writer_add(st_manifest_writer *w, const char *file,
     if (fprintf(w->file.f, "%d\t%s\t%s\t%s\t%s\n", w->n + 1, rel, sha256,
                 station ? station : "", num) < 0 && !w->rc) {
         w->rc = ST_ERR_IO;
-        snprintf(w->msg, sizeof w->msg, "%s: cannot write: %s", w->file.tmp,
+        snprintf(w->msg, sizeof w->msg, "%s: cannot write: %s", w->file.path,
                  strerror(errno));
     }
     w->n++;
@@ -400,15 +418,106 @@ out:
     return rc;
 }
 
+int st_manifest_writer_sync(st_manifest_writer *w, st_error *err)
+{
+    if (w->rc)
+        return st_error_set(err, w->rc, "%s", w->msg);
+    return st_logfile_sync(&w->file, err);
+}
+
+int st_manifest_writer_count(const st_manifest_writer *w)
+{
+    return w->n;
+}
+
 int st_manifest_writer_close(st_manifest_writer *w, st_error *err)
 {
     if (!w)
         return ST_OK;
-    int rc = w->rc;
+    int rc = st_manifest_writer_sync(w, err);
+    if (!rc) {
+        fprintf(w->file.f, "%s: %d file%s\n", ST_MANIFEST_CLOSED, w->n, w->n == 1 ? "" : "s");
+        rc = st_logfile_close(&w->file, err);
+    }
+    st_manifest_writer_free(w);
+    return rc;
+}
+
+/* ---- repairing ------------------------------------------------------------ */
+
+typedef struct st_manifest_cutting {
+    const char *dir;
+    st_manifest_held_fn held;
+    void *ctx;
+    int asked;
+    int closed;
+} st_manifest_cutting;
+
+static int st_manifest_keep(void *ctx, char *line, st_error *err)
+{
+    st_manifest_cutting *c = ctx;
+    if (c->asked++ == 0 && strncmp(line, ST_MANIFEST_CLOSED, strlen(ST_MANIFEST_CLOSED)) == 0)
+        c->closed = 1;
+    char *f[5];
+    if (line[0] == '#' || !st_manifest_split(line, f, 5) || !st_manifest_hex_ok(f[2]))
+        return 1; /* not a file: the parser names what is wrong */
+    char *path = st_manifest_resolve(c->dir, f[1]);
+    if (!path)
+        return st_error_set(err, ST_ERR_NOMEM, "manifest: out of memory");
+    int rc = c->held(c->ctx, path, f[2], err);
+    free(path);
+    return rc;
+}
+
+int st_manifest_repair(const char *path, st_manifest_held_fn held, void *ctx,
+                       st_manifest_repaired *out, st_error *err)
+{
+    st_manifest_repaired r = {0};
+    char *dir = st_manifest_dirname(path);
+    st_manifest_cutting c = {dir, held, ctx, 0, 0};
+    int kept = 0, rc;
+    if (!dir)
+        return st_error_set(err, ST_ERR_NOMEM, "manifest: out of memory");
+    rc = st_logfile_cut(path, 2, st_manifest_keep, &c, &kept, &r.cut, err);
     if (rc)
-        st_error_set(err, rc, "%s", w->msg);
+        goto out;
+    if (c.closed) {
+        r.was_closed = 1;
+        goto out;
+    }
+    if (kept <= 2) {
+        /* Nothing listed: remove it, if it is plainly one of ours. */
+        char head[sizeof ST_MANIFEST_MAGIC + sizeof ST_MANIFEST_COLUMNS + 8];
+        FILE *fp = fopen(path, "r");
+        size_t n = fp ? fread(head, 1, sizeof head - 1, fp) : 0;
+        if (fp)
+            fclose(fp);
+        head[n] = '\0';
+        char want[sizeof head];
+        snprintf(want, sizeof want, "%s\n%s\n", ST_MANIFEST_MAGIC, ST_MANIFEST_COLUMNS);
+        if (strncmp(want, head, strlen(head)) == 0 && strlen(head) == n) {
+            if (unlink(path) != 0)
+                rc = st_error_set(err, ST_ERR_IO, "%s: cannot remove: %s", path,
+                                  strerror(errno));
+            else
+                st_logfile_sync_dir(path);
+            r.removed = !rc;
+        }
+        goto out;
+    }
+    st_logfile lf;
+    if ((rc = st_logfile_open(&lf, path, "a", "manifest", err)))
+        goto out;
+    if (r.cut)
+        fprintf(lf.f, "%s when the next scan started: %d line%s cut, the store never "
+                "committed %s\n", ST_MANIFEST_CLOSED, r.cut, r.cut == 1 ? "" : "s",
+                r.cut == 1 ? "its file" : "their files");
     else
-        rc = st_atomic_commit(&w->file, err);
-    st_manifest_writer_abort(w);
+        fprintf(lf.f, "%s when the next scan started\n", ST_MANIFEST_CLOSED);
+    rc = st_logfile_close(&lf, err);
+out:
+    free(dir);
+    if (!rc && out)
+        *out = r;
     return rc;
 }

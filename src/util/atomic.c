@@ -5,10 +5,9 @@
  * name durable in that order.
  */
 #include "util/atomic.h"
+#include "util/logfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,21 +39,6 @@ int st_atomic_open(st_atomic *a, const char *path, const char *who, st_error *er
     return ST_OK;
 }
 
-/* fsync the folder holding path, so that a rename into it is durable. */
-static int sync_dir(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return -1;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    free(copy);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 int st_atomic_commit(st_atomic *a, st_error *err)
 {
     int rc = ST_OK;
@@ -78,7 +62,7 @@ int st_atomic_commit(st_atomic *a, st_error *err)
     }
     /* The file is in place; a folder that cannot be synced (some file
      * systems refuse) does not undo that. */
-    sync_dir(a->path);
+    st_logfile_sync_dir(a->path);
 out:
     if (rc != ST_OK)
         remove(a->tmp);

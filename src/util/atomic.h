@@ -1,7 +1,8 @@
 /* atomic.h - write a file so that it is either whole or not there
  *
- * Every output stemtel writes (ballots.jsonl, tallies, sheets, manifests,
- * EML, reconciliations, synth's truth) goes to PATH.tmp first; commit
+ * Every whole output stemtel writes (count's ballots.jsonl and sheets,
+ * tallies, EML, reconciliations, synth's truth) goes to PATH.tmp first;
+ * what a scan streams is appended instead (logfile.h). Commit
  * flushes it, fsyncs it, renames it over PATH and fsyncs the folder, so a
  * crash or power cut leaves the old file or the new one, never half of
  * one. A failure at any step removes the temporary and names the file.
