@@ -46,8 +46,9 @@ static const char *const synth_usage =
     "  --votes-from FILE --station ID\n"
     "                        make exactly the ballots of polling station ID in an\n"
     "                        EML 510b count (e.g. 0668::SB1); --count is ignored\n"
-    "  --vote LIST:NUMBER    every ballot a vote for that candidate (distinct\n"
-    "                        ballots with the same vote)\n"
+    "  --vote LIST[:NUMBER]  every ballot a vote for that candidate, or for the\n"
+    "                        list by its box alone (distinct ballots with the\n"
+    "                        same vote)\n"
     "  --rescans N           N of the ballots (with --votes-from: N more) are a\n"
     "                        second scan of a sheet 1-10 ballots before, as after\n"
     "                        a jam: the same marks, folds and writing, the scanner's\n"
@@ -130,10 +131,9 @@ int st_cli_synth(int argc, char **argv)
         case 'v': o.votes_from = optarg; break;
         case 'a': o.station = optarg; break;
         case 'V': {
-            int l = 0, n = 0, used = 0;
-            if (sscanf(optarg, "%d:%d%n", &l, &n, &used) != 2 || optarg[used] || l < 1 ||
-                n < 1) {
-                st_cli_error("--vote: \"%s\" is not LIST:NUMBER (e.g. 1:1)", optarg);
+            int l = 0, n = 0, used = 0, got = sscanf(optarg, "%d%n:%d%n", &l, &used, &n, &used);
+            if (got < 1 || optarg[used] || l < 1 || (got == 2 && n < 1)) {
+                st_cli_error("--vote: \"%s\" is not LIST or LIST:NUMBER (e.g. 1:1)", optarg);
                 return ST_EXIT_USAGE;
             }
             o.vote_list = l;

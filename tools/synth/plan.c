@@ -246,11 +246,12 @@ void st_synth_plan(const job *j, int index, splan *p)
     int scen;
     if (f) {
         scen = f->kind == FORCE_VOTE    ? ST_SCEN_VOTE
+               : f->kind == FORCE_LIST  ? ST_SCEN_LIST_ONLY
                : f->kind == FORCE_BLANK ? ST_SCEN_BLANK
                : (m->n_lists >= 2 && st_rng_chance(&r, 0.5))
                    ? ST_SCEN_SEVERAL_LISTS
                    : ST_SCEN_NUMBER_ONLY;
-        if (f->kind == FORCE_VOTE)
+        if (f->kind == FORCE_VOTE || f->kind == FORCE_LIST)
             l = f->list_idx;
     } else {
         scen = st_rng_pick(&r, j->scen_w, ST_SCEN_N);

@@ -112,7 +112,7 @@ typedef struct splan {
 } splan;
 
 /* A forced ballot (votes_from). */
-enum { FORCE_NONE, FORCE_VOTE, FORCE_BLANK, FORCE_INVALID };
+enum { FORCE_NONE, FORCE_VOTE, FORCE_BLANK, FORCE_INVALID, FORCE_LIST /* list box alone */ };
 typedef struct force {
     int kind, list_idx, cand;
 } force;

@@ -223,7 +223,7 @@ static int check_opts(const st_model *m, const st_synth_opts *o,
         if (l < 0)
             return st_error_set(err, ST_ERR_ARG, "synth: the model has no list %d",
                                 o->vote_list);
-        if (o->vote_candidate < 1 || o->vote_candidate > m->lists[l].n_candidates)
+        if (o->vote_candidate < 0 || o->vote_candidate > m->lists[l].n_candidates)
             return st_error_set(err, ST_ERR_ARG,
                                 "synth: list %d has no candidate %d (it has %d)",
                                 o->vote_list, o->vote_candidate, m->lists[l].n_candidates);
@@ -365,8 +365,8 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
             goto out;
         }
         for (int i = 0; i < j.n; i++)
-            forced[i] = (force){FORCE_VOTE, st_synth_list_index(m, o->vote_list),
-                                o->vote_candidate};
+            forced[i] = (force){o->vote_candidate ? FORCE_VOTE : FORCE_LIST,
+                                st_synth_list_index(m, o->vote_list), o->vote_candidate};
     }
     if (o->rescans > 0 && (rc = plan_rescans(&j, &forced, &rescan_of, err)))
         goto out;

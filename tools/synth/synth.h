@@ -161,7 +161,8 @@ typedef struct st_synth_opts {
     int rescans;
     /* > 0: every sheet is a vote for candidate vote_candidate of list
      * number vote_list (the "vote" scenario, its boxes fixed; styles and
-     * instruments as chosen): distinct ballots with the same vote. */
+     * instruments as chosen), or with vote_candidate 0 for the list by its
+     * box alone ("list-only"): distinct ballots with the same vote. */
     int vote_list, vote_candidate;
     int threads;            /* 0 = the OpenMP default */
 } st_synth_opts;
