@@ -57,7 +57,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TEST_HELPER_OBJ := $(B)/tests/helpers.o
 # The slowest first, so that two jobs finish together.
-TEST_SLOW := test_accuracy test_reconcile test_count test_golden test_writing test_folds test_synth test_scan test_register test_sheet test_review
+TEST_SLOW := test_accuracy test_reconcile test_count test_golden test_writing test_folds test_synth test_scan test_register test_rescan test_sheet test_review
 TEST_RUN := $(addprefix $(B)/tests/,$(addsuffix .log,$(TEST_SLOW) \
               $(filter-out $(TEST_SLOW),$(TEST_SRC:tests/%.c=%))))
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
