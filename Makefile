@@ -57,7 +57,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 TEST_HELPER_OBJ := $(B)/tests/helpers.o
 # The slowest first, so that two jobs finish together.
-TEST_SLOW := test_accuracy test_reconcile test_count test_golden test_writing test_folds test_synth test_scan test_stop test_register test_sheet test_review
+TEST_SLOW := test_accuracy test_reconcile test_count test_golden test_writing test_folds test_synth test_scan test_stop test_register test_rescan test_sheet test_review
 TEST_RUN := $(addprefix $(B)/tests/,$(addsuffix .log,$(TEST_SLOW) \
               $(filter-out $(TEST_SLOW),$(TEST_SRC:tests/%.c=%))))
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -206,15 +206,15 @@ fuzz: ## fuzz the page decoder for FUZZ_SECONDS (default 60) with libFuzzer
 	    -artifact_prefix=$(FUZZ_DIR)/findings/ $(FUZZ_DIR)/corpus
 # ---- end of fuzz ------------------------------------------------------------
 
-# ---- bench: throughput and accuracy tables ----------------------------------
-# `make bench` builds bench/throughput.c and bench/accuracy.c against the
+# ---- bench: throughput, accuracy and rescan tables --------------------------
+# `make bench` builds bench/throughput.c, bench/accuracy.c and bench/rescan.c against the
 # library and runs both from the repository root: they draw their ballots
 # once into build/bench/data (reused while the synth sources are unchanged),
 # print their tables and rewrite their sections of bench/RESULTS.md.
 # BENCH_QUICK=1 runs fewer pages and cells (under a minute) and writes
 # build/bench/RESULTS-quick.md instead. accuracy exits
 # 1, failing the target, when any ballot got a wrong definite outcome.
-BENCH_BIN := $(B)/bench/throughput $(B)/bench/accuracy
+BENCH_BIN := $(B)/bench/throughput $(B)/bench/accuracy $(B)/bench/rescan
 BENCH_OBJ := $(B)/bench/bench.o
 BENCH_FLAGS := $(if $(BENCH_QUICK),--quick)
 
@@ -226,9 +226,14 @@ $(B)/bench/accuracy: bench/accuracy.c $(BENCH_OBJ) $(SYNTH_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS)
 
-bench: $(BIN) $(BENCH_BIN) ## throughput and accuracy tables into bench/RESULTS.md (BENCH_QUICK=1: fast)
+$(B)/bench/rescan: bench/rescan.c $(BENCH_OBJ) $(SYNTH_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS)
+
+bench: $(BIN) $(BENCH_BIN) ## throughput, accuracy and rescan tables into bench/RESULTS.md (BENCH_QUICK=1: fast)
 	$(B)/bench/throughput $(BENCH_FLAGS) --bin $(BIN)
 	$(B)/bench/accuracy $(BENCH_FLAGS)
+	$(B)/bench/rescan $(BENCH_FLAGS)
 
 -include $(BENCH_OBJ:.o=.d) $(BENCH_BIN:=.d)
 # ---- end of bench -----------------------------------------------------------

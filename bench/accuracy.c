@@ -399,36 +399,10 @@ static int st_acc_run_cell(const st_model *m, const char *key, const st_acc_cell
         (c->degrade &&
          st_synth_parse_set("degradations", c->degrade, &o.degradations, err) != ST_OK))
         return st_error_prefix(err, "bench: cell %s", name);
-    int made = 0;
-    int rc = st_bench_ensure_data(m, &o, key, dir, &made, &s->seconds_synth, err);
+    int rc = st_bench_draw_and_count(m, &o, key, dir, out, &s->seconds_synth,
+                                     &s->seconds_count, err);
     if (rc != ST_OK)
         return rc;
-    if (made)
-        fprintf(stderr, "bench: drew %d ballots into %s in %.1f s\n", count, dir,
-                s->seconds_synth);
-
-    char **files = NULL;
-    int n = 0;
-    rc = st_bench_list_tiffs(dir, &files, &n, err);
-    if (rc != ST_OK)
-        return rc;
-    if (n < count) {
-        st_bench_paths_free(files, n);
-        return st_error_set(err, ST_ERR_IO,
-                            "bench: %s: %d pages, expected %d; remove the folder", dir, n,
-                            count);
-    }
-    st_batch_opts bo = {0};
-    bo.model = m;
-    bo.out_dir = out;
-    bo.threads = 0;
-    st_batch_report rep;
-    memset(&rep, 0, sizeof rep);
-    rc = st_batch_count(&bo, files, count, &rep, NULL, err);
-    st_bench_paths_free(files, n);
-    if (rc != ST_OK)
-        return st_error_prefix(err, "bench: counting %s", dir);
-    s->seconds_count = rep.seconds;
     s->n = count;
     return st_acc_compare(truth, ballots, name, s, wrong_list, listed, err);
 }
@@ -451,16 +425,6 @@ static void st_acc_stats_add(st_acc_stats *a, const st_acc_stats *s)
     a->seconds_count += s->seconds_count;
 }
 
-/* A share in percent for the table, or "-" of nothing. */
-static const char *st_acc_pct(char *buf, size_t n, int part, int whole)
-{
-    if (whole <= 0)
-        snprintf(buf, n, "-");
-    else
-        snprintf(buf, n, "%.1f", 100.0 * part / whole);
-    return buf;
-}
-
 static const char *st_acc_fmt(char *buf, size_t n, double v, double none);
 
 /* One row of the table; with scores, the box score columns too. The
@@ -477,11 +441,11 @@ static void st_acc_row(st_bench_buf *b, const char *name, const char *format, in
                     "| %s | %s | %s | %d | %s%d%s | %s%d%s | %d | %s | %s | %d | %s | %s | "
                     "%s%d%s | %s | %s | %s | %s | %.1f |\n",
                     name, format, dpi ? d : "", s->n, w, s->wrong, w, p, s->wrong_proposals, p,
-                    s->unamb, st_acc_pct(ur, sizeof ur, s->unamb_review, s->unamb),
-                    st_acc_pct(uj, sizeof uj, s->unamb_rejected, s->unamb), amb,
-                    st_acc_pct(ar, sizeof ar, s->amb_review, amb),
-                    st_acc_pct(aj, sizeof aj, s->amb_rejected, amb), m, s->amb_missed, m,
-                    st_acc_pct(wr, sizeof wr, s->writing_review, s->writing),
+                    s->unamb, st_bench_pct(ur, sizeof ur, s->unamb_review, s->unamb, 1),
+                    st_bench_pct(uj, sizeof uj, s->unamb_rejected, s->unamb, 1), amb,
+                    st_bench_pct(ar, sizeof ar, s->amb_review, amb, 1),
+                    st_bench_pct(aj, sizeof aj, s->amb_rejected, amb, 1), m, s->amb_missed, m,
+                    st_bench_pct(wr, sizeof wr, s->writing_review, s->writing, 1),
                     scores ? st_acc_fmt(a, sizeof a, s->empty_max_score, -1) : "",
                     scores ? st_acc_fmt(f, sizeof f, s->empty_max_faint, -1) : "",
                     scores ? st_acc_fmt(k, sizeof k, s->clear_min_score, 2) : "",
@@ -616,15 +580,8 @@ int main(int argc, char **argv)
                             "ballot in review.\n");
     }
     st_bench_printf(&b, "\nThis run took %.0f s.\n", st_bench_now() - t_start);
-    if (b.failed || wrong.failed) {
-        st_error_set(&err, ST_ERR_NOMEM, "bench: out of memory building the table");
+    if (st_bench_publish(&b, &wrong, results, "Accuracy", &err) != ST_OK)
         goto fail;
-    }
-    fputs(b.s, stdout);
-    fflush(stdout);
-    if (st_bench_write_section(results, "Accuracy", b.s, &err) != ST_OK)
-        goto fail;
-    fprintf(stderr, "bench: wrote the Accuracy section of %s\n", results);
     status = total_wrong ? 1 : 0;
     if (total_wrong)
         fprintf(stderr, "accuracy: %d wrong definite outcomes, wrong proposals or ambiguous "

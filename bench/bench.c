@@ -12,6 +12,8 @@
  */
 #include "bench.h"
 
+#include "stemtel/batch.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -204,14 +206,16 @@ int st_bench_ensure_data(const st_model *m, const st_synth_opts *o,
     snprintf(stamp_path, sizeof stamp_path, "%s/stamp", dir);
     /* The count leads the stamp and is compared apart: ballot i depends only
      * on (seed, i), so the first n pages of a longer run are exactly what a
-     * run of n would draw, and a quick run can use a full run's cache. */
+     * run of n would draw, and a quick run can use a full run's cache;
+     * not with rescans, whose places depend on the count. */
     snprintf(want, sizeof want,
              "seed=%llu dpi=%d format=%s quality=%d ppf=%d styles=%x "
-             "instruments=%x scenarios=%x degradations=%x level=%.4f src=%s\n",
+             "instruments=%x scenarios=%x degradations=%x level=%.4f rescans=%d "
+             "vote=%d:%d src=%s\n",
              (unsigned long long)o->seed, o->dpi,
              st_tiff_format_name(o->format), o->jpeg_quality, o->pages_per_file,
              o->styles, o->instruments, o->scenarios, o->degradations,
-             o->degrade_level, key);
+             o->degrade_level, o->rescans, o->vote_list, o->vote_candidate, key);
     if (made)
         *made = 0;
     if (seconds)
@@ -219,7 +223,8 @@ int st_bench_ensure_data(const st_model *m, const st_synth_opts *o,
     char *have = st_bench_slurp(stamp_path, NULL);
     int have_count = 0, used = 0;
     int same = have && sscanf(have, "count=%d %n", &have_count, &used) == 1 && used > 0
-               && strcmp(have + used, want) == 0 && have_count >= o->count;
+               && strcmp(have + used, want) == 0 &&
+               (o->rescans ? have_count == o->count : have_count >= o->count);
     free(have);
     if (same)
         return ST_OK;
@@ -375,7 +380,8 @@ int st_bench_write_section(const char *path, const char *title,
         for (int i = 0; i < ns; i++)
             len[i] = (i + 1 < ns ? (size_t)(start[i + 1] - start[i]) : strlen(start[i]));
     }
-    static const char *const order[] = {"Throughput", "Accuracy"};
+    static const char *const order[] = {"Throughput", "Accuracy", "Rescans"};
+    enum { N_ORDER = (int)(sizeof order / sizeof *order) };
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
@@ -385,10 +391,10 @@ int st_bench_write_section(const char *path, const char *title,
                             strerror(errno));
     }
     fputs("# stemtel benchmark results\n\n"
-          "Written by `make bench` (bench/throughput and bench/accuracy); "
+          "Written by `make bench` (bench/throughput, bench/accuracy and bench/rescan); "
           "bench/README.md says what each column means.\n\n", f);
     char t[256];
-    for (size_t k = 0; k < 2; k++) {
+    for (int k = 0; k < N_ORDER; k++) {
         if (strcmp(order[k], title) == 0) {
             fputs(body, f);
             if (body[0] && body[strlen(body) - 1] != '\n')
@@ -411,7 +417,10 @@ int st_bench_write_section(const char *path, const char *title,
     }
     for (int i = 0; i < ns; i++) {
         st_bench_title(start[i], t, sizeof t);
-        if (strcmp(t, order[0]) && strcmp(t, order[1]) && strcmp(t, title))
+        int known = !strcmp(t, title);
+        for (int k = 0; k < N_ORDER; k++)
+            known |= !strcmp(t, order[k]);
+        if (!known)
             fwrite(start[i], 1, len[i], f);
     }
     free(old);
@@ -421,5 +430,64 @@ int st_bench_write_section(const char *path, const char *title,
         return st_error_set(err, ST_ERR_IO, "bench: %s: cannot write: %s", path,
                             strerror(errno));
     }
+    return ST_OK;
+}
+
+int st_bench_publish(const st_bench_buf *b, const st_bench_buf *also, const char *results,
+                     const char *title, st_error *err)
+{
+    if (b->failed || (also && also->failed))
+        return st_error_set(err, ST_ERR_NOMEM, "bench: out of memory building the table");
+    fputs(b->s, stdout);
+    fflush(stdout);
+    int rc = st_bench_write_section(results, title, b->s, err);
+    if (rc == ST_OK)
+        fprintf(stderr, "bench: wrote the %s section of %s\n", title, results);
+    return rc;
+}
+
+const char *st_bench_pct(char *buf, size_t n, double part, double whole, int decimals)
+{
+    if (whole <= 0)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.*f", decimals, 100.0 * part / whole);
+    return buf;
+}
+
+int st_bench_draw_and_count(const st_model *m, const st_synth_opts *o, const char *key,
+                            const char *dir, const char *out, double *synth_s,
+                            double *count_s, st_error *err)
+{
+    int made = 0;
+    double secs = 0;
+    int rc = st_bench_ensure_data(m, o, key, dir, &made, &secs, err);
+    if (rc != ST_OK)
+        return rc;
+    if (synth_s)
+        *synth_s = secs;
+    if (made)
+        fprintf(stderr, "bench: drew %d ballots into %s in %.1f s\n", o->count, dir, secs);
+    char **files = NULL;
+    int n = 0;
+    if ((rc = st_bench_list_tiffs(dir, &files, &n, err)) != ST_OK)
+        return rc;
+    if (n < o->count) {
+        st_bench_paths_free(files, n);
+        return st_error_set(err, ST_ERR_IO,
+                            "bench: %s: %d pages, expected %d; remove the folder", dir, n,
+                            o->count);
+    }
+    st_batch_opts bo = {0};
+    bo.model = m;
+    bo.out_dir = out;
+    bo.threads = 0;
+    st_batch_report rep;
+    memset(&rep, 0, sizeof rep);
+    rc = st_batch_count(&bo, files, o->count, &rep, NULL, err);
+    st_bench_paths_free(files, n);
+    if (rc != ST_OK)
+        return st_error_prefix(err, "bench: counting %s", dir);
+    *count_s = rep.seconds;
     return ST_OK;
 }

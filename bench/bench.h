@@ -1,10 +1,10 @@
-/* bench.h - what the two benchmarks share
+/* bench.h - what the benchmarks share
  *
- * Both bench/throughput and bench/accuracy draw their ballots with synth
- * into a cache under build/bench/data, reused while the stamp (the synth
- * options plus a hash of the sources that decide the pixels) still
- * matches; describe the machine; and rewrite their own section of
- * bench/RESULTS.md, leaving the other one as it was.
+ * bench/throughput, bench/accuracy and bench/rescan draw their ballots
+ * with synth into a cache under build/bench/data, reused while the stamp
+ * (the synth options plus a hash of the sources that decide the pixels)
+ * still matches; describe the machine; and rewrite their own section of
+ * bench/RESULTS.md, leaving the others as they were.
  */
 #ifndef STEMTEL_BENCH_H
 #define STEMTEL_BENCH_H
@@ -65,10 +65,32 @@ void st_bench_paths_free(char **paths, int n);
 void st_bench_describe(st_bench_buf *b, int argc, char **argv);
 
 /* Replace the section "## title" of the results file (created if missing)
- * with body, which starts with that heading; the sections "Throughput"
- * and "Accuracy" stay in that order and any other is kept after them.
+ * with body, which starts with that heading; the sections "Throughput",
+ * "Accuracy" and "Rescans" stay in that order and any other is kept after
+ * them.
  * Returns ST_OK or ST_ERR_IO naming the file. */
 int st_bench_write_section(const char *path, const char *title,
                            const char *body, st_error *err);
+
+/* The first o->count pages synth draws for (m, o) in dir (drawn or reused
+ * as st_bench_ensure_data does, saying so on stderr when drawn), counted
+ * in-process with st_batch_count into out (ballots.jsonl, tally) as
+ * `stemtel count` would, with every core. *synth_s (may be NULL) gets the
+ * drawing's seconds (0 when reused), *count_s the counting's. Returns
+ * ST_OK, or synth's, the file system's or the counting's error. */
+int st_bench_draw_and_count(const st_model *m, const st_synth_opts *o, const char *key,
+                            const char *dir, const char *out, double *synth_s,
+                            double *count_s, st_error *err);
+
+/* Print b to stdout and put it in place of section "## title" of the
+ * results file (st_bench_write_section), saying so on stderr. Returns
+ * ST_OK; ST_ERR_NOMEM when b (or the other buffer `also`, may be NULL)
+ * lost text to a failed allocation; ST_ERR_IO naming the file. */
+int st_bench_publish(const st_bench_buf *b, const st_bench_buf *also, const char *results,
+                     const char *title, st_error *err);
+
+/* part / whole in percent with `decimals` places into buf (n bytes), "-"
+ * when whole is 0 or less; returns buf. */
+const char *st_bench_pct(char *buf, size_t n, double part, double whole, int decimals);
 
 #endif

@@ -552,15 +552,8 @@ int main(int argc, char **argv)
                     c.mem_pages * c.mem_copies / mem_s[1], c.mem_pages, c.mem_copies,
                     mem_mib[1] / mem_mib[0]);
     st_bench_printf(&b, "\nThis run took %.0f s.\n", st_bench_now() - t_start);
-    if (b.failed) {
-        st_error_set(&err, ST_ERR_NOMEM, "bench: out of memory building the table");
+    if (st_bench_publish(&b, NULL, c.results, "Throughput", &err) != ST_OK)
         goto fail;
-    }
-    fputs(b.s, stdout);
-    fflush(stdout);
-    if (st_bench_write_section(c.results, "Throughput", b.s, &err) != ST_OK)
-        goto fail;
-    fprintf(stderr, "bench: wrote the Throughput section of %s\n", c.results);
     status = 0;
     goto done;
 fail:

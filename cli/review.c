@@ -1,7 +1,8 @@
 /* review.c - `stemtel review`: the ballots people must decide
  *
- * list walks the store's open ballots (review, or rejected and not yet
- * decided); show prints one ballot's proposal, its history of decisions
+ * list walks the store's open ballots (review, possible rescans, or
+ * rejected, and not yet decided); show prints one ballot's proposal, the
+ * earlier page it may be a rescan of, its history of decisions
  * and moves and every box's score from its stored record; decide records
  * a member's decision on a ballot, or voids a whole batch; batches lists
  * the counting runs' pages per station; move puts a batch's pages on
@@ -52,11 +53,14 @@ static const char *const review_usage =
     "       stemtel review move --batch N --station ID|none --to ID --store FILE\n"
     "                           --by NAME [--note TEXT]\n"
     "\n"
-    "list     the ballots waiting for people: in review, or rejected (counted by\n"
-    "         hand) and not yet decided; --all lists every ballot with a decision\n"
-    "         too; --station and --reason (a review or reject reason) filter\n"
+    "list     the ballots waiting for people: in review (possible_rescan: its\n"
+    "         marks match an earlier page's of the station, which it names), or\n"
+    "         rejected (counted by hand), and not yet decided; --all lists every\n"
+    "         ballot with a decision too; --station and --reason (a review or\n"
+    "         reject reason) filter\n"
     "show     one ballot: where it came from, what the pipeline found and\n"
-    "         proposes, every decision and move in the order taken, and every\n"
+    "         proposes, the earlier page it may be a rescan of, every decision\n"
+    "         and move in the order taken, and every\n"
     "         box's score and state; --png writes the page with every box\n"
     "         outlined in the colour of its state (green marked, orange\n"
     "         marginal, blue empty) and its score\n"
@@ -77,10 +81,17 @@ static const char *const review_usage =
     "         they were counted under in their record\n"
     "NAME is a member registered with `stemtel members add`.\n";
 
+/* What the pipeline found, or for a possible rescan the review it is held
+ * in until people decide. */
+static const st_outcome *shown(const st_store_ballot *b)
+{
+    return b->rescan_of ? &b->held : &b->found;
+}
+
 static void print_line(const st_store_ballot *b)
 {
     char found[64], prop[64], dec[64];
-    const st_outcome *o = &b->found;
+    const st_outcome *o = shown(b);
     st_outcome p = *o;
     p.kind = o->proposal;
     p.list = o->proposal_list;
@@ -95,6 +106,9 @@ static void print_line(const st_store_ballot *b)
     printf("%-6lld %-14s %s page %d: %s; proposal %s", (long long)b->id,
            b->station ? b->station : "(no station)", b->file, b->page, found,
            st_decision_text(&p, prop, sizeof prop));
+    if (b->rescan_of)
+        printf("; possible rescan of ballot %lld (similarity %.3f)", (long long)b->rescan_of,
+               b->rescan_similarity);
     if (b->decided)
         printf("; decided %s by %s", st_decision_text(&b->decision, dec, sizeof dec),
                b->decided_by);
@@ -117,12 +131,12 @@ static int has_reason(const st_outcome *o, const char *r)
 static int list_one(void *ctx, st_store_ballot *b)
 {
     list_ctx *c = ctx;
-    if (c->all && !b->decided && b->found.kind != ST_OUTCOME_REVIEW &&
+    if (c->all && !b->decided && shown(b)->kind != ST_OUTCOME_REVIEW &&
         b->found.kind != ST_OUTCOME_REJECTED)
         return 0;
     if (c->station && (!b->station || strcmp(c->station, b->station)))
         return 0;
-    if (c->reason && !has_reason(&b->found, c->reason))
+    if (c->reason && !has_reason(shown(b), c->reason))
         return 0;
     print_line(b);
     c->n++;
@@ -153,6 +167,18 @@ static int show(st_store *s, const st_store_ballot *b, st_error *err)
     json_object *rec = json_tokener_parse(b->record), *v = NULL;
     if (rec && json_object_object_get_ex(rec, "message", &v))
         printf("message %s\n", json_object_get_string(v));
+    if (b->rescan_of) {
+        /* Its marks match an earlier page's: the same sheet fed twice? */
+        st_store_ballot e = {0};
+        char found[64];
+        printf("possible rescan of ballot %lld (similarity %.3f)", (long long)b->rescan_of,
+               b->rescan_similarity);
+        if (st_store_get(s, b->rescan_of, &e, err) == ST_OK)
+            printf(": %s page %d", e.file, e.page);
+        st_store_ballot_clear(&e);
+        printf("; read here as %s\n", st_decision_text(&b->found, found, sizeof found));
+        printf("        the same sheet: decide --as void:rescan; another ballot: decide its vote\n");
+    }
     printf("history\n");
     if (st_store_history(s, b->id, print_event, NULL, err)) {
         json_object_put(rec);

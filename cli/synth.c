@@ -46,6 +46,14 @@ static const char *const synth_usage =
     "  --votes-from FILE --station ID\n"
     "                        make exactly the ballots of polling station ID in an\n"
     "                        EML 510b count (e.g. 0668::SB1); --count is ignored\n"
+    "  --vote LIST[:NUMBER]  every ballot a vote for that candidate, or for the\n"
+    "                        list by its box alone (distinct ballots with the\n"
+    "                        same vote)\n"
+    "  --rescans N           N of the ballots (with --votes-from: N more) are a\n"
+    "                        second scan of a sheet 1-10 ballots before, as after\n"
+    "                        a jam: the same marks, folds and writing, the scanner's\n"
+    "                        degradations drawn anew; truth.jsonl names the first\n"
+    "                        scan in rescan_of\n"
     "  --threads N           worker threads (default: all cores)\n"
     "  \"all\" selects every name of a list, e.g. --styles all; a list given is\n"
     "  used uniformly (styles, instruments, scenarios) or on every ballot\n"
@@ -69,6 +77,8 @@ int st_cli_synth(int argc, char **argv)
         {"degrade-level", required_argument, NULL, 'L'},
         {"votes-from", required_argument, NULL, 'v'},
         {"station", required_argument, NULL, 'a'},
+        {"vote", required_argument, NULL, 'V'},
+        {"rescans", required_argument, NULL, 'R'},
         {"threads", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -120,6 +130,20 @@ int st_cli_synth(int argc, char **argv)
         }
         case 'v': o.votes_from = optarg; break;
         case 'a': o.station = optarg; break;
+        case 'V': {
+            int l = 0, n = 0, used = 0, got = sscanf(optarg, "%d%n:%d%n", &l, &used, &n, &used);
+            if (got < 1 || optarg[used] || l < 1 || (got == 2 && n < 1)) {
+                st_cli_error("--vote: \"%s\" is not LIST or LIST:NUMBER (e.g. 1:1)", optarg);
+                return ST_EXIT_USAGE;
+            }
+            o.vote_list = l;
+            o.vote_candidate = n;
+            break;
+        }
+        case 'R':
+            if (st_cli_int("--rescans", optarg, 0, 10000000, &v)) return ST_EXIT_USAGE;
+            o.rescans = (int)v;
+            break;
         case 't':
             if (st_cli_int("--threads", optarg, 1, 1024, &v)) return ST_EXIT_USAGE;
             o.threads = (int)v;
@@ -154,9 +178,11 @@ int st_cli_synth(int argc, char **argv)
     }
     double s = secs;
     printf("%s: %d ballots in %d file%s (%.1f s): %d votes, %d blank, %d invalid, "
-           "%d for review; ground truth in %s/truth.jsonl\n",
-           out, rep.n_ballots, rep.n_files, rep.n_files == 1 ? "" : "s", s, rep.n_vote,
-           rep.n_blank, rep.n_invalid, rep.n_review, out);
+           "%d for review", out, rep.n_ballots, rep.n_files, rep.n_files == 1 ? "" : "s",
+           s, rep.n_vote, rep.n_blank, rep.n_invalid, rep.n_review);
+    if (rep.n_rescans)
+        printf("; %d of them rescans of an earlier sheet", rep.n_rescans);
+    printf("; ground truth in %s/truth.jsonl\n", out);
     return ST_EXIT_OK;
 
 usage_err:

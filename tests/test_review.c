@@ -430,7 +430,8 @@ static void test_review_voids_pages_and_batches_and_moves_a_batch(void **state)
 
 static void test_review_opens_a_version_1_store_and_adds_the_new_tables(void **state)
 {
-    /* A store as the first schema made it: no members, moves or stations. */
+    /* A store as the first schema made it: no members, moves, stations,
+     * prints or rescans. */
     char *dir = th_tmpdir(), *model = th_root(MODEL), *out = NULL, store[4200];
     snprintf(store, sizeof store, "%s/old.db", dir);
     st_error err = {0};
@@ -443,7 +444,8 @@ static void test_review_opens_a_version_1_store_and_adds_the_new_tables(void **s
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "DROP TABLE members; DROP TABLE moves;"
-                                      "DROP TABLE stations; PRAGMA user_version=1", NULL, NULL,
+                                      "DROP TABLE stations; DROP TABLE prints;"
+                                      "DROP TABLE rescans; PRAGMA user_version=1", NULL, NULL,
                                   NULL), SQLITE_OK);
     sqlite3_close(db);
     RUN_OK("members add D --role lid --store '%s'", store);

@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 /* Everything learnt about one page. Arrays have model->n_targets entries
- * and are owned by the struct (st_ballot_init / st_ballot_free). */
+ * (prints ST_PRINT_CELLS times that) and are owned by the struct (st_ballot_init / st_ballot_free). */
 typedef struct st_ballot {
     int decoded;               /* pixels were read */
     st_page_info info;
@@ -31,6 +31,10 @@ typedef struct st_ballot {
     int n_folds;
     double faint_base[2];      /* the page's faint level, list and number
                                   boxes (st_score_baseline) */
+    uint8_t *prints;           /* ST_PRINT_CELLS per target: the print
+                                  (st_score_print) of every box that is not
+                                  EMPTY once the page is read; zeros for
+                                  the others */
     st_outcome outcome;
     char message[640];         /* why a page was rejected, for people */
     /* Seconds spent per stage on this page (for the benchmark; not part

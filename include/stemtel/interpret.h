@@ -49,6 +49,8 @@ typedef enum st_outcome_kind {
 #define ST_REASON_PARTY_ONLY "party_only"          /* invalid by setting */
 #define ST_REASON_MARGINAL_MARK "marginal_mark"
 #define ST_REASON_WRITING "writing_outside_boxes"
+/* Review the store gives (rescan.h): the marks match an earlier page's. */
+#define ST_REASON_POSSIBLE_RESCAN "possible_rescan"
 /* Invalid reasons only people give (decision.h). */
 #define ST_REASON_IDENTIFYING_WRITING "identifying_writing"
 #define ST_REASON_OTHER "other"

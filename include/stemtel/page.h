@@ -52,6 +52,11 @@ void st_page_write_record(FILE *f, const st_model *m, const char *station,
 char *st_page_record(const st_model *m, const char *station, const char *path,
                      const char *sha256, int page, const st_ballot *b);
 
+/* A box's print (st_score_print) as the record writes it: two lowercase
+ * hex digits per cell, row by row, into hex (2 * ST_PRINT_CELLS + 1
+ * bytes, the caller's, terminated). Pure. */
+void st_page_print_hex(const uint8_t *print, char *hex);
+
 #ifdef __cplusplus
 }
 #endif

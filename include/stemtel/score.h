@@ -114,6 +114,30 @@ typedef struct st_writing {
     double streak_x0[8], streak_x1[8];
 } st_writing;
 
+/* A mark's print: what a second scan of the same sheet shows again and
+ * another voter's mark in the same box, made the same way, does not. The
+ * box less its outline and ST_PRINT_MARGIN_MM (model mm, so the same
+ * rect at any resolution and either way up) is cut into ST_PRINT_N x
+ * ST_PRINT_N cells, about 0.5 mm on a 10 mm box; each cell is the mean
+ * ink of its area above the page's paper level, 0..254, sampled
+ * bilinearly about a pixel apart, with the box placed by its outline to
+ * a fraction of a pixel; ST_PRINT_NONE for a cell a dark scanner streak
+ * crosses (the scanner's ink, not the sheet's). Cells go row by row from
+ * the box's top left in model coordinates. The margin is less than the
+ * score's (ST_SCORE_MARGIN_MM): a filled box is told apart from another
+ * mostly by where its hatching stops, close to the outline. */
+#define ST_PRINT_N 16
+#define ST_PRINT_CELLS (ST_PRINT_N * ST_PRINT_N)
+#define ST_PRINT_NONE 255
+#define ST_PRINT_MARGIN_MM 0.2
+
+/* Write box i's print (ST_PRINT_CELLS values) to out, measured on ink
+ * (full resolution) with registration r; w (or NULL) holds the streaks
+ * st_writing_check found. A box too small to have an inside gets zeros.
+ * Pure; thread-safe. */
+void st_score_print(const st_model *m, const st_image *ink, const st_registration *r,
+                    const st_writing *w, int i, uint8_t *out);
+
 /* Measure again, without the streak's columns, every box that a dark
  * scanner streak in w crosses and that st_score_page did not find empty:
  * ink, r, blank, folds and n_folds as st_score_page had them, places its

@@ -36,6 +36,7 @@
 #include "stemtel/tally.h"
 #include "stemtel/decision.h"
 #include "stemtel/store.h"
+#include "stemtel/rescan.h"
 #include "stemtel/basis.h"
 #include "stemtel/reconcile.h"
 #include "stemtel/export.h"

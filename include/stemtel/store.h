@@ -14,9 +14,15 @@
  * any moment (or a power cut) loses at most the window in flight, and
  * never leaves a page without its ballot.
  *
+ * A sheet fed twice (a jam) is new bytes: every page taken under a
+ * station is compared with the earlier pages counted under that station
+ * (rescan.h), and one whose marks match an earlier page's is recorded as
+ * a possible rescan of it, with the page, in the same transaction.
+ *
  * The effective outcome of a ballot is its latest decision, if any, else
- * what the pipeline found; a void decision sets the page aside (in no
- * figure). A ballot's station is the one its pages were counted under,
+ * for a possible rescan a review ("possible_rescan", proposing what was
+ * found), else what the pipeline found; a void decision sets the page
+ * aside (in no figure). A ballot's station is the one its pages were counted under,
  * unless people moved that batch's pages to another (st_store_move_batch);
  * every query by station uses the station they are under now. Decisions
  * and moves are taken by registered members (st_store_member_add) and
@@ -47,7 +53,7 @@
 extern "C" {
 #endif
 
-#define ST_STORE_SCHEMA_VERSION 3
+#define ST_STORE_SCHEMA_VERSION 4
 
 typedef struct st_store st_store;
 
@@ -92,8 +98,9 @@ int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
 
 /* Add a window of n pages (borrowed for the call), in order, in one
  * transaction. A page whose (sha256, page) is already stored is left as it
- * is and counted in *skipped, which is written only on success. A page
- * whose station fails st_store_station_check refuses the window
+ * is and counted in *skipped, which is written only on success. Every
+ * page taken with a station and marked boxes is checked for a rescan of
+ * an earlier page of that station (see above). A page whose station fails st_store_station_check refuses the window
  * (ST_ERR_INVALID naming the page and the station, nothing stored).
  * Returns ST_OK; ST_ERR_ARG before st_store_begin_batch; ST_ERR_IO, with
  * nothing of the window stored. Once its transaction is begun, stored or rolled
@@ -135,19 +142,27 @@ typedef struct st_store_ballot {
     st_outcome decision;    /* ... as this (VOTE, BLANK or INVALID) */
     char *decided_by, *decided_at, *note;
     char *record;           /* the ballots.jsonl record (JSON) */
+    int64_t rescan_of;      /* its marks match this earlier ballot's (its
+                               id; 0: none): a possible rescan (rescan.h) */
+    double rescan_similarity;
+    st_outcome held;        /* with rescan_of: what counts until people
+                               decide (st_rescan_held: REVIEW
+                               "possible_rescan", proposing found) */
 } st_store_ballot;
 
 /* Free what a st_store_ballot owns (not the struct). Accepts NULL. */
 void st_store_ballot_clear(st_store_ballot *b);
 
-/* The outcome that counts: the decision if any, else what was found.
- * Points into b and lives as long as b. */
+/* The outcome that counts: the decision if any, else for a possible
+ * rescan its held review, else what was found. Points into b and lives as
+ * long as b. */
 const st_outcome *st_store_ballot_outcome(const st_store_ballot *b);
 
 /* Which ballots st_store_each visits. */
 typedef enum st_store_filter {
     ST_STORE_ALL = 0,
-    ST_STORE_OPEN = 1       /* review or rejected and not decided */
+    ST_STORE_OPEN = 1       /* review, rejected or a possible rescan, and
+                               not decided */
 } st_store_filter;
 
 /* Move everything src owns into *dst (whose own contents are not freed)

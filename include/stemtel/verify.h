@@ -3,15 +3,17 @@
  * Re-reads every stored page from its file, checks the file's SHA-256,
  * reads the page again with the store's model, and compares the outcome
  * and the whole ballots.jsonl record with what the store holds; then
- * re-applies the decisions to the replayed outcomes and compares that
- * tally with the store's own. Anything that differs is reported, ballot
- * by ballot:
+ * re-applies the decisions and the stored possible rescans to the
+ * replayed outcomes and compares that tally with the store's own, and
+ * finds the possible rescans again from the replayed records (rescan.h).
+ * Anything that differs is reported, ballot by ballot:
  *
  *   file missing     the page's file is gone or unreadable
  *   file changed     its bytes no longer hash to the stored SHA-256
  *   result changed   the page now reads differently from what is stored
  *                    (the stored outcome or record was altered, or the
- *                    software reads it differently)
+ *                    software reads it differently), or the replay flags
+ *                    it as a possible rescan otherwise than the store
  */
 #ifndef STEMTEL_VERIFY_H
 #define STEMTEL_VERIFY_H

@@ -13,12 +13,17 @@
  * tallied, in all and per station they are under now (moves applied),
  * and compared with the store's own tallies, which are made from the same
  * read of the store: a scan adding pages meanwhile makes no difference.
+ * The stored possible rescans are applied like decisions; they are also
+ * found again from the replayed records (rescan.h: each page against the
+ * earlier pages counted under its station, as the store did when it took
+ * them), and a page flagged differently is a result changed.
  */
 #include "stemtel/verify.h"
 #include "stemtel/ballot.h"
 #include "stemtel/page.h"
 #include "engine/cv.h"
 #include "stemtel/render.h"
+#include "stemtel/rescan.h"
 #include "stemtel/score.h"
 #include "stemtel/sha256.h"
 #include "sources/filebytes.h"
@@ -37,6 +42,8 @@ typedef struct vitem {
     int status;
     char now_sha[65];
     st_outcome replayed;
+    st_rescan_marks *marks; /* of the replayed record (else the stored
+                               one); NULL when it has none to compare */
     char why[200];
 } vitem;
 
@@ -93,11 +100,26 @@ static void describe(const st_outcome *o, char *buf, size_t n)
         snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", i ? "," : " ", o->reasons[i]);
 }
 
+/* Keep the marked boxes of record for the rescan check, if it has any. */
+static int keep_marks(vitem *it, const char *record)
+{
+    st_rescan_marks mk;
+    st_error err = {0};
+    if (st_rescan_marks_read(record, &mk, &err) || !mk.n)
+        return ST_OK; /* nothing to compare: never flagged */
+    if (!(it->marks = malloc(sizeof *it->marks)))
+        return ST_ERR_NOMEM;
+    *it->marks = mk;
+    return ST_OK;
+}
+
 /* Replay one item; pure apart from the item and the thread's scratch. */
 static int replay(const st_model *m, const double *blank, st_reader *rd, st_ballot *ballot,
                   vitem *it)
 {
     it->replayed = it->b.found;
+    if (it->b.counted_station && keep_marks(it, it->b.record))
+        return ST_ERR_NOMEM;
     if (!strncmp(it->b.sha256, "unreadable:", 11)) {
         it->status = V_SKIPPED; /* nothing was read then, nothing to compare now */
         return ST_OK;
@@ -135,6 +157,10 @@ static int replay(const st_model *m, const double *blank, st_reader *rd, st_ball
                 rc = ST_ERR_NOMEM;
             } else {
                 it->replayed = ballot->outcome;
+                free(it->marks);
+                it->marks = NULL;
+                if (it->b.counted_station && keep_marks(it, rec))
+                    rc = ST_ERR_NOMEM;
                 if (!same_outcome(&ballot->outcome, &it->b.found)) {
                     char was[96], now[96];
                     describe(&it->b.found, was, sizeof was);
@@ -152,6 +178,19 @@ static int replay(const st_model *m, const double *blank, st_reader *rd, st_ball
     }
     st_filebytes_close(&fb);
     return rc;
+}
+
+/* The replayed outcome that counts: the decision, else for a stored
+ * possible rescan its held review (in *tmp), else the replay's. */
+static const st_outcome *effective(const vitem *it, st_outcome *tmp)
+{
+    if (it->b.decided)
+        return &it->b.decision;
+    if (it->b.rescan_of) {
+        st_rescan_held(&it->replayed, tmp);
+        return tmp;
+    }
+    return &it->replayed;
 }
 
 static int same_tally(const st_model *m, const st_tally *a, const st_tally *b)
@@ -194,7 +233,8 @@ static int compare_stations(const st_model *m, const vlist *l, int *differs, st_
         for (int i = k; i < l->n; i++) {
             const vitem *it = &l->v[i];
             if (it->b.station && !strcmp(it->b.station, st)) {
-                st_tally_add(mine, it->b.decided ? &it->b.decision : &it->replayed);
+                st_outcome tmp;
+                st_tally_add(mine, effective(it, &tmp));
                 st_tally_add(theirs, st_store_ballot_outcome(&it->b));
             }
         }
@@ -204,6 +244,73 @@ static int compare_stations(const st_model *m, const vlist *l, int *differs, st_
         st_tally_free(theirs);
     }
     return ST_OK;
+}
+
+/* Items by the station they were counted under, then id: the pages one
+ * page can match come right before it. */
+static int by_station(const void *pa, const void *pb)
+{
+    const vitem *a = *(vitem *const *)pa, *b = *(vitem *const *)pb;
+    int c = strcmp(a->b.counted_station, b->b.counted_station);
+    return c ? c : (a->b.id > b->b.id) - (a->b.id < b->b.id);
+}
+
+/* Find the possible rescans again from the marks kept (each page against
+ * the earlier pages of its station, the best match named) and log every page flagged otherwise than the store has
+ * it, as a result changed. Out of memory skips the check, saying so. */
+static void find_rescans(vlist *l, FILE *log, st_verify_report *rep)
+{
+    vitem **v = malloc(sizeof *v * (size_t)(l->n ? l->n : 1));
+    int64_t *found = calloc((size_t)(l->n ? l->n : 1), sizeof *found);
+    int n = 0;
+    if (!v || !found) {
+        if (log)
+            fprintf(log, "verify: out of memory: possible rescans not checked\n");
+        rep->result_changed++;
+        free(v);
+        free(found);
+        return;
+    }
+    for (int i = 0; i < l->n; i++)
+        if (l->v[i].marks)
+            v[n++] = &l->v[i];
+    qsort(v, (size_t)n, sizeof *v, by_station);
+    for (int g = 0, end; g < n; g = end) {
+        for (end = g + 1;
+             end < n && !strcmp(v[g]->b.counted_station, v[end]->b.counted_station); end++)
+            ;
+        for (int i = g + 1; i < end; i++) {
+            st_rescan_cmp best = {0, 0, 0, 0};
+            for (int j = g; j < i; j++) {
+                st_rescan_cmp c = st_rescan_compare(v[i]->marks, v[j]->marks);
+                if (st_rescan_better(&c, &best)) {
+                    best = c;
+                    found[v[i] - l->v] = v[j]->b.id;
+                }
+            }
+        }
+    }
+    for (int i = 0; i < l->n; i++) {
+        const vitem *it = &l->v[i];
+        if (found[i] == it->b.rescan_of)
+            continue;
+        rep->result_changed++;
+        if (!log)
+            continue;
+        fprintf(log, "ballot %lld (%s page %d): result changed: ", (long long)it->b.id,
+                it->b.file, it->b.page);
+        if (!it->b.rescan_of)
+            fprintf(log, "the replay finds a possible rescan of ballot %lld, the store none\n",
+                    (long long)found[i]);
+        else if (!found[i])
+            fprintf(log, "stored as a possible rescan of ballot %lld, the replay finds none\n",
+                    (long long)it->b.rescan_of);
+        else
+            fprintf(log, "stored as a possible rescan of ballot %lld, the replay finds one "
+                    "of ballot %lld\n", (long long)it->b.rescan_of, (long long)found[i]);
+    }
+    free(v);
+    free(found);
 }
 
 #define VERIFY_WINDOW 64
@@ -256,7 +363,8 @@ int st_verify(st_store *s, int threads, FILE *log, st_verify_report *rep, st_err
         for (int i = start; i < end; i++) {
             vitem *it = &l.v[i];
             rep->ballots++;
-            const st_outcome *o = it->b.decided ? &it->b.decision : &it->replayed;
+            st_outcome tmp;
+            const st_outcome *o = effective(it, &tmp);
             if (st_tally_add(replayed, o) != ST_OK)
                 rep->result_changed++; /* an outcome the model cannot hold */
             if (st_tally_add(stored, st_store_ballot_outcome(&it->b)) != ST_OK) {
@@ -282,6 +390,7 @@ int st_verify(st_store *s, int threads, FILE *log, st_verify_report *rep, st_err
                 fprintf(log, "%s\n", it->why);
         }
     }
+    find_rescans(&l, log, rep);
     rep->tally_differs = !same_tally(m, replayed, stored);
     if ((rc = compare_stations(m, &l, &rep->tally_differs, err)))
         goto out;
@@ -290,6 +399,7 @@ out:
     for (int i = 0; i < l.n; i++) {
         st_store_ballot_clear(&l.v[i].b);
         free(l.v[i].counted_as);
+        free(l.v[i].marks);
     }
     free(l.v);
     for (int i = 0; readers && i < nt; i++)

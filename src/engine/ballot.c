@@ -78,7 +78,8 @@ int st_ballot_init(st_ballot *b, const st_model *m)
     size_t n = m->n_targets ? (size_t)m->n_targets : 1;
     b->boxes = calloc(n, sizeof *b->boxes);
     b->places = calloc(n, sizeof *b->places);
-    if (!b->boxes || !b->places) {
+    b->prints = calloc(n, ST_PRINT_CELLS);
+    if (!b->boxes || !b->places || !b->prints) {
         st_ballot_free(b);
         return ST_ERR_NOMEM;
     }
@@ -91,8 +92,10 @@ void st_ballot_free(st_ballot *b)
         return;
     free(b->boxes);
     free(b->places);
+    free(b->prints);
     b->boxes = NULL;
     b->places = NULL;
+    b->prints = NULL;
 }
 
 /* Reset the per-page fields, keeping the arrays. */
@@ -100,11 +103,14 @@ static void reset(st_ballot *b, const st_model *m)
 {
     st_box *boxes = b->boxes;
     st_box_place *places = b->places;
+    uint8_t *prints = b->prints;
     memset(b, 0, sizeof *b);
     b->boxes = boxes;
     b->places = places;
+    b->prints = prints;
     memset(boxes, 0, (size_t)m->n_targets * sizeof *boxes);
     memset(places, 0, (size_t)m->n_targets * sizeof *places);
+    memset(prints, 0, (size_t)m->n_targets * ST_PRINT_CELLS);
 }
 
 void st_ballot_reject(st_ballot *b, const st_model *m, const char *reason,
@@ -333,6 +339,12 @@ int st_ballot_read(const st_model *m, const double *blank, const void *bytes,
     st_score_streaks(m, &rd->ink, &b->reg, &b->writing, blank, folds, n_folds,
                      b->places, b->boxes);
     st_score_baseline(m, b->boxes, b->faint_base);
+    /* Prints of the boxes with ink, for telling a second scan of this
+     * sheet (the store compares them). */
+    for (int i = 0; i < m->n_targets; i++)
+        if (b->boxes[i].state != ST_BOX_EMPTY)
+            st_score_print(m, &rd->ink, &b->reg, &b->writing, i,
+                           b->prints + (size_t)i * ST_PRINT_CELLS);
     st_interpret(m, b->boxes, b->writing.found, &b->outcome);
     b->t_interpret = st_clock_now() - t0; /* with the writing check */
 out:

@@ -40,6 +40,16 @@ int st_page_read(const st_model *m, const double *blank, const void *bytes, size
     return ST_OK;
 }
 
+void st_page_print_hex(const uint8_t *print, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int c = 0; c < ST_PRINT_CELLS; c++) {
+        hex[2 * c] = digits[print[c] >> 4];
+        hex[2 * c + 1] = digits[print[c] & 15];
+    }
+    hex[2 * ST_PRINT_CELLS] = '\0';
+}
+
 static const char *state_name(st_box_state s)
 {
     return s == ST_BOX_MARKED ? "marked" : s == ST_BOX_MARGINAL ? "marginal" : "empty";
@@ -160,6 +170,11 @@ static void put_boxes(st_jsonrec *w, const st_model *m, const st_ballot *b)
         st_jsonrec_num(w, NULL, b->places[i].dy, 1, 1);
         st_jsonrec_end(w);
         st_jsonrec_int(w, "edges", b->places[i].edges);
+        if (x->state != ST_BOX_EMPTY && b->outcome.kind != ST_OUTCOME_REJECTED) {
+            char hex[2 * ST_PRINT_CELLS + 1];
+            st_page_print_hex(b->prints + (size_t)i * ST_PRINT_CELLS, hex);
+            st_jsonrec_str(w, "print", hex);
+        }
         st_jsonrec_end(w);
     }
     st_jsonrec_end(w);

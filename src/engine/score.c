@@ -54,12 +54,30 @@ static double line_ink(const st_image *ink, const double *bx, const double *by,
     return sum / n;
 }
 
+/* The line response at offset t of profile prof (centred at span): the
+ * mean over the line's width less the mean of the two flanks beside it,
+ * so a filled box next to the line does not pull the peak inwards. */
+static double line_response(const double *prof, int span, int t, int half, int lw)
+{
+    double in = 0, left = 0, right = 0;
+    for (int k = -half; k <= half; k++)
+        in += prof[t + k + span];
+    in /= 2 * half + 1;
+    for (int k = 1; k <= lw; k++) {
+        left += prof[t - half - k + span];
+        right += prof[t + half + k + span];
+    }
+    return in - (left + right) / (2.0 * lw);
+}
+
 /* Find one edge: the segment (x0,y0)-(x1,y1) is where the line's centre
  * should be; (nx,ny) is the unit normal. Returns 1 and the offset in px
- * if the line was found within radius. */
+ * if the line was found within radius: a whole number of pixels, or with
+ * fine the peak of a parabola through the response there and at the
+ * pixels either side. */
 static int find_edge(const st_image *ink, double x0, double y0, double x1,
                      double y1, double nx, double ny, int radius, int lw,
-                     double *offset)
+                     int fine, double *offset)
 {
     int n = (int)hypot(x1 - x0, y1 - y0);
     if (n < 4)
@@ -77,24 +95,14 @@ static int find_edge(const st_image *ink, double x0, double y0, double x1,
         bx[i] = x0 + (x1 - x0) * f;
         by[i] = y0 + (y1 - y0) * f;
     }
-    /* Line response: the mean over the line's width less the mean of the
-     * two flanks beside it, so a filled box next to the line does not
-     * pull the peak inwards. Only the offsets it reads are sampled. */
+    /* Only the offsets the response reads are sampled. */
     int half = lw / 2, reach = radius + half + lw;
     for (int t = -reach; t <= reach; t++)
         prof[t + span] = line_ink(ink, bx, by, nx, ny, t, n);
     double best = -1e9;
     int bt = 0;
     for (int t = -radius; t <= radius; t++) {
-        double in = 0, left = 0, right = 0;
-        for (int k = -half; k <= half; k++)
-            in += prof[t + k + span];
-        in /= 2 * half + 1;
-        for (int k = 1; k <= lw; k++) {
-            left += prof[t - half - k + span];
-            right += prof[t + half + k + span];
-        }
-        double resp = in - (left + right) / (2.0 * lw);
+        double resp = line_response(prof, span, t, half, lw);
         if (resp > best + 1e-9 || (fabs(resp - best) <= 1e-9 && abs(t) < abs(bt))) {
             best = resp;
             bt = t;
@@ -103,7 +111,66 @@ static int find_edge(const st_image *ink, double x0, double y0, double x1,
     if (best < ST_OUTLINE_MIN_INK)
         return 0;
     *offset = bt;
+    if (fine && bt > -radius && bt < radius) {
+        double l = line_response(prof, span, bt - 1, half, lw);
+        double r = line_response(prof, span, bt + 1, half, lw);
+        double curve = l - 2 * best + r;
+        if (curve < 0)
+            *offset = bt + fmax(-0.5, fmin(0.5, 0.5 * (l - r) / curve));
+    }
     return 1;
+}
+
+/* Where box i's printed outline lies under a: its shift (*dx, *dy) px
+ * from where a puts it, from the opposite edges found (one alone when the
+ * other is not; 0 along an axis with neither), to whole pixels or with
+ * fine to a fraction (find_edge). Returns the edges found, 0..4. */
+static int locate_box(const st_model *m, const st_image *ink, const st_affine *a, int i,
+                      int fine, double *dx, double *dy)
+{
+    double k = sqrt(fabs(a->m[0] * a->m[4] - a->m[1] * a->m[3])); /* px/mm */
+    double ux = a->m[0] / k, uy = a->m[3] / k; /* unit vector along model x */
+    double vx = a->m[1] / k, vy = a->m[4] / k; /* along model y */
+    int radius = (int)ceil(ST_SCORE_SEARCH_MM * k);
+    int lw = (int)floor(m->settings.outline_mm * k + 0.5);
+    if (lw < 1)
+        lw = 1;
+    const st_rect *rc = &m->targets[i].rect;
+    double c = m->settings.outline_mm / 2; /* line centre inset */
+    /* Edge centre lines, trimmed 20% at each end to stay clear of the
+     * corners, where strokes of a mark often cross. */
+    double x0 = rc->x + c, x1 = rc->x + rc->w - c;
+    double y0 = rc->y + c, y1 = rc->y + rc->h - c;
+    double ty0 = y0 + 0.2 * (y1 - y0), ty1 = y1 - 0.2 * (y1 - y0);
+    double tx0 = x0 + 0.2 * (x1 - x0), tx1 = x1 - 0.2 * (x1 - x0);
+    double p[4][4];
+    st_affine_apply(a, x0, ty0, &p[0][0], &p[0][1]); /* left edge */
+    st_affine_apply(a, x0, ty1, &p[0][2], &p[0][3]);
+    st_affine_apply(a, x1, ty0, &p[1][0], &p[1][1]); /* right */
+    st_affine_apply(a, x1, ty1, &p[1][2], &p[1][3]);
+    st_affine_apply(a, tx0, y0, &p[2][0], &p[2][1]); /* top */
+    st_affine_apply(a, tx1, y0, &p[2][2], &p[2][3]);
+    st_affine_apply(a, tx0, y1, &p[3][0], &p[3][1]); /* bottom */
+    st_affine_apply(a, tx1, y1, &p[3][2], &p[3][3]);
+    double off[4];
+    int got[4];
+    for (int e = 0; e < 4; e++) {
+        double nx = e < 2 ? ux : vx, ny = e < 2 ? uy : vy;
+        got[e] = find_edge(ink, p[e][0], p[e][1], p[e][2], p[e][3], nx, ny, radius, lw,
+                           fine, &off[e]);
+    }
+    /* Shift along model x from left/right, along model y from top/bottom. */
+    double su = got[0] && got[1] ? (off[0] + off[1]) / 2
+                : got[0]         ? off[0]
+                : got[1]         ? off[1]
+                                 : 0;
+    double sv = got[2] && got[3] ? (off[2] + off[3]) / 2
+                : got[2]         ? off[2]
+                : got[3]         ? off[3]
+                                 : 0;
+    *dx = su * ux + sv * vx;
+    *dy = su * uy + sv * vy;
+    return got[0] + got[1] + got[2] + got[3];
 }
 
 st_rect st_score_inside(const st_model *m, const st_rect *box, double px_per_mm)
@@ -380,49 +447,11 @@ int st_score_page(const st_model *m, const st_image *ink,
 {
     const st_affine *a = &r->xform;
     double k = sqrt(fabs(a->m[0] * a->m[4] - a->m[1] * a->m[3])); /* px/mm */
-    double ux = a->m[0] / k, uy = a->m[3] / k; /* unit vector along model x */
-    double vx = a->m[1] / k, vy = a->m[4] / k; /* along model y */
-    int radius = (int)ceil(ST_SCORE_SEARCH_MM * k);
-    int lw = (int)floor(m->settings.outline_mm * k + 0.5);
-    if (lw < 1)
-        lw = 1;
     int located = 0;
     for (int i = 0; i < m->n_targets; i++) {
         const st_rect *rc = &m->targets[i].rect;
-        double c = m->settings.outline_mm / 2; /* line centre inset */
-        /* Edge centre lines, trimmed 20% at each end to stay clear of the
-         * corners, where strokes of a mark often cross. */
-        double x0 = rc->x + c, x1 = rc->x + rc->w - c;
-        double y0 = rc->y + c, y1 = rc->y + rc->h - c;
-        double ty0 = y0 + 0.2 * (y1 - y0), ty1 = y1 - 0.2 * (y1 - y0);
-        double tx0 = x0 + 0.2 * (x1 - x0), tx1 = x1 - 0.2 * (x1 - x0);
-        double p[4][4];
-        st_affine_apply(a, x0, ty0, &p[0][0], &p[0][1]); /* left edge */
-        st_affine_apply(a, x0, ty1, &p[0][2], &p[0][3]);
-        st_affine_apply(a, x1, ty0, &p[1][0], &p[1][1]); /* right */
-        st_affine_apply(a, x1, ty1, &p[1][2], &p[1][3]);
-        st_affine_apply(a, tx0, y0, &p[2][0], &p[2][1]); /* top */
-        st_affine_apply(a, tx1, y0, &p[2][2], &p[2][3]);
-        st_affine_apply(a, tx0, y1, &p[3][0], &p[3][1]); /* bottom */
-        st_affine_apply(a, tx1, y1, &p[3][2], &p[3][3]);
-        double off[4];
-        int got[4];
-        for (int e = 0; e < 4; e++) {
-            double nx = e < 2 ? ux : vx, ny = e < 2 ? uy : vy;
-            got[e] = find_edge(ink, p[e][0], p[e][1], p[e][2], p[e][3], nx, ny,
-                               radius, lw, &off[e]);
-        }
-        /* Shift along model x from left/right, along model y from top/bottom. */
-        double su = got[0] && got[1] ? (off[0] + off[1]) / 2
-                    : got[0]         ? off[0]
-                    : got[1]         ? off[1]
-                                     : 0;
-        double sv = got[2] && got[3] ? (off[2] + off[3]) / 2
-                    : got[2]         ? off[2]
-                    : got[3]         ? off[3]
-                                     : 0;
-        int edges = got[0] + got[1] + got[2] + got[3];
-        double dx = su * ux + sv * vx, dy = su * uy + sv * vy;
+        double dx, dy;
+        int edges = locate_box(m, ink, a, i, 0, &dx, &dy);
         if (edges >= 2)
             located++;
         /* The folds that cross this box, as bands in px. */
@@ -461,6 +490,67 @@ int st_score_page(const st_model *m, const st_image *ink,
         }
     }
     return located;
+}
+
+/* Ink at (x, y) in px, bilinear between the four pixels around it
+ * (off the page counts as no ink). */
+static double ink_bilinear(const st_image *ink, double x, double y)
+{
+    x -= 0.5;
+    y -= 0.5;
+    double fx = floor(x), fy = floor(y);
+    int ix = (int)fx, iy = (int)fy;
+    double ax = x - fx, ay = y - fy;
+    if (ix >= 0 && iy >= 0 && ix + 1 < ink->w && iy + 1 < ink->h) {
+        const uint8_t *p = ink->px + (size_t)iy * ink->stride + (size_t)ix;
+        double top = p[0] + ax * (p[1] - p[0]);
+        double bot = p[ink->stride] + ax * (p[ink->stride + 1] - p[ink->stride]);
+        return top + ay * (bot - top);
+    }
+    double v00 = ink_at(ink, ix, iy), v10 = ink_at(ink, ix + 1, iy);
+    double v01 = ink_at(ink, ix, iy + 1), v11 = ink_at(ink, ix + 1, iy + 1);
+    double top = v00 + ax * (v10 - v00), bot = v01 + ax * (v11 - v01);
+    return top + ay * (bot - top);
+}
+
+void st_score_print(const st_model *m, const st_image *ink, const st_registration *r,
+                    const st_writing *w, int i, uint8_t *out)
+{
+    const st_affine *a = &r->xform;
+    double dx, dy;
+    /* The outline to a fraction of a pixel: a whole pixel is 0.17 mm at
+     * 150 dpi, a third of a cell. */
+    locate_box(m, ink, a, i, 1, &dx, &dy);
+    const st_rect *rc = &m->targets[i].rect;
+    double k = sqrt(fabs(a->m[0] * a->m[4] - a->m[1] * a->m[3])); /* px/mm */
+    double pad = m->settings.outline_mm + ST_PRINT_MARGIN_MM;
+    double x0 = rc->x + pad, y0 = rc->y + pad, cw = (rc->w - 2 * pad) / ST_PRINT_N,
+           ch = (rc->h - 2 * pad) / ST_PRINT_N;
+    memset(out, 0, ST_PRINT_CELLS);
+    if (!(cw > 0 && ch > 0 && k > 0))
+        return;
+    /* Samples a side of a cell: about one per pixel, at least 2. */
+    int s = (int)ceil(fmax(cw, ch) * k);
+    s = s < 2 ? 2 : s > 8 ? 8 : s;
+    for (int v = 0; v < ST_PRINT_N; v++)
+        for (int u = 0; u < ST_PRINT_N; u++) {
+            double sum = 0;
+            int streak = 0;
+            for (int q = 0; q < s; q++)
+                for (int p = 0; p < s; p++) {
+                    double px, py;
+                    st_affine_apply(a, x0 + (u + (p + 0.5) / s) * cw,
+                                    y0 + (v + (q + 0.5) / s) * ch, &px, &py);
+                    px += dx;
+                    py += dy;
+                    for (int c = 0; w && c < w->n_streak_cols && c < 8; c++)
+                        streak |= px >= w->streak_x0[c] && px < w->streak_x1[c];
+                    sum += ink_bilinear(ink, px, py);
+                }
+            double c = sum / (s * s) - r->paper_ink;
+            out[v * ST_PRINT_N + u] = streak ? ST_PRINT_NONE
+                                             : (uint8_t)(c <= 0 ? 0 : c >= 254 ? 254 : lround(c));
+        }
 }
 
 #define ST_LABEL_SLACK 0.04   /* share of a label's length added each end */

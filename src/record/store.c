@@ -10,7 +10,9 @@
  * join, and everything that counts (tallies, review lists) walks that join.
  */
 #include "stemtel/store.h"
+#include "record/rescandb.h"
 #include "record/storedb.h"
+#include "stemtel/rescan.h"
 #include "util/seen.h"
 
 #include <ctype.h>
@@ -78,7 +80,7 @@ static const char *const schema =
     "CREATE TABLE basis_lists(station TEXT NOT NULL"
     "  REFERENCES basis(station) ON DELETE CASCADE,"
     "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));"
-    SCHEMA_V2 SCHEMA_V3;
+    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA;
 
 int st_store_fail(st_store *s, st_error *err, const char *what)
 {
@@ -171,7 +173,8 @@ out:
 static int migrate(st_store *s, int *v, st_error *err)
 {
     static const char *const add[] = {NULL, SCHEMA_V2 "PRAGMA user_version=2;",
-                                       SCHEMA_V3 "PRAGMA user_version=3;"};
+                                       SCHEMA_V3 "PRAGMA user_version=3;",
+                                       ST_RESCAN_SCHEMA "PRAGMA user_version=4;"};
     int rc;
     while (*v >= 1 && *v < ST_STORE_SCHEMA_VERSION) {
         int was = *v;
@@ -512,6 +515,9 @@ int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped
             rc = st_store_fail(s, err, "cannot store a ballot");
             goto fail;
         }
+        /* A sheet fed again: its marks against the station's earlier pages. */
+        if ((rc = st_rescan_store_page(s, id, p->station, p->record, err)))
+            goto fail;
     }
     if ((rc = st_store_exec(s, "COMMIT", err)))
         goto fail;
@@ -534,9 +540,10 @@ out:
     " b.candidate, b.party_only, b.reasons, b.proposal, b.proposal_list,"           \
     " b.proposal_candidate, b.proposal_party_only, b.proposal_reason, b.record,"    \
     " d.outcome, d.list, d.candidate, d.party_only, d.reason, d.decided_by,"        \
-    " d.decided_at, d.note, p.batch, p.station"                                      \
+    " d.decided_at, d.note, p.batch, p.station, r.earlier, r.similarity"             \
     " FROM pages p JOIN ballots b ON b.page = p.id"                                  \
-    " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE page = p.id) "
+    " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE page = p.id)" \
+    " LEFT JOIN rescans r ON r.page = p.id "
 
 static void row_to_ballot(sqlite3_stmt *q, st_store_ballot *b)
 {
@@ -581,6 +588,11 @@ static void row_to_ballot(sqlite3_stmt *q, st_store_ballot *b)
     }
     b->batch = sqlite3_column_int64(q, 24);
     b->counted_station = dup_or_null(q, 25);
+    if (sqlite3_column_type(q, 26) != SQLITE_NULL) {
+        b->rescan_of = sqlite3_column_int64(q, 26);
+        b->rescan_similarity = sqlite3_column_double(q, 27);
+        st_rescan_held(&b->found, &b->held);
+    }
 }
 
 void st_store_ballot_clear(st_store_ballot *b)
@@ -599,7 +611,7 @@ void st_store_ballot_clear(st_store_ballot *b)
 
 const st_outcome *st_store_ballot_outcome(const st_store_ballot *b)
 {
-    return b->decided ? &b->decision : &b->found;
+    return b->decided ? &b->decision : b->rescan_of ? &b->held : &b->found;
 }
 
 /* Walk the ballots matching `where` (an SQL condition that may use ?1 for
@@ -635,7 +647,7 @@ int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn, vo
 {
     return walk(s,
                 filter == ST_STORE_OPEN
-                    ? "b.outcome IN ('review','rejected') AND d.id IS NULL"
+                    ? "(b.outcome IN ('review','rejected') OR r.page IS NOT NULL) AND d.id IS NULL"
                     : NULL,
                 NULL, fn, ctx, err);
 }
@@ -789,10 +801,11 @@ int st_store_counts_get(st_store *s, const char *station, st_store_counts *out, 
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT count(*), coalesce(sum(" ST_STORE_EFF_STATION " IS NULL), 0),"
-             " coalesce(sum(b.outcome = 'review' AND d.id IS NULL), 0),"
+             " coalesce(sum((b.outcome = 'review' OR r.page IS NOT NULL) AND d.id IS NULL), 0),"
              " coalesce(sum(b.outcome = 'rejected' AND d.id IS NULL), 0)"
              " FROM pages p JOIN ballots b ON b.page = p.id"
              " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE page = p.id)"
+             " LEFT JOIN rescans r ON r.page = p.id"
              "%s%s", station ? " WHERE " : "", station ? station_is(s) : "");
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return st_store_fail(s, err, "cannot count");

@@ -94,7 +94,9 @@ static int draw_ballot(const job *j, int index, const splan *p,
     cairo_pattern_t *grain = NULL;
     cairo_t *cr = cairo_create(surf);
     st_rng r;
-    st_rng_init(&r, o->seed, (uint64_t)index, 1);
+    /* What the voter drew is the sheet's: a rescan draws its sheet's
+     * strokes again. */
+    st_rng_init(&r, o->seed, (uint64_t)p->paper, 1);
 
     /* Scanner background shows where the page is shifted or turned away. */
     cairo_set_source_rgb(cr, 1, 1, 1);
@@ -102,6 +104,19 @@ static int draw_ballot(const job *j, int index, const splan *p,
 
     st_synth_page_matrix(j, p, ctm);
     cairo_set_matrix(cr, ctm);
+    /* A rescan's pencil grain stays where the first scan had it on the
+     * paper: this page's pixels -> paper mm -> the first scan's pixels. */
+    cairo_matrix_t frame;
+    int framed = p->paper != index;
+    if (framed) {
+        splan first;
+        cairo_matrix_t inv = *ctm, at;
+        st_synth_plan(j, p->paper, &first);
+        st_synth_page_matrix(j, &first, &at);
+        if (cairo_matrix_invert(&inv) != CAIRO_STATUS_SUCCESS)
+            cairo_matrix_init_identity(&inv); /* cannot be: scale > 0 */
+        cairo_matrix_multiply(&frame, &inv, &at);
+    }
 
     rc = st_render_draw(m, cr, err);
     if (rc)
@@ -117,7 +132,7 @@ static int draw_ballot(const job *j, int index, const splan *p,
         st_rect sc = st_score_inside(m, t, o->dpi / 25.4);
         double cov = p->hesitant_cov * (sc.w * sc.h) / (in.w * in.h);
         st_marks_draw(cr, &in, p->marks[i].style, p->marks[i].instrument, cov,
-                      grain, &r, &shapes[i]);
+                      grain, framed ? &frame : NULL, &r, &shapes[i]);
     }
     for (int i = 0; i < p->n_stray; i++) {
         if (p->wkind[i] == WRITE_INITIALS)
@@ -331,6 +346,8 @@ int st_synth_settle(const job *j, int index, splan *p,
             clear &= p->marks[i].seen == SEEN_CLEAR;
         }
         int again = 0;
+        if (p->fixed)
+            break; /* a rescan's marks are its sheet's, as they are */
         if (hes >= 0 && attempt + 1 < SYNTH_HESITANT_TRIES) {
             double c = p->marks[hes].coverage;
             /* Longer no longer helps once the stroke is at full length or

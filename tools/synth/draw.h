@@ -19,8 +19,9 @@ double st_synth_in_image(const splan *p, const cairo_matrix_t *ctm,
 
 /* Draw ballot index after plan p on surf (p->w_px x p->h_px RGB24),
  * degradations included, measure what survives of each mark, redraw a
- * hesitant stroke or an unclear forced mark as needed, and fill p's seen
- * fields and expected outcome from the last drawing. Returns ST_OK, or
+ * hesitant stroke or an unclear forced mark as needed (never when
+ * p->fixed: a rescan draws its sheet's settled marks once), and fill p's
+ * seen fields and expected outcome from the last drawing. Returns ST_OK, or
  * ST_ERR_NOMEM with err set. Thread-safe for distinct surf and p. */
 int st_synth_settle(const job *j, int index, splan *p, cairo_surface_t *surf,
                     st_error *err);

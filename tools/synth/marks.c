@@ -297,9 +297,11 @@ static void mark_shape(cairo_t *c, const st_rect *in, int style, const ink *k,
 }
 
 /* shape x grain x pressure, as a new A8 surface of shape's size: what the
- * ink is composited through. The grain repeats in page pixels. */
+ * ink is composited through. The grain repeats in page pixels, or in
+ * those frame maps them to. */
 static cairo_surface_t *ink_mask(cairo_surface_t *shape, int x0, int y0,
-                                 cairo_pattern_t *grain, double pressure)
+                                 cairo_pattern_t *grain, const cairo_matrix_t *frame,
+                                 double pressure)
 {
     int w = cairo_image_surface_get_width(shape);
     int h = cairo_image_surface_get_height(shape);
@@ -336,7 +338,16 @@ static cairo_surface_t *ink_mask(cairo_surface_t *shape, int x0, int y0,
                 dr[x] = 0;
                 continue;
             }
-            uint32_t gv = gr ? gr[((x0 + x) % gw + gw) % gw] : 255;
+            uint32_t gv = 255;
+            if (g && frame) {
+                /* The grain where this pixel's paper lay in the frame. */
+                double fx = x0 + x + 0.5, fy = y0 + y + 0.5;
+                cairo_matrix_transform_point(frame, &fx, &fy);
+                int gx = (int)floor(fx) % gw, gy = (int)floor(fy) % gh;
+                gv = g[(size_t)((gy + gh) % gh) * gstride + (size_t)((gx + gw) % gw)];
+            } else if (gr) {
+                gv = gr[((x0 + x) % gw + gw) % gw];
+            }
             dr[x] = (unsigned char)((v * gv * pa + 255 * 128) / (255 * 256));
         }
     }
@@ -345,8 +356,8 @@ static cairo_surface_t *ink_mask(cairo_surface_t *shape, int x0, int y0,
 }
 
 void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
-                   double coverage, cairo_pattern_t *grain, st_rng *r,
-                   st_marks_shape *shape)
+                   double coverage, cairo_pattern_t *grain,
+                   const cairo_matrix_t *grain_frame, st_rng *r, st_marks_shape *shape)
 {
     ink k;
     pick_ink(instrument, r, &k);
@@ -404,7 +415,7 @@ void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
 
     /* Ink darkens paper but cannot lighten the print under it: MULTIPLY,
      * through shape x grain x pressure. */
-    cairo_surface_t *im = ok ? ink_mask(ms, x0, y0, k.grainy ? grain : NULL, k.a)
+    cairo_surface_t *im = ok ? ink_mask(ms, x0, y0, k.grainy ? grain : NULL, grain_frame, k.a)
                              : NULL;
     if (im && cairo_surface_status(im) == CAIRO_STATUS_SUCCESS) {
         cairo_save(cr);

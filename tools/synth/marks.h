@@ -34,6 +34,10 @@ typedef struct st_marks_shape {
  * (st_synth_instrument) in the box whose inside is `in`. coverage is the
  * share of the inside the hesitant style's stroke is sized to cover
  * (ignored by the others). grain may be NULL (pencils then draw smooth).
+ * grain_frame, when not NULL, maps the page's device pixels to the
+ * pixels the grain repeats in (a second scan of a sheet: to where the
+ * first scan had its paper, so the grain stays on the paper); NULL: the
+ * page's own pixels.
  * The mark's shape is drawn once, into an A8 mask, and the ink is
  * composited through it; with shape non-NULL the mask is handed to the
  * caller (shape->mask is NULL when cairo failed), so it can measure what
@@ -41,8 +45,8 @@ typedef struct st_marks_shape {
  * also where it runs off the page (x0, y0 may then be negative): what the
  * image lost of it counts as lost. */
 void st_marks_draw(cairo_t *cr, const st_rect *in, int style, int instrument,
-                   double coverage, cairo_pattern_t *grain, st_rng *r,
-                   st_marks_shape *shape);
+                   double coverage, cairo_pattern_t *grain,
+                   const cairo_matrix_t *grain_frame, st_rng *r, st_marks_shape *shape);
 
 /* Choose up to max more spots (centre x, y in mm, stored pairwise in xy
  * after the `have` already there, which they keep clear of) for

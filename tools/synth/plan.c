@@ -22,6 +22,12 @@
 
 static void st_synth_plan_degrade(const job *j, int index, splan *p);
 
+int st_synth_deg_is_paper(int d)
+{
+    return d == ST_DEG_FOLD || d == ST_DEG_FOLD_SLANT || d == ST_DEG_FOLD_VERTICAL ||
+           d == ST_DEG_STRAY || d == ST_DEG_WRITING;
+}
+
 /* Each degradation's odds for a ballot in the default mix (see synth.h). */
 static const double degradation_odds[ST_DEG_N] = {
     0.70, 0.70, 0.50, 0.10, 0.60, 0.25, 0.08, 0.10, 0.04, 0.10, /* .. jpeg */
@@ -227,21 +233,25 @@ void st_synth_plan(const job *j, int index, splan *p)
     const st_model *m = j->m;
     const st_synth_opts *o = j->o;
     st_rng r;
-    st_rng_init(&r, o->seed, (uint64_t)index, 0);
+    /* A rescan is its sheet's marks again. */
+    int paper = j->rescan_of && j->rescan_of[index] >= 0 ? j->rescan_of[index] : index;
+    st_rng_init(&r, o->seed, (uint64_t)paper, 0);
     memset(p, 0, sizeof *p);
+    p->paper = paper;
 
     /* Scenario and marks. One voter holds one instrument. */
     int instr = st_rng_pick(&r, j->instr_w, ST_INSTR_N);
-    const force *f = j->forced ? &j->forced[index] : NULL;
+    const force *f = j->forced ? &j->forced[paper] : NULL;
     int l = st_rng_int(&r, m->n_lists);
     int scen;
     if (f) {
         scen = f->kind == FORCE_VOTE    ? ST_SCEN_VOTE
+               : f->kind == FORCE_LIST  ? ST_SCEN_LIST_ONLY
                : f->kind == FORCE_BLANK ? ST_SCEN_BLANK
                : (m->n_lists >= 2 && st_rng_chance(&r, 0.5))
                    ? ST_SCEN_SEVERAL_LISTS
                    : ST_SCEN_NUMBER_ONLY;
-        if (f->kind == FORCE_VOTE)
+        if (f->kind == FORCE_VOTE || f->kind == FORCE_LIST)
             l = f->list_idx;
     } else {
         scen = st_rng_pick(&r, j->scen_w, ST_SCEN_N);
@@ -328,10 +338,12 @@ void st_synth_plan(const job *j, int index, splan *p)
     st_synth_plan_degrade(j, index, p);
 }
 
-/* Stream (seed, index, 16 + d): the values of degradation d. */
-static void deg_stream(const job *j, int index, int d, st_rng *r)
+/* Stream (seed, index, 16 + d): the values of degradation d; the
+ * paper's come from the sheet's index (p->paper). */
+static void deg_stream(const job *j, int index, const splan *p, int d, st_rng *r)
 {
-    st_rng_init(r, j->o->seed, (uint64_t)index, 16 + (uint64_t)d);
+    int at = st_synth_deg_is_paper(d) ? p->paper : index;
+    st_rng_init(r, j->o->seed, (uint64_t)at, 16 + (uint64_t)d);
 }
 
 /* A box with a mark of p (want_marked) or without, at random from r; -1
@@ -375,11 +387,22 @@ static void st_synth_plan_degrade(const job *j, int index, splan *p)
     const st_model *m = j->m;
     const st_synth_opts *o = j->o;
     st_rng r;
-    st_rng_init(&r, o->seed, (uint64_t)index, 3);
     unsigned on = 0;
-    for (int d = 0; d < ST_DEG_N; d++)
-        if (st_rng_chance(&r, degradation_odds[d]))
-            on |= ST_SYNTH_BIT(d);
+    /* Which apply: the paper's from the sheet's stream, the scanner's
+     * from the ballot's own (the same one unless a rescan). */
+    for (int pass = 0; pass < 2; pass++) {
+        int at = pass ? p->paper : index;
+        if (pass && at == index)
+            break;
+        st_rng_init(&r, o->seed, (uint64_t)at, 3);
+        for (int d = 0; d < ST_DEG_N; d++) {
+            int hit = st_rng_chance(&r, degradation_odds[d]);
+            if (pass && st_synth_deg_is_paper(d))
+                on = (on & ~ST_SYNTH_BIT(d)) | (hit ? ST_SYNTH_BIT(d) : 0);
+            else if (!pass && hit)
+                on |= ST_SYNTH_BIT(d);
+        }
+    }
     if (o->degradations & ST_SYNTH_DEG_NONE)
         on = 0;
     else if (o->degradations)
@@ -400,32 +423,32 @@ static void st_synth_plan_degrade(const job *j, int index, splan *p)
     p->h_px = p->crop ? j->paper_h_px : j->h_px;
 
     double v;
-    deg_stream(j, index, ST_DEG_ROTATE, &r);
+    deg_stream(j, index, p, ST_DEG_ROTATE, &r);
     v = st_rng_range(&r, -5, 5) * L;
     p->rot = ON(ST_DEG_ROTATE) ? v : 0;
-    deg_stream(j, index, ST_DEG_SHIFT, &r);
+    deg_stream(j, index, p, ST_DEG_SHIFT, &r);
     v = st_rng_range(&r, -5, 5) * L;
     p->sx = ON(ST_DEG_SHIFT) ? v : 0;
     v = st_rng_range(&r, -5, 5) * L;
     p->sy = ON(ST_DEG_SHIFT) ? v : 0;
-    deg_stream(j, index, ST_DEG_SCALE, &r);
+    deg_stream(j, index, p, ST_DEG_SCALE, &r);
     v = 1 + st_rng_range(&r, -0.03, 0.03) * L;
     p->scale = ON(ST_DEG_SCALE) ? v : 1;
     p->upside = ON(ST_DEG_UPSIDE_DOWN) ? 1 : 0;
-    deg_stream(j, index, ST_DEG_NOISE, &r);
+    deg_stream(j, index, p, ST_DEG_NOISE, &r);
     v = st_rng_range(&r, 0.25, 1) * 12 * L;
     p->noise = ON(ST_DEG_NOISE) ? v : 0;
-    deg_stream(j, index, ST_DEG_BLUR, &r);
+    deg_stream(j, index, p, ST_DEG_BLUR, &r);
     /* Squared: radius 1 at the default level as before, up to 3 (at 200
      * dpi) at level 1. */
     v = (0.5 + 3 * L * L * st_rng_unit(&r)) * o->dpi / 200.0;
     p->blur = ON(ST_DEG_BLUR) ? (v < 1 ? 1 : (int)lround(v)) : 0;
-    deg_stream(j, index, ST_DEG_JPEG, &r);
+    deg_stream(j, index, p, ST_DEG_JPEG, &r);
     v = 60 - 40 * L * st_rng_unit(&r);
     p->jpeg_q = ON(ST_DEG_JPEG) ? (int)lround(v) : 0;
     if (p->jpeg_q > o->jpeg_quality)
         p->jpeg_q = o->jpeg_quality; /* a degradation never improves */
-    deg_stream(j, index, ST_DEG_TRANSPORT, &r);
+    deg_stream(j, index, p, ST_DEG_TRANSPORT, &r);
     v = st_rng_range(&r, -0.01, 0.01) * L;
     p->stretch = ON(ST_DEG_TRANSPORT) ? v : 0;
     v = st_rng_range(&r, -0.006, 0.006) * L;
@@ -437,7 +460,7 @@ static void st_synth_plan_degrade(const job *j, int index, splan *p)
                                        ST_DEG_STREAK_EMPTY};
     for (int i = 0; i < 3; i++) {
         int d = streak_kinds[i];
-        deg_stream(j, index, d, &r);
+        deg_stream(j, index, p, d, &r);
         sstreak s = {d, -1, 0, 0, 1, 0};
         double ux = st_rng_range(&r, 0.05, 0.95);
         s.w = 2 + (int)(st_rng_unit(&r) * 4 * o->dpi / 200.0);
@@ -464,7 +487,7 @@ static void st_synth_plan_degrade(const job *j, int index, splan *p)
                                      ST_DEG_FOLD_VERTICAL};
     for (int i = 0; i < 3; i++) {
         int d = fold_kinds[i];
-        deg_stream(j, index, d, &r);
+        deg_stream(j, index, p, d, &r);
         sfold f = {d, 0, 0, 0, 0};
         double u = st_rng_unit(&r);
         f.at = d == ST_DEG_FOLD ? (0.35 + 0.30 * u) * m->paper_h
@@ -482,7 +505,7 @@ static void st_synth_plan_degrade(const job *j, int index, splan *p)
     }
 
     /* Stray scribbles away from the boxes. */
-    deg_stream(j, index, ST_DEG_STRAY, &r);
+    deg_stream(j, index, p, ST_DEG_STRAY, &r);
     int ns = 1 + st_rng_int(&r, MAX_STRAY);
     if (ON(ST_DEG_STRAY)) {
         p->n_stray = st_marks_stray_place(m, &r, p->stray, 0, ns);
@@ -494,7 +517,7 @@ static void st_synth_plan_degrade(const job *j, int index, splan *p)
 
     /* Writing: 1-2 words or initials, mostly beside or touching a marked
      * box, sometimes anywhere on the ballot. */
-    deg_stream(j, index, ST_DEG_WRITING, &r);
+    deg_stream(j, index, p, ST_DEG_WRITING, &r);
     int want = 1 + st_rng_int(&r, MAX_WRITING), placed = 0;
     int first = st_rng_int(&r, MAX_MARKS);
     for (int w = 0; w < MAX_WRITING; w++) {
@@ -503,7 +526,7 @@ static void st_synth_plan_degrade(const job *j, int index, splan *p)
         initials(&r, text);
         int anywhere = st_rng_chance(&r, 0.25) || p->n_marks == 0;
         st_rng pr; /* placing takes as many draws as it needs */
-        st_rng_init(&pr, o->seed, (uint64_t)index, 64 + (uint64_t)w);
+        st_rng_init(&pr, o->seed, (uint64_t)p->paper, 64 + (uint64_t)w);
         if (!ON(ST_DEG_WRITING) || w >= want)
             continue;
         int at, by = -1;

@@ -77,6 +77,10 @@ typedef struct sstreak {
 } sstreak;
 
 typedef struct splan {
+    int paper;      /* the ballot whose sheet this is: its own index, or
+                       for a rescan the original's */
+    int fixed;      /* the marks are settled (a rescan takes its
+                       original's): draw them once, as they are */
     int scenario;
     int n_marks;
     smark marks[MAX_MARKS];
@@ -108,7 +112,7 @@ typedef struct splan {
 } splan;
 
 /* A forced ballot (votes_from). */
-enum { FORCE_NONE, FORCE_VOTE, FORCE_BLANK, FORCE_INVALID };
+enum { FORCE_NONE, FORCE_VOTE, FORCE_BLANK, FORCE_INVALID, FORCE_LIST /* list box alone */ };
 typedef struct force {
     int kind, list_idx, cand;
 } force;
@@ -125,6 +129,8 @@ typedef struct job {
                                   paper's, paper_w_px x paper_h_px */
     int paper_w_px, paper_h_px;
     const force *forced; /* NULL or one per ballot */
+    const int *rescan_of; /* NULL or one per ballot: the ballot whose
+                             sheet it scans again, or -1 */
     int n;
 } job;
 
@@ -143,10 +149,16 @@ int st_synth_list_index(const st_model *m, int number);
  * j->forced: scenario and marks from stream (seed, index, 0), whether
  * each degradation applies from (seed, index, 3), the values of
  * degradation d from (seed, index, 16 + d), each drawn whole whether used
- * or not, so no option shifts another's numbers. The marks' measured
+ * or not, so no option shifts another's numbers. A rescan (j->rescan_of)
+ * takes the marks and the paper's degradations (folds, stray writing,
+ * writing) from its sheet's index, the scanner's from its own. The marks' measured
  * fields, the streaks' x by a box and the expected outcome are filled
  * later (st_synth_settle). Pure; thread-safe. */
 void st_synth_plan(const job *j, int index, splan *p);
+
+/* Nonzero for the degradations that belong to the paper (a second scan
+ * of the sheet shows them again): folds, stray writing and writing. */
+int st_synth_deg_is_paper(int d);
 
 /* Set p's expected outcome (and the alternative for borderline marks)
  * from its marks as seen. Pure. */

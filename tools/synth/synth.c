@@ -29,6 +29,7 @@
 #include "synth/degrade.h"
 #include "synth/draw.h"
 #include "synth/plan.h"
+#include "synth/rng.h"
 #include "synth/truth.h"
 #include "synth/votes.h"
 
@@ -79,6 +80,29 @@ static void px_to_image(const uint8_t *data, int stride, st_image *img)
     }
 }
 
+/* A rescan's marks are its sheet's as the first scan settled them: a
+ * hesitant stroke's length and a forced ballot's pen come from drawing
+ * that scan, so draw it (only when its marks can change) and take them. */
+static int settle_sheet(const job *j, worker *w, splan *p, st_error *err)
+{
+    splan first;
+    st_synth_plan(j, p->paper, &first);
+    int may_change = j->clear_only;
+    for (int i = 0; i < first.n_marks; i++)
+        may_change |= first.marks[i].style == ST_STYLE_HESITANT;
+    if (may_change) {
+        int rc = st_synth_settle(j, p->paper, &first, first.crop ? w->crop : w->surf, err);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < p->n_marks; i++) {
+        p->marks[i].style = first.marks[i].style;
+        p->marks[i].instrument = first.marks[i].instrument;
+    }
+    p->hesitant_cov = first.hesitant_cov;
+    p->fixed = 1;
+    return ST_OK;
+}
 
 static int make_file(const job *j, worker *w, const char *dir, int file,
                      char **lines, int *outcomes, st_error *err)
@@ -89,10 +113,7 @@ static int make_file(const job *j, worker *w, const char *dir, int file,
     if (last > j->n)
         last = j->n;
     char name[64], path[4096];
-    if (ppf == 1)
-        snprintf(name, sizeof name, "ballot-%06d.tif", file + 1);
-    else
-        snprintf(name, sizeof name, "stack-%04d.tif", file + 1);
+    st_synth_file_name(o, first, name, sizeof name);
     snprintf(path, sizeof path, "%s/%s", dir, name);
 
     st_tiff_writer *tw = NULL;
@@ -102,6 +123,8 @@ static int make_file(const job *j, worker *w, const char *dir, int file,
     for (int i = first; i < last; i++) {
         splan p;
         st_synth_plan(j, i, &p);
+        if (p.paper != i && (rc = settle_sheet(j, w, &p, err)))
+            goto out;
         cairo_surface_t *surf = p.crop ? w->crop : w->surf;
         st_image *img = p.crop ? w->img_crop : w->img;
         rc = st_synth_settle(j, i, &p, surf, err);
@@ -187,8 +210,79 @@ static int check_opts(const st_model *m, const st_synth_opts *o,
     if (!o->votes_from != !o->station)
         return st_error_set(err, ST_ERR_ARG,
                             "synth: votes_from and station go together");
+    if (o->rescans < 0 || (!o->votes_from && o->count > 0 && o->rescans >= o->count) ||
+        (!o->votes_from && o->count == 0 && o->rescans > 0))
+        return st_error_set(err, ST_ERR_ARG,
+                            "synth: %d rescans of %d ballots: a rescan needs an earlier "
+                            "sheet", o->rescans, o->count);
+    if (o->vote_list > 0) {
+        int l = st_synth_list_index(m, o->vote_list);
+        if (o->votes_from)
+            return st_error_set(err, ST_ERR_ARG,
+                                "synth: a fixed vote and votes_from exclude each other");
+        if (l < 0)
+            return st_error_set(err, ST_ERR_ARG, "synth: the model has no list %d",
+                                o->vote_list);
+        if (o->vote_candidate < 0 || o->vote_candidate > m->lists[l].n_candidates)
+            return st_error_set(err, ST_ERR_ARG,
+                                "synth: list %d has no candidate %d (it has %d)",
+                                o->vote_list, o->vote_candidate, m->lists[l].n_candidates);
+    }
     if (!(m->paper_w > 0 && m->paper_h > 0))
         return st_error_set(err, ST_ERR_INVALID, "synth: the model has no paper size");
+    return ST_OK;
+}
+
+/* Which ballots of j's run are rescans and of which sheet (*rescan_of,
+ * one per ballot, -1 for a sheet of its own), the run growing to hold
+ * o->rescans of them on top of the sheets it had (j->n - o->rescans for
+ * a count, every one of votes_from's); *forced (when not NULL: one per
+ * sheet) is spread over the ballots the same way. */
+static int plan_rescans(job *j, force **forced, int **rescan_of, st_error *err)
+{
+    const st_synth_opts *o = j->o;
+    int total = o->votes_from ? j->n + o->rescans : j->n, *pos = NULL, *of = NULL;
+    force *spread = NULL;
+    pos = malloc(sizeof *pos * (size_t)(total > 1 ? total : 1));
+    of = malloc(sizeof *of * (size_t)(total > 0 ? total : 1));
+    if (*forced)
+        spread = malloc(sizeof *spread * (size_t)(total > 0 ? total : 1));
+    if (!pos || !of || (*forced && !spread)) {
+        free(pos);
+        free(of);
+        free(spread);
+        return st_error_set(err, ST_ERR_NOMEM, "synth: out of memory");
+    }
+    /* o->rescans of the places 1 .. total - 1, by a partial shuffle. */
+    st_rng r;
+    st_rng_init(&r, o->seed, UINT64_MAX, 8);
+    for (int i = 0; i < total - 1; i++)
+        pos[i] = i + 1;
+    for (int i = 0; i < total; i++)
+        of[i] = -1;
+    for (int k = 0; k < o->rescans && k < total - 1; k++) {
+        int pick = k + st_rng_int(&r, total - 1 - k), t = pos[k];
+        pos[k] = pos[pick];
+        pos[pick] = t;
+        of[pos[k]] = 0; /* placed below, in ballot order */
+    }
+    for (int i = 1; i < total; i++) {
+        if (of[i] < 0)
+            continue;
+        st_rng_init(&r, o->seed, (uint64_t)i, 5);
+        int back = i < ST_SYNTH_RESCAN_BACK ? i : ST_SYNTH_RESCAN_BACK;
+        int k = i - 1 - st_rng_int(&r, back);
+        of[i] = of[k] >= 0 ? of[k] : k; /* the sheet, not an earlier rescan */
+    }
+    for (int i = 0, sheet = 0; spread && i < total; i++)
+        spread[i] = of[i] >= 0 ? spread[of[i]] : (*forced)[sheet++];
+    free(pos);
+    if (spread) {
+        free(*forced);
+        *forced = spread;
+    }
+    *rescan_of = of;
+    j->n = total;
     return ST_OK;
 }
 
@@ -198,6 +292,7 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
     job j;
     memset(&j, 0, sizeof j);
     force *forced = NULL;
+    int *rescan_of = NULL;
     char **lines = NULL;
     int *outcomes = NULL;
     int rc = check_opts(m, o, out_dir, err);
@@ -257,8 +352,26 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
         rc = st_synth_votes_load(&j, o->votes_from, o->station, &forced, &j.n, err);
         if (rc)
             goto out;
-        j.forced = forced;
     }
+    if (o->vote_list > 0) {
+        /* Every sheet the same vote: a fixed list and candidate. */
+        if (o->vote_candidate > j.g.grid) {
+            rc = st_error_set(err, ST_ERR_ARG, "synth: the model has no number box %d",
+                              o->vote_candidate);
+            goto out;
+        }
+        if (!(forced = malloc(sizeof *forced * (size_t)(j.n > 0 ? j.n : 1)))) {
+            rc = st_error_set(err, ST_ERR_NOMEM, "synth: out of memory");
+            goto out;
+        }
+        for (int i = 0; i < j.n; i++)
+            forced[i] = (force){o->vote_candidate ? FORCE_VOTE : FORCE_LIST,
+                                st_synth_list_index(m, o->vote_list), o->vote_candidate};
+    }
+    if (o->rescans > 0 && (rc = plan_rescans(&j, &forced, &rescan_of, err)))
+        goto out;
+    j.forced = forced;
+    j.rescan_of = rescan_of;
     if (mkdir_p(out_dir)) {
         rc = st_error_set(err, ST_ERR_IO, "synth: %s: cannot create folder: %s",
                           out_dir, strerror(errno));
@@ -346,6 +459,7 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
     if (rep) {
         memset(rep, 0, sizeof *rep);
         rep->n_ballots = j.n;
+        rep->n_rescans = rescan_of ? o->rescans : 0;
         rep->n_files = n_files;
         for (int i = 0; i < j.n; i++) {
             rep->n_vote += outcomes[i] == OUT_VOTE;
@@ -361,6 +475,7 @@ out:
     free(lines);
     free(outcomes);
     free(forced);
+    free(rescan_of);
     st_synth_geo_free(&j.g);
     return rc;
 }

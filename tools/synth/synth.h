@@ -148,15 +148,35 @@ typedef struct st_synth_opts {
     double degrade_level;   /* 0..1, default 0.5 */
     const char *votes_from; /* EML 510b file, or NULL */
     const char *station;    /* reporting unit id in it, "0668::SB1" */
+    /* A jam: rescans of the ballots are second scans of the sheet of a
+     * ballot 1 to ST_SYNTH_RESCAN_BACK places before (that ballot's own
+     * sheet when it is a rescan too); stream (seed, ~0, 8) chooses which
+     * ballots, (seed, i, 5) how far back. Ballot 0 is never one. A rescan is the
+     * sheet's paper again (its marks, their pencil grain where the paper
+     * holds it, its folds, stray writing and writing) through the
+     * scanner again: rotation, shift, scale, upside down, noise, blur,
+     * JPEG, streaks, crop and transport drawn anew from its own
+     * streams. Of count, so count - rescans sheets; with votes_from, on
+     * top of the station's ballots. */
+    int rescans;
+    /* > 0: every sheet is a vote for candidate vote_candidate of list
+     * number vote_list (the "vote" scenario, its boxes fixed; styles and
+     * instruments as chosen), or with vote_candidate 0 for the list by its
+     * box alone ("list-only"): distinct ballots with the same vote. */
+    int vote_list, vote_candidate;
     int threads;            /* 0 = the OpenMP default */
 } st_synth_opts;
 
 /* What st_synth_run made. */
 typedef struct st_synth_report {
-    int n_ballots;
+    int n_ballots;          /* pages, rescans included */
+    int n_rescans;
     int n_files;
     int n_vote, n_blank, n_invalid, n_review; /* expected outcomes */
 } st_synth_report;
+
+/* How many places back the ballot a rescan scans again lies, at most. */
+#define ST_SYNTH_RESCAN_BACK 10
 
 /* Fill o with the defaults above (count 10, seed 1). */
 void st_synth_opts_default(st_synth_opts *o);
@@ -190,7 +210,9 @@ void st_synth_opts_default(st_synth_opts *o);
  *   inside), in_image (share of that inside in the image), pressure (the
  *   pen's, 0..1), seen "clear"|"ambiguous"|"lost"|"borderline-marked"|
  *   "borderline-empty"
- *   (what the image shows; see models/README.md)}], expected {outcome
+ *   (what the image shows; see models/README.md)}], rescan_of (only on
+ *   a rescan: {index, file, page} of the ballot whose sheet it scans
+ *   again), expected {outcome
  *   "vote"|"blank"|"invalid"|"review", list, candidate (null unless vote),
  *   party_only, reason ("" or "ambiguous mark", "writing outside boxes",
  *   "number without list", "several lists", "list only", "several
@@ -198,9 +220,10 @@ void st_synth_opts_default(st_synth_opts *o);
  *   marks: the one definite outcome also right, as outcome..reason)}.
  * expected follows the marks as seen: review comes first (any mark seen
  * ambiguous, then stray writing), then the table of domain.md under
- * m->settings, marks seen lost left out. With votes_from, makes exactly the station's ballots: one clear
+ * m->settings, marks seen lost left out; a rescan's is what its own
+ * image shows (people void it: it is not a ballot of its own). With votes_from, makes exactly the station's ballots: one clear
  * valid vote per candidate vote, the blank and invalid ballots, in an order
- * shuffled by the seed. rep (may be NULL) receives the totals. Runs
+ * shuffled by the seed (and the rescans among them). rep (may be NULL) receives the totals. Runs
  * ballots in parallel with OpenMP; the output does not depend on the
  * thread count. Thread-safe for distinct out_dir. */
 int st_synth_run(const st_model *m, const st_synth_opts *o,

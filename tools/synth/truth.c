@@ -154,6 +154,16 @@ static void st_synth_truth_streak(st_jsonrec *w, const char *key, const st_model
     st_jsonrec_end(w);
 }
 
+int st_synth_file_name(const st_synth_opts *o, int index, char *name, size_t n)
+{
+    int ppf = o->pages_per_file, file = index / ppf;
+    if (ppf == 1)
+        snprintf(name, n, "ballot-%06d.tif", file + 1);
+    else
+        snprintf(name, n, "stack-%04d.tif", file + 1);
+    return index % ppf;
+}
+
 char *st_synth_truth_line(const job *j, int index, const char *file, int page,
                           int quality, const splan *p)
 {
@@ -291,6 +301,17 @@ char *st_synth_truth_line(const job *j, int index, const char *file, int page,
         st_jsonrec_end(&w);
     }
     st_jsonrec_end(&w);
+
+    /* A second scan of an earlier ballot's sheet (a jam): people void it. */
+    if (p->paper != index) {
+        char first[64];
+        int fp = st_synth_file_name(j->o, p->paper, first, sizeof first);
+        st_jsonrec_obj(&w, "rescan_of");
+        st_jsonrec_int(&w, "index", p->paper);
+        st_jsonrec_str(&w, "file", first);
+        st_jsonrec_int(&w, "page", fp);
+        st_jsonrec_end(&w);
+    }
 
     st_jsonrec_obj(&w, "expected");
     st_synth_truth_outcome(&w, p->outcome, p->list, p->cand, p->party_only, p->reason);
