@@ -219,10 +219,12 @@ static int compare_stations(const st_model *m, const vlist *l, int *differs, st_
 {
     for (int k = 0; k < l->n; k++) {
         const char *st = l->v[k].b.station;
+        if (!st)
+            continue;
         int first = 1;
         for (int i = 0; i < k && first; i++)
             first = !l->v[i].b.station || strcmp(l->v[i].b.station, st);
-        if (!st || !first)
+        if (!first)
             continue;
         st_tally *mine = st_tally_new(m), *theirs = st_tally_new(m);
         if (!mine || !theirs) {
