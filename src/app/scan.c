@@ -26,20 +26,17 @@
  */
 #include "stemtel/scan.h"
 #include "app/scan_sane.h"
+#include "app/settle.h"
 #include "sources/filebytes.h"
 #include "stemtel/folder.h"
 #include "stemtel/manifest.h"
 #include "stemtel/store.h"
-#include "util/atomic.h"
 #include "util/clock.h"
-#include "util/logfile.h"
 #include "util/seen.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -531,160 +528,16 @@ static int file_told(void *ctx, const st_batch_file *f, st_error *err)
     return list_file(c, mo, f->source, f->path, f->sha256, f->station, f->batch, err);
 }
 
-/* ---- what a stop left ----------------------------------------------------- */
-
-/* The names in folder dir that start with prefix and end with suffix,
- * sorted; *n of them (malloc'd, free with free_names). */
-static int names_in(const char *dir, const char *prefix, const char *suffix, char ***out,
-                    int *n, st_error *err)
+/* What an earlier scan cut short left in OUT, settled before anything
+ * is counted (settle.h), its messages said as the scan's own. */
+static void say_settled(void *ctx, const char *msg)
 {
-    struct dirent **d = NULL;
-    int k = scandir(dir, &d, NULL, alphasort), cnt = 0;
-    if (k < 0)
-        return st_error_set(err, ST_ERR_IO, "scan: %s: %s", dir, strerror(errno));
-    char **v = calloc((size_t)k + 1, sizeof *v);
-    for (int i = 0; i < k; i++) {
-        const char *name = d[i]->d_name;
-        size_t len = strlen(name), pl = strlen(prefix), sl = strlen(suffix);
-        if (v && len > pl + sl && !strncmp(name, prefix, pl) && !strcmp(name + len - sl, suffix)) {
-            size_t need = strlen(dir) + len + 2;
-            if ((v[cnt] = malloc(need)))
-                snprintf(v[cnt++], need, "%s/%s", dir, name);
-        }
-        free(d[i]);
-    }
-    free(d);
-    if (!v)
-        return st_error_set(err, ST_ERR_NOMEM, "scan: out of memory");
-    *out = v;
-    *n = cnt;
-    return ST_OK;
+    say(ctx, 0, "%s", msg);
 }
 
-static void free_names(char **v, int n)
-{
-    for (int i = 0; v && i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* Every manifest of OUT: those a stop left open are cut back to what the
- * store holds and closed; then every file listed goes into c->listed. A
- * manifest that is not one is an error naming its line: the archive
- * must be whole before more is added to it. */
-static int settle_manifests(scan_ctx *c, st_error *err)
-{
-    char **v = NULL;
-    int n = 0, rc = names_in(c->o->out_dir, "manifest-", ".tsv", &v, &n, err);
-    for (int i = 0; !rc && i < n; i++) {
-        st_manifest_repaired r;
-        st_manifest *m = NULL;
-        if ((rc = st_manifest_repair(v[i], held, c, &r, err)))
-            break;
-        if (r.removed)
-            say(c, 0, "%s: left open by a scan that was cut short, and none of its files "
-                "committed: removed (they are counted now)", v[i]);
-        else if (!r.was_closed)
-            say(c, 0, "%s: left open by a scan that was cut short: closed%s", v[i],
-                r.cut ? ", its last files cut (never committed: they are counted now)" : "");
-        if (r.removed)
-            continue;
-        if ((rc = st_manifest_parse(v[i], &m, err))) {
-            st_error_prefix(err, "scan: the archive in %s", c->o->out_dir);
-            break;
-        }
-        for (int k = 0; k < m->n && !rc; k++)
-            if (st_seen_add(c->listed, m->entries[k].sha256) < 0)
-                rc = st_error_set(err, ST_ERR_NOMEM, "scan: out of memory");
-        st_manifest_free(m);
-    }
-    free_names(v, n);
-    return rc;
-}
-
-typedef struct cut_ctx {
-    scan_ctx *c;
-    const char *path;
-} cut_ctx;
-
-/* Keep a ballots.jsonl record, and those before it, once the store holds
- * its page. */
-static int keep_record(void *ctx, char *line, st_error *err)
-{
-    cut_ctx *k = ctx;
-    json_object *rec = json_tokener_parse(line), *file, *page, *sha;
-    int rc;
-    if (!rec || !json_object_object_get_ex(rec, "file", &file) ||
-        !json_object_object_get_ex(rec, "page", &page) ||
-        !json_object_object_get_ex(rec, "sha256", &sha))
-        rc = st_error_set(err, ST_ERR_PARSE, "scan: %s: a line at its end is not a page's "
-                          "record: \"%.60s\"", k->path, line);
-    else {
-        const char *f = json_object_get_string(file), *h = json_object_get_string(sha);
-        rc = st_store_holds(k->c->store, f ? f : "", h ? h : "", json_object_get_int(page),
-                            err);
-    }
-    json_object_put(rec);
-    return rc;
-}
-
-/* A run of OUT cut short (no tally, no cut-short.txt yet): its
- * ballots.jsonl cut back to the records of pages the store holds, a torn
- * last line of sheets.jsonl cut, and cut-short.txt saying so. */
-static int settle_run(scan_ctx *c, const char *run, st_error *err)
-{
-    char path[4400], text[1024];
-    struct stat st;
-    int kept, cut_b = 0, cut_s = 0, rc;
-    snprintf(path, sizeof path, "%s/tally.json", run);
-    if (stat(path, &st) == 0)
-        return ST_OK;
-    snprintf(path, sizeof path, "%s/cut-short.txt", run);
-    if (stat(path, &st) == 0)
-        return ST_OK;
-    snprintf(path, sizeof path, "%s/ballots.jsonl", run);
-    cut_ctx k = {c, path};
-    if (stat(path, &st) == 0 &&
-        (rc = st_logfile_cut(path, 0, keep_record, &k, &kept, &cut_b, err)))
-        return rc;
-    snprintf(path, sizeof path, "%s/sheets.jsonl", run);
-    if (stat(path, &st) == 0 && (rc = st_logfile_cut(path, 0, NULL, NULL, &kept, &cut_s, err)))
-        return rc;
-    snprintf(text, sizeof text,
-             "This run was cut short (killed, or the power failed) and has no tally of its\n"
-             "own; the next scan settled what it left. ballots.jsonl holds the record of\n"
-             "every page this run committed to the store (%d record%s at its end cut, of\n"
-             "pages never committed: the next run counted them). sheets.jsonl holds the\n"
-             "sheets it read, perhaps a few the next run read again. The store's tally,\n"
-             "every run, is ../tally.csv.\n",
-             cut_b, cut_b == 1 ? "" : "s");
-    snprintf(path, sizeof path, "%s/cut-short.txt", run);
-    if ((rc = st_atomic_write(path, text, strlen(text), "scan", err)))
-        return rc;
-    if (cut_b)
-        say(c, 0, "%s: cut short by a stop: the last %d record%s of its ballots.jsonl cut "
-            "(never committed: they are counted now); see cut-short.txt", run, cut_b,
-            cut_b == 1 ? "" : "s");
-    else
-        say(c, 0, "%s: cut short by a stop: settled, see cut-short.txt", run);
-    return ST_OK;
-}
-
-/* Settle what an earlier scan cut short left in OUT, before anything is
- * counted: manifests first, then the runs. */
 static int settle(scan_ctx *c, st_error *err)
 {
-    char **v = NULL;
-    int n = 0, rc = settle_manifests(c, err);
-    if (!rc)
-        rc = names_in(c->o->out_dir, "run-", "", &v, &n, err);
-    for (int i = 0; !rc && i < n; i++) {
-        struct stat st;
-        if (stat(v[i], &st) == 0 && S_ISDIR(st.st_mode))
-            rc = settle_run(c, v[i], err);
-    }
-    free_names(v, n);
-    return rc;
+    return st_scan_settle(c->o->out_dir, c->store, c->listed, say_settled, c, err);
 }
 
 /* ---- the run ------------------------------------------------------------- */
