@@ -46,6 +46,11 @@ extern "C" {
 int st_decision_parse(const st_model *m, const char *text, st_outcome *out,
                       st_error *err);
 
+/* Every reason code of kind (INVALID or VOID) there is, whatever the
+ * model's settings, and their number in *n; NULL and 0 for another kind.
+ * Static strings. The tallies list these even at zero. */
+const char *const *st_decision_reason_codes(st_outcome_kind kind, int *n);
+
 /* Nonzero when reason is one people may give for an outcome of kind
  * (INVALID or VOID) under model m; 0 for anything else. Pure. */
 int st_decision_reason_ok(const st_model *m, st_outcome_kind kind, const char *reason);

@@ -25,8 +25,7 @@ static const char *const invalid_reasons[] = {
 static const char *const void_reasons[] = {ST_VOID_RESCAN, ST_VOID_NOT_A_BALLOT,
                                            ST_VOID_DAMAGED};
 
-/* The reasons of kind and their number; NULL for a kind without them. */
-static const char *const *reasons_of(st_outcome_kind kind, int *n)
+const char *const *st_decision_reason_codes(st_outcome_kind kind, int *n)
 {
     if (kind == ST_OUTCOME_INVALID) {
         *n = (int)(sizeof invalid_reasons / sizeof *invalid_reasons);
@@ -50,7 +49,7 @@ static int reason_applies(const st_model *m, const char *r)
 int st_decision_reason_ok(const st_model *m, st_outcome_kind kind, const char *reason)
 {
     int n;
-    const char *const *v = reasons_of(kind, &n);
+    const char *const *v = st_decision_reason_codes(kind, &n);
     for (int i = 0; reason && i < n; i++)
         if (!strcmp(reason, v[i]))
             return reason_applies(m, reason);
@@ -60,7 +59,7 @@ int st_decision_reason_ok(const st_model *m, st_outcome_kind kind, const char *r
 const char *st_decision_reasons(const st_model *m, st_outcome_kind kind, char *buf, size_t n)
 {
     int k, len = 0;
-    const char *const *v = reasons_of(kind, &k);
+    const char *const *v = st_decision_reason_codes(kind, &k);
     if (n)
         buf[0] = '\0';
     for (int i = 0; i < k; i++)

@@ -11,6 +11,7 @@
  * to util/atomic.h, which replaces the file whole.
  */
 #include "stemtel/tally.h"
+#include "stemtel/decision.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -48,13 +49,8 @@ struct st_tally {
 #define ST_UNSPECIFIED "unspecified"
 
 /* The codes that are listed even at zero, so every file of one model has
- * the same rows. */
-static const char *const st_invalid_codes[] = {
-    ST_REASON_NUMBER_WITHOUT_LIST, ST_REASON_SEVERAL_LISTS,
-    ST_REASON_NO_SUCH_CANDIDATE, ST_REASON_SEVERAL_NUMBERS,
-    ST_REASON_PARTY_ONLY, ST_REASON_IDENTIFYING_WRITING, ST_REASON_OTHER};
-static const char *const st_void_codes[] = {ST_VOID_RESCAN, ST_VOID_NOT_A_BALLOT,
-                                            ST_VOID_DAMAGED};
+ * the same rows: the review ones here, the invalid and void ones the
+ * reasons people may give (decision.h), which include the pipeline's. */
 static const char *const st_review_codes[] = {
     ST_REASON_MARGINAL_MARK, ST_REASON_WRITING, ST_REASON_NO_SUCH_CANDIDATE,
     ST_REASON_SEVERAL_NUMBERS};
@@ -146,12 +142,13 @@ st_tally *st_tally_new(const st_model *m)
     t->votes = calloc(n_cand > 0 ? (size_t)n_cand : 1, sizeof *t->votes);
     if (!t->votes)
         goto fail;
-    if (st_tab_seed(&t->tabs[ST_TAB_INVALID], st_invalid_codes,
-                    (int)(sizeof st_invalid_codes / sizeof *st_invalid_codes)) ||
+    int n_invalid, n_void;
+    const char *const *invalid = st_decision_reason_codes(ST_OUTCOME_INVALID, &n_invalid);
+    const char *const *voids = st_decision_reason_codes(ST_OUTCOME_VOID, &n_void);
+    if (st_tab_seed(&t->tabs[ST_TAB_INVALID], invalid, n_invalid) ||
         st_tab_seed(&t->tabs[ST_TAB_REVIEW], st_review_codes,
                     (int)(sizeof st_review_codes / sizeof *st_review_codes)) ||
-        st_tab_seed(&t->tabs[ST_TAB_VOID], st_void_codes,
-                    (int)(sizeof st_void_codes / sizeof *st_void_codes)))
+        st_tab_seed(&t->tabs[ST_TAB_VOID], voids, n_void))
         goto fail;
     return t;
 fail:
