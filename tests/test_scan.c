@@ -8,6 +8,7 @@
  * hangs, and the test fails.
  */
 #include "helpers.h"
+#include "run_ok.h"
 #include "scan_fixture.h"
 #include "stemtel/image.h"
 #include "stemtel/sheet.h"
@@ -183,6 +184,43 @@ static void test_scan_unknown_sane_device_is_a_clear_error(void **state)
     assert_non_null(strstr(out, "no-such-scanner"));
     assert_non_null(strstr(out, "scanner"));
     free(out);
+    th_rmtree(dir);
+    free(dir);
+    free(model);
+}
+
+/* Once the store has the municipality's stations, a --station it does
+ * not list is refused before the scan starts: no run folder is made and
+ * the scanners are not opened (it used to surface only at the first
+ * commit, after the first pages had been fed). */
+static void test_scan_unlisted_station_is_refused_up_front(void **state)
+{
+    char *dir = th_tmpdir(), *model = th_root(SCAN_MODEL), *out = NULL;
+    char path[4300];
+    snprintf(path, sizeof path, "%s/out", dir);
+    assert_int_equal(mkdir(path, 0777), 0);
+    snprintf(path, sizeof path, "%s/in", dir);
+    assert_int_equal(mkdir(path, 0777), 0);
+    /* The first scan, before the list came, makes the store (run-001). */
+    RUN_OK("scan --model '%s' --source 'folder:%s/in' --idle 1 --out '%s/out'", model, dir,
+           dir);
+    snprintf(path, sizeof path, "%s/list.csv", dir);
+    th_write(path, "id,name\n0668::SB1,Dorpshuis\n0668::SB2,School\n");
+    RUN_OK("stations import --store '%s/out/stemtel.db' '%s'", dir, path);
+
+    int rc = th_run(&out, "scan --model '%s' --source 'folder:%s/in' --station 0668::SB3 "
+                    "--idle 1 --out '%s/out'", model, dir, dir);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "--station"));
+    assert_non_null(strstr(out, "station 0668::SB3 is not one of the municipality's 2"));
+    free(out);
+    snprintf(path, sizeof path, "%s/out/run-002", dir);
+    struct stat st;
+    assert_int_not_equal(stat(path, &st), 0);
+
+    /* A listed one scans. */
+    RUN_OK("scan --model '%s' --source 'folder:%s/in' --station 0668::SB2 --idle 1 "
+           "--out '%s/out'", model, dir, dir);
     th_rmtree(dir);
     free(dir);
     free(model);
@@ -576,6 +614,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scan_sane_test_device_pages_become_rejected_pages),
         cmocka_unit_test(test_scan_unknown_sane_device_is_a_clear_error),
+        cmocka_unit_test(test_scan_unlisted_station_is_refused_up_front),
         cmocka_unit_test(test_scan_hot_folders_count_each_ballot_once_across_restarts),
         cmocka_unit_test(test_scan_interrupt_finishes_and_writes_everything),
         cmocka_unit_test(test_scan_mixed_stack_of_three_stations_is_split),

@@ -769,6 +769,12 @@ int st_scan_run(const st_scan_opts *o, st_scan_report *rep, st_error *err)
         snprintf(store_path, sizeof store_path, "%s/stemtel.db", o->out_dir);
     if ((rc = st_store_open(store_path, o->model, &c.store, err)) || (rc = settle(&c, err)))
         goto out;
+    /* A --station the municipality does not have is refused before any
+     * source is opened or any run folder made, not at the first commit. */
+    if (o->station && (rc = st_store_station_check(c.store, o->station, err))) {
+        st_error_prefix(err, "scan: --station");
+        goto out;
+    }
     /* Each run's own outputs go to a folder of their own, so a restart
      * never overwrites what an earlier run wrote. */
     for (int k = 1;; k++) {
