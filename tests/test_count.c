@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "synth/hostile.h"
+
 #define MODEL "models/gr2022-west-maas-en-waal.json"
 
 typedef struct lines {
@@ -335,6 +337,55 @@ static void test_count_survives_its_file_being_cut_short_while_read(void **state
     free(dir);
 }
 
+/* Pages made to cost a reader minutes or gigabytes are rejected pages
+ * naming the limit they break, at once, and the batch goes on. */
+static void test_count_rejects_hostile_pages_naming_the_limit(void **state)
+{
+    char *dir = th_tmpdir(), *model = th_root(MODEL), *out = NULL;
+    char p[4200];
+    st_error err = {0};
+    static const struct {
+        const char *file, *says;
+    } cases[] = {
+        {"z1-bomb.tif", "strip 0 is a JPEG stream of 704 scans (stemtel reads up to 32; limit: "
+                       "JPEG scans)"},
+        {"z2-wide.tif", "absurd dimensions 13000 x 64 px (stemtel reads up to 12000 px a side; "
+                       "limit: page side)"},
+        {"z3-huge.tif", "absurd dimensions 9000 x 9000 px, 81.0 Mpx (stemtel reads up to 80 "
+                       "Mpx; limit: page pixels)"},
+        {"z4-tile.tif", "absurd tile of 50331648 bytes (stemtel reads tiles up to 16777216 "
+                       "bytes; limit: bytes per tile)"},
+    };
+    snprintf(p, sizeof p, "%s/in/%s", dir, cases[0].file);
+    RUN_OK("synth '%s' --out '%s/in' --count 1 --seed 4 --threads 1", model, dir);
+    assert_st_ok(st_hostile_jpeg_bomb(p, 640, 480, 200, &err), &err);
+    snprintf(p, sizeof p, "%s/in/%s", dir, cases[1].file);
+    assert_st_ok(st_hostile_blank(p, 13000, 64, 200, 1, 0, &err), &err);
+    snprintf(p, sizeof p, "%s/in/%s", dir, cases[2].file);
+    assert_st_ok(st_hostile_blank(p, 9000, 9000, 600, 1, 0, &err), &err);
+    snprintf(p, sizeof p, "%s/in/%s", dir, cases[3].file);
+    assert_st_ok(st_hostile_blank(p, 4096, 4096, 200, 3, 4096, &err), &err);
+    assert_int_equal(th_run(&out, "count --model '%s' --threads 2 --out '%s/out' '%s/in'", model,
+                            dir, dir), 0);
+    snprintf(p, sizeof p, "%s/out/ballots.jsonl", dir);
+    lines l = read_jsonl(p);
+    assert_int_equal(l.n, 5);
+    /* The ballot before them (names sort it first) is read as ever. */
+    assert_string_not_equal(gets_(l.v[0], "outcome"), "rejected");
+    for (int i = 0; i < 4; i++) {
+        json_object *r = l.v[i + 1];
+        assert_non_null(strstr(gets_(r, "file"), cases[i].file));
+        assert_string_equal(gets_(r, "outcome"), "rejected");
+        if (!strstr(gets_(r, "message"), cases[i].says))
+            fail_msg("%s: %s", cases[i].file, gets_(r, "message"));
+    }
+    free_lines(&l);
+    free(out);
+    free(model);
+    th_rmtree(dir);
+    free(dir);
+}
+
 /* Votes per candidate of a station in a 510b file, via XPath, as the
  * "candidate,L,C," rows of tally.csv would show them. */
 static int official_votes(const char *eml, const char *station, int list, int cand)
@@ -469,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_count_refuses_a_model_that_fails_its_check),
         cmocka_unit_test(test_count_tally_agrees_with_the_records),
         cmocka_unit_test(test_count_survives_its_file_being_cut_short_while_read),
+        cmocka_unit_test(test_count_rejects_hostile_pages_naming_the_limit),
         cmocka_unit_test(test_count_rejects_each_bad_file_and_counts_the_rest),
         cmocka_unit_test(test_count_output_is_identical_for_1_and_4_threads),
         cmocka_unit_test(test_count_sample_batch_equals_the_official_count),
