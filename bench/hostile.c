@@ -35,7 +35,7 @@ typedef struct st_hb_kind {
 static const st_hb_kind st_hb_kinds[] = {
     {"jpeg-bomb", "progressive JPEG, 704 scans, A3 grey at 200 dpi", 3307, 2339, 200, 1, 0, 1},
     {"strip-528m", "RGB 16000 x 11000 px in one 528 MB strip", 16000, 11000, 600, 3, 0, 0},
-    {"strip-80mpx", "RGB 10000 x 8000 px (80 Mpx) in one 240 MB strip", 10000, 8000, 600, 3,
+    {"strip-99mpx", "RGB 11000 x 9000 px (99 Mpx) in one 297 MB strip", 11000, 9000, 600, 3,
      0, 0},
     {"tile-48m", "RGB 8192 x 6144 px in 4096 px tiles of 48 MiB", 8192, 6144, 600, 3, 4096, 0},
 };

@@ -38,7 +38,7 @@ extern "C" {
  * into memory while its pages are in flight, and no further file is taken
  * into a window while those held reach this (one file always may be, up
  * to sources/filebytes.h's ST_FILEBYTES_MAX). */
-#define ST_BATCH_MAX_BYTES_IN_FLIGHT ((size_t)256 << 20)
+#define ST_BATCH_MAX_BYTES_IN_FLIGHT ((size_t)128 << 20)
 
 /* One committed page as the commit hook sees it. It is the store's page
  * (store.h), so a hook that puts pages in a store passes them on as they

@@ -38,8 +38,10 @@ extern "C" {
  * doc/stemtel.1 lists them under LIMITS. */
 /* page side: 12000 px is 508 mm at 600 dpi. */
 #define ST_DECODE_MAX_SIDE 12000
-/* page pixels: 80 Mpx, A3 at 600 dpi with 15% to spare. */
-#define ST_DECODE_MAX_PIXELS 80000000.0
+/* page pixels: 100 Mpx. A scanner's frame is larger than the paper: synth
+ * frames an A3 ballot at 448 x 331 mm, 82.7 Mpx at 600 dpi; 100 Mpx is a
+ * frame of 500 x 350 mm. */
+#define ST_DECODE_MAX_PIXELS 100000000.0
 /* bytes per tile: the decoded bytes of one tile, which is decoded whole.
  * Scanners write tiles of 256 or 512 px a side: 0.75 MiB in RGB. Strips
  * have no limit of their own: one held whole counts towards memory per
@@ -52,11 +54,11 @@ extern "C" {
 #define ST_DECODE_MAX_JPEG_SCANS 32
 /* memory per thread: what decoding one page may hold, in the ink image,
  * the strip, tile or row buffer and libjpeg's working memory (a
- * progressive stream keeps every coefficient). 80 Mpx of ink and a tile
+ * progressive stream keeps every coefficient). 100 Mpx of ink and a tile
  * fit; two threads at the limit stay under 300 MB with the rest of
  * count. A reader keeps its ink image from page to page, up to
  * ST_DECODE_KEEP_SLACK more than a page needs. */
-#define ST_DECODE_MAX_PAGE_MEMORY ((size_t)120 << 20)
+#define ST_DECODE_MAX_PAGE_MEMORY ((size_t)112 << 20)
 #define ST_DECODE_KEEP_SLACK ((size_t)16 << 20)
 
 typedef struct st_decoder st_decoder;
