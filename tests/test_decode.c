@@ -9,6 +9,7 @@
  */
 #include "helpers.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -579,7 +580,8 @@ static void write_big_rgb(const char *path, uint32_t w, uint32_t h, uint32_t rps
 
 /* A page whose single strip would not fit in memory per thread beside
  * its ink is decoded a row at a time: the same ink and coarse image as
- * the same page in small strips, and less memory. */
+ * the same page in small strips, and less memory. A small page after it
+ * lets the large ink buffer go rather than keep it for the run. */
 static void test_decode_reads_a_page_too_large_for_one_strip_buffer_row_by_row(void **state)
 {
     fixture *f = *state;
@@ -607,6 +609,14 @@ static void test_decode_reads_a_page_too_large_for_one_strip_buffer_row_by_row(v
     assert_memory_equal(ink[0].px, ink[1].px, (size_t)w * h);
     assert_int_equal(coarse[0].w, coarse[1].w);
     assert_memory_equal(coarse[0].px, coarse[1].px, (size_t)coarse[0].w * coarse[0].h);
+    write_big_rgb(one, 64, 64, 64);
+    char *bytes;
+    st_decoder *d = open_file(one, &bytes);
+    st_error err = {0};
+    assert_st_ok(st_decoder_read_ink(d, 0, 300, &ink[0], NULL, &err), &err);
+    assert_true(malloc_usable_size(ink[0].px) < ST_DECODE_KEEP_SLACK);
+    st_decoder_close(d);
+    free(bytes);
     for (int k = 0; k < 2; k++) {
         free(ink[k].px);
         free(coarse[k].px);
