@@ -807,8 +807,10 @@ int st_decoder_read_ink_shrunk(st_decoder *d, int page, double default_dpi,
      * to here and libtiff does not hold to our limit. */
     int direct = num < 8 || (jpeg_direct(&in) && (in.spp == 1 || g.progressive));
     size_t ink_bytes = (size_t)w * (size_t)h;
-    /* A strip that does not fit beside the ink is read a row at a time
-     * (slower: Deflate's window is copied for every row). */
+    /* A strip that does not fit beside the ink is read a row at a time.
+     * That costs time for Deflate: libtiff inflates a whole strip with
+     * libdeflate but rows with zlib, 2.8 s against 1.0 s for a 240 MB
+     * strip. */
     g.rowwise = !g.tiled && ink_bytes + g.chunk_bytes > ST_DECODE_MAX_PAGE_MEMORY;
     size_t buf_bytes = direct ? (in.spp == 3 ? (size_t)w * 3 : 0) : (size_t)chunk_hold(&g);
     if (ink_bytes + buf_bytes > ST_DECODE_MAX_PAGE_MEMORY)
