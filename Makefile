@@ -206,15 +206,17 @@ fuzz: ## fuzz the page decoder for FUZZ_SECONDS (default 60) with libFuzzer
 	    -artifact_prefix=$(FUZZ_DIR)/findings/ $(FUZZ_DIR)/corpus
 # ---- end of fuzz ------------------------------------------------------------
 
-# ---- bench: throughput, accuracy and rescan tables --------------------------
-# `make bench` builds bench/throughput.c, bench/accuracy.c and bench/rescan.c against the
-# library and runs both from the repository root: they draw their ballots
-# once into build/bench/data (reused while the synth sources are unchanged),
-# print their tables and rewrite their sections of bench/RESULTS.md.
+# ---- bench: throughput, accuracy, rescan and hostile-input tables ------------
+# `make bench` builds bench/throughput.c, bench/accuracy.c, bench/rescan.c and
+# bench/hostile.c against the library and runs them from the repository
+# root: they draw their ballots once into build/bench/data (reused while
+# the synth sources are unchanged; hostile builds its files anew in
+# build/bench/hostile), print their tables and rewrite their sections of
+# bench/RESULTS.md.
 # BENCH_QUICK=1 runs fewer pages and cells (under a minute) and writes
 # build/bench/RESULTS-quick.md instead. accuracy exits
 # 1, failing the target, when any ballot got a wrong definite outcome.
-BENCH_BIN := $(B)/bench/throughput $(B)/bench/accuracy $(B)/bench/rescan
+BENCH_BIN := $(B)/bench/throughput $(B)/bench/accuracy $(B)/bench/rescan $(B)/bench/hostile
 BENCH_OBJ := $(B)/bench/bench.o
 BENCH_FLAGS := $(if $(BENCH_QUICK),--quick)
 
@@ -230,10 +232,15 @@ $(B)/bench/rescan: bench/rescan.c $(BENCH_OBJ) $(SYNTH_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS)
 
-bench: $(BIN) $(BENCH_BIN) ## throughput, accuracy and rescan tables into bench/RESULTS.md (BENCH_QUICK=1: fast)
+$(B)/bench/hostile: bench/hostile.c $(BENCH_OBJ) $(SYNTH_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS)
+
+bench: $(BIN) $(BENCH_BIN) ## throughput, accuracy, rescan and hostile-input tables into bench/RESULTS.md (BENCH_QUICK=1: fast)
 	$(B)/bench/throughput $(BENCH_FLAGS) --bin $(BIN)
 	$(B)/bench/accuracy $(BENCH_FLAGS)
 	$(B)/bench/rescan $(BENCH_FLAGS)
+	$(B)/bench/hostile $(BENCH_FLAGS) --bin $(BIN)
 
 -include $(BENCH_OBJ:.o=.d) $(BENCH_BIN:=.d)
 # ---- end of bench -----------------------------------------------------------

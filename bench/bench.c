@@ -380,7 +380,7 @@ int st_bench_write_section(const char *path, const char *title,
         for (int i = 0; i < ns; i++)
             len[i] = (i + 1 < ns ? (size_t)(start[i + 1] - start[i]) : strlen(start[i]));
     }
-    static const char *const order[] = {"Throughput", "Accuracy", "Rescans"};
+    static const char *const order[] = {"Throughput", "Accuracy", "Rescans", "Hostile input"};
     enum { N_ORDER = (int)(sizeof order / sizeof *order) };
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -391,7 +391,8 @@ int st_bench_write_section(const char *path, const char *title,
                             strerror(errno));
     }
     fputs("# stemtel benchmark results\n\n"
-          "Written by `make bench` (bench/throughput, bench/accuracy and bench/rescan); "
+          "Written by `make bench` (bench/throughput, bench/accuracy, bench/rescan and "
+          "bench/hostile); "
           "bench/README.md says what each column means.\n\n", f);
     char t[256];
     for (int k = 0; k < N_ORDER; k++) {

@@ -7,6 +7,7 @@
  * go to review.
  */
 #include "helpers.h"
+#include "run_ok.h"
 
 #include <json-c/json.h>
 #include <libxml/tree.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "synth/hostile.h"
 
 #define MODEL "models/gr2022-west-maas-en-waal.json"
 
@@ -295,6 +298,94 @@ static void test_count_rejects_each_bad_file_and_counts_the_rest(void **state)
     free(dir);
 }
 
+/* A multi-page file cut short by another process while count reads its
+ * pages (a scanner's software rewriting it, an operator's mistake) was
+ * mapped, and touching the lost pages killed count with SIGBUS, leaving
+ * only .tmp files. Now the file is read whole first: count finishes, with
+ * every page it had, or with one rejected record naming the file. */
+static void test_count_survives_its_file_being_cut_short_while_read(void **state)
+{
+    char *dir = th_tmpdir(), *model = th_root(MODEL), *out = NULL;
+    char p[4200];
+    RUN_OK("synth '%s' --out '%s/in' --count 60 --seed 5 --pages-per-file 60 --threads 2",
+           model, dir);
+    /* Cut once count has written its first window's records. */
+    int rc = th_run(&out, "count --model '%s' --threads 2 --out '%s/out' '%s/in/stack-0001.tif' "
+                    ">'%s/log' 2>&1 & pid=$!; "
+                    "for i in $(seq 1000); do [ -s '%s/out/ballots.jsonl.tmp' ] && break; "
+                    "sleep 0.01; done; truncate -s 1000000 '%s/in/stack-0001.tif'; "
+                    "wait $pid; echo \"count exit $?\"",
+                    model, dir, dir, dir, dir, dir);
+    assert_int_equal(rc, 0);
+    snprintf(p, sizeof p, "%s/log", dir);
+    char *log = th_slurp(p, NULL);
+    if (!strstr(out, "count exit 0"))
+        fail_msg("count did not finish cleanly: %s%s", out, log ? log : "");
+    snprintf(p, sizeof p, "%s/out/ballots.jsonl", dir);
+    lines l = read_jsonl(p);
+    if (l.n == 1) {
+        assert_string_equal(gets_(l.v[0], "outcome"), "rejected");
+        assert_non_null(strstr(json_object_to_json_string(l.v[0]), "stack-0001.tif"));
+    } else {
+        assert_int_equal(l.n, 60);
+    }
+    free_lines(&l);
+    free(log);
+    free(out);
+    free(model);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* Pages made to cost a reader minutes or gigabytes are rejected pages
+ * naming the limit they break, at once, and the batch goes on. */
+static void test_count_rejects_hostile_pages_naming_the_limit(void **state)
+{
+    char *dir = th_tmpdir(), *model = th_root(MODEL), *out = NULL;
+    char p[4200];
+    st_error err = {0};
+    static const struct {
+        const char *file, *says;
+    } cases[] = {
+        {"z1-bomb.tif", "strip 0 is a JPEG stream of 704 scans (stemtel reads up to 32; limit: "
+                       "JPEG scans)"},
+        {"z2-wide.tif", "absurd dimensions 13000 x 64 px (stemtel reads up to 12000 px a side; "
+                       "limit: page side)"},
+        {"z3-huge.tif", "absurd dimensions 11000 x 9500 px, 104.5 Mpx (stemtel reads up to "
+                       "100 Mpx; limit: page pixels)"},
+        {"z4-tile.tif", "absurd tile of 50331648 bytes (stemtel reads tiles up to 16777216 "
+                       "bytes; limit: bytes per tile)"},
+    };
+    snprintf(p, sizeof p, "%s/in/%s", dir, cases[0].file);
+    RUN_OK("synth '%s' --out '%s/in' --count 1 --seed 4 --threads 1", model, dir);
+    assert_st_ok(st_hostile_jpeg_bomb(p, 640, 480, 200, &err), &err);
+    snprintf(p, sizeof p, "%s/in/%s", dir, cases[1].file);
+    assert_st_ok(st_hostile_blank(p, 13000, 64, 200, 1, 0, &err), &err);
+    snprintf(p, sizeof p, "%s/in/%s", dir, cases[2].file);
+    assert_st_ok(st_hostile_blank(p, 11000, 9500, 600, 1, 0, &err), &err);
+    snprintf(p, sizeof p, "%s/in/%s", dir, cases[3].file);
+    assert_st_ok(st_hostile_blank(p, 4096, 4096, 200, 3, 4096, &err), &err);
+    assert_int_equal(th_run(&out, "count --model '%s' --threads 2 --out '%s/out' '%s/in'", model,
+                            dir, dir), 0);
+    snprintf(p, sizeof p, "%s/out/ballots.jsonl", dir);
+    lines l = read_jsonl(p);
+    assert_int_equal(l.n, 5);
+    /* The ballot before them (names sort it first) is read as ever. */
+    assert_string_not_equal(gets_(l.v[0], "outcome"), "rejected");
+    for (int i = 0; i < 4; i++) {
+        json_object *r = l.v[i + 1];
+        assert_non_null(strstr(gets_(r, "file"), cases[i].file));
+        assert_string_equal(gets_(r, "outcome"), "rejected");
+        if (!strstr(gets_(r, "message"), cases[i].says))
+            fail_msg("%s: %s", cases[i].file, gets_(r, "message"));
+    }
+    free_lines(&l);
+    free(out);
+    free(model);
+    th_rmtree(dir);
+    free(dir);
+}
+
 /* Votes per candidate of a station in a 510b file, via XPath, as the
  * "candidate,L,C," rows of tally.csv would show them. */
 static int official_votes(const char *eml, const char *station, int list, int cand)
@@ -428,6 +519,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_count_refuses_a_model_that_fails_its_check),
         cmocka_unit_test(test_count_tally_agrees_with_the_records),
+        cmocka_unit_test(test_count_survives_its_file_being_cut_short_while_read),
+        cmocka_unit_test(test_count_rejects_hostile_pages_naming_the_limit),
         cmocka_unit_test(test_count_rejects_each_bad_file_and_counts_the_rest),
         cmocka_unit_test(test_count_output_is_identical_for_1_and_4_threads),
         cmocka_unit_test(test_count_sample_batch_equals_the_official_count),

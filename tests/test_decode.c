@@ -9,6 +9,7 @@
  */
 #include "helpers.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "stemtel/decode.h"
 #include "stemtel/sha256.h"
 #include "stemtel/tiffout.h"
+#include "synth/hostile.h"
 
 #define W 300
 #define H 200
@@ -478,7 +480,7 @@ static void test_decode_counts_and_reads_every_page_of_a_multipage_file(void **s
             assert_int_equal(f->ink.px[i], want[p]);
     }
     assert_int_equal(st_decoder_read_ink(d, 3, 300, &f->ink, NULL, &err), ST_ERR_ARG);
-    assert_non_null(strstr(err.msg, "no page 4"));
+    assert_non_null(strstr(err.msg, "no page 3 (the file has 3, numbered from 0)"));
     st_decoder_close(d);
     free(bytes);
     free(path);
@@ -542,6 +544,130 @@ static void test_decode_reuses_the_ink_buffer_for_a_smaller_page(void **state)
     st_decoder_close(d);
     st_image_free(big);
     st_image_free(small);
+    free(bytes);
+    free(path);
+}
+
+/* ---- pages too large to hold in one strip ----------------------------------- */
+
+/* Write a w x h RGB page, Deflate, rps rows per strip, with a pattern
+ * that changes along both axes, a row at a time. */
+static void write_big_rgb(const char *path, uint32_t w, uint32_t h, uint32_t rps)
+{
+    TIFF *t = TIFFOpen(path, "w");
+    assert_non_null(t);
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, w);
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, h);
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 8);
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 3);
+    TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+    TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+    TIFFSetField(t, TIFFTAG_ZIPQUALITY, 1);
+    TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, rps);
+    uint8_t *row = malloc((size_t)w * 3);
+    for (uint32_t y = 0; y < h; y++) {
+        for (uint32_t x = 0; x < w; x++) {
+            row[3 * x] = (uint8_t)(x / 7 + y / 5);
+            row[3 * x + 1] = (uint8_t)(y / 3);
+            row[3 * x + 2] = (uint8_t)(x / 11);
+        }
+        assert_true(TIFFWriteScanline(t, row, y, 0) >= 0);
+    }
+    free(row);
+    TIFFClose(t);
+}
+
+/* A page whose single strip would not fit in memory per thread beside
+ * its ink is decoded a row at a time: the same ink and coarse image as
+ * the same page in small strips, and less memory. A small page after it
+ * lets the large ink buffer go rather than keep it for the run. */
+static void test_decode_reads_a_page_too_large_for_one_strip_buffer_row_by_row(void **state)
+{
+    fixture *f = *state;
+    const uint32_t w = 6000, h = 5600; /* 33.6 Mpx: 101 MB of RGB, 34 MB of ink */
+    assert_true((size_t)w * h * 4 > ST_DECODE_MAX_PAGE_MEMORY);
+    char *one = tmp_path(f, "one-strip.tif"), *many = tmp_path(f, "strips.tif");
+    write_big_rgb(one, w, h, h);
+    write_big_rgb(many, w, h, 64);
+    st_image ink[2] = {{0}}, coarse[2] = {{0}};
+    st_shrink sh[2] = {{0}};
+    const char *paths[2] = {one, many};
+    for (int k = 0; k < 2; k++) {
+        char *bytes;
+        st_decoder *d = open_file(paths[k], &bytes);
+        st_error err = {0};
+        int factor = 0;
+        assert_st_ok(st_decoder_read_ink_shrunk(d, 0, 300, 0, 50, &ink[k], &sh[k], &coarse[k],
+                                                &factor, NULL, &err), &err);
+        assert_int_equal(factor, 6);
+        st_decoder_close(d);
+        free(bytes);
+    }
+    assert_int_equal(ink[0].w, (int)w);
+    assert_int_equal(ink[0].h, (int)h);
+    assert_memory_equal(ink[0].px, ink[1].px, (size_t)w * h);
+    assert_int_equal(coarse[0].w, coarse[1].w);
+    assert_memory_equal(coarse[0].px, coarse[1].px, (size_t)coarse[0].w * coarse[0].h);
+    write_big_rgb(one, 64, 64, 64);
+    char *bytes;
+    st_decoder *d = open_file(one, &bytes);
+    st_error err = {0};
+    assert_st_ok(st_decoder_read_ink(d, 0, 300, &ink[0], NULL, &err), &err);
+    assert_true(malloc_usable_size(ink[0].px) < ST_DECODE_KEEP_SLACK);
+    st_decoder_close(d);
+    free(bytes);
+    for (int k = 0; k < 2; k++) {
+        free(ink[k].px);
+        free(coarse[k].px);
+        st_shrink_free(&sh[k]);
+    }
+    free(one);
+    free(many);
+}
+
+/* Progressive JPEG pages within the scan limit are read, grey and colour
+ * (colour then goes to libjpeg directly, which is held to memory per
+ * thread), at full size and reduced. */
+static void test_decode_reads_progressive_jpeg_pages_within_the_limits(void **state)
+{
+    fixture *f = *state;
+    char *path = tmp_path(f, "progressive.tif"), *bytes;
+    st_error err = {0};
+    for (int spp = 1; spp <= 3; spp += 2) {
+        assert_st_ok(st_hostile_jpeg_progressive(path, 800, 640, 300, spp, &err), &err);
+        st_decoder *d = open_file(path, &bytes);
+        for (int min_dpi = 0; min_dpi <= 150; min_dpi += 150) {
+            st_page_info info;
+            assert_st_ok(st_decoder_read_ink_at(d, 0, 300, min_dpi, &f->ink, &info, &err),
+                         &err);
+            assert_int_equal(f->ink.w, min_dpi ? 400 : 800);
+            double sum = 0;
+            for (int i = 0; i < f->ink.w * f->ink.h; i++)
+                sum += f->ink.px[i];
+            double mean = sum / (f->ink.w * f->ink.h);
+            if (mean < 80 || mean > 100)
+                fail_msg("%d samples, read at %d dpi: mean ink %.1f", spp, min_dpi, mean);
+        }
+        st_decoder_close(d);
+        free(bytes);
+    }
+    free(path);
+}
+
+/* The JPEG bomb: a page of 704 scans is refused before any is decoded. */
+static void test_decode_refuses_a_jpeg_stream_of_too_many_scans(void **state)
+{
+    fixture *f = *state;
+    char *path = tmp_path(f, "bomb.tif"), *bytes;
+    st_error err = {0};
+    assert_st_ok(st_hostile_jpeg_bomb(path, 320, 240, 200, &err), &err);
+    st_decoder *d = open_file(path, &bytes);
+    assert_int_equal(st_decoder_read_ink_at(d, 0, 200, 150, &f->ink, NULL, &err),
+                     ST_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "page 0: strip 0 is a JPEG stream of 704 scans (stemtel "
+                                    "reads up to 32; limit: JPEG scans)"));
+    st_decoder_close(d);
     free(bytes);
     free(path);
 }
@@ -751,6 +877,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decode_counts_and_reads_every_page_of_a_multipage_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_takes_dpi_from_the_tag_or_the_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_reuses_the_ink_buffer_for_a_smaller_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decode_reads_a_page_too_large_for_one_strip_buffer_row_by_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decode_reads_progressive_jpeg_pages_within_the_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_decode_refuses_a_jpeg_stream_of_too_many_scans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decode_refuses_every_bad_file_with_a_named_reason, setup, teardown),
         cmocka_unit_test(test_decode_refuses_a_null_or_unknown_page),
     };

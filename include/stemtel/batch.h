@@ -34,6 +34,12 @@
 extern "C" {
 #endif
 
+/* Bytes of input files the runner holds at once: each file is read whole
+ * into memory while its pages are in flight, and no further file is taken
+ * into a window while those held reach this (one file always may be, up
+ * to sources/filebytes.h's ST_FILEBYTES_MAX). */
+#define ST_BATCH_MAX_BYTES_IN_FLIGHT ((size_t)128 << 20)
+
 /* One committed page as the commit hook sees it. It is the store's page
  * (store.h), so a hook that puts pages in a store passes them on as they
  * are. */
@@ -62,8 +68,8 @@ typedef int (*st_batch_seen_fn)(void *ctx, const char *file, const char *sha256,
 /* One file a feed hands to the runner, which takes over what it owns. */
 typedef struct st_batch_input {
     char *path;             /* malloc'd; how records name the file */
-    uint8_t *bytes;         /* malloc'd contents, or NULL: the runner maps
-                             * path itself and hashes what it maps */
+    uint8_t *bytes;         /* malloc'd contents, or NULL: the runner reads
+                             * path itself and hashes what it read */
     size_t len;
     char sha256[65];        /* hex of bytes when bytes is given, else "" */
     int source;             /* 0.. : which scanner or stack it came from;

@@ -29,9 +29,37 @@
 extern "C" {
 #endif
 
-/* Largest page we decode: a 600 dpi A2 scan fits with room to spare. */
-#define ST_DECODE_MAX_SIDE 20000
-#define ST_DECODE_MAX_PIXELS 200000000.0
+/* Limits no ballot scan reaches, so that a hostile or broken file costs
+ * neither much memory nor much time: a page beyond one is refused with
+ * ST_ERR_INVALID before anything large is allocated or decoded, and the
+ * message names the limit ("limit: page pixels"); count makes it a
+ * rejected page. The largest ballot is an A3 page (420 x 297 mm) scanned
+ * at 600 dpi: 9921 x 7016 px, 69.6 Mpx, read into a 1-byte ink image.
+ * doc/stemtel.1 lists them under LIMITS. */
+/* page side: 12000 px is 508 mm at 600 dpi. */
+#define ST_DECODE_MAX_SIDE 12000
+/* page pixels: 100 Mpx. A scanner's frame is larger than the paper: synth
+ * frames an A3 ballot at 448 x 331 mm, 82.7 Mpx at 600 dpi; 100 Mpx is a
+ * frame of 500 x 350 mm. */
+#define ST_DECODE_MAX_PIXELS 100000000.0
+/* bytes per tile: the decoded bytes of one tile, which is decoded whole.
+ * Scanners write tiles of 256 or 512 px a side: 0.75 MiB in RGB. Strips
+ * have no limit of their own: one held whole counts towards memory per
+ * thread, and one that does not fit there beside the page's ink is
+ * decoded a row at a time (a page stored as one strip is common). */
+#define ST_DECODE_MAX_TILE_BYTES ((size_t)16 << 20)
+/* JPEG scans: scans of one JPEG stream (a strip or tile). Baseline JPEG
+ * has one, libjpeg's progressive script 6 (grey) or 10 (colour); each
+ * scan of a progressive stream is another pass over all of it. */
+#define ST_DECODE_MAX_JPEG_SCANS 32
+/* memory per thread: what decoding one page may hold, in the ink image,
+ * the strip, tile or row buffer and libjpeg's working memory (a
+ * progressive stream keeps every coefficient). 100 Mpx of ink and a tile
+ * fit; two threads at the limit stay under 300 MB with the rest of
+ * count. A reader keeps its ink image from page to page, up to
+ * ST_DECODE_KEEP_SLACK more than a page needs. */
+#define ST_DECODE_MAX_PAGE_MEMORY ((size_t)112 << 20)
+#define ST_DECODE_KEEP_SLACK ((size_t)16 << 20)
 
 typedef struct st_decoder st_decoder;
 
@@ -71,7 +99,8 @@ int st_decoder_page_count(const st_decoder *d);
  * its resolution is the tags' (inch or centimetre unit) when both lie
  * within 100..1200 dpi, else default_dpi with dpi_from_tag = 0.
  * Returns ST_OK, ST_ERR_UNSUPPORTED (a kind of page we do not read, named
- * in the message), ST_ERR_INVALID (absurd dimensions), ST_ERR_PARSE
+ * in the message), ST_ERR_INVALID (beyond a limit above, named in the
+ * message), ST_ERR_PARSE
  * (damaged pixel data: libtiff's message; a libtiff warning while decoding
  * pixels counts as damage, since a ballot must never be read from guessed
  * pixels), ST_ERR_NOMEM or ST_ERR_ARG. On error ink holds no meaningful
@@ -138,8 +167,9 @@ const char *st_decoder_warning(const st_decoder *d);
 void st_decoder_close(st_decoder *d);
 
 /* Make img a w x h image with the given channels (1 or 3), stride w *
- * channels, reusing its buffer when that already holds enough bytes and
- * growing it otherwise. img->px must be NULL or from malloc (as in
+ * channels, reusing its buffer when that already holds enough bytes
+ * (shrinking it when it holds more than twice as many and
+ * ST_DECODE_KEEP_SLACK more) and growing it otherwise. img->px must be NULL or from malloc (as in
  * st_image_new); pixel contents are unspecified afterwards. Returns ST_OK,
  * ST_ERR_ARG (bad size or channels; img unchanged) or ST_ERR_NOMEM (img
  * unchanged). Thread-safe for different images. */

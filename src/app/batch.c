@@ -11,8 +11,10 @@
  * gets the first of its pages, and holding back the pages of a file not
  * yet read to its end, so that the hook takes a file's pages in one go (a
  * store then never holds half a file); and let the files whose pages are
- * all committed go. Memory is bounded by the window and the per-thread
- * scratch, however long the batch. ballots.jsonl and sheets.jsonl are
+ * all committed go. Memory is bounded by the window, the files in flight
+ * (read whole into memory; no new file is taken while they hold
+ * ST_BATCH_MAX_BYTES_IN_FLIGHT) and the per-thread scratch (the decoder's
+ * limits, decode.h), however long the batch. ballots.jsonl and sheets.jsonl are
  * written through util/atomic, so a crash leaves no half file under their
  * names, or (durable) appended and synced with each window through
  * util/logfile, so a crash leaves every line up to the last window.
@@ -44,9 +46,9 @@
 /* One input file while its pages are in flight. */
 typedef struct bfile {
     char *path;
-    const uint8_t *bytes;   /* held's (mapped) or the feed's malloc'd bytes */
+    const uint8_t *bytes;   /* held's or the feed's malloc'd bytes */
     size_t len;
-    int mapped;
+    int from_held;          /* bytes are held's: st_filebytes_close them */
     st_filebytes held;      /* the page-file module's hold on path */
     char sha[65];
     int hashed;             /* sha holds the hash (or "" for unread) */
@@ -173,7 +175,7 @@ static void file_open(bfile *f)
         }
         f->bytes = f->held.bytes;
         f->len = f->held.len;
-        f->mapped = 1;
+        f->from_held = 1;
     }
     if (st_decoder_open(f->bytes, f->len, f->path, &d, &err)) {
         snprintf(f->error, sizeof f->error, "%s", err.msg);
@@ -208,7 +210,7 @@ static void file_free(bfile *f)
 {
     if (!f)
         return;
-    if (f->mapped)
+    if (f->from_held)
         st_filebytes_close(&f->held);
     else
         free((void *)f->bytes);
@@ -547,6 +549,15 @@ static int take_file(brun *r, int *waited, st_error *err)
     }
 }
 
+/* Bytes of the files in flight, which the runner holds in memory. */
+static size_t live_bytes(const brun *r)
+{
+    size_t n = 0;
+    for (const bfile *f = r->live; f; f = f->next)
+        n += f->len;
+    return n;
+}
+
 /* Fill the window with the next pages in input order; a file begun is
  * always finished, in this window or the next ones. r->n is 0 when the
  * feed has ended and nothing is left. */
@@ -558,6 +569,10 @@ static int fill_window(brun *r, st_error *err)
     while (r->n < r->window) {
         if (!r->cur || r->cur_page >= file_pages(r->cur)) {
             r->cur = NULL;
+            /* Files are held in memory whole: past the bound, the window
+             * goes with the pages it has. */
+            if (r->n > 0 && live_bytes(r) >= ST_BATCH_MAX_BYTES_IN_FLIGHT)
+                break;
             if ((rc = take_file(r, &waited, err)) < 0)
                 return rc;
             if (!rc)

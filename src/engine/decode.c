@@ -11,7 +11,16 @@
  * so a lying file cannot make us read or write out of bounds. JPEG pages in
  * strips can skip libtiff's codec: this file finds the strips and hands
  * them to engine/jpeg.h, which has libjpeg decode them into the ink rows,
- * at a reduced scale or (grey) at full size. Messages count pages from 1.
+ * at a reduced scale or (grey) at full size. Messages count pages from 0,
+ * as ballots.jsonl does.
+ *
+ * Hostile files meet the limits of decode.h before anything large is
+ * allocated or decoded: the page's size, the bytes of a tile, the scans
+ * of each JPEG stream (counted by walking its markers, which costs a
+ * pass of memchr over the stream) and what one page may hold. A strip
+ * that does not fit in that beside the page's ink is decoded a row at a
+ * time, so a large page stored as one strip costs a row, not the whole
+ * strip, on top of its ink.
  */
 #include "stemtel/decode.h"
 
@@ -25,9 +34,6 @@
 #include "engine/ink.h"
 #include "engine/jpeg.h"
 
-/* libtiff may allocate at most this much for one buffer; we hold our own
- * strip or tile buffer to the same bound. */
-#define ST_DECODE_MAX_ALLOC ((tmsize_t)512 << 20)
 #define ST_DECODE_MAX_TILE_SIDE 32768
 
 struct st_decoder {
@@ -56,6 +62,8 @@ typedef struct page_geom {
     uint32_t across, down; /* chunks across and down */
     uint64_t row_bytes;    /* bytes of one decoded chunk row */
     uint64_t chunk_bytes;  /* bytes of one decoded chunk */
+    int rowwise;           /* strips too large to hold: read a row at a time */
+    int progressive;       /* a JPEG page with a progressive stream */
 } page_geom;
 
 /* ---- libtiff client procedures over the caller's buffer ---------------- */
@@ -171,6 +179,13 @@ int st_image_reserve(st_image *img, int w, int h, int channels)
             return ST_ERR_NOMEM;
         free(img->px);
         img->px = px;
+    } else if (have - need > ST_DECODE_KEEP_SLACK && have / 2 > need) {
+        /* One huge page must not keep its buffer for the rest of a run
+         * (each thread holding its largest page). Shrinking in place may
+         * fail harmlessly: the larger buffer serves as well. */
+        uint8_t *px = realloc(img->px, need);
+        if (px)
+            img->px = px;
     }
     img->w = w;
     img->h = h;
@@ -205,7 +220,8 @@ int st_decoder_open(const void *bytes, size_t len, const char *name,
     d->ink.level = st_ink_best_level();
     TIFFOpenOptionsSetErrorHandlerExtR(opt, on_error, d);
     TIFFOpenOptionsSetWarningHandlerExtR(opt, on_warning, d);
-    TIFFOpenOptionsSetMaxSingleMemAlloc(opt, ST_DECODE_MAX_ALLOC);
+    /* libtiff's own buffers, one at a time, within what a page may hold. */
+    TIFFOpenOptionsSetMaxSingleMemAlloc(opt, (tmsize_t)ST_DECODE_MAX_PAGE_MEMORY);
     begin_call(d);
     d->tif = TIFFClientOpenExt(d->name, "r", (thandle_t)d, mem_read, mem_write,
                                mem_seek, mem_close, mem_size, mem_map,
@@ -262,15 +278,15 @@ void st_decoder_close(st_decoder *d)
 static int select_page(st_decoder *d, int page, st_error *err)
 {
     if (page < 0 || page >= d->pages)
-        return st_error_set(err, ST_ERR_ARG, "decode: %s: no page %d (the file has %d)",
-                            d->name, page + 1, d->pages);
+        return st_error_set(err, ST_ERR_ARG, "decode: %s: no page %d (the file has %d, "
+                            "numbered from 0)", d->name, page, d->pages);
     if (d->cur == page)
         return ST_OK;
     d->cur = -1;
     if (!TIFFSetDirectory(d->tif, (tdir_t)page) || d->nerr)
         return st_error_set(err, ST_ERR_PARSE,
                             "decode: %s: page %d: cannot read its directory: %s",
-                            d->name, page + 1, tiff_says(d, "unknown error"));
+                            d->name, page, tiff_says(d, "unknown error"));
     d->cur = page;
     return ST_OK;
 }
@@ -310,7 +326,7 @@ static int describe(st_decoder *d, int page, double default_dpi,
     if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &w) ||
         !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &h))
         return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: no image size",
-                            d->name, page + 1);
+                            d->name, page);
     TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
     TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
     TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
@@ -357,10 +373,77 @@ static int build_lut(st_decoder *d, int page, const st_page_info *in,
         if (!TIFFGetField(d->tif, TIFFTAG_COLORMAP, &r, &g, &b) || !r || !g || !b)
             return st_error_set(err, ST_ERR_PARSE,
                                 "decode: %s: page %d: palette image without a colour map",
-                                d->name, page + 1);
+                                d->name, page);
         st_ink_palette_table(&d->ink, in->bits, r, g, b);
     } else {
         st_ink_grey_table(&d->ink, in->bits, in->photometric == PHOTOMETRIC_MINISWHITE);
+    }
+    return ST_OK;
+}
+
+/* The scans of the JPEG stream of n bytes at p; *progressive is set when
+ * its frame is progressive. Walks the
+ * markers: segments by their length, entropy-coded data to the next 0xFF
+ * that is neither a stuffed 0x00 nor a restart marker. */
+static int jpeg_scans(const uint8_t *p, size_t n, int *progressive)
+{
+    int scans = 0;
+    size_t i = 0;
+    while (i + 1 < n) {
+        if (p[i] != 0xFF || p[i + 1] == 0xFF) {
+            i++;
+            continue;
+        }
+        uint8_t m = p[i + 1];
+        i += 2;
+        if (m == 0xD9)
+            break;
+        if (m == 0x01 || m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || i + 2 > n)
+            continue;
+        if (m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE)
+            *progressive = 1;
+        i += ((size_t)p[i] << 8) | p[i + 1];
+        if (m != 0xDA)
+            continue;
+        scans++;
+        while (i + 1 < n) {
+            const uint8_t *ff = memchr(p + i, 0xFF, n - i - 1);
+            if (!ff) {
+                i = n;
+                break;
+            }
+            i = (size_t)(ff - p);
+            uint8_t next = p[i + 1];
+            if (next != 0x00 && (next < 0xD0 || next > 0xD7))
+                break;
+            i += 2;
+        }
+    }
+    return scans;
+}
+
+/* Refuse a JPEG page any of whose streams has more scans than a ballot
+ * scan ever has: each scan of a progressive stream is another pass over
+ * all its coefficients, so a stream of hundreds of them costs a minute.
+ * Notes whether the page is progressive. Streams outside the file are
+ * left for decoding to report as damage. */
+static int check_jpeg_scans(st_decoder *d, int page, page_geom *g, st_error *err)
+{
+    uint64_t *offs = NULL, *lens = NULL;
+    if (!TIFFGetField(d->tif, TIFFTAG_STRIPOFFSETS, &offs) ||
+        !TIFFGetField(d->tif, TIFFTAG_STRIPBYTECOUNTS, &lens) || !offs || !lens)
+        return ST_OK;
+    uint64_t chunks = (uint64_t)g->across * g->down;
+    for (uint64_t k = 0; k < chunks; k++) {
+        if (offs[k] > d->len || lens[k] > d->len - offs[k])
+            continue;
+        int scans = jpeg_scans(d->bytes + offs[k], (size_t)lens[k], &g->progressive);
+        if (scans > ST_DECODE_MAX_JPEG_SCANS)
+            return st_error_set(err, ST_ERR_INVALID,
+                                "decode: %s: page %d: %s %llu is a JPEG stream of %d scans "
+                                "(stemtel reads up to %d; limit: JPEG scans)", d->name, page,
+                                g->tiled ? "tile" : "strip", (unsigned long long)k, scans,
+                                ST_DECODE_MAX_JPEG_SCANS);
     }
     return ST_OK;
 }
@@ -374,18 +457,22 @@ static int prepare(st_decoder *d, int page, double default_dpi,
         return rc;
     TIFF *tif = d->tif;
     const char *nm = d->name;
-    int pg = page + 1;
+    int pg = page;
     memset(g, 0, sizeof *g);
 
     if (in->w <= 0 || in->h <= 0)
         return st_error_set(err, ST_ERR_INVALID, "decode: %s: page %d: empty image (%d x %d px)",
                             nm, pg, in->w, in->h);
-    if (in->w > ST_DECODE_MAX_SIDE || in->h > ST_DECODE_MAX_SIDE ||
-        (double)in->w * in->h > ST_DECODE_MAX_PIXELS)
+    if (in->w > ST_DECODE_MAX_SIDE || in->h > ST_DECODE_MAX_SIDE)
         return st_error_set(err, ST_ERR_INVALID,
                             "decode: %s: page %d: absurd dimensions %d x %d px (stemtel "
-                            "reads up to %d px a side and %.0f Mpx)",
-                            nm, pg, in->w, in->h, ST_DECODE_MAX_SIDE,
+                            "reads up to %d px a side; limit: page side)",
+                            nm, pg, in->w, in->h, ST_DECODE_MAX_SIDE);
+    if ((double)in->w * in->h > ST_DECODE_MAX_PIXELS)
+        return st_error_set(err, ST_ERR_INVALID,
+                            "decode: %s: page %d: absurd dimensions %d x %d px, %.1f Mpx "
+                            "(stemtel reads up to %.0f Mpx; limit: page pixels)",
+                            nm, pg, in->w, in->h, (double)in->w * in->h / 1e6,
                             ST_DECODE_MAX_PIXELS / 1e6);
     uint16_t fmt = SAMPLEFORMAT_UINT;
     TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &fmt);
@@ -504,15 +591,56 @@ static int prepare(st_decoder *d, int page, double default_dpi,
                             "decode: %s: page %d: inconsistent layout (%llu bytes a row, "
                             "%llu expected; %s)", nm, pg, (unsigned long long)g->row_bytes,
                             (unsigned long long)want_row, tiff_says(d, "no libtiff message"));
-    if (g->chunk_bytes > (uint64_t)ST_DECODE_MAX_ALLOC)
+    if (in->tiled && g->chunk_bytes > ST_DECODE_MAX_TILE_BYTES)
         return st_error_set(err, ST_ERR_INVALID,
-                            "decode: %s: page %d: absurd %s of %llu bytes", nm, pg,
-                            in->tiled ? "tile" : "strip",
-                            (unsigned long long)g->chunk_bytes);
+                            "decode: %s: page %d: absurd tile of %llu bytes (stemtel reads "
+                            "tiles up to %zu bytes; limit: bytes per tile)", nm, pg,
+                            (unsigned long long)g->chunk_bytes, ST_DECODE_MAX_TILE_BYTES);
+    /* A strip too large to hold beside nothing else: a row at a time. */
+    g->rowwise = !in->tiled && g->chunk_bytes > ST_DECODE_MAX_PAGE_MEMORY;
+    if (in->compression == COMPRESSION_JPEG)
+        return check_jpeg_scans(d, page, g, err);
     return ST_OK;
 }
 
 /* ---- decoding ---------------------------------------------------------- */
+
+/* Bytes of the buffer a page's chunks are decoded into: a chunk, or one
+ * row of a strip too large to hold. */
+static uint64_t chunk_hold(const page_geom *g)
+{
+    return g->rowwise ? g->row_bytes : g->chunk_bytes;
+}
+
+/* A page in strips too large to hold, a row at a time into buf (one row):
+ * libtiff decodes each strip as far as the row asked for, so the rows
+ * are the bytes a whole-strip read gives. Damage is reported as there,
+ * naming the strip. */
+static int decode_rows(st_decoder *d, int page, const st_page_info *in,
+                       const page_geom *g, uint8_t *buf, st_image *ink, st_shrink *sh,
+                       st_error *err)
+{
+    for (uint32_t y = 0; y < (uint32_t)in->h; y++) {
+        d->watching = 1;
+        int got = TIFFReadScanline(d->tif, buf, y, 0);
+        d->watching = 0;
+        uint32_t strip = y / g->chunk_h;
+        if (got < 0 || d->nerr)
+            return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged strip %u: %s",
+                                d->name, page, strip, tiff_says(d, "libtiff gave no reason"));
+        if (d->nwarn_watched)
+            return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged strip %u "
+                                "(pixels would be guessed): %s", d->name, page, strip,
+                                d->watchmsg);
+        if (!ink)
+            continue;
+        uint8_t *out = ink->px + (size_t)y * ink->stride;
+        st_ink_row(&d->ink, buf, (uint32_t)in->w, out);
+        if (sh)
+            st_shrink_rows(sh, out, ink->stride, 1);
+    }
+    return ST_OK;
+}
 
 /* Decode every chunk of the prepared page. With ink, rows are converted into
  * it (and, with sh, a page in strips is folded into the shrink strip by
@@ -524,26 +652,29 @@ static int decode_chunks(st_decoder *d, int page, const st_page_info *in,
 {
     TIFF *tif = d->tif;
     uint8_t *buf;
+    uint64_t hold = chunk_hold(g);
     if (scratch) {
-        uint64_t rows = (g->chunk_bytes + g->row_bytes - 1) / g->row_bytes;
+        uint64_t rows = (hold + g->row_bytes - 1) / g->row_bytes;
         if (st_image_reserve(scratch, (int)g->row_bytes, (int)rows, 1))
             return st_error_set(err, ST_ERR_NOMEM, "decode: %s: page %d: out of memory "
-                                "for a %llu-byte buffer", d->name, page + 1,
-                                (unsigned long long)g->chunk_bytes);
+                                "for a %llu-byte buffer", d->name, page,
+                                (unsigned long long)hold);
         buf = scratch->px;
-    } else if (d->buf_cap < g->chunk_bytes) {
-        uint8_t *nb = malloc((size_t)g->chunk_bytes);
+    } else if (d->buf_cap < hold) {
+        uint8_t *nb = malloc((size_t)hold);
         if (!nb)
             return st_error_set(err, ST_ERR_NOMEM, "decode: %s: page %d: out of memory "
-                                "for a %llu-byte buffer", d->name, page + 1,
-                                (unsigned long long)g->chunk_bytes);
+                                "for a %llu-byte buffer", d->name, page,
+                                (unsigned long long)hold);
         free(d->buf);
         d->buf = nb;
-        d->buf_cap = (size_t)g->chunk_bytes;
+        d->buf_cap = (size_t)hold;
         buf = d->buf;
     } else {
         buf = d->buf;
     }
+    if (g->rowwise)
+        return decode_rows(d, page, in, g, buf, ink, sh, err);
 
     for (uint32_t cy = 0; cy < g->down; cy++) {
         uint32_t y0 = cy * g->chunk_h;
@@ -560,15 +691,15 @@ static int decode_chunks(st_decoder *d, int page, const st_page_info *in,
             d->watching = 0;
             if (got < 0 || d->nerr)
                 return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged %s %u: %s",
-                                    d->name, page + 1, g->tiled ? "tile" : "strip", idx,
+                                    d->name, page, g->tiled ? "tile" : "strip", idx,
                                     tiff_says(d, "libtiff gave no reason"));
             if (d->nwarn_watched)
                 return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged %s %u "
-                                    "(pixels would be guessed): %s", d->name, page + 1,
+                                    "(pixels would be guessed): %s", d->name, page,
                                     g->tiled ? "tile" : "strip", idx, d->watchmsg);
             if (got < want)
                 return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: %s %u decoded "
-                                    "to %lld bytes, %lld expected", d->name, page + 1,
+                                    "to %lld bytes, %lld expected", d->name, page,
                                     g->tiled ? "tile" : "strip", idx, (long long)got,
                                     (long long)want);
             if (!ink)
@@ -608,10 +739,11 @@ static int jpeg_scale(const st_page_info *in, const page_geom *g, double min_dpi
 
 /* Find the strips and tables of a JPEG page and let libjpeg decode them
  * (engine/jpeg.h) at scale num/8: the inverse DCT then makes the smaller
- * image itself. ink is already reserved at the scaled size. */
+ * image itself. ink is already reserved at the scaled size; libjpeg may
+ * use max_memory bytes of its own. */
 static int decode_jpeg_scaled(st_decoder *d, int page, const st_page_info *in,
                               const page_geom *g, int num, st_image *ink,
-                              st_shrink *sh, st_error *err)
+                              st_shrink *sh, size_t max_memory, st_error *err)
 {
     TIFF *tif = d->tif;
     uint64_t *offs = NULL, *lens = NULL;
@@ -620,7 +752,7 @@ static int decode_jpeg_scaled(st_decoder *d, int page, const st_page_info *in,
     if (!TIFFGetField(tif, TIFFTAG_STRIPOFFSETS, &offs) ||
         !TIFFGetField(tif, TIFFTAG_STRIPBYTECOUNTS, &lens) || !offs || !lens)
         return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: no strip offsets",
-                            d->name, page + 1);
+                            d->name, page);
     TIFFGetField(tif, TIFFTAG_JPEGTABLES, &tlen, &tables);
     uint8_t *rgb = NULL;
     if (in->spp == 3) {
@@ -628,7 +760,7 @@ static int decode_jpeg_scaled(st_decoder *d, int page, const st_page_info *in,
             uint8_t *nb = malloc((size_t)ink->w * 3);
             if (!nb)
                 return st_error_set(err, ST_ERR_NOMEM, "decode: %s: page %d: out of memory",
-                                    d->name, page + 1);
+                                    d->name, page);
             free(d->buf);
             d->buf = nb;
             d->buf_cap = (size_t)ink->w * 3;
@@ -639,7 +771,7 @@ static int decode_jpeg_scaled(st_decoder *d, int page, const st_page_info *in,
         .name = d->name, .page = page, .bytes = d->bytes, .len = d->len,
         .offs = offs, .lens = lens, .strips = g->down, .rows_per_strip = g->chunk_h,
         .h = (uint32_t)in->h, .spp = in->spp, .tables = tables, .tables_len = tlen,
-        .level = d->ink.level, .rgb = rgb,
+        .level = d->ink.level, .rgb = rgb, .max_memory = max_memory,
     };
     return st_jpeg_read_strips(&p, num, ink, sh, err);
 }
@@ -667,9 +799,29 @@ int st_decoder_read_ink_shrunk(st_decoder *d, int page, double default_dpi,
         return rc;
     int num = jpeg_scale(&in, &g, min_dpi);
     int w = (int)(((int64_t)in.w * num + 7) / 8), h = (int)(((int64_t)in.h * num + 7) / 8);
+    /* Grey JPEG goes to libjpeg directly at full size too: it then
+     * decodes into the ink rows, not through libtiff's strip buffer, and
+     * gives the same pixels (10.7 -> 8.3 ms per 200 dpi A3 page, with the
+     * shrink). Colour measured no faster that way, so libtiff keeps it,
+     * but for a progressive stream, whose working memory libjpeg is held
+     * to here and libtiff does not hold to our limit. */
+    int direct = num < 8 || (jpeg_direct(&in) && (in.spp == 1 || g.progressive));
+    size_t ink_bytes = (size_t)w * (size_t)h;
+    /* A strip that does not fit beside the ink is read a row at a time.
+     * That costs time for Deflate: libtiff inflates a whole strip with
+     * libdeflate but rows with zlib, 2.8 s against 1.0 s for a 240 MB
+     * strip. */
+    g.rowwise = !g.tiled && ink_bytes + g.chunk_bytes > ST_DECODE_MAX_PAGE_MEMORY;
+    size_t buf_bytes = direct ? (in.spp == 3 ? (size_t)w * 3 : 0) : (size_t)chunk_hold(&g);
+    if (ink_bytes + buf_bytes > ST_DECODE_MAX_PAGE_MEMORY)
+        return st_error_set(err, ST_ERR_INVALID, "decode: %s: page %d: needs %zu MiB to "
+                            "decode (a %d x %d px ink image and a %zu-byte buffer); stemtel "
+                            "lets a page use %zu MiB (limit: memory per thread)", d->name,
+                            page, (ink_bytes + buf_bytes) >> 20, w, h, buf_bytes,
+                            ST_DECODE_MAX_PAGE_MEMORY >> 20);
     if (st_image_reserve(ink, w, h, 1))
         return st_error_set(err, ST_ERR_NOMEM, "decode: %s: page %d: out of memory for a "
-                            "%d x %d px ink image", d->name, page + 1, w, h);
+                            "%d x %d px ink image", d->name, page, w, h);
     in.scale = num / 8.0;
     ink->dpi = in.dpi_x * in.scale;
     int f = 0;
@@ -677,16 +829,12 @@ int st_decoder_read_ink_shrunk(st_decoder *d, int page, double default_dpi,
         f = st_shrink_factor(ink->dpi, coarse_dpi);
         if (st_shrink_begin(sh, w, h, ink->dpi, f, coarse))
             return st_error_set(err, ST_ERR_NOMEM, "decode: %s: page %d: out of memory "
-                                "for the shrunken image", d->name, page + 1);
+                                "for the shrunken image", d->name, page);
     } else {
         sh = NULL;
     }
-    /* Grey JPEG goes to libjpeg directly at full size too: it then
-     * decodes into the ink rows, not through libtiff's strip buffer, and
-     * gives the same pixels (10.7 -> 8.3 ms per 200 dpi A3 page, with the
-     * shrink). Colour measured no faster that way, so libtiff keeps it. */
-    int direct = num < 8 || (jpeg_direct(&in) && in.spp == 1);
-    rc = direct ? decode_jpeg_scaled(d, page, &in, &g, num, ink, sh, err)
+    rc = direct ? decode_jpeg_scaled(d, page, &in, &g, num, ink, sh,
+                                     ST_DECODE_MAX_PAGE_MEMORY - ink_bytes - buf_bytes, err)
                  : decode_chunks(d, page, &in, &g, ink, NULL, sh, err);
     if (rc == ST_OK && info)
         *info = in;

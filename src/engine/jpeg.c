@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <jerror.h>
 
 #include "engine/ink.h"
 #include "stemtel/decode.h"
@@ -70,9 +71,15 @@ static int jpeg_strip(const st_jpeg_page *p, struct jpeg_decompress_struct *c,
     int spp = p->spp;
     uint8_t *rgb = p->rgb;
     if (setjmp(trap->back)) {
+        int no_memory = c->err->msg_code == JERR_NO_BACKING_STORE;
         jpeg_abort_decompress(c);
+        if (no_memory)
+            return st_error_set(err, ST_ERR_INVALID, "decode: %s: page %d: strip %u needs "
+                                "more working memory than the %zu MiB left to a page "
+                                "(limit: memory per thread)", p->name, p->page, strip,
+                                p->max_memory >> 20);
         return st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged strip %u: %s",
-                            p->name, p->page + 1, strip, trap->msg);
+                            p->name, p->page, strip, trap->msg);
     }
     trap->warnings = 0;
     jpeg_mem_src(c, data, (unsigned long)len);
@@ -112,7 +119,7 @@ static int jpeg_strip(const st_jpeg_page *p, struct jpeg_decompress_struct *c,
     if (trap->warnings) {
         return st_error_set(err, ST_ERR_PARSE,
                             "decode: %s: page %d: damaged strip %u (pixels would be guessed): %s",
-                            p->name, p->page + 1, strip, trap->msg);
+                            p->name, p->page, strip, trap->msg);
     }
     return ST_OK;
 }
@@ -128,11 +135,14 @@ int st_jpeg_read_strips(const st_jpeg_page *p, int num, st_image *ink, st_shrink
     trap.pub.emit_message = jpeg_trap_message;
     trap.pub.output_message = jpeg_trap_output;
     jpeg_create_decompress(&c);
+    /* Beyond it, libjpeg wants a backing store, which this build lacks:
+     * an error, not a swap file. */
+    c.mem->max_memory_to_use = (long)(p->max_memory > 0 ? p->max_memory : 1);
     int rc = ST_OK;
     if (p->tables && p->tables_len > 0) {
         if (setjmp(trap.back)) {
             rc = st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged JPEG "
-                              "tables: %s", p->name, p->page + 1, trap.msg);
+                              "tables: %s", p->name, p->page, trap.msg);
             goto out;
         }
         jpeg_mem_src(&c, p->tables, p->tables_len);
@@ -144,7 +154,7 @@ int st_jpeg_read_strips(const st_jpeg_page *p, int num, st_image *ink, st_shrink
         if (p->lens[cy] == 0 || p->offs[cy] > p->len || p->lens[cy] > p->len - p->offs[cy]) {
             rc = st_error_set(err, ST_ERR_PARSE, "decode: %s: page %d: damaged strip %u: "
                               "its %llu bytes at offset %llu lie outside the file",
-                              p->name, p->page + 1, cy, (unsigned long long)p->lens[cy],
+                              p->name, p->page, cy, (unsigned long long)p->lens[cy],
                               (unsigned long long)p->offs[cy]);
             goto out;
         }

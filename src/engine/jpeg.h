@@ -18,7 +18,7 @@
  * borrowed from the caller. */
 typedef struct st_jpeg_page {
     const char *name;        /* the file, for messages */
-    int page;                /* 0-based, for messages */
+    int page;                /* for messages, counted from 0 */
     const uint8_t *bytes;    /* the whole file */
     size_t len;
     const uint64_t *offs;    /* where each strip lies in bytes, and its length */
@@ -31,6 +31,7 @@ typedef struct st_jpeg_page {
     uint32_t tables_len;
     int level;               /* instruction set for colour (engine/ink.h) */
     uint8_t *rgb;            /* one row of ink->w * 3 bytes when spp == 3 */
+    size_t max_memory;       /* bytes libjpeg may allocate for a stream */
 } st_jpeg_page;
 
 /* Decode every strip of p at scale num/8 (1, 2, 4 or 8) into ink, which
@@ -38,7 +39,10 @@ typedef struct st_jpeg_page {
  * the shrink as soon as it is made. libjpeg's errors and its corrupt-data
  * warnings are damage: ST_ERR_PARSE naming the strip ("decode: NAME: page
  * N: damaged strip S: ..."), as are strips lying outside the file and
- * streams whose size disagrees with the page. Returns ST_OK or that error;
+ * streams whose size disagrees with the page. A stream that needs more
+ * working memory than p->max_memory (a large progressive one keeps all
+ * its coefficients) is ST_ERR_INVALID naming the limit "memory per
+ * thread". Returns ST_OK or that error;
  * ink's pixels are then unspecified. Thread-safe for different pages. */
 int st_jpeg_read_strips(const st_jpeg_page *p, int num, st_image *ink, st_shrink *sh,
                         st_error *err);

@@ -7,6 +7,8 @@
  * manifests) comes here, so they all refuse the same things the same way:
  * the open never blocks (a FIFO named like a scan must not stop a batch),
  * only regular files are read, and none larger than ST_FILEBYTES_MAX.
+ * Files are read into memory, never mapped: another process truncating a
+ * mapped file would kill the reader (SIGBUS).
  */
 #ifndef STEMTEL_FILEBYTES_H
 #define STEMTEL_FILEBYTES_H
@@ -30,8 +32,9 @@ typedef enum st_filebytes_fail {
     ST_FILEBYTES_OPEN,      /* open or fstat failed (errno in sys_errno) */
     ST_FILEBYTES_NOT_REGULAR, /* a folder, pipe, device or socket */
     ST_FILEBYTES_TOO_LARGE, /* over ST_FILEBYTES_MAX */
-    ST_FILEBYTES_READ,      /* mapping or reading failed (errno in sys_errno) */
-    ST_FILEBYTES_NOMEM
+    ST_FILEBYTES_READ,      /* reading failed (errno in sys_errno) */
+    ST_FILEBYTES_NOMEM,
+    ST_FILEBYTES_CHANGED    /* cut short, grown or rewritten while read */
 } st_filebytes_fail;
 
 /* A page file's contents, held read-only for the decoder. */
@@ -40,15 +43,17 @@ typedef struct st_filebytes {
     size_t len;
     st_filebytes_fail fail; /* after a failed open: which step */
     int sys_errno;          /* and its errno, 0 if none */
-    int mapped;             /* how bytes are held: st_filebytes_close knows */
 } st_filebytes;
 
-/* Hold the whole of the regular file at path in *fb (mapped: a large
- * multi-page file costs page cache, not heap). On failure *fb holds no
- * bytes, fb->fail and fb->sys_errno say why, and err names the file:
- * ST_ERR_IO with "PATH: cannot open: ...", "PATH: not a regular file (a
- * pipe)" (or folder, device or socket), "PATH: too large: ..." or "PATH:
- * cannot read: ...". Release with st_filebytes_close in either case.
+/* Hold the whole of the regular file at path in *fb: a copy in the heap
+ * (len bytes, so a multi-page file costs its size while held). On failure
+ * *fb holds no bytes, fb->fail and fb->sys_errno say why, and err names
+ * the file: ST_ERR_IO with "PATH: cannot open: ...", "PATH: not a regular
+ * file (a pipe)" (or folder, device or socket), "PATH: too large: ...",
+ * "PATH: cannot read: ..." or "PATH: changed while being read (...)" (its
+ * size or modification time changed between open and the end of the
+ * read: truncated, grown or rewritten by another process), or
+ * ST_ERR_NOMEM. Release with st_filebytes_close in either case.
  * Thread-safe. */
 int st_filebytes_open(st_filebytes *fb, const char *path, st_error *err);
 

@@ -16,6 +16,7 @@
 #include "util/seen.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,10 +175,16 @@ int st_manifest_parse(const char *path, st_manifest **out, st_error *err)
     size_t line_cap = 0;
     st_seen *seen = NULL;
     st_manifest *m = calloc(1, sizeof *m);
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
+    /* Without O_NONBLOCK, opening a FIFO waits for a writer for ever. */
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    FILE *fp = NULL;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(fp = fdopen(fd, "r"))) {
         rc = st_error_set(err, ST_ERR_IO, "%s: cannot open manifest: %s", path,
-                          strerror(errno));
+                          fd >= 0 && !S_ISREG(st.st_mode) ? "not a regular file"
+                                                          : strerror(errno));
+        if (fd >= 0)
+            close(fd);
         goto out;
     }
     if (!m || !(m->path = strdup(path)) || !(dir = st_manifest_dirname(path)) ||
