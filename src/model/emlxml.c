@@ -16,6 +16,7 @@
 
 #include <libxml/globals.h>
 #include <libxml/parser.h>
+#include <libxml/SAX2.h>
 
 static void st_emlxml_trim_end(char *s)
 {
@@ -86,12 +87,30 @@ int st_emlxml_readable(const char *path, const char *who, st_error *err)
     return ST_OK;
 }
 
-/* Entities are not substituted (no XML_PARSE_NOENT) and nothing is
- * fetched from the network. */
+/* An EML_NL file never needs a document type, and a DOCTYPE is how
+ * entities get in: an internal entity repeated thousands of times blows a
+ * short file up to hundreds of megabytes when its text is read. So the
+ * parse stops at the DOCTYPE, before its declarations are read, and
+ * remembers the line (in the context's _private). */
+static void st_emlxml_on_doctype(void *ctx, const xmlChar *name, const xmlChar *public_id,
+                                 const xmlChar *system_id)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    int *line = ctxt->_private;
+    (void)name, (void)public_id, (void)system_id;
+    *line = xmlSAX2GetLineNumber(ctx);
+    if (*line < 1)
+        *line = 1;
+    xmlStopParser(ctxt);
+}
+
+/* Entities are not substituted (no XML_PARSE_NOENT), a DOCTYPE is
+ * refused, and nothing is fetched from the network. */
 int st_emlxml_parse(const char *path, const char *who, xmlDocPtr *out, st_error *err)
 {
     st_emlxml_capture cap;
     xmlParserCtxtPtr ctxt = NULL;
+    int doctype_line = 0;
     int rc = st_emlxml_readable(path, who, err);
     *out = NULL;
     if (rc != ST_OK)
@@ -103,9 +122,17 @@ int st_emlxml_parse(const char *path, const char *who, xmlDocPtr *out, st_error 
         rc = st_error_set(err, ST_ERR_NOMEM, "%s: %s: out of memory", who, path);
         goto out;
     }
+    ctxt->_private = &doctype_line;
+    ctxt->sax->internalSubset = st_emlxml_on_doctype;
     *out = xmlCtxtReadFile(ctxt, path, NULL,
                            XML_PARSE_NONET | XML_PARSE_BIG_LINES);
-    if (!*out) {
+    if (doctype_line) {
+        xmlFreeDoc(*out);
+        *out = NULL;
+        rc = st_error_set(err, ST_ERR_PARSE,
+                          "%s: %s: line %d: a DOCTYPE: EML_NL files have none, and "
+                          "its entities are refused", who, path, doctype_line);
+    } else if (!*out) {
         if (cap.have)
             rc = st_error_set(err, ST_ERR_PARSE,
                               "%s: %s: not well-formed XML: line %d: %s",
