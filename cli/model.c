@@ -168,6 +168,9 @@ static int cmd_check(model_opts *o)
     int n = st_model_check(m, &pr);
     for (int i = 0; i < pr.n; i++)
         fprintf(stderr, "%s: %s\n", o->args[0], pr.msg[i]);
+    if (pr.more)
+        fprintf(stderr, "%s: ... and %d more problem%s not shown\n", o->args[0], pr.more,
+                pr.more == 1 ? "" : "s");
     if (n == 0)
         printf("%s: ok: %d lists, %d candidates, %d boxes, %d registration marks\n",
                o->args[0], m->n_lists, st_model_max_candidates(m), m->n_targets,
