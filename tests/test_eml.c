@@ -651,6 +651,22 @@ static void test_eml_refuses_any_doctype_even_without_entities(void **state)
     free(dir);
 }
 
+static void test_eml_refuses_c1_controls_and_del_naming_element_and_line(void **state)
+{
+    char *dir = th_tmpdir();
+    /* XML allows them; a terminal takes U+009B as an escape. */
+    char *c1 = edited_copy(dir, "eml/eml230b_test.eml.xml", "Partijdige Partij",
+                           "Partijdige\xc2\x9b" "2J Partij");
+    assert_refused(c1, ST_ERR_INVALID, "RegisteredName: a control character");
+    free(c1);
+    char *del = edited_copy(dir, "eml/eml230b_test.eml.xml", "Id=\"1\">",
+                            "Id=\"1\x7f\">");
+    assert_refused(del, ST_ERR_INVALID, "AffiliationIdentifier/@Id: a control character");
+    free(del);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -679,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_eml510_refuses_a_candidate_list_naming_its_kind),
         cmocka_unit_test(test_eml_refuses_an_entity_bomb_naming_the_doctype_line),
         cmocka_unit_test(test_eml_refuses_any_doctype_even_without_entities),
+        cmocka_unit_test(test_eml_refuses_c1_controls_and_del_naming_element_and_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #ifndef STEMTEL_MODEL_EMLXML_H
 #define STEMTEL_MODEL_EMLXML_H
 
+#include <stddef.h>
+
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
@@ -51,9 +53,15 @@ int st_emlxml_readable(const char *path, const char *who, st_error *err);
  * XML that is not well-formed, with libxml2's first error and its line
  * (ST_ERR_PARSE: "<who>: <path>: not well-formed XML: line N: ..."), a
  * DOCTYPE, with its line (ST_ERR_PARSE: "<who>: <path>: line N: a
- * DOCTYPE: ..."), and ST_ERR_NOMEM; *out is NULL then. Never touches the
- * network. */
+ * DOCTYPE: ..."), text or an attribute with a character util/text.h
+ * refuses, with the element and its line (ST_ERR_INVALID), and
+ * ST_ERR_NOMEM; *out is NULL then. Never touches the network. */
 int st_emlxml_parse(const char *path, const char *who, xmlDocPtr *out, st_error *err);
+
+/* As st_emlxml_parse for the len bytes at buf, which name stands for in
+ * messages. */
+int st_emlxml_parse_memory(const char *buf, size_t len, const char *name, const char *who,
+                           xmlDocPtr *out, st_error *err);
 
 /* 1 if n is an element ns:name. */
 int st_emlxml_is(const xmlNode *n, const char *ns, const char *name);

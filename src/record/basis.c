@@ -12,6 +12,7 @@
 #include "stemtel/basis.h"
 #include "record/storedb.h"
 #include "util/csv.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -131,6 +132,17 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st
             rc = st_error_set(err, ST_ERR_PARSE, "basis: %s: line %d: a quote is not closed",
                               path, lineno);
             goto out;
+        }
+        char where[4200];
+        snprintf(where, sizeof where, "basis: %s: line %d", path, lineno);
+        for (int c = 0; c < n && c < MAX_COLS; c++) {
+            char field[64];
+            if (n_cols)
+                snprintf(field, sizeof field, "column %s", heads[c]);
+            else
+                snprintf(field, sizeof field, "header column %d", c + 1);
+            if ((rc = st_text_check(fields[c], where, field, err)))
+                goto out;
         }
         if (!n_cols) { /* the header */
             int seen[10] = {0}, *seen_list = calloc((size_t)m->n_lists + 1, sizeof *seen_list);
@@ -295,6 +307,8 @@ static int fill_unit(const char *path, const st_eml510_unit *u, st_basis *b, st_
         return st_error_set(err, ST_ERR_INVALID,
                             "basis: %s: line %d: a ReportingUnitVotes without its Id", path,
                             u->line);
+    /* eml510.c read it through emlxml.c, which refused what util/text.h
+     * does not take. */
     b->station = strdup(u->id);
     if (u->name)
         b->name = strdup(u->name);
