@@ -450,6 +450,62 @@ static void test_model_check_names_the_first_of_each_repeat_once(void **state)
     st_model_free(m);
 }
 
+/* models/test-small.json with the first from replaced by to, in dir. */
+static char *edited_small(const char *dir, const char *file, const char *from, const char *to)
+{
+    char *src = th_root("models/test-small.json");
+    char *text = th_slurp(src, NULL);
+    char *at = strstr(text, from);
+    if (!at)
+        fail_msg("test-small.json lacks %s", from);
+    size_t n = strlen(text) + strlen(to) + 1;
+    char *out = malloc(n), *path = malloc(strlen(dir) + strlen(file) + 2);
+    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    sprintf(path, "%s/%s", dir, file);
+    th_write(path, out);
+    free(out);
+    free(text);
+    free(src);
+    return path;
+}
+
+static void expect_check_refuses(const char *path, const char *want1, const char *want2)
+{
+    char *out = NULL;
+    assert_int_equal(th_run(&out, "model check '%s'", path), 1);
+    if (!strstr(out, path) || !strstr(out, want1) || (want2 && !strstr(out, want2)))
+        fail_msg("want \"%s\" and \"%s\": %s", want1, want2 ? want2 : "", out);
+    free(out);
+}
+
+static void test_cli_model_check_refuses_repeated_keys_nul_bad_utf8_and_huge_dpi(void **state)
+{
+    static const struct {
+        const char *file, *from, *to, *want1, *want2;
+    } cases[] = {
+        {"dup.json", "\"paper\"", "\"version\": 1, \"paper\"", "key \"version\" given twice",
+         NULL},
+        {"esc.json", "\"paper\"", "\"\\u0070aper\": {}, \"paper\"", "key \"paper\" given twice",
+         NULL},
+        {"nul.json", "\"Jansen, A. (Anna)\"", "\"Jansen\\u0000, B.\"",
+         "lists[0].candidates[0].name", "a NUL character at byte 7"},
+        {"esc1b.json", "\"Jansen, A. (Anna)\"", "\"Jansen\\u001b[2J\"",
+         "lists[0].candidates[0].name", "a control character at byte 7"},
+        {"utf8.json", "\"Jansen, A. (Anna)\"", "\"Jansen \xff\"", "invalid utf-8", NULL},
+        {"dpi.json", "\"dpi\": 300", "\"dpi\": 99999999999",
+         "\"dpi\" = 99999999999 is out of range", NULL},
+    };
+    char *dir = th_tmpdir();
+    /* Before: each of these was "ok", the last copy of a key winning. */
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *p = edited_small(dir, cases[i].file, cases[i].from, cases[i].to);
+        expect_check_refuses(p, cases[i].want1, cases[i].want2);
+        free(p);
+    }
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_cli_from_eml_builds_models_and_refuses_invalid_files),
         cmocka_unit_test(test_cli_model_check_of_100000_boxes_is_quick_and_short),
         cmocka_unit_test(test_model_check_names_the_first_of_each_repeat_once),
+        cmocka_unit_test(test_cli_model_check_refuses_repeated_keys_nul_bad_utf8_and_huge_dpi),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
