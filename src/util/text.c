@@ -93,28 +93,60 @@ int st_text_check(const char *s, const char *where, const char *field, st_error 
     return st_text_check_len(s, s ? strlen(s) : 0, where, field, err);
 }
 
+/* The escaped form of the character or byte at p (k bytes, 0 for a byte
+ * that is not UTF-8) into out (room for 17 bytes); returns its length. */
+static size_t st_text_escape_one(const unsigned char *p, size_t k, unsigned long c, char *out)
+{
+    if (k && !st_text_banned(c) && c != '\\') {
+        memcpy(out, p, k);
+        return k;
+    }
+    if (k && c == '\\') {
+        memcpy(out, "\\\\", 2);
+        return 2;
+    }
+    size_t n = 0;
+    /* A C1 character is two bytes; show both. */
+    for (size_t j = 0; j < (k ? k : 1); j++)
+        n += (size_t)snprintf(out + n, 5, "\\x%02x", p[j]);
+    return n;
+}
+
 int st_text_put(FILE *f, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     size_t n = strlen((const char *)p);
     for (size_t i = 0; i < n;) {
-        unsigned long c;
+        unsigned long c = 0;
+        char out[17];
         size_t k = st_text_decode(p + i, n - i, &c);
-        if (k && !st_text_banned(c) && c != '\\') {
-            if (fwrite(p + i, 1, k, f) != k)
-                return EOF;
-            i += k;
-        } else if (k && c == '\\') {
-            if (fputs("\\\\", f) == EOF)
-                return EOF;
-            i++;
-        } else {
-            /* A C1 character is two bytes; show both. */
-            for (size_t j = 0; j < (k ? k : 1); j++)
-                if (fprintf(f, "\\x%02x", p[i + j]) < 0)
-                    return EOF;
-            i += k ? k : 1;
-        }
+        size_t m = st_text_escape_one(p + i, k, c, out);
+        if (fwrite(out, 1, m, f) != m)
+            return EOF;
+        i += k ? k : 1;
     }
     return 0;
+}
+
+const char *st_text_shown(const char *s, char *buf, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t len = strlen((const char *)p), w = 0;
+    if (!n)
+        return buf;
+    for (size_t i = 0; i < len;) {
+        unsigned long c = 0;
+        char out[17];
+        size_t k = st_text_decode(p + i, len - i, &c);
+        size_t m = st_text_escape_one(p + i, k, c, out);
+        if (w + m + 4 > n) {
+            snprintf(buf + w, n - w, "%s", n - w > 3 ? "..." : "");
+            return buf;
+        }
+        memcpy(buf + w, out, m);
+        w += m;
+        i += k ? k : 1;
+    }
+    buf[w] = '\0';
+    return buf;
 }

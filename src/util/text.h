@@ -47,6 +47,14 @@ int st_text_check_len(const char *s, size_t len, const char *where, const char *
  * would (EOF on a write error). Not thread-safe for the same f. */
 int st_text_put(FILE *f, const char *s);
 
+/* s escaped as st_text_put writes it, into buf (n bytes), ending in "..."
+ * when it does not fit; NULL s gives "". Returns buf, so it can be an
+ * argument of printf. Pure. */
+const char *st_text_shown(const char *s, char *buf, size_t n);
+
+/* st_text_shown into an array buf. */
+#define ST_TEXT_SHOWN(s, buf) st_text_shown((s), (buf), sizeof(buf))
+
 #ifdef __cplusplus
 }
 #endif
