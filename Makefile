@@ -134,12 +134,15 @@ demo: setup ## install dependencies, build, and run stemtel on the sample batch
 	@$(MAKE) --no-print-directory -j$(JOBS) $(BIN)
 	@STEMTEL_BIN=$(abspath $(BIN)) scripts/demo
 
-install: $(BIN) ## install the command, its man page and example models under DESTDIR/PREFIX
+install: $(BIN) ## install the command, its man page, example models and the 510 schemas under DESTDIR/PREFIX
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/stemtel/models
+	    $(DESTDIR)$(PREFIX)/share/stemtel/models $(DESTDIR)$(PREFIX)/share/stemtel/eml-xsd/external
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stemtel
 	install -m 644 doc/stemtel.1 $(DESTDIR)$(PREFIX)/share/man/man1/stemtel.1
 	install -m 644 models/*.json models/README.md $(DESTDIR)$(PREFIX)/share/stemtel/models/
+	install -m 644 data/eml-xsd/*.xsd data/eml-xsd/LICENSE-EML_NL data/eml-xsd/README.md \
+	    $(DESTDIR)$(PREFIX)/share/stemtel/eml-xsd/
+	install -m 644 data/eml-xsd/external/*.xsd $(DESTDIR)$(PREFIX)/share/stemtel/eml-xsd/external/
 
 models: $(BIN) ## remake the example models from the Kiesraad files in SHARED_DATA
 	$(BIN) model from-eml $(SHARED_DATA)/results/Kandidatenlijsten_GR2022_WestMaasenWaal.eml.xml \

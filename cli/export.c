@@ -3,8 +3,52 @@
 #include "stemtel/export.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define ST_EXPORT_XSD "510-count-kiesraad-strict.xsd"
+
+/* The official 510 schema: in $STEMTEL_XSD_DIR when set, else installed
+ * beside the command (PREFIX/share/stemtel/eml-xsd) or, for a command in
+ * the build tree (build/<flavour>/stemtel), in the repository's data
+ * folder. 0 and the path in buf, or -1 with where it looked in err. */
+static int find_schema(char *buf, size_t n, st_error *err)
+{
+    const char *env = getenv("STEMTEL_XSD_DIR");
+    if (env && *env) {
+        snprintf(buf, n, "%s/%s", env, ST_EXPORT_XSD);
+        if (access(buf, R_OK) == 0)
+            return 0;
+        st_error_set(err, ST_ERR_IO, "export: no %s in STEMTEL_XSD_DIR (%s)", ST_EXPORT_XSD,
+                     env);
+        return -1;
+    }
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        static const char *const rel[] = {"../share/stemtel/eml-xsd", "../../data/eml-xsd"};
+        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+            char path[PATH_MAX + 64], real[PATH_MAX];
+            snprintf(path, sizeof path, "%s/%s/%s", exe, rel[i], ST_EXPORT_XSD);
+            if (realpath(path, real) && access(real, R_OK) == 0) {
+                snprintf(buf, n, "%s", real);
+                return 0;
+            }
+        }
+    }
+    st_error_set(err, ST_ERR_IO, "export: cannot find the official schema %s (looked in "
+                 "STEMTEL_XSD_DIR, ../share/stemtel/eml-xsd beside the command, and "
+                 "../../data/eml-xsd); set STEMTEL_XSD_DIR to the folder holding it",
+                 ST_EXPORT_XSD);
+    return -1;
+}
 
 static const char *const export_usage =
     "usage: stemtel export eml --store FILE -o Telling.eml.xml [--draft]\n"
@@ -13,7 +57,9 @@ static const char *const export_usage =
     "\"centrale stemopneming\"): the totals and one ReportingUnitVotes per\n"
     "polling station, every list and candidate, blank, invalid and the new\n"
     "A..J. Refused while anything blocks a final result (see `stemtel\n"
-    "reconcile`), unless --draft: the file then says it is a draft.\n";
+    "reconcile`), unless --draft: the file then says it is a draft. The file\n"
+    "is validated against the Kiesraad's schema before it is written and not\n"
+    "written if it fails (schemas: $STEMTEL_XSD_DIR, else installed with stemtel).\n";
 
 int st_cli_export(int argc, char **argv)
 {
@@ -51,7 +97,9 @@ int st_cli_export(int argc, char **argv)
     st_error err = {0};
     st_store *s = NULL;
     int rc = ST_EXIT_FAIL;
-    if (st_store_open(store_path, NULL, &s, &err) || st_export_eml(s, out, draft, &err))
+    char xsd[PATH_MAX + 64];
+    if (find_schema(xsd, sizeof xsd, &err) || st_store_open(store_path, NULL, &s, &err) ||
+        st_export_eml(s, out, draft, xsd, &err))
         st_cli_error("%s", err.msg);
     else {
         printf("%s written%s\n", out, draft ? " (a DRAFT)" : "");

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "stemtel/version.h"
 #include "stemtel/batch.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -16,14 +17,18 @@
 
 
 
+/* Messages quote names and files from outside: escaped, so they cannot
+ * move the terminal's cursor or fake a line. */
 void st_cli_error(const char *fmt, ...)
 {
+    char msg[ST_ERROR_MAX + 512];
     va_list ap;
     va_start(ap, fmt);
-    fputs("stemtel: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fputs("stemtel: ", stderr);
+    st_text_put(stderr, msg);
+    fputc('\n', stderr);
 }
 
 void st_cli_warn_batch(const st_batch_report *r)

@@ -5,6 +5,7 @@
  * with --by.
  */
 #include "cli.h"
+#include "util/text.h"
 #include "stemtel/store.h"
 
 #include <getopt.h>
@@ -22,7 +23,9 @@ static const char *const members_usage =
 static int print_member(void *ctx, const char *name, const char *role, const char *added_at)
 {
     int *n = ctx;
-    printf("%-10s %s (since %s)\n", role, name, added_at);
+    char r[64], who[512], at[64];
+    printf("%-10s %s (since %s)\n", st_text_shown(role, r, sizeof r),
+           st_text_shown(name, who, sizeof who), st_text_shown(added_at, at, sizeof at));
     (*n)++;
     return 0;
 }

@@ -4,6 +4,7 @@
  * and errors. The library does the work so tests can call it directly.
  */
 #include "cli.h"
+#include "util/text.h"
 #include "stemtel/eml.h"
 #include "stemtel/inspect.h"
 #include "stemtel/layout.h"
@@ -166,8 +167,15 @@ static int cmd_check(model_opts *o)
     }
     st_problems pr = {0};
     int n = st_model_check(m, &pr);
-    for (int i = 0; i < pr.n; i++)
-        fprintf(stderr, "%s: %s\n", o->args[0], pr.msg[i]);
+    /* Problems quote ids and names from the file. */
+    for (int i = 0; i < pr.n; i++) {
+        fprintf(stderr, "%s: ", o->args[0]);
+        st_text_put(stderr, pr.msg[i]);
+        fputc('\n', stderr);
+    }
+    if (pr.more)
+        fprintf(stderr, "%s: ... and %d more problem%s not shown\n", o->args[0], pr.more,
+                pr.more == 1 ? "" : "s");
     if (n == 0)
         printf("%s: ok: %d lists, %d candidates, %d boxes, %d registration marks\n",
                o->args[0], m->n_lists, st_model_max_candidates(m), m->n_targets,

@@ -19,6 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Text from the store (names, notes, files and stations came from
+ * outside, maybe before stemtel checked them) is escaped for the
+ * terminal. */
+#include "util/text.h"
+
 /* Draw b's page with its boxes into png: the record is checked before
  * the file is read, so a rejected page says so whether or not its file
  * is still there. */
@@ -103,15 +108,17 @@ static void print_line(const st_store_ballot *b)
     for (int i = 0; i < o->n_reasons; i++)
         snprintf(found + strlen(found), sizeof found - strlen(found), "%s%s", i ? "," : " ",
                  o->reasons[i]);
+    char st[256], file[4200], by[512];
     printf("%-6lld %-14s %s page %d: %s; proposal %s", (long long)b->id,
-           b->station ? b->station : "(no station)", b->file, b->page, found,
+           b->station ? ST_TEXT_SHOWN(b->station, st) : "(no station)",
+           ST_TEXT_SHOWN(b->file, file), b->page, found,
            st_decision_text(&p, prop, sizeof prop));
     if (b->rescan_of)
         printf("; possible rescan of ballot %lld (similarity %.3f)", (long long)b->rescan_of,
                b->rescan_similarity);
     if (b->decided)
         printf("; decided %s by %s", st_decision_text(&b->decision, dec, sizeof dec),
-               b->decided_by);
+               ST_TEXT_SHOWN(b->decided_by, by));
     putchar('\n');
 }
 
@@ -145,28 +152,38 @@ static int list_one(void *ctx, st_store_ballot *b)
 
 static int print_event(void *ctx, const st_store_event *e)
 {
-    char dec[64];
+    char dec[64], at[64], to[256], by[512];
     (void)ctx;
     if (e->move)
-        printf("  %s  moved to %s by %s", e->at, e->to_station, e->by);
+        printf("  %s  moved to %s by %s", ST_TEXT_SHOWN(e->at, at),
+               ST_TEXT_SHOWN(e->to_station, to), ST_TEXT_SHOWN(e->by, by));
     else
-        printf("  %s  decided %s by %s", e->at,
-               st_decision_text(&e->decision, dec, sizeof dec), e->by);
-    printf("%s%s\n", e->note ? ": " : "", e->note ? e->note : "");
+        printf("  %s  decided %s by %s", ST_TEXT_SHOWN(e->at, at),
+               st_decision_text(&e->decision, dec, sizeof dec), ST_TEXT_SHOWN(e->by, by));
+    if (e->note) {
+        fputs(": ", stdout);
+        st_text_put(stdout, e->note);
+    }
+    putchar('\n');
     return 0;
 }
 
 static int show(st_store *s, const st_store_ballot *b, st_error *err)
 {
+    char file[4200], hash[80], st[256], box[64], state[64];
     print_line(b);
-    printf("file    %s\npage    %d\nsha256  %s\nbatch   %lld\n", b->file, b->page, b->sha256,
-           (long long)b->batch);
+    printf("file    %s\npage    %d\nsha256  %s\nbatch   %lld\n", ST_TEXT_SHOWN(b->file, file),
+           b->page, ST_TEXT_SHOWN(b->sha256, hash), (long long)b->batch);
     if (b->counted_station != b->station &&
         (!b->counted_station || !b->station || strcmp(b->counted_station, b->station)))
-        printf("counted under %s\n", b->counted_station ? b->counted_station : "no station");
+        printf("counted under %s\n",
+               b->counted_station ? ST_TEXT_SHOWN(b->counted_station, st) : "no station");
     json_object *rec = json_tokener_parse(b->record), *v = NULL;
-    if (rec && json_object_object_get_ex(rec, "message", &v))
-        printf("message %s\n", json_object_get_string(v));
+    if (rec && json_object_object_get_ex(rec, "message", &v)) {
+        fputs("message ", stdout);
+        st_text_put(stdout, json_object_get_string(v));
+        putchar('\n');
+    }
     if (b->rescan_of) {
         /* Its marks match an earlier page's: the same sheet fed twice? */
         st_store_ballot e = {0};
@@ -174,7 +191,7 @@ static int show(st_store *s, const st_store_ballot *b, st_error *err)
         printf("possible rescan of ballot %lld (similarity %.3f)", (long long)b->rescan_of,
                b->rescan_similarity);
         if (st_store_get(s, b->rescan_of, &e, err) == ST_OK)
-            printf(": %s page %d", e.file, e.page);
+            printf(": %s page %d", ST_TEXT_SHOWN(e.file, file), e.page);
         st_store_ballot_clear(&e);
         printf("; read here as %s\n", st_decision_text(&b->found, found, sizeof found));
         printf("        the same sheet: decide --as void:rescan; another ballot: decide its vote\n");
@@ -186,8 +203,11 @@ static int show(st_store *s, const st_store_ballot *b, st_error *err)
     }
     if (!b->decided)
         printf("  (no decision yet)\n");
-    if (rec && json_object_object_get_ex(rec, "writing", &v) && v)
-        printf("writing outside the boxes: %s\n", json_object_to_json_string(v));
+    if (rec && json_object_object_get_ex(rec, "writing", &v) && v) {
+        fputs("writing outside the boxes: ", stdout);
+        st_text_put(stdout, json_object_to_json_string(v));
+        putchar('\n');
+    }
     if (rec && json_object_object_get_ex(rec, "boxes", &v)) {
         printf("box        score   faint  state\n");
         for (size_t i = 0; i < json_object_array_length(v); i++) {
@@ -196,9 +216,9 @@ static int show(st_store *s, const st_store_ballot *b, st_error *err)
             json_object_object_get_ex(x, "score", &sc);
             json_object_object_get_ex(x, "faint", &fa);
             json_object_object_get_ex(x, "state", &stt);
-            printf("%-8s %7.4f %7.4f  %s%s\n", json_object_get_string(id),
+            printf("%-8s %7.4f %7.4f  %s%s\n", ST_TEXT_SHOWN(json_object_get_string(id), box),
                    json_object_get_double(sc), json_object_get_double(fa),
-                   json_object_get_string(stt),
+                   ST_TEXT_SHOWN(json_object_get_string(stt), state),
                    strcmp(json_object_get_string(stt), "empty") ? "  <" : "");
         }
     } else {
@@ -211,10 +231,11 @@ static int show(st_store *s, const st_store_ballot *b, st_error *err)
 static int print_group(void *ctx, const st_store_group *g)
 {
     int *n = ctx;
+    char st[256], at[64];
     printf("batch %-4lld %-14s %6lld page%s (ids %lld-%lld)%s, started %s", (long long)g->batch,
-           g->station ? g->station : "none", (long long)g->pages, g->pages == 1 ? " " : "s",
-           (long long)g->first_id, (long long)g->last_id, g->moved ? ", moved here" : "",
-           g->started);
+           g->station ? ST_TEXT_SHOWN(g->station, st) : "none", (long long)g->pages,
+           g->pages == 1 ? " " : "s", (long long)g->first_id, (long long)g->last_id,
+           g->moved ? ", moved here" : "", ST_TEXT_SHOWN(g->started, at));
     if (g->voided)
         printf(", %lld void", (long long)g->voided);
     putchar('\n');

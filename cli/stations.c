@@ -5,6 +5,7 @@
  * from then on every station id must be on it; list prints it.
  */
 #include "cli.h"
+#include "util/text.h"
 #include "stemtel/eml.h"
 #include "stemtel/store.h"
 
@@ -42,9 +43,11 @@ static int looks_like_xml(const char *path)
 static int print_station(void *ctx, const st_station_def *d)
 {
     int *n = ctx;
-    printf("%-14s %s", d->id, d->name);
+    char id[128], name[1024], post[128];
+    printf("%-14s %s", st_text_shown(d->id, id, sizeof id),
+           st_text_shown(d->name, name, sizeof name));
     if (d->postcode)
-        printf(", %s", d->postcode);
+        printf(", %s", st_text_shown(d->postcode, post, sizeof post));
     if (d->eligible >= 0)
         printf(" (%lld voters)", d->eligible);
     putchar('\n');

@@ -245,6 +245,59 @@ static void test_basis_import_replaces_a_station_in_the_store(void **state)
     free(dir);
 }
 
+/* The real 510b with to put after the last occurrence of after (in the
+ * last station), written into dir; malloc'd path. */
+static char *telling_with(const char *dir, const char *after, const char *to)
+{
+    char *tel = th_data(TELLING), *text = th_slurp(tel, NULL), *at = NULL;
+    for (char *p = strstr(text, after); p; p = strstr(p + 1, after))
+        at = p;
+    assert_non_null(at);
+    at += strlen(after);
+    size_t n = strlen(text) + strlen(to) + 1;
+    char *out = malloc(n), *path = malloc(strlen(dir) + 32);
+    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at);
+    sprintf(path, "%s/twice.eml.xml", dir);
+    th_write(path, out);
+    free(out);
+    free(text);
+    free(tel);
+    return path;
+}
+
+static void test_basis_eml_refuses_a_figure_given_twice(void **state)
+{
+    static const struct {
+        const char *after, *to, *want;
+    } cases[] = {
+        {"<TotalCounted>235</TotalCounted>", "<TotalCounted>999</TotalCounted>",
+         "TotalCounted given twice"},
+        {"<RejectedVotes ReasonCode=\"blanco\">0</RejectedVotes>",
+         "<RejectedVotes ReasonCode=\"blanco\">50</RejectedVotes>",
+         "RejectedVotes \"blanco\" given twice"},
+        {"<ValidVotes>14</ValidVotes></Selection>",
+         "<Selection><AffiliationIdentifier Id=\"7\"/><ValidVotes>90</ValidVotes></Selection>",
+         "the votes of list 7 given twice"},
+    };
+    st_model *m = load_model(MODEL);
+    char *dir = th_tmpdir();
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        st_error err = {0};
+        st_basis_set set = {0, NULL};
+        char *path = telling_with(dir, cases[i].after, cases[i].to);
+        /* Before: the last copy won, silently. */
+        assert_int_equal(st_basis_read_eml(path, m, &set, &err), ST_ERR_INVALID);
+        if (!strstr(err.msg, path) || !strstr(err.msg, cases[i].want) ||
+            !strstr(err.msg, "line 1:"))
+            fail_msg("want the file, line and \"%s\": %s", cases[i].want, err.msg);
+        assert_int_equal(set.n, 0);
+        free(path);
+    }
+    th_rmtree(dir);
+    free(dir);
+    st_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_basis_csv_takes_columns_in_any_order_with_quotes_and_crlf),
         cmocka_unit_test(test_basis_eml_refuses_a_candidate_list_and_another_election),
         cmocka_unit_test(test_basis_import_replaces_a_station_in_the_store),
+        cmocka_unit_test(test_basis_eml_refuses_a_figure_given_twice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

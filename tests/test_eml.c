@@ -573,6 +573,100 @@ static void test_eml510_refuses_a_candidate_list_naming_its_kind(void **state)
     free(path);
 }
 
+/* ---- hostile files ---- */
+
+/* A copy of the real 230b whose first party name is one 10 KB internal
+ * entity referenced 20,000 times: 124 KB on disk, 200 MB once expanded. */
+static char *entity_bomb_230b(const char *dir)
+{
+    char *src = th_data("eml/eml230b_test.eml.xml");
+    char *text = th_slurp(src, NULL);
+    assert_non_null(text);
+    const char *decl = "<?xml version=\"1.0\"?>\n";
+    const char *name = "<RegisteredName>Partijdige Partij</RegisteredName>";
+    char *at = strstr(text, name);
+    assert_non_null(at);
+    assert_int_equal(strncmp(text, decl, strlen(decl)), 0);
+    size_t cap = strlen(text) + 10240 + 20000 * 6 + 256, k = 0;
+    char *out = malloc(cap);
+    k += (size_t)snprintf(out + k, cap - k, "%s<!DOCTYPE EML [\n<!ENTITY big \"", decl);
+    memset(out + k, 'x', 10240);
+    k += 10240;
+    k += (size_t)snprintf(out + k, cap - k, "\">\n]>\n%.*s<RegisteredName>",
+                          (int)(at - text - strlen(decl)), text + strlen(decl));
+    for (int i = 0; i < 20000; i++)
+        k += (size_t)snprintf(out + k, cap - k, "&big;");
+    snprintf(out + k, cap - k, "</RegisteredName>%s", at + strlen(name));
+    size_t pn = strlen(dir) + 32;
+    char *path = malloc(pn);
+    snprintf(path, pn, "%s/bomb.eml.xml", dir);
+    th_write(path, out);
+    free(out);
+    free(text);
+    free(src);
+    return path;
+}
+
+static void test_eml_refuses_an_entity_bomb_naming_the_doctype_line(void **state)
+{
+    char *dir = th_tmpdir(), *out = NULL, model[4200];
+    char *bomb = entity_bomb_230b(dir);
+    snprintf(model, sizeof model, "%s/m.json", dir);
+    /* Before: 0.8 GB, a 200 MB party name in the model, exit 0. */
+    assert_int_equal(th_run(&out, "model from-eml '%s' -o '%s'", bomb, model), 1);
+    if (!strstr(out, bomb) || !strstr(out, "line 2") || !strstr(out, "DOCTYPE"))
+        fail_msg("want the file, line 2 and DOCTYPE: %s", out);
+    assert_int_equal(access(model, F_OK), -1);
+    free(out);
+    assert_refused(bomb, ST_ERR_PARSE, "line 2: a DOCTYPE");
+    free(bomb);
+    th_rmtree(dir);
+    free(dir);
+}
+
+static void test_eml_refuses_any_doctype_even_without_entities(void **state)
+{
+    char *dir = th_tmpdir();
+    /* An external entity that is not loaded used to become an empty
+     * party name; a bare DOCTYPE is refused the same way. */
+    char *ext = edited_copy(dir, "eml/eml230b_test.eml.xml", "<?xml version=\"1.0\"?>\n",
+                            "<?xml version=\"1.0\"?>\n\n<!DOCTYPE EML [<!ENTITY p SYSTEM "
+                            "\"/etc/hostname\">]>\n");
+    assert_refused(ext, ST_ERR_PARSE, "line 3: a DOCTYPE");
+    free(ext);
+    char *bare = edited_copy(dir, "eml/eml230b_test.eml.xml", "<?xml version=\"1.0\"?>\n",
+                             "<?xml version=\"1.0\"?>\n<!DOCTYPE EML>\n");
+    assert_refused(bare, ST_ERR_PARSE, "line 2: a DOCTYPE");
+    free(bare);
+    char *def = edited_copy(dir, "eml/eml510b_with_investigations.eml.xml", "<EML ",
+                            "<!DOCTYPE EML>\n<EML ");
+    st_eml510 *c = NULL;
+    st_error err = {0};
+    assert_int_equal(st_eml510_read(def, "basis", &c, &err), ST_ERR_PARSE);
+    assert_null(c);
+    if (!strstr(err.msg, def) || !strstr(err.msg, "DOCTYPE"))
+        fail_msg("want the file and DOCTYPE: %s", err.msg);
+    free(def);
+    th_rmtree(dir);
+    free(dir);
+}
+
+static void test_eml_refuses_c1_controls_and_del_naming_element_and_line(void **state)
+{
+    char *dir = th_tmpdir();
+    /* XML allows them; a terminal takes U+009B as an escape. */
+    char *c1 = edited_copy(dir, "eml/eml230b_test.eml.xml", "Partijdige Partij",
+                           "Partijdige\xc2\x9b" "2J Partij");
+    assert_refused(c1, ST_ERR_INVALID, "RegisteredName: a control character");
+    free(c1);
+    char *del = edited_copy(dir, "eml/eml230b_test.eml.xml", "Id=\"1\">",
+                            "Id=\"1\x7f\">");
+    assert_refused(del, ST_ERR_INVALID, "AffiliationIdentifier/@Id: a control character");
+    free(del);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -599,6 +693,9 @@ int main(void)
         cmocka_unit_test(test_eml_refuses_a_candidate_list_given_as_definition),
         cmocka_unit_test(test_eml510_reads_every_station_of_the_real_count),
         cmocka_unit_test(test_eml510_refuses_a_candidate_list_naming_its_kind),
+        cmocka_unit_test(test_eml_refuses_an_entity_bomb_naming_the_doctype_line),
+        cmocka_unit_test(test_eml_refuses_any_doctype_even_without_entities),
+        cmocka_unit_test(test_eml_refuses_c1_controls_and_del_naming_element_and_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include "run_ok.h"
 
 #include "stemtel/eml.h"
+#include "stemtel/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,11 +90,79 @@ static void test_export_names_a_missing_store_and_bad_usage(void **state)
     free(out);
 }
 
+/* The basistelling of 0668::SB3 with a name column holding name. */
+static void write_basis(const char *path, const char *name)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "station,A,B,C,D,E.1,E.2,E.3,E.4,E.5,E.6,E.7,E.8,E,F,G,H,I,J,explained,name\n"
+             "0668::SB3,285,46,0,331,7,39,0,88,0,153,36,1,324,5,2,331,0,0,yes,\"%s\"\n",
+             name);
+    th_write(path, text);
+}
+
+static void test_export_refuses_outside_text_and_what_the_schema_refuses(void **state)
+{
+    char *dir = th_tmpdir(), *real = th_root(MODEL), *out = NULL;
+    char model[4200], store[4200], csv[4200], path[4200];
+    snprintf(model, sizeof model, "%s/xx.json", dir);
+    snprintf(store, sizeof store, "%s/e.db", dir);
+    snprintf(csv, sizeof csv, "%s/b.csv", dir);
+    snprintf(path, sizeof path, "%s/Telling.eml.xml", dir);
+    /* A model our checks accept but whose election category ("XX") is
+     * none the Kiesraad knows. */
+    st_error err = {0};
+    st_model *m = NULL;
+    assert_st_ok(st_model_load(real, &m, &err), &err);
+    free(m->election_id);
+    m->election_id = strdup("XX2022_WestMaasenWaal");
+    assert_st_ok(st_model_save(m, model, &err), &err);
+    st_model_free(m);
+    RUN_OK("synth '%s' --out '%s/in' --count 10 --seed 4 --dpi 150 --format grey-jpeg "
+           "--pages-per-file 10", model, dir);
+    RUN_OK("count --model '%s' --station 0668::SB3 --out '%s/o' --store '%s' "
+           "'%s/in/stack-0001.tif'", model, dir, store, dir);
+    /* Before: these names reached the 510b, which xmllint then refused. */
+    static const struct {
+        const char *name, *why;
+    } bad[] = {{"Dorpshuis\x1b[2J", "a control character at byte 10"},
+               {"Dorpshuis \xff", "invalid UTF-8 at byte 11"},
+               {"Dorpshuis\xc2\x9b", "a control character"}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_basis(csv, bad[i].name);
+        assert_int_equal(th_run(&out, "basis import --store '%s' '%s'", store, csv), 1);
+        if (!strstr(out, csv) || !strstr(out, "line 2: column name") ||
+            !strstr(out, bad[i].why))
+            fail_msg("want file, line 2, column name and \"%s\": %s", bad[i].why, out);
+        free(out);
+    }
+    write_basis(csv, "Dorpshuis \xc3\x89\xc3\xa9n");
+    RUN_OK("basis import --store '%s' '%s'", store, csv);
+    /* The schema's own message, exit 1, and no file. */
+    assert_int_equal(th_run(&out, "export eml --store '%s' -o '%s' --draft", store, path), 1);
+    if (!strstr(out, "not written, the official schema refuses it") ||
+        !strstr(out, "510-count-kiesraad-strict.xsd") || !strstr(out, "XX2022_WestMaasenWaal' is not accepted by the pattern"))
+        fail_msg("want the schema's refusal: %s", out);
+    free(out);
+    assert_null(th_slurp(path, NULL));
+    /* Schemas are looked for where STEMTEL_XSD_DIR says. */
+    setenv("STEMTEL_XSD_DIR", dir, 1);
+    assert_int_equal(th_run(&out, "export eml --store '%s' -o '%s' --draft", store, path), 1);
+    unsetenv("STEMTEL_XSD_DIR");
+    if (!strstr(out, "no 510-count-kiesraad-strict.xsd in STEMTEL_XSD_DIR"))
+        fail_msg("want the folder refused: %s", out);
+    free(out);
+    free(real);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export_names_a_missing_store_and_bad_usage),
         cmocka_unit_test(test_export_refuses_while_something_blocks_and_marks_a_draft),
+        cmocka_unit_test(test_export_refuses_outside_text_and_what_the_schema_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static st_model *load_small(void)
 {
@@ -378,6 +379,133 @@ static void test_model_readme_example_is_a_valid_model(void **state)
     st_model_free(m);
 }
 
+/* The real West Maas en Waal model with its 56 boxes copied until there
+ * are n: every copy repeats an id, a number and a rectangle. Saved in
+ * dir; returns the malloc'd path. */
+static char *copied_boxes_model(const char *dir, int n)
+{
+    st_error err = {0};
+    st_model *m = NULL;
+    char *src = th_root("models/gr2022-west-maas-en-waal.json");
+    assert_st_ok(st_model_load(src, &m, &err), &err);
+    int k = m->n_targets;
+    st_target *t = calloc((size_t)n, sizeof *t);
+    assert_non_null(t);
+    for (int i = 0; i < n; i++) {
+        t[i] = m->targets[i % k];
+        t[i].label = m->targets[i % k].label ? strdup(m->targets[i % k].label) : NULL;
+    }
+    for (int i = 0; i < k; i++)
+        free(m->targets[i].label);
+    free(m->targets);
+    m->targets = t;
+    m->n_targets = n;
+    size_t pn = strlen(dir) + 32;
+    char *path = malloc(pn);
+    snprintf(path, pn, "%s/copies.json", dir);
+    assert_st_ok(st_model_save(m, path, &err), &err);
+    st_model_free(m);
+    free(src);
+    return path;
+}
+
+static void test_cli_model_check_of_100000_boxes_is_quick_and_short(void **state)
+{
+    char *dir = th_tmpdir(), *out = NULL;
+    char *path = copied_boxes_model(dir, 100000);
+    /* Before: every pair compared (over 5 minutes, 14 GB) and one line per
+     * pair printed. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(th_run(&out, "model check '%s'", path), 1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (secs > 60)
+        fail_msg("model check took %.1f s", secs);
+    int lines = 0;
+    for (const char *p = out; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, ST_PROBLEMS_KEPT + 2);
+    if (!strstr(out, "id \"L1\" is also used by targets[0]") ||
+        !strstr(out, "more problems not shown") || !strstr(out, " problems\n"))
+        fail_msg("want the first repeat, the rest counted: %.2000s", out);
+    free(out);
+    free(path);
+    th_rmtree(dir);
+    free(dir);
+}
+
+static void test_model_check_names_the_first_of_each_repeat_once(void **state)
+{
+    st_model *m = load_small();
+    /* Three boxes with one id: each later one names the first. */
+    strcpy(m->targets[5].id, "N1");
+    strcpy(m->targets[6].id, "N1");
+    int n;
+    char *all = problems_of(m, &n);
+    assert_non_null(strstr(all, "targets[5] (N1): id \"N1\" is also used by targets[3]"));
+    assert_non_null(strstr(all, "targets[6] (N1): id \"N1\" is also used by targets[3]"));
+    assert_null(strstr(all, "is also used by targets[5]"));
+    free(all);
+    st_model_free(m);
+}
+
+/* models/test-small.json with the first from replaced by to, in dir. */
+static char *edited_small(const char *dir, const char *file, const char *from, const char *to)
+{
+    char *src = th_root("models/test-small.json");
+    char *text = th_slurp(src, NULL);
+    char *at = strstr(text, from);
+    if (!at)
+        fail_msg("test-small.json lacks %s", from);
+    size_t n = strlen(text) + strlen(to) + 1;
+    char *out = malloc(n), *path = malloc(strlen(dir) + strlen(file) + 2);
+    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    sprintf(path, "%s/%s", dir, file);
+    th_write(path, out);
+    free(out);
+    free(text);
+    free(src);
+    return path;
+}
+
+static void expect_check_refuses(const char *path, const char *want1, const char *want2)
+{
+    char *out = NULL;
+    assert_int_equal(th_run(&out, "model check '%s'", path), 1);
+    if (!strstr(out, path) || !strstr(out, want1) || (want2 && !strstr(out, want2)))
+        fail_msg("want \"%s\" and \"%s\": %s", want1, want2 ? want2 : "", out);
+    free(out);
+}
+
+static void test_cli_model_check_refuses_repeated_keys_nul_bad_utf8_and_huge_dpi(void **state)
+{
+    static const struct {
+        const char *file, *from, *to, *want1, *want2;
+    } cases[] = {
+        {"dup.json", "\"paper\"", "\"version\": 1, \"paper\"", "key \"version\" given twice",
+         NULL},
+        {"esc.json", "\"paper\"", "\"\\u0070aper\": {}, \"paper\"", "key \"paper\" given twice",
+         NULL},
+        {"nul.json", "\"Jansen, A. (Anna)\"", "\"Jansen\\u0000, B.\"",
+         "lists[0].candidates[0].name", "a NUL character at byte 7"},
+        {"esc1b.json", "\"Jansen, A. (Anna)\"", "\"Jansen\\u001b[2J\"",
+         "lists[0].candidates[0].name", "a control character at byte 7"},
+        {"utf8.json", "\"Jansen, A. (Anna)\"", "\"Jansen \xff\"", "invalid utf-8", NULL},
+        {"dpi.json", "\"dpi\": 300", "\"dpi\": 99999999999",
+         "\"dpi\" = 99999999999 is out of range", NULL},
+    };
+    char *dir = th_tmpdir();
+    /* Before: each of these was "ok", the last copy of a key winning. */
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *p = edited_small(dir, cases[i].file, cases[i].from, cases[i].to);
+        expect_check_refuses(p, cases[i].want1, cases[i].want2);
+        free(p);
+    }
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +527,9 @@ int main(void)
         cmocka_unit_test(test_cli_model_check_exit_status_and_messages),
         cmocka_unit_test(test_model_readme_example_is_a_valid_model),
         cmocka_unit_test(test_cli_from_eml_builds_models_and_refuses_invalid_files),
+        cmocka_unit_test(test_cli_model_check_of_100000_boxes_is_quick_and_short),
+        cmocka_unit_test(test_model_check_names_the_first_of_each_repeat_once),
+        cmocka_unit_test(test_cli_model_check_refuses_repeated_keys_nul_bad_utf8_and_huge_dpi),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }

@@ -464,6 +464,49 @@ static void test_review_opens_a_version_1_store_and_adds_the_new_tables(void **s
     free(model);
 }
 
+static void test_review_escapes_what_it_prints_and_refuses_control_text(void **state)
+{
+    char *out = NULL;
+    /* Through the command: a note or name that would move the cursor or
+     * start a fake line is refused. */
+    assert_int_equal(th_run(&out, "review decide 3 --store '%s' --as invalid:other --by T "
+                                  "--note \"$(printf 'ok\\033[2J\\nballot 3 decided blank')\"",
+                            g_store), 1);
+    if (!strstr(out, "--note: a control character at byte 3"))
+        fail_msg("want the note refused: %s", out);
+    free(out);
+    assert_int_equal(th_run(&out, "members add \"$(printf 'E\\302\\233')\" --role lid "
+                                  "--store '%s'", g_store), 1);
+    assert_non_null(strstr(out, "a member's name: a control character"));
+    free(out);
+    /* What an older stemtel let into the store is shown, escaped. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(g_store, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE pages SET file = file || char(27) || '[2J' WHERE id = 3;"
+                                  "INSERT INTO decisions(page, outcome, list, candidate, "
+                                  "party_only, reason, decided_by, decided_at, note) VALUES(3, "
+                                  "'blank', 0, 0, 0, '', 'T' || char(155) || '1m', "
+                                  "'2026-01-01T00:00:00Z', 'see' || char(10) || "
+                                  "'4      0668::SB4 fake line' || char(27) || ']0;x' || char(7))",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(th_run(&out, "review show 3 --store '%s'", g_store), 0);
+    for (const char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\n')
+            fail_msg("a raw control byte 0x%02x reached the terminal: %s", *p, out);
+    if (strstr(out, "\xc2\x9b") || !strstr(out, "\\x1b[2J") ||
+        !strstr(out, "by T\\xc2\\x9b1m") ||
+        !strstr(out, ": see\\x0a4      0668::SB4 fake line\\x1b]0;x\\x07\n"))
+        fail_msg("want everything escaped: %s", out);
+    free(out);
+    assert_int_equal(th_run(&out, "review list --all --store '%s'", g_store), 0);
+    assert_null(strchr(out, '\x1b'));
+    assert_non_null(strstr(out, "\\x1b[2J"));
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_review_decisions_count_and_the_latest_one_wins),
         cmocka_unit_test(test_review_voids_pages_and_batches_and_moves_a_batch),
         cmocka_unit_test(test_review_opens_a_version_1_store_and_adds_the_new_tables),
+        cmocka_unit_test(test_review_escapes_what_it_prints_and_refuses_control_text),
     };
     return cmocka_run_group_tests(tests, setup_store, teardown_store);
 }

@@ -146,6 +146,16 @@ static void test_stations_import_the_420_station_110b_and_refuse_unknown_ones(vo
     assert_int_equal(th_run(&out, "stations import --store '%s' '%s'", f->store, csv), 1);
     assert_non_null(strstr(out, "line 2: station \"SB3\" is not a polling station id"));
     free(out);
+    /* A name that is not UTF-8 or holds a control character would reach
+     * the 510b and the screen: refused with the line and field. */
+    th_write(csv, "id,name,postcode\n0000::SB1,Melkweg \xe9\xe9n,\n");
+    assert_int_equal(th_run(&out, "stations import --store '%s' '%s'", f->store, csv), 1);
+    assert_non_null(strstr(out, "line 2: station 0000::SB1: name: invalid UTF-8 at byte 9"));
+    free(out);
+    th_write(csv, "id,name,postcode\n0000::SB1,Melkweg,6\x7f" "51\n");
+    assert_int_equal(th_run(&out, "stations import --store '%s' '%s'", f->store, csv), 1);
+    assert_non_null(strstr(out, "line 2: station 0000::SB1: postcode: a control character"));
+    free(out);
     free(eml);
 }
 

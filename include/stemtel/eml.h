@@ -88,6 +88,11 @@ int st_eml_apply_definition(st_model *m, const char *path_110a, st_error *err);
  * (about a tenth of a second for the EML_NL set). */
 int st_eml_validate(const char *path, const char *xsd_path, st_error *err);
 
+/* As st_eml_validate for the len bytes at buf (a document not yet
+ * written), which name stands for in the messages. */
+int st_eml_validate_memory(const char *buf, size_t len, const char *name,
+                           const char *xsd_path, st_error *err);
+
 #ifdef __cplusplus
 }
 #endif

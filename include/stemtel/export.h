@@ -11,7 +11,10 @@
  * are not known to us and are left out; the schema allows that).
  *
  * The file is dated with the store's last change (st_store_last_change),
- * so the same store always gives the same bytes.
+ * so the same store always gives the same bytes. Before it is written the
+ * document is validated against the Kiesraad's strict 510 schema
+ * (510-count-kiesraad-strict.xsd, shipped in data/eml-xsd/): a count the
+ * Kiesraad would refuse is never written.
  */
 #ifndef STEMTEL_EXPORT_H
 #define STEMTEL_EXPORT_H
@@ -27,9 +30,13 @@ extern "C" {
  * "<path>.tmp", synced and renamed).
  * Refuses with ST_ERR_INVALID, listing the first things that block a final
  * result (reconcile.h), unless draft is nonzero; a draft file carries a
- * comment saying it is a draft and what blocked it. ST_ERR_IO when the
- * file cannot be written. */
-int st_export_eml(st_store *s, const char *path, int draft, st_error *err);
+ * comment saying it is a draft and what blocked it. xsd is the path of
+ * 510-count-kiesraad-strict.xsd (its includes beside it): a document that
+ * does not validate against it is refused with the schema's message and
+ * its line (ST_ERR_INVALID), one whose schema cannot be loaded with
+ * ST_ERR_UNSUPPORTED or ST_ERR_IO; nothing is written then. ST_ERR_IO when
+ * the file cannot be written. */
+int st_export_eml(st_store *s, const char *path, int draft, const char *xsd, st_error *err);
 
 #ifdef __cplusplus
 }

@@ -151,11 +151,16 @@ char *st_model_to_json(const st_model *m, st_error *err);
 /* Write st_model_to_json(m) to path. */
 int st_model_save(const st_model *m, const char *path, st_error *err);
 
-/* Problems found by st_model_check, each a message naming where it is
- * ("targets[3] N4: overlaps targets[4] N5"). */
+/* How many problem messages st_model_check keeps; the rest are counted. */
+#define ST_PROBLEMS_KEPT 100
+
+/* Problems found by st_model_check: the first n (at most
+ * ST_PROBLEMS_KEPT), each a message naming where it is ("targets[3] N4:
+ * overlaps targets[4] N5"), and how many more were found. */
 typedef struct st_problems {
     int n;
     char **msg;
+    int more;
 } st_problems;
 
 /* Free the messages of p (not p itself); p is then empty. Accepts NULL. */
@@ -166,9 +171,12 @@ void st_problems_free(st_problems *p);
  * ids, lists without candidates or with gaps in their numbering, a number
  * grid shorter than the longest list, missing list boxes, thresholds out of
  * order, too few registration marks. Appends one message per problem to
- * *out (which the caller zero-initialises and frees with st_problems_free).
- * Returns the number of problems found (0 = the model is usable), or a
- * negative ST_ERR_NOMEM. */
+ * *out (which the caller zero-initialises and frees with st_problems_free)
+ * up to ST_PROBLEMS_KEPT, counting the rest in out->more. A repeated
+ * number or id names the first that has it; each overlapping rectangle
+ * names the first later one it overlaps (not every pair). Near-linear in
+ * the size of the model. Returns the number of problems found (0 = the
+ * model is usable), or a negative ST_ERR_NOMEM. Thread-safe. */
 int st_model_check(const st_model *m, st_problems *out);
 
 /* Lookups. Return NULL when absent. */

@@ -585,24 +585,15 @@ out:
 
 /* ---- XSD validation ---- */
 
-int st_eml_validate(const char *path, const char *xsd_path, st_error *err)
+/* Validate doc (which name stands for) against the schema at xsd_path;
+ * takes doc. */
+static int validate_doc(xmlDocPtr doc, const char *path, const char *xsd_path, st_error *err)
 {
-    int rc;
+    int rc = ST_OK;
     st_emlxml_capture cap;
-    xmlDocPtr doc = NULL;
     xmlSchemaParserCtxtPtr pctx = NULL;
     xmlSchemaPtr schema = NULL;
     xmlSchemaValidCtxtPtr vctx = NULL;
-
-    if (!path || !xsd_path)
-        return st_error_set(err, ST_ERR_ARG,
-                            "eml: no file or no schema given to validate");
-    rc = st_emlxml_readable(xsd_path, "eml", err);
-    if (rc != ST_OK)
-        return rc;
-    rc = st_emlxml_parse(path, "eml", &doc, err);
-    if (rc != ST_OK)
-        return rc;
 
     st_emlxml_quiet_begin(&cap);
     pctx = xmlSchemaNewParserCtxt(xsd_path);
@@ -642,4 +633,31 @@ out:
     xmlFreeDoc(doc);
     st_emlxml_quiet_end(&cap);
     return rc;
+}
+
+int st_eml_validate(const char *path, const char *xsd_path, st_error *err)
+{
+    int rc;
+    xmlDocPtr doc = NULL;
+    if (!path || !xsd_path)
+        return st_error_set(err, ST_ERR_ARG,
+                            "eml: no file or no schema given to validate");
+    if ((rc = st_emlxml_readable(xsd_path, "eml", err)) ||
+        (rc = st_emlxml_parse(path, "eml", &doc, err)))
+        return rc;
+    return validate_doc(doc, path, xsd_path, err);
+}
+
+int st_eml_validate_memory(const char *buf, size_t len, const char *name,
+                           const char *xsd_path, st_error *err)
+{
+    int rc;
+    xmlDocPtr doc = NULL;
+    if (!buf || !name || !xsd_path)
+        return st_error_set(err, ST_ERR_ARG,
+                            "eml: no document or no schema given to validate");
+    if ((rc = st_emlxml_readable(xsd_path, "eml", err)) ||
+        (rc = st_emlxml_parse_memory(buf, len, name, "eml", &doc, err)))
+        return rc;
+    return validate_doc(doc, name, xsd_path, err);
 }

@@ -127,12 +127,14 @@ static int st_eml510_unit_of(const xmlNode *ru, int contest, st_eml510_unit *u)
     u->id = st_emlxml_attr(id, "Id", &nomem);
     if (nomem)
         return ST_ERR_NOMEM;
-    xmlChar *name = id ? xmlNodeGetContent(id) : NULL;
-    if (name && *name && !(u->name = strdup((const char *)name)))
-        nomem = 1;
-    xmlFree(name);
-    if (nomem)
+    /* Whitespace collapsed, as for every name read from EML. */
+    char *name = id ? st_emlxml_text(id) : NULL;
+    if (id && !name)
         return ST_ERR_NOMEM;
+    if (name && *name)
+        u->name = name;
+    else
+        free(name);
     for (xmlNode *c = ru->children; c; c = c->next)
         n += c->type == XML_ELEMENT_NODE;
     u->items = calloc((size_t)(n ? n : 1), sizeof *u->items);

@@ -9,6 +9,7 @@
 #include "model/emlxml.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,9 @@
 
 #include <libxml/globals.h>
 #include <libxml/parser.h>
+#include <libxml/SAX2.h>
+
+#include "util/text.h"
 
 static void st_emlxml_trim_end(char *s)
 {
@@ -86,26 +90,89 @@ int st_emlxml_readable(const char *path, const char *who, st_error *err)
     return ST_OK;
 }
 
-/* Entities are not substituted (no XML_PARSE_NOENT) and nothing is
- * fetched from the network. */
-int st_emlxml_parse(const char *path, const char *who, xmlDocPtr *out, st_error *err)
+/* An EML_NL file never needs a document type, and a DOCTYPE is how
+ * entities get in: an internal entity repeated thousands of times blows a
+ * short file up to hundreds of megabytes when its text is read. So the
+ * parse stops at the DOCTYPE, before its declarations are read, and
+ * remembers the line (in the context's _private). */
+static void st_emlxml_on_doctype(void *ctx, const xmlChar *name, const xmlChar *public_id,
+                                 const xmlChar *system_id)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    int *line = ctxt->_private;
+    (void)name, (void)public_id, (void)system_id;
+    *line = xmlSAX2GetLineNumber(ctx);
+    if (*line < 1)
+        *line = 1;
+    xmlStopParser(ctxt);
+}
+
+/* Refuse text or an attribute value that XML allows but stemtel does not
+ * take from outside: DEL, C1 controls, U+FFFE/U+FFFF (util/text.h).
+ * libxml2 has already refused invalid UTF-8 and C0 controls. */
+static int st_emlxml_check_text(const xmlNode *n, const char *who, const char *name,
+                                st_error *err)
+{
+    for (; n; n = n->next) {
+        const xmlNode *owner = n->type == XML_ELEMENT_NODE ? n : n->parent;
+        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+            const char *t = (const char *)n->content;
+            size_t at;
+            const char *why = t ? st_text_problem_xml(t, strlen(t), &at) : NULL;
+            if (why)
+                return st_error_set(err, ST_ERR_INVALID, "%s: %s: line %d: %s: %s",
+                                    who, name, owner ? owner->line : n->line,
+                                    owner ? (const char *)owner->name : "text", why);
+        }
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        for (const xmlAttr *a = n->properties; a; a = a->next) {
+            xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
+            size_t at;
+            const char *why = v ? st_text_problem_xml((const char *)v,
+                                                      strlen((const char *)v), &at)
+                                : NULL;
+            xmlFree(v);
+            if (why)
+                return st_error_set(err, ST_ERR_INVALID, "%s: %s: line %d: %s/@%s: %s", who,
+                                    name, n->line, n->name, a->name, why);
+        }
+        int rc = st_emlxml_check_text(n->children, who, name, err);
+        if (rc)
+            return rc;
+    }
+    return ST_OK;
+}
+
+/* Parse the file path, or the len bytes at buf when buf is not NULL
+ * (name then stands for them in messages). */
+static int st_emlxml_parse_any(const char *path, const char *buf, size_t len,
+                               const char *who, xmlDocPtr *out, st_error *err)
 {
     st_emlxml_capture cap;
     xmlParserCtxtPtr ctxt = NULL;
-    int rc = st_emlxml_readable(path, who, err);
+    int doctype_line = 0, rc = ST_OK;
+    const int opts = XML_PARSE_NONET | XML_PARSE_BIG_LINES;
     *out = NULL;
-    if (rc != ST_OK)
-        return rc;
-
+    if (len > INT_MAX)
+        return st_error_set(err, ST_ERR_UNSUPPORTED, "%s: %s: too large", who, path);
     st_emlxml_quiet_begin(&cap);
     ctxt = xmlNewParserCtxt();
     if (!ctxt) {
         rc = st_error_set(err, ST_ERR_NOMEM, "%s: %s: out of memory", who, path);
         goto out;
     }
-    *out = xmlCtxtReadFile(ctxt, path, NULL,
-                           XML_PARSE_NONET | XML_PARSE_BIG_LINES);
-    if (!*out) {
+    ctxt->_private = &doctype_line;
+    ctxt->sax->internalSubset = st_emlxml_on_doctype;
+    *out = buf ? xmlCtxtReadMemory(ctxt, buf, (int)len, path, NULL, opts)
+               : xmlCtxtReadFile(ctxt, path, NULL, opts);
+    if (doctype_line) {
+        xmlFreeDoc(*out);
+        *out = NULL;
+        rc = st_error_set(err, ST_ERR_PARSE,
+                          "%s: %s: line %d: a DOCTYPE: EML_NL files have none, and "
+                          "its entities are refused", who, path, doctype_line);
+    } else if (!*out) {
         if (cap.have)
             rc = st_error_set(err, ST_ERR_PARSE,
                               "%s: %s: not well-formed XML: line %d: %s",
@@ -113,11 +180,29 @@ int st_emlxml_parse(const char *path, const char *who, xmlDocPtr *out, st_error 
         else
             rc = st_error_set(err, ST_ERR_PARSE,
                               "%s: %s: could not be parsed as XML", who, path);
+    } else if ((rc = st_emlxml_check_text((*out)->children, who, path, err))) {
+        xmlFreeDoc(*out);
+        *out = NULL;
     }
 out:
     xmlFreeParserCtxt(ctxt);
     st_emlxml_quiet_end(&cap);
     return rc;
+}
+
+/* Entities are not substituted (no XML_PARSE_NOENT), a DOCTYPE is
+ * refused, and nothing is fetched from the network. */
+int st_emlxml_parse(const char *path, const char *who, xmlDocPtr *out, st_error *err)
+{
+    int rc = st_emlxml_readable(path, who, err);
+    *out = NULL;
+    return rc ? rc : st_emlxml_parse_any(path, NULL, 0, who, out, err);
+}
+
+int st_emlxml_parse_memory(const char *buf, size_t len, const char *name, const char *who,
+                           xmlDocPtr *out, st_error *err)
+{
+    return st_emlxml_parse_any(name, buf, len, who, out, err);
 }
 
 int st_emlxml_is(const xmlNode *n, const char *ns, const char *name)

@@ -3,7 +3,8 @@
  * Every EML reader (230b and 110a in eml.c, 510b in eml510.c) parses
  * through here, so all of them refuse the same way: the file is checked
  * for reading first (the system's reason beats libxml2's), then parsed
- * with network access off and entities left unexpanded, libxml2's own
+ * with network access off and any DOCTYPE refused (so no entity is ever
+ * declared, let alone expanded), libxml2's own
  * messages captured for the calling thread instead of printed. Elements
  * are matched by namespace URI and local name, never by prefix.
  *
@@ -12,6 +13,8 @@
  */
 #ifndef STEMTEL_MODEL_EMLXML_H
 #define STEMTEL_MODEL_EMLXML_H
+
+#include <stddef.h>
 
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
@@ -48,9 +51,17 @@ int st_emlxml_readable(const char *path, const char *who, st_error *err);
 /* Parse path into a tree: *out owns it (xmlFreeDoc). who prefixes the
  * messages ("eml", "basis", ...). Refuses an unreadable file (ST_ERR_IO),
  * XML that is not well-formed, with libxml2's first error and its line
- * (ST_ERR_PARSE: "<who>: <path>: not well-formed XML: line N: ..."), and
+ * (ST_ERR_PARSE: "<who>: <path>: not well-formed XML: line N: ..."), a
+ * DOCTYPE, with its line (ST_ERR_PARSE: "<who>: <path>: line N: a
+ * DOCTYPE: ..."), text or an attribute with a character util/text.h
+ * refuses, with the element and its line (ST_ERR_INVALID), and
  * ST_ERR_NOMEM; *out is NULL then. Never touches the network. */
 int st_emlxml_parse(const char *path, const char *who, xmlDocPtr *out, st_error *err);
+
+/* As st_emlxml_parse for the len bytes at buf, which name stands for in
+ * messages. */
+int st_emlxml_parse_memory(const char *buf, size_t len, const char *name, const char *who,
+                           xmlDocPtr *out, st_error *err);
 
 /* 1 if n is an element ns:name. */
 int st_emlxml_is(const xmlNode *n, const char *ns, const char *name);

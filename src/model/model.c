@@ -8,6 +8,7 @@
  */
 #include "stemtel/model.h"
 #include "util/jsonfmt.h"
+#include "util/text.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -160,12 +161,23 @@ static int get(st_parse *p, json_object *obj, const char *path,
     return ST_OK;
 }
 
+/* Refuse a string with a NUL (which would cut it short), a control
+ * character or anything util/text.h refuses, naming its JSON path. */
+static int check_text(st_parse *p, json_object *v, const char *path, const char *key)
+{
+    char where[600], field[300];
+    snprintf(where, sizeof where, "model: %s", p->name);
+    snprintf(field, sizeof field, "%s.%s", path, key);
+    return st_text_check_len(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                             where, field, p->err);
+}
+
 static int get_str(st_parse *p, json_object *obj, const char *path,
                    const char *key, int required, char **out)
 {
     json_object *v;
     int rc = get(p, obj, path, key, json_type_string, required, &v);
-    if (rc)
+    if (rc || (v && (rc = check_text(p, v, path, key))))
         return rc;
     *out = st_strdup0(v ? json_object_get_string(v) : "");
     return *out ? ST_OK : st_error_set(p->err, ST_ERR_NOMEM, "model: out of memory");
@@ -185,18 +197,29 @@ static int get_num(st_parse *p, json_object *obj, const char *path,
     return ST_OK;
 }
 
-static int get_int(st_parse *p, json_object *obj, const char *path,
-                   const char *key, int *out)
+/* An integer within +-1000000, as written (json-c would clamp it to an
+ * int); an absent optional one leaves *out alone. */
+static int get_int_opt(st_parse *p, json_object *obj, const char *path,
+                       const char *key, int required, int *out)
 {
     json_object *v;
-    int rc = get(p, obj, path, key, json_type_int, 1, &v);
-    if (rc)
+    int rc = get(p, obj, path, key, json_type_int, required, &v);
+    if (rc || !v)
         return rc;
     int64_t i = json_object_get_int64(v);
+    if (i == INT64_MAX || i == INT64_MIN) /* json-c's clamp: the real value is further */
+        return bad(p, path, "\"%s\" is out of range (beyond %s%lld)", key,
+                   i < 0 ? "" : "+", (long long)i);
     if (i < -1000000 || i > 1000000)
         return bad(p, path, "\"%s\" = %lld is out of range", key, (long long)i);
     *out = (int)i;
     return ST_OK;
+}
+
+static int get_int(st_parse *p, json_object *obj, const char *path,
+                   const char *key, int *out)
+{
+    return get_int_opt(p, obj, path, key, 1, out);
 }
 
 static int get_enum(st_parse *p, json_object *obj, const char *path,
@@ -240,6 +263,8 @@ static int get_id(st_parse *p, json_object *obj, const char *path, char *id)
     if (rc)
         return rc;
     const char *s = json_object_get_string(v);
+    if ((rc = check_text(p, v, path, "id")))
+        return rc;
     if (strlen(s) == 0 || strlen(s) >= ST_ID_MAX)
         return bad(p, path, "\"id\" must be 1 to %d characters", ST_ID_MAX - 1);
     strcpy(id, s);
@@ -276,15 +301,10 @@ static int parse_settings(st_parse *p, json_object *root, st_settings *s)
         s->outline_mm = json_object_get_double(v);
     if ((rc = get(p, o, "settings", "scan", json_type_object, 0, &v)) || !v)
         return rc;
-    json_object *dpi, *fmts;
-    if ((rc = get(p, v, "settings.scan", "dpi", json_type_int, 0, &dpi)))
+    json_object *fmts;
+    if ((rc = get_int_opt(p, v, "settings.scan", "dpi", 0, &s->scan_dpi)) ||
+        (rc = get_int_opt(p, v, "settings.scan", "jpeg_min_dpi", 0, &s->jpeg_min_dpi)))
         return rc;
-    if (dpi)
-        s->scan_dpi = json_object_get_int(dpi);
-    if ((rc = get(p, v, "settings.scan", "jpeg_min_dpi", json_type_int, 0, &dpi)))
-        return rc;
-    if (dpi)
-        s->jpeg_min_dpi = json_object_get_int(dpi);
     if ((rc = get(p, v, "settings.scan", "formats", json_type_array, 0, &fmts)))
         return rc;
     if (fmts) {
@@ -428,6 +448,118 @@ static void line_col(const char *text, size_t off, int *line, int *col)
     }
 }
 
+/* A key of an object in the text: where it starts (its opening quote) and
+ * its bytes; a key with escapes is decoded into dec. */
+typedef struct st_jkey {
+    const char *at;
+    const char *s;
+    size_t len;
+    char *dec;
+} st_jkey;
+
+static int st_jkey_cmp(const void *a, const void *b)
+{
+    const st_jkey *x = a, *y = b;
+    int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+    if (c)
+        return c;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* json-c keeps the last of two equal keys in an object without a word,
+ * so a model could say two things and mean the second. One pass over the
+ * (already well-formed) text finds the keys of each object; when it
+ * closes they are sorted and compared. Returns 1 and the later copy in
+ * *dup (its text in dup->s, decoded) when a key repeats, 0 when none,
+ * -1 on no memory. */
+static int st_model_dup_key(const char *t, size_t n, st_jkey *dup, char **keep)
+{
+    st_jkey *keys = NULL;
+    size_t nk = 0, ck = 0, depth = 0, cap_d = 0;
+    struct frame {
+        size_t first;
+        int obj, want_key;
+    } *st = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char c = t[i];
+        if (c == '{' || c == '[') {
+            if (depth == cap_d) {
+                struct frame *ns = realloc(st, (cap_d = cap_d ? 2 * cap_d : 64) * sizeof *ns);
+                if (!ns) {
+                    rc = -1;
+                    break;
+                }
+                st = ns;
+            }
+            st[depth++] = (struct frame){nk, c == '{', c == '{'};
+        } else if ((c == '}' || c == ']') && depth) {
+            struct frame *f = &st[--depth];
+            if (f->obj && nk - f->first > 1) {
+                qsort(keys + f->first, nk - f->first, sizeof *keys, st_jkey_cmp);
+                for (size_t k = f->first + 1; k < nk && !rc; k++)
+                    if (keys[k].len == keys[k - 1].len &&
+                        !memcmp(keys[k].s, keys[k - 1].s, keys[k].len)) {
+                        *dup = keys[k];
+                        *keep = keys[k].dec;
+                        keys[k].dec = NULL;
+                        rc = 1;
+                    }
+            }
+            for (size_t k = f->first; k < nk; k++)
+                free(keys[k].dec);
+            nk = f->first;
+        } else if (c == ',' && depth && st[depth - 1].obj) {
+            st[depth - 1].want_key = 1;
+        } else if (c == '"') {
+            size_t j = i + 1;
+            int esc = 0;
+            while (j < n && t[j] != '"') {
+                if (t[j] == '\\')
+                    esc = 1, j++;
+                j++;
+            }
+            if (depth && st[depth - 1].obj && st[depth - 1].want_key) {
+                st[depth - 1].want_key = 0;
+                if (nk == ck) {
+                    st_jkey *nv = realloc(keys, (ck = ck ? 2 * ck : 256) * sizeof *nv);
+                    if (!nv) {
+                        rc = -1;
+                        break;
+                    }
+                    keys = nv;
+                }
+                st_jkey *k = &keys[nk++];
+                *k = (st_jkey){t + i, t + i + 1, j - i - 1, NULL};
+                if (esc) {
+                    /* Let json-c undo the escapes: "\u0061" is "a". */
+                    char *q = strndup(t + i, j - i + 1);
+                    json_object *o = q ? json_tokener_parse(q) : NULL;
+                    free(q);
+                    if (o && json_object_is_type(o, json_type_string)) {
+                        k->len = (size_t)json_object_get_string_len(o);
+                        k->dec = malloc(k->len + 1);
+                        if (k->dec)
+                            memcpy(k->dec, json_object_get_string(o), k->len + 1);
+                        k->s = k->dec;
+                    }
+                    json_object_put(o);
+                    if (!k->dec)
+                        rc = -1;
+                }
+            }
+            i = j;
+        }
+    }
+    for (size_t k = 0; k < nk; k++)
+        free(keys[k].dec);
+    free(keys);
+    free(st);
+    return rc;
+}
+
 int st_model_parse(const char *json, const char *name, st_model **out,
                    st_error *err)
 {
@@ -440,6 +572,8 @@ int st_model_parse(const char *json, const char *name, st_model **out,
     json_tokener *tok = json_tokener_new();
     if (!tok)
         return st_error_set(err, ST_ERR_NOMEM, "model: out of memory");
+    /* Standard JSON only (no comments or single quotes), in UTF-8. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     root = json_tokener_parse_ex(tok, json, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     if (jerr == json_tokener_continue || (jerr == json_tokener_success &&
@@ -460,6 +594,25 @@ int st_model_parse(const char *json, const char *name, st_model **out,
         line_col(json, json_tokener_get_parse_end(tok), &line, &col);
         rc = st_error_set(err, ST_ERR_PARSE, "model: %s:%d:%d: malformed JSON: %s",
                           name, line, col, json_tokener_error_desc(jerr));
+        goto out;
+    }
+    st_jkey dup = {json, json, 0, NULL};
+    char *dup_text = NULL;
+    int d = st_model_dup_key(json, len, &dup, &dup_text);
+    if (d) {
+        int line, col;
+        line_col(json, (size_t)(dup.at - json), &line, &col);
+        char where[600];
+        snprintf(where, sizeof where, "model: %s:%d:%d", name, line, col);
+        if (d < 0)
+            rc = st_error_set(err, ST_ERR_NOMEM, "model: out of memory");
+        else if (st_text_check_len(dup.s, dup.len, where, "a key given twice", err) == ST_OK)
+            rc = st_error_set(err, ST_ERR_PARSE, "%s: key \"%.*s\" given twice in one object "
+                              "(JSON readers would silently keep one)", where,
+                              (int)(dup.len > 80 ? 80 : dup.len), dup.s);
+        else
+            rc = ST_ERR_PARSE;
+        free(dup_text);
         goto out;
     }
     if (!json_object_is_type(root, json_type_object)) {

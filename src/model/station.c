@@ -7,6 +7,7 @@
  */
 #include "stemtel/station.h"
 #include "util/csv.h"
+#include "util/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -48,15 +49,15 @@ int st_station_list_add(st_station_list *l, const char *id, const char *name,
     st_error e = {0};
     if (st_station_id_check(id, &e))
         return st_error_set(err, ST_ERR_INVALID, "%s: %s", where, e.msg);
-    int ctl = 0;
-    for (const unsigned char *p = (const unsigned char *)(name ? name : ""); *p; p++)
-        ctl |= *p < 0x20 || *p == 0x7f;
-    for (const unsigned char *p = (const unsigned char *)(postcode ? postcode : ""); *p; p++)
-        ctl |= *p < 0x20 || *p == 0x7f;
-    if (!name || !*name || ctl)
-        return st_error_set(err, ST_ERR_INVALID, "%s: station %s: %s", where, id,
-                            ctl ? "a control character in its name or postcode"
-                                : "no name");
+    char field[64];
+    snprintf(field, sizeof field, "station %s: name", id);
+    if (st_text_check(name, where, field, err))
+        return ST_ERR_INVALID;
+    snprintf(field, sizeof field, "station %s: postcode", id);
+    if (st_text_check(postcode, where, field, err))
+        return ST_ERR_INVALID;
+    if (!name || !*name)
+        return st_error_set(err, ST_ERR_INVALID, "%s: station %s: no name", where, id);
     for (int i = 0; i < l->n; i++)
         if (!strcmp(l->v[i].id, id))
             return st_error_set(err, ST_ERR_INVALID, "%s: station %s given twice", where, id);

@@ -12,6 +12,7 @@
 #include "stemtel/basis.h"
 #include "record/storedb.h"
 #include "util/csv.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -131,6 +132,17 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st
             rc = st_error_set(err, ST_ERR_PARSE, "basis: %s: line %d: a quote is not closed",
                               path, lineno);
             goto out;
+        }
+        char where[4200];
+        snprintf(where, sizeof where, "basis: %s: line %d", path, lineno);
+        for (int c = 0; c < n && c < MAX_COLS; c++) {
+            char field[64];
+            if (n_cols)
+                snprintf(field, sizeof field, "column %s", heads[c]);
+            else
+                snprintf(field, sizeof field, "header column %d", c + 1);
+            if ((rc = st_text_check(fields[c], where, field, err)))
+                goto out;
         }
         if (!n_cols) { /* the header */
             int seen[10] = {0}, *seen_list = calloc((size_t)m->n_lists + 1, sizeof *seen_list);
@@ -295,14 +307,22 @@ static int fill_unit(const char *path, const st_eml510_unit *u, st_basis *b, st_
         return st_error_set(err, ST_ERR_INVALID,
                             "basis: %s: line %d: a ReportingUnitVotes without its Id", path,
                             u->line);
+    /* eml510.c read it through emlxml.c, which refused what util/text.h
+     * does not take. */
     b->station = strdup(u->id);
     if (u->name)
         b->name = strdup(u->name);
-    int have_E = 0, have_F = 0, have_G = 0;
+    int have_E = 0, have_F = 0, have_G = 0, have_cast = 0, rc = ST_OK;
     int64_t no_explanation = 0;
-    for (int i = 0; i < u->n_items; i++) {
+    unsigned have_letter = 0, have_none = 0;
+    /* A figure given twice would silently be the last: refuse it. */
+    unsigned char *have_list = calloc((size_t)(b->n_lists ? b->n_lists : 1), 1);
+    if (!have_list)
+        return st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
+    for (int i = 0; i < u->n_items && !rc; i++) {
         const st_eml510_item *c = &u->items[i];
         int64_t v = c->votes;
+        int twice = 0;
         if (c->kind == ST_EML510_CANDIDATE)
             continue; /* the basistelling is by list */
         if (c->kind == ST_EML510_LIST) {
@@ -310,21 +330,26 @@ static int fill_unit(const char *path, const st_eml510_unit *u, st_basis *b, st_
             while (k < b->n_lists && b->list[k] != c->list)
                 k++;
             if (k == b->n_lists)
-                return st_error_set(err, ST_ERR_INVALID,
-                                    "basis: %s: line %d: %s: list %lld is not on the ballot",
-                                    path, c->line, b->station, (long long)c->list);
-            if (v < 0)
-                return st_error_set(err, ST_ERR_INVALID,
-                                    "basis: %s: line %d: %s: list %lld without a count", path,
-                                    c->line, b->station, (long long)c->list);
-            b->votes[k] = v;
+                rc = st_error_set(err, ST_ERR_INVALID,
+                                  "basis: %s: line %d: %s: list %lld is not on the ballot",
+                                  path, c->line, b->station, (long long)c->list);
+            else if (v < 0)
+                rc = st_error_set(err, ST_ERR_INVALID,
+                                  "basis: %s: line %d: %s: list %lld without a count", path,
+                                  c->line, b->station, (long long)c->list);
+            else if (have_list[k]++)
+                rc = st_error_set(err, ST_ERR_INVALID,
+                                  "basis: %s: line %d: %s: the votes of list %lld given twice",
+                                  path, c->line, b->station, (long long)c->list);
+            else
+                b->votes[k] = v;
             continue;
         }
         if (c->kind == ST_EML510_CAST) {
+            twice = have_cast++;
             b->eligible = v;
-            continue;
-        }
-        if (c->kind == ST_EML510_TOTAL) {
+        } else if (c->kind == ST_EML510_TOTAL) {
+            twice = have_E;
             b->E = v, have_E = 1;
         } else {
             static const struct { const char *code; char letter; } map[] = {
@@ -334,18 +359,31 @@ static int fill_unit(const char *path, const st_eml510_unit *u, st_basis *b, st_
                 {"minder getelde stembiljetten", 'J'}};
             for (size_t k = 0; k < sizeof map / sizeof *map; k++)
                 if (!strcmp(c->reason, map[k].code)) {
+                    unsigned bit = 1u << (map[k].letter - 'A');
+                    twice = (have_letter & bit) != 0;
+                    have_letter |= bit;
                     *figure(b, map[k].letter) = v;
                     have_F |= map[k].letter == 'F';
                     have_G |= map[k].letter == 'G';
                 }
-            if (!strcmp(c->reason, "geen verklaring"))
+            if (!strcmp(c->reason, "geen verklaring")) {
+                twice = have_none++ > 0;
                 no_explanation = v;
+            }
         }
-        if (v < 0)
-            return st_error_set(err, ST_ERR_INVALID,
-                                "basis: %s: line %d: %s: %s is not a whole number >= 0", path,
-                                c->line, b->station, c->element);
+        if (twice)
+            rc = st_error_set(err, ST_ERR_INVALID,
+                              "basis: %s: line %d: %s: %s%s%s%s given twice", path, c->line,
+                              b->station, c->element, c->reason ? " \"" : "",
+                              c->reason ? c->reason : "", c->reason ? "\"" : "");
+        else if (v < 0)
+            rc = st_error_set(err, ST_ERR_INVALID,
+                              "basis: %s: line %d: %s: %s is not a whole number >= 0", path,
+                              c->line, b->station, c->element);
     }
+    free(have_list);
+    if (rc)
+        return rc;
     if (!have_E || !have_F || !have_G)
         return st_error_set(err, ST_ERR_INVALID,
                             "basis: %s: line %d: %s lacks TotalCounted or the blank and "

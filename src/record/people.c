@@ -8,6 +8,7 @@
  */
 #include "stemtel/store.h"
 #include "record/storedb.h"
+#include "util/text.h"
 
 #include <ctype.h>
 #include <sqlite3.h>
@@ -22,6 +23,9 @@ static int check_decider(st_store *s, const st_outcome *o, const char *by, const
 {
     if (!by || !*by)
         return st_error_set(err, ST_ERR_ARG, "store: a decision needs who took it (--by)");
+    /* Both are shown by review and kept in the record: one line of text. */
+    if (st_text_check(by, "store", "--by", err) || st_text_check(note, "store", "--note", err))
+        return ST_ERR_ARG;
     if (o->kind != ST_OUTCOME_VOTE && o->kind != ST_OUTCOME_BLANK &&
         o->kind != ST_OUTCOME_INVALID && o->kind != ST_OUTCOME_VOID)
         return st_error_set(err, ST_ERR_ARG,
@@ -314,10 +318,8 @@ int st_store_member_add(st_store *s, const char *name, const char *role, st_erro
     if (!len || isspace((unsigned char)name[0]) || isspace((unsigned char)name[len - 1]))
         return st_error_set(err, ST_ERR_ARG, "store: a member's name must not be empty, nor "
                             "begin or end with a space: \"%s\"", name ? name : "");
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-            return st_error_set(err, ST_ERR_ARG, "store: a member's name holds a control "
-                                "character");
+    if (st_text_check(name, "store", "a member's name", err))
+        return ST_ERR_ARG;
     if (len > 100)
         return st_error_set(err, ST_ERR_ARG, "store: a member's name is at most 100 bytes");
     if (!role || (strcmp(role, "voorzitter") && strcmp(role, "lid")))

@@ -6,8 +6,10 @@
  * ManagingAuthority, kr:CreationDateTime, ds:CanonicalizationMethod), the
  * election's identifier, and one vote group for the totals and one per
  * polling station, in the element order of the schema. The document is
- * made in memory and handed whole to util/atomic.h, so the file on disk is
- * the old one or the complete new one.
+ * made in memory, validated against the official 510 schema (so a name
+ * the schema does not take stops the export rather than reaching the
+ * Kiesraad) and handed whole to util/atomic.h, so the file on disk is the
+ * old one or the complete new one.
  */
 #include "stemtel/export.h"
 #include "stemtel/eml.h"
@@ -189,7 +191,7 @@ static int write_doc(xmlTextWriterPtr w, const st_recon *r, const char *when, in
     return rc;
 }
 
-int st_export_eml(st_store *s, const char *path, int draft, st_error *err)
+int st_export_eml(st_store *s, const char *path, int draft, const char *xsd, st_error *err)
 {
     st_recon *r = NULL;
     xmlBufferPtr buf = NULL;
@@ -220,6 +222,11 @@ int st_export_eml(st_store *s, const char *path, int draft, st_error *err)
     w = NULL;
     if (bad) {
         rc = st_error_set(err, ST_ERR_IO, "export: %s: write failed", path);
+        goto out;
+    }
+    if ((rc = st_eml_validate_memory((const char *)xmlBufferContent(buf),
+                                     (size_t)xmlBufferLength(buf), path, xsd, err))) {
+        st_error_prefix(err, "export: %s: not written, the official schema refuses it", path);
         goto out;
     }
     rc = st_atomic_write(path, xmlBufferContent(buf), (size_t)xmlBufferLength(buf), "export",

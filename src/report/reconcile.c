@@ -10,6 +10,7 @@
  */
 #include "stemtel/reconcile.h"
 #include "util/jsonfmt.h"
+#include "util/text.h"
 
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -348,11 +349,15 @@ static const char *void_summary(const st_recon_station *s, char *buf, size_t n)
 int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
 {
     const st_model *m = r->model;
-    fprintf(f, "Reconciliation: %s (%s %s)\n\n", m->election_name, m->municipality_code,
-            m->municipality_name);
+    /* Names came from outside: escaped, as the report is read on a
+     * terminal (util/text.h). */
+    char t1[1024], t2[1024], t3[1024];
+    fprintf(f, "Reconciliation: %s (%s %s)\n\n", ST_TEXT_SHOWN(m->election_name, t1),
+            ST_TEXT_SHOWN(m->municipality_code, t2), ST_TEXT_SHOWN(m->municipality_name, t3));
     for (int i = 0; i < r->n; i++) {
         const st_recon_station *s = &r->st[i];
-        fprintf(f, "== %s %s\n", s->station, station_name(s));
+        fprintf(f, "== %s %s\n", ST_TEXT_SHOWN(s->station, t1),
+                ST_TEXT_SHOWN(station_name(s), t2));
         fprintf(f, "state %s; pages %lld, waiting for review %lld, rejected undecided %lld\n",
                 s->state, (long long)s->pages.pages, (long long)s->pages.open_review,
                 (long long)s->pages.open_rejected);
@@ -360,7 +365,7 @@ int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
         if (*void_summary(s, voids, sizeof voids))
             fprintf(f, "void pages (set aside by people, in no figure): %s\n", voids);
         for (int k = 0; k < s->n_checks; k++)
-            fprintf(f, "%s %s\n", s->checks[k].code, s->checks[k].text);
+            fprintf(f, "%s %s\n", s->checks[k].code, ST_TEXT_SHOWN(s->checks[k].text, t1));
         if (!s->has_basis) {
             fputs("1. no basistelling imported\n", f);
         } else {
@@ -371,10 +376,11 @@ int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
         fputs("2. votes per candidate (ours):\n", f);
         for (int l = 0; l < m->n_lists; l++) {
             const st_list *lst = &m->lists[l];
-            fprintf(f, "   list %d %s: %lld\n", lst->number, lst->name,
+            fprintf(f, "   list %d %s: %lld\n", lst->number, ST_TEXT_SHOWN(lst->name, t1),
                     (long long)st_tally_list_total(s->tally, lst->number));
             for (int c = 1; c <= lst->n_candidates; c++)
-                fprintf(f, "     %2d %-44s %6lld\n", c, lst->candidates[c - 1].name,
+                fprintf(f, "     %2d %-44s %6lld\n", c,
+                        ST_TEXT_SHOWN(lst->candidates[c - 1].name, t1),
                         (long long)st_tally_votes(s->tally, lst->number, c));
         }
         if (s->has_basis) {
@@ -400,7 +406,7 @@ int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
     if (r->n_blocks) {
         fputs("NOT FINAL: these block a final result:\n", f);
         for (int i = 0; i < r->n_blocks; i++)
-            fprintf(f, "  - %s\n", r->blocks[i]);
+            fprintf(f, "  - %s\n", ST_TEXT_SHOWN(r->blocks[i], t1));
     } else {
         fputs("Nothing blocks a final result.\n", f);
     }
@@ -517,15 +523,19 @@ int st_recon_write_json(const st_recon *r, FILE *f, st_error *err)
     return io_result(f, err);
 }
 
-/* Text with HTML's special characters escaped. */
+/* Text with HTML's special characters escaped; control characters and
+ * bytes that are not UTF-8 (which HTML does not take either) first made
+ * visible as \xNN. */
 static void html_put(FILE *f, const char *s)
 {
-    for (; *s; s++) {
+    char buf[4096];
+    for (s = ST_TEXT_SHOWN(s, buf); *s; s++) {
         switch (*s) {
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;
         case '&': fputs("&amp;", f); break;
         case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
         default: fputc(*s, f);
         }
     }
