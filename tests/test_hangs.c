@@ -101,11 +101,32 @@ static void test_replay_refuses_a_fifo_as_manifest_or_listed_file_without_waitin
     free(dir);
 }
 
+/* A FIFO given as the model: refused at once, by count and model check. */
+static void test_a_fifo_as_the_model_is_refused_without_waiting(void **state)
+{
+    char *dir = th_tmpdir(), *out = NULL;
+    char args[9000];
+    snprintf(args, sizeof args, "mkfifo '%s/model.json' && mkdir '%s/in'", dir, dir);
+    assert_int_equal(system(args), 0);
+    snprintf(args, sizeof args, "count --model '%s/model.json' --out '%s/out' '%s/in'", dir,
+             dir, dir);
+    assert_int_equal(run_bounded(&out, args), 1);
+    assert_non_null(strstr(out, "model.json: not a regular file"));
+    free(out);
+    snprintf(args, sizeof args, "model check '%s/model.json'", dir);
+    assert_int_not_equal(run_bounded(&out, args), 0);
+    assert_non_null(strstr(out, "model.json: not a regular file"));
+    free(out);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verify_reports_a_fifo_in_place_of_a_scan_without_waiting),
         cmocka_unit_test(test_replay_refuses_a_fifo_as_manifest_or_listed_file_without_waiting),
+        cmocka_unit_test(test_a_fifo_as_the_model_is_refused_without_waiting),
     };
     return cmocka_run_group_tests_name("hangs", tests, NULL, NULL);
 }

@@ -10,12 +10,15 @@
 #include "util/jsonfmt.h"
 #include "util/text.h"
 
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -665,11 +668,31 @@ out:
     return rc;
 }
 
+/* A model file is a few hundred KB; 100,000 boxes take about 10 MB. */
+#define ST_MODEL_MAX_BYTES (64u << 20)
+
 int st_model_load(const char *path, st_model **out, st_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* Non-blocking, so that a FIFO given as the model is refused rather
+     * than waited on for ever; then only a regular file of bounded size. */
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
         return st_error_set(err, ST_ERR_IO, "model: %s: cannot open: %m", path);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (unsigned long long)st.st_size > ST_MODEL_MAX_BYTES) {
+        int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+        close(fd);
+        return regular ? st_error_set(err, ST_ERR_INVALID,
+                                      "model: %s: %lld bytes: a model file is at most %u",
+                                      path, (long long)st.st_size, ST_MODEL_MAX_BYTES)
+                       : st_error_set(err, ST_ERR_IO, "model: %s: not a regular file", path);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return st_error_set(err, ST_ERR_IO, "model: %s: cannot open: %m", path);
+    }
     char *buf = NULL;
     size_t cap = 0, len = 0, got;
     int rc = ST_OK;
