@@ -51,7 +51,7 @@ int st_cli_export(int argc, char **argv)
     st_error err = {0};
     st_store *s = NULL;
     int rc = ST_EXIT_FAIL;
-    if (st_store_open(store_path, NULL, &s, &err) || st_export_eml(s, out, draft, &err))
+    if (st_store_open_readonly(store_path, &s, &err) || st_export_eml(s, out, draft, &err))
         st_cli_error("%s", err.msg);
     else {
         printf("%s written%s\n", out, draft ? " (a DRAFT)" : "");
