@@ -599,6 +599,44 @@ static void test_store_read_of_an_older_store_adds_its_tables_where_it_may(void 
     free(out);
 }
 
+/* A store copied while a writer had it open: its last change is still in
+ * the -wal. With the -shm beside it a read-only folder reads it whole;
+ * without, SQLite cannot read the -wal there, and the command says so
+ * rather than give the store without its last change. */
+static void test_store_reads_its_write_ahead_log_on_read_only_media_or_says_why_not(void **state)
+{
+    char src[4200], files[9000], cmd[16384], *out = NULL;
+    snprintf(src, sizeof src, "%s/wal-src.db", g_dir);
+    snprintf(files, sizeof files, "'%s/in/stack-0001.tif'", g_dir);
+    free(store_count("0668::SB10", src, files));
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(src, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0; INSERT INTO members "
+                                      "VALUES('Ann','lid','2026-03-18T08:00:00Z')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    snprintf(cmd, sizeof cmd,
+             "set -e; cd '%s'; mkdir with-shm without-shm; cp wal-src.db with-shm/s.db; "
+             "cp wal-src.db-wal with-shm/s.db-wal; cp wal-src.db-shm with-shm/s.db-shm; "
+             "cp wal-src.db without-shm/s.db; cp wal-src.db-wal without-shm/s.db-wal; "
+             "chmod 0444 with-shm/* without-shm/*; chmod 0555 with-shm without-shm",
+             g_dir);
+    assert_int_equal(system(cmd), 0);
+    sqlite3_close(db);
+    if (geteuid() == 0) {
+        assert_int_equal(chmod(g_dir, 0755), 0);
+        wrap_bin("as-nobody", "exec setpriv --reuid=65534 --regid=65534 --clear-groups");
+    }
+    assert_int_equal(th_run(&out, "members list --store '%s/with-shm/s.db'", g_dir), 0);
+    if (!strstr(out, "Ann"))
+        fail_msg("the change in the -wal is missing: %s", out);
+    free(out);
+    assert_int_equal(th_run(&out, "members list --store '%s/without-shm/s.db'", g_dir), 1);
+    if (!strstr(out, "s.db-wal") || strstr(out, "not a stemtel store"))
+        fail_msg("%s", out);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -615,6 +653,8 @@ int main(void)
                                   unwrap_bin),
         cmocka_unit_test_teardown(test_store_read_of_an_older_store_adds_its_tables_where_it_may,
                                   unwrap_bin),
+        cmocka_unit_test_teardown(
+            test_store_reads_its_write_ahead_log_on_read_only_media_or_says_why_not, unwrap_bin),
         cmocka_unit_test(test_store_survives_20_kills_and_holds_every_ballot_once),
     };
     return cmocka_run_group_tests(tests, setup_stack, teardown_stack);
