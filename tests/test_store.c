@@ -427,17 +427,34 @@ static int unwrap_bin(void **state)
     return 0;
 }
 
+/* Root writes to a 0444 file in a 0555 folder anyway: when the tests run
+ * as root, the command runs as nobody (until the test's teardown). */
+static void as_nobody_when_root(void)
+{
+    if (geteuid() != 0)
+        return;
+    assert_int_equal(chmod(g_dir, 0755), 0);
+    wrap_bin("as-nobody", "exec setpriv --reuid=65534 --regid=65534 --clear-groups");
+}
+
+/* Open the SQLite file at path as any other program would and run sql;
+ * the connection stays open for the caller (sqlite3_close). */
+static sqlite3 *sql_run(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        fail_msg("%s: %s: %s", path, sql, sqlite3_errmsg(db));
+    return db;
+}
+
 static void test_store_leaves_another_applications_database_as_it_was(void **state)
 {
     char *model = th_root(MODEL), *out = NULL, other[4200], csv[4200];
     snprintf(other, sizeof other, "%s/other-app.db", g_dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT);"
-                                      "INSERT INTO notes(text) VALUES('keep me')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    sqlite3_close(sql_run(other, "CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT);"
+                                 "INSERT INTO notes(text) VALUES('keep me')"));
     size_t n0, n1;
     char *before = file_bytes(other, &n0);
     snprintf(csv, sizeof csv, "%s/samples/gr2022-sb3/basistelling.csv", getenv("STEMTEL_ROOT"));
@@ -485,11 +502,7 @@ static void test_store_reads_a_read_only_store_with_every_reading_command(void *
     snprintf(outdir, sizeof outdir, "%s/ro-out", g_dir);
     assert_int_equal(mkdir(outdir, 0777), 0);
     assert_int_equal(chmod(outdir, 0777), 0);
-    if (geteuid() == 0) {
-        /* Root writes to a 0444 file anyway: read as nobody. */
-        assert_int_equal(chmod(g_dir, 0755), 0);
-        wrap_bin("as-nobody", "exec setpriv --reuid=65534 --regid=65534 --clear-groups");
-    }
+    as_nobody_when_root();
     size_t n0, n1;
     char *before = file_bytes(store, &n0);
     const char *cmds[] = {"review list --store '%s'", "review list --all --store '%s'",
@@ -557,14 +570,8 @@ static void test_store_reads_on_a_full_disk_and_says_the_disk_is_full(void **sta
 /* Make the store at path look as the first schema left it. */
 static void make_version_1(const char *path)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE members; DROP TABLE moves;"
-                                      "DROP TABLE stations; DROP TABLE prints;"
-                                      "DROP TABLE rescans; PRAGMA user_version=1",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    sqlite3_close(sql_run(path, "DROP TABLE members; DROP TABLE moves; DROP TABLE stations;"
+                                "DROP TABLE prints; DROP TABLE rescans; PRAGMA user_version=1"));
 }
 
 static void test_store_read_of_an_older_store_adds_its_tables_where_it_may(void **state)
@@ -588,10 +595,7 @@ static void test_store_read_of_an_older_store_adds_its_tables_where_it_may(void 
     snprintf(cmd, sizeof cmd, "mkdir '%s' && cp '%s' '%s' && chmod 0444 '%s' && chmod 0555 '%s'",
              dir, old, store, store, dir);
     assert_int_equal(system(cmd), 0);
-    if (geteuid() == 0) {
-        assert_int_equal(chmod(g_dir, 0755), 0);
-        wrap_bin("as-nobody", "exec setpriv --reuid=65534 --regid=65534 --clear-groups");
-    }
+    as_nobody_when_root();
     assert_int_equal(th_run(&out, "tally --store '%s'", store), 1);
     if (!strstr(out, "schema version 1 needs the tables of version") ||
         !strstr(out, "cannot be written"))
@@ -609,12 +613,8 @@ static void test_store_reads_its_write_ahead_log_on_read_only_media_or_says_why_
     snprintf(src, sizeof src, "%s/wal-src.db", g_dir);
     snprintf(files, sizeof files, "'%s/in/stack-0001.tif'", g_dir);
     free(store_count("0668::SB10", src, files));
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(src, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0; INSERT INTO members "
-                                      "VALUES('Ann','lid','2026-03-18T08:00:00Z')",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    sqlite3 *db = sql_run(src, "PRAGMA wal_autocheckpoint=0; INSERT INTO members "
+                               "VALUES('Ann','lid','2026-03-18T08:00:00Z')");
     snprintf(cmd, sizeof cmd,
              "set -e; cd '%s'; mkdir with-shm without-shm; cp wal-src.db with-shm/s.db; "
              "cp wal-src.db-wal with-shm/s.db-wal; cp wal-src.db-shm with-shm/s.db-shm; "
@@ -623,10 +623,7 @@ static void test_store_reads_its_write_ahead_log_on_read_only_media_or_says_why_
              g_dir);
     assert_int_equal(system(cmd), 0);
     sqlite3_close(db);
-    if (geteuid() == 0) {
-        assert_int_equal(chmod(g_dir, 0755), 0);
-        wrap_bin("as-nobody", "exec setpriv --reuid=65534 --regid=65534 --clear-groups");
-    }
+    as_nobody_when_root();
     assert_int_equal(th_run(&out, "members list --store '%s/with-shm/s.db'", g_dir), 0);
     if (!strstr(out, "Ann"))
         fail_msg("the change in the -wal is missing: %s", out);
