@@ -175,7 +175,8 @@ FORCE:
 # `make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=eml]` fuzzes each target in
 # turn for FUZZ_SECONDS from a copy of its corpus; crashing inputs land in
 # build/fuzz/findings/NAME/. `make fuzz-corpus` merges what a run found
-# back into the committed corpora (only inputs that add coverage).
+# back into the committed corpora: inputs of at most 4 KB that add
+# coverage, and every named seed (the real files) kept as it is.
 # `make test` runs every target over its corpus and for a few seconds
 # more (tests/test_fuzz.c). `make bad-corpus` rewrites tests/data/bad/.
 FUZZ_TARGETS ?= decode model eml csv manifest sheet
@@ -230,9 +231,12 @@ fuzz: setup ## fuzz every parser for FUZZ_SECONDS each (FUZZ_TARGETS=NAME: one)
 
 fuzz-corpus: ## merge what `make fuzz` found into tests/fuzz/corpus/ (minimised)
 	@set -e; for t in $(filter-out decode,$(FUZZ_TARGETS)); do \
-	    c=tests/fuzz/corpus/$$t; rm -rf $$c.new; mkdir -p $$c.new; \
-	    $(FUZZ_DIR)/fuzz_$$t -merge=1 -timeout=10 $$c.new $$c $(FUZZ_DIR)/corpus/$$t; \
-	    rm -rf $$c; mv $$c.new $$c; echo "$$c: $$(ls $$c | wc -l) inputs, $$(du -sk $$c | cut -f1) KB"; \
+	    c=tests/fuzz/corpus/$$t; rm -rf $$c.new $$c.pool; mkdir -p $$c.new $$c.pool; \
+	    find $$c -type f ! -regex '.*/[0-9a-f]\{40\}' -exec cp {} $$c.new/ \; ; \
+	    find $(FUZZ_DIR)/corpus/$$t -type f -size -4097c -exec cp {} $$c.pool/ \; ; \
+	    $(FUZZ_DIR)/fuzz_$$t -merge=1 -timeout=10 $$c.new $$c $$c.pool; \
+	    rm -rf $$c $$c.pool; mv $$c.new $$c; \
+	    echo "$$c: $$(ls $$c | wc -l) inputs, $$(cat $$c/* | wc -c) bytes"; \
 	done
 
 # tests/test_fuzz.c runs the targets over their corpora.
