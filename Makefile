@@ -122,7 +122,7 @@ test-run: $(TEST_RUN)
 	@scripts/test-summary $(TEST_RUN)
 
 test: setup ## install dependencies, build, and run every test (JOBS=N in parallel)
-	@$(MAKE) --no-print-directory -j$(JOBS) $(BIN) $(TEST_BIN)
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BIN) $(TEST_BIN) $(FUZZ_BIN)
 	@scripts/check-layers
 	@scripts/check-contracts
 	@$(MAKE) --no-print-directory -j$(JOBS) test-run
@@ -167,46 +167,85 @@ FORCE:
 -include $(LIB_OBJ:.o=.d) $(SYNTH_SRC:%.c=$(B)/%.d) $(CLI_SRC:%.c=$(B)/%.d) \
     $(TEST_HELPER_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(B)/tests/%.d)
 
-# ---- fuzz: libFuzzer over the page decoder ---------------------------------
-# `make fuzz [FUZZ_SECONDS=60]` installs clang (scripts/setup-fuzz), builds
-# tests/fuzz/fuzz_decode.c with the decoder's own sources under libFuzzer,
-# ASan and UBSan, and fuzzes a copy of tests/data/bad/ plus a few small
-# valid pages for FUZZ_SECONDS; crashing inputs land in build/fuzz/findings/.
-# `make bad-corpus` rewrites tests/data/bad/ from its generator.
+# ---- fuzz: libFuzzer over every parser --------------------------------------
+# One libFuzzer target per parser, tests/fuzz/fuzz_NAME.c: decode (pages),
+# model (model JSON), eml (230b, 110a, 110b, 510b), csv (basistelling and
+# station lists), manifest (replay manifests), sheet (separator-sheet
+# codes). Each is linked with the library built by clang under ASan and
+# UBSan (build/fuzz/); the app layer (OpenMP) and the OpenCV wrapper are
+# left out, no parser needs them. The corpora are committed:
+# tests/fuzz/corpus/NAME/ (decode's is tests/data/bad/), minimised.
+# `make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=eml]` fuzzes each target in
+# turn for FUZZ_SECONDS from a copy of its corpus; crashing inputs land in
+# build/fuzz/findings/NAME/. `make fuzz-corpus` merges what a run found
+# back into the committed corpora: inputs of at most 4 KB that add
+# coverage, and every named seed (the real files) kept as it is.
+# `make test` runs every target over its corpus and for a few seconds
+# more (tests/test_fuzz.c). `make bad-corpus` rewrites tests/data/bad/.
+FUZZ_TARGETS ?= decode model eml csv manifest sheet
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_DIR := build/fuzz
-FUZZ_SRC := tests/fuzz/fuzz_decode.c src/engine/decode.c src/engine/ink.c src/engine/jpeg.c src/util/error.c src/util/image.c
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(INCLUDES) -g -O1 $(FUZZ_SAN) $(PKG_CFLAGS) \
+    -DST_FUZZ_MODEL='"$(CURDIR)/models/gr2022-west-maas-en-waal.json"'
+FUZZ_LIB_SRC := $(filter-out src/app/%,$(LIB_SRC))
+FUZZ_LIB := $(FUZZ_DIR)/libstemtel-fuzz.a
+FUZZ_ALL := decode model eml csv manifest sheet
+FUZZ_BIN := $(FUZZ_ALL:%=$(FUZZ_DIR)/fuzz_%)
 CORPUS_TOOL := $(FUZZ_DIR)/make-bad-corpus
+fuzz_corpus = $(if $(filter decode,$(1)),tests/data/bad,tests/fuzz/corpus/$(1))
 
-.PHONY: fuzz bad-corpus
+.PHONY: fuzz fuzz-build fuzz-corpus bad-corpus
 
 $(CORPUS_TOOL): tests/data/make-bad-corpus.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< \
 	    $(shell pkg-config --cflags --libs libtiff-4)
 
-$(FUZZ_DIR)/fuzz_decode: $(FUZZ_SRC) $(wildcard include/stemtel/*.h src/*/*.h)
+$(FUZZ_DIR)/obj/%.o: %.c | $(B)/pkgconfig.ok
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(INCLUDES) -g -O1 \
-	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    $(shell pkg-config --cflags libtiff-4 libjpeg) -o $@ $(FUZZ_SRC) \
-	    $(shell pkg-config --libs libtiff-4 libjpeg)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_file.h $(FUZZ_LIB)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lm
+
+fuzz-build: $(FUZZ_BIN) ## build every libFuzzer target (build/fuzz/fuzz_NAME)
 
 bad-corpus: $(CORPUS_TOOL) ## rewrite tests/data/bad/, the decoder's broken pages
 	rm -f tests/data/bad/*.tif
 	$(CORPUS_TOOL) tests/data/bad
 
-fuzz: ## fuzz the page decoder for FUZZ_SECONDS (default 60) with libFuzzer
-	@scripts/setup
-	@scripts/setup-fuzz
-	@$(MAKE) --no-print-directory $(FUZZ_DIR)/fuzz_decode $(CORPUS_TOOL)
-	rm -rf $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
-	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds $(FUZZ_DIR)/findings
-	$(CORPUS_TOOL) $(FUZZ_DIR)/seeds $(FUZZ_DIR)/corpus
-	cp tests/data/bad/*.tif $(FUZZ_DIR)/corpus/
-	$(FUZZ_DIR)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \
-	    -artifact_prefix=$(FUZZ_DIR)/findings/ $(FUZZ_DIR)/corpus
+fuzz: setup ## fuzz every parser for FUZZ_SECONDS each (FUZZ_TARGETS=NAME: one)
+	@$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%) $(CORPUS_TOOL)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    c=$(FUZZ_DIR)/corpus/$$t; rm -rf $$c; mkdir -p $$c $(FUZZ_DIR)/findings/$$t; \
+	    if [ $$t = decode ]; then rm -rf $(FUZZ_DIR)/seeds; mkdir -p $(FUZZ_DIR)/seeds; \
+	        $(CORPUS_TOOL) $(FUZZ_DIR)/seeds $$c; cp tests/data/bad/*.tif $$c/; \
+	    else cp tests/fuzz/corpus/$$t/* $$c/; fi; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/findings/$$t/ $$c; \
+	done
+
+fuzz-corpus: ## merge what `make fuzz` found into tests/fuzz/corpus/ (minimised)
+	@set -e; for t in $(filter-out decode,$(FUZZ_TARGETS)); do \
+	    c=tests/fuzz/corpus/$$t; rm -rf $$c.new $$c.pool; mkdir -p $$c.new $$c.pool; \
+	    find $$c -type f ! -regex '.*/[0-9a-f]\{40\}' -exec cp {} $$c.new/ \; ; \
+	    find $(FUZZ_DIR)/corpus/$$t -type f -size -4097c -exec cp {} $$c.pool/ \; ; \
+	    $(FUZZ_DIR)/fuzz_$$t -merge=1 -timeout=10 $$c.new $$c $$c.pool; \
+	    rm -rf $$c $$c.pool; mv $$c.new $$c; \
+	    echo "$$c: $$(ls $$c | wc -l) inputs, $$(cat $$c/* | wc -c) bytes"; \
+	done
+
+# tests/test_fuzz.c runs the targets over their corpora.
+$(B)/tests/test_fuzz.log: $(FUZZ_BIN)
+
+-include $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.d)
 # ---- end of fuzz ------------------------------------------------------------
 
 # ---- bench: throughput, accuracy, rescan and hostile-input tables ------------

@@ -98,7 +98,7 @@ int st_cli_export(int argc, char **argv)
     st_store *s = NULL;
     int rc = ST_EXIT_FAIL;
     char xsd[PATH_MAX + 64];
-    if (find_schema(xsd, sizeof xsd, &err) || st_store_open(store_path, NULL, &s, &err) ||
+    if (find_schema(xsd, sizeof xsd, &err) || st_store_open_readonly(store_path, &s, &err) ||
         st_export_eml(s, out, draft, xsd, &err))
         st_cli_error("%s", err.msg);
     else {

@@ -65,7 +65,8 @@ int st_cli_members(int argc, char **argv)
     st_error err = {0};
     st_store *s = NULL;
     int rc = ST_EXIT_FAIL, n = 0;
-    if (st_store_open(store_path, NULL, &s, &err))
+    if (add ? st_store_open(store_path, NULL, &s, &err)
+            : st_store_open_readonly(store_path, &s, &err))
         goto out;
     if (add) {
         if (st_store_member_add(s, argv[optind], role, &err))

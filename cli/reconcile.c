@@ -47,7 +47,7 @@ int st_cli_reconcile(int argc, char **argv)
     st_atomic out_file = {0}; /* with -o: the report, whole or not at all */
     FILE *f = stdout;
     int rc = ST_EXIT_FAIL;
-    if (st_store_open(store_path, NULL, &s, &err) || st_reconcile(s, &r, &err))
+    if (st_store_open_readonly(store_path, &s, &err) || st_reconcile(s, &r, &err))
         goto out;
     if (out_path) {
         if (st_atomic_open(&out_file, out_path, "reconcile", &err))

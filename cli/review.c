@@ -328,7 +328,9 @@ int st_cli_review(int argc, char **argv)
     st_store *s = NULL;
     st_store_ballot b = {0};
     int rc = ST_EXIT_FAIL, n = 0;
-    if (st_store_open(store_path, NULL, &s, &err))
+    /* list, show and batches only read: they work on a read-only store. */
+    if ((v == 0 || v == 1 || v == 3 ? st_store_open_readonly(store_path, &s, &err)
+                                     : st_store_open(store_path, NULL, &s, &err)))
         goto out;
     if (v == 0) {
         list_ctx lc = {all, 0, station, reason};

@@ -57,7 +57,7 @@ static int print_all(const char *path, int batch, const char *election, const ch
 {
     st_store *s = NULL;
     sheets all = {NULL, 0, batch, 0, election, err};
-    int rc = st_store_open(path, NULL, &s, err);
+    int rc = st_store_open_readonly(path, &s, err);
     if (!rc)
         rc = st_store_stations_listed(s, add_sheet, &all, err);
     if (!rc && all.n == 0)

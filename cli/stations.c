@@ -89,7 +89,8 @@ int st_cli_stations(int argc, char **argv)
     st_store *s = NULL;
     st_station_list l = {{0}, 0, NULL};
     int rc = ST_EXIT_FAIL, n = 0;
-    if (st_store_open(store_path, NULL, &s, &err))
+    if (import ? st_store_open(store_path, NULL, &s, &err)
+               : st_store_open_readonly(store_path, &s, &err))
         goto out;
     if (import) {
         const char *src = argv[optind];

@@ -49,7 +49,7 @@ int st_cli_tally(int argc, char **argv)
     st_tally *t = NULL;
     char path[4200];
     int rc = ST_EXIT_FAIL;
-    if (st_store_open(store_path, NULL, &s, &err) || st_store_tally(s, station, &t, &err))
+    if (st_store_open_readonly(store_path, &s, &err) || st_store_tally(s, station, &t, &err))
         goto out;
     if (mkdir(out, 0777) != 0 && errno != EEXIST) {
         st_error_set(&err, ST_ERR_IO, "tally: %s: cannot create: %s", out, strerror(errno));

@@ -44,7 +44,7 @@ int st_cli_verify(int argc, char **argv)
     st_store *s = NULL;
     st_verify_report rep;
     int rc = ST_EXIT_FAIL;
-    if (st_store_open(store_path, NULL, &s, &err) || st_verify(s, threads, stdout, &rep, &err)) {
+    if (st_store_open_readonly(store_path, &s, &err) || st_verify(s, threads, stdout, &rep, &err)) {
         st_cli_error("%s", err.msg);
         goto out;
     }

@@ -4,7 +4,11 @@
  * into a store and read the store back through its own API: the kill test
  * SIGKILLs `stemtel count --store` at seeded random moments and restarts
  * it until it finishes, then demands the store hold exactly the records
- * and the tally of one clean, uninterrupted count.
+ * and the tally of one clean, uninterrupted count. Other tests hand the
+ * command another application's SQLite file (it must stay byte for byte
+ * as it was), a store on a read-only file in a read-only folder (as
+ * nobody, when the tests run as root, who could write anyway) and a store
+ * on a full disk (a tmpfs in a mount namespace of its own, only as root).
  */
 #include "helpers.h"
 
@@ -13,9 +17,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -376,6 +382,258 @@ static void test_store_counts_stations_apart(void **state)
     st_store_close(s);
 }
 
+/* The whole file at path (malloc'd) and its size; fails the test when unreadable. */
+static char *file_bytes(const char *path, size_t *len)
+{
+    char *b = th_slurp(path, len);
+    assert_non_null(b);
+    return b;
+}
+
+/* 1 when path-wal or path-shm exists. */
+static int has_wal_files(const char *path)
+{
+    char p[4300];
+    snprintf(p, sizeof p, "%s-wal", path);
+    int wal = access(p, F_OK) == 0;
+    snprintf(p, sizeof p, "%s-shm", path);
+    return wal || access(p, F_OK) == 0;
+}
+
+/* The real $STEMTEL_BIN while a test runs it through a wrapper. */
+static char *g_real_bin;
+
+/* Make $STEMTEL_BIN a script in g_dir that runs the real one behind
+ * `prefix` (shell words; the script's own arguments follow the command),
+ * until the test's teardown (unwrap_bin). */
+static void wrap_bin(const char *name, const char *prefix)
+{
+    char path[4200], text[9000];
+    g_real_bin = strdup(getenv("STEMTEL_BIN"));
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    snprintf(text, sizeof text, "#!/bin/sh\n%s '%s' \"$@\"\n", prefix, g_real_bin);
+    th_write(path, text);
+    assert_int_equal(chmod(path, 0755), 0);
+    setenv("STEMTEL_BIN", path, 1);
+}
+
+/* Teardown: the real command again, whether the test passed or not. */
+static int unwrap_bin(void **state)
+{
+    if (g_real_bin)
+        setenv("STEMTEL_BIN", g_real_bin, 1);
+    free(g_real_bin);
+    g_real_bin = NULL;
+    return 0;
+}
+
+/* Root writes to a 0444 file in a 0555 folder anyway: when the tests run
+ * as root, the command runs as nobody (until the test's teardown). */
+static void as_nobody_when_root(void)
+{
+    if (geteuid() != 0)
+        return;
+    assert_int_equal(chmod(g_dir, 0755), 0);
+    wrap_bin("as-nobody", "exec setpriv --reuid=65534 --regid=65534 --clear-groups");
+}
+
+/* Open the SQLite file at path as any other program would and run sql;
+ * the connection stays open for the caller (sqlite3_close). */
+static sqlite3 *sql_run(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        fail_msg("%s: %s: %s", path, sql, sqlite3_errmsg(db));
+    return db;
+}
+
+static void test_store_leaves_another_applications_database_as_it_was(void **state)
+{
+    char *model = th_root(MODEL), *out = NULL, other[4200], csv[4200];
+    snprintf(other, sizeof other, "%s/other-app.db", g_dir);
+    sqlite3_close(sql_run(other, "CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT);"
+                                 "INSERT INTO notes(text) VALUES('keep me')"));
+    size_t n0, n1;
+    char *before = file_bytes(other, &n0);
+    snprintf(csv, sizeof csv, "%s/samples/gr2022-sb3/basistelling.csv", getenv("STEMTEL_ROOT"));
+    const char *cmds[] = {"count --model '%s' --out '%s/o' --store '%s' '%s/in/stack-0001.tif'",
+                          "review list --store '%3$s'", "review show 1 --store '%3$s'",
+                          "tally --store '%3$s' --out '%2$s/t'", "reconcile --store '%3$s'",
+                          "verify --store '%3$s'", "members add Ann --role lid --store '%3$s'",
+                          "basis import --store '%3$s' '%5$s'"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        char args[9000];
+        snprintf(args, sizeof args, cmds[i], model, g_dir, other, g_dir, csv);
+        assert_int_equal(th_run(&out, "%s", args), 1);
+        if (!strstr(out, "not a stemtel store") || !strstr(out, other))
+            fail_msg("%s: %s", args, out);
+        free(out);
+        char *after = file_bytes(other, &n1);
+        if (n1 != n0 || memcmp(before, after, n0) != 0 || has_wal_files(other))
+            fail_msg("%s changed the other application's file", args);
+        free(after);
+    }
+    free(before);
+    free(model);
+}
+
+/* A finished store, copied alone (as stemtel leaves it: no -wal, no -shm)
+ * into a read-only folder as a read-only file. */
+static void read_only_store(const char *name, char *dir, size_t ndir, char *store, size_t n)
+{
+    char src[4200], files[9000], cmd[9000];
+    snprintf(src, sizeof src, "%s/%s-src.db", g_dir, name);
+    snprintf(files, sizeof files, "'%s/in/stack-0001.tif' '%s/in/stack-0002.tif'", g_dir,
+             g_dir);
+    free(store_count("0668::SB7", src, files));
+    snprintf(dir, ndir, "%s/%s", g_dir, name);
+    snprintf(store, n, "%s/store.db", dir);
+    snprintf(cmd, sizeof cmd, "mkdir '%s' && cp '%s' '%s' && chmod 0444 '%s' && chmod 0555 '%s'",
+             dir, src, store, store, dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_store_reads_a_read_only_store_with_every_reading_command(void **state)
+{
+    char dir[4200], store[4200], outdir[4200], *out = NULL;
+    read_only_store("ro", dir, sizeof dir, store, sizeof store);
+    snprintf(outdir, sizeof outdir, "%s/ro-out", g_dir);
+    assert_int_equal(mkdir(outdir, 0777), 0);
+    assert_int_equal(chmod(outdir, 0777), 0);
+    as_nobody_when_root();
+    size_t n0, n1;
+    char *before = file_bytes(store, &n0);
+    const char *cmds[] = {"review list --store '%s'", "review list --all --store '%s'",
+                          "review show 1 --store '%s'", "review batches --store '%s'",
+                          "tally --store '%s' --out '%s'", "reconcile --store '%s'",
+                          "export eml --draft --store '%s' -o '%s/510b.xml'",
+                          "verify --store '%s'", "members list --store '%s'",
+                          "stations list --store '%s'"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        char args[9000];
+        snprintf(args, sizeof args, cmds[i], store, outdir);
+        int rc = th_run(&out, "%s", args);
+        /* reconcile finds no basistelling: exit 3, its answer, not a failure. */
+        if (rc != 0 && !(i == 5 && rc == 3))
+            fail_msg("%s: exit %d: %s", args, rc, out);
+        free(out);
+    }
+    /* A command that writes says why it cannot. */
+    assert_int_equal(th_run(&out, "review decide 1 --as blank --by Ann --store '%s'", store), 1);
+    if (!strstr(out, "cannot be written") || !strstr(out, store))
+        fail_msg("%s", out);
+    free(out);
+    char *after = file_bytes(store, &n1);
+    assert_true(n1 == n0 && memcmp(before, after, n0) == 0);
+    assert_false(has_wal_files(store));
+    free(before);
+    free(after);
+}
+
+static void test_store_reads_on_a_full_disk_and_says_the_disk_is_full(void **state)
+{
+    char *out = NULL;
+    if (geteuid() != 0 || system("unshare -m true 2>/dev/null") != 0) {
+        print_message("    (skipped: needs root and mount namespaces for a small tmpfs)\n");
+        skip();
+    }
+    char src[4200], full[4200], prefix[9000], files[9000];
+    snprintf(src, sizeof src, "%s/full-src.db", g_dir);
+    snprintf(files, sizeof files, "'%s/in/stack-0001.tif'", g_dir);
+    free(store_count("0668::SB8", src, files));
+    snprintf(full, sizeof full, "%s/full", g_dir);
+    assert_int_equal(mkdir(full, 0755), 0);
+    /* Each command in a namespace of its own, on a 256 KB tmpfs holding
+     * the store and a file filling the rest. */
+    snprintf(prefix, sizeof prefix,
+             "exec unshare -m sh -c 'mount -t tmpfs -o size=256k tmpfs \"%s\" || exit 99; "
+             "cp \"%s\" \"%s/store.db\" || exit 98; dd if=/dev/zero of=\"%s/fill\" bs=4k "
+             "2>/dev/null; exec \"$0\" \"$@\"'", full, src, full, full);
+    wrap_bin("on-full-disk", prefix);
+    int rc = th_run(&out, "review list --all --store '%s/store.db'", full);
+    if (rc != 0)
+        fail_msg("review list on a full disk: exit %d: %s", rc, out);
+    free(out);
+    rc = th_run(&out, "tally --store '%s/store.db' --out '%s-tally'", full, full);
+    if (rc != 0)
+        fail_msg("tally on a full disk: exit %d: %s", rc, out);
+    free(out);
+    rc = th_run(&out, "members add Ann --role lid --store '%s/store.db'", full);
+    assert_int_equal(rc, 1);
+    if (!strstr(out, "No space left on device") || strstr(out, "not a stemtel store"))
+        fail_msg("%s", out);
+    free(out);
+}
+
+/* Make the store at path look as the first schema left it. */
+static void make_version_1(const char *path)
+{
+    sqlite3_close(sql_run(path, "DROP TABLE members; DROP TABLE moves; DROP TABLE stations;"
+                                "DROP TABLE prints; DROP TABLE rescans; PRAGMA user_version=1"));
+}
+
+static void test_store_read_of_an_older_store_adds_its_tables_where_it_may(void **state)
+{
+    char old[4200], files[9000], *out = NULL;
+    snprintf(old, sizeof old, "%s/v1.db", g_dir);
+    snprintf(files, sizeof files, "'%s/in/stack-0001.tif'", g_dir);
+    free(store_count("0668::SB9", old, files));
+    make_version_1(old);
+    assert_int_equal(th_run(&out, "review list --all --store '%s'", old), 0);
+    free(out);
+    st_error err = {0};
+    st_store *s = NULL;
+    assert_st_ok(st_store_open_readonly(old, &s, &err), &err);
+    st_store_close(s);
+    /* On read-only media it cannot, and says so. */
+    char dir[4200], store[4200], cmd[9000];
+    snprintf(dir, sizeof dir, "%s/v1-ro", g_dir);
+    snprintf(store, sizeof store, "%s/store.db", dir);
+    make_version_1(old);
+    snprintf(cmd, sizeof cmd, "mkdir '%s' && cp '%s' '%s' && chmod 0444 '%s' && chmod 0555 '%s'",
+             dir, old, store, store, dir);
+    assert_int_equal(system(cmd), 0);
+    as_nobody_when_root();
+    assert_int_equal(th_run(&out, "tally --store '%s'", store), 1);
+    if (!strstr(out, "schema version 1 needs the tables of version") ||
+        !strstr(out, "cannot be written"))
+        fail_msg("%s", out);
+    free(out);
+}
+
+/* A store copied while a writer had it open: its last change is still in
+ * the -wal. With the -shm beside it a read-only folder reads it whole;
+ * without, SQLite cannot read the -wal there, and the command says so
+ * rather than give the store without its last change. */
+static void test_store_reads_its_write_ahead_log_on_read_only_media_or_says_why_not(void **state)
+{
+    char src[4200], files[9000], cmd[16384], *out = NULL;
+    snprintf(src, sizeof src, "%s/wal-src.db", g_dir);
+    snprintf(files, sizeof files, "'%s/in/stack-0001.tif'", g_dir);
+    free(store_count("0668::SB10", src, files));
+    sqlite3 *db = sql_run(src, "PRAGMA wal_autocheckpoint=0; INSERT INTO members "
+                               "VALUES('Ann','lid','2026-03-18T08:00:00Z')");
+    snprintf(cmd, sizeof cmd,
+             "set -e; cd '%s'; mkdir with-shm without-shm; cp wal-src.db with-shm/s.db; "
+             "cp wal-src.db-wal with-shm/s.db-wal; cp wal-src.db-shm with-shm/s.db-shm; "
+             "cp wal-src.db without-shm/s.db; cp wal-src.db-wal without-shm/s.db-wal; "
+             "chmod 0444 with-shm/* without-shm/*; chmod 0555 with-shm without-shm",
+             g_dir);
+    assert_int_equal(system(cmd), 0);
+    sqlite3_close(db);
+    as_nobody_when_root();
+    assert_int_equal(th_run(&out, "members list --store '%s/with-shm/s.db'", g_dir), 0);
+    if (!strstr(out, "Ann"))
+        fail_msg("the change in the -wal is missing: %s", out);
+    free(out);
+    assert_int_equal(th_run(&out, "members list --store '%s/without-shm/s.db'", g_dir), 1);
+    if (!strstr(out, "s.db-wal") || strstr(out, "not a stemtel store"))
+        fail_msg("%s", out);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +643,15 @@ int main(void)
         cmocka_unit_test(test_store_keeps_two_empty_files_apart),
         cmocka_unit_test(test_store_holds_says_which_pages_it_has_and_claims_none),
         cmocka_unit_test(test_store_counts_stations_apart),
+        cmocka_unit_test(test_store_leaves_another_applications_database_as_it_was),
+        cmocka_unit_test_teardown(test_store_reads_a_read_only_store_with_every_reading_command,
+                                  unwrap_bin),
+        cmocka_unit_test_teardown(test_store_reads_on_a_full_disk_and_says_the_disk_is_full,
+                                  unwrap_bin),
+        cmocka_unit_test_teardown(test_store_read_of_an_older_store_adds_its_tables_where_it_may,
+                                  unwrap_bin),
+        cmocka_unit_test_teardown(
+            test_store_reads_its_write_ahead_log_on_read_only_media_or_says_why_not, unwrap_bin),
         cmocka_unit_test(test_store_survives_20_kills_and_holds_every_ballot_once),
     };
     return cmocka_run_group_tests(tests, setup_stack, teardown_stack);

@@ -70,18 +70,37 @@ typedef struct st_store_page {
     const char *record;
 } st_store_page;
 
-/* Open the store at path. With m non-NULL the file is created when
- * missing (holding a copy of m), and an existing file must hold the same
- * model (the same JSON text) or it is refused with ST_ERR_INVALID. With m
- * NULL the file must exist and its own model is used. Refuses a file that
- * is not a stemtel store, or has another schema version, naming the path.
+/* Open the store at path for reading and writing. With m non-NULL the
+ * file is created when missing (holding a copy of m), and an existing file
+ * must hold the same model (the same JSON text) or it is refused with
+ * ST_ERR_INVALID. With m NULL the file must exist and its own model is
+ * used. A file that is not a stemtel store (an SQLite database with tables
+ * but no stemtel marker, or no SQLite database at all) is refused, naming
+ * the path, before anything is written to it: its journal mode and tables
+ * stay as they were. A store of an older schema version gains the tables
+ * of the later ones; one of a newer version is refused. A store that
+ * cannot be written (a read-only file or medium) is refused saying so.
  * m and path are borrowed for the call. On success *out owns the handle
  * (st_store_close); it is written only then. Errors: ST_ERR_ARG (no path),
- * ST_ERR_IO (missing without m, or cannot be opened), ST_ERR_INVALID (not
- * a stemtel store, another model), ST_ERR_UNSUPPORTED (another schema
- * version), ST_ERR_NOMEM. */
+ * ST_ERR_IO (missing without m, cannot be opened, read or written, with
+ * SQLite's own reason), ST_ERR_INVALID (not a stemtel store, damaged,
+ * another model), ST_ERR_UNSUPPORTED (a newer schema version),
+ * ST_ERR_NOMEM. */
 int st_store_open(const char *path, const st_model *m, st_store **out,
                   st_error *err);
+
+/* Open the existing store at path for reading only (SQLITE_OPEN_READONLY):
+ * its own model is used and nothing of the file is changed, so the
+ * reading commands work on read-only media and on a copy handed to an
+ * auditor. A store in WAL mode whose -shm file SQLite cannot make (a
+ * read-only folder, a full disk) is read as an immutable file when it has
+ * no write-ahead log, which it then cannot need; with a -wal that SQLite
+ * cannot read it is refused saying so. A store of an older schema version
+ * is first brought to this version by an open for writing (refused, with
+ * why, on read-only media). The handle's writing functions fail
+ * (st_store_commit with ST_ERR_ARG, the others with ST_ERR_IO). Errors,
+ * ownership and *out as for st_store_open. */
+int st_store_open_readonly(const char *path, st_store **out, st_error *err);
 
 /* Close a store, freeing everything it owns (its model included).
  * Accepts NULL. */

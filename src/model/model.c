@@ -196,6 +196,10 @@ static int get_num(st_parse *p, json_object *obj, const char *path,
     double d = json_object_get_double(v);
     if (!isfinite(d))
         return bad(p, path, "\"%s\" is not a finite number", key);
+    /* No ballot measures a kilometre; far beyond, the model's own JSON
+     * (4 decimals) no longer reads back as the same number. */
+    if (fabs(d) > 1e6)
+        return bad(p, path, "\"%s\" = %g is out of range (at most 1000000 mm)", key, d);
     *out = d;
     return ST_OK;
 }

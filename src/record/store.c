@@ -8,6 +8,13 @@
  * INSERT OR IGNORE on the (sha256, page) key tells which pages were
  * already there. Ballots are read back with their latest decision by one
  * join, and everything that counts (tallies, review lists) walks that join.
+ *
+ * Opening reads before it writes: the file's version and stemtel marker
+ * are checked first, so another application's database is refused
+ * untouched, and only then is it switched to WAL. A read-only open never
+ * writes; where SQLite cannot make the -shm a WAL store needs (read-only
+ * media, a full disk) and there is no -wal to read, the file is opened as
+ * immutable.
  */
 #include "stemtel/store.h"
 #include "record/rescandb.h"
@@ -20,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -215,11 +223,145 @@ static int read_meta(st_store *s, const char *key, char **out, st_error *err)
     return ST_OK;
 }
 
-int st_store_open(const char *path, const st_model *m, st_store **out, st_error *err)
+/* A failed first read of the file, said as what it is: not SQLite at all,
+ * damaged, or a read that failed (a full disk, a missing -shm, ...). */
+static int read_failure(st_store *s, int code, const char *msg, st_error *err)
+{
+    if ((code & 0xff) == SQLITE_NOTADB)
+        return st_error_set(err, ST_ERR_INVALID,
+                            "store: %s: not a stemtel store (not an SQLite database)", s->path);
+    if ((code & 0xff) == SQLITE_CORRUPT)
+        return st_error_set(err, ST_ERR_INVALID, "store: %s: damaged: %s", s->path, msg);
+    int os = sqlite3_system_errno(s->db);
+    return st_error_set(err, ST_ERR_IO, "store: %s: cannot read: %s%s%s%s", s->path, msg,
+                        os ? " (" : "", os ? strerror(os) : "", os ? ")" : "");
+}
+
+/* One value of the first column of sql's first row into *v; the SQLite
+ * result code (SQLITE_ROW: found, SQLITE_DONE: no row) with its message
+ * in msg. */
+static int query_int(st_store *s, const char *sql, int *v, char *msg, size_t n)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &q, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(q)) == SQLITE_ROW)
+        *v = sqlite3_column_int(q, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        rc = sqlite3_extended_errcode(s->db);
+    snprintf(msg, n, "%s", sqlite3_errmsg(s->db));
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* What the file is, found by reading only: *v its schema version, 0 for
+ * an empty database (a store still to be made). A file that is not a
+ * stemtel store is refused here, before anything could be written to it:
+ * one with tables but no stemtel version, or a version but no stemtel
+ * marker in its meta table. *sqlite_rc gets the SQLite code of a failed
+ * first read (for the read-only fallback), else SQLITE_OK. */
+static int identify(st_store *s, int *v, int *sqlite_rc, st_error *err)
+{
+    char msg[256];
+    int rc = query_int(s, "PRAGMA user_version", v, msg, sizeof msg), tables = 0;
+    *sqlite_rc = rc == SQLITE_ROW ? SQLITE_OK : rc;
+    if (rc != SQLITE_ROW)
+        return read_failure(s, rc, msg, err);
+    if ((rc = query_int(s, "SELECT count(*) FROM sqlite_master", &tables, msg, sizeof msg)) !=
+        SQLITE_ROW)
+        return read_failure(s, rc, msg, err);
+    if (*v == 0 && tables == 0)
+        return ST_OK;
+    int marked = 0;
+    rc = query_int(s, "SELECT value = 'stemtel-store' FROM meta WHERE key = 'format'", &marked,
+                   msg, sizeof msg);
+    if (rc == SQLITE_ROW && marked)
+        return ST_OK;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE && (rc & 0xff) != SQLITE_ERROR)
+        return read_failure(s, rc, msg, err);
+    return st_error_set(err, ST_ERR_INVALID,
+                        "store: %s: not a stemtel store (an SQLite database with %d table%s "
+                        "of another application; left as it is)",
+                        s->path, tables, tables == 1 ? "" : "s");
+}
+
+/* path as an SQLite URI for a file nobody writes to: every byte but
+ * letters, digits and "/._-" percent-encoded. NULL on no memory. */
+static char *immutable_uri(const char *path)
+{
+    size_t n = strlen(path);
+    char *u = malloc(3 * n + 32), *w = u;
+    if (!u)
+        return NULL;
+    w += sprintf(w, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        w += isalnum(*p) || strchr("/._-", *p) ? sprintf(w, "%c", *p) : sprintf(w, "%%%02X", *p);
+    sprintf(w, "?immutable=1");
+    return u;
+}
+
+/* Bytes in path's write-ahead log; 0 when it has none. */
+static long long wal_bytes(const char *path)
+{
+    char wal[4200];
+    struct stat st;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return stat(wal, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/* Open s->db on s->path: for reading only, or for writing (creating the
+ * file when create). A store on read-only media or a full disk, whose
+ * -shm SQLite cannot make, is read as an immutable file when it has no
+ * write-ahead log, which it then cannot need. On success *v is the
+ * file's schema version. */
+static int open_db(st_store *s, int readonly, int create, int *v, st_error *err)
+{
+    int flags = readonly ? SQLITE_OPEN_READONLY
+                         : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK)
+        return st_error_set(err, ST_ERR_IO, "store: %s: cannot open: %s", s->path,
+                            s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    sqlite3_busy_timeout(s->db, 10000);
+    if (!readonly && sqlite3_db_readonly(s->db, "main") == 1)
+        return st_error_set(err, ST_ERR_IO,
+                            "store: %s: cannot be written (a read-only file or medium); the "
+                            "commands that only read (review list and show, tally, reconcile, "
+                            "export, verify) work on it as it is", s->path);
+    int code, rc = identify(s, v, &code, err);
+    if (!rc || !readonly)
+        return rc;
+    int base = code & 0xff;
+    if (base != SQLITE_READONLY && base != SQLITE_CANTOPEN && base != SQLITE_IOERR &&
+        base != SQLITE_FULL)
+        return rc;
+    long long wal = wal_bytes(s->path);
+    if (wal > 0)
+        return st_error_set(err, ST_ERR_IO,
+                            "store: %s: cannot read: %s; its write-ahead log (%s-wal, %lld "
+                            "bytes) holds changes SQLite can read only with a -shm file "
+                            "beside it: copy the store with its -wal to a writable folder",
+                            s->path, sqlite3_errmsg(s->db), s->path, wal);
+    char *uri = immutable_uri(s->path);
+    if (!uri)
+        return st_error_set(err, ST_ERR_NOMEM, "store: out of memory");
+    sqlite3_close(s->db);
+    s->db = NULL;
+    rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    free(uri);
+    if (rc != SQLITE_OK)
+        return st_error_set(err, ST_ERR_IO, "store: %s: cannot open: %s", s->path,
+                            s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    return identify(s, v, &code, err);
+}
+
+static int store_open(const char *path, const st_model *m, int readonly, st_store **out,
+                      st_error *err)
 {
     st_store *s = NULL;
     char *want = NULL, *have = NULL;
+    st_error local = {0};
     int rc;
+    if (!err)
+        err = &local;
     if (!path || !out)
         return st_error_set(err, ST_ERR_ARG, "store: no path given");
     if (!m && access(path, F_OK) != 0)
@@ -228,35 +370,45 @@ int st_store_open(const char *path, const st_model *m, st_store **out, st_error 
         rc = st_error_set(err, ST_ERR_NOMEM, "store: out of memory");
         goto out;
     }
-    int flags = SQLITE_OPEN_READWRITE | (m ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-        rc = st_error_set(err, ST_ERR_IO, "store: %s: cannot open: %s", path,
-                          s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        goto out;
-    }
-    sqlite3_busy_timeout(s->db, 10000);
-    if ((rc = st_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                      "PRAGMA foreign_keys=ON", err))) {
-        st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (%s)", path,
-                     sqlite3_errmsg(s->db));
-        goto out;
-    }
     int v = 0;
-    if (user_version(s, &v)) {
-        rc = st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (%s)", path,
-                          sqlite3_errmsg(s->db));
+    if ((rc = open_db(s, readonly, m != NULL, &v, err)))
+        goto out;
+    if (v == 0 && !m) {
+        rc = st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (empty)", path);
+        goto out;
+    }
+    if (v > ST_STORE_SCHEMA_VERSION) {
+        rc = st_error_set(err, ST_ERR_UNSUPPORTED,
+                          "store: %s: schema version %d, this stemtel reads version %d",
+                          path, v, ST_STORE_SCHEMA_VERSION);
+        goto out;
+    }
+    if (readonly && v < ST_STORE_SCHEMA_VERSION) {
+        /* An older stemtel's store gains its new (empty) tables once, by
+         * an open for writing; on read-only media it cannot. */
+        st_store *w = NULL;
+        if ((rc = store_open(path, NULL, 0, &w, err))) {
+            st_error_prefix(err, "store: %s: schema version %d needs the tables of version %d "
+                                 "added first", path, v, ST_STORE_SCHEMA_VERSION);
+            goto out;
+        }
+        st_store_close(w);
+        sqlite3_close(s->db);
+        s->db = NULL;
+        if ((rc = open_db(s, 1, 0, &v, err)))
+            goto out;
+    }
+    if (!readonly && sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                         "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = st_store_fail(s, err, "cannot switch to WAL mode (SQLite makes its -wal and -shm "
+                                   "files beside the store)");
         goto out;
     }
     if (m && !(want = st_model_to_json(m, err))) {
-        rc = err ? err->code : ST_ERR_NOMEM;
+        rc = err->code ? err->code : ST_ERR_NOMEM;
         goto out;
     }
     if (v == 0) {
-        if (!m) {
-            rc = st_error_set(err, ST_ERR_INVALID, "store: %s: not a stemtel store (empty)",
-                              path);
-            goto out;
-        }
         if ((rc = create_schema(s, want, err)))
             goto out;
         if (user_version(s, &v)) {
@@ -264,7 +416,7 @@ int st_store_open(const char *path, const st_model *m, st_store **out, st_error 
             goto out;
         }
     }
-    if (v >= 1 && v < ST_STORE_SCHEMA_VERSION && (rc = migrate(s, &v, err)))
+    if (!readonly && v >= 1 && v < ST_STORE_SCHEMA_VERSION && (rc = migrate(s, &v, err)))
         goto out;
     if (v != ST_STORE_SCHEMA_VERSION) {
         rc = st_error_set(err, ST_ERR_UNSUPPORTED,
@@ -282,13 +434,17 @@ int st_store_open(const char *path, const st_model *m, st_store **out, st_error 
     }
     if ((rc = st_model_parse(have, path, &s->model, err)))
         goto out;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR IGNORE INTO pages(batch,file,page,sha256,station) "
-                           "VALUES(?1,?2,?3,?4,?5)", -1, &s->ins_page, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db,
-                           "INSERT INTO ballots VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-                           -1, &s->ins_ballot, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "SELECT 1 FROM pages WHERE sha256=?1 AND page=?2", -1,
+    if (!readonly &&
+        (sqlite3_prepare_v2(s->db,
+                            "INSERT OR IGNORE INTO pages(batch,file,page,sha256,station) "
+                            "VALUES(?1,?2,?3,?4,?5)", -1, &s->ins_page, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(s->db,
+                            "INSERT INTO ballots VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                            -1, &s->ins_ballot, NULL) != SQLITE_OK)) {
+        rc = st_store_fail(s, err, "cannot prepare");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pages WHERE sha256=?1 AND page=?2", -1,
                            &s->has_page, NULL) != SQLITE_OK) {
         rc = st_store_fail(s, err, "cannot prepare");
         goto out;
@@ -301,6 +457,16 @@ out:
     free(have);
     st_store_close(s);
     return rc;
+}
+
+int st_store_open(const char *path, const st_model *m, st_store **out, st_error *err)
+{
+    return store_open(path, m, 0, out, err);
+}
+
+int st_store_open_readonly(const char *path, st_store **out, st_error *err)
+{
+    return store_open(path, NULL, 1, out, err);
 }
 
 void st_store_close(st_store *s)
@@ -456,6 +622,8 @@ int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped
                     st_error *err)
 {
     int rc, skip = 0;
+    if (!s->ins_page)
+        return st_error_set(err, ST_ERR_ARG, "store: %s: opened for reading only", s->path);
     if (!s->batch)
         return st_error_set(err, ST_ERR_ARG, "store: no batch begun");
     /* A page's station, from --station or its separator sheet, must be a
