@@ -6,21 +6,12 @@
  * Bijlage 1, with the Kiesraad's checks:
  *
  * Errors in the basistelling (the station's figures cannot be right):
- *   F201 A + B + C != D
- *   F202 the E.x do not add up to E
- *   F204 E = 0 while some E.x > 0 (given instead of F202)
- *   F203 E + F + G != H
- *   F301 H > D but I != H - D
- *   F302 H < D but J != D - H
- *   F303 H = D but I or J is not 0
- * Errors in the candidate-level figures, which only our count has (they
- * hold by construction; a store altered by hand can break them):
- *   F401 a list has candidate votes but its total is 0
- *   F402 a list's total is not the sum of its candidates' votes
- * Warnings on our count (H, F, G ours; D the station's):
- *   W201 F >= ceil(3% of H) blank      W202 G >= ceil(3% of H) invalid
- *   W203 |D - H| >= 15 or |D - H| / H >= 2%: recount the whole station
- *   W204 H = 0
+ * F201-F204 and F305-F310 of checks.h, as Abacus numbers them (the form as
+ * we take it records no D/H box and no GSB answers, so F301-F304 and
+ * F101-F112 are not run on it). Errors in the candidate-level figures,
+ * which only our count has (they hold by construction; a store altered by
+ * hand can break them): F401, F402. Warnings on our count (H, F, G ours;
+ * D the station's): W201-W204. Each with its Dutch text (checks.h).
  *
  * The Bijlage 1 record: whether the station's D/H difference was
  * explained (if not: recount the admitted voters); our votes per
@@ -53,6 +44,7 @@
 #include <stdio.h>
 
 #include "stemtel/basis.h"
+#include "stemtel/checks.h"
 #include "stemtel/store.h"
 #include "stemtel/tally.h"
 
@@ -60,11 +52,8 @@
 extern "C" {
 #endif
 
-/* A check that fired: its code and what it says, figures included. */
-typedef struct st_recon_check {
-    char code[8];
-    char text[160];
-} st_recon_check;
+/* A check that fired: its code and its Dutch text, figures included. */
+typedef st_check st_recon_check;
 
 /* A list whose total differs between station and us. */
 typedef struct st_recon_diff {

@@ -38,6 +38,7 @@
 #include "stemtel/store.h"
 #include "stemtel/rescan.h"
 #include "stemtel/basis.h"
+#include "stemtel/checks.h"
 #include "stemtel/reconcile.h"
 #include "stemtel/export.h"
 #include "stemtel/proof.h"

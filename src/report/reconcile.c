@@ -17,24 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add_check(st_recon_station *s, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int add_check(st_recon_station *s, const char *code, const char *fmt, ...)
-{
-    st_recon_check *nc = realloc(s->checks, (size_t)(s->n_checks + 1) * sizeof *nc);
-    if (!nc)
-        return ST_ERR_NOMEM;
-    s->checks = nc;
-    st_recon_check *c = &nc[s->n_checks++];
-    snprintf(c->code, sizeof c->code, "%s", code);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->text, sizeof c->text, fmt, ap);
-    va_end(ap);
-    return ST_OK;
-}
-
 static int add_block(st_recon *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int add_block(st_recon *r, const char *fmt, ...)
@@ -54,81 +36,74 @@ static int add_block(st_recon *r, const char *fmt, ...)
     return ST_OK;
 }
 
-static int64_t ceil_3pct(int64_t h)
+/* Append the checks that fire on in to s->checks, keeping code order
+ * (the basistelling's run before ours, and theirs are F2xx/F3xx, ours
+ * F4xx and W). */
+static int run_checks(st_recon_station *s, const st_checks_in *in)
 {
-    return (3 * h + 99) / 100;
+    st_check *v = NULL;
+    int n = 0;
+    if (st_checks_run(in, &v, &n))
+        return ST_ERR_NOMEM;
+    if (n) {
+        st_recon_check *nc = realloc(s->checks, (size_t)(s->n_checks + n) * sizeof *nc);
+        if (!nc) {
+            free(v);
+            return ST_ERR_NOMEM;
+        }
+        memcpy(nc + s->n_checks, v, (size_t)n * sizeof *v);
+        s->checks = nc;
+        s->n_checks += n;
+    }
+    free(v);
+    return ST_OK;
 }
 
-static int64_t abs64(int64_t v)
-{
-    return v < 0 ? -v : v;
-}
-
-/* The Kiesraad's checks on the station's own figures. */
+/* The Kiesraad's checks on the station's own figures. The form as we
+ * take it records neither the D/H box ticked nor the GSB's answers, so
+ * F301-F304 and F101-F112 are not run on it. */
 static int check_basis(st_recon_station *s)
 {
     const st_basis *b = &s->basis;
-    int64_t sum = 0;
-    int any = 0, rc = ST_OK;
-    for (int k = 0; k < b->n_lists; k++) {
-        sum += b->votes[k];
-        any |= b->votes[k] > 0;
-    }
-    if (b->A + b->B + b->C != b->D)
-        rc |= add_check(s, "F201", "A + B + C = %lld, but D = %lld",
-                        (long long)(b->A + b->B + b->C), (long long)b->D);
-    if (b->E == 0 && any)
-        rc |= add_check(s, "F204", "E = 0 while the lists hold %lld votes", (long long)sum);
-    else if (sum != b->E)
-        rc |= add_check(s, "F202", "the lists add up to %lld, but E = %lld", (long long)sum,
-                        (long long)b->E);
-    if (b->E + b->F + b->G != b->H)
-        rc |= add_check(s, "F203", "E + F + G = %lld, but H = %lld",
-                        (long long)(b->E + b->F + b->G), (long long)b->H);
-    if (b->H > b->D && b->I != b->H - b->D)
-        rc |= add_check(s, "F301", "H - D = %lld, but I = %lld", (long long)(b->H - b->D),
-                        (long long)b->I);
-    if (b->H < b->D && b->J != b->D - b->H)
-        rc |= add_check(s, "F302", "D - H = %lld, but J = %lld", (long long)(b->D - b->H),
-                        (long long)b->J);
-    if (b->H == b->D && (b->I || b->J))
-        rc |= add_check(s, "F303", "D = H, but I = %lld and J = %lld", (long long)b->I,
-                        (long long)b->J);
-    return rc;
+    st_checks_in in = {.groups = ST_CHECKS_FORM, .A = b->A, .B = b->B, .C = b->C, .D = b->D,
+                       .E = b->E, .F = b->F, .G = b->G, .H = b->H, .I = b->I, .J = b->J,
+                       .d_known = 1, .n_lists = b->n_lists, .list = b->list, .ex = b->votes,
+                       .boxes = ST_BOXES_UNKNOWN,
+                       .explained = b->explained ? ST_ANSWER_YES : ST_ANSWER_NO};
+    return run_checks(s, &in);
 }
 
-/* The candidate-level checks on our own figures, and the warnings. */
+/* The candidate-level checks on our own figures, and the warnings (H, F,
+ * G ours; D the station's when it has a basistelling). Our E.x is the
+ * list total itself, so F403 cannot differ and is not run. */
 static int check_ours(const st_model *m, st_recon_station *s)
 {
-    int rc = ST_OK;
-    for (int i = 0; i < m->n_lists; i++) {
+    int n = m->n_lists, rc;
+    int *list = calloc((size_t)(n ? n : 1), sizeof *list);
+    int64_t *total = calloc((size_t)(n ? n : 1), sizeof *total);
+    int64_t *cand = calloc((size_t)(n ? n : 1), sizeof *cand);
+    if (!list || !total || !cand) {
+        rc = ST_ERR_NOMEM;
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
         const st_list *l = &m->lists[i];
-        int64_t sum = 0, total = st_tally_list_total(s->tally, l->number);
+        list[i] = l->number;
+        total[i] = st_tally_list_total(s->tally, l->number);
         for (int c = 1; c <= l->n_candidates; c++)
-            sum += st_tally_votes(s->tally, l->number, c);
-        if (sum > 0 && total == 0)
-            rc |= add_check(s, "F401", "list %d: candidates hold %lld votes, the list 0",
-                            l->number, (long long)sum);
-        else if (sum != total)
-            rc |= add_check(s, "F402", "list %d: candidates hold %lld votes, the list %lld",
-                            l->number, (long long)sum, (long long)total);
+            cand[i] += st_tally_votes(s->tally, l->number, c);
     }
     const st_tally_totals *x = &s->ours;
-    if (x->H > 0 && x->F >= ceil_3pct(x->H))
-        rc |= add_check(s, "W201", "%lld blank of %lld ballots (3%% is %lld)", (long long)x->F,
-                        (long long)x->H, (long long)ceil_3pct(x->H));
-    if (x->H > 0 && x->G >= ceil_3pct(x->H))
-        rc |= add_check(s, "W202", "%lld invalid of %lld ballots (3%% is %lld)", (long long)x->G,
-                        (long long)x->H, (long long)ceil_3pct(x->H));
-    if (s->has_basis) {
-        int64_t d = abs64(s->basis.D - x->H);
-        if (d >= 15 || (x->H > 0 && d * 100 >= 2 * x->H) || (x->H == 0 && d > 0))
-            rc |= add_check(s, "W203",
-                            "D = %lld admitted voters, %lld ballots counted: recount the whole "
-                            "station", (long long)s->basis.D, (long long)x->H);
-    }
-    if (x->H == 0)
-        rc |= add_check(s, "W204", "no ballots counted (H = 0)");
+    st_checks_in in = {.groups = ST_CHECKS_LISTS | ST_CHECKS_WARN,
+                       .D = s->has_basis ? s->basis.D : 0, .d_known = s->has_basis,
+                       .E = x->E, .F = x->F, .G = x->G, .H = x->H, .n_lists = n,
+                       .list = list, .list_total = total, .cand_sum = cand,
+                       .boxes = ST_BOXES_UNKNOWN};
+    rc = run_checks(s, &in);
+out:
+    free(list);
+    free(total);
+    free(cand);
     return rc;
 }
 
