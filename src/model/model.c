@@ -683,14 +683,14 @@ int st_model_load(const char *path, st_model **out, st_error *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return st_error_set(err, ST_ERR_IO, "model: %s: cannot open: %m", path);
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        (unsigned long long)st.st_size > ST_MODEL_MAX_BYTES) {
-        int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return regular ? st_error_set(err, ST_ERR_INVALID,
-                                      "model: %s: %lld bytes: a model file is at most %u",
-                                      path, (long long)st.st_size, ST_MODEL_MAX_BYTES)
-                       : st_error_set(err, ST_ERR_IO, "model: %s: not a regular file", path);
+        return st_error_set(err, ST_ERR_IO, "model: %s: not a regular file", path);
+    }
+    if ((unsigned long long)st.st_size > ST_MODEL_MAX_BYTES) {
+        close(fd);
+        return st_error_set(err, ST_ERR_INVALID, "model: %s: %lld bytes: a model file is at "
+                            "most %u", path, (long long)st.st_size, ST_MODEL_MAX_BYTES);
     }
     FILE *f = fdopen(fd, "rb");
     if (!f) {
