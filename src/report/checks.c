@@ -121,31 +121,39 @@ static void form(const st_checks_in *in, found *f)
                        "vraag of het verschil volledig is verklaard", D, H);
 }
 
-/* Per list: the candidate pages against their totals and E.x. */
+/* E.x of list k, or its list total when the form has no E.x. */
+static long long list_ex(const st_checks_in *in, int k)
+{
+    return in->ex ? in->ex[k] : in->list_total[k];
+}
+
+/* F401's condition: list k has votes but its list total is 0. */
+static int total_empty(const st_checks_in *in, int k)
+{
+    return (in->cand_sum[k] > 0 || list_ex(in, k) > 0) && in->list_total[k] == 0;
+}
+
+/* Per list: the candidate pages against their totals and E.x; each code
+ * over every list before the next code, so the result stays in code
+ * order. */
 static void lists(const st_checks_in *in, found *f)
 {
     if (!in->list_total || !in->cand_sum)
         return;
-    for (int k = 0; k < in->n_lists; k++) {
-        long long total = in->list_total[k], cand = in->cand_sum[k];
-        long long ex = in->ex ? in->ex[k] : total;
-        if ((cand > 0 || ex > 0) && total == 0)
+    for (int k = 0; k < in->n_lists; k++)
+        if (total_empty(in, k))
             add(f, "F401", "Lijst %d: het lijsttotaal is 0, terwijl de kandidaten %lld en "
-                           "E.%d %lld stemmen hebben", in->list[k], cand, in->list[k], ex);
-    }
-    for (int k = 0; k < in->n_lists; k++) {
-        long long total = in->list_total[k], cand = in->cand_sum[k];
-        long long ex = in->ex ? in->ex[k] : total;
-        if (!((cand > 0 || ex > 0) && total == 0) && total != cand)
+                           "E.%d %lld stemmen hebben", in->list[k],
+                (long long)in->cand_sum[k], in->list[k], list_ex(in, k));
+    for (int k = 0; k < in->n_lists; k++)
+        if (!total_empty(in, k) && in->list_total[k] != in->cand_sum[k])
             add(f, "F402", "Lijst %d: de kandidaten hebben samen %lld stemmen, het "
-                           "lijsttotaal is %lld", in->list[k], cand, total);
-    }
-    for (int k = 0; in->ex && k < in->n_lists; k++) {
-        long long total = in->list_total[k], cand = in->cand_sum[k], ex = in->ex[k];
-        if (!((cand > 0 || ex > 0) && total == 0) && total != ex)
+                           "lijsttotaal is %lld", in->list[k], (long long)in->cand_sum[k],
+                (long long)in->list_total[k]);
+    for (int k = 0; in->ex && k < in->n_lists; k++)
+        if (!total_empty(in, k) && in->list_total[k] != in->ex[k])
             add(f, "F403", "Lijst %d: het lijsttotaal %lld verschilt van E.%d = %lld",
-                in->list[k], total, in->list[k], ex);
-    }
+                in->list[k], (long long)in->list_total[k], in->list[k], (long long)in->ex[k]);
 }
 
 /* ceil(3 * h / 100) */
