@@ -55,9 +55,9 @@ LINK_LIBS = $(SYNTH_LIB) $(LIB) $(LIBS)
 
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(B)/tests/%)
-TEST_HELPER_OBJ := $(B)/tests/helpers.o
+TEST_HELPER_OBJ := $(B)/tests/helpers.o $(B)/tests/design.o
 # The slowest first, so that two jobs finish together.
-TEST_SLOW := test_accuracy test_reconcile test_count test_golden test_writing test_folds test_synth test_scan test_stop test_register test_rescan test_sheet test_review
+TEST_SLOW := test_accuracy test_frompdf test_reconcile test_count test_golden test_writing test_folds test_synth test_scan test_stop test_register test_rescan test_sheet test_review
 TEST_RUN := $(addprefix $(B)/tests/,$(addsuffix .log,$(TEST_SLOW) \
               $(filter-out $(TEST_SLOW),$(TEST_SRC:tests/%.c=%))))
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -100,11 +100,7 @@ $(SYNTH_LIB): $(SYNTH_SRC:%.c=$(B)/%.o)
 $(BIN): $(CLI_SRC:%.c=$(B)/%.o) $(SYNTH_LIB) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_SRC:%.c=$(B)/%.o) $(LINK_LIBS)
 
-$(B)/tests/helpers.o: tests/helpers.c | $(B)/pkgconfig.ok
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c $< -o $@
-
-$(B)/tests/test_%.o: tests/test_%.c | $(B)/pkgconfig.ok
+$(B)/tests/%.o: tests/%.c | $(B)/pkgconfig.ok
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c $< -o $@
 

@@ -4,7 +4,8 @@
  * RGB JPEG, synth's default mix of styles, instruments, scenarios and
  * degradations at level 0.5, the GR2022 model): each mark style alone,
  * each instrument alone, each degradation alone (and none), the mild and
- * heavy degrade levels (0.3, 1), the TK2025 model, and each scanner format
+ * heavy degrade levels (0.3, 1), the TK2025 model (also with its registration
+ * marks removed: pages placed by the box grid alone), and each scanner format
  * (G4, grey, grey JPEG, RGB, RGB JPEG) at 200 and 300 dpi. Every cell is
  * drawn once into build/bench/data/acc-<cell> with the same seed, so cells
  * differ only in the factor, and counted in-process with st_batch_count.
@@ -48,6 +49,8 @@ typedef struct st_acc_cell {
     int quick;               /* part of the quick run */
     double level;            /* degrade level; 0: the base's */
     const char *model;       /* model file; NULL: the one of --model */
+    int no_marks;            /* the model's registration marks removed: pages
+                                drawn without them and placed by the box grid */
 } st_acc_cell;
 
 #define ST_ACC_TK2025 "models/tk2025-haarlem.json"
@@ -58,57 +61,62 @@ static const double st_acc_base_level = 0.5;
  * pixels of uncompressed grey (the first runs gave identical rows), so they
  * would only spend the time budget; bench/throughput reads them. */
 static const st_acc_cell st_acc_cells[] = {
-    {"base", "", NULL, NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"style", "fill", "fill", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"style", "partial", "partial", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"style", "x", "x", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"style", "check", "check", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"style", "stroke", "stroke", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"style", "circle", "circle", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"style", "dot", "dot", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"instrument", "red-pencil", NULL, "red-pencil", NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"instrument", "blue-pen", NULL, "blue-pen", NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"instrument", "black-pen", NULL, "black-pen", NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"instrument", "faint", NULL, "faint", NULL, "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "none", NULL, NULL, "none", "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "rotate", NULL, NULL, "rotate", "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "shift", NULL, NULL, "shift", "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "scale", NULL, NULL, "scale", "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "upside-down", NULL, NULL, "upside-down", "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "noise", NULL, NULL, "noise", "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "blur", NULL, NULL, "blur", "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "streak", NULL, NULL, "streak", "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "fold", NULL, NULL, "fold", "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "stray", NULL, NULL, "stray", "rgb-jpeg", 200, 1, 0, NULL},
-    {"degrade", "jpeg", NULL, NULL, "jpeg", "rgb-jpeg", 200, 1, 0, NULL},
-    {"format", "g4", NULL, NULL, NULL, "g4", 200, 1, 0, NULL},
-    {"format", "grey", NULL, NULL, NULL, "grey", 200, 1, 0, NULL},
-    {"format", "grey-jpeg", NULL, NULL, NULL, "grey-jpeg", 200, 1, 0, NULL},
-    {"format", "g4", NULL, NULL, NULL, "g4", 300, 0, 0, NULL},
-    {"format", "grey", NULL, NULL, NULL, "grey", 300, 0, 0, NULL},
-    {"format", "grey-jpeg", NULL, NULL, NULL, "grey-jpeg", 300, 0, 0, NULL},
-    {"format", "rgb-jpeg", NULL, NULL, NULL, "rgb-jpeg", 300, 1, 0, NULL},
+    {"base", "", NULL, NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"style", "fill", "fill", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"style", "partial", "partial", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"style", "x", "x", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"style", "check", "check", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"style", "stroke", "stroke", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"style", "circle", "circle", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"style", "dot", "dot", NULL, NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"instrument", "red-pencil", NULL, "red-pencil", NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"instrument", "blue-pen", NULL, "blue-pen", NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"instrument", "black-pen", NULL, "black-pen", NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"instrument", "faint", NULL, "faint", NULL, "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "none", NULL, NULL, "none", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "rotate", NULL, NULL, "rotate", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "shift", NULL, NULL, "shift", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "scale", NULL, NULL, "scale", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "upside-down", NULL, NULL, "upside-down", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "noise", NULL, NULL, "noise", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "blur", NULL, NULL, "blur", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "streak", NULL, NULL, "streak", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "fold", NULL, NULL, "fold", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "stray", NULL, NULL, "stray", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"degrade", "jpeg", NULL, NULL, "jpeg", "rgb-jpeg", 200, 1, 0, NULL, 0},
+    {"format", "g4", NULL, NULL, NULL, "g4", 200, 1, 0, NULL, 0},
+    {"format", "grey", NULL, NULL, NULL, "grey", 200, 1, 0, NULL, 0},
+    {"format", "grey-jpeg", NULL, NULL, NULL, "grey-jpeg", 200, 1, 0, NULL, 0},
+    {"format", "g4", NULL, NULL, NULL, "g4", 300, 0, 0, NULL, 0},
+    {"format", "grey", NULL, NULL, NULL, "grey", 300, 0, 0, NULL, 0},
+    {"format", "grey-jpeg", NULL, NULL, NULL, "grey-jpeg", 300, 0, 0, NULL, 0},
+    {"format", "rgb-jpeg", NULL, NULL, NULL, "rgb-jpeg", 300, 1, 0, NULL, 0},
     /* Uncompressed colour: the pixels of RGB JPEG before JPEG's loss. */
-    {"format", "rgb", NULL, NULL, NULL, "rgb", 200, 0, 0, NULL},
-    {"format", "rgb", NULL, NULL, NULL, "rgb", 300, 0, 0, NULL},
+    {"format", "rgb", NULL, NULL, NULL, "rgb", 200, 0, 0, NULL, 0},
+    {"format", "rgb", NULL, NULL, NULL, "rgb", 300, 0, 0, NULL, 0},
     /* The test's mild and heavy pages (the default mix at 0.3 and 1). */
-    {"level", "0.3", NULL, NULL, NULL, "rgb-jpeg", 200, 0, 0.3, NULL},
-    {"level", "1", NULL, NULL, NULL, "rgb-jpeg", 200, 1, 1.0, NULL},
-    {"level", "1", NULL, NULL, NULL, "g4", 200, 0, 1.0, NULL},
-    {"level", "1", NULL, NULL, NULL, "rgb-jpeg", 300, 0, 1.0, NULL},
+    {"level", "0.3", NULL, NULL, NULL, "rgb-jpeg", 200, 0, 0.3, NULL, 0},
+    {"level", "1", NULL, NULL, NULL, "rgb-jpeg", 200, 1, 1.0, NULL, 0},
+    {"level", "1", NULL, NULL, NULL, "g4", 200, 0, 1.0, NULL, 0},
+    {"level", "1", NULL, NULL, NULL, "rgb-jpeg", 300, 0, 1.0, NULL, 0},
     /* Many lists and 80 numbers a list: small boxes close together. */
-    {"model", "tk2025", NULL, NULL, NULL, "rgb-jpeg", 200, 1, 0, ST_ACC_TK2025},
-    {"model", "tk2025", NULL, NULL, NULL, "g4", 200, 0, 0, ST_ACC_TK2025},
-    {"model", "tk2025", NULL, NULL, NULL, "rgb-jpeg", 300, 0, 0, ST_ACC_TK2025},
+    {"model", "tk2025", NULL, NULL, NULL, "rgb-jpeg", 200, 1, 0, ST_ACC_TK2025, 0},
+    {"model", "tk2025", NULL, NULL, NULL, "g4", 200, 0, 0, ST_ACC_TK2025, 0},
+    {"model", "tk2025", NULL, NULL, NULL, "rgb-jpeg", 300, 0, 0, ST_ACC_TK2025, 0},
+    /* The same without registration marks, as a printer's ballot has
+     * none: the same ballots, placed by the printed box grid alone. */
+    {"model", "tk2025-no-marks", NULL, NULL, NULL, "rgb-jpeg", 200, 1, 0, ST_ACC_TK2025, 1},
+    {"model", "tk2025-no-marks", NULL, NULL, NULL, "g4", 200, 0, 0, ST_ACC_TK2025, 1},
+    {"model", "tk2025-no-marks", NULL, NULL, NULL, "rgb-jpeg", 300, 0, 0, ST_ACC_TK2025, 1},
     /* JPEG pages at 300 dpi are read at half size (settings.scan.
      * jpeg_min_dpi = 150): the hardest marks and damage again there. */
-    {"style", "stroke", "stroke", NULL, NULL, "rgb-jpeg", 300, 0, 0, NULL},
-    {"style", "dot", "dot", NULL, NULL, "rgb-jpeg", 300, 0, 0, NULL},
-    {"instrument", "red-pencil", NULL, "red-pencil", NULL, "rgb-jpeg", 300, 0, 0, NULL},
-    {"instrument", "faint", NULL, "faint", NULL, "rgb-jpeg", 300, 1, 0, NULL},
-    {"degrade", "blur", NULL, NULL, "blur", "rgb-jpeg", 300, 0, 0, NULL},
-    {"degrade", "streak", NULL, NULL, "streak", "rgb-jpeg", 300, 0, 0, NULL},
-    {"degrade", "fold", NULL, NULL, "fold", "rgb-jpeg", 300, 0, 0, NULL},
+    {"style", "stroke", "stroke", NULL, NULL, "rgb-jpeg", 300, 0, 0, NULL, 0},
+    {"style", "dot", "dot", NULL, NULL, "rgb-jpeg", 300, 0, 0, NULL, 0},
+    {"instrument", "red-pencil", NULL, "red-pencil", NULL, "rgb-jpeg", 300, 0, 0, NULL, 0},
+    {"instrument", "faint", NULL, "faint", NULL, "rgb-jpeg", 300, 1, 0, NULL, 0},
+    {"degrade", "blur", NULL, NULL, "blur", "rgb-jpeg", 300, 0, 0, NULL, 0},
+    {"degrade", "streak", NULL, NULL, "streak", "rgb-jpeg", 300, 0, 0, NULL, 0},
+    {"degrade", "fold", NULL, NULL, "fold", "rgb-jpeg", 300, 0, 0, NULL, 0},
 };
 #define ST_ACC_N_CELLS (int)(sizeof st_acc_cells / sizeof *st_acc_cells)
 
@@ -365,6 +373,11 @@ static int st_acc_run_cell_model(const st_acc_cell *c, int count, st_acc_stats *
     st_model *m = NULL;
     char key[65];
     int rc = st_model_load_checked(c->model, &m, err);
+    if (rc == ST_OK && c->no_marks) {
+        free(m->fiducials);
+        m->fiducials = NULL;
+        m->n_fiducials = 0;
+    }
     if (rc == ST_OK)
         rc = st_bench_source_key(c->model, key, err);
     if (rc == ST_OK)

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "util/text.h"
 #include "stemtel/eml.h"
+#include "stemtel/frompdf.h"
 #include "stemtel/inspect.h"
 #include "stemtel/layout.h"
 #include "stemtel/model.h"
@@ -20,6 +21,9 @@ static const char *const model_usage =
     "usage: stemtel model from-eml CANDIDATES.eml.xml [--definition 110a.eml.xml]\n"
     "                              [--schema 230.xsd] [--municipality CODE[:NAME]]\n"
     "                              -o MODEL.json\n"
+    "       stemtel model from-pdf PROOF.pdf --candidates 230b.eml.xml [--page N]\n"
+    "                              [--definition 110a.eml.xml]\n"
+    "                              [--municipality CODE[:NAME]] -o MODEL.json\n"
     "       stemtel model check MODEL.json\n"
     "       stemtel model render MODEL.json -o FILE [--dpi N]\n"
     "       stemtel model inspect MODEL.json --json [--dpi N]\n"
@@ -30,6 +34,13 @@ static const char *const model_usage =
     "          --municipality sets the gemeente code (and name) of the counting\n"
     "          municipality, needed when the list is not a municipal one (TK, PS\n"
     "          lists name a kieskring or province, not a gemeente).\n"
+    "from-pdf  build the model of a ballot someone else designed from its\n"
+    "          printer's PDF proof (page N, default 1): its boxes are found in\n"
+    "          the drawing, each tied to the list or number printed beside it\n"
+    "          and checked against the 230b of --candidates (every list and\n"
+    "          number once, no box left over); what does not match is listed,\n"
+    "          with its position in mm, and no model is written. The model has\n"
+    "          no registration marks: pages are placed by their box grid.\n"
     "check     list every problem in a model file (exit 1 if there are any).\n"
     "render    FILE ending in .pdf: the printable ballot (vector);\n"
     "          .png, .tif or .tiff: a blank 8-bit grey raster at --dpi\n"
@@ -39,8 +50,8 @@ static const char *const model_usage =
 
 /* Options shared by the model subcommands; each uses the ones it needs. */
 typedef struct model_opts {
-    const char *out, *definition, *schema, *municipality;
-    int dpi, dpi_given, json;
+    const char *out, *definition, *schema, *municipality, *candidates;
+    int dpi, dpi_given, json, page;
     int n_args;
     char **args;
 } model_opts;
@@ -54,12 +65,15 @@ static int parse(int argc, char **argv, model_opts *o)
         {"schema", required_argument, NULL, 's'},
         {"municipality", required_argument, NULL, 'm'},
         {"json", no_argument, NULL, 'j'},
+        {"candidates", required_argument, NULL, 'c'},
+        {"page", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
     long long v;
     memset(o, 0, sizeof *o);
     o->dpi = 300;
+    o->page = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", longs, NULL)) != -1) {
         switch (c) {
@@ -68,6 +82,12 @@ static int parse(int argc, char **argv, model_opts *o)
         case 's': o->schema = optarg; break;
         case 'm': o->municipality = optarg; break;
         case 'j': o->json = 1; break;
+        case 'c': o->candidates = optarg; break;
+        case 'p':
+            if (st_cli_int("--page", optarg, 1, 10000, &v))
+                return ST_EXIT_USAGE;
+            o->page = (int)v;
+            break;
         case 'd':
             if (st_cli_int("--dpi", optarg, ST_RENDER_DPI_MIN, ST_RENDER_DPI_MAX, &v))
                 return ST_EXIT_USAGE;
@@ -96,13 +116,13 @@ static int need_args(const model_opts *o, int n, const char *what)
 
 /* Apply --municipality CODE[:NAME]; the code is the 4-digit CBS gemeente
  * code used in polling station ids ("0668::SB1"). */
-static int set_municipality(st_model *m, const char *spec)
+static int set_municipality(st_model *m, const char *spec, const char *cmd)
 {
     const char *colon = strchr(spec, ':');
     size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
     if (n != 4 || strspn(spec, "0123456789") < 4) {
-        st_cli_error("model from-eml: --municipality \"%s\": the code must be 4 digits, "
-                     "e.g. 0392 or 0392:Haarlem", spec);
+        st_cli_error("model %s: --municipality \"%s\": the code must be 4 digits, "
+                     "e.g. 0392 or 0392:Haarlem", cmd, spec);
         return -1;
     }
     free(m->municipality_code);
@@ -131,7 +151,7 @@ static int cmd_from_eml(model_opts *o)
         (o->definition && st_eml_apply_definition(m, o->definition, &err)) ||
         st_layout_auto(m, &err))
         goto fail;
-    if (o->municipality && set_municipality(m, o->municipality))
+    if (o->municipality && set_municipality(m, o->municipality, "from-eml"))
         goto out;
     st_problems pr = {0};
     int n = st_model_check(m, &pr);
@@ -155,6 +175,58 @@ out:
     return rc;
 }
 
+/* Each problem on its own line after the file's name; they quote ids and
+ * names from the files, so they are printed as safe text. */
+static void print_problems(const char *file, const st_problems *pr)
+{
+    for (int i = 0; i < pr->n; i++) {
+        fprintf(stderr, "%s: ", file);
+        st_text_put(stderr, pr->msg[i]);
+        fputc('\n', stderr);
+    }
+    if (pr->more)
+        fprintf(stderr, "%s: ... and %d more problem%s not shown\n", file, pr->more,
+                pr->more == 1 ? "" : "s");
+}
+
+static int cmd_from_pdf(model_opts *o)
+{
+    st_error err = {0};
+    st_model *m = NULL;
+    st_problems pr = {0};
+    int rc = ST_EXIT_FAIL;
+    if (need_args(o, 1, "from-pdf"))
+        return ST_EXIT_USAGE;
+    if (!o->out || !o->candidates) {
+        st_cli_error("model from-pdf: %s is required",
+                     !o->candidates ? "--candidates 230b.eml.xml" : "-o MODEL.json");
+        return ST_EXIT_USAGE;
+    }
+    if (st_eml_read_candidates(o->candidates, &m, &err) ||
+        (o->definition && st_eml_apply_definition(m, o->definition, &err)))
+        goto fail;
+    if (o->municipality && set_municipality(m, o->municipality, "from-pdf"))
+        goto out;
+    int r = st_model_from_pdf(o->args[0], o->page, m, &pr, &err);
+    print_problems(o->args[0], &pr);
+    if (r || st_model_save(m, o->out, &err))
+        goto fail;
+    int lists = 0;
+    for (int i = 0; i < m->n_targets; i++)
+        lists += m->targets[i].kind == ST_TARGET_LIST;
+    printf("%s: %d list boxes, %d number boxes, outline %.2f mm, paper %.0f x %.0f mm, "
+           "no registration marks\n", o->out, lists, m->n_targets - lists,
+           m->settings.outline_mm, m->paper_w, m->paper_h);
+    rc = ST_EXIT_OK;
+    goto out;
+fail:
+    st_cli_error("%s", err.msg);
+out:
+    st_problems_free(&pr);
+    st_model_free(m);
+    return rc;
+}
+
 static int cmd_check(model_opts *o)
 {
     st_error err = {0};
@@ -167,15 +239,7 @@ static int cmd_check(model_opts *o)
     }
     st_problems pr = {0};
     int n = st_model_check(m, &pr);
-    /* Problems quote ids and names from the file. */
-    for (int i = 0; i < pr.n; i++) {
-        fprintf(stderr, "%s: ", o->args[0]);
-        st_text_put(stderr, pr.msg[i]);
-        fputc('\n', stderr);
-    }
-    if (pr.more)
-        fprintf(stderr, "%s: ... and %d more problem%s not shown\n", o->args[0], pr.more,
-                pr.more == 1 ? "" : "s");
+    print_problems(o->args[0], &pr);
     if (n == 0)
         printf("%s: ok: %d lists, %d candidates, %d boxes, %d registration marks\n",
                o->args[0], m->n_lists, st_model_max_candidates(m), m->n_targets,
@@ -247,6 +311,8 @@ int st_cli_model(int argc, char **argv)
         return rc;
     if (!strcmp(sub, "from-eml"))
         return cmd_from_eml(&o);
+    if (!strcmp(sub, "from-pdf"))
+        return cmd_from_pdf(&o);
     if (!strcmp(sub, "check"))
         return cmd_check(&o);
     if (!strcmp(sub, "render"))

@@ -54,6 +54,10 @@ static const char *const synth_usage =
     "                        a jam: the same marks, folds and writing, the scanner's\n"
     "                        degradations drawn anew; truth.jsonl names the first\n"
     "                        scan in rescan_of\n"
+    "  --background PROOF.pdf [--background-page N]\n"
+    "                        draw on the printer's proof of the ballot (page N,\n"
+    "                        default 1) instead of our rendering of MODEL, which\n"
+    "                        must be the proof's (stemtel model from-pdf)\n"
     "  --threads N           worker threads (default: all cores)\n"
     "  \"all\" selects every name of a list, e.g. --styles all; a list given is\n"
     "  used uniformly (styles, instruments, scenarios) or on every ballot\n"
@@ -80,6 +84,8 @@ int st_cli_synth(int argc, char **argv)
         {"vote", required_argument, NULL, 'V'},
         {"rescans", required_argument, NULL, 'R'},
         {"threads", required_argument, NULL, 't'},
+        {"background", required_argument, NULL, 'B'},
+        {"background-page", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     st_synth_opts o;
@@ -147,6 +153,11 @@ int st_cli_synth(int argc, char **argv)
         case 't':
             if (st_cli_int("--threads", optarg, 1, 1024, &v)) return ST_EXIT_USAGE;
             o.threads = (int)v;
+            break;
+        case 'B': o.background = optarg; break;
+        case 'P':
+            if (st_cli_int("--background-page", optarg, 1, 10000, &v)) return ST_EXIT_USAGE;
+            o.background_page = (int)v;
             break;
         case 'h': fputs(synth_usage, stdout); return ST_EXIT_OK;
         default: fputs(synth_usage, stderr); return ST_EXIT_USAGE;

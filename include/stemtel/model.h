@@ -42,6 +42,13 @@ typedef struct st_target {
     st_rect rect;
     char *label;
     st_rect label_rect;
+    /* What the printed ballot itself scores inside this box (its number
+     * printed inside, a round or rounded outline reaching into the
+     * scored square), when the model was made from someone else's
+     * proof: the engine takes it for the blank ballot's score instead of
+     * its own rendering's. printed_set = 0: not given. */
+    int printed_set;
+    double printed_score, printed_faint;
 } st_target;
 
 /* A registration mark: a solid black square filling rect. */
@@ -117,6 +124,12 @@ typedef struct st_model {
     st_fiducial *fiducials;
     int n_targets;
     st_target *targets;   /* list boxes first, then number boxes */
+    /* Print of a design stemtel did not draw (headings, instructions,
+     * logos, names, numbers beside boxes), as rectangles in mm: the
+     * writing check treats ink there as the ballot's own, as it does a
+     * label's. May be empty. */
+    int n_artwork;
+    st_rect *artwork;
     st_settings settings;
 } st_model;
 
@@ -165,6 +178,11 @@ typedef struct st_problems {
 
 /* Free the messages of p (not p itself); p is then empty. Accepts NULL. */
 void st_problems_free(st_problems *p);
+
+/* Append a printf-style message to p, or count it in p->more once
+ * ST_PROBLEMS_KEPT are kept. Returns ST_OK or ST_ERR_NOMEM (p then keeps
+ * what it had). */
+int st_problems_add(st_problems *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Check a model for every error a hand-edited file can have: boxes, marks
  * or labels overlapping or off the page, duplicate or missing numbers and

@@ -621,8 +621,11 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
     st_score_page(m, grey, &r, NULL, NULL, 0, boxes, NULL);
     for (int i = 0; i < m->n_targets; i++) {
         double *o = blank + ST_BLANK_PER_BOX * i;
-        o[0] = boxes[i].score;
-        o[1] = boxes[i].faint;
+        /* A foreign design's own print inside the box, measured on its
+         * proof, stands for what our drawing of it lacks. */
+        const st_target *t = &m->targets[i];
+        o[0] = t->printed_set ? fmax(boxes[i].score, t->printed_score) : boxes[i].score;
+        o[1] = t->printed_set ? fmax(boxes[i].faint, t->printed_faint) : boxes[i].faint;
         label_ink(grey, k, &m->targets[i], o + 2);
     }
     free(boxes);

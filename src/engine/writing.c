@@ -522,6 +522,8 @@ int st_writing_check(const st_model *m, const st_registration *r,
         if (m->targets[i].label)
             clear_rect(scratch, a, f, m->targets[i].label_rect, ST_WRITING_LABEL_PAD_MM);
     }
+    for (int i = 0; i < m->n_artwork; i++)
+        clear_rect(scratch, a, f, m->artwork[i], ST_WRITING_LABEL_PAD_MM);
     double kc = sqrt(fabs(det)) / f; /* coarse px per mm */
     int min_area = (int)ceil(ST_WRITING_THIN_MM2 * kc * kc);
     /* Room for the pieces of overshooting marks as well as writing. */

@@ -102,28 +102,38 @@ static const st_check_key *st_check_find(const st_check_key *keys, int n, const 
 static void problem(st_checker *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void problem(st_checker *c, const char *fmt, ...)
+int st_problems_add(st_problems *p, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
-    if (c->out->n >= ST_PROBLEMS_KEPT) {
-        c->out->more++;
-        return;
+    if (p->n >= ST_PROBLEMS_KEPT) {
+        p->more++;
+        return ST_OK;
     }
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    char **nm = realloc(c->out->msg, (size_t)(c->out->n + 1) * sizeof *nm);
+    char **nm = realloc(p->msg, (size_t)(p->n + 1) * sizeof *nm);
     char *s = strdup(buf);
+    if (nm)
+        p->msg = nm;
     if (!nm || !s) {
         free(s);
-        if (nm)
-            c->out->msg = nm;
-        c->nomem = 1;
-        return;
+        return ST_ERR_NOMEM;
     }
-    c->out->msg = nm;
-    c->out->msg[c->out->n++] = s;
+    p->msg[p->n++] = s;
+    return ST_OK;
+}
+
+static void problem(st_checker *c, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (st_problems_add(c->out, "%s", buf))
+        c->nomem = 1;
 }
 
 /* One printed rectangle: a registration mark (target -1, index i), a
@@ -426,6 +436,11 @@ int st_model_check(const st_model *m, st_problems *out)
         check_fiducials(&c, m, x.fid_first);
         check_targets(&c, m, &x);
         check_overlaps(&c, m);
+    }
+    for (int i = 0; i < m->n_artwork; i++) {
+        char where[48];
+        snprintf(where, sizeof where, "artwork[%d]", i);
+        check_rect(&c, m, where, m->artwork[i]);
     }
     st_check_index_free(&x);
     return c.nomem ? ST_ERR_NOMEM : out->n + out->more;

@@ -69,6 +69,7 @@ void st_model_free(st_model *m)
     }
     free(m->lists);
     free(m->fiducials);
+    free(m->artwork);
     for (int i = 0; i < m->n_targets; i++)
         free(m->targets[i].label);
     free(m->targets);
@@ -436,6 +437,43 @@ static int parse_targets(st_parse *p, json_object *root, st_model *m)
                 (rc = get_rect(p, label, lpath, &t->label_rect)))
                 return rc;
         }
+        json_object *pr;
+        if ((rc = get(p, to, path, "printed", json_type_object, 0, &pr)))
+            return rc;
+        if (pr) {
+            char ppath[80];
+            snprintf(ppath, sizeof ppath, "%s.printed", path);
+            if ((rc = get_num(p, pr, ppath, "score", &t->printed_score)) ||
+                (rc = get_num(p, pr, ppath, "faint", &t->printed_faint)))
+                return rc;
+            if (t->printed_score < 0 || t->printed_score > 1 || t->printed_faint < 0 ||
+                t->printed_faint > 1)
+                return bad(p, ppath, "\"score\" and \"faint\" must lie between 0 and 1");
+            t->printed_set = 1;
+        }
+    }
+    return ST_OK;
+}
+
+/* The optional "artwork" array of rectangles. */
+static int parse_artwork(st_parse *p, json_object *root, st_model *m)
+{
+    json_object *arr;
+    int rc = get(p, root, "$", "artwork", json_type_array, 0, &arr);
+    if (rc || !arr)
+        return rc;
+    size_t n = json_object_array_length(arr);
+    m->artwork = calloc(n ? n : 1, sizeof *m->artwork);
+    if (!m->artwork)
+        return st_error_set(p->err, ST_ERR_NOMEM, "model: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "artwork[%zu]", i);
+        json_object *ao = json_object_array_get_idx(arr, i);
+        if (!json_object_is_type(ao, json_type_object))
+            return bad(p, path, "should be an object, not %s", type_name(ao));
+        if ((rc = get_rect(p, ao, path, &m->artwork[m->n_artwork++])))
+            return rc;
     }
     return ST_OK;
 }
@@ -660,7 +698,8 @@ int st_model_parse(const char *json, const char *name, st_model **out,
         (rc = parse_settings(&p, root, &m->settings)) ||
         (rc = parse_lists(&p, root, m)) ||
         (rc = parse_fiducials(&p, root, m)) ||
-        (rc = parse_targets(&p, root, m)))
+        (rc = parse_targets(&p, root, m)) ||
+        (rc = parse_artwork(&p, root, m)))
         goto out;
     *out = m;
     m = NULL;
@@ -856,9 +895,25 @@ char *st_model_to_json(const st_model *m, st_error *err)
             put_rect(lo, t->label_rect);
             json_object_object_add(to, "label", lo);
         }
+        if (t->printed_set) {
+            json_object *po = json_object_new_object();
+            json_object_object_add(po, "score", num(t->printed_score));
+            json_object_object_add(po, "faint", num(t->printed_faint));
+            json_object_object_add(to, "printed", po);
+        }
         json_object_array_add(a, to);
     }
     json_object_object_add(root, "targets", a);
+
+    if (m->n_artwork) {
+        a = json_object_new_array();
+        for (int i = 0; i < m->n_artwork; i++) {
+            json_object *ao = json_object_new_object();
+            put_rect(ao, m->artwork[i]);
+            json_object_array_add(a, ao);
+        }
+        json_object_object_add(root, "artwork", a);
+    }
 
     char *res = st_json_text(root);
     if (!res)

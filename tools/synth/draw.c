@@ -118,9 +118,17 @@ static int draw_ballot(const job *j, int index, const splan *p,
         cairo_matrix_multiply(&frame, &inv, &at);
     }
 
-    rc = st_render_draw(m, cr, err);
-    if (rc)
+    if (j->proof) {
+        /* The printer's ballot: its ink, black through the proof's
+         * alpha, so colour prints as its lightness. */
+        cairo_save(cr);
+        cairo_scale(cr, 25.4 / j->proof_dpi, 25.4 / j->proof_dpi);
+        cairo_set_source_rgb(cr, 0, 0, 0);
+        cairo_mask_surface(cr, j->proof, 0, 0);
+        cairo_restore(cr);
+    } else if ((rc = st_render_draw(m, cr, err))) {
         goto out;
+    }
 
     grain = st_marks_grain(&r);
     double ol = m->settings.outline_mm;

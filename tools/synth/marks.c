@@ -464,6 +464,9 @@ int st_marks_stray_place(const st_model *m, st_rng *r, double *xy, int have,
         }
         for (int i = 0; ok && i < m->n_fiducials; i++)
             ok = clear_of(&m->fiducials[i].rect, x0, y0, x1, y1, 3.0);
+        /* Artwork is cleared with a 1 mm pad on a ~0.5 mm coarse grid. */
+        for (int i = 0; ok && i < m->n_artwork; i++)
+            ok = clear_of(&m->artwork[i], x0, y0, x1, y1, 2.0);
         for (int i = 0; ok && i < n; i++)
             ok = fabs(xy[2 * i] - x) > 2 * hw + 2 ||
                  fabs(xy[2 * i + 1] - y) > 2 * hh + 2;
@@ -561,6 +564,8 @@ int st_marks_writing_place(const st_model *m, int target, double half_w,
         }
         for (int i = 0; ok && i < m->n_fiducials; i++)
             ok = clear_of(&m->fiducials[i].rect, x0, y0, x1, y1, 3.0);
+        for (int i = 0; ok && i < m->n_artwork; i++)
+            ok = clear_of(&m->artwork[i], x0, y0, x1, y1, 2.0);
         for (int i = 0; ok && i < n; i++)
             ok = fabs(xy[2 * i] - x) > hw + ST_MARKS_STRAY_W / 2 + 1 ||
                  fabs(xy[2 * i + 1] - y) > 2 * hh + 1;

@@ -9,6 +9,8 @@
 #ifndef STEMTEL_SYNTH_PLAN_H
 #define STEMTEL_SYNTH_PLAN_H
 
+#include <cairo.h>
+
 #include "stemtel/error.h"
 #include "stemtel/model.h"
 #include "synth/synth.h"
@@ -132,6 +134,10 @@ typedef struct job {
     const int *rescan_of; /* NULL or one per ballot: the ballot whose
                              sheet it scans again, or -1 */
     int n;
+    /* The printer's proof as ink (A8, alpha = ink) at proof_dpi, painted
+     * instead of our rendering; NULL: st_render_draw. Shared read-only. */
+    cairo_surface_t *proof;
+    double proof_dpi;
 } job;
 
 /* Find the boxes of every list and the number grid of m into *g (free with

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <omp.h>
 #endif
 
+#include "stemtel/frompdf.h"
 #include "stemtel/render.h"
 #include "synth/degrade.h"
 #include "synth/draw.h"
@@ -286,6 +288,40 @@ static int plan_rescans(job *j, force **forced, int **rescan_of, st_error *err)
     return ST_OK;
 }
 
+/* The printer's proof o->background as an A8 surface at the run's dpi,
+ * its page the size of the model's paper. */
+static int load_proof(const st_model *m, const st_synth_opts *o, job *j, st_error *err)
+{
+    st_image *ink = NULL;
+    int page = o->background_page > 0 ? o->background_page : 1;
+    int rc = st_proof_ink(o->background, page, o->dpi, &ink, err);
+    if (rc)
+        return st_error_prefix(err, "synth: --background");
+    double w = ink->w * 25.4 / o->dpi, h = ink->h * 25.4 / o->dpi;
+    if (fabs(w - m->paper_w) > 1 || fabs(h - m->paper_h) > 1) {
+        st_image_free(ink);
+        return st_error_set(err, ST_ERR_INVALID, "synth: --background %s: its page is %.0f x %.0f "
+                            "mm, the model's paper %.0f x %.0f mm: not the model's proof",
+                            o->background, w, h, m->paper_w, m->paper_h);
+    }
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_A8, ink->w, ink->h);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(s);
+        st_image_free(ink);
+        return st_error_set(err, ST_ERR_NOMEM, "synth: no memory for the proof");
+    }
+    cairo_surface_flush(s);
+    uint8_t *px = cairo_image_surface_get_data(s);
+    int stride = cairo_image_surface_get_stride(s);
+    for (int y = 0; y < ink->h; y++)
+        memcpy(px + (size_t)y * stride, ink->px + (size_t)y * ink->stride, (size_t)ink->w);
+    cairo_surface_mark_dirty(s);
+    st_image_free(ink);
+    j->proof = s;
+    j->proof_dpi = o->dpi;
+    return ST_OK;
+}
+
 int st_synth_run(const st_model *m, const st_synth_opts *o,
                  const char *out_dir, st_synth_report *rep, st_error *err)
 {
@@ -312,6 +348,8 @@ int st_synth_run(const st_model *m, const st_synth_opts *o,
         j.paper_w_px = j.w_px; /* cannot be: the bed holds the paper */
     if (j.paper_h_px > j.h_px)
         j.paper_h_px = j.h_px;
+    if (o->background && (rc = load_proof(m, o, &j, err)))
+        goto out;
     j.clear_only = o->votes_from != NULL;
     weights(o->styles, style_mix, ST_STYLE_N, j.style_w);
     weights(o->instruments, instrument_mix, ST_INSTR_N, j.instr_w);
@@ -477,5 +515,7 @@ out:
     free(forced);
     free(rescan_of);
     st_synth_geo_free(&j.g);
+    if (j.proof)
+        cairo_surface_destroy(j.proof);
     return rc;
 }

@@ -165,6 +165,11 @@ typedef struct st_synth_opts {
      * box alone ("list-only"): distinct ballots with the same vote. */
     int vote_list, vote_candidate;
     int threads;            /* 0 = the OpenMP default */
+    /* A printer's PDF proof to draw the ballots on instead of our own
+     * rendering of the model (which must be the proof's, `model
+     * from-pdf`), and its page (1-based; 0 = 1). NULL: our rendering. */
+    const char *background;
+    int background_page;
 } st_synth_opts;
 
 /* What st_synth_run made. */

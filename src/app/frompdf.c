@@ -1,0 +1,844 @@
+/* frompdf.c - a model from a printer's PDF proof of a ballot stemtel did not draw
+ *
+ * Four steps. The page is rendered at ST_FROMPDF_DPI as ink; its blobs of
+ * ink the size and shape of a box whose inside is a closed stretch of
+ * paper are the boxes (a glyph's bowl, an "O" in a heading, is refused by
+ * the text poppler gives with positions). The text is cut into words with
+ * their rectangles. Each list of the 230b is then looked for as its number
+ * printed right of a box (after a logo, perhaps) or just left of it, with
+ * its name following the number; each remaining box takes the number
+ * printed inside it or nearest beside it. Last, the model: the lists'
+ * boxes and the numbers' in order, no registration marks, the outline
+ * width measured on the boxes, the print inside each box scored as the
+ * engine will score a page (at three resolutions, sharp and blurred, the
+ * highest kept), and the rest of the print as artwork.
+ */
+#include "stemtel/frompdf.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cairo.h>
+#include <poppler.h>
+
+#include "stemtel/blobs.h"
+#include "stemtel/image.h"
+#include "stemtel/register.h"
+#include "stemtel/score.h"
+
+#define INK_LEVEL 128          /* a pixel of the print: half black or more */
+#define MIN_BLOB_PX 40         /* at ST_FROMPDF_DPI: glyph specks below */
+#define MAX_BLOBS 60000
+#define RING_ASPECT 1.34       /* a box is at most this much higher than wide */
+#define RING_WIDE 2.0          /* and this much wider than high (a number inside) */
+#define RING_OPEN_SHARE 0.40   /* of the bbox, the inside paper at least */
+#define NAME_GAP_MM 6.0        /* between the words of a list's name */
+#define NAME_AFTER_MM 20.0     /* between the list's number and its name */
+#define ARTWORK_MAX_MM 100.0   /* a print larger both ways is a frame */
+#define WORD_PAD_MM 0.3
+#define ART_LEVEL 12           /* artwork: any print a scanner shows */
+
+typedef struct word {
+    char *text;
+    st_rect r;                 /* mm */
+    int number;                /* the integer it is, or -1 */
+    int used;
+} word;
+
+typedef struct ring {
+    st_rect r;                 /* outer edge, mm */
+    double line_mm;
+    st_target_kind kind;
+    int number;                /* 0 while unmatched */
+} ring;
+
+typedef struct found {
+    ring *rings;
+    int n_rings;
+    word *words;
+    int n_words;
+    st_rect *art;
+    int n_art;
+} found;
+
+static void found_free(found *f)
+{
+    for (int i = 0; i < f->n_words; i++)
+        free(f->words[i].text);
+    free(f->words);
+    free(f->rings);
+    free(f->art);
+}
+
+static void problem(st_problems *p, int *nomem, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(st_problems *p, int *nomem, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (st_problems_add(p, "%s", buf))
+        *nomem = 1;
+}
+
+/* The page at dpi as ink (255 = black), white where nothing is printed. */
+static st_image *render_ink(PopplerPage *page, int dpi)
+{
+    double wpt, hpt;
+    poppler_page_get_size(page, &wpt, &hpt);
+    int w = (int)ceil(wpt * dpi / 72), h = (int)ceil(hpt * dpi / 72);
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(s);
+        return NULL;
+    }
+    cairo_t *cr = cairo_create(s);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_scale(cr, dpi / 72.0, dpi / 72.0);
+    poppler_page_render(page, cr);
+    cairo_destroy(cr);
+    cairo_surface_flush(s);
+    st_image *ink = st_image_new(w, h, 1, 0);
+    if (ink) {
+        ink->dpi = dpi;
+        const uint8_t *px = cairo_image_surface_get_data(s);
+        int stride = cairo_image_surface_get_stride(s);
+        for (int y = 0; y < h; y++) {
+            const uint32_t *row = (const uint32_t *)(px + (size_t)y * stride);
+            uint8_t *o = ink->px + (size_t)y * ink->stride;
+            for (int x = 0; x < w; x++) {
+                uint32_t v = row[x];
+                int lum = (299 * (int)((v >> 16) & 255) + 587 * (int)((v >> 8) & 255) +
+                           114 * (int)(v & 255) + 500) / 1000;
+                o[x] = (uint8_t)(255 - lum);
+            }
+        }
+    }
+    cairo_surface_destroy(s);
+    return ink;
+}
+
+/* A box blur of radius rad px (a scanner's softness), in place. */
+static int blur(st_image *img, int rad)
+{
+    if (rad <= 0)
+        return 0;
+    int w = img->w, h = img->h, n = 2 * rad + 1;
+    int len = w > h ? w : h;
+    int *acc = malloc((size_t)(len + 1) * sizeof *acc);
+    uint8_t *line = malloc((size_t)len);
+    if (!acc || !line) {
+        free(acc);
+        free(line);
+        return -1;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        int lines = pass ? w : h, along = pass ? h : w;
+        for (int l = 0; l < lines; l++) {
+            for (int i = 0; i < along; i++)
+                line[i] = pass ? img->px[(size_t)i * img->stride + l]
+                               : img->px[(size_t)l * img->stride + i];
+            acc[0] = 0;
+            for (int i = 0; i < along; i++)
+                acc[i + 1] = acc[i] + line[i];
+            for (int i = 0; i < along; i++) {
+                int a = i - rad < 0 ? 0 : i - rad, b = i + rad + 1 > along ? along : i + rad + 1;
+                uint8_t v = (uint8_t)((acc[b] - acc[a] + n / 2) / n);
+                if (pass)
+                    img->px[(size_t)i * img->stride + l] = v;
+                else
+                    img->px[(size_t)l * img->stride + i] = v;
+            }
+        }
+    }
+    free(acc);
+    free(line);
+    return 0;
+}
+
+static int ink_at(const st_image *img, int x, int y)
+{
+    if (x < 0 || y < 0 || x >= img->w || y >= img->h)
+        return 0;
+    return img->px[(size_t)y * img->stride + x];
+}
+
+/* Paper pixels reached from (sx, sy) inside blob b's bbox, or -1 when the
+ * paper runs out to the bbox's edge (an open shape). */
+static long fill_inside(const st_image *ink, const st_blob *b, int sx, int sy,
+                        uint8_t *seen, int *stack)
+{
+    int w = b->w, h = b->h;
+    memset(seen, 0, (size_t)w * h);
+    long n = 0;
+    int top = 0;
+    stack[top++] = (sy - b->y) * w + (sx - b->x);
+    seen[stack[0]] = 1;
+    while (top) {
+        int i = stack[--top], x = i % w, y = i / w;
+        if (x == 0 || y == 0 || x == w - 1 || y == h - 1)
+            return -1;
+        n++;
+        static const int d[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
+        for (int k = 0; k < 4; k++) {
+            int nx = x + d[k][0], ny = y + d[k][1], j = ny * w + nx;
+            if (!seen[j] && ink_at(ink, b->x + nx, b->y + ny) < INK_LEVEL) {
+                seen[j] = 1;
+                stack[top++] = j;
+            }
+        }
+    }
+    return n;
+}
+
+/* Ink crossed from (x, y) stepping (dx, dy) until paper: a line's width
+ * in px, partial pixels counted by their ink. */
+static double run_width(const st_image *ink, int x, int y, int dx, int dy, int max)
+{
+    double s = 0;
+    int started = 0;
+    for (int i = 0; i < max; i++, x += dx, y += dy) {
+        int v = ink_at(ink, x, y);
+        if (v < 16) {
+            if (started)
+                break;
+            continue;
+        }
+        started = 1;
+        s += v / 255.0;
+    }
+    return s;
+}
+
+static int inside(const st_rect *r, double x, double y)
+{
+    return x >= r->x && x <= r->x + r->w && y >= r->y && y <= r->y + r->h;
+}
+
+/* A glyph's own outline (the bowl of an "O"): the ring's centre lies in
+ * a character's rectangle at least half the ring's size. */
+static int is_glyph(const st_rect *r, const PopplerRectangle *chars,
+                    guint n_chars, double mm_per_pt)
+{
+    double cx = r->x + r->w / 2, cy = r->y + r->h / 2;
+    for (guint i = 0; i < n_chars; i++) {
+        st_rect c = {chars[i].x1 * mm_per_pt, chars[i].y1 * mm_per_pt,
+                     (chars[i].x2 - chars[i].x1) * mm_per_pt,
+                     (chars[i].y2 - chars[i].y1) * mm_per_pt};
+        if (inside(&c, cx, cy) && c.w * c.h >= 0.5 * r->w * r->h)
+            return 1;
+    }
+    return 0;
+}
+
+static int add_art(found *f, st_rect r)
+{
+    st_rect *a = realloc(f->art, (size_t)(f->n_art + 1) * sizeof *a);
+    if (!a)
+        return -1;
+    f->art = a;
+    f->art[f->n_art++] = r;
+    return 0;
+}
+
+/* The boxes: closed outlines of the right size and shape. Other blobs
+ * that are not text become artwork. */
+static int find_rings(const st_image *ink, found *f, const PopplerRectangle *chars,
+                      guint n_chars, double mm_per_pt, st_error *err)
+{
+    double k = ink->dpi / 25.4;
+    st_blob *b = malloc(MAX_BLOBS * sizeof *b);
+    int nb = 0, rc = ST_OK;
+    int side = (int)ceil(ST_FROMPDF_BOX_MAX_MM * k) + 2;
+    uint8_t *seen = malloc((size_t)side * side);
+    int *stack = malloc((size_t)side * side * sizeof *stack);
+    f->rings = calloc(MAX_BLOBS, sizeof *f->rings);
+    if (!b || !seen || !stack || !f->rings) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = st_blobs_find(ink, INK_LEVEL, MIN_BLOB_PX, ink->w * ink->h, b, MAX_BLOBS, &nb, NULL, err);
+    if (rc)
+        goto out;
+    for (int i = 0; i < nb; i++) {
+        st_rect r = {b[i].x / k, b[i].y / k, b[i].w / k, b[i].h / k};
+        int ring_like = r.w >= ST_FROMPDF_BOX_MIN_MM && r.h >= ST_FROMPDF_BOX_MIN_MM &&
+                        r.w <= ST_FROMPDF_BOX_MAX_MM && r.h <= ST_FROMPDF_BOX_MAX_MM &&
+                        r.w <= RING_WIDE * r.h && r.h <= RING_ASPECT * r.w;
+        if (ring_like) {
+            /* The inside is paper from the centre, or (a number printed in
+             * the middle) a little right of it. */
+            int cx = b[i].x + b[i].w / 2, cy = b[i].y + b[i].h / 2;
+            long in = -1;
+            for (int dx = 0; dx < b[i].w / 3 && in < 0; dx += 2)
+                if (ink_at(ink, cx + dx, cy) < INK_LEVEL)
+                    in = fill_inside(ink, &b[i], cx + dx, cy, seen, stack);
+            ring_like = in >= RING_OPEN_SHARE * b[i].w * b[i].h &&
+                        !is_glyph(&r, chars, n_chars, mm_per_pt);
+        }
+        if (ring_like) {
+            ring *g = &f->rings[f->n_rings++];
+            int cx = b[i].x + b[i].w / 2, cy = b[i].y + b[i].h / 2;
+            int max = b[i].w / 3;
+            double lw = run_width(ink, b[i].x - 1, cy, 1, 0, max) +
+                        run_width(ink, b[i].x + b[i].w, cy, -1, 0, max) +
+                        run_width(ink, cx, b[i].y - 1, 0, 1, max) +
+                        run_width(ink, cx, b[i].y + b[i].h, 0, -1, max);
+            g->r = r;
+            g->line_mm = lw / 4 / k;
+            continue;
+        }
+    }
+out:
+    free(b);
+    free(seen);
+    free(stack);
+    return rc;
+}
+
+static int within(const st_rect *a, const st_rect *b, double pad)
+{
+    return a->x >= b->x - pad && a->y >= b->y - pad && a->x + a->w <= b->x + b->w + pad &&
+           a->y + a->h <= b->y + b->h + pad;
+}
+
+/* The rest of the print, down to a light tint (a logo in yellow): each
+ * blob that is neither a box nor inside a word. A print larger than
+ * ARTWORK_MAX_MM both ways (a frame round the page) is left out: it
+ * would hide everything. */
+static int find_art(const st_image *ink, found *f, st_error *err)
+{
+    double k = ink->dpi / 25.4;
+    st_blob *b = malloc(MAX_BLOBS * sizeof *b);
+    int nb = 0, rc;
+    if (!b)
+        return st_error_set(err, ST_ERR_NOMEM, "out of memory");
+    rc = st_blobs_find(ink, ART_LEVEL, 1, ink->w * ink->h, b, MAX_BLOBS, &nb, NULL, err);
+    for (int i = 0; !rc && i < nb; i++) {
+        st_rect r = {(b[i].x - 1) / k, (b[i].y - 1) / k, (b[i].w + 2) / k, (b[i].h + 2) / k};
+        int skip = r.w > ARTWORK_MAX_MM && r.h > ARTWORK_MAX_MM;
+        for (int j = 0; !skip && j < f->n_rings; j++)
+            skip = within(&r, &f->rings[j].r, 0.5) && within(&f->rings[j].r, &r, 0.5);
+        for (int j = 0; !skip && j < f->n_words; j++)
+            skip = within(&r, &f->words[j].r, WORD_PAD_MM);
+        if (!skip && add_art(f, r))
+            rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
+    }
+    free(b);
+    return rc;
+}
+
+/* Case-folded letters and digits of s, into out (size n). */
+static void fold(const char *s, char *out, size_t n)
+{
+    size_t j = 0;
+    for (; *s && j + 1 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 128 && isalnum(c))
+            out[j++] = (char)tolower(c);
+        else if (c >= 128 && (c & 0xC0) != 0x80)
+            out[j++] = '~'; /* one place for each accented letter */
+    }
+    out[j] = 0;
+}
+
+static int parse_number(const char *s)
+{
+    if (!*s || strlen(s) > 4)
+        return -1;
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return -1;
+    return atoi(s);
+}
+
+/* Cut the page's text into words: whitespace ends a word, and so does a
+ * jump to another line or a gap wider than a third of the text's height. */
+static int find_words(const char *text, const PopplerRectangle *chars, guint n_chars,
+                      double mm_per_pt, found *f, st_error *err)
+{
+    size_t cap = 0;
+    char buf[256];
+    size_t len = 0;
+    st_rect wr = {0, 0, 0, 0};
+    const char *p = text;
+    for (guint i = 0; i <= n_chars; i++) {
+        const char *next = p && *p ? g_utf8_next_char(p) : p;
+        gunichar c = i < n_chars && p && *p ? g_utf8_get_char(p) : ' ';
+        st_rect cr = {0, 0, 0, 0};
+        int brk = i == n_chars || g_unichar_isspace(c);
+        if (!brk) {
+            cr = (st_rect){chars[i].x1 * mm_per_pt, chars[i].y1 * mm_per_pt,
+                           (chars[i].x2 - chars[i].x1) * mm_per_pt,
+                           (chars[i].y2 - chars[i].y1) * mm_per_pt};
+            if (len) {
+                double my = wr.y + wr.h / 2, cy = cr.y + cr.h / 2;
+                double gap = cr.x - (wr.x + wr.w);
+                if (fabs(cy - my) > 0.5 * wr.h || gap > wr.h / 3 || gap < -wr.h)
+                    brk = 2;
+            }
+        }
+        if (brk && len) {
+            if ((size_t)f->n_words == cap) {
+                cap = cap ? 2 * cap : 256;
+                word *nw = realloc(f->words, cap * sizeof *nw);
+                if (!nw)
+                    return st_error_set(err, ST_ERR_NOMEM, "out of memory");
+                f->words = nw;
+            }
+            buf[len] = 0;
+            word *w = &f->words[f->n_words];
+            if (!(w->text = strdup(buf)))
+                return st_error_set(err, ST_ERR_NOMEM, "out of memory");
+            w->r = wr;
+            w->number = parse_number(buf);
+            w->used = 0;
+            f->n_words++;
+            len = 0;
+        }
+        if (brk != 1 && i < n_chars) {
+            size_t cl = (size_t)(next - p);
+            if (len + cl < sizeof buf) {
+                memcpy(buf + len, p, cl);
+                if (!len) {
+                    wr = cr;
+                } else {
+                    double x1 = fmax(wr.x + wr.w, cr.x + cr.w), y1 = fmax(wr.y + wr.h, cr.y + cr.h);
+                    wr.x = fmin(wr.x, cr.x);
+                    wr.y = fmin(wr.y, cr.y);
+                    wr.w = x1 - wr.x;
+                    wr.h = y1 - wr.y;
+                }
+                len += cl;
+            }
+        }
+        p = next;
+    }
+    return ST_OK;
+}
+
+/* w lies on the line of box r (its middle within r's height, 1 mm
+ * spare). */
+static int on_line(const st_rect *w, const st_rect *r)
+{
+    double my = w->y + w->h / 2;
+    return my >= r->y - 1 && my <= r->y + r->h + 1;
+}
+
+/* The name printed after word wi on its line, folded, into out. */
+static void name_after(const found *f, int wi, char *out, size_t n)
+{
+    const word *w = &f->words[wi];
+    st_rect at = w->r;
+    size_t len = 0;
+    out[0] = 0;
+    for (;;) {
+        int best = -1;
+        double bx = 0;
+        for (int j = 0; j < f->n_words; j++) {
+            const st_rect *r = &f->words[j].r;
+            double gap = r->x - (at.x + at.w);
+            if (j == wi || !on_line(r, &w->r) || gap < -0.2 || gap > (len ? NAME_GAP_MM : NAME_AFTER_MM))
+                continue;
+            if (best < 0 || r->x < bx) {
+                best = j;
+                bx = r->x;
+            }
+        }
+        if (best < 0)
+            return;
+        fold(f->words[best].text, out + len, n - len);
+        len = strlen(out);
+        at = f->words[best].r;
+        if (len + 1 >= n)
+            return;
+    }
+}
+
+/* The printed name matches the registered one: the same letters, or one
+ * begins the other with at least four. An empty registered name (a list
+ * without one) matches anything. */
+static int name_matches(const char *printed, const char *registered)
+{
+    char reg[256];
+    fold(registered, reg, sizeof reg);
+    if (!reg[0])
+        return 1;
+    size_t a = strlen(printed), b = strlen(reg);
+    if (a == b)
+        return !strcmp(printed, reg);
+    size_t m = a < b ? a : b;
+    return m >= 4 && !strncmp(printed, reg, m);
+}
+
+/* Distance from word w to box r along the line, mm: 0 inside it, else
+ * the gap; right says which side (1: the word lies right of the box). */
+static double gap_to(const st_rect *w, const st_rect *r, int *right)
+{
+    double cx = w->x + w->w / 2;
+    *right = cx > r->x + r->w / 2;
+    if (inside(r, cx, w->y + w->h / 2))
+        return 0;
+    return *right ? w->x - (r->x + r->w) : r->x - (w->x + w->w);
+}
+
+static void match_lists(const st_model *m, found *f, st_problems *pr, int *nomem)
+{
+    for (int li = 0; li < m->n_lists; li++) {
+        const st_list *l = &m->lists[li];
+        int hits = 0, hit_ring = -1, hit_word = -1;
+        for (int wi = 0; wi < f->n_words; wi++) {
+            if (f->words[wi].number != l->number)
+                continue;
+            /* The nearest box on its line: right of it within a logo's
+             * room, or just left of it. */
+            int best = -1;
+            double bd = 0;
+            for (int ri = 0; ri < f->n_rings; ri++) {
+                int right;
+                if (!on_line(&f->words[wi].r, &f->rings[ri].r))
+                    continue;
+                double d = gap_to(&f->words[wi].r, &f->rings[ri].r, &right);
+                if (d < -0.5 || d > (right ? ST_FROMPDF_LIST_GAP_MM : ST_FROMPDF_NUMBER_GAP_MM))
+                    continue;
+                if (best < 0 || d < bd) {
+                    best = ri;
+                    bd = d;
+                }
+            }
+            if (best < 0)
+                continue;
+            char printed[256];
+            name_after(f, wi, printed, sizeof printed);
+            if (!name_matches(printed, l->name))
+                continue;
+            if (hits++ == 0) {
+                hit_ring = best;
+                hit_word = wi;
+            }
+        }
+        if (hits == 0) {
+            problem(pr, nomem, "list %d (%s): no box with its number and name printed beside it",
+                    l->number, l->name);
+        } else if (hits > 1) {
+            problem(pr, nomem, "list %d (%s): its number and name are printed beside %d boxes",
+                    l->number, l->name, hits);
+        } else if (f->rings[hit_ring].number) {
+            const st_rect *r = &f->rings[hit_ring].r;
+            problem(pr, nomem, "box at x %.1f mm, y %.1f mm: lists %d and %d are both printed "
+                    "beside it", r->x, r->y, f->rings[hit_ring].number, l->number);
+        } else {
+            f->rings[hit_ring].kind = ST_TARGET_LIST;
+            f->rings[hit_ring].number = l->number;
+            f->words[hit_word].used = 1;
+        }
+    }
+}
+
+static void match_numbers(int numbers, found *f, int *box_of, st_problems *pr, int *nomem)
+{
+    for (int ri = 0; ri < f->n_rings; ri++) {
+        ring *g = &f->rings[ri];
+        if (g->number)
+            continue;
+        int best = -1, second = -1;
+        double bd = 0, sd = 0;
+        for (int wi = 0; wi < f->n_words; wi++) {
+            int right;
+            if (f->words[wi].used || f->words[wi].number < 1 || !on_line(&f->words[wi].r, &g->r))
+                continue;
+            double d = gap_to(&f->words[wi].r, &g->r, &right);
+            if (d < -0.5 || d > ST_FROMPDF_NUMBER_GAP_MM)
+                continue;
+            if (best < 0 || d < bd) {
+                second = best;
+                sd = bd;
+                best = wi;
+                bd = d;
+            } else if (second < 0 || d < sd) {
+                second = wi;
+                sd = d;
+            }
+        }
+        if (best < 0) {
+            problem(pr, nomem, "box at x %.1f mm, y %.1f mm (%.1f x %.1f mm): no list or number "
+                    "printed beside it", g->r.x, g->r.y, g->r.w, g->r.h);
+            continue;
+        }
+        int k = f->words[best].number;
+        if (second >= 0 && sd - bd < 0.5) {
+            problem(pr, nomem, "box at x %.1f mm, y %.1f mm: numbers %d and %d are printed "
+                    "equally near it", g->r.x, g->r.y, k, f->words[second].number);
+            continue;
+        }
+        if (k > numbers) {
+            problem(pr, nomem, "box at x %.1f mm, y %.1f mm: number %d is beyond the longest "
+                    "list (%d candidates)", g->r.x, g->r.y, k, numbers);
+            continue;
+        }
+        if (box_of[k] >= 0) {
+            const st_rect *o = &f->rings[box_of[k]].r;
+            problem(pr, nomem, "number %d: two boxes, at x %.1f mm, y %.1f mm and x %.1f mm, "
+                    "y %.1f mm", k, o->x, o->y, g->r.x, g->r.y);
+            continue;
+        }
+        g->kind = ST_TARGET_NUMBER;
+        g->number = k;
+        box_of[k] = ri;
+    }
+    for (int k = 1; k <= numbers; k++)
+        if (box_of[k] < 0)
+            problem(pr, nomem, "number %d: no box with it printed inside or beside it", k);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* What the print itself scores inside each box, the highest of three
+ * resolutions, each sharp and blurred as a scanner softens it. */
+static int measure_print(PopplerPage *page, st_model *m, st_error *err)
+{
+    static const int dpis[] = {150, 200, 300};
+    st_box *boxes = calloc((size_t)m->n_targets, sizeof *boxes);
+    if (!boxes)
+        return st_error_set(err, ST_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < m->n_targets; i++) {
+        m->targets[i].printed_set = 1;
+        m->targets[i].printed_score = m->targets[i].printed_faint = 0;
+    }
+    for (size_t d = 0; d < sizeof dpis / sizeof *dpis; d++) {
+        for (int rad = 0; rad <= 2; rad++) {
+            st_image *ink = render_ink(page, dpis[d]);
+            if (!ink || blur(ink, rad)) {
+                st_image_free(ink);
+                free(boxes);
+                return st_error_set(err, ST_ERR_NOMEM, "out of memory");
+            }
+            double k = dpis[d] / 25.4;
+            st_registration r;
+            memset(&r, 0, sizeof r);
+            r.ok = 1;
+            r.dpi = dpis[d];
+            r.scale = 1;
+            r.xform = (st_affine){{k, 0, 0, 0, k, 0}};
+            st_score_page(m, ink, &r, NULL, NULL, 0, boxes, NULL);
+            for (int i = 0; i < m->n_targets; i++) {
+                st_target *t = &m->targets[i];
+                t->printed_score = fmax(t->printed_score, boxes[i].score);
+                t->printed_faint = fmax(t->printed_faint, boxes[i].faint);
+            }
+            st_image_free(ink);
+        }
+    }
+    free(boxes);
+    return ST_OK;
+}
+
+/* The model's geometry from what was found and matched. */
+static int build(PopplerPage *page, st_model *m, const found *f, int numbers,
+                 const int *box_of, double pw, double ph, st_error *err)
+{
+    st_target *t = calloc((size_t)(m->n_lists + numbers), sizeof *t);
+    st_rect *art = calloc((size_t)(f->n_art + f->n_words + 1), sizeof *art);
+    double *lw = calloc((size_t)(f->n_rings + 1), sizeof *lw);
+    if (!t || !art || !lw) {
+        free(t);
+        free(art);
+        free(lw);
+        return st_error_set(err, ST_ERR_NOMEM, "out of memory");
+    }
+    int n = 0;
+    for (int li = 0; li < m->n_lists; li++)
+        for (int ri = 0; ri < f->n_rings; ri++)
+            if (f->rings[ri].kind == ST_TARGET_LIST && f->rings[ri].number == m->lists[li].number) {
+                t[n].kind = ST_TARGET_LIST;
+                t[n].number = m->lists[li].number;
+                snprintf(t[n].id, sizeof t[n].id, "L%d", t[n].number);
+                t[n++].rect = f->rings[ri].r;
+            }
+    for (int k = 1; k <= numbers; k++) {
+        t[n].kind = ST_TARGET_NUMBER;
+        t[n].number = k;
+        snprintf(t[n].id, sizeof t[n].id, "N%d", k);
+        t[n++].rect = f->rings[box_of[k]].r;
+    }
+    for (int ri = 0; ri < f->n_rings; ri++)
+        lw[ri] = f->rings[ri].line_mm;
+    qsort(lw, (size_t)f->n_rings, sizeof *lw, cmp_double);
+    int na = 0;
+    for (int i = 0; i < f->n_words; i++) {
+        const st_rect *r = &f->words[i].r;
+        art[na++] = (st_rect){fmax(0, r->x - WORD_PAD_MM), fmax(0, r->y - WORD_PAD_MM),
+                              r->w + 2 * WORD_PAD_MM, r->h + 2 * WORD_PAD_MM};
+    }
+    for (int i = 0; i < f->n_art; i++)
+        art[na++] = f->art[i];
+    for (int i = 0; i < na; i++) {
+        /* On the page, as the model's check wants every rectangle. */
+        art[i].w = fmin(art[i].w, pw - art[i].x);
+        art[i].h = fmin(art[i].h, ph - art[i].y);
+    }
+    m->paper_w = pw;
+    m->paper_h = ph;
+    m->targets = t;
+    m->n_targets = n;
+    m->artwork = art;
+    m->n_artwork = na;
+    if (f->n_rings)
+        m->settings.outline_mm = round(lw[f->n_rings / 2] * 100) / 100;
+    free(lw);
+    return measure_print(page, m, err);
+}
+
+/* Open page page_no (1-based) of the PDF at path. */
+static int open_page(const char *path, int page_no, PopplerDocument **doc_out,
+                     PopplerPage **page_out, st_error *err)
+{
+    GError *gerr = NULL;
+    char *abs = NULL, *uri;
+    if (g_path_is_absolute(path)) {
+        uri = g_filename_to_uri(path, NULL, NULL);
+    } else {
+        char *cwd = g_get_current_dir();
+        abs = g_build_filename(cwd, path, NULL);
+        g_free(cwd);
+        uri = g_filename_to_uri(abs, NULL, NULL);
+    }
+    g_free(abs);
+    PopplerDocument *doc = uri ? poppler_document_new_from_file(uri, NULL, &gerr) : NULL;
+    g_free(uri);
+    if (!doc) {
+        int rc = st_error_set(err, gerr && gerr->domain == G_FILE_ERROR ? ST_ERR_IO : ST_ERR_PARSE,
+                              "%s: not a readable PDF (%s)", path,
+                              gerr ? gerr->message : "unknown error");
+        if (gerr)
+            g_error_free(gerr);
+        return rc;
+    }
+    int pages = poppler_document_get_n_pages(doc);
+    if (page_no < 1 || page_no > pages) {
+        g_object_unref(doc);
+        return st_error_set(err, ST_ERR_ARG, "%s: has %d page%s, no page %d", path, pages,
+                            pages == 1 ? "" : "s", page_no);
+    }
+    *page_out = poppler_document_get_page(doc, page_no - 1);
+    if (!*page_out) {
+        g_object_unref(doc);
+        return st_error_set(err, ST_ERR_PARSE, "%s: page %d cannot be read", path, page_no);
+    }
+    *doc_out = doc;
+    return ST_OK;
+}
+
+int st_proof_ink(const char *path, int page_no, int dpi, st_image **out, st_error *err)
+{
+    PopplerDocument *doc;
+    PopplerPage *page;
+    *out = NULL;
+    if (dpi < 50 || dpi > 1200)
+        return st_error_set(err, ST_ERR_ARG, "%s: cannot render at %d dpi", path, dpi);
+    int rc = open_page(path, page_no, &doc, &page, err);
+    if (rc)
+        return rc;
+    if (!(*out = render_ink(page, dpi)))
+        rc = st_error_set(err, ST_ERR_NOMEM, "%s: out of memory rendering page %d", path, page_no);
+    g_object_unref(page);
+    g_object_unref(doc);
+    return rc;
+}
+
+int st_model_from_pdf(const char *path, int page_no, st_model *m,
+                      st_problems *problems, st_error *err)
+{
+    if (!path || !m || !problems || m->n_targets || m->n_fiducials)
+        return st_error_set(err, ST_ERR_ARG, "%s: a model from a proof needs lists and no boxes yet",
+                            path ? path : "(null)");
+    PopplerDocument *doc;
+    PopplerPage *page;
+    int orc = open_page(path, page_no, &doc, &page, err);
+    if (orc)
+        return orc;
+    double wpt, hpt;
+    poppler_page_get_size(page, &wpt, &hpt);
+    double mm_per_pt = 25.4 / 72;
+    found f;
+    memset(&f, 0, sizeof f);
+    char *text = poppler_page_get_text(page);
+    PopplerRectangle *chars = NULL;
+    guint n_chars = 0;
+    if (!poppler_page_get_text_layout(page, &chars, &n_chars))
+        n_chars = 0;
+    int rc = ST_OK, nomem = 0;
+    double outline = m->settings.outline_mm;
+    st_image *ink = render_ink(page, ST_FROMPDF_DPI);
+    if (!ink) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = find_words(text ? text : "", chars, n_chars, mm_per_pt, &f, err)) ||
+        (rc = find_rings(ink, &f, chars, n_chars, mm_per_pt, err)) ||
+        (rc = find_art(ink, &f, err)))
+        goto out;
+    int numbers = st_model_max_candidates(m);
+    int *box_of = malloc((size_t)(numbers + 1) * sizeof *box_of);
+    if (!box_of) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int k = 0; k <= numbers; k++)
+        box_of[k] = -1;
+    int before = problems->n + problems->more;
+    match_lists(m, &f, problems, &nomem);
+    match_numbers(numbers, &f, box_of, problems, &nomem);
+    int found_problems = problems->n + problems->more - before;
+    if (nomem)
+        rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
+    else if (found_problems)
+        rc = st_error_set(err, ST_ERR_INVALID, "%s page %d: %d problem%s matching the boxes "
+                          "with the candidate list", path, page_no, found_problems,
+                          found_problems == 1 ? "" : "s");
+    else
+        rc = build(page, m, &f, numbers, box_of, wpt * mm_per_pt, hpt * mm_per_pt, err);
+    free(box_of);
+    if (rc == ST_OK) {
+        st_problems pc = {0, NULL, 0};
+        int np = st_model_check(m, &pc);
+        if (np != 0) {
+            for (int i = 0; i < pc.n; i++)
+                problem(problems, &nomem, "%s", pc.msg[i]);
+            rc = np < 0 ? st_error_set(err, ST_ERR_NOMEM, "out of memory")
+                        : st_error_set(err, ST_ERR_INVALID, "%s page %d: the model found has %d "
+                                       "problem%s", path, page_no, np, np == 1 ? "" : "s");
+            st_problems_free(&pc);
+        }
+        if (rc) {
+            m->settings.outline_mm = outline;
+            free(m->targets);
+            free(m->artwork);
+            m->targets = NULL;
+            m->artwork = NULL;
+            m->n_targets = m->n_artwork = 0;
+        }
+    }
+    if (rc && rc != ST_ERR_INVALID)
+        st_error_prefix(err, "%s", path);
+out:
+    st_image_free(ink);
+    found_free(&f);
+    g_free(chars);
+    g_free(text);
+    g_object_unref(page);
+    g_object_unref(doc);
+    return rc;
+}
