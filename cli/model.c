@@ -7,6 +7,7 @@
 #include "util/text.h"
 #include "stemtel/eml.h"
 #include "stemtel/frompdf.h"
+#include "stemtel/fromscan.h"
 #include "stemtel/inspect.h"
 #include "stemtel/layout.h"
 #include "stemtel/model.h"
@@ -22,6 +23,9 @@ static const char *const model_usage =
     "                              [--schema 230.xsd] [--municipality CODE[:NAME]]\n"
     "                              -o MODEL.json\n"
     "       stemtel model from-pdf PROOF.pdf --candidates 230b.eml.xml [--page N]\n"
+    "                              [--definition 110a.eml.xml]\n"
+    "                              [--municipality CODE[:NAME]] -o MODEL.json\n"
+    "       stemtel model from-scan BLANK.tif --candidates 230b.eml.xml\n"
     "                              [--definition 110a.eml.xml]\n"
     "                              [--municipality CODE[:NAME]] -o MODEL.json\n"
     "       stemtel model check MODEL.json\n"
@@ -41,6 +45,11 @@ static const char *const model_usage =
     "          number once, no box left over); what does not match is listed,\n"
     "          with its position in mm, and no model is written. The model has\n"
     "          no registration marks: pages are placed by their box grid.\n"
+    "from-scan the same from a scan of an unmarked printed ballot (the whole\n"
+    "          sheet, cropped to the paper), when no proof is at hand: with no\n"
+    "          text to read, the highest boxes are the lists', read column by\n"
+    "          column, the rest the numbers 1..N, read row by row; every\n"
+    "          assumption is printed, to be checked against the ballot.\n"
     "check     list every problem in a model file (exit 1 if there are any).\n"
     "render    FILE ending in .pdf: the printable ballot (vector);\n"
     "          .png, .tif or .tiff: a blank 8-bit grey raster at --dpi\n"
@@ -189,39 +198,44 @@ static void print_problems(const char *file, const st_problems *pr)
                 pr->more == 1 ? "" : "s");
 }
 
-static int cmd_from_pdf(model_opts *o)
+/* A model from someone else's design: the lists of --candidates (and
+ * --definition, --municipality), the geometry from one file. from_scan
+ * chooses the scan or the proof. */
+static int cmd_from_design(model_opts *o, int from_scan)
 {
+    const char *cmd = from_scan ? "from-scan" : "from-pdf";
     st_error err = {0};
     st_model *m = NULL;
-    st_problems pr = {0};
+    st_problems notes = {0}, pr = {0};
     int rc = ST_EXIT_FAIL;
-    if (need_args(o, 1, "from-pdf"))
+    if (need_args(o, 1, cmd))
         return ST_EXIT_USAGE;
     if (!o->out || !o->candidates) {
-        st_cli_error("model from-pdf: %s is required",
+        st_cli_error("model %s: %s is required", cmd,
                      !o->candidates ? "--candidates 230b.eml.xml" : "-o MODEL.json");
         return ST_EXIT_USAGE;
     }
     if (st_eml_read_candidates(o->candidates, &m, &err) ||
         (o->definition && st_eml_apply_definition(m, o->definition, &err)))
         goto fail;
-    if (o->municipality && set_municipality(m, o->municipality, "from-pdf"))
+    if (o->municipality && set_municipality(m, o->municipality, cmd))
         goto out;
-    int r = st_model_from_pdf(o->args[0], o->page, m, &pr, &err);
+    int r = from_scan ? st_model_from_scan(o->args[0], m, &notes, &pr, &err)
+                      : st_model_from_pdf(o->args[0], o->page, m, &pr, &err);
+    for (int i = 0; i < notes.n; i++)
+        printf("%s: assumed: %s\n", o->args[0], notes.msg[i]);
     print_problems(o->args[0], &pr);
     if (r || st_model_save(m, o->out, &err))
         goto fail;
-    int lists = 0;
-    for (int i = 0; i < m->n_targets; i++)
-        lists += m->targets[i].kind == ST_TARGET_LIST;
     printf("%s: %d list boxes, %d number boxes, outline %.2f mm, paper %.0f x %.0f mm, "
-           "no registration marks\n", o->out, lists, m->n_targets - lists,
+           "no registration marks\n", o->out, m->n_lists, m->n_targets - m->n_lists,
            m->settings.outline_mm, m->paper_w, m->paper_h);
     rc = ST_EXIT_OK;
     goto out;
 fail:
     st_cli_error("%s", err.msg);
 out:
+    st_problems_free(&notes);
     st_problems_free(&pr);
     st_model_free(m);
     return rc;
@@ -312,7 +326,9 @@ int st_cli_model(int argc, char **argv)
     if (!strcmp(sub, "from-eml"))
         return cmd_from_eml(&o);
     if (!strcmp(sub, "from-pdf"))
-        return cmd_from_pdf(&o);
+        return cmd_from_design(&o, 0);
+    if (!strcmp(sub, "from-scan"))
+        return cmd_from_design(&o, 1);
     if (!strcmp(sub, "check"))
         return cmd_check(&o);
     if (!strcmp(sub, "render"))

@@ -26,9 +26,6 @@
 extern "C" {
 #endif
 
-/* Sizes a drawn box may have (outer edge), mm. */
-#define ST_FROMPDF_BOX_MIN_MM 3.0
-#define ST_FROMPDF_BOX_MAX_MM 25.0
 /* A number box's number: inside it or at most this far from its edge. */
 #define ST_FROMPDF_NUMBER_GAP_MM 4.0
 /* A list box's number: at most this far right of it (a logo may lie

@@ -17,7 +17,6 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,20 +24,11 @@
 #include <cairo.h>
 #include <poppler.h>
 
-#include "stemtel/blobs.h"
+#include "app/boxfind.h"
 #include "stemtel/image.h"
-#include "stemtel/register.h"
-#include "stemtel/score.h"
 
-#define INK_LEVEL 128          /* a pixel of the print: half black or more */
-#define MIN_BLOB_PX 40         /* at ST_FROMPDF_DPI: glyph specks below */
-#define MAX_BLOBS 60000
-#define RING_ASPECT 1.34       /* a box is at most this much higher than wide */
-#define RING_WIDE 2.0          /* and this much wider than high (a number inside) */
-#define RING_OPEN_SHARE 0.40   /* of the bbox, the inside paper at least */
 #define NAME_GAP_MM 6.0        /* between the words of a list's name */
 #define NAME_AFTER_MM 20.0     /* between the list's number and its name */
-#define ARTWORK_MAX_MM 100.0   /* a print larger both ways is a frame */
 #define WORD_PAD_MM 0.3
 #define ART_LEVEL 12           /* artwork: any print a scanner shows */
 
@@ -49,15 +39,8 @@ typedef struct word {
     int used;
 } word;
 
-typedef struct ring {
-    st_rect r;                 /* outer edge, mm */
-    double line_mm;
-    st_target_kind kind;
-    int number;                /* 0 while unmatched */
-} ring;
-
 typedef struct found {
-    ring *rings;
+    st_found_box *rings;
     int n_rings;
     word *words;
     int n_words;
@@ -74,19 +57,8 @@ static void found_free(found *f)
     free(f->art);
 }
 
-static void problem(st_problems *p, int *nomem, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void problem(st_problems *p, int *nomem, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (st_problems_add(p, "%s", buf))
-        *nomem = 1;
-}
+/* Add a message to p; on no memory, *nomem is set. */
+#define PROBLEM(p, nomem, ...) ((void)(st_problems_add((p), __VA_ARGS__) && (*(nomem) = 1)))
 
 /* The page at dpi as ink (255 = black), white where nothing is printed. */
 static st_image *render_ink(PopplerPage *page, int dpi)
@@ -126,214 +98,9 @@ static st_image *render_ink(PopplerPage *page, int dpi)
     return ink;
 }
 
-/* A box blur of radius rad px (a scanner's softness), in place. */
-static int blur(st_image *img, int rad)
-{
-    if (rad <= 0)
-        return 0;
-    int w = img->w, h = img->h, n = 2 * rad + 1;
-    int len = w > h ? w : h;
-    int *acc = malloc((size_t)(len + 1) * sizeof *acc);
-    uint8_t *line = malloc((size_t)len);
-    if (!acc || !line) {
-        free(acc);
-        free(line);
-        return -1;
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        int lines = pass ? w : h, along = pass ? h : w;
-        for (int l = 0; l < lines; l++) {
-            for (int i = 0; i < along; i++)
-                line[i] = pass ? img->px[(size_t)i * img->stride + l]
-                               : img->px[(size_t)l * img->stride + i];
-            acc[0] = 0;
-            for (int i = 0; i < along; i++)
-                acc[i + 1] = acc[i] + line[i];
-            for (int i = 0; i < along; i++) {
-                int a = i - rad < 0 ? 0 : i - rad, b = i + rad + 1 > along ? along : i + rad + 1;
-                uint8_t v = (uint8_t)((acc[b] - acc[a] + n / 2) / n);
-                if (pass)
-                    img->px[(size_t)i * img->stride + l] = v;
-                else
-                    img->px[(size_t)l * img->stride + i] = v;
-            }
-        }
-    }
-    free(acc);
-    free(line);
-    return 0;
-}
-
-static int ink_at(const st_image *img, int x, int y)
-{
-    if (x < 0 || y < 0 || x >= img->w || y >= img->h)
-        return 0;
-    return img->px[(size_t)y * img->stride + x];
-}
-
-/* Paper pixels reached from (sx, sy) inside blob b's bbox, or -1 when the
- * paper runs out to the bbox's edge (an open shape). */
-static long fill_inside(const st_image *ink, const st_blob *b, int sx, int sy,
-                        uint8_t *seen, int *stack)
-{
-    int w = b->w, h = b->h;
-    memset(seen, 0, (size_t)w * h);
-    long n = 0;
-    int top = 0;
-    stack[top++] = (sy - b->y) * w + (sx - b->x);
-    seen[stack[0]] = 1;
-    while (top) {
-        int i = stack[--top], x = i % w, y = i / w;
-        if (x == 0 || y == 0 || x == w - 1 || y == h - 1)
-            return -1;
-        n++;
-        static const int d[4][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}};
-        for (int k = 0; k < 4; k++) {
-            int nx = x + d[k][0], ny = y + d[k][1], j = ny * w + nx;
-            if (!seen[j] && ink_at(ink, b->x + nx, b->y + ny) < INK_LEVEL) {
-                seen[j] = 1;
-                stack[top++] = j;
-            }
-        }
-    }
-    return n;
-}
-
-/* Ink crossed from (x, y) stepping (dx, dy) until paper: a line's width
- * in px, partial pixels counted by their ink. */
-static double run_width(const st_image *ink, int x, int y, int dx, int dy, int max)
-{
-    double s = 0;
-    int started = 0;
-    for (int i = 0; i < max; i++, x += dx, y += dy) {
-        int v = ink_at(ink, x, y);
-        if (v < 16) {
-            if (started)
-                break;
-            continue;
-        }
-        started = 1;
-        s += v / 255.0;
-    }
-    return s;
-}
-
 static int inside(const st_rect *r, double x, double y)
 {
     return x >= r->x && x <= r->x + r->w && y >= r->y && y <= r->y + r->h;
-}
-
-/* A glyph's own outline (the bowl of an "O"): the ring's centre lies in
- * a character's rectangle at least half the ring's size. */
-static int is_glyph(const st_rect *r, const PopplerRectangle *chars,
-                    guint n_chars, double mm_per_pt)
-{
-    double cx = r->x + r->w / 2, cy = r->y + r->h / 2;
-    for (guint i = 0; i < n_chars; i++) {
-        st_rect c = {chars[i].x1 * mm_per_pt, chars[i].y1 * mm_per_pt,
-                     (chars[i].x2 - chars[i].x1) * mm_per_pt,
-                     (chars[i].y2 - chars[i].y1) * mm_per_pt};
-        if (inside(&c, cx, cy) && c.w * c.h >= 0.5 * r->w * r->h)
-            return 1;
-    }
-    return 0;
-}
-
-static int add_art(found *f, st_rect r)
-{
-    st_rect *a = realloc(f->art, (size_t)(f->n_art + 1) * sizeof *a);
-    if (!a)
-        return -1;
-    f->art = a;
-    f->art[f->n_art++] = r;
-    return 0;
-}
-
-/* The boxes: closed outlines of the right size and shape. Other blobs
- * that are not text become artwork. */
-static int find_rings(const st_image *ink, found *f, const PopplerRectangle *chars,
-                      guint n_chars, double mm_per_pt, st_error *err)
-{
-    double k = ink->dpi / 25.4;
-    st_blob *b = malloc(MAX_BLOBS * sizeof *b);
-    int nb = 0, rc = ST_OK;
-    int side = (int)ceil(ST_FROMPDF_BOX_MAX_MM * k) + 2;
-    uint8_t *seen = malloc((size_t)side * side);
-    int *stack = malloc((size_t)side * side * sizeof *stack);
-    f->rings = calloc(MAX_BLOBS, sizeof *f->rings);
-    if (!b || !seen || !stack || !f->rings) {
-        rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    rc = st_blobs_find(ink, INK_LEVEL, MIN_BLOB_PX, ink->w * ink->h, b, MAX_BLOBS, &nb, NULL, err);
-    if (rc)
-        goto out;
-    for (int i = 0; i < nb; i++) {
-        st_rect r = {b[i].x / k, b[i].y / k, b[i].w / k, b[i].h / k};
-        int ring_like = r.w >= ST_FROMPDF_BOX_MIN_MM && r.h >= ST_FROMPDF_BOX_MIN_MM &&
-                        r.w <= ST_FROMPDF_BOX_MAX_MM && r.h <= ST_FROMPDF_BOX_MAX_MM &&
-                        r.w <= RING_WIDE * r.h && r.h <= RING_ASPECT * r.w;
-        if (ring_like) {
-            /* The inside is paper from the centre, or (a number printed in
-             * the middle) a little right of it. */
-            int cx = b[i].x + b[i].w / 2, cy = b[i].y + b[i].h / 2;
-            long in = -1;
-            for (int dx = 0; dx < b[i].w / 3 && in < 0; dx += 2)
-                if (ink_at(ink, cx + dx, cy) < INK_LEVEL)
-                    in = fill_inside(ink, &b[i], cx + dx, cy, seen, stack);
-            ring_like = in >= RING_OPEN_SHARE * b[i].w * b[i].h &&
-                        !is_glyph(&r, chars, n_chars, mm_per_pt);
-        }
-        if (ring_like) {
-            ring *g = &f->rings[f->n_rings++];
-            int cx = b[i].x + b[i].w / 2, cy = b[i].y + b[i].h / 2;
-            int max = b[i].w / 3;
-            double lw = run_width(ink, b[i].x - 1, cy, 1, 0, max) +
-                        run_width(ink, b[i].x + b[i].w, cy, -1, 0, max) +
-                        run_width(ink, cx, b[i].y - 1, 0, 1, max) +
-                        run_width(ink, cx, b[i].y + b[i].h, 0, -1, max);
-            g->r = r;
-            g->line_mm = lw / 4 / k;
-            continue;
-        }
-    }
-out:
-    free(b);
-    free(seen);
-    free(stack);
-    return rc;
-}
-
-static int within(const st_rect *a, const st_rect *b, double pad)
-{
-    return a->x >= b->x - pad && a->y >= b->y - pad && a->x + a->w <= b->x + b->w + pad &&
-           a->y + a->h <= b->y + b->h + pad;
-}
-
-/* The rest of the print, down to a light tint (a logo in yellow): each
- * blob that is neither a box nor inside a word. A print larger than
- * ARTWORK_MAX_MM both ways (a frame round the page) is left out: it
- * would hide everything. */
-static int find_art(const st_image *ink, found *f, st_error *err)
-{
-    double k = ink->dpi / 25.4;
-    st_blob *b = malloc(MAX_BLOBS * sizeof *b);
-    int nb = 0, rc;
-    if (!b)
-        return st_error_set(err, ST_ERR_NOMEM, "out of memory");
-    rc = st_blobs_find(ink, ART_LEVEL, 1, ink->w * ink->h, b, MAX_BLOBS, &nb, NULL, err);
-    for (int i = 0; !rc && i < nb; i++) {
-        st_rect r = {(b[i].x - 1) / k, (b[i].y - 1) / k, (b[i].w + 2) / k, (b[i].h + 2) / k};
-        int skip = r.w > ARTWORK_MAX_MM && r.h > ARTWORK_MAX_MM;
-        for (int j = 0; !skip && j < f->n_rings; j++)
-            skip = within(&r, &f->rings[j].r, 0.5) && within(&f->rings[j].r, &r, 0.5);
-        for (int j = 0; !skip && j < f->n_words; j++)
-            skip = within(&r, &f->words[j].r, WORD_PAD_MM);
-        if (!skip && add_art(f, r))
-            rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
-    }
-    free(b);
-    return rc;
 }
 
 /* Case-folded letters and digits of s, into out (size n). */
@@ -526,14 +293,14 @@ static void match_lists(const st_model *m, found *f, st_problems *pr, int *nomem
             }
         }
         if (hits == 0) {
-            problem(pr, nomem, "list %d (%s): no box with its number and name printed beside it",
+            PROBLEM(pr, nomem, "list %d (%s): no box with its number and name printed beside it",
                     l->number, l->name);
         } else if (hits > 1) {
-            problem(pr, nomem, "list %d (%s): its number and name are printed beside %d boxes",
+            PROBLEM(pr, nomem, "list %d (%s): its number and name are printed beside %d boxes",
                     l->number, l->name, hits);
         } else if (f->rings[hit_ring].number) {
             const st_rect *r = &f->rings[hit_ring].r;
-            problem(pr, nomem, "box at x %.1f mm, y %.1f mm: lists %d and %d are both printed "
+            PROBLEM(pr, nomem, "box at x %.1f mm, y %.1f mm: lists %d and %d are both printed "
                     "beside it", r->x, r->y, f->rings[hit_ring].number, l->number);
         } else {
             f->rings[hit_ring].kind = ST_TARGET_LIST;
@@ -546,7 +313,7 @@ static void match_lists(const st_model *m, found *f, st_problems *pr, int *nomem
 static void match_numbers(int numbers, found *f, int *box_of, st_problems *pr, int *nomem)
 {
     for (int ri = 0; ri < f->n_rings; ri++) {
-        ring *g = &f->rings[ri];
+        st_found_box *g = &f->rings[ri];
         if (g->number)
             continue;
         int best = -1, second = -1;
@@ -569,24 +336,24 @@ static void match_numbers(int numbers, found *f, int *box_of, st_problems *pr, i
             }
         }
         if (best < 0) {
-            problem(pr, nomem, "box at x %.1f mm, y %.1f mm (%.1f x %.1f mm): no list or number "
+            PROBLEM(pr, nomem, "box at x %.1f mm, y %.1f mm (%.1f x %.1f mm): no list or number "
                     "printed beside it", g->r.x, g->r.y, g->r.w, g->r.h);
             continue;
         }
         int k = f->words[best].number;
         if (second >= 0 && sd - bd < 0.5) {
-            problem(pr, nomem, "box at x %.1f mm, y %.1f mm: numbers %d and %d are printed "
+            PROBLEM(pr, nomem, "box at x %.1f mm, y %.1f mm: numbers %d and %d are printed "
                     "equally near it", g->r.x, g->r.y, k, f->words[second].number);
             continue;
         }
         if (k > numbers) {
-            problem(pr, nomem, "box at x %.1f mm, y %.1f mm: number %d is beyond the longest "
+            PROBLEM(pr, nomem, "box at x %.1f mm, y %.1f mm: number %d is beyond the longest "
                     "list (%d candidates)", g->r.x, g->r.y, k, numbers);
             continue;
         }
         if (box_of[k] >= 0) {
             const st_rect *o = &f->rings[box_of[k]].r;
-            problem(pr, nomem, "number %d: two boxes, at x %.1f mm, y %.1f mm and x %.1f mm, "
+            PROBLEM(pr, nomem, "number %d: two boxes, at x %.1f mm, y %.1f mm and x %.1f mm, "
                     "y %.1f mm", k, o->x, o->y, g->r.x, g->r.y);
             continue;
         }
@@ -596,109 +363,7 @@ static void match_numbers(int numbers, found *f, int *box_of, st_problems *pr, i
     }
     for (int k = 1; k <= numbers; k++)
         if (box_of[k] < 0)
-            problem(pr, nomem, "number %d: no box with it printed inside or beside it", k);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* What the print itself scores inside each box, the highest of three
- * resolutions, each sharp and blurred as a scanner softens it. */
-static int measure_print(PopplerPage *page, st_model *m, st_error *err)
-{
-    static const int dpis[] = {150, 200, 300};
-    st_box *boxes = calloc((size_t)m->n_targets, sizeof *boxes);
-    if (!boxes)
-        return st_error_set(err, ST_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < m->n_targets; i++) {
-        m->targets[i].printed_set = 1;
-        m->targets[i].printed_score = m->targets[i].printed_faint = 0;
-    }
-    for (size_t d = 0; d < sizeof dpis / sizeof *dpis; d++) {
-        for (int rad = 0; rad <= 2; rad++) {
-            st_image *ink = render_ink(page, dpis[d]);
-            if (!ink || blur(ink, rad)) {
-                st_image_free(ink);
-                free(boxes);
-                return st_error_set(err, ST_ERR_NOMEM, "out of memory");
-            }
-            double k = dpis[d] / 25.4;
-            st_registration r;
-            memset(&r, 0, sizeof r);
-            r.ok = 1;
-            r.dpi = dpis[d];
-            r.scale = 1;
-            r.xform = (st_affine){{k, 0, 0, 0, k, 0}};
-            st_score_page(m, ink, &r, NULL, NULL, 0, boxes, NULL);
-            for (int i = 0; i < m->n_targets; i++) {
-                st_target *t = &m->targets[i];
-                t->printed_score = fmax(t->printed_score, boxes[i].score);
-                t->printed_faint = fmax(t->printed_faint, boxes[i].faint);
-            }
-            st_image_free(ink);
-        }
-    }
-    free(boxes);
-    return ST_OK;
-}
-
-/* The model's geometry from what was found and matched. */
-static int build(PopplerPage *page, st_model *m, const found *f, int numbers,
-                 const int *box_of, double pw, double ph, st_error *err)
-{
-    st_target *t = calloc((size_t)(m->n_lists + numbers), sizeof *t);
-    st_rect *art = calloc((size_t)(f->n_art + f->n_words + 1), sizeof *art);
-    double *lw = calloc((size_t)(f->n_rings + 1), sizeof *lw);
-    if (!t || !art || !lw) {
-        free(t);
-        free(art);
-        free(lw);
-        return st_error_set(err, ST_ERR_NOMEM, "out of memory");
-    }
-    int n = 0;
-    for (int li = 0; li < m->n_lists; li++)
-        for (int ri = 0; ri < f->n_rings; ri++)
-            if (f->rings[ri].kind == ST_TARGET_LIST && f->rings[ri].number == m->lists[li].number) {
-                t[n].kind = ST_TARGET_LIST;
-                t[n].number = m->lists[li].number;
-                snprintf(t[n].id, sizeof t[n].id, "L%d", t[n].number);
-                t[n++].rect = f->rings[ri].r;
-            }
-    for (int k = 1; k <= numbers; k++) {
-        t[n].kind = ST_TARGET_NUMBER;
-        t[n].number = k;
-        snprintf(t[n].id, sizeof t[n].id, "N%d", k);
-        t[n++].rect = f->rings[box_of[k]].r;
-    }
-    for (int ri = 0; ri < f->n_rings; ri++)
-        lw[ri] = f->rings[ri].line_mm;
-    qsort(lw, (size_t)f->n_rings, sizeof *lw, cmp_double);
-    int na = 0;
-    for (int i = 0; i < f->n_words; i++) {
-        const st_rect *r = &f->words[i].r;
-        art[na++] = (st_rect){fmax(0, r->x - WORD_PAD_MM), fmax(0, r->y - WORD_PAD_MM),
-                              r->w + 2 * WORD_PAD_MM, r->h + 2 * WORD_PAD_MM};
-    }
-    for (int i = 0; i < f->n_art; i++)
-        art[na++] = f->art[i];
-    for (int i = 0; i < na; i++) {
-        /* On the page, as the model's check wants every rectangle. */
-        art[i].w = fmin(art[i].w, pw - art[i].x);
-        art[i].h = fmin(art[i].h, ph - art[i].y);
-    }
-    m->paper_w = pw;
-    m->paper_h = ph;
-    m->targets = t;
-    m->n_targets = n;
-    m->artwork = art;
-    m->n_artwork = na;
-    if (f->n_rings)
-        m->settings.outline_mm = round(lw[f->n_rings / 2] * 100) / 100;
-    free(lw);
-    return measure_print(page, m, err);
+            PROBLEM(pr, nomem, "number %d: no box with it printed inside or beside it", k);
 }
 
 /* Open page page_no (1-based) of the PDF at path. */
@@ -758,6 +423,48 @@ int st_proof_ink(const char *path, int page_no, int dpi, st_image **out, st_erro
     return rc;
 }
 
+/* The model's geometry from what was found and matched, and the print
+ * inside each box at three resolutions. */
+static int build(PopplerPage *page, st_model *m, const found *f, int numbers,
+                 const int *box_of, double pw, double ph, st_error *err)
+{
+    static const int dpis[] = {150, 200, 300};
+    st_rect *lists = calloc((size_t)m->n_lists + 1, sizeof *lists);
+    st_rect *nums = calloc((size_t)numbers + 1, sizeof *nums);
+    st_rect *art = calloc((size_t)(f->n_art + f->n_words + 1), sizeof *art);
+    int rc = ST_OK;
+    if (!lists || !nums || !art) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int li = 0; li < m->n_lists; li++)
+        for (int ri = 0; ri < f->n_rings; ri++)
+            if (f->rings[ri].kind == ST_TARGET_LIST && f->rings[ri].number == m->lists[li].number)
+                lists[li] = f->rings[ri].r;
+    for (int k = 1; k <= numbers; k++)
+        nums[k - 1] = f->rings[box_of[k]].r;
+    int na = 0;
+    for (int i = 0; i < f->n_words; i++) {
+        const st_rect *r = &f->words[i].r;
+        art[na++] = (st_rect){r->x - WORD_PAD_MM, r->y - WORD_PAD_MM, r->w + 2 * WORD_PAD_MM,
+                              r->h + 2 * WORD_PAD_MM};
+    }
+    for (int i = 0; i < f->n_art; i++)
+        art[na++] = f->art[i];
+    rc = st_boxfind_geometry(m, lists, nums, numbers, f->rings, f->n_rings, pw, ph, art, na, err);
+    for (size_t d = 0; !rc && d < sizeof dpis / sizeof *dpis; d++) {
+        st_image *ink = render_ink(page, dpis[d]);
+        rc = ink ? st_boxfind_printed(m, ink, err)
+                 : st_error_set(err, ST_ERR_NOMEM, "out of memory");
+        st_image_free(ink);
+    }
+out:
+    free(lists);
+    free(nums);
+    free(art);
+    return rc;
+}
+
 int st_model_from_pdf(const char *path, int page_no, st_model *m,
                       st_problems *problems, st_error *err)
 {
@@ -786,9 +493,25 @@ int st_model_from_pdf(const char *path, int page_no, st_model *m,
         rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = find_words(text ? text : "", chars, n_chars, mm_per_pt, &f, err)) ||
-        (rc = find_rings(ink, &f, chars, n_chars, mm_per_pt, err)) ||
-        (rc = find_art(ink, &f, err)))
+    st_rect *skip = NULL;
+    if ((rc = find_words(text ? text : "", chars, n_chars, mm_per_pt, &f, err)))
+        goto out;
+    if (!(skip = calloc((size_t)n_chars + (size_t)f.n_words + 1, sizeof *skip))) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (guint i = 0; i < n_chars; i++)
+        skip[i] = (st_rect){chars[i].x1 * mm_per_pt, chars[i].y1 * mm_per_pt,
+                            (chars[i].x2 - chars[i].x1) * mm_per_pt,
+                            (chars[i].y2 - chars[i].y1) * mm_per_pt};
+    rc = st_boxfind_boxes(ink, skip, (int)n_chars, &f.rings, &f.n_rings, err);
+    for (int i = 0; i < f.n_words; i++)
+        skip[i] = f.words[i].r;
+    if (!rc)
+        rc = st_boxfind_artwork(ink, ART_LEVEL, 1, f.rings, f.n_rings, skip, f.n_words,
+                                WORD_PAD_MM, &f.art, &f.n_art, err);
+    free(skip);
+    if (rc)
         goto out;
     int numbers = st_model_max_candidates(m);
     int *box_of = malloc((size_t)(numbers + 1) * sizeof *box_of);
@@ -805,34 +528,16 @@ int st_model_from_pdf(const char *path, int page_no, st_model *m,
     if (nomem)
         rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
     else if (found_problems)
-        rc = st_error_set(err, ST_ERR_INVALID, "%s page %d: %d problem%s matching the boxes "
-                          "with the candidate list", path, page_no, found_problems,
+        rc = st_error_set(err, ST_ERR_INVALID, "%d problem%s matching the boxes "
+                          "with the candidate list", found_problems,
                           found_problems == 1 ? "" : "s");
     else
         rc = build(page, m, &f, numbers, box_of, wpt * mm_per_pt, hpt * mm_per_pt, err);
     free(box_of);
-    if (rc == ST_OK) {
-        st_problems pc = {0, NULL, 0};
-        int np = st_model_check(m, &pc);
-        if (np != 0) {
-            for (int i = 0; i < pc.n; i++)
-                problem(problems, &nomem, "%s", pc.msg[i]);
-            rc = np < 0 ? st_error_set(err, ST_ERR_NOMEM, "out of memory")
-                        : st_error_set(err, ST_ERR_INVALID, "%s page %d: the model found has %d "
-                                       "problem%s", path, page_no, np, np == 1 ? "" : "s");
-            st_problems_free(&pc);
-        }
-        if (rc) {
-            m->settings.outline_mm = outline;
-            free(m->targets);
-            free(m->artwork);
-            m->targets = NULL;
-            m->artwork = NULL;
-            m->n_targets = m->n_artwork = 0;
-        }
-    }
-    if (rc && rc != ST_ERR_INVALID)
-        st_error_prefix(err, "%s", path);
+    if (rc == ST_OK)
+        rc = st_boxfind_check(m, outline, problems, err);
+    if (rc)
+        st_error_prefix(err, "%s page %d", path, page_no);
 out:
     st_image_free(ink);
     found_free(&f);
