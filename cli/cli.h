@@ -28,6 +28,7 @@ int st_cli_reconcile(int argc, char **argv);
 int st_cli_export(int argc, char **argv);
 int st_cli_verify(int argc, char **argv);
 int st_cli_sheet(int argc, char **argv);
+int st_cli_serve(int argc, char **argv);
 
 struct st_batch_report;
 

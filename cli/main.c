@@ -108,6 +108,8 @@ static void usage(FILE *f)
           "  export eml --store FILE -o Telling.eml.xml [--draft]\n"
           "                          the count as EML 510b (centrale stemopneming)\n"
           "  verify --store FILE     re-read every stored page and report any difference\n"
+          "  serve --store FILE [--listen ADDR:PORT] [--allow-decisions]\n"
+          "                          the sitting's screens in a browser: public, operator\n"
           "  synth MODEL.json --count N --seed S --out DIR [options]\n"
           "                          marked test ballots (TIFF) with ground truth\n"
           "  sheet --station ID [--batch N] [--election ID] -o FILE.{pdf,png,tif} [--dpi N]\n"
@@ -157,6 +159,8 @@ int main(int argc, char **argv)
         return st_cli_synth(argc - 1, argv + 1);
     if (!strcmp(cmd, "sheet"))
         return st_cli_sheet(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return st_cli_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return ST_EXIT_OK;

@@ -197,6 +197,21 @@ typedef int (*st_store_ballot_fn)(void *ctx, st_store_ballot *b);
 int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn,
                   void *ctx, st_error *err);
 
+/* Call fn for the n ballots stored last (n >= 1; fewer when the store
+ * holds fewer), in id order, as st_store_each does: for a screen that
+ * shows the latest pages without walking the whole store. Returns as
+ * st_store_each; ST_ERR_ARG for n < 1. */
+int st_store_each_recent(st_store *s, int n, st_store_ballot_fn fn, void *ctx,
+                         st_error *err);
+
+/* A number that changes whenever another connection (a running scan, a
+ * decision taken elsewhere) has committed to the store since this handle
+ * last asked (SQLite's PRAGMA data_version): equal numbers mean nothing
+ * was committed in between, so a reader may keep what it computed. A
+ * handle's own writes do not change it. *out is written only on success.
+ * ST_OK or ST_ERR_IO. */
+int st_store_data_version(st_store *s, int64_t *out, st_error *err);
+
 /* Read ballot id into *out, which then owns its strings (clear it with
  * st_store_ballot_clear) and is written only on success. ST_ERR_ARG with
  * a message when there is no such ballot; ST_ERR_IO. */

@@ -703,10 +703,13 @@ out:
 
 /* ---- reading ballots ------------------------------------------------------ */
 
+/* %s: the record's column, or '' where the caller does not need it (a
+ * tally): the record is most of a ballot's bytes, and SQLite leaves the
+ * overflow pages of a column nobody asked for unread. */
 #define BALLOT_SELECT                                                               \
     "SELECT p.id, p.file, p.page, p.sha256, " ST_STORE_EFF_STATION ", b.outcome, b.list,"    \
     " b.candidate, b.party_only, b.reasons, b.proposal, b.proposal_list,"           \
-    " b.proposal_candidate, b.proposal_party_only, b.proposal_reason, b.record,"    \
+    " b.proposal_candidate, b.proposal_party_only, b.proposal_reason, %s,"    \
     " d.outcome, d.list, d.candidate, d.party_only, d.reason, d.decided_by,"        \
     " d.decided_at, d.note, p.batch, p.station, r.earlier, r.similarity"             \
     " FROM pages p JOIN ballots b ON b.page = p.id"                                  \
@@ -783,14 +786,15 @@ const st_outcome *st_store_ballot_outcome(const st_store_ballot *b)
 }
 
 /* Walk the ballots matching `where` (an SQL condition that may use ?1 for
- * text1, or NULL). */
-static int walk(st_store *s, const char *where, const char *text1, st_store_ballot_fn fn,
-                void *ctx, st_error *err)
+ * text1, or NULL); without with_record each ballot's record is "". */
+static int walk_ballots(st_store *s, const char *where, const char *text1, int with_record,
+                        st_store_ballot_fn fn, void *ctx, st_error *err)
 {
-    char sql[2048];
+    char sql[2048], select[1024];
     sqlite3_stmt *q = NULL;
     int rc = ST_OK, step;
-    snprintf(sql, sizeof sql, "%s%s%s ORDER BY p.id", BALLOT_SELECT, where ? "WHERE " : "",
+    snprintf(select, sizeof select, BALLOT_SELECT, with_record ? "b.record" : "''");
+    snprintf(sql, sizeof sql, "%s%s%s ORDER BY p.id", select, where ? "WHERE " : "",
              where ? where : "");
     if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
         return st_store_fail(s, err, "cannot read ballots");
@@ -810,6 +814,12 @@ static int walk(st_store *s, const char *where, const char *text1, st_store_ball
     return rc;
 }
 
+static int walk(st_store *s, const char *where, const char *text1, st_store_ballot_fn fn,
+                void *ctx, st_error *err)
+{
+    return walk_ballots(s, where, text1, 1, fn, ctx, err);
+}
+
 int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn, void *ctx,
                   st_error *err)
 {
@@ -818,6 +828,30 @@ int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn, vo
                     ? "(b.outcome IN ('review','rejected') OR r.page IS NOT NULL) AND d.id IS NULL"
                     : NULL,
                 NULL, fn, ctx, err);
+}
+
+int st_store_each_recent(st_store *s, int n, st_store_ballot_fn fn, void *ctx,
+                         st_error *err)
+{
+    char limit[32];
+    if (n < 1)
+        return st_error_set(err, ST_ERR_ARG, "store: %s: asked for %d recent ballots",
+                            s->path, n);
+    snprintf(limit, sizeof limit, "%d", n);
+    return walk(s, "p.id IN (SELECT id FROM pages ORDER BY id DESC LIMIT CAST(?1 AS INTEGER))",
+                limit, fn, ctx, err);
+}
+
+int st_store_data_version(st_store *s, int64_t *out, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &q, NULL) != SQLITE_OK)
+        return st_store_fail(s, err, "cannot read data_version");
+    int ok = sqlite3_step(q) == SQLITE_ROW;
+    if (ok)
+        *out = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return ok ? ST_OK : st_store_fail(s, err, "cannot read data_version");
 }
 
 void st_store_ballot_move(st_store_ballot *dst, st_store_ballot *src)
@@ -882,7 +916,7 @@ int st_store_tally(st_store *s, const char *station, st_tally **out, st_error *e
     tally_ctx c = {st_tally_new(s->model), 0};
     if (!c.t)
         return st_error_set(err, ST_ERR_NOMEM, "store: out of memory");
-    int rc = walk(s, station ? station_is(s) : NULL, station, add_one, &c, err);
+    int rc = walk_ballots(s, station ? station_is(s) : NULL, station, 0, add_one, &c, err);
     if (rc > 0)
         rc = st_error_set(err, ST_ERR_INVALID,
                           "store: %s: a stored ballot does not fit the model (%d)", s->path,

@@ -1,0 +1,67 @@
+/* serve.h - the sitting's screens: a local web server over the store
+ *
+ * `stemtel serve` in library form: libmicrohttpd, one thread answering
+ * every request in turn, over one read-only handle on the store
+ * (st_store_open_readonly), so it runs beside a `stemtel scan` writing
+ * the same file (WAL: neither waits for the other).
+ *
+ *   /                  the public display (Dutch; ?lang=en in English),
+ *                      polling /api/public every second
+ *   /operator          the operator view, polling /api/operator
+ *   /reconcile         the reconciliation, from /api/reconcile (the JSON
+ *                      of `stemtel reconcile --format json`)
+ *   /app.css, /app.js  the pages' style and script
+ *
+ * Everything is compiled in: no file, font or script from elsewhere. Every
+ * answer carries a Content-Security-Policy allowing only its own origin
+ * (no inline script or style), X-Content-Type-Options: nosniff, no
+ * framing and no referrer; the JSON is never cached. Only GET and HEAD
+ * are answered.
+ *
+ * Who may see what: the server listens on 127.0.0.1 by default. On a
+ * loopback address every view is served, to requests whose Host is that
+ * address or localhost (a web page elsewhere cannot read the operator's
+ * JSON by pointing a name at 127.0.0.1). On any other address only the
+ * public display (/, /api/public and its style and script) is served,
+ * unless allow_decisions is set; everything else answers 404.
+ *
+ * The documents are made again only when the store has changed
+ * (st_store_data_version) and then at most every 0.25 s, or four times
+ * what the last one took to make (a large store), so any number of
+ * screens polling cost the count at most a fifth of one core.
+ */
+#ifndef STEMTEL_SERVE_H
+#define STEMTEL_SERVE_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "stemtel/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct st_serve_opts {
+    const char *store_path;     /* the store (must exist) */
+    const char *listen;         /* "ADDR:PORT" (IPv4, or [IPv6]:PORT); NULL:
+                                   127.0.0.1:8080; port 0: any free one */
+    int allow_decisions;        /* serve every view on a non-loopback address */
+    const volatile sig_atomic_t *stop; /* raised to stop; NULL: never */
+    FILE *log;                  /* where "listening on URL" is said, once
+                                   the socket is open; NULL: nowhere */
+} st_serve_opts;
+
+/* Serve o->store_path as above until *o->stop is raised. Everything in o
+ * is borrowed for the call. Returns ST_OK after a stop; ST_ERR_ARG (a
+ * listen address that is not ADDR:PORT), ST_ERR_IO (the store cannot be
+ * opened, the address cannot be bound), ST_ERR_INVALID (not a store),
+ * with the message, prefixed "serve: ", in err. Holds no global state;
+ * signals are the caller's to catch (raising *o->stop). */
+int st_serve_run(const st_serve_opts *o, st_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,299 @@
+/* serve.c - the sitting's screens: a local web server over the store
+ *
+ * libmicrohttpd with its own polling thread answers every request in
+ * turn, so the one read-only store handle is only ever used by that
+ * thread; the caller's thread waits for the stop flag. The documents the
+ * screens poll come from one reconciliation report (st_reconcile), kept
+ * with the store's data_version it was made at: while nothing was
+ * committed it is reused, and after a commit it is made again at most
+ * every 0.25 s (or four times what the last one took, on a large store),
+ * however many screens poll. Pages, style and script are
+ * compiled in (serve_pages.c).
+ */
+#include "stemtel/serve.h"
+#include "app/serve_pages.h"
+#include "stemtel/reconcile.h"
+#include "stemtel/screens.h"
+#include "stemtel/store.h"
+#include "util/clock.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define SERVE_DEFAULT_LISTEN "127.0.0.1:8080"
+#define SERVE_REFRESH_S 0.25
+#define SERVE_RECENT 20
+#define SERVE_WARNINGS 50
+
+/* Only this origin, no inline code, no framing, no plugins. */
+#define SERVE_CSP                                                                  \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "    \
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " \
+    "frame-ancestors 'none'"
+
+enum { DOC_PUBLIC, DOC_OPERATOR, DOC_RECONCILE, DOC_N };
+
+typedef struct server {
+    st_store *store;
+    int all_views;              /* loopback, or allow_decisions */
+    int check_host;             /* loopback: Host must name it */
+    char host[3][80];           /* the Host values taken on loopback */
+    st_recon *recon;            /* the report the documents come from */
+    int64_t version;            /* the store's data_version it was made at */
+    double made_at, build_s;    /* when, and how long it took */
+    unsigned gen;               /* bumped with every new report */
+    char *doc[DOC_N];
+    unsigned doc_gen[DOC_N];
+    char failure[ST_ERROR_MAX]; /* the last error making a document, said
+                                   once in log */
+    FILE *log;
+} server;
+
+typedef struct listen_addr {
+    struct sockaddr_storage sa;
+    socklen_t len;
+    int v6, loopback, port;
+    char host[64];              /* as given, brackets kept for IPv6 */
+} listen_addr;
+
+static int parse_listen(const char *spec, listen_addr *a, st_error *err)
+{
+    memset(a, 0, sizeof *a);
+    const char *colon = strrchr(spec, ':');
+    char host[64];
+    size_t hl = colon ? (size_t)(colon - spec) : 0;
+    if (!colon || hl == 0 || hl >= sizeof host)
+        return st_error_set(err, ST_ERR_ARG, "serve: --listen \"%s\": want ADDR:PORT, e.g. "
+                                             "127.0.0.1:8080", spec);
+    memcpy(host, spec, hl);
+    host[hl] = 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || port < 0 || port > 65535)
+        return st_error_set(err, ST_ERR_ARG, "serve: --listen \"%s\": the port must be 0 to "
+                                             "65535", spec);
+    snprintf(a->host, sizeof a->host, "%s", host);
+    a->port = (int)port;
+    if (!strcmp(host, "localhost"))
+        snprintf(host, sizeof host, "127.0.0.1");
+    if (host[0] == '[' && host[hl - 1] == ']') {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->sa;
+        host[hl - 1] = 0;
+        if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+            return st_error_set(err, ST_ERR_ARG, "serve: --listen \"%s\": not an IPv6 "
+                                                 "address", spec);
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        a->len = sizeof *s6;
+        a->v6 = 1;
+        a->loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+        return ST_OK;
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&a->sa;
+    if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+        return st_error_set(err, ST_ERR_ARG, "serve: --listen \"%s\": not an IPv4 address "
+                                             "(or [IPv6], or localhost)", spec);
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons((uint16_t)port);
+    a->len = sizeof *s4;
+    a->loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+    return ST_OK;
+}
+
+/* A new report when the store changed and the last is old enough. */
+static int refresh(server *sv, st_error *err)
+{
+    int64_t v;
+    int rc = st_store_data_version(sv->store, &v, err);
+    if (rc)
+        return rc;
+    double now = st_clock_now();
+    /* Never more than a fifth of the time making reports: on a large
+     * store the interval grows with what one costs. */
+    double every = sv->build_s * 4 > SERVE_REFRESH_S ? sv->build_s * 4 : SERVE_REFRESH_S;
+    if (sv->recon && (v == sv->version || now - sv->made_at < every))
+        return ST_OK;
+    st_recon *r = NULL;
+    if ((rc = st_reconcile(sv->store, &r, err)))
+        return rc;
+    st_recon_free(sv->recon);
+    sv->recon = r;
+    sv->version = v;
+    sv->made_at = now;
+    sv->build_s = st_clock_now() - now;
+    sv->gen++;
+    return ST_OK;
+}
+
+static int recon_json(const st_recon *r, char **out, st_error *err)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f)
+        return st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
+    int rc = st_recon_write_json(r, f, err);
+    if (fclose(f) != 0 && !rc)
+        rc = st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    return ST_OK;
+}
+
+/* The document kind, made again when its report is newer. NULL with
+ * sv->failure set on an error. */
+static const char *document(server *sv, int kind)
+{
+    st_error err = {0};
+    int rc = refresh(sv, &err);
+    if (!rc && (!sv->doc[kind] || sv->doc_gen[kind] != sv->gen)) {
+        char *text = NULL;
+        rc = kind == DOC_PUBLIC     ? st_screen_public_json(sv->recon, &text, &err)
+             : kind == DOC_OPERATOR ? st_screen_operator_json(sv->store, sv->recon, SERVE_RECENT,
+                                                              SERVE_WARNINGS, &text, &err)
+                                    : recon_json(sv->recon, &text, &err);
+        if (!rc) {
+            free(sv->doc[kind]);
+            sv->doc[kind] = text;
+            sv->doc_gen[kind] = sv->gen;
+        }
+    }
+    if (rc) {
+        if (sv->log && strcmp(sv->failure, err.msg)) {
+            fprintf(sv->log, "stemtel: serve: %s\n", err.msg);
+            fflush(sv->log);
+        }
+        snprintf(sv->failure, sizeof sv->failure, "%s", err.msg);
+        return NULL;
+    }
+    sv->failure[0] = 0;
+    return sv->doc[kind];
+}
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *type,
+                              const char *body, int copy, int no_store)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        strlen(body), (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Content-Security-Policy", SERVE_CSP);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", no_store ? "no-store" : "no-cache");
+    enum MHD_Result ok = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result plain(struct MHD_Connection *c, unsigned status, const char *text)
+{
+    return answer(c, status, "text/plain; charset=utf-8", text, 0, 1);
+}
+
+static int host_ok(const server *sv, struct MHD_Connection *c)
+{
+    if (!sv->check_host)
+        return 1;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    for (int i = 0; h && i < 3; i++)
+        if (sv->host[i][0] && !strcmp(h, sv->host[i]))
+            return 1;
+    return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    server *sv = cls;
+    (void)version;
+    (void)upload_data;
+    (void)con_cls;
+    if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+        *upload_data_size = 0;
+        return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+    }
+    if (!host_ok(sv, c))
+        return plain(c, MHD_HTTP_MISDIRECTED_REQUEST, "this server answers only to its own "
+                                                      "address\n");
+    const st_serve_page *p = st_serve_page_find(url);
+    if (p && (p->is_public || sv->all_views))
+        return answer(c, MHD_HTTP_OK, p->type, p->body, 0, 0);
+    int kind = !strcmp(url, "/api/public")      ? DOC_PUBLIC
+               : !strcmp(url, "/api/operator")  ? DOC_OPERATOR
+               : !strcmp(url, "/api/reconcile") ? DOC_RECONCILE
+                                                : -1;
+    if (kind < 0 || (kind != DOC_PUBLIC && !sv->all_views))
+        return plain(c, MHD_HTTP_NOT_FOUND, "not here\n");
+    const char *doc = document(sv, kind);
+    if (!doc) {
+        return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
+                      "{\"error\":\"the store cannot be read\"}", 0, 1);
+    }
+    return answer(c, MHD_HTTP_OK, "application/json", doc, 1, 1);
+}
+
+int st_serve_run(const st_serve_opts *o, st_error *err)
+{
+    server sv = {0};
+    listen_addr a;
+    struct MHD_Daemon *d = NULL;
+    int rc = parse_listen(o->listen ? o->listen : SERVE_DEFAULT_LISTEN, &a, err);
+    if (rc)
+        return rc;
+    if ((rc = st_store_open_readonly(o->store_path, &sv.store, err))) {
+        st_error_prefix(err, "serve");
+        goto out;
+    }
+    sv.log = o->log;
+    sv.all_views = a.loopback || o->allow_decisions;
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                             (a.v6 ? MHD_USE_IPv6 : 0),
+                         0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, &a.sa,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    if (!d) {
+        rc = st_error_set(err, ST_ERR_IO, "serve: cannot listen on %s:%d (in use, or not an "
+                                          "address of this machine)", a.host, a.port);
+        goto out;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    int port = info ? (int)info->port : a.port;
+    if (a.loopback) {
+        sv.check_host = 1;
+        snprintf(sv.host[0], sizeof sv.host[0], "%s:%d", a.host, port);
+        snprintf(sv.host[1], sizeof sv.host[1], "localhost:%d", port);
+        snprintf(sv.host[2], sizeof sv.host[2], "%s:%d", a.v6 ? "[::1]" : "127.0.0.1", port);
+    }
+    if (o->log) {
+        fprintf(o->log, "stemtel: serve: listening on http://%s:%d/ (%s)\n", a.host, port,
+                sv.all_views ? "every view" : "the public display only");
+        fflush(o->log);
+    }
+    while (!(o->stop && *o->stop)) {
+        struct timespec t = {0, 100 * 1000000L};
+        nanosleep(&t, NULL);
+    }
+    rc = ST_OK;
+out:
+    if (d)
+        MHD_stop_daemon(d);
+    for (int k = 0; k < DOC_N; k++)
+        free(sv.doc[k]);
+    st_recon_free(sv.recon);
+    st_store_close(sv.store);
+    return rc;
+}

@@ -1,0 +1,672 @@
+/* test_serve.c - `stemtel serve` end to end, over HTTP and in a real browser
+ *
+ * The screens are served by the real command over a store that a running
+ * `stemtel scan` fills from a hot folder, ballots drawn by synth arriving
+ * a few at a time. A small HTTP client in this file asks for the JSON the
+ * screens poll (parsed strictly by json-c) and checks the headers; Debian's
+ * headless chromium loads the public display and the operator view and
+ * dumps the page after its script ran (--dump-dom with a virtual-time
+ * budget), so the figures in the tables are the ones the script put
+ * there. Every command runs under a watchdog.
+ */
+#include "helpers.h"
+#include "run_ok.h"
+#include "scan_fixture.h"
+#include "stemtel/store.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <json-c/json.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define N_BALLOTS 40
+#define FIRST 5
+#define GROUP 5
+#define MAX_TIMES 4096
+
+/* ---- a small HTTP client ---------------------------------------------------- */
+
+typedef struct http_reply {
+    int status;
+    char *head;                 /* the status line and headers */
+    char *body;
+    double seconds;             /* from connect to the last byte */
+} http_reply;
+
+static void reply_free(http_reply *r)
+{
+    free(r->head);
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+/* GET path from ip:port with the Host header host (NULL: ip:port); the
+ * whole answer into *r. 0, or -1 when no connection could be made. */
+static int http_get(const char *ip, int port, const char *path, const char *host,
+                    const char *method, http_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    double t0 = scan_now();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tv = {10, 0};
+    if (fd < 0 || inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+        fail_msg("cannot make a socket for %s", ip);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    char req[1024], hostbuf[128];
+    if (!host) {
+        snprintf(hostbuf, sizeof hostbuf, "%s:%d", ip, port);
+        host = hostbuf;
+    }
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                     method ? method : "GET", path, host);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    ssize_t got;
+    while ((got = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)got;
+        if (cap - len < 4096)
+            buf = realloc(buf, cap *= 2);
+    }
+    close(fd);
+    buf[len] = 0;
+    r->seconds = scan_now() - t0;
+    char *sep = strstr(buf, "\r\n\r\n");
+    if (!sep || sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1)
+        fail_msg("not an HTTP answer to %s: %.200s", path, buf);
+    *sep = 0;
+    r->head = strdup(buf);
+    r->body = strdup(sep + 4);
+    free(buf);
+    return 0;
+}
+
+/* The value of header name in r (case-insensitive), or NULL; static. */
+static const char *header(const http_reply *r, const char *name)
+{
+    static char value[1024];
+    size_t n = strlen(name);
+    for (const char *p = strstr(r->head, "\r\n"); p; p = strstr(p + 2, "\r\n")) {
+        if (!strncasecmp(p + 2, name, n) && p[2 + n] == ':') {
+            const char *v = p + 3 + n, *e = strstr(v, "\r\n");
+            while (*v == ' ')
+                v++;
+            snprintf(value, sizeof value, "%.*s", (int)(e ? (size_t)(e - v) : strlen(v)), v);
+            return value;
+        }
+    }
+    return NULL;
+}
+
+/* Parse text as strict JSON (RFC 8259: no comments, no trailing commas,
+ * nothing after the value); fails the test naming what. */
+static json_object *strict_json(const char *text, const char *what)
+{
+    json_tokener *tok = json_tokener_new();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    size_t len = strlen(text);
+    json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    size_t used = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (!o || e != json_tokener_success)
+        fail_msg("%s is not strict JSON (%s): %.300s", what, json_tokener_error_desc(e), text);
+    while (used < len && strchr(" \t\r\n", text[used]))
+        used++;
+    if (used != len)
+        fail_msg("%s: text after the JSON value: %.100s", what, text + used);
+    return o;
+}
+
+static int64_t jint_at(json_object *o, const char *a, const char *b)
+{
+    json_object *x = th_json_get(o, a);
+    if (b)
+        x = th_json_get(x, b);
+    if (!x)
+        fail_msg("no %s%s%s in the document", a, b ? "." : "", b ? b : "");
+    return json_object_get_int64(x);
+}
+
+/* Every page the public document counts: over its stations. */
+static int64_t public_pages(json_object *d)
+{
+    json_object *st = th_json_get(d, "stations");
+    int64_t n = 0;
+    for (size_t i = 0; st && i < json_object_array_length(st); i++)
+        n += th_json_int(json_object_array_get_idx(st, i), "pages");
+    return n;
+}
+
+/* ---- the command in the background --------------------------------------------- */
+
+typedef struct served {
+    pid_t pid;
+    int port;
+    char log[4400];
+} served;
+
+/* Start `stemtel serve ARGS --listen IP:0` and wait for the port it says;
+ * a serve that exits first (a store not made yet) is started again, for
+ * up to 30 s. */
+static void serve_start(served *s, const char *dir, const char *ip, const char *args)
+{
+    double end = scan_now() + 30;
+    snprintf(s->log, sizeof s->log, "%s/serve.log", dir);
+    for (;;) {
+        unlink(s->log); /* the last serve's "listening" is not this one's */
+        s->pid = scan_spawn(s->log, "serve %s --listen %s:0", args, ip);
+        for (;;) {
+            char *text = th_slurp(s->log, NULL);
+            const char *at = text ? strstr(text, "listening on http://") : NULL;
+            if (at) {
+                const char *colon = strchr(at + strlen("listening on http://"), ':');
+                s->port = atoi(colon + 1);
+                free(text);
+                assert_true(s->port > 0);
+                return;
+            }
+            int status;
+            if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+                if (scan_now() > end)
+                    fail_msg("serve did not start: %s", text ? text : "");
+                free(text);
+                break;
+            }
+            free(text);
+            if (scan_now() > end) {
+                kill(s->pid, SIGKILL);
+                fail_msg("serve said nothing within 30 s");
+            }
+            scan_sleep_ms(50);
+        }
+        scan_sleep_ms(200);
+    }
+}
+
+/* Stop it as Ctrl-C would; it must exit 0. */
+static void serve_stop(served *s)
+{
+    kill(s->pid, SIGTERM);
+    int rc = scan_reap(s->pid);
+    if (rc != 0) {
+        char *text = th_slurp(s->log, NULL);
+        fail_msg("serve exited %d: %s", rc, text ? text : "");
+    }
+}
+
+/* The page at url after its script ran, as chromium's DOM; malloc'd.
+ * CSP violations or script errors in chromium's console fail the test. */
+static char *browser_dom(const char *dir, const char *url)
+{
+    const char *chromium = getenv("STEMTEL_CHROMIUM") ? getenv("STEMTEL_CHROMIUM")
+                                                       : "/usr/bin/chromium";
+    char cmd[8192], dom[4400], errlog[4400];
+    snprintf(dom, sizeof dom, "%s/dom.html", dir);
+    snprintf(errlog, sizeof errlog, "%s/chromium.log", dir);
+    /* --no-sandbox: tests may run as root, which chromium's sandbox refuses. */
+    snprintf(cmd, sizeof cmd,
+             "timeout 90 '%s' --headless --no-sandbox --disable-gpu --no-first-run "
+             "--user-data-dir='%s/chromium' --enable-logging=stderr --v=0 "
+             "--virtual-time-budget=4000 --dump-dom '%s' >'%s' 2>'%s'",
+             chromium, dir, url, dom, errlog);
+    double t0 = scan_now();
+    int rc = system(cmd);
+    char *log = th_slurp(errlog, NULL);
+    if (rc != 0)
+        fail_msg("chromium failed (%d): %s", rc, log ? log : "");
+    if (log && (strstr(log, "Content Security Policy") || strstr(log, "Uncaught")))
+        fail_msg("the page broke in chromium: %s", log);
+    free(log);
+    print_message("chromium: %s in %.1f s\n", url, scan_now() - t0);
+    char *text = th_slurp(dom, NULL);
+    assert_non_null(text);
+    return text;
+}
+
+/* The value of attribute data-NAME on <body> in a dumped DOM; -1 if none. */
+static long body_data(const char *dom, const char *name)
+{
+    const char *body = strstr(dom, "<body");
+    char key[64];
+    snprintf(key, sizeof key, " data-%s=\"", name);
+    const char *end = body ? strchr(body, '>') : NULL, *at = body ? strstr(body, key) : NULL;
+    return at && at < end ? atol(at + strlen(key)) : -1;
+}
+
+/* Copy ballot i of src into the hot folder as a scanner would: written
+ * under another name, then renamed. */
+static void feed(const char *src, const char *hot, int i)
+{
+    char from[4400], tmp[4400], to[4400];
+    size_t len;
+    snprintf(from, sizeof from, "%s/ballot-%06d.tif", src, i + 1);
+    snprintf(tmp, sizeof tmp, "%s/.part-%06d", hot, i + 1);
+    snprintf(to, sizeof to, "%s/scan-%06d.tif", hot, i + 1);
+    char *bytes = th_slurp(from, &len);
+    assert_non_null(bytes);
+    FILE *f = fopen(tmp, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(rename(tmp, to), 0);
+    free(bytes);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The public JSON now: its pages, and the answer's time into times. */
+static int64_t poll_public(int port, double *times, int *n_times, json_object **doc)
+{
+    http_reply r;
+    if (http_get("127.0.0.1", port, "/api/public", NULL, NULL, &r))
+        fail_msg("serve stopped answering");
+    assert_int_equal(r.status, 200);
+    if (*n_times < MAX_TIMES)
+        times[(*n_times)++] = r.seconds;
+    json_object *d = strict_json(r.body, "/api/public");
+    int64_t pages = public_pages(d);
+    if (doc)
+        *doc = d;
+    else
+        json_object_put(d);
+    reply_free(&r);
+    return pages;
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+/* The public display, the operator view and the reconciliation over a
+ * store a running scan fills: the JSON counts grow to every ballot fed,
+ * each answer strict JSON with the security headers, the browser shows
+ * the figures its script fetched, and nothing on the public display
+ * points at a ballot. */
+static void test_serve_screens_follow_a_running_scan(void **state)
+{
+    char *dir = th_tmpdir(), *model = th_root(SCAN_MODEL);
+    char src[4300], hot[4300], log[4400], url[256];
+    static double times[MAX_TIMES];
+    int n_times = 0;
+    snprintf(src, sizeof src, "%s/src", dir);
+    snprintf(hot, sizeof hot, "%s/hot", dir);
+    scan_synth(src, "--count 40 --seed 14 --dpi 200 --format grey-jpeg");
+    assert_int_equal(mkdir(hot, 0755), 0);
+    for (int i = 0; i < FIRST; i++)
+        feed(src, hot, i);
+
+    snprintf(log, sizeof log, "%s/scan.log", dir);
+    pid_t scan = scan_spawn(log, "scan --model '%s' --source 'folder:%s' --station 0668::SB3 "
+                                 "--settle-ms 100 --idle 5 --threads 2 --out '%s/out'",
+                            model, hot, dir);
+    char args[4500];
+    snprintf(args, sizeof args, "--store '%s/out/stemtel.db'", dir);
+    served sv;
+    serve_start(&sv, dir, "127.0.0.1", args);
+
+    /* The headers of every kind of answer. */
+    const char *paths[] = {"/", "/operator", "/reconcile", "/app.css", "/app.js",
+                           "/api/public", "/api/operator", "/api/reconcile"};
+    for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
+        http_reply r;
+        assert_int_equal(http_get("127.0.0.1", sv.port, paths[k], NULL, NULL, &r), 0);
+        if (r.status != 200)
+            fail_msg("%s: status %d: %s", paths[k], r.status, r.body);
+        const char *csp = header(&r, "Content-Security-Policy");
+        if (!csp || !strstr(csp, "default-src 'self'") || strstr(csp, "unsafe") ||
+            strstr(csp, "http"))
+            fail_msg("%s: Content-Security-Policy %s", paths[k], csp ? csp : "missing");
+        const char *nosniff = header(&r, "X-Content-Type-Options");
+        assert_non_null(nosniff);
+        assert_string_equal(nosniff, "nosniff");
+        if (!strncmp(paths[k], "/api/", 5)) {
+            assert_string_equal(header(&r, "Content-Type"), "application/json");
+            assert_string_equal(header(&r, "Cache-Control"), "no-store");
+            json_object_put(strict_json(r.body, paths[k]));
+        } else {
+            /* Nothing from elsewhere: no absolute URL in a page, script or style. */
+            if (strstr(r.body, "http://") || strstr(r.body, "https://") || strstr(r.body, "//cdn"))
+                fail_msg("%s refers to another origin", paths[k]);
+        }
+        reply_free(&r);
+    }
+
+    /* The rest of the ballots arrive a group at a time; the counts grow. */
+    int64_t seen[64], last = -1;
+    int n_seen = 0;
+    char *dom_mid = NULL;
+    for (int i = FIRST; i < N_BALLOTS; i += GROUP) {
+        for (int k = i; k < i + GROUP && k < N_BALLOTS; k++)
+            feed(src, hot, k);
+        for (int p = 0; p < 4; p++) {
+            int64_t pages = poll_public(sv.port, times, &n_times, NULL);
+            assert_true(pages >= last);
+            if (pages != last && n_seen < 64)
+                seen[n_seen++] = pages;
+            last = pages;
+            scan_sleep_ms(150);
+        }
+        if (i == FIRST + 2 * GROUP) {
+            snprintf(url, sizeof url, "http://127.0.0.1:%d/", sv.port);
+            dom_mid = browser_dom(dir, url);
+        }
+    }
+    double end = scan_now() + 60;
+    json_object *doc = NULL;
+    while (poll_public(sv.port, times, &n_times, &doc) < N_BALLOTS) {
+        json_object_put(doc);
+        doc = NULL;
+        if (scan_now() > end)
+            fail_msg("the public display never reached %d pages", N_BALLOTS);
+        scan_sleep_ms(200);
+    }
+    if (seen[n_seen - 1] != N_BALLOTS)
+        seen[n_seen++] = N_BALLOTS;
+    print_message("public pages seen growing: ");
+    for (int k = 0; k < n_seen; k++)
+        print_message("%lld ", (long long)seen[k]);
+    print_message("\n");
+    if (n_seen < 3)
+        fail_msg("the counts were seen at only %d values while the scan ran", n_seen);
+
+    /* The browser mid-way showed what the server had then. */
+    long mid = body_data(dom_mid, "pages");
+    if (mid < 1 || mid > N_BALLOTS || body_data(dom_mid, "loaded") < 1)
+        fail_msg("mid-scan the public display showed %ld pages: %.2000s", mid, dom_mid);
+    assert_non_null(strstr(dom_mid, "<td>0668::SB3</td>"));
+    free(dom_mid);
+
+    /* At the end it shows every ballot, the municipality's H and each list. */
+    int64_t H = jint_at(doc, "totals", "H");
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", sv.port);
+    char *dom = browser_dom(dir, url);
+    if (body_data(dom, "pages") != N_BALLOTS || body_data(dom, "h") != H)
+        fail_msg("the public display shows %ld pages and H %ld, not %d and %lld: %.3000s",
+                 body_data(dom, "pages"), body_data(dom, "h"), N_BALLOTS, (long long)H, dom);
+    json_object *lists = th_json_get(th_json_get(doc, "totals"), "lists");
+    for (size_t l = 0; l < json_object_array_length(lists); l++) {
+        json_object *lj = json_object_array_get_idx(lists, l);
+        char cell[512];
+        snprintf(cell, sizeof cell, "<td>%d. %s</td><td class=\"n\">%d</td>",
+                 th_json_int(lj, "number"), th_json_str(lj, "name"), th_json_int(lj, "total"));
+        if (!strstr(dom, cell))
+            fail_msg("the public display lacks %s: %.3000s", cell, dom);
+    }
+    assert_non_null(strstr(dom, "Centrale stemopneming"));
+    free(dom);
+    /* In English. */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/?lang=en", sv.port);
+    dom = browser_dom(dir, url);
+    assert_non_null(strstr(dom, "Polling stations"));
+    assert_non_null(strstr(dom, "<html lang=\"en\""));
+    assert_int_equal(body_data(dom, "pages"), N_BALLOTS);
+    free(dom);
+
+    /* Nothing on the public display points at a ballot: no file, no hash,
+     * no page id. */
+    http_reply r;
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/api/public", NULL, NULL, &r), 0);
+    if (strstr(r.body, ".tif") || strstr(r.body, "sha256") || strstr(r.body, "\"file\"") ||
+        strstr(r.body, "recent"))
+        fail_msg("the public document names ballots: %s", r.body);
+    reply_free(&r);
+
+    /* The operator view: every page, the latest ones, the same figures. */
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/api/operator", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    json_object *op = strict_json(r.body, "/api/operator");
+    assert_int_equal(jint_at(op, "pages", NULL), N_BALLOTS);
+    assert_int_equal(jint_at(op, "totals", "H"), H);
+    json_object *recent = th_json_get(op, "recent");
+    assert_int_equal(json_object_array_length(recent), 20);
+    json_object *newest = json_object_array_get_idx(recent, 19);
+    assert_int_equal(th_json_int(newest, "id"), N_BALLOTS);
+    assert_string_equal(th_json_str(newest, "station"), "0668::SB3");
+    assert_non_null(strstr(th_json_str(newest, "file"), "scan-"));
+    assert_non_null(th_json_get(op, "warnings"));
+    json_object_put(op);
+    reply_free(&r);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/operator", sv.port);
+    dom = browser_dom(dir, url);
+    assert_int_equal(body_data(dom, "pages"), N_BALLOTS);
+    assert_non_null(strstr(dom, "scan-000040.tif:0"));
+    free(dom);
+
+    /* The reconciliation: the JSON of `stemtel reconcile`, shown. */
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/api/reconcile", NULL, NULL, &r), 0);
+    json_object *rec = strict_json(r.body, "/api/reconcile");
+    assert_int_equal(json_object_array_length(th_json_get(rec, "stations")), 1);
+    char want[128];
+    snprintf(want, sizeof want, "class=\"state-%s\"",
+             th_json_str(json_object_array_get_idx(th_json_get(rec, "stations"), 0), "state"));
+    json_object_put(rec);
+    reply_free(&r);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/reconcile", sv.port);
+    dom = browser_dom(dir, url);
+    assert_non_null(strstr(dom, "0668::SB3"));
+    if (!strstr(dom, want) || !strstr(dom, "Nog geen definitieve uitslag"))
+        fail_msg("the reconciliation lacks %s: %.3000s", want, dom);
+    free(dom);
+
+    int rc = scan_reap(scan);
+    if (rc != 0) {
+        char *text = th_slurp(log, NULL);
+        fail_msg("scan failed (%d): %s", rc, text ? text : "");
+    }
+    serve_stop(&sv);
+
+    qsort(times, (size_t)n_times, sizeof *times, cmp_double);
+    print_message("/api/public while scanning: %d answers, median %.1f ms, max %.1f ms\n",
+                  n_times, 1000 * times[n_times / 2], 1000 * times[n_times - 1]);
+    /* Loose: a shared 2-core machine running a scan at full speed. */
+    if (times[n_times / 2] > 0.5)
+        fail_msg("the public JSON took %.0f ms (median)", 1000 * times[n_times / 2]);
+    json_object_put(doc);
+    free(model);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* A store with a few ballots, counted by `stemtel count`; its path into
+ * store (4400 bytes). */
+static void small_store(const char *dir, char *store)
+{
+    char *model = th_root(SCAN_MODEL);
+    char src[4300];
+    snprintf(src, sizeof src, "%s/src", dir);
+    scan_synth(src, "--count 3 --seed 3 --dpi 200 --format grey-jpeg");
+    snprintf(store, 4400, "%s/cso.db", dir);
+    RUN_OK("count --model '%s' --station 0668::SB1 --store '%s' --out '%s/c' '%s'", model, store,
+           dir, src);
+    free(model);
+}
+
+/* This machine's first IPv4 address that is not loopback, or 0. */
+static int other_address(char *ip, size_t n)
+{
+    struct ifaddrs *ifs, *i;
+    int found = 0;
+    if (getifaddrs(&ifs) != 0)
+        return 0;
+    for (i = ifs; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || (i->ifa_flags & IFF_LOOPBACK) ||
+            !(i->ifa_flags & IFF_UP))
+            continue;
+        struct sockaddr_in *a = (struct sockaddr_in *)i->ifa_addr;
+        if (inet_ntop(AF_INET, &a->sin_addr, ip, (socklen_t)n))
+            found = 1;
+    }
+    freeifaddrs(ifs);
+    return found;
+}
+
+static int status_of(const char *ip, int port, const char *path, const char *host)
+{
+    http_reply r;
+    if (http_get(ip, port, path, host, NULL, &r))
+        fail_msg("no answer from %s:%d", ip, port);
+    int s = r.status;
+    reply_free(&r);
+    return s;
+}
+
+/* On an address other than loopback only the public display is served
+ * unless --allow-decisions; on loopback only requests naming it. */
+static void test_serve_other_address_serves_only_the_public_display(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], ip[64], args[4500];
+    if (!other_address(ip, sizeof ip)) {
+        print_message("no IPv4 address other than loopback here; skipped\n");
+        th_rmtree(dir);
+        free(dir);
+        skip();
+    }
+    small_store(dir, store);
+    snprintf(args, sizeof args, "--store '%s'", store);
+    served sv;
+    serve_start(&sv, dir, ip, args);
+    char *text = th_slurp(sv.log, NULL);
+    assert_non_null(strstr(text, "the public display only"));
+    free(text);
+    assert_int_equal(status_of(ip, sv.port, "/", NULL), 200);
+    assert_int_equal(status_of(ip, sv.port, "/app.js", NULL), 200);
+    assert_int_equal(status_of(ip, sv.port, "/app.css", NULL), 200);
+    assert_int_equal(status_of(ip, sv.port, "/api/public", NULL), 200);
+    const char *hidden[] = {"/operator", "/api/operator", "/reconcile", "/api/reconcile",
+                            "/api/decide", "/nothing"};
+    for (size_t k = 0; k < sizeof hidden / sizeof hidden[0]; k++)
+        if (status_of(ip, sv.port, hidden[k], NULL) != 404)
+            fail_msg("%s served on %s without --allow-decisions", hidden[k], ip);
+    serve_stop(&sv);
+
+    snprintf(args, sizeof args, "--store '%s' --allow-decisions", store);
+    serve_start(&sv, dir, ip, args);
+    assert_int_equal(status_of(ip, sv.port, "/operator", NULL), 200);
+    assert_int_equal(status_of(ip, sv.port, "/api/operator", NULL), 200);
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* On loopback a request must name the server's own address (a page
+ * elsewhere cannot read it through a name pointed at 127.0.0.1), and
+ * nothing but GET and HEAD is answered. */
+static void test_serve_loopback_answers_only_its_own_name(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], args[4500], host[64];
+    small_store(dir, store);
+    snprintf(args, sizeof args, "--store '%s'", store);
+    served sv;
+    serve_start(&sv, dir, "127.0.0.1", args);
+    snprintf(host, sizeof host, "localhost:%d", sv.port);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/api/operator", host), 200);
+    snprintf(host, sizeof host, "attacker.example:%d", sv.port);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/api/operator", host), 421);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/", host), 421);
+    http_reply r;
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/api/public", NULL, "POST", &r), 0);
+    assert_int_equal(r.status, 405);
+    reply_free(&r);
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/api/public", NULL, "HEAD", &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "");
+    reply_free(&r);
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* Wrong use is said before anything is served. */
+static void test_serve_refuses_a_bad_address_and_a_missing_store(void **state)
+{
+    char *dir = th_tmpdir(), *out = NULL, store[4400];
+    assert_int_equal(th_run(&out, "serve --store '%s/none.db'", dir), 1);
+    assert_non_null(strstr(out, "no such store"));
+    free(out);
+    small_store(dir, store);
+    const char *bad[] = {"8080", "127.0.0.1", "127.0.0.1:99999", "127.0.0.1:x", "nohost:80",
+                         "[::1:80"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        int rc = th_run(&out, "serve --store '%s' --listen '%s'", store, bad[k]);
+        if (rc != 2 || !strstr(out, "--listen"))
+            fail_msg("--listen %s: exit %d: %s", bad[k], rc, out);
+        free(out);
+    }
+    assert_int_equal(th_run(&out, "serve"), 2);
+    free(out);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* The store tells a reader when another process committed (a screen
+ * keeps its figures until then) and gives the latest pages alone. */
+static int keep_id(void *ctx, st_store_ballot *b)
+{
+    int64_t *ids = ctx;
+    ids[ids[0]++ + 1] = b->id;
+    return ST_OK;
+}
+
+static void test_serve_store_says_when_it_changed_and_its_latest_pages(void **state)
+{
+    char *dir = th_tmpdir(), *model = th_root(SCAN_MODEL), store[4400], more[4300];
+    st_error err = {0};
+    st_store *s = NULL;
+    int64_t v1, v2, v3, ids[16] = {0};
+    small_store(dir, store);
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_data_version(s, &v1, &err), &err);
+    assert_st_ok(st_store_data_version(s, &v2, &err), &err);
+    assert_true(v1 == v2);
+    snprintf(more, sizeof more, "%s/more", dir);
+    scan_synth(more, "--count 2 --seed 9 --dpi 200 --format grey-jpeg");
+    RUN_OK("count --model '%s' --station 0668::SB2 --store '%s' --out '%s/c2' '%s'", model,
+           store, dir, more);
+    assert_st_ok(st_store_data_version(s, &v3, &err), &err);
+    assert_true(v3 != v2);
+    assert_st_ok(st_store_each_recent(s, 2, keep_id, ids, &err), &err);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(ids[1], 4);
+    assert_int_equal(ids[2], 5);
+    memset(ids, 0, sizeof ids);
+    assert_st_ok(st_store_each_recent(s, 10, keep_id, ids, &err), &err);
+    assert_int_equal(ids[0], 5);
+    assert_int_equal(st_store_each_recent(s, 0, keep_id, ids, &err), ST_ERR_ARG);
+    st_store_close(s);
+    free(model);
+    th_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    /* A browser dying mid-write must not end the test runner. */
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_serve_store_says_when_it_changed_and_its_latest_pages),
+        cmocka_unit_test(test_serve_refuses_a_bad_address_and_a_missing_store),
+        cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
+        cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),
+        cmocka_unit_test(test_serve_screens_follow_a_running_scan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
