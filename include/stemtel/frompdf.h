@@ -51,7 +51,7 @@ extern "C" {
 int st_model_from_pdf(const char *path, int page, st_model *m,
                       st_problems *problems, st_error *err);
 
-/* Page `page` (1-based) of the PDF at path rendered at dpi (50..1200) as
+/* Page `page` (1-based) of the PDF at path rendered at dpi (150..600) as
  * ink: 1 channel, 0 where the paper is bare, 255 where it is black, grey
  * for colour by its lightness; what a perfect scanner sees of the proof.
  * On success *out owns the image (st_image_free); errors as for

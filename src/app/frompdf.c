@@ -26,6 +26,7 @@
 
 #include "app/boxfind.h"
 #include "stemtel/image.h"
+#include "stemtel/render.h"
 
 #define NAME_GAP_MM 6.0        /* between the words of a list's name */
 #define NAME_AFTER_MM 20.0     /* between the list's number and its name */
@@ -60,42 +61,32 @@ static void found_free(found *f)
 /* Add a message to p; on no memory, *nomem is set. */
 #define PROBLEM(p, nomem, ...) ((void)(st_problems_add((p), __VA_ARGS__) && (*(nomem) = 1)))
 
-/* The page at dpi as ink (255 = black), white where nothing is printed. */
-static st_image *render_ink(PopplerPage *page, int dpi)
+/* Paint the proof's page on cr (user space mm), on white paper. */
+static int draw_page(const void *what, cairo_t *cr, st_error *err)
+{
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_scale(cr, 25.4 / 72, 25.4 / 72);
+    poppler_page_render((PopplerPage *)what, cr);
+    return cairo_status(cr) == CAIRO_STATUS_SUCCESS
+               ? ST_OK
+               : st_error_set(err, ST_ERR_INVALID, "cannot render the page: %s",
+                              cairo_status_to_string(cairo_status(cr)));
+}
+
+/* The page at dpi (150..600) as ink: 255 - the renderer's grey. */
+static int render_ink(PopplerPage *page, int dpi, st_image **ink, st_error *err)
 {
     double wpt, hpt;
     poppler_page_get_size(page, &wpt, &hpt);
-    int w = (int)ceil(wpt * dpi / 72), h = (int)ceil(hpt * dpi / 72);
-    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-    if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
-        cairo_surface_destroy(s);
-        return NULL;
-    }
-    cairo_t *cr = cairo_create(s);
-    cairo_set_source_rgb(cr, 1, 1, 1);
-    cairo_paint(cr);
-    cairo_scale(cr, dpi / 72.0, dpi / 72.0);
-    poppler_page_render(page, cr);
-    cairo_destroy(cr);
-    cairo_surface_flush(s);
-    st_image *ink = st_image_new(w, h, 1, 0);
-    if (ink) {
-        ink->dpi = dpi;
-        const uint8_t *px = cairo_image_surface_get_data(s);
-        int stride = cairo_image_surface_get_stride(s);
-        for (int y = 0; y < h; y++) {
-            const uint32_t *row = (const uint32_t *)(px + (size_t)y * stride);
-            uint8_t *o = ink->px + (size_t)y * ink->stride;
-            for (int x = 0; x < w; x++) {
-                uint32_t v = row[x];
-                int lum = (299 * (int)((v >> 16) & 255) + 587 * (int)((v >> 8) & 255) +
-                           114 * (int)(v & 255) + 500) / 1000;
-                o[x] = (uint8_t)(255 - lum);
-            }
-        }
-    }
-    cairo_surface_destroy(s);
-    return ink;
+    st_drawing d = {wpt * 25.4 / 72, hpt * 25.4 / 72, NULL, draw_page, page};
+    int rc = st_drawing_grey(&d, dpi, ink, err);
+    if (rc)
+        return rc;
+    size_t n = (*ink)->stride * (size_t)(*ink)->h;
+    for (size_t i = 0; i < n; i++)
+        (*ink)->px[i] = (uint8_t)(255 - (*ink)->px[i]);
+    return ST_OK;
 }
 
 static int inside(const st_rect *r, double x, double y)
@@ -411,13 +402,11 @@ int st_proof_ink(const char *path, int page_no, int dpi, st_image **out, st_erro
     PopplerDocument *doc;
     PopplerPage *page;
     *out = NULL;
-    if (dpi < 50 || dpi > 1200)
-        return st_error_set(err, ST_ERR_ARG, "%s: cannot render at %d dpi", path, dpi);
     int rc = open_page(path, page_no, &doc, &page, err);
     if (rc)
         return rc;
-    if (!(*out = render_ink(page, dpi)))
-        rc = st_error_set(err, ST_ERR_NOMEM, "%s: out of memory rendering page %d", path, page_no);
+    if ((rc = render_ink(page, dpi, out, err)))
+        st_error_prefix(err, "%s page %d", path, page_no);
     g_object_unref(page);
     g_object_unref(doc);
     return rc;
@@ -453,9 +442,10 @@ static int build(PopplerPage *page, st_model *m, const found *f, int numbers,
         art[na++] = f->art[i];
     rc = st_boxfind_geometry(m, lists, nums, numbers, f->rings, f->n_rings, pw, ph, art, na, err);
     for (size_t d = 0; !rc && d < sizeof dpis / sizeof *dpis; d++) {
-        st_image *ink = render_ink(page, dpis[d]);
-        rc = ink ? st_boxfind_printed(m, ink, err)
-                 : st_error_set(err, ST_ERR_NOMEM, "out of memory");
+        st_image *ink = NULL;
+        rc = render_ink(page, dpis[d], &ink, err);
+        if (!rc)
+            rc = st_boxfind_printed(m, ink, err);
         st_image_free(ink);
     }
 out:
@@ -488,11 +478,9 @@ int st_model_from_pdf(const char *path, int page_no, st_model *m,
         n_chars = 0;
     int rc = ST_OK, nomem = 0;
     double outline = m->settings.outline_mm;
-    st_image *ink = render_ink(page, ST_FROMPDF_DPI);
-    if (!ink) {
-        rc = st_error_set(err, ST_ERR_NOMEM, "out of memory");
+    st_image *ink = NULL;
+    if ((rc = render_ink(page, ST_FROMPDF_DPI, &ink, err)))
         goto out;
-    }
     st_rect *skip = NULL;
     if ((rc = find_words(text ? text : "", chars, n_chars, mm_per_pt, &f, err)))
         goto out;
