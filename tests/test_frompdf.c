@@ -186,6 +186,20 @@ static void test_refuses_a_page_the_proof_lacks(void **state)
     free(dir);
 }
 
+/* A fresh folder with the rounded landscape proof and its model. */
+static char *rounded_proof(void)
+{
+    char *dir = th_tmpdir(), *out = NULL;
+    td_box *boxes = NULL;
+    int n = 0;
+    td_options o = {.shape = TD_ROUNDED};
+    if (from_pdf(dir, &o, &boxes, &n, &out) != 0)
+        fail_msg("model from-pdf failed:\n%s", out);
+    free(out);
+    free(boxes);
+    return dir;
+}
+
 /* Does o (a record or its proposal) give exactly the outcome ref? */
 static int same(json_object *ref, json_object *o)
 {
@@ -310,14 +324,9 @@ static double compare_models(const char *dir, const char *name, double tol)
  * scan with a box too few is refused, saying how many were found. */
 static void test_from_scan_of_a_blank_ballot(void **state)
 {
-    char *dir = th_tmpdir(), *out = NULL, *cand = th_data(CANDIDATES);
+    char *dir = rounded_proof(), *out = NULL, *cand = th_data(CANDIDATES);
     td_box *boxes = NULL;
     int n = 0;
-    td_options o = {.shape = TD_ROUNDED};
-    if (from_pdf(dir, &o, &boxes, &n, &out) != 0)
-        fail_msg("model from-pdf failed:\n%s", out);
-    free(out);
-    free(boxes);
     static const struct {
         const char *name, *degrade, *expect;
         double tol;
@@ -393,14 +402,7 @@ static void test_from_scan_of_a_blank_ballot(void **state)
  * guard holds the engine below 3% until it understands them. */
 static void test_synth_on_the_proof_counts_without_a_wrong_outcome(void **state)
 {
-    char *dir = th_tmpdir(), *out = NULL;
-    td_box *boxes = NULL;
-    int n = 0;
-    td_options o = {.shape = TD_ROUNDED};
-    if (from_pdf(dir, &o, &boxes, &n, &out) != 0)
-        fail_msg("model from-pdf failed:\n%s", out);
-    free(out);
-    free(boxes);
+    char *dir = rounded_proof();
     figs mix = judge_run(dir, "model.json", "mix", 1000, 21, "");
     figs clean = judge_run(dir, "model.json", "clean", 400, 22, "--degrade none");
     assert_int_equal(mix.wrong + clean.wrong, 0);
