@@ -208,7 +208,30 @@ static inline int ink_of(uint32_t c, int kind)
     return luma < 128 ? 255 : 0;
 }
 
-/* For every mark, compare its shape mask with the final pixels of surf:
+/* Ink of pixel c at column px of page p that is the mark's: above the
+ * ink of the paper it lies on. A dark streak over the column scaled every
+ * channel by its f (degrade.c), paper too, so its ink there is paper's
+ * under the streak less; without this the streak's own darkness, strong
+ * ink on its own where f < 0.75, would count as the mark's, and a faint
+ * stroke under a streak would be taken for a clear one. On a bilevel
+ * page the threshold leaves that paper white (the black pixels are the
+ * mark's, darkened) unless f < 1/2, when nothing of the mark shows. */
+static int streak_free(const splan *p, int px, uint32_t c, int kind)
+{
+    int v = ink_of(c, kind);
+    for (int i = 0; i < p->n_streaks; i++) {
+        const sstreak *s = &p->streaks[i];
+        if (!s->dark || px < s->x || px >= s->x + s->w)
+            continue;
+        int w = (int)(255 * s->f); /* white paper under the streak */
+        int paper = ink_of((uint32_t)w << 16 | (uint32_t)w << 8 | (uint32_t)w, kind);
+        v = v > paper ? v - paper : 0;
+    }
+    return v;
+}
+
+/* For every mark, compare its shape mask with the final pixels of surf
+ * (a dark streak's own ink taken out, streak_free):
  * of the mask's pixels (alpha >= 0.5) inside the scored inside, the share
  * still carrying strong ink (visible) and a trace (visible_trace), and
  * those counts over the inside's area (coverage, trace_cov); drawn_cov is
@@ -249,7 +272,8 @@ static void measure_marks(const job *j, splan *p, cairo_surface_t *surf,
                     if (mr[x] < 128)
                         continue;
                     int px = shapes[i].x0 + x;
-                    int v = row_in && px >= 0 && px < p->w_px ? ink_of(row[px], kind) : 0;
+                    int v = row_in && px >= 0 && px < p->w_px ? streak_free(p, px, row[px], kind)
+                                                            : 0;
                     int strong = v >= ST_INK_STRONG, trace = v >= SYNTH_INK_TRACE;
                     n_all++;
                     s_all += strong;
