@@ -158,6 +158,20 @@ static void test_mixed_folds_and_streaks_give_no_wrong_outcome(void **state)
     assert_int_equal(t.bad_proposals + u.bad_proposals, 0);
 }
 
+/* A short pale stroke across a narrow streak, in red pencil or a faint
+ * one: the streak's band and its margin leave out nearly all of it, yet
+ * a person sees it. Such a ballot is never counted blank. */
+static void test_pale_stroke_across_a_streak_is_never_counted_blank(void **state)
+{
+    (void)state;
+    tally t = run_set("--scenarios between --instruments red-pencil,faint "
+                      "--degrade streak-marked,noise,blur --degrade-level 1",
+                      120, 37);
+    assert_int_equal(t.n, 120);
+    assert_int_equal(t.wrong, 0);
+    assert_int_equal(t.bad_proposals, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_marked_box_under_a_streak_is_marked),
         cmocka_unit_test(test_empty_box_under_a_streak_is_never_a_wrong_outcome),
         cmocka_unit_test(test_mixed_folds_and_streaks_give_no_wrong_outcome),
+        cmocka_unit_test(test_pale_stroke_across_a_streak_is_never_counted_blank),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -189,6 +189,35 @@ typedef struct band {
     double nx, ny, c, half;
 } band;
 
+/* What one band alone leaves on paper, by distance across it: the
+ * samples of bin q (ST_LIFT_BIN_PX wide, from -half) darker than thr[q]
+ * are darker than the band beside the box ever is. */
+#define ST_LIFT_BIN_PX 0.5
+#define ST_LIFT_BINS 160 /* bands up to 40 px either side */
+typedef struct band_lift {
+    band b;
+    int n_bins;
+    double thr[ST_LIFT_BINS];
+} band_lift;
+
+/* Sample (px, py)'s bin in band b of n_bins, by the distance across it
+ * of its pixel's centre: every sample of one pixel falls in one bin. And
+ * the sample's ink v, for one within l's band: what lies above the
+ * band's own ink at that distance across it, on paper. */
+static inline int lift_bin(const band *b, int n_bins, double px, double py)
+{
+    double cx = floor(px) + 0.5, cy = floor(py) + 0.5;
+    int q = (int)floor((b->nx * cx + b->ny * cy - b->c + b->half) / ST_LIFT_BIN_PX);
+    return q < 0 ? 0 : q >= n_bins ? n_bins - 1 : q;
+}
+
+static inline int lifted(const band_lift *l, double px, double py,
+                         double paper, int v)
+{
+    double over = v - l->thr[lift_bin(&l->b, l->n_bins, px, py)];
+    return (int)(paper + (over > 0 ? over : 0) + 0.5);
+}
+
 /* Score one box given its (possibly refined) transform. The inside is
  * sampled one pixel apart in box coordinates; samples are grouped into
  * cells about ST_CELL_MM across. score = share of samples with strong ink;
@@ -199,12 +228,13 @@ typedef struct band {
  * With bands (nb > 0), samples inside any band are left out: score is the
  * share of the samples kept, faint the share of the cells that kept at
  * least half their samples, and *kept (if not NULL) the share of samples
- * kept. Without bands the loop is the plain one, which every box on a
- * page without folds or streaks takes. */
+ * kept. With lift, the samples in its band count as lifted() gives them.
+ * Without bands the loop is the plain one, which every box on a page
+ * without folds or streaks takes. */
 static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                     const st_rect *rect, double dx, double dy, double k,
-                    double paper, int bilevel, const band *bands, int nb, double *score,
-                    double *faint, double *kept)
+                    double paper, int bilevel, const band *bands, int nb,
+                    const band_lift *lift, double *score, double *faint, double *kept)
 {
     st_rect in = st_score_inside(m, rect, k);
     double x0 = in.x, y0 = in.y, w = in.w, h = in.h;
@@ -231,7 +261,7 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
         return;
     for (int cj = 0; cj < cv; cj++) {
         memset(cell_sum, 0, (size_t)cu * sizeof *cell_sum);
-        if (nb)
+        if (nb || lift)
             memset(cell_n, 0, (size_t)cu * sizeof *cell_n);
         for (int j = cj * cs; j < (cj + 1) * cs; j++) {
             double y = y0 + (j + 0.5) * dv, px, py;
@@ -239,7 +269,7 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
             px += dx;
             py += dy;
             double sx = a->m[0] * du, sy = a->m[3] * du;
-            if (nb) {
+            if (nb || lift) {
                 /* Sample by sample against every band: only boxes a fold
                  * or streak crosses come here. */
                 for (int ci = 0; ci < cu; ci++)
@@ -251,6 +281,9 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                         if (!out)
                             continue;
                         int v = ink_at(ink, px, py);
+                        if (lift && fabs(lift->b.nx * px + lift->b.ny * py - lift->b.c) <
+                                        lift->b.half)
+                            v = lifted(lift, px, py, paper, v);
                         strong += v >= ST_INK_STRONG;
                         cell_sum[ci] += v;
                         cell_n[ci]++;
@@ -270,12 +303,12 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
             }
         }
         for (int ci = 0; ci < cu; ci++) {
-            int n = nb ? cell_n[ci] : cs * cs;
+            int n = nb || lift ? cell_n[ci] : cs * cs;
             samples += n;
             if (2 * n < cs * cs)
                 continue; /* mostly inside a band: too little to judge */
             cells++;
-            double need = nb ? weak * n : weak * cs * cs;
+            double need = nb || lift ? weak * n : weak * cs * cs;
             weak_cells += cell_sum[ci] >= need;
         }
     }
@@ -323,9 +356,17 @@ typedef struct band_ink {
     unsigned hist[256]; /* samples by ink */
 } band_ink;
 
+/* The samples' count, sum and sum of squares by bin across a band
+ * (lift_bin), n_bins of them. */
+typedef struct lift_sums {
+    int n_bins;
+    double n[ST_LIFT_BINS], s1[ST_LIFT_BINS], s2[ST_LIFT_BINS];
+} lift_sums;
+
+/* As above; if sums is not NULL, each sample is added to it too. */
 static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
                            const st_rect *rect, double dx, double dy, const band *b,
-                           const band *skip, int n_skip)
+                           const band *skip, int n_skip, lift_sums *sums)
 {
     band_ink o;
     memset(&o, 0, sizeof o);
@@ -348,31 +389,74 @@ static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
             o.sum += v;
             o.hist[v]++;
             o.n++;
+            if (sums) {
+                int q = lift_bin(b, sums->n_bins, px, py);
+                sums->n[q]++, sums->s1[q] += v, sums->s2[q] += (double)v * v;
+            }
         }
     return o;
 }
 
-/* Whether ink in a box lies hidden under band b, a streak or a fold. The
+/* Fill l with band b's per-distance thresholds from sums, the band's
+ * samples in the reference strips beside the box: a bin's mean ink there
+ * and ST_LIFT_SIGMAS of its spread, and ST_LIFT_MARGIN levels more; a bin
+ * with fewer than ST_LIFT_MIN_REF samples takes the whole band's. Returns
+ * 0 when the strips hold too little of the band. */
+#define ST_LIFT_SIGMAS 3.0
+#define ST_LIFT_MARGIN 2.0
+#define ST_LIFT_MIN_REF 8
+static int band_lift_from(const band *b, const lift_sums *sums, band_lift *l)
+{
+    l->b = *b;
+    l->n_bins = sums->n_bins;
+    double n = 0, s1 = 0, s2 = 0;
+    for (int q = 0; q < l->n_bins; q++)
+        n += sums->n[q], s1 += sums->s1[q], s2 += sums->s2[q];
+    if (n < ST_LIFT_MIN_REF)
+        return 0;
+    double mu = s1 / n, sd = sqrt(fmax(0, s2 / n - mu * mu));
+    for (int q = 0; q < l->n_bins; q++) {
+        double nq = sums->n[q];
+        if (nq < ST_LIFT_MIN_REF) {
+            l->thr[q] = mu + ST_LIFT_SIGMAS * sd + ST_LIFT_MARGIN;
+            continue;
+        }
+        double mq = sums->s1[q] / nq, sq = sqrt(fmax(0, sums->s2[q] / nq - mq * mq));
+        l->thr[q] = mq + ST_LIFT_SIGMAS * sq + ST_LIFT_MARGIN;
+    }
+    return 1;
+}
+
+/* Whether ink in box i lies hidden under band b, a streak or a fold. The
  * band on the paper just beside the box along it (above and below for a
  * band down the page, left and right for one across) shows what the band
- * alone leaves. Inside the box's inside, no more of its samples may be
- * darker than the band beside it ever is (its darkest ST_BAND_TAIL, and
- * ST_BAND_DARKER levels more) than that share predicts, by marginal of
- * the inside's samples and chance: a light stroke under a dark streak
- * (ambiguous, for people to see) darkens only the pixels it covers. Nor
- * may the band's mean inside be darker than on the lighter side (print
- * may lie in one) by ST_STREAK_HIDDEN. Samples in the other bands skip
- * (n_skip of them) are left out. */
+ * alone leaves. Three tests, any of which sends the box to people:
+ * - inside the box's inside, no more of its samples may be darker than
+ *   the band beside it ever is (its darkest ST_BAND_TAIL, and
+ *   ST_BAND_DARKER levels more) than that share predicts, by marginal of
+ *   the inside's samples and chance: a light stroke under a dark streak
+ *   (ambiguous, for people to see) darkens only the pixels it covers;
+ * - nor may the band's mean inside be darker than on the lighter side
+ *   (print may lie in one) by ST_STREAK_HIDDEN;
+ * - the box measured with the band's own ink taken out (band_lift_from)
+ *   rather than left out must be empty: a short pencil stroke across a
+ *   narrow streak lies mostly in the samples the band and its margin
+ *   leave out, and darkens too few of the band's to pass the first two.
+ * With lift_only (the box has too little strong ink for the first two)
+ * only the last is made. A band that misses the inside hides nothing.
+ * Samples in the other bands skip (n_skip of them) are left out. */
 #define ST_BAND_TAIL 0.01
 #define ST_BAND_DARKER 8
 #define ST_STREAK_HIDDEN 6 /* ink levels: a light stroke beside a streak,
                              inside its band, darkens the band by 10 */
 #define ST_STREAK_GAP_MM 1.5 /* beyond the outline and its search */
 #define ST_STREAK_SIDE_MM 3.0
-static int hidden_under(const st_model *m, const st_image *ink, const st_affine *a,
-                        double k, const st_rect *rc, double dx, double dy,
-                        const band *b, const band *skip, int n_skip)
+static int hidden_under(const st_model *m, const st_image *ink, const st_registration *r,
+                        const double *blank, int i, double k, double dx, double dy,
+                        const band *b, const band *skip, int n_skip, int lift_only)
 {
+    const st_affine *a = &r->xform;
+    const st_rect *rc = &m->targets[i].rect;
     st_rect in = st_score_inside(m, rc, k);
     double g = ST_STREAK_GAP_MM, d = ST_STREAK_SIDE_MM;
     /* Beside the box along the band: above and below it for a band
@@ -382,12 +466,20 @@ static int hidden_under(const st_model *m, const st_image *ink, const st_affine 
                          : (st_rect){rc->x - g - d, rc->y, d, rc->h};
     st_rect below = down ? (st_rect){rc->x, rc->y + rc->h + g, rc->w, d}
                          : (st_rect){rc->x + rc->w + g, rc->y, d, rc->h};
-    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b, skip, n_skip);
-    band_ink va = band_stats(ink, a, k, &above, dx, dy, b, skip, n_skip);
-    band_ink vb = band_stats(ink, a, k, &below, dx, dy, b, skip, n_skip);
+    lift_sums sums;
+    memset(&sums, 0, sizeof sums);
+    sums.n_bins = (int)ceil(2 * b->half / ST_LIFT_BIN_PX);
+    int can_lift = sums.n_bins >= 1 && sums.n_bins <= ST_LIFT_BINS;
+    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b, skip, n_skip, NULL);
+    band_ink va = band_stats(ink, a, k, &above, dx, dy, b, skip, n_skip,
+                             can_lift ? &sums : NULL);
+    band_ink vb = band_stats(ink, a, k, &below, dx, dy, b, skip, n_skip,
+                             can_lift ? &sums : NULL);
     /* The lighter side by mean ink. */
     band_ink ref = !va.n ? vb : !vb.n ? va : va.sum * vb.n <= vb.sum * va.n ? va : vb;
-    if (!vi.n || !ref.n || in.w <= 0 || in.h <= 0)
+    if (!vi.n || in.w <= 0 || in.h <= 0)
+        return 0; /* the band misses the inside: nothing lies under it */
+    if (!ref.n)
         return 1; /* nothing to compare with: people look */
     /* Both sides together give the band's darkest level: a streak through
      * JPEG blocks and noise varies, and the count inside varies by a few
@@ -406,15 +498,28 @@ static int hidden_under(const st_model *m, const st_image *ink, const st_affine 
     }
     double samples = ceil(in.w * k) * ceil(in.h * k);
     double expect = vi.n * (beyond_ref / (double)n_ref), excess = beyond_in - expect;
-    if (excess >= m->settings.marginal * samples + 3 * sqrt(expect + 1))
+    if (!lift_only && excess >= m->settings.marginal * samples + 3 * sqrt(expect + 1))
         return 1;
-    return vi.sum / (double)vi.n > ref.sum / (double)ref.n + ST_STREAK_HIDDEN;
+    if (!lift_only && vi.sum / (double)vi.n > ref.sum / (double)ref.n + ST_STREAK_HIDDEN)
+        return 1;
+    band_lift l;
+    if (!can_lift || !band_lift_from(b, &sums, &l))
+        return 1; /* nothing to lift it by: people look */
+    double score, faint;
+    measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, skip, n_skip, &l, &score,
+            &faint, NULL);
+    if (blank) {
+        score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
+        faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
+    }
+    return st_box_classify(&m->settings, score, fmax(faint, score)) != ST_BOX_EMPTY;
 }
 
 /* Whether box i, measured empty beside bands near[0..nb), may hold ink
- * under one of them: its whole inside has at least marginal strong ink
- * (less the blank ballot's), and some band is darker inside the box than
- * beside it (hidden_under, each band with the others left out). The
+ * under one of them: its whole inside, bands and all, is not empty (less
+ * the blank ballot's), and some band hides ink (hidden_under, each band
+ * with the others left out; only its lifted measure when the inside has
+ * less than marginal strong ink, which the first two tests need). The
  * whole-box measure comes first: most boxes a band crosses have none. */
 static int ink_hidden(const st_model *m, const st_image *ink, const st_registration *r,
                       const double *blank, int i, double k, double dx, double dy,
@@ -422,19 +527,22 @@ static int ink_hidden(const st_model *m, const st_image *ink, const st_registrat
 {
     const st_rect *rc = &m->targets[i].rect;
     double all, all_faint;
-    measure(m, ink, &r->xform, rc, dx, dy, k, r->paper_ink, r->bilevel, NULL, 0, &all,
+    measure(m, ink, &r->xform, rc, dx, dy, k, r->paper_ink, r->bilevel, NULL, 0, NULL, &all,
             &all_faint, NULL);
-    if (blank)
+    if (blank) {
         all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
-    if (all < m->settings.marginal)
+        all_faint = fmax(0, all_faint - blank[ST_BLANK_PER_BOX * i + 1]);
+    }
+    if (st_box_classify(&m->settings, all, fmax(all, all_faint)) == ST_BOX_EMPTY)
         return 0;
+    int strong = all >= m->settings.marginal;
     band others[8 + ST_MAX_FOLDS];
     for (int b = 0; b < nb; b++) {
         int n = 0;
         for (int o = 0; o < nb; o++)
             if (o != b)
                 others[n++] = near[o];
-        if (hidden_under(m, ink, &r->xform, k, rc, dx, dy, &near[b], others, n))
+        if (hidden_under(m, ink, r, blank, i, k, dx, dy, &near[b], others, n, !strong))
             return 1;
     }
     return 0;
@@ -461,7 +569,7 @@ int st_score_page(const st_model *m, const st_image *ink,
             if (fold_band(a, k, &folds[f], &near[nb]) && band_near(a, k, rc, &near[nb]))
                 nb++;
         double score, faint, kept;
-        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, &score, &faint, &kept);
+        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, NULL, &score, &faint, &kept);
         if (blank) {
             score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
             faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
@@ -672,7 +780,7 @@ int st_score_streaks(const st_model *m, const st_image *ink,
                 nb++;
         double dx = places ? places[i].dx : 0, dy = places ? places[i].dy : 0;
         double score, faint, kept;
-        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, &score, &faint, &kept);
+        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, NULL, &score, &faint, &kept);
         if (blank) {
             score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
             faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
