@@ -21,6 +21,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -657,12 +658,76 @@ static void test_serve_store_says_when_it_changed_and_its_latest_pages(void **st
     free(dir);
 }
 
+/* The stored line of member name's password, malloc'd; NULL if none. */
+static char *stored_password(const char *store, const char *name)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    char *line = NULL;
+    assert_int_equal(sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT hash FROM passwords WHERE member=?1", -1,
+                                        &q, NULL), SQLITE_OK);
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        line = strdup((const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return line;
+}
+
+/* `members passwd` reads the password from stdin, never the command
+ * line, and keeps only a salted PBKDF2 hash: two members with the same
+ * password get different lines; a login checks it. */
+static void test_serve_members_passwd_keeps_only_a_salted_hash(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], *out = NULL, pw[4400], shortpw[4400];
+    st_error err = {0};
+    small_store(dir, store);
+    snprintf(pw, sizeof pw, "%s/pw", dir);
+    snprintf(shortpw, sizeof shortpw, "%s/short", dir);
+    th_write(pw, "korenbloem-42\n");
+    th_write(shortpw, "kort\n");
+    RUN_OK("members add Jan --role voorzitter --store '%s'", store);
+    RUN_OK("members add Piet --role lid --store '%s'", store);
+    RUN_OK("members passwd Jan --store '%s' <'%s'", store, pw);
+    RUN_OK("members passwd Piet --store '%s' <'%s'", store, pw);
+    /* On the command line it is a usage error: ps would show it. */
+    assert_int_equal(th_run(&out, "members passwd Jan korenbloem-42 --store '%s'", store), 2);
+    free(out);
+    assert_int_equal(th_run(&out, "members passwd Jan --store '%s' <'%s'", store, shortpw), 1);
+    assert_non_null(strstr(out, "8 to 256 bytes"));
+    free(out);
+    assert_int_equal(th_run(&out, "members passwd Kees --store '%s' <'%s'", store, pw), 1);
+    assert_non_null(strstr(out, "no member \"Kees\""));
+    free(out);
+    char *jan = stored_password(store, "Jan"), *piet = stored_password(store, "Piet");
+    assert_non_null(jan);
+    assert_non_null(piet);
+    assert_null(strstr(jan, "korenbloem"));
+    assert_int_equal(strncmp(jan, "pbkdf2-sha256$600000$", 21), 0);
+    assert_string_not_equal(jan, piet);
+    free(jan);
+    free(piet);
+
+    st_store *s = NULL;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_member_login(s, "Jan", "korenbloem-42", &err), &err);
+    assert_int_equal(st_store_member_login(s, "Jan", "korenbloem-43", &err), ST_ERR_ARG);
+    assert_non_null(strstr(err.msg, "wrong name or password"));
+    assert_int_equal(st_store_member_login(s, "Kees", "korenbloem-42", &err), ST_ERR_ARG);
+    assert_non_null(strstr(err.msg, "wrong name or password"));
+    st_store_close(s);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     /* A browser dying mid-write must not end the test runner. */
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve_store_says_when_it_changed_and_its_latest_pages),
+        cmocka_unit_test(test_serve_members_passwd_keeps_only_a_salted_hash),
         cmocka_unit_test(test_serve_refuses_a_bad_address_and_a_missing_store),
         cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
         cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),
