@@ -52,10 +52,12 @@ static void reply_free(http_reply *r)
     memset(r, 0, sizeof *r);
 }
 
-/* GET path from ip:port with the Host header host (NULL: ip:port); the
- * whole answer into *r. 0, or -1 when no connection could be made. */
-static int http_get(const char *ip, int port, const char *path, const char *host,
-                    const char *method, http_reply *r)
+/* method (NULL: GET) path on ip:port with the Host header host (NULL:
+ * ip:port), the headers extra (NULL: none; each line ending in \r\n) and
+ * the form body (NULL: none); the whole answer into *r. 0, or -1 when no
+ * connection could be made. */
+static int http_send(const char *ip, int port, const char *path, const char *host,
+                     const char *method, const char *extra, const char *body, http_reply *r)
 {
     memset(r, 0, sizeof *r);
     double t0 = scan_now();
@@ -69,13 +71,18 @@ static int http_get(const char *ip, int port, const char *path, const char *host
         close(fd);
         return -1;
     }
-    char req[1024], hostbuf[128];
+    char req[8192], hostbuf[128];
     if (!host) {
         snprintf(hostbuf, sizeof hostbuf, "%s:%d", ip, port);
         host = hostbuf;
     }
-    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
-                     method ? method : "GET", path, host);
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s",
+                     method ? method : "GET", path, host, extra ? extra : "");
+    if (body)
+        n += snprintf(req + n, sizeof req - (size_t)n, "Content-Type: application/x-www-form-"
+                      "urlencoded\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+    else
+        n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
     assert_int_equal(write(fd, req, (size_t)n), n);
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
@@ -96,6 +103,12 @@ static int http_get(const char *ip, int port, const char *path, const char *host
     r->body = strdup(sep + 4);
     free(buf);
     return 0;
+}
+
+static int http_get(const char *ip, int port, const char *path, const char *host,
+                    const char *method, http_reply *r)
+{
+    return http_send(ip, port, path, host, method, NULL, NULL, r);
 }
 
 /* The value of header name in r (case-insensitive), or NULL; static. */
@@ -553,16 +566,24 @@ static void test_serve_other_address_serves_only_the_public_display(void **state
     assert_int_equal(status_of(ip, sv.port, "/app.css", NULL), 200);
     assert_int_equal(status_of(ip, sv.port, "/api/public", NULL), 200);
     const char *hidden[] = {"/operator", "/api/operator", "/reconcile", "/api/reconcile",
-                            "/api/decide", "/nothing"};
+                            "/api/decide", "/nothing", "/desk", "/login", "/desk.js",
+                            "/api/desk", "/api/ballot?id=1", "/page.png?id=1"};
     for (size_t k = 0; k < sizeof hidden / sizeof hidden[0]; k++)
         if (status_of(ip, sv.port, hidden[k], NULL) != 404)
             fail_msg("%s served on %s without --allow-decisions", hidden[k], ip);
+    http_reply r;
+    assert_int_equal(http_send(ip, sv.port, "/login", NULL, "POST", NULL,
+                               "member=Jan&password=korenbloem-42", &r), 0);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
     serve_stop(&sv);
 
     snprintf(args, sizeof args, "--store '%s' --allow-decisions", store);
     serve_start(&sv, dir, ip, args);
     assert_int_equal(status_of(ip, sv.port, "/operator", NULL), 200);
     assert_int_equal(status_of(ip, sv.port, "/api/operator", NULL), 200);
+    assert_int_equal(status_of(ip, sv.port, "/login", NULL), 200);
+    assert_int_equal(status_of(ip, sv.port, "/api/desk", NULL), 401);
     serve_stop(&sv);
     th_rmtree(dir);
     free(dir);
@@ -721,6 +742,148 @@ static void test_serve_members_passwd_keeps_only_a_salted_hash(void **state)
     free(dir);
 }
 
+/* A member Jan with password korenbloem-42 in store. */
+static void member_with_password(const char *dir, const char *store)
+{
+    char pw[4400];
+    snprintf(pw, sizeof pw, "%s/pw", dir);
+    th_write(pw, "korenbloem-42\n");
+    RUN_OK("members add Jan --role voorzitter --store '%s'", store);
+    RUN_OK("members passwd Jan --store '%s' <'%s'", store, pw);
+}
+
+/* POST body to path with the cookie header line cookie (NULL: none); the
+ * status, the answer in *r when r is not NULL. */
+static int post(int port, const char *path, const char *cookie, const char *body, http_reply *r)
+{
+    http_reply own;
+    if (http_send("127.0.0.1", port, path, NULL, "POST", cookie, body, r ? r : &own))
+        fail_msg("no answer from serve");
+    int status = r ? r->status : own.status;
+    if (!r)
+        reply_free(&own);
+    return status;
+}
+
+/* The session cookie a login answer sets, as a request header line, into
+ * line (n bytes). */
+static void session_cookie(const http_reply *r, char *line, size_t n)
+{
+    const char *set = header(r, "Set-Cookie");
+    if (!set || !strstr(set, "HttpOnly") || !strstr(set, "SameSite=Strict") ||
+        !strstr(set, "Path=/"))
+        fail_msg("the login set the cookie %s", set ? set : "(none)");
+    snprintf(line, n, "Cookie: %.*s\r\n", (int)strcspn(set, ";"), set);
+}
+
+/* The desk's JSON with cookie, parsed strictly. */
+static json_object *desk_doc(int port, const char *cookie)
+{
+    http_reply r;
+    assert_int_equal(http_send("127.0.0.1", port, "/api/desk", NULL, NULL, cookie, NULL, &r), 0);
+    if (r.status != 200)
+        fail_msg("/api/desk: %d %s", r.status, r.body);
+    json_object *d = strict_json(r.body, "/api/desk");
+    reply_free(&r);
+    return d;
+}
+
+/* The desk answers only a logged-in member: its page sends others to the
+ * login, its documents and every change answer 401; a change without the
+ * session's CSRF token, or from another origin, 403; a decision with it
+ * is recorded under the member; five wrong passwords a minute and the
+ * address is refused (429), the right one too; logging out ends it. */
+static void test_serve_desk_needs_a_login_and_the_csrf_token(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], args[4500], cookie[256], body[512];
+    small_store(dir, store);
+    member_with_password(dir, store);
+    snprintf(args, sizeof args, "--store '%s'", store);
+    served sv;
+    serve_start(&sv, dir, "127.0.0.1", args);
+    http_reply r;
+
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/desk", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 303);
+    assert_string_equal(header(&r, "Location"), "/login");
+    reply_free(&r);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/api/desk", NULL), 401);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/api/ballot?id=1", NULL), 401);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/page.png?id=1", NULL), 401);
+    assert_int_equal(post(sv.port, "/decide", NULL, "id=1&as=blank", NULL), 401);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/login", NULL), 200);
+
+    assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=korenbloem-43", NULL),
+                     401);
+    assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=korenbloem-42", &r), 303);
+    assert_string_equal(header(&r, "Location"), "/desk");
+    session_cookie(&r, cookie, sizeof cookie);
+    reply_free(&r);
+
+    json_object *d = desk_doc(sv.port, cookie);
+    assert_string_equal(th_json_str(d, "member"), "Jan");
+    char csrf[80];
+    snprintf(csrf, sizeof csrf, "%s", th_json_str(d, "csrf"));
+    assert_int_equal(strlen(csrf), 64);
+    assert_non_null(th_json_get(d, "queue"));
+    json_object_put(d);
+    const char *pages[] = {"/desk", "/login", "/desk.js", "/desk.css", "/api/ballot?id=1",
+                           "/page.png?id=1"};
+    for (size_t k = 0; k < sizeof pages / sizeof pages[0]; k++) {
+        assert_int_equal(http_send("127.0.0.1", sv.port, pages[k], NULL, NULL, cookie, NULL, &r),
+                         0);
+        const char *csp = header(&r, "Content-Security-Policy");
+        if (r.status != 200 || !csp || !strstr(csp, "default-src 'self'"))
+            fail_msg("%s: %d, CSP %s", pages[k], r.status, csp ? csp : "missing");
+        if (!strcmp(pages[k], "/page.png?id=1"))
+            assert_int_equal(memcmp(r.body, "\x89PNG", 4), 0);
+        reply_free(&r);
+    }
+
+    assert_int_equal(post(sv.port, "/decide", cookie, "id=1&as=blank", NULL), 403);
+    snprintf(body, sizeof body, "id=1&as=blank&csrf=%.63s%c", csrf, csrf[63] == 'a' ? 'b' : 'a');
+    assert_int_equal(post(sv.port, "/decide", cookie, body, NULL), 403);
+    char evil[512];
+    snprintf(evil, sizeof evil, "%sOrigin: http://attacker.example\r\n", cookie);
+    snprintf(body, sizeof body, "id=1&as=blank&csrf=%s", csrf);
+    assert_int_equal(post(sv.port, "/decide", evil, body, NULL), 403);
+    snprintf(body, sizeof body, "id=1&as=invalid:bogus&csrf=%s", csrf);
+    assert_int_equal(post(sv.port, "/decide", cookie, body, NULL), 400);
+    snprintf(body, sizeof body, "id=1&as=blank&csrf=%s", csrf);
+    assert_int_equal(post(sv.port, "/decide", cookie, body, NULL), 200);
+    st_error err = {0};
+    st_store *s = NULL;
+    st_store_ballot b;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_get(s, 1, &b, &err), &err);
+    assert_true(b.decided);
+    assert_int_equal(b.decision.kind, ST_OUTCOME_BLANK);
+    assert_string_equal(b.decided_by, "Jan");
+    assert_non_null(b.decided_at);
+    st_store_ballot_clear(&b);
+    st_store_close(s);
+
+    /* One failure above; four more, then the address is refused. */
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=wrong-one", NULL),
+                         401);
+    assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=wrong-one", NULL), 429);
+    assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=korenbloem-42", NULL),
+                     429);
+
+    snprintf(body, sizeof body, "csrf=%s", csrf);
+    assert_int_equal(post(sv.port, "/logout", cookie, body, &r), 303);
+    assert_non_null(strstr(header(&r, "Set-Cookie"), "Max-Age=0"));
+    reply_free(&r);
+    assert_int_equal(http_send("127.0.0.1", sv.port, "/api/desk", NULL, NULL, cookie, NULL, &r),
+                     0);
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     /* A browser dying mid-write must not end the test runner. */
@@ -728,6 +891,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve_store_says_when_it_changed_and_its_latest_pages),
         cmocka_unit_test(test_serve_members_passwd_keeps_only_a_salted_hash),
+        cmocka_unit_test(test_serve_desk_needs_a_login_and_the_csrf_token),
         cmocka_unit_test(test_serve_refuses_a_bad_address_and_a_missing_store),
         cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
         cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),
