@@ -16,6 +16,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <ifaddrs.h>
 #include <json-c/json.h>
 #include <net/if.h>
@@ -308,6 +310,260 @@ static int64_t poll_public(int port, double *times, int *n_times, json_object **
     return pages;
 }
 
+
+/* ---- chromium driven over the DevTools protocol ------------------------------------ */
+
+/* Chromium with --remote-debugging-pipe reads commands on its fd 3 and
+ * writes answers and events on its fd 4, each a JSON text ended by a NUL:
+ * no WebSocket, no port. One page target, attached flat, so every command
+ * names its session. Script errors and CSP reports arrive as events and
+ * are kept to fail the test. */
+typedef struct cdp {
+    pid_t pid;
+    int to, from, next_id;
+    char session[128];
+    char *buf;
+    size_t len, cap;
+    char errors[4096];
+} cdp;
+
+/* Events that say the page broke, kept in b->errors. */
+static void cdp_event(cdp *b, json_object *m)
+{
+    const char *method = th_json_str(m, "method");
+    json_object *params = th_json_get(m, "params");
+    const char *text = NULL;
+    if (!strcmp(method, "Runtime.exceptionThrown"))
+        text = json_object_to_json_string(th_json_get(params, "exceptionDetails"));
+    else if (!strcmp(method, "Log.entryAdded")) {
+        /* The refusals the test asks for are logged too; a browser asks
+         * for /favicon.ico on its own. */
+        json_object *e = th_json_get(params, "entry"), *u = th_json_get(e, "url");
+        const char *t = th_json_str(e, "text");
+        if (!strcmp(th_json_str(e, "level"), "error") && !strstr(t, "401") &&
+            !strstr(t, "403") && !strstr(t, "429") &&
+            !(u && strstr(json_object_get_string(u), "/favicon.ico")))
+            text = json_object_to_json_string(e);
+    }
+    if (text) {
+        size_t l = strlen(b->errors);
+        snprintf(b->errors + l, sizeof b->errors - l, "%s\n", text);
+    }
+}
+
+/* The answer to command id (a new reference), reading events meanwhile;
+ * fails the test after 30 s or on an error answer. */
+static json_object *cdp_wait(cdp *b, int id)
+{
+    double end = scan_now() + 30;
+    for (;;) {
+        char *nul = b->len ? memchr(b->buf, 0, b->len) : NULL;
+        if (nul) {
+            size_t n = (size_t)(nul - b->buf) + 1;
+            json_object *m = json_tokener_parse(b->buf);
+            memmove(b->buf, b->buf + n, b->len - n);
+            b->len -= n;
+            if (!m)
+                continue;
+            json_object *idj = th_json_get(m, "id");
+            if (idj && json_object_get_int(idj) == id) {
+                json_object *e = th_json_get(m, "error");
+                if (e)
+                    fail_msg("chromium: %s", json_object_to_json_string(e));
+                json_object *r = json_object_get(th_json_get(m, "result"));
+                json_object_put(m);
+                return r;
+            }
+            if (!idj)
+                cdp_event(b, m);
+            json_object_put(m);
+            continue;
+        }
+        struct pollfd p = {b->from, POLLIN, 0};
+        if (scan_now() > end)
+            fail_msg("chromium did not answer command %d within 30 s", id);
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        if (b->cap - b->len < 65536)
+            b->buf = realloc(b->buf, b->cap = b->cap * 2 + 65536);
+        ssize_t got = read(b->from, b->buf + b->len, b->cap - b->len - 1);
+        if (got <= 0)
+            fail_msg("chromium closed its pipe");
+        b->len += (size_t)got;
+    }
+}
+
+/* Run method with params (a JSON object's text, NULL: none) in the page's
+ * session (or the browser's, before there is one); its result. */
+static json_object *cdp_call(cdp *b, const char *method, const char *params)
+{
+    char msg[8192];
+    int id = ++b->next_id;
+    int n = snprintf(msg, sizeof msg, "{\"id\":%d,\"method\":\"%s\",\"params\":%s%s%s%s}", id,
+                     method, params ? params : "{}", b->session[0] ? ",\"sessionId\":\"" : "",
+                     b->session, b->session[0] ? "\"" : "");
+    assert_true(n > 0 && (size_t)n < sizeof msg - 1);
+    assert_int_equal(write(b->to, msg, (size_t)n + 1), n + 1);
+    return cdp_wait(b, id);
+}
+
+static void cdp_start(cdp *b, const char *dir)
+{
+    const char *chromium = getenv("STEMTEL_CHROMIUM") ? getenv("STEMTEL_CHROMIUM")
+                                                       : "/usr/bin/chromium";
+    char profile[4400], log[4400];
+    int in[2], out[2];
+    memset(b, 0, sizeof *b);
+    snprintf(profile, sizeof profile, "--user-data-dir=%s/chromium-cdp", dir);
+    snprintf(log, sizeof log, "%s/chromium-cdp.log", dir);
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    fflush(NULL);
+    b->pid = fork();
+    assert_true(b->pid >= 0);
+    if (b->pid == 0) {
+        int r = fcntl(in[0], F_DUPFD, 10), w = fcntl(out[1], F_DUPFD, 10);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        dup2(r, 3);
+        dup2(w, 4);
+        for (int k = 5; k < 1024; k++)
+            close(k);
+        /* --no-sandbox: tests may run as root, which chromium's sandbox refuses. */
+        execl(chromium, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+              "--no-first-run", "--remote-debugging-pipe", profile, "about:blank", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    b->to = in[1];
+    b->from = out[0];
+    json_object *t = cdp_call(b, "Target.createTarget", "{\"url\":\"about:blank\"}");
+    char params[256];
+    snprintf(params, sizeof params, "{\"targetId\":\"%s\",\"flatten\":true}",
+             th_json_str(t, "targetId"));
+    json_object_put(t);
+    json_object *a = cdp_call(b, "Target.attachToTarget", params);
+    snprintf(b->session, sizeof b->session, "%s", th_json_str(a, "sessionId"));
+    json_object_put(a);
+    json_object_put(cdp_call(b, "Runtime.enable", NULL));
+    json_object_put(cdp_call(b, "Log.enable", NULL));
+    json_object_put(cdp_call(b, "Page.enable", NULL));
+    json_object_put(cdp_call(b, "Emulation.setDeviceMetricsOverride",
+                             "{\"width\":1400,\"height\":1000,\"deviceScaleFactor\":1,"
+                             "\"mobile\":false}"));
+}
+
+static void cdp_stop(cdp *b)
+{
+    b->session[0] = 0;
+    char msg[] = "{\"id\":999999,\"method\":\"Browser.close\",\"params\":{}}";
+    if (write(b->to, msg, sizeof msg) < 0)
+        print_message("chromium was gone already\n");
+    close(b->to);
+    close(b->from);
+    double end = scan_now() + 10;
+    while (waitpid(b->pid, NULL, WNOHANG) != b->pid) {
+        if (scan_now() > end) {
+            kill(b->pid, SIGKILL);
+            waitpid(b->pid, NULL, 0);
+            break;
+        }
+        scan_sleep_ms(50);
+    }
+    free(b->buf);
+    if (b->errors[0])
+        fail_msg("the page broke in chromium: %s", b->errors);
+}
+
+/* The value of the script expression js (promises awaited), a new
+ * reference; NULL for undefined or null. */
+static json_object *cdp_eval(cdp *b, const char *js)
+{
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "expression", json_object_new_string(js));
+    json_object_object_add(p, "returnByValue", json_object_new_boolean(1));
+    json_object_object_add(p, "awaitPromise", json_object_new_boolean(1));
+    json_object *r = cdp_call(b, "Runtime.evaluate", json_object_to_json_string(p));
+    json_object_put(p);
+    if (th_json_get(r, "exceptionDetails"))
+        fail_msg("script %s threw: %s", js, json_object_to_json_string(r));
+    json_object *v = json_object_get(th_json_get(th_json_get(r, "result"), "value"));
+    json_object_put(r);
+    return v;
+}
+
+static long cdp_eval_int(cdp *b, const char *js)
+{
+    json_object *v = cdp_eval(b, js);
+    long n = v ? (long)json_object_get_int64(v) : -1;
+    json_object_put(v);
+    return n;
+}
+
+/* Wait until js is true, up to 20 s; fails with what naming it. */
+static void cdp_until(cdp *b, const char *js, const char *what)
+{
+    double end = scan_now() + 20;
+    for (;;) {
+        json_object *v = cdp_eval(b, js);
+        int ok = v && json_object_get_boolean(v);
+        json_object_put(v);
+        if (ok)
+            return;
+        if (scan_now() > end) {
+            json_object *body = cdp_eval(b, "document.body ? document.body.outerHTML.slice(0, 3000)"
+                                            " : location.href");
+            fail_msg("in chromium, never %s: %s", what, body ? json_object_get_string(body) : "");
+        }
+        scan_sleep_ms(100);
+    }
+}
+
+static void cdp_go(cdp *b, const char *url)
+{
+    char params[512];
+    snprintf(params, sizeof params, "{\"url\":\"%s\"}", url);
+    json_object_put(cdp_call(b, "Page.navigate", params));
+}
+
+/* A real mouse click (pressed and released) in the middle of the element
+ * selector finds, scrolled into view. */
+static void cdp_click(cdp *b, const char *selector)
+{
+    char js[1024], ev[256];
+    json_object *sel = json_object_new_string(selector);
+    snprintf(js, sizeof js, "(function () { var e = document.querySelector(%s); if (!e) return null;"
+             " e.scrollIntoView({block: 'center'}); var r = e.getBoundingClientRect();"
+             " return [r.x + r.width / 2, r.y + r.height / 2]; })()",
+             json_object_to_json_string(sel));
+    json_object_put(sel);
+    json_object *xy = cdp_eval(b, js);
+    if (!xy)
+        fail_msg("in chromium, nothing to click at %s", selector);
+    double x = json_object_get_double(json_object_array_get_idx(xy, 0));
+    double y = json_object_get_double(json_object_array_get_idx(xy, 1));
+    json_object_put(xy);
+    const char *types[] = {"mousePressed", "mouseReleased"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(ev, sizeof ev, "{\"type\":\"%s\",\"x\":%.1f,\"y\":%.1f,\"button\":\"left\","
+                 "\"clickCount\":1}", types[k], x, y);
+        json_object_put(cdp_call(b, "Input.dispatchMouseEvent", ev));
+    }
+}
+
+/* Click into the field selector finds and type text there. */
+static void cdp_type(cdp *b, const char *selector, const char *text)
+{
+    char params[512];
+    cdp_click(b, selector);
+    json_object *t = json_object_new_string(text);
+    snprintf(params, sizeof params, "{\"text\":%s}", json_object_to_json_string(t));
+    json_object_put(t);
+    json_object_put(cdp_call(b, "Input.insertText", params));
+}
+
 /* ---- tests ------------------------------------------------------------------------ */
 
 /* The public display, the operator view and the reconciliation over a
@@ -500,18 +756,24 @@ static void test_serve_screens_follow_a_running_scan(void **state)
     free(dir);
 }
 
-/* A store with a few ballots, counted by `stemtel count`; its path into
- * store (4400 bytes). */
-static void small_store(const char *dir, char *store)
+/* A store with n ballots of seed 3 under 0668::SB1, counted by `stemtel
+ * count`; its path into store (4400 bytes). */
+static void counted_store(const char *dir, int n, char *store)
 {
     char *model = th_root(SCAN_MODEL);
-    char src[4300];
+    char src[4300], opts[128];
     snprintf(src, sizeof src, "%s/src", dir);
-    scan_synth(src, "--count 3 --seed 3 --dpi 200 --format grey-jpeg");
+    snprintf(opts, sizeof opts, "--count %d --seed 3 --dpi 200 --format grey-jpeg", n);
+    scan_synth(src, opts);
     snprintf(store, 4400, "%s/cso.db", dir);
     RUN_OK("count --model '%s' --station 0668::SB1 --store '%s' --out '%s/c' '%s'", model, store,
            dir, src);
     free(model);
+}
+
+static void small_store(const char *dir, char *store)
+{
+    counted_store(dir, 3, store);
 }
 
 /* This machine's first IPv4 address that is not loopback, or 0. */
@@ -884,6 +1146,130 @@ static void test_serve_desk_needs_a_login_and_the_csrf_token(void **state)
     free(dir);
 }
 
+
+/* Figure name ("F", "review", ...) of `stemtel tally --store`. */
+static long tally_figure(const char *dir, const char *store, const char *name)
+{
+    char *out = NULL, key[32];
+    assert_int_equal(th_run(&out, "tally --store '%s' --out '%s/tally'", store, dir), 0);
+    snprintf(key, sizeof key, " %s ", name);
+    char line[512];
+    snprintf(line, sizeof line, " %s", out);
+    const char *at = strstr(line, key);
+    if (!at)
+        fail_msg("tally says no %s: %s", name, out);
+    free(out);
+    return atol(at + strlen(key));
+}
+
+/* Submit the login form in the browser and wait for the next page. */
+static void browser_login(cdp *b, const char *member, const char *password)
+{
+    cdp_until(b, "document.readyState === 'complete' && !!document.getElementById('member')",
+              "the login form");
+    json_object_put(cdp_eval(b, "window.before_submit = 1"));
+    cdp_type(b, "#member", member);
+    cdp_type(b, "#password", password);
+    cdp_click(b, "#login-button");
+    cdp_until(b, "!window.before_submit && document.readyState === 'complete'",
+              "the page after the login");
+}
+
+/* The desk in a real browser: not logged in it sends chromium to the
+ * login; a member logs in by typing and clicking, picks a ballot in the
+ * queue, sees its page drawn and where the paper lies, and decides it by
+ * clicking: the queue shrinks and `stemtel tally --store` counts one
+ * more blank. Without the CSRF token the same session's POST is refused;
+ * after logging out the desk answers 401; wrong passwords are limited. */
+static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], args[4500], url[256], js[512];
+    counted_store(dir, 12, store);
+    member_with_password(dir, store);
+    snprintf(args, sizeof args, "--store '%s'", store);
+    served sv;
+    serve_start(&sv, dir, "127.0.0.1", args);
+    long blank0 = tally_figure(dir, store, "F"), review0 = tally_figure(dir, store, "review");
+    if (review0 < 2)
+        fail_msg("the store has %ld ballots in review; the test wants two", review0);
+    cdp b;
+    cdp_start(&b, dir);
+
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/desk", sv.port);
+    cdp_go(&b, url);
+    cdp_until(&b, "location.pathname === '/login' && !!document.getElementById('login-button')",
+              "sent to the login");
+    browser_login(&b, "Jan", "korenbloem-42");
+    cdp_until(&b, "location.pathname === '/desk' && +document.body.dataset.loaded >= 1 && "
+                  "!!document.body.dataset.selected", "on the desk with a ballot shown");
+    long queue0 = cdp_eval_int(&b, "+document.body.dataset.queue");
+    assert_int_equal(queue0, review0);
+    assert_int_equal(cdp_eval_int(&b, "document.querySelectorAll('#queue tbody tr').length"),
+                     queue0);
+    long id = cdp_eval_int(&b, "+document.querySelectorAll('#queue tbody tr')[1].dataset.id");
+    cdp_click(&b, "#queue tbody tr:nth-child(2)");
+    snprintf(js, sizeof js, "+document.body.dataset.selected === %ld && "
+             "!!document.getElementById('d-blank') && document.getElementById('page').complete"
+             " && document.getElementById('page').naturalWidth > 0", id);
+    cdp_until(&b, js, "the chosen ballot with its page drawn");
+    json_object *where = cdp_eval(&b, "document.getElementById('b-where').textContent");
+    if (!strstr(json_object_get_string(where), "0668::SB1, batch 1, plaats "))
+        fail_msg("the desk says the paper lies at %s", json_object_get_string(where));
+    json_object_put(where);
+
+    cdp_click(&b, "#d-blank");
+    snprintf(js, sizeof js, "+document.body.dataset.decided === 1 && "
+             "+document.body.dataset.queue === %ld && !document.getElementById('q-%ld')",
+             queue0 - 1, id);
+    cdp_until(&b, js, "the queue one shorter");
+    assert_int_equal(tally_figure(dir, store, "F"), blank0 + 1);
+    assert_int_equal(tally_figure(dir, store, "review"), review0 - 1);
+    st_error err = {0};
+    st_store *s = NULL;
+    st_store_ballot bal;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_get(s, id, &bal, &err), &err);
+    assert_true(bal.decided);
+    assert_int_equal(bal.decision.kind, ST_OUTCOME_BLANK);
+    assert_string_equal(bal.decided_by, "Jan");
+    st_store_ballot_clear(&bal);
+    st_store_close(s);
+
+    /* The desk in English. */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/desk?lang=en", sv.port);
+    cdp_go(&b, url);
+    cdp_until(&b, "document.documentElement.lang === 'en' && "
+                  "document.querySelector('h1').textContent === 'Adjudication desk'",
+              "the desk in English");
+
+    /* The session alone is not enough to change anything. */
+    assert_int_equal(cdp_eval_int(&b, "fetch('/decide', {method: 'POST', body: new "
+                                      "URLSearchParams({id: '1', as: 'blank'})})"
+                                      ".then(function (r) { return r.status; })"), 403);
+    cdp_click(&b, "#logout button");
+    cdp_until(&b, "location.pathname === '/login' && document.readyState === 'complete'",
+              "back at the login after logging out");
+    assert_int_equal(cdp_eval_int(&b, "fetch('/api/desk').then(function (r) { return r.status; })"),
+                     401);
+    assert_int_equal(cdp_eval_int(&b, "fetch('/decide', {method: 'POST', body: new "
+                                      "URLSearchParams({id: '1', as: 'blank'})})"
+                                      ".then(function (r) { return r.status; })"), 401);
+
+    /* Five wrong passwords, then even the right one waits. */
+    for (int k = 0; k < 5; k++) {
+        browser_login(&b, "Jan", "not-the-password");
+        cdp_until(&b, "document.getElementById('login-error').textContent.indexOf('Onjuiste')"
+                      " === 0", "told the password was wrong");
+    }
+    browser_login(&b, "Jan", "korenbloem-42");
+    cdp_until(&b, "location.pathname === '/login' && document.getElementById('login-error')"
+                  ".textContent.indexOf('Te veel') === 0", "told to wait");
+    cdp_stop(&b);
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     /* A browser dying mid-write must not end the test runner. */
@@ -892,6 +1278,7 @@ int main(void)
         cmocka_unit_test(test_serve_store_says_when_it_changed_and_its_latest_pages),
         cmocka_unit_test(test_serve_members_passwd_keeps_only_a_salted_hash),
         cmocka_unit_test(test_serve_desk_needs_a_login_and_the_csrf_token),
+        cmocka_unit_test(test_serve_desk_in_a_browser_decides_a_ballot_by_clicking),
         cmocka_unit_test(test_serve_refuses_a_bad_address_and_a_missing_store),
         cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
         cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),

@@ -21,9 +21,9 @@
  * Everything is compiled in: no file, font or script from elsewhere. Every
  * answer carries a Content-Security-Policy allowing only its own origin
  * (no inline script or style), X-Content-Type-Options: nosniff, no
- * framing and no referrer; the JSON is never cached. GET and HEAD are
- * answered, and POST to /login, /logout and /decide. Sessions (app/session.h)
- * are HttpOnly SameSite=Strict cookies kept in the server's memory; every
+ * framing and no referrer to other origins; the JSON is never cached.
+ * GET and HEAD are answered, and POST to /login, /logout and /decide.
+ * Sessions (app/session.h) are HttpOnly SameSite=Strict cookies kept in the server's memory; every
  * POST but the login needs the session's CSRF token (403 without it), a
  * POST from another Origin is refused (403), and five failed logins a
  * minute from one address make it wait (429).

@@ -214,7 +214,9 @@ static struct MHD_Response *response(const char *type, const void *body, size_t 
     MHD_add_response_header(r, "Content-Security-Policy", SERVE_CSP);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    /* same-origin, not no-referrer: with no-referrer a browser sends a
+     * form's POST with "Origin: null", and origin_ok needs the real one. */
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     MHD_add_response_header(r, "Cache-Control", no_store ? "no-store" : "no-cache");
     return r;
 }
