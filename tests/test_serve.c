@@ -502,12 +502,17 @@ static long cdp_eval_int(cdp *b, const char *js)
     return n;
 }
 
-/* Wait until js is true, up to 20 s; fails with what naming it. */
+/* Wait until js is true, up to 20 s; fails with what naming it. While a
+ * page is being replaced its document may be half there: a throw is
+ * "not yet". */
 static void cdp_until(cdp *b, const char *js, const char *what)
 {
     double end = scan_now() + 20;
+    char guarded[2048];
+    snprintf(guarded, sizeof guarded, "(function () { try { return !!(%s); } catch (e) {"
+             " return false; } })()", js);
     for (;;) {
-        json_object *v = cdp_eval(b, js);
+        json_object *v = cdp_eval(b, guarded);
         int ok = v && json_object_get_boolean(v);
         json_object_put(v);
         if (ok)
