@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <ifaddrs.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -567,6 +568,32 @@ static void cdp_type(cdp *b, const char *selector, const char *text)
     snprintf(params, sizeof params, "{\"text\":%s}", json_object_to_json_string(t));
     json_object_put(t);
     json_object_put(cdp_call(b, "Input.insertText", params));
+}
+
+/* With $STEMTEL_SCREENSHOTS set, the page as chromium shows it into
+ * that folder as name (for the README); else nothing. */
+static void cdp_screenshot(cdp *b, const char *name)
+{
+    const char *dir = getenv("STEMTEL_SCREENSHOTS");
+    char path[4400];
+    if (!dir || !*dir)
+        return;
+    json_object *r = cdp_call(b, "Page.captureScreenshot", "{\"format\":\"png\"}");
+    const char *data = th_json_str(r, "data");
+    size_t n = strlen(data);
+    unsigned char *png = malloc(n);
+    int len = EVP_DecodeBlock(png, (const unsigned char *)data, (int)n);
+    assert_true(len > 0);
+    while (n && data[n - 1] == '=') /* DecodeBlock counts the padding */
+        n--, len--;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(png, 1, (size_t)len, f), (size_t)len);
+    assert_int_equal(fclose(f), 0);
+    free(png);
+    json_object_put(r);
+    print_message("screenshot %s\n", path);
 }
 
 /* ---- tests ------------------------------------------------------------------------ */
@@ -1217,6 +1244,7 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
              "!!document.getElementById('d-blank') && document.getElementById('page').complete"
              " && document.getElementById('page').naturalWidth > 0", id);
     cdp_until(&b, js, "the chosen ballot with its page drawn");
+    cdp_screenshot(&b, "desk.png");
     json_object *where = cdp_eval(&b, "document.getElementById('b-where').textContent");
     if (!strstr(json_object_get_string(where), "0668::SB1, batch 1, plaats "))
         fail_msg("the desk says the paper lies at %s", json_object_get_string(where));
