@@ -1250,11 +1250,20 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
         fail_msg("the desk says the paper lies at %s", json_object_get_string(where));
     json_object_put(where);
 
+    double t0 = scan_now();
     cdp_click(&b, "#d-blank");
     snprintf(js, sizeof js, "+document.body.dataset.decided === 1 && "
              "+document.body.dataset.queue === %ld && !document.getElementById('q-%ld')",
              queue0 - 1, id);
     cdp_until(&b, js, "the queue one shorter");
+    double t1 = scan_now();
+    snprintf(js, sizeof js, "+document.body.dataset.selected !== %ld && document.getElementById"
+             "('page').src.indexOf('id=' + document.body.dataset.selected) > 0 && document."
+             "getElementById('page').complete && document.getElementById('page').naturalWidth > 0",
+             id);
+    cdp_until(&b, js, "the next ballot's page");
+    print_message("desk: click to queue updated %.0f ms, to the next ballot's page %.0f ms\n",
+                  1000 * (t1 - t0), 1000 * (scan_now() - t0));
     assert_int_equal(tally_figure(dir, store, "F"), blank0 + 1);
     assert_int_equal(tally_figure(dir, store, "review"), review0 - 1);
     st_error err = {0};
