@@ -2,7 +2,10 @@
  *
  * The members of the gemeentelijk stembureau are registered in the store
  * once, with their role; every decision, void and move names one of them
- * with --by.
+ * with --by. A member's password for the desk of `stemtel serve` is read
+ * from stdin (never from the command line, where ps and the shell's
+ * history would show it): with echo off and twice on a terminal, else
+ * the first line.
  */
 #include "cli.h"
 #include "util/text.h"
@@ -11,14 +14,65 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 static const char *const members_usage =
     "usage: stemtel members add NAME --role voorzitter|lid --store FILE\n"
     "       stemtel members list --store FILE\n"
+    "       stemtel members passwd NAME --store FILE   (the password on stdin)\n"
     "\n"
     "add   register a member of the gemeentelijk stembureau; decisions name\n"
     "      their decider with review decide --by NAME\n"
-    "list  the members, voorzitter first\n";
+    "list  the members, voorzitter first\n"
+    "passwd set the password NAME logs in with at the desk of stemtel serve\n"
+    "      (8 to 256 bytes), read from stdin: asked twice without echo on a\n"
+    "      terminal, else the first line; it is kept only salted and hashed\n";
+
+/* One line of stdin into buf without its newline, echo off on a terminal
+ * (prompt on stderr). 0, or -1 at end of input or a line too long. */
+static int read_secret(const char *prompt, char *buf, size_t n)
+{
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    if (tty) {
+        fputs(prompt, stderr);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *got = fgets(buf, (int)n, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fputc('\n', stderr);
+    }
+    size_t len = got ? strlen(buf) : 0;
+    if (!got || (len == n - 1 && buf[len - 1] != '\n' && !feof(stdin)))
+        return -1;
+    buf[strcspn(buf, "\r\n")] = 0;
+    return 0;
+}
+
+static int set_password(st_store *s, const char *name, st_error *err)
+{
+    char pw[512], again[512];
+    int rc = ST_ERR_ARG;
+    if (read_secret("password: ", pw, sizeof pw)) {
+        st_error_set(err, ST_ERR_ARG, "members passwd: no password on stdin (or a line "
+                     "over 256 bytes)");
+        goto out;
+    }
+    if (isatty(STDIN_FILENO) &&
+        (read_secret("again: ", again, sizeof again) || strcmp(pw, again))) {
+        st_error_set(err, ST_ERR_ARG, "members passwd: the two did not match");
+        goto out;
+    }
+    rc = st_store_member_passwd(s, name, pw, err);
+out:
+    memset(pw, 0, sizeof pw);
+    memset(again, 0, sizeof again);
+    return rc;
+}
 
 static int print_member(void *ctx, const char *name, const char *role, const char *added_at)
 {
@@ -38,7 +92,7 @@ int st_cli_members(int argc, char **argv)
                                           {NULL, 0, NULL, 0}};
     const char *store_path = NULL, *role = NULL;
     int c;
-    if ((c = st_cli_no_verb(argc, argv, "members", "add or list", members_usage)) >= 0)
+    if ((c = st_cli_no_verb(argc, argv, "members", "add, list or passwd", members_usage)) >= 0)
         return c;
     const char *verb = argv[1];
     argc--, argv++;
@@ -51,27 +105,33 @@ int st_cli_members(int argc, char **argv)
         default: fputs(members_usage, stderr); return ST_EXIT_USAGE;
         }
     }
-    int add = !strcmp(verb, "add");
-    if (!add && strcmp(verb, "list")) {
-        st_cli_error("members: unknown \"%s\": want add or list", verb);
+    int add = !strcmp(verb, "add"), passwd = !strcmp(verb, "passwd"), named = add || passwd;
+    if (!named && strcmp(verb, "list")) {
+        st_cli_error("members: unknown \"%s\": want add, list or passwd", verb);
         return ST_EXIT_USAGE;
     }
-    if (!store_path || optind != argc - add || (add && !role)) {
-        st_cli_error(add ? "members add: need NAME, --role voorzitter|lid and --store FILE"
-                         : "members list: need --store FILE");
+    if (!store_path || optind != argc - named || (add && !role) || (!add && role)) {
+        st_cli_error(add      ? "members add: need NAME, --role voorzitter|lid and --store FILE"
+                     : passwd ? "members passwd: need NAME and --store FILE (the password "
+                                "comes on stdin)"
+                              : "members list: need --store FILE");
         fputs(members_usage, stderr);
         return ST_EXIT_USAGE;
     }
     st_error err = {0};
     st_store *s = NULL;
     int rc = ST_EXIT_FAIL, n = 0;
-    if (add ? st_store_open(store_path, NULL, &s, &err)
+    if (named ? st_store_open(store_path, NULL, &s, &err)
             : st_store_open_readonly(store_path, &s, &err))
         goto out;
     if (add) {
         if (st_store_member_add(s, argv[optind], role, &err))
             goto out;
         printf("%s %s added to %s\n", role, argv[optind], store_path);
+    } else if (passwd) {
+        if (set_password(s, argv[optind], &err))
+            goto out;
+        printf("password of %s set in %s\n", argv[optind], store_path);
     } else {
         if (st_store_members_each(s, print_member, &n, &err))
             goto out;

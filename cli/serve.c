@@ -17,10 +17,13 @@ static const char *const serve_usage =
     "Serve the sitting's screens over the store, read-only, while `stemtel scan`\n"
     "fills it: the public display at /, the operator view at /operator and the\n"
     "reconciliation at /reconcile (in Dutch; add ?lang=en for English). Every\n"
-    "screen updates itself every second.\n"
+    "screen updates itself every second. The adjudication desk is at /desk: a\n"
+    "member logs in with the password of `stemtel members passwd` and decides\n"
+    "ballots by clicking, recorded as `stemtel review decide` records them.\n"
     "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080; port 0: any\n"
     "                   free port, said on stderr); IPv6 as [ADDR]:PORT\n"
-    "  --allow-decisions   on an address other than loopback, serve every view;\n"
+    "  --allow-decisions   on an address other than loopback, serve every view and\n"
+    "                   the desk;\n"
     "                   without it such an address serves only the public display\n"
     "Ctrl-C (or TERM) stops it.\n";
 

@@ -16,11 +16,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <ifaddrs.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +55,12 @@ static void reply_free(http_reply *r)
     memset(r, 0, sizeof *r);
 }
 
-/* GET path from ip:port with the Host header host (NULL: ip:port); the
- * whole answer into *r. 0, or -1 when no connection could be made. */
-static int http_get(const char *ip, int port, const char *path, const char *host,
-                    const char *method, http_reply *r)
+/* method (NULL: GET) path on ip:port with the Host header host (NULL:
+ * ip:port), the headers extra (NULL: none; each line ending in \r\n) and
+ * the form body (NULL: none); the whole answer into *r. 0, or -1 when no
+ * connection could be made. */
+static int http_send(const char *ip, int port, const char *path, const char *host,
+                     const char *method, const char *extra, const char *body, http_reply *r)
 {
     memset(r, 0, sizeof *r);
     double t0 = scan_now();
@@ -68,13 +74,18 @@ static int http_get(const char *ip, int port, const char *path, const char *host
         close(fd);
         return -1;
     }
-    char req[1024], hostbuf[128];
+    char req[8192], hostbuf[128];
     if (!host) {
         snprintf(hostbuf, sizeof hostbuf, "%s:%d", ip, port);
         host = hostbuf;
     }
-    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
-                     method ? method : "GET", path, host);
+    int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n%s",
+                     method ? method : "GET", path, host, extra ? extra : "");
+    if (body)
+        n += snprintf(req + n, sizeof req - (size_t)n, "Content-Type: application/x-www-form-"
+                      "urlencoded\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+    else
+        n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
     assert_int_equal(write(fd, req, (size_t)n), n);
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
@@ -95,6 +106,12 @@ static int http_get(const char *ip, int port, const char *path, const char *host
     r->body = strdup(sep + 4);
     free(buf);
     return 0;
+}
+
+static int http_get(const char *ip, int port, const char *path, const char *host,
+                    const char *method, http_reply *r)
+{
+    return http_send(ip, port, path, host, method, NULL, NULL, r);
 }
 
 /* The value of header name in r (case-insensitive), or NULL; static. */
@@ -294,6 +311,291 @@ static int64_t poll_public(int port, double *times, int *n_times, json_object **
     return pages;
 }
 
+
+/* ---- chromium driven over the DevTools protocol ------------------------------------ */
+
+/* Chromium with --remote-debugging-pipe reads commands on its fd 3 and
+ * writes answers and events on its fd 4, each a JSON text ended by a NUL:
+ * no WebSocket, no port. One page target, attached flat, so every command
+ * names its session. Script errors and CSP reports arrive as events and
+ * are kept to fail the test. */
+typedef struct cdp {
+    pid_t pid;
+    int to, from, next_id;
+    char session[128];
+    char *buf;
+    size_t len, cap;
+    char errors[4096];
+} cdp;
+
+/* Events that say the page broke, kept in b->errors. */
+static void cdp_event(cdp *b, json_object *m)
+{
+    const char *method = th_json_str(m, "method");
+    json_object *params = th_json_get(m, "params");
+    const char *text = NULL;
+    if (!strcmp(method, "Runtime.exceptionThrown"))
+        text = json_object_to_json_string(th_json_get(params, "exceptionDetails"));
+    else if (!strcmp(method, "Log.entryAdded")) {
+        /* The refusals the test asks for are logged too; a browser asks
+         * for /favicon.ico on its own. */
+        json_object *e = th_json_get(params, "entry"), *u = th_json_get(e, "url");
+        const char *t = th_json_str(e, "text");
+        if (!strcmp(th_json_str(e, "level"), "error") && !strstr(t, "401") &&
+            !strstr(t, "403") && !strstr(t, "429") &&
+            !(u && strstr(json_object_get_string(u), "/favicon.ico")))
+            text = json_object_to_json_string(e);
+    }
+    if (text) {
+        size_t l = strlen(b->errors);
+        snprintf(b->errors + l, sizeof b->errors - l, "%s\n", text);
+    }
+}
+
+/* The answer to command id (a new reference), reading events meanwhile;
+ * fails the test after 30 s or on an error answer. */
+static json_object *cdp_wait(cdp *b, int id)
+{
+    double end = scan_now() + 30;
+    for (;;) {
+        char *nul = b->len ? memchr(b->buf, 0, b->len) : NULL;
+        if (nul) {
+            size_t n = (size_t)(nul - b->buf) + 1;
+            json_object *m = json_tokener_parse(b->buf);
+            memmove(b->buf, b->buf + n, b->len - n);
+            b->len -= n;
+            if (!m)
+                continue;
+            json_object *idj = th_json_get(m, "id");
+            if (idj && json_object_get_int(idj) == id) {
+                json_object *e = th_json_get(m, "error");
+                if (e)
+                    fail_msg("chromium: %s", json_object_to_json_string(e));
+                json_object *r = json_object_get(th_json_get(m, "result"));
+                json_object_put(m);
+                return r;
+            }
+            if (!idj)
+                cdp_event(b, m);
+            json_object_put(m);
+            continue;
+        }
+        struct pollfd p = {b->from, POLLIN, 0};
+        if (scan_now() > end)
+            fail_msg("chromium did not answer command %d within 30 s", id);
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        if (b->cap - b->len < 65536)
+            b->buf = realloc(b->buf, b->cap = b->cap * 2 + 65536);
+        ssize_t got = read(b->from, b->buf + b->len, b->cap - b->len - 1);
+        if (got <= 0)
+            fail_msg("chromium closed its pipe");
+        b->len += (size_t)got;
+    }
+}
+
+/* Run method with params (a JSON object's text, NULL: none) in the page's
+ * session (or the browser's, before there is one); its result. */
+static json_object *cdp_call(cdp *b, const char *method, const char *params)
+{
+    char msg[8192];
+    int id = ++b->next_id;
+    int n = snprintf(msg, sizeof msg, "{\"id\":%d,\"method\":\"%s\",\"params\":%s%s%s%s}", id,
+                     method, params ? params : "{}", b->session[0] ? ",\"sessionId\":\"" : "",
+                     b->session, b->session[0] ? "\"" : "");
+    assert_true(n > 0 && (size_t)n < sizeof msg - 1);
+    assert_int_equal(write(b->to, msg, (size_t)n + 1), n + 1);
+    return cdp_wait(b, id);
+}
+
+static void cdp_start(cdp *b, const char *dir)
+{
+    const char *chromium = getenv("STEMTEL_CHROMIUM") ? getenv("STEMTEL_CHROMIUM")
+                                                       : "/usr/bin/chromium";
+    char profile[4400], log[4400];
+    int in[2], out[2];
+    memset(b, 0, sizeof *b);
+    snprintf(profile, sizeof profile, "--user-data-dir=%s/chromium-cdp", dir);
+    snprintf(log, sizeof log, "%s/chromium-cdp.log", dir);
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    fflush(NULL);
+    b->pid = fork();
+    assert_true(b->pid >= 0);
+    if (b->pid == 0) {
+        int r = fcntl(in[0], F_DUPFD, 10), w = fcntl(out[1], F_DUPFD, 10);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        dup2(r, 3);
+        dup2(w, 4);
+        for (int k = 5; k < 1024; k++)
+            close(k);
+        /* --no-sandbox: tests may run as root, which chromium's sandbox refuses. */
+        execl(chromium, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+              "--no-first-run", "--remote-debugging-pipe", profile, "about:blank", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    b->to = in[1];
+    b->from = out[0];
+    json_object *t = cdp_call(b, "Target.createTarget", "{\"url\":\"about:blank\"}");
+    char params[256];
+    snprintf(params, sizeof params, "{\"targetId\":\"%s\",\"flatten\":true}",
+             th_json_str(t, "targetId"));
+    json_object_put(t);
+    json_object *a = cdp_call(b, "Target.attachToTarget", params);
+    snprintf(b->session, sizeof b->session, "%s", th_json_str(a, "sessionId"));
+    json_object_put(a);
+    json_object_put(cdp_call(b, "Runtime.enable", NULL));
+    json_object_put(cdp_call(b, "Log.enable", NULL));
+    json_object_put(cdp_call(b, "Page.enable", NULL));
+    json_object_put(cdp_call(b, "Emulation.setDeviceMetricsOverride",
+                             "{\"width\":1400,\"height\":1000,\"deviceScaleFactor\":1,"
+                             "\"mobile\":false}"));
+}
+
+static void cdp_stop(cdp *b)
+{
+    b->session[0] = 0;
+    char msg[] = "{\"id\":999999,\"method\":\"Browser.close\",\"params\":{}}";
+    if (write(b->to, msg, sizeof msg) < 0)
+        print_message("chromium was gone already\n");
+    close(b->to);
+    close(b->from);
+    double end = scan_now() + 10;
+    while (waitpid(b->pid, NULL, WNOHANG) != b->pid) {
+        if (scan_now() > end) {
+            kill(b->pid, SIGKILL);
+            waitpid(b->pid, NULL, 0);
+            break;
+        }
+        scan_sleep_ms(50);
+    }
+    free(b->buf);
+    if (b->errors[0])
+        fail_msg("the page broke in chromium: %s", b->errors);
+}
+
+/* The value of the script expression js (promises awaited), a new
+ * reference; NULL for undefined or null. */
+static json_object *cdp_eval(cdp *b, const char *js)
+{
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "expression", json_object_new_string(js));
+    json_object_object_add(p, "returnByValue", json_object_new_boolean(1));
+    json_object_object_add(p, "awaitPromise", json_object_new_boolean(1));
+    json_object *r = cdp_call(b, "Runtime.evaluate", json_object_to_json_string(p));
+    json_object_put(p);
+    if (th_json_get(r, "exceptionDetails"))
+        fail_msg("script %s threw: %s", js, json_object_to_json_string(r));
+    json_object *v = json_object_get(th_json_get(th_json_get(r, "result"), "value"));
+    json_object_put(r);
+    return v;
+}
+
+static long cdp_eval_int(cdp *b, const char *js)
+{
+    json_object *v = cdp_eval(b, js);
+    long n = v ? (long)json_object_get_int64(v) : -1;
+    json_object_put(v);
+    return n;
+}
+
+/* Wait until js is true, up to 20 s; fails with what naming it. While a
+ * page is being replaced its document may be half there: a throw is
+ * "not yet". */
+static void cdp_until(cdp *b, const char *js, const char *what)
+{
+    double end = scan_now() + 20;
+    char guarded[2048];
+    snprintf(guarded, sizeof guarded, "(function () { try { return !!(%s); } catch (e) {"
+             " return false; } })()", js);
+    for (;;) {
+        json_object *v = cdp_eval(b, guarded);
+        int ok = v && json_object_get_boolean(v);
+        json_object_put(v);
+        if (ok)
+            return;
+        if (scan_now() > end) {
+            json_object *body = cdp_eval(b, "document.body ? document.body.outerHTML.slice(0, 3000)"
+                                            " : location.href");
+            fail_msg("in chromium, never %s: %s", what, body ? json_object_get_string(body) : "");
+        }
+        scan_sleep_ms(100);
+    }
+}
+
+static void cdp_go(cdp *b, const char *url)
+{
+    char params[512];
+    snprintf(params, sizeof params, "{\"url\":\"%s\"}", url);
+    json_object_put(cdp_call(b, "Page.navigate", params));
+}
+
+/* A real mouse click (pressed and released) in the middle of the element
+ * selector finds, scrolled into view. */
+static void cdp_click(cdp *b, const char *selector)
+{
+    char js[1024], ev[256];
+    json_object *sel = json_object_new_string(selector);
+    snprintf(js, sizeof js, "(function () { var e = document.querySelector(%s); if (!e) return null;"
+             " e.scrollIntoView({block: 'center'}); var r = e.getBoundingClientRect();"
+             " return [r.x + r.width / 2, r.y + r.height / 2]; })()",
+             json_object_to_json_string(sel));
+    json_object_put(sel);
+    json_object *xy = cdp_eval(b, js);
+    if (!xy)
+        fail_msg("in chromium, nothing to click at %s", selector);
+    double x = json_object_get_double(json_object_array_get_idx(xy, 0));
+    double y = json_object_get_double(json_object_array_get_idx(xy, 1));
+    json_object_put(xy);
+    const char *types[] = {"mousePressed", "mouseReleased"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(ev, sizeof ev, "{\"type\":\"%s\",\"x\":%.1f,\"y\":%.1f,\"button\":\"left\","
+                 "\"clickCount\":1}", types[k], x, y);
+        json_object_put(cdp_call(b, "Input.dispatchMouseEvent", ev));
+    }
+}
+
+/* Click into the field selector finds and type text there. */
+static void cdp_type(cdp *b, const char *selector, const char *text)
+{
+    char params[512];
+    cdp_click(b, selector);
+    json_object *t = json_object_new_string(text);
+    snprintf(params, sizeof params, "{\"text\":%s}", json_object_to_json_string(t));
+    json_object_put(t);
+    json_object_put(cdp_call(b, "Input.insertText", params));
+}
+
+/* With $STEMTEL_SCREENSHOTS set, the page as chromium shows it into
+ * that folder as name (for the README); else nothing. */
+static void cdp_screenshot(cdp *b, const char *name)
+{
+    const char *dir = getenv("STEMTEL_SCREENSHOTS");
+    char path[4400];
+    if (!dir || !*dir)
+        return;
+    json_object *r = cdp_call(b, "Page.captureScreenshot", "{\"format\":\"png\"}");
+    const char *data = th_json_str(r, "data");
+    size_t n = strlen(data);
+    unsigned char *png = malloc(n);
+    int len = EVP_DecodeBlock(png, (const unsigned char *)data, (int)n);
+    assert_true(len > 0);
+    while (n && data[n - 1] == '=') /* DecodeBlock counts the padding */
+        n--, len--;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(png, 1, (size_t)len, f), (size_t)len);
+    assert_int_equal(fclose(f), 0);
+    free(png);
+    json_object_put(r);
+    print_message("screenshot %s\n", path);
+}
+
 /* ---- tests ------------------------------------------------------------------------ */
 
 /* The public display, the operator view and the reconciliation over a
@@ -486,18 +788,24 @@ static void test_serve_screens_follow_a_running_scan(void **state)
     free(dir);
 }
 
-/* A store with a few ballots, counted by `stemtel count`; its path into
- * store (4400 bytes). */
-static void small_store(const char *dir, char *store)
+/* A store with n ballots of seed 3 under 0668::SB1, counted by `stemtel
+ * count`; its path into store (4400 bytes). */
+static void counted_store(const char *dir, int n, char *store)
 {
     char *model = th_root(SCAN_MODEL);
-    char src[4300];
+    char src[4300], opts[128];
     snprintf(src, sizeof src, "%s/src", dir);
-    scan_synth(src, "--count 3 --seed 3 --dpi 200 --format grey-jpeg");
+    snprintf(opts, sizeof opts, "--count %d --seed 3 --dpi 200 --format grey-jpeg", n);
+    scan_synth(src, opts);
     snprintf(store, 4400, "%s/cso.db", dir);
     RUN_OK("count --model '%s' --station 0668::SB1 --store '%s' --out '%s/c' '%s'", model, store,
            dir, src);
     free(model);
+}
+
+static void small_store(const char *dir, char *store)
+{
+    counted_store(dir, 3, store);
 }
 
 /* This machine's first IPv4 address that is not loopback, or 0. */
@@ -552,16 +860,24 @@ static void test_serve_other_address_serves_only_the_public_display(void **state
     assert_int_equal(status_of(ip, sv.port, "/app.css", NULL), 200);
     assert_int_equal(status_of(ip, sv.port, "/api/public", NULL), 200);
     const char *hidden[] = {"/operator", "/api/operator", "/reconcile", "/api/reconcile",
-                            "/api/decide", "/nothing"};
+                            "/api/decide", "/nothing", "/desk", "/login", "/desk.js",
+                            "/api/desk", "/api/ballot?id=1", "/page.png?id=1"};
     for (size_t k = 0; k < sizeof hidden / sizeof hidden[0]; k++)
         if (status_of(ip, sv.port, hidden[k], NULL) != 404)
             fail_msg("%s served on %s without --allow-decisions", hidden[k], ip);
+    http_reply r;
+    assert_int_equal(http_send(ip, sv.port, "/login", NULL, "POST", NULL,
+                               "member=Jan&password=korenbloem-42", &r), 0);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
     serve_stop(&sv);
 
     snprintf(args, sizeof args, "--store '%s' --allow-decisions", store);
     serve_start(&sv, dir, ip, args);
     assert_int_equal(status_of(ip, sv.port, "/operator", NULL), 200);
     assert_int_equal(status_of(ip, sv.port, "/api/operator", NULL), 200);
+    assert_int_equal(status_of(ip, sv.port, "/login", NULL), 200);
+    assert_int_equal(status_of(ip, sv.port, "/api/desk", NULL), 401);
     serve_stop(&sv);
     th_rmtree(dir);
     free(dir);
@@ -657,12 +973,354 @@ static void test_serve_store_says_when_it_changed_and_its_latest_pages(void **st
     free(dir);
 }
 
+/* The stored line of member name's password, malloc'd; NULL if none. */
+static char *stored_password(const char *store, const char *name)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    char *line = NULL;
+    assert_int_equal(sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT hash FROM passwords WHERE member=?1", -1,
+                                        &q, NULL), SQLITE_OK);
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        line = strdup((const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return line;
+}
+
+/* `members passwd` reads the password from stdin, never the command
+ * line, and keeps only a salted PBKDF2 hash: two members with the same
+ * password get different lines; a login checks it. */
+static void test_serve_members_passwd_keeps_only_a_salted_hash(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], *out = NULL, pw[4400], shortpw[4400];
+    st_error err = {0};
+    small_store(dir, store);
+    snprintf(pw, sizeof pw, "%s/pw", dir);
+    snprintf(shortpw, sizeof shortpw, "%s/short", dir);
+    th_write(pw, "korenbloem-42\n");
+    th_write(shortpw, "kort\n");
+    RUN_OK("members add Jan --role voorzitter --store '%s'", store);
+    RUN_OK("members add Piet --role lid --store '%s'", store);
+    RUN_OK("members passwd Jan --store '%s' <'%s'", store, pw);
+    RUN_OK("members passwd Piet --store '%s' <'%s'", store, pw);
+    /* On the command line it is a usage error: ps would show it. */
+    assert_int_equal(th_run(&out, "members passwd Jan korenbloem-42 --store '%s'", store), 2);
+    free(out);
+    assert_int_equal(th_run(&out, "members passwd Jan --store '%s' <'%s'", store, shortpw), 1);
+    assert_non_null(strstr(out, "8 to 256 bytes"));
+    free(out);
+    assert_int_equal(th_run(&out, "members passwd Kees --store '%s' <'%s'", store, pw), 1);
+    assert_non_null(strstr(out, "no member \"Kees\""));
+    free(out);
+    char *jan = stored_password(store, "Jan"), *piet = stored_password(store, "Piet");
+    assert_non_null(jan);
+    assert_non_null(piet);
+    assert_null(strstr(jan, "korenbloem"));
+    assert_int_equal(strncmp(jan, "pbkdf2-sha256$600000$", 21), 0);
+    assert_string_not_equal(jan, piet);
+    free(jan);
+    free(piet);
+
+    st_store *s = NULL;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_member_login(s, "Jan", "korenbloem-42", &err), &err);
+    assert_int_equal(st_store_member_login(s, "Jan", "korenbloem-43", &err), ST_ERR_ARG);
+    assert_non_null(strstr(err.msg, "wrong name or password"));
+    assert_int_equal(st_store_member_login(s, "Kees", "korenbloem-42", &err), ST_ERR_ARG);
+    assert_non_null(strstr(err.msg, "wrong name or password"));
+    st_store_close(s);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* A member Jan with password korenbloem-42 in store. */
+static void member_with_password(const char *dir, const char *store)
+{
+    char pw[4400];
+    snprintf(pw, sizeof pw, "%s/pw", dir);
+    th_write(pw, "korenbloem-42\n");
+    RUN_OK("members add Jan --role voorzitter --store '%s'", store);
+    RUN_OK("members passwd Jan --store '%s' <'%s'", store, pw);
+}
+
+/* POST body to path with the cookie header line cookie (NULL: none); the
+ * status, the answer in *r when r is not NULL. */
+static int post(int port, const char *path, const char *cookie, const char *body, http_reply *r)
+{
+    http_reply own;
+    if (http_send("127.0.0.1", port, path, NULL, "POST", cookie, body, r ? r : &own))
+        fail_msg("no answer from serve");
+    int status = r ? r->status : own.status;
+    if (!r)
+        reply_free(&own);
+    return status;
+}
+
+/* The session cookie a login answer sets, as a request header line, into
+ * line (n bytes). */
+static void session_cookie(const http_reply *r, char *line, size_t n)
+{
+    const char *set = header(r, "Set-Cookie");
+    if (!set || !strstr(set, "HttpOnly") || !strstr(set, "SameSite=Strict") ||
+        !strstr(set, "Path=/"))
+        fail_msg("the login set the cookie %s", set ? set : "(none)");
+    snprintf(line, n, "Cookie: %.*s\r\n", (int)strcspn(set, ";"), set);
+}
+
+/* The desk's JSON with cookie, parsed strictly. */
+static json_object *desk_doc(int port, const char *cookie)
+{
+    http_reply r;
+    assert_int_equal(http_send("127.0.0.1", port, "/api/desk", NULL, NULL, cookie, NULL, &r), 0);
+    if (r.status != 200)
+        fail_msg("/api/desk: %d %s", r.status, r.body);
+    json_object *d = strict_json(r.body, "/api/desk");
+    reply_free(&r);
+    return d;
+}
+
+/* The desk answers only a logged-in member: its page sends others to the
+ * login, its documents and every change answer 401; a change without the
+ * session's CSRF token, or from another origin, 403; a decision with it
+ * is recorded under the member; five wrong passwords a minute and the
+ * address is refused (429), the right one too; logging out ends it. */
+static void test_serve_desk_needs_a_login_and_the_csrf_token(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], args[4500], cookie[256], body[512];
+    small_store(dir, store);
+    member_with_password(dir, store);
+    snprintf(args, sizeof args, "--store '%s'", store);
+    served sv;
+    serve_start(&sv, dir, "127.0.0.1", args);
+    http_reply r;
+
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/desk", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 303);
+    assert_string_equal(header(&r, "Location"), "/login");
+    reply_free(&r);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/api/desk", NULL), 401);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/api/ballot?id=1", NULL), 401);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/page.png?id=1", NULL), 401);
+    assert_int_equal(post(sv.port, "/decide", NULL, "id=1&as=blank", NULL), 401);
+    assert_int_equal(status_of("127.0.0.1", sv.port, "/login", NULL), 200);
+
+    assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=korenbloem-43", NULL),
+                     401);
+    assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=korenbloem-42", &r), 303);
+    assert_string_equal(header(&r, "Location"), "/desk");
+    session_cookie(&r, cookie, sizeof cookie);
+    reply_free(&r);
+
+    json_object *d = desk_doc(sv.port, cookie);
+    assert_string_equal(th_json_str(d, "member"), "Jan");
+    char csrf[80];
+    snprintf(csrf, sizeof csrf, "%s", th_json_str(d, "csrf"));
+    assert_int_equal(strlen(csrf), 64);
+    assert_non_null(th_json_get(d, "queue"));
+    json_object_put(d);
+    const char *pages[] = {"/desk", "/login", "/desk.js", "/desk.css", "/api/ballot?id=1",
+                           "/page.png?id=1"};
+    for (size_t k = 0; k < sizeof pages / sizeof pages[0]; k++) {
+        assert_int_equal(http_send("127.0.0.1", sv.port, pages[k], NULL, NULL, cookie, NULL, &r),
+                         0);
+        const char *csp = header(&r, "Content-Security-Policy");
+        if (r.status != 200 || !csp || !strstr(csp, "default-src 'self'"))
+            fail_msg("%s: %d, CSP %s", pages[k], r.status, csp ? csp : "missing");
+        if (!strcmp(pages[k], "/page.png?id=1"))
+            assert_int_equal(memcmp(r.body, "\x89PNG", 4), 0);
+        reply_free(&r);
+    }
+
+    assert_int_equal(post(sv.port, "/decide", cookie, "id=1&as=blank", NULL), 403);
+    snprintf(body, sizeof body, "id=1&as=blank&csrf=%.63s%c", csrf, csrf[63] == 'a' ? 'b' : 'a');
+    assert_int_equal(post(sv.port, "/decide", cookie, body, NULL), 403);
+    char evil[512];
+    snprintf(evil, sizeof evil, "%sOrigin: http://attacker.example\r\n", cookie);
+    snprintf(body, sizeof body, "id=1&as=blank&csrf=%s", csrf);
+    assert_int_equal(post(sv.port, "/decide", evil, body, NULL), 403);
+    snprintf(body, sizeof body, "id=1&as=invalid:bogus&csrf=%s", csrf);
+    assert_int_equal(post(sv.port, "/decide", cookie, body, NULL), 400);
+    snprintf(body, sizeof body, "id=1&as=blank&csrf=%s", csrf);
+    assert_int_equal(post(sv.port, "/decide", cookie, body, NULL), 200);
+    st_error err = {0};
+    st_store *s = NULL;
+    st_store_ballot b;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_get(s, 1, &b, &err), &err);
+    assert_true(b.decided);
+    assert_int_equal(b.decision.kind, ST_OUTCOME_BLANK);
+    assert_string_equal(b.decided_by, "Jan");
+    assert_non_null(b.decided_at);
+    st_store_ballot_clear(&b);
+    st_store_close(s);
+
+    /* One failure above; four more, then the address is refused. */
+    for (int k = 0; k < 4; k++)
+        assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=wrong-one", NULL),
+                         401);
+    assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=wrong-one", NULL), 429);
+    assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=korenbloem-42", NULL),
+                     429);
+
+    snprintf(body, sizeof body, "csrf=%s", csrf);
+    assert_int_equal(post(sv.port, "/logout", cookie, body, &r), 303);
+    assert_non_null(strstr(header(&r, "Set-Cookie"), "Max-Age=0"));
+    reply_free(&r);
+    assert_int_equal(http_send("127.0.0.1", sv.port, "/api/desk", NULL, NULL, cookie, NULL, &r),
+                     0);
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
+
+/* Figure name ("F", "review", ...) of `stemtel tally --store`. */
+static long tally_figure(const char *dir, const char *store, const char *name)
+{
+    char *out = NULL, key[32];
+    assert_int_equal(th_run(&out, "tally --store '%s' --out '%s/tally'", store, dir), 0);
+    snprintf(key, sizeof key, " %s ", name);
+    char line[512];
+    snprintf(line, sizeof line, " %s", out);
+    const char *at = strstr(line, key);
+    if (!at)
+        fail_msg("tally says no %s: %s", name, out);
+    free(out);
+    return atol(at + strlen(key));
+}
+
+/* Submit the login form in the browser and wait for the next page. */
+static void browser_login(cdp *b, const char *member, const char *password)
+{
+    cdp_until(b, "document.readyState === 'complete' && !!document.getElementById('member')",
+              "the login form");
+    json_object_put(cdp_eval(b, "window.before_submit = 1"));
+    cdp_type(b, "#member", member);
+    cdp_type(b, "#password", password);
+    cdp_click(b, "#login-button");
+    cdp_until(b, "!window.before_submit && document.readyState === 'complete'",
+              "the page after the login");
+}
+
+/* The desk in a real browser: not logged in it sends chromium to the
+ * login; a member logs in by typing and clicking, picks a ballot in the
+ * queue, sees its page drawn and where the paper lies, and decides it by
+ * clicking: the queue shrinks and `stemtel tally --store` counts one
+ * more blank. Without the CSRF token the same session's POST is refused;
+ * after logging out the desk answers 401; wrong passwords are limited. */
+static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], args[4500], url[256], js[512];
+    counted_store(dir, 12, store);
+    member_with_password(dir, store);
+    snprintf(args, sizeof args, "--store '%s'", store);
+    served sv;
+    serve_start(&sv, dir, "127.0.0.1", args);
+    long blank0 = tally_figure(dir, store, "F"), review0 = tally_figure(dir, store, "review");
+    if (review0 < 2)
+        fail_msg("the store has %ld ballots in review; the test wants two", review0);
+    cdp b;
+    cdp_start(&b, dir);
+
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/desk", sv.port);
+    cdp_go(&b, url);
+    cdp_until(&b, "location.pathname === '/login' && !!document.getElementById('login-button')",
+              "sent to the login");
+    browser_login(&b, "Jan", "korenbloem-42");
+    cdp_until(&b, "location.pathname === '/desk' && +document.body.dataset.loaded >= 1 && "
+                  "!!document.body.dataset.selected", "on the desk with a ballot shown");
+    long queue0 = cdp_eval_int(&b, "+document.body.dataset.queue");
+    assert_int_equal(queue0, review0);
+    assert_int_equal(cdp_eval_int(&b, "document.querySelectorAll('#queue tbody tr').length"),
+                     queue0);
+    long id = cdp_eval_int(&b, "+document.querySelectorAll('#queue tbody tr')[1].dataset.id");
+    cdp_click(&b, "#queue tbody tr:nth-child(2)");
+    snprintf(js, sizeof js, "+document.body.dataset.selected === %ld && "
+             "!!document.getElementById('d-blank') && document.getElementById('page').complete"
+             " && document.getElementById('page').naturalWidth > 0", id);
+    cdp_until(&b, js, "the chosen ballot with its page drawn");
+    cdp_screenshot(&b, "desk.png");
+    json_object *where = cdp_eval(&b, "document.getElementById('b-where').textContent");
+    if (!strstr(json_object_get_string(where), "0668::SB1, batch 1, plaats "))
+        fail_msg("the desk says the paper lies at %s", json_object_get_string(where));
+    json_object_put(where);
+
+    double t0 = scan_now();
+    cdp_click(&b, "#d-blank");
+    snprintf(js, sizeof js, "+document.body.dataset.decided === 1 && "
+             "+document.body.dataset.queue === %ld && !document.getElementById('q-%ld')",
+             queue0 - 1, id);
+    cdp_until(&b, js, "the queue one shorter");
+    double t1 = scan_now();
+    snprintf(js, sizeof js, "+document.body.dataset.selected !== %ld && document.getElementById"
+             "('page').src.indexOf('id=' + document.body.dataset.selected) > 0 && document."
+             "getElementById('page').complete && document.getElementById('page').naturalWidth > 0",
+             id);
+    cdp_until(&b, js, "the next ballot's page");
+    print_message("desk: click to queue updated %.0f ms, to the next ballot's page %.0f ms\n",
+                  1000 * (t1 - t0), 1000 * (scan_now() - t0));
+    assert_int_equal(tally_figure(dir, store, "F"), blank0 + 1);
+    assert_int_equal(tally_figure(dir, store, "review"), review0 - 1);
+    st_error err = {0};
+    st_store *s = NULL;
+    st_store_ballot bal;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_get(s, id, &bal, &err), &err);
+    assert_true(bal.decided);
+    assert_int_equal(bal.decision.kind, ST_OUTCOME_BLANK);
+    assert_string_equal(bal.decided_by, "Jan");
+    st_store_ballot_clear(&bal);
+    st_store_close(s);
+
+    /* The desk in English. */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/desk?lang=en", sv.port);
+    cdp_go(&b, url);
+    cdp_until(&b, "document.documentElement.lang === 'en' && "
+                  "document.querySelector('h1').textContent === 'Adjudication desk'",
+              "the desk in English");
+
+    /* The session alone is not enough to change anything. */
+    assert_int_equal(cdp_eval_int(&b, "fetch('/decide', {method: 'POST', body: new "
+                                      "URLSearchParams({id: '1', as: 'blank'})})"
+                                      ".then(function (r) { return r.status; })"), 403);
+    cdp_click(&b, "#logout button");
+    cdp_until(&b, "location.pathname === '/login' && document.readyState === 'complete'",
+              "back at the login after logging out");
+    assert_int_equal(cdp_eval_int(&b, "fetch('/api/desk').then(function (r) { return r.status; })"),
+                     401);
+    assert_int_equal(cdp_eval_int(&b, "fetch('/decide', {method: 'POST', body: new "
+                                      "URLSearchParams({id: '1', as: 'blank'})})"
+                                      ".then(function (r) { return r.status; })"), 401);
+
+    /* Five wrong passwords, then even the right one waits. */
+    for (int k = 0; k < 5; k++) {
+        browser_login(&b, "Jan", "not-the-password");
+        cdp_until(&b, "document.getElementById('login-error').textContent.indexOf('Onjuiste')"
+                      " === 0", "told the password was wrong");
+    }
+    browser_login(&b, "Jan", "korenbloem-42");
+    cdp_until(&b, "location.pathname === '/login' && document.getElementById('login-error')"
+                  ".textContent.indexOf('Te veel') === 0", "told to wait");
+    cdp_stop(&b);
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     /* A browser dying mid-write must not end the test runner. */
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve_store_says_when_it_changed_and_its_latest_pages),
+        cmocka_unit_test(test_serve_members_passwd_keeps_only_a_salted_hash),
+        cmocka_unit_test(test_serve_desk_needs_a_login_and_the_csrf_token),
+        cmocka_unit_test(test_serve_desk_in_a_browser_decides_a_ballot_by_clicking),
         cmocka_unit_test(test_serve_refuses_a_bad_address_and_a_missing_store),
         cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
         cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),

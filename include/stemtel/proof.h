@@ -32,6 +32,14 @@ int st_proof_check(const char *record, const char *name, int page, st_error *err
 int st_proof_png(const st_model *m, const void *bytes, size_t len, const char *name,
                  int page, const char *record, const char *png_path, st_error *err);
 
+/* As st_proof_png, but the PNG drawn at scale (above 0, at most 1: the
+ * scan's own pixels) into memory: *png (malloc'd, the caller frees it)
+ * and *png_len, written only on success. ST_ERR_ARG for another scale;
+ * ST_ERR_NOMEM; else as st_proof_png. Thread-safe. */
+int st_proof_png_mem(const st_model *m, const void *bytes, size_t len, const char *name,
+                     int page, const char *record, double scale, unsigned char **png,
+                     size_t *png_len, st_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,19 +11,30 @@
  *   /reconcile         the reconciliation, from /api/reconcile (the JSON
  *                      of `stemtel reconcile --format json`)
  *   /app.css, /app.js  the pages' style and script
+ *   /login, /desk      the adjudication desk (app/desk.h): a member logs
+ *                      in (POST /login) with the password of `stemtel
+ *                      members passwd`; the desk (/api/desk, /api/ballot,
+ *                      /page.png) answers only a session, and POST
+ *                      /decide records a decision as `review decide` does
+ *                      (POST /logout ends the session)
  *
  * Everything is compiled in: no file, font or script from elsewhere. Every
  * answer carries a Content-Security-Policy allowing only its own origin
  * (no inline script or style), X-Content-Type-Options: nosniff, no
- * framing and no referrer; the JSON is never cached. Only GET and HEAD
- * are answered.
+ * framing and no referrer to other origins; the JSON is never cached.
+ * GET and HEAD are answered, and POST to /login, /logout and /decide.
+ * Sessions (app/session.h) are HttpOnly SameSite=Strict cookies kept in the server's memory; every
+ * POST but the login needs the session's CSRF token (403 without it), a
+ * POST from another Origin is refused (403), and five failed logins a
+ * minute from one address make it wait (429).
  *
  * Who may see what: the server listens on 127.0.0.1 by default. On a
  * loopback address every view is served, to requests whose Host is that
  * address or localhost (a web page elsewhere cannot read the operator's
  * JSON by pointing a name at 127.0.0.1). On any other address only the
  * public display (/, /api/public and its style and script) is served,
- * unless allow_decisions is set; everything else answers 404.
+ * unless allow_decisions is set; everything else answers 404 (the desk
+ * and its login included).
  *
  * The documents are made again only when the store has changed
  * (st_store_data_version) and then at most every 0.25 s, or four times
@@ -46,7 +57,8 @@ typedef struct st_serve_opts {
     const char *store_path;     /* the store (must exist) */
     const char *listen;         /* "ADDR:PORT" (IPv4, or [IPv6]:PORT); NULL:
                                    127.0.0.1:8080; port 0: any free one */
-    int allow_decisions;        /* serve every view on a non-loopback address */
+    int allow_decisions;        /* serve every view, the desk included, on a
+                                   non-loopback address */
     const volatile sig_atomic_t *stop; /* raised to stop; NULL: never */
     FILE *log;                  /* where "listening on URL" is said, once
                                    the socket is open; NULL: nowhere */
@@ -56,7 +68,9 @@ typedef struct st_serve_opts {
  * is borrowed for the call. Returns ST_OK after a stop; ST_ERR_ARG (a
  * listen address that is not ADDR:PORT), ST_ERR_IO (the store cannot be
  * opened, the address cannot be bound), ST_ERR_INVALID (not a store),
- * with the message, prefixed "serve: ", in err. Holds no global state;
+ * with the message, prefixed "serve: ", in err. Decisions are written
+ * through a second handle, opened for writing at the first. Holds no
+ * global state;
  * signals are the caller's to catch (raising *o->stop). */
 int st_serve_run(const st_serve_opts *o, st_error *err);
 

@@ -53,7 +53,7 @@
 extern "C" {
 #endif
 
-#define ST_STORE_SCHEMA_VERSION 4
+#define ST_STORE_SCHEMA_VERSION 5
 
 typedef struct st_store st_store;
 
@@ -287,6 +287,19 @@ int st_store_member_add(st_store *s, const char *name, const char *role, st_erro
  * ST_ERR_ARG when there is no such member; ST_ERR_IO. */
 int st_store_member_role(st_store *s, const char *name, char *role, size_t n,
                          st_error *err);
+
+/* Set (or replace) member name's password: pw (8 to 256 bytes, borrowed)
+ * is kept only as a salted PBKDF2-HMAC-SHA-256 hash with a high
+ * iteration count (util/password.h), never as itself. ST_OK; ST_ERR_ARG
+ * (no such member, a password too short or too long); ST_ERR_IO. Takes
+ * about a quarter of a second on purpose. */
+int st_store_member_passwd(st_store *s, const char *name, const char *pw, st_error *err);
+
+/* Check member name's password pw (both borrowed). ST_OK when it matches;
+ * ST_ERR_ARG "wrong name or password" alike for an unknown member, a
+ * member without a password and a wrong one (each costing one hash, so
+ * the time does not tell them apart); ST_ERR_IO. */
+int st_store_member_login(st_store *s, const char *name, const char *pw, st_error *err);
 
 /* Call fn for every member (voorzitter first, then in the order added);
  * strings valid during the call; fn's nonzero return stops the walk and

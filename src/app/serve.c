@@ -11,13 +11,17 @@
  * compiled in (serve_pages.c).
  */
 #include "stemtel/serve.h"
+#include "app/desk.h"
 #include "app/serve_pages.h"
+#include "app/session.h"
 #include "stemtel/reconcile.h"
 #include "stemtel/screens.h"
 #include "stemtel/store.h"
 #include "util/clock.h"
+#include "util/password.h"
 
 #include <arpa/inet.h>
+#include <json-c/json.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -30,6 +34,8 @@
 #define SERVE_REFRESH_S 0.25
 #define SERVE_RECENT 20
 #define SERVE_WARNINGS 50
+#define SERVE_BODY_MAX 16384
+#define SERVE_COOKIE "stemtel_session"
 
 /* Only this origin, no inline code, no framing, no plugins. */
 #define SERVE_CSP                                                                  \
@@ -53,7 +59,17 @@ typedef struct server {
     char failure[ST_ERROR_MAX]; /* the last error making a document, said
                                    once in log */
     FILE *log;
+    const char *store_path;
+    st_sessions *sessions;      /* who is logged in at the desk */
+    st_store *writer;           /* for decisions, opened at the first */
 } server;
+
+/* A POST's body as it arrives, NUL-terminated. */
+typedef struct request {
+    size_t len;
+    int too_big;
+    char body[SERVE_BODY_MAX + 1];
+} request;
 
 typedef struct listen_addr {
     struct sockaddr_storage sa;
@@ -104,6 +120,15 @@ static int parse_listen(const char *spec, listen_addr *a, st_error *err)
     a->len = sizeof *s4;
     a->loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
     return ST_OK;
+}
+
+/* One line in the log, if there is one. */
+static void say(server *sv, const char *what)
+{
+    if (sv->log) {
+        fprintf(sv->log, "stemtel: serve: %s\n", what);
+        fflush(sv->log);
+    }
 }
 
 /* A new report when the store changed and the last is old enough. */
@@ -168,10 +193,8 @@ static const char *document(server *sv, int kind)
         }
     }
     if (rc) {
-        if (sv->log && strcmp(sv->failure, err.msg)) {
-            fprintf(sv->log, "stemtel: serve: %s\n", err.msg);
-            fflush(sv->log);
-        }
+        if (strcmp(sv->failure, err.msg))
+            say(sv, err.msg);
         snprintf(sv->failure, sizeof sv->failure, "%s", err.msg);
         return NULL;
     }
@@ -179,27 +202,56 @@ static const char *document(server *sv, int kind)
     return sv->doc[kind];
 }
 
-static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *type,
-                              const char *body, int copy, int no_store)
+/* A response with the headers every answer carries. NULL on no memory. */
+static struct MHD_Response *response(const char *type, const void *body, size_t len, int copy,
+                                     int no_store)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
-        strlen(body), (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+        len, (void *)body, copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
     if (!r)
-        return MHD_NO;
+        return NULL;
     MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Content-Security-Policy", SERVE_CSP);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    /* same-origin, not no-referrer: with no-referrer a browser sends a
+     * form's POST with "Origin: null", and origin_ok needs the real one. */
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
     MHD_add_response_header(r, "Cache-Control", no_store ? "no-store" : "no-cache");
+    return r;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+    if (!r)
+        return MHD_NO;
     enum MHD_Result ok = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ok;
 }
 
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *type,
+                              const char *body, int copy, int no_store)
+{
+    return queue(c, status, response(type, body, strlen(body), copy, no_store));
+}
+
 static enum MHD_Result plain(struct MHD_Connection *c, unsigned status, const char *text)
 {
     return answer(c, status, "text/plain; charset=utf-8", text, 0, 1);
+}
+
+/* 303 to location, setting cookie when not NULL. */
+static enum MHD_Result redirect(struct MHD_Connection *c, const char *location,
+                                const char *cookie)
+{
+    struct MHD_Response *r = response("text/plain; charset=utf-8", "", 0, 0, 1);
+    if (r) {
+        MHD_add_response_header(r, "Location", location);
+        if (cookie)
+            MHD_add_response_header(r, "Set-Cookie", cookie);
+    }
+    return queue(c, MHD_HTTP_SEE_OTHER, r);
 }
 
 static int host_ok(const server *sv, struct MHD_Connection *c)
@@ -213,25 +265,247 @@ static int host_ok(const server *sv, struct MHD_Connection *c)
     return 0;
 }
 
+/* A browser says where a POST comes from: it must be this server. */
+static int origin_ok(struct MHD_Connection *c)
+{
+    const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    return !o || (h && !strncmp(o, "http://", 7) && !strcmp(o + 7, h));
+}
+
+static int en(struct MHD_Connection *c)
+{
+    const char *l = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lang");
+    return l && !strcmp(l, "en");
+}
+
+static const st_session *session_of(server *sv, struct MHD_Connection *c)
+{
+    return st_sessions_find(sv->sessions,
+                            MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SERVE_COOKIE),
+                            st_clock_now());
+}
+
+/* The JSON answer {"error": msg} with status. */
+static enum MHD_Result json_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", json_object_new_string(msg));
+    enum MHD_Result ok = answer(c, status, "application/json",
+                                json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE),
+                                1, 1);
+    json_object_put(o);
+    return ok;
+}
+
+/* A document of the desk (made by make into text), or its error. */
+static enum MHD_Result desk_answer(server *sv, struct MHD_Connection *c, int rc, char *text,
+                                   const st_error *err)
+{
+    if (rc) {
+        if (rc != ST_ERR_ARG)
+            say(sv, err->msg);
+        return json_error(c, rc == ST_ERR_ARG ? MHD_HTTP_NOT_FOUND
+                                              : MHD_HTTP_SERVICE_UNAVAILABLE, err->msg);
+    }
+    enum MHD_Result ok = answer(c, MHD_HTTP_OK, "application/json", text, 1, 1);
+    free(text);
+    return ok;
+}
+
+/* The ballot named by ?id=, or 0. */
+static int64_t id_arg(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
+    char *end;
+    long long id = v ? strtoll(v, &end, 10) : 0;
+    return v && *v && !*end && id > 0 ? (int64_t)id : 0;
+}
+
+/* GET of the desk's pages and documents: a page without a session goes
+ * to the login, a document answers 401. */
+static enum MHD_Result desk_get(server *sv, struct MHD_Connection *c, const char *url)
+{
+    const st_session *s = session_of(sv, c);
+    st_error err = {0};
+    char *text = NULL;
+    if (!strcmp(url, "/desk")) {
+        if (!s)
+            return redirect(c, en(c) ? "/login?lang=en" : "/login", NULL);
+        return answer(c, MHD_HTTP_OK, "text/html; charset=utf-8", st_desk_page_find(url)->body,
+                      0, 1);
+    }
+    if (!s)
+        return json_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)");
+    if (!strcmp(url, "/api/desk")) {
+        int rc = st_desk_queue_json(sv->store, s->member, s->csrf, &text, &err);
+        return desk_answer(sv, c, rc, text, &err);
+    }
+    if (!strcmp(url, "/api/ballot")) {
+        int rc = st_desk_ballot_json(sv->store, id_arg(c), &text, &err);
+        return desk_answer(sv, c, rc, text, &err);
+    }
+    unsigned char *png = NULL;
+    size_t len = 0;
+    int rc = st_desk_page_png(sv->store, id_arg(c), &png, &len, &err);
+    if (rc)
+        return desk_answer(sv, c, rc, NULL, &err);
+    enum MHD_Result ok = queue(c, MHD_HTTP_OK, response("image/png", png, len, 1, 1));
+    free(png);
+    return ok;
+}
+
+static enum MHD_Result on_login(server *sv, struct MHD_Connection *c, const request *rq)
+{
+    char addr[INET6_ADDRSTRLEN] = "", member[128], pw[ST_PASSWORD_MAX + 2], cookie[192];
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof addr);
+    double now = st_clock_now();
+    int english = st_session_form_get(rq->body, "lang", member, sizeof member) == 0 &&
+                  !strcmp(member, "en");
+    if (!st_sessions_may_try(sv->sessions, addr, now))
+        return answer(c, MHD_HTTP_TOO_MANY_REQUESTS, "text/html; charset=utf-8",
+                      st_desk_page_find("/login-limited")->body, 0, 1);
+    st_error err = {0};
+    int rc = ST_ERR_ARG;
+    if (!st_session_form_get(rq->body, "member", member, sizeof member) &&
+        !st_session_form_get(rq->body, "password", pw, sizeof pw))
+        rc = st_store_member_login(sv->store, member, pw, &err);
+    memset(pw, 0, sizeof pw);
+    if (rc == ST_ERR_ARG) {
+        st_sessions_failed(sv->sessions, addr, now);
+        snprintf(cookie, sizeof cookie, "a failed login from %s", addr);
+        say(sv, cookie);
+        return answer(c, MHD_HTTP_UNAUTHORIZED, "text/html; charset=utf-8",
+                      st_desk_page_find("/login-failed")->body, 0, 1);
+    }
+    const st_session *s = NULL;
+    if (rc || (rc = st_sessions_open(sv->sessions, member, now, &s, &err))) {
+        say(sv, err.msg);
+        return plain(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the store cannot be read\n");
+    }
+    snprintf(cookie, sizeof cookie, SERVE_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; "
+             "Max-Age=%d", s->id, (int)ST_SESSION_MAX_S);
+    return redirect(c, english ? "/desk?lang=en" : "/desk", cookie);
+}
+
+/* A decision from the desk, through the same code as `review decide`,
+ * on a handle for writing opened at the first one. */
+static enum MHD_Result on_decide(server *sv, struct MHD_Connection *c, const request *rq,
+                                 const st_session *s)
+{
+    char id[32], as[64], note[512];
+    st_error err = {0};
+    char *end;
+    if (st_session_form_get(rq->body, "id", id, sizeof id) || st_session_form_get(rq->body, "as", as, sizeof as))
+        return json_error(c, MHD_HTTP_BAD_REQUEST, "a decision needs id and as");
+    long long n = strtoll(id, &end, 10);
+    int has_note = !st_session_form_get(rq->body, "note", note, sizeof note) && note[0];
+    int rc = *end || n < 1 ? st_error_set(&err, ST_ERR_ARG, "serve: no ballot \"%s\"", id) : 0;
+    if (!rc && !sv->writer && (rc = st_store_open(sv->store_path, NULL, &sv->writer, &err)))
+        say(sv, err.msg);
+    if (!rc)
+        rc = st_desk_decide(sv->writer, n, as, s->member, has_note ? note : NULL, &err);
+    if (rc)
+        return json_error(c, rc == ST_ERR_ARG ? MHD_HTTP_BAD_REQUEST
+                                              : MHD_HTTP_SERVICE_UNAVAILABLE, err.msg);
+    return answer(c, MHD_HTTP_OK, "application/json", "{\"ok\":true}", 0, 1);
+}
+
+static enum MHD_Result on_post(server *sv, struct MHD_Connection *c, const char *url,
+                               const request *rq)
+{
+    int login = !strcmp(url, "/login");
+    if (!sv->all_views && (login || !strcmp(url, "/logout") || !strcmp(url, "/decide")))
+        return plain(c, MHD_HTTP_NOT_FOUND, "not here\n");
+    if (!login && strcmp(url, "/logout") && strcmp(url, "/decide"))
+        return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD here\n");
+    if (rq->too_big)
+        return plain(c, 413, "too much\n");
+    if (!origin_ok(c))
+        return plain(c, MHD_HTTP_FORBIDDEN, "not from this server's own pages\n");
+    if (login)
+        return on_login(sv, c, rq);
+    const st_session *s = session_of(sv, c);
+    char token[ST_SESSION_ID_LEN + 2];
+    if (!s)
+        return json_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)");
+    if (st_session_form_get(rq->body, "csrf", token, sizeof token) || !st_session_csrf_ok(s, token))
+        return json_error(c, MHD_HTTP_FORBIDDEN, "no valid CSRF token");
+    if (!strcmp(url, "/decide"))
+        return on_decide(sv, c, rq, s);
+    st_sessions_close(sv->sessions, s->id);
+    return redirect(c, "/login", SERVE_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+}
+
+/* Gather a POST's body (up to SERVE_BODY_MAX) into *con_cls; 1 while
+ * more is to come. */
+static int gather(void **con_cls, const char *data, size_t *size, enum MHD_Result *ret)
+{
+    request *rq = *con_cls;
+    *ret = MHD_YES;
+    if (!rq) {
+        if (!(rq = calloc(1, sizeof *rq)))
+            *ret = MHD_NO;
+        *con_cls = rq;
+        return 1;
+    }
+    if (!*size)
+        return 0;
+    if (rq->len + *size > SERVE_BODY_MAX) {
+        rq->too_big = 1;
+    } else {
+        memcpy(rq->body + rq->len, data, *size);
+        rq->len += *size;
+        rq->body[rq->len] = 0;
+    }
+    *size = 0;
+    return 1;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    free(*con_cls);
+    *con_cls = NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
     server *sv = cls;
+    enum MHD_Result ret;
     (void)version;
-    (void)upload_data;
-    (void)con_cls;
-    if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+    int post = !strcmp(method, "POST");
+    if (post && gather(con_cls, upload_data, upload_data_size, &ret))
+        return ret;
+    if (!post && strcmp(method, "GET") && strcmp(method, "HEAD")) {
         *upload_data_size = 0;
-        return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+        return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET, HEAD and POST\n");
     }
     if (!host_ok(sv, c))
         return plain(c, MHD_HTTP_MISDIRECTED_REQUEST, "this server answers only to its own "
                                                       "address\n");
+    if (post)
+        return on_post(sv, c, url, *con_cls);
     const st_serve_page *p = st_serve_page_find(url);
     if (p && (p->is_public || sv->all_views))
         return answer(c, MHD_HTTP_OK, p->type, p->body, 0, 0);
+    if (sv->all_views && (p = st_desk_page_find(url)) && strcmp(url, "/desk"))
+        return answer(c, MHD_HTTP_OK, p->type, p->body, 0, 0);
+    if (sv->all_views && (!strcmp(url, "/desk") || !strcmp(url, "/api/desk") ||
+                          !strcmp(url, "/api/ballot") || !strcmp(url, "/page.png")))
+        return desk_get(sv, c, url);
     int kind = !strcmp(url, "/api/public")      ? DOC_PUBLIC
                : !strcmp(url, "/api/operator")  ? DOC_OPERATOR
                : !strcmp(url, "/api/reconcile") ? DOC_RECONCILE
@@ -259,10 +533,16 @@ int st_serve_run(const st_serve_opts *o, st_error *err)
         goto out;
     }
     sv.log = o->log;
+    sv.store_path = o->store_path;
     sv.all_views = a.loopback || o->allow_decisions;
+    if (!(sv.sessions = st_sessions_new())) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
+        goto out;
+    }
     d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
                              (a.v6 ? MHD_USE_IPv6 : 0),
                          0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, &a.sa,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (!d) {
@@ -294,6 +574,8 @@ out:
     for (int k = 0; k < DOC_N; k++)
         free(sv.doc[k]);
     st_recon_free(sv.recon);
+    st_sessions_free(sv.sessions);
+    st_store_close(sv.writer);
     st_store_close(sv.store);
     return rc;
 }

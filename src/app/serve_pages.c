@@ -235,10 +235,15 @@ static const st_serve_page pages[] = {
     {"/reconcile", "text/html; charset=utf-8", page_reconcile, 0},
 };
 
+const st_serve_page *st_serve_page_in(const st_serve_page *v, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].path, path))
+            return &v[i];
+    return NULL;
+}
+
 const st_serve_page *st_serve_page_find(const char *path)
 {
-    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++)
-        if (!strcmp(pages[i].path, path))
-            return &pages[i];
-    return NULL;
+    return st_serve_page_in(pages, sizeof pages / sizeof pages[0], path);
 }

@@ -7,6 +7,8 @@
 #ifndef STEMTEL_APP_SERVE_PAGES_H
 #define STEMTEL_APP_SERVE_PAGES_H
 
+#include <stddef.h>
+
 typedef struct st_serve_page {
     const char *path;           /* "/", "/operator", "/app.js" ... */
     const char *type;           /* its Content-Type */
@@ -18,5 +20,9 @@ typedef struct st_serve_page {
 /* The compiled-in file at path (the URL's path, without its query), or
  * NULL when there is none. The result is static. Thread-safe. */
 const st_serve_page *st_serve_page_find(const char *path);
+
+/* The page of v (n of them) at path, or NULL: the search both tables of
+ * pages (these and the desk's) share. Pure. */
+const st_serve_page *st_serve_page_in(const st_serve_page *v, size_t n, const char *path);
 
 #endif

@@ -8,6 +8,7 @@
  */
 #include "stemtel/store.h"
 #include "record/storedb.h"
+#include "util/password.h"
 #include "util/text.h"
 
 #include <ctype.h>
@@ -374,4 +375,46 @@ int st_store_members_each(st_store *s, st_store_member_fn fn, void *ctx, st_erro
         rc = st_store_fail(s, err, "cannot read members");
     sqlite3_finalize(q);
     return rc;
+}
+
+int st_store_member_passwd(st_store *s, const char *name, const char *pw, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    char role[16], line[ST_PASSWORD_LINE], when[32];
+    int rc = st_store_member_role(s, name, role, sizeof role, err);
+    if (rc)
+        return rc;
+    if ((rc = st_password_hash(pw, line, sizeof line, err)))
+        return st_error_prefix(err, "store");
+    st_store_utc_now(when, sizeof when);
+    if (sqlite3_prepare_v2(st_store_db(s), "INSERT OR REPLACE INTO passwords(member,hash,set_at)"
+                           " VALUES(?1,?2,?3)", -1, &q, NULL) != SQLITE_OK)
+        return st_store_fail(s, err, "cannot prepare");
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, line, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, when, -1, SQLITE_STATIC);
+    int ok = sqlite3_step(q) == SQLITE_DONE;
+    sqlite3_finalize(q);
+    return ok ? ST_OK : st_store_fail(s, err, "cannot set the password");
+}
+
+int st_store_member_login(st_store *s, const char *name, const char *pw, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    char *line = NULL;
+    if (sqlite3_prepare_v2(st_store_db(s), "SELECT hash FROM passwords WHERE member = ?1", -1,
+                           &q, NULL) != SQLITE_OK)
+        return st_store_fail(s, err, "cannot read passwords");
+    sqlite3_bind_text(q, 1, name ? name : "", -1, SQLITE_STATIC);
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW)
+        line = strdup(st_store_col_text(q, 0));
+    sqlite3_finalize(q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return st_store_fail(s, err, "cannot read passwords");
+    if (step == SQLITE_ROW && !line)
+        return st_error_set(err, ST_ERR_NOMEM, "store: out of memory");
+    int ok = st_password_verify(pw, line);
+    free(line);
+    return ok ? ST_OK : st_error_set(err, ST_ERR_ARG, "store: wrong name or password");
 }

@@ -57,6 +57,11 @@ struct st_store {
     "CREATE TABLE stations(id TEXT PRIMARY KEY, name TEXT NOT NULL, postcode TEXT,"  \
     "  eligible INTEGER, position INTEGER NOT NULL, source TEXT NOT NULL);"
 
+/* Added in schema version 5: members' passwords for the desk's login,
+ * each a line of util/password.h (salted PBKDF2, never the password). */
+#define SCHEMA_V5                                                                   \
+    "CREATE TABLE passwords(member TEXT PRIMARY KEY REFERENCES members(name),"      \
+    "  hash TEXT NOT NULL, set_at TEXT NOT NULL);"
 
 static const char *const schema =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -88,7 +93,7 @@ static const char *const schema =
     "CREATE TABLE basis_lists(station TEXT NOT NULL"
     "  REFERENCES basis(station) ON DELETE CASCADE,"
     "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));"
-    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA;
+    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA SCHEMA_V5;
 
 int st_store_fail(st_store *s, st_error *err, const char *what)
 {
@@ -182,7 +187,8 @@ static int migrate(st_store *s, int *v, st_error *err)
 {
     static const char *const add[] = {NULL, SCHEMA_V2 "PRAGMA user_version=2;",
                                        SCHEMA_V3 "PRAGMA user_version=3;",
-                                       ST_RESCAN_SCHEMA "PRAGMA user_version=4;"};
+                                       ST_RESCAN_SCHEMA "PRAGMA user_version=4;",
+                                       SCHEMA_V5 "PRAGMA user_version=5;"};
     int rc;
     while (*v >= 1 && *v < ST_STORE_SCHEMA_VERSION) {
         int was = *v;

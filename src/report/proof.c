@@ -86,13 +86,15 @@ int st_proof_check(const char *record, const char *name, int page, st_error *err
     return rc;
 }
 
-int st_proof_png(const st_model *m, const void *bytes, size_t len, const char *name,
-                 int page, const char *record, const char *png_path, st_error *err)
+/* The page drawn with its boxes at scale (1: the scan's own pixels) into
+ * *out, the caller's surface. */
+static int render(const st_model *m, const void *bytes, size_t len, const char *name, int page,
+                  const char *record, double scale, cairo_surface_t **out, st_error *err)
 {
     json_object *rec = NULL, *boxes = NULL;
     st_decoder *d = NULL;
     st_image ink = {0};
-    cairo_surface_t *surf = NULL;
+    cairo_surface_t *surf = NULL, *page_surf = NULL;
     cairo_t *cr = NULL;
     double t[6];
     int rc;
@@ -106,14 +108,18 @@ int st_proof_png(const st_model *m, const void *bytes, size_t len, const char *n
         (rc = st_decoder_read_ink(d, page, m->settings.scan_dpi > 0 ? m->settings.scan_dpi : 300,
                                      &ink, NULL, err)))
         goto out;
-    surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, ink.w, ink.h);
-    if (cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
+    int w = (int)(ink.w * scale + 0.5), h = (int)(ink.h * scale + 0.5);
+    page_surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, ink.w, ink.h);
+    surf = scale == 1 ? cairo_surface_reference(page_surf)
+                      : cairo_image_surface_create(CAIRO_FORMAT_RGB24, w > 0 ? w : 1, h > 0 ? h : 1);
+    if (cairo_surface_status(page_surf) != CAIRO_STATUS_SUCCESS ||
+        cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
         rc = st_error_set(err, ST_ERR_NOMEM, "proof: out of memory");
         goto out;
     }
-    cairo_surface_flush(surf);
-    uint8_t *px = cairo_image_surface_get_data(surf);
-    int stride = cairo_image_surface_get_stride(surf);
+    cairo_surface_flush(page_surf);
+    uint8_t *px = cairo_image_surface_get_data(page_surf);
+    int stride = cairo_image_surface_get_stride(page_surf);
     for (int y = 0; y < ink.h; y++) {
         uint32_t *row = (uint32_t *)(px + (size_t)y * (size_t)stride);
         const uint8_t *in = ink.px + (size_t)y * ink.stride;
@@ -122,20 +128,84 @@ int st_proof_png(const st_model *m, const void *bytes, size_t len, const char *n
             row[x] = (g << 16) | (g << 8) | g;
         }
     }
-    cairo_surface_mark_dirty(surf);
+    cairo_surface_mark_dirty(page_surf);
     cr = cairo_create(surf);
+    if (scale != 1) {
+        cairo_scale(cr, scale, scale);
+        cairo_set_source_surface(cr, page_surf, 0, 0);
+        cairo_paint(cr);
+    }
     /* Lines about 0.4 mm wide at the page's resolution. */
     draw_boxes(cr, m, t, boxes, ink.dpi > 0 ? ink.dpi / 60 : 4);
     cairo_surface_flush(surf);
-    if (cairo_surface_write_to_png(surf, png_path) != CAIRO_STATUS_SUCCESS)
-        rc = st_error_set(err, ST_ERR_IO, "proof: %s: cannot write", png_path);
+    *out = surf;
+    surf = NULL;
 out:
     if (cr)
         cairo_destroy(cr);
     if (surf)
         cairo_surface_destroy(surf);
+    if (page_surf)
+        cairo_surface_destroy(page_surf);
     free(ink.px);
     st_decoder_close(d);
     json_object_put(rec);
     return rc;
+}
+
+int st_proof_png(const st_model *m, const void *bytes, size_t len, const char *name,
+                 int page, const char *record, const char *png_path, st_error *err)
+{
+    cairo_surface_t *surf = NULL;
+    int rc = render(m, bytes, len, name, page, record, 1, &surf, err);
+    if (!rc && cairo_surface_write_to_png(surf, png_path) != CAIRO_STATUS_SUCCESS)
+        rc = st_error_set(err, ST_ERR_IO, "proof: %s: cannot write", png_path);
+    if (surf)
+        cairo_surface_destroy(surf);
+    return rc;
+}
+
+typedef struct png_buf {
+    unsigned char *b;
+    size_t len, cap;
+} png_buf;
+
+static cairo_status_t png_write(void *ctx, const unsigned char *data, unsigned int n)
+{
+    png_buf *p = ctx;
+    if (p->len + n > p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 1 << 20;
+        while (cap < p->len + n)
+            cap *= 2;
+        unsigned char *nb = realloc(p->b, cap);
+        if (!nb)
+            return CAIRO_STATUS_NO_MEMORY;
+        p->b = nb;
+        p->cap = cap;
+    }
+    memcpy(p->b + p->len, data, n);
+    p->len += n;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+int st_proof_png_mem(const st_model *m, const void *bytes, size_t len, const char *name,
+                     int page, const char *record, double scale, unsigned char **png,
+                     size_t *png_len, st_error *err)
+{
+    cairo_surface_t *surf = NULL;
+    png_buf p = {0};
+    if (!(scale > 0 && scale <= 1))
+        return st_error_set(err, ST_ERR_ARG, "proof: the scale must be above 0 and at most 1");
+    int rc = render(m, bytes, len, name, page, record, scale, &surf, err);
+    if (!rc && cairo_surface_write_to_png_stream(surf, png_write, &p) != CAIRO_STATUS_SUCCESS)
+        rc = st_error_set(err, ST_ERR_NOMEM, "proof: out of memory");
+    if (surf)
+        cairo_surface_destroy(surf);
+    if (rc) {
+        free(p.b);
+        return rc;
+    }
+    *png = p.b;
+    *png_len = p.len;
+    return ST_OK;
 }

@@ -81,18 +81,10 @@ static json_object *totals_json(const st_recon *r)
     return o;
 }
 
-/* The document's text, or NULL on no memory; takes root's reference. */
+/* The document's text into *out; takes root's reference. */
 static int finish(json_object *root, char **out, st_error *err)
 {
-    const char *t = root ? json_object_to_json_string_ext(
-                               root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-                         : NULL;
-    char *copy = t ? strdup(t) : NULL;
-    json_object_put(root);
-    if (!copy)
-        return st_error_set(err, ST_ERR_NOMEM, "screens: out of memory");
-    *out = copy;
-    return ST_OK;
+    return st_json_finish(root, "screens", out, err);
 }
 
 int st_screen_public_json(const st_recon *r, char **out, st_error *err)

@@ -23,6 +23,19 @@ json_object *st_json_num(double v, int decimals)
     return json_object_new_double_s(v, buf);
 }
 
+int st_json_finish(json_object *root, const char *what, char **out, st_error *err)
+{
+    const char *t = root ? json_object_to_json_string_ext(
+                               root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+                         : NULL;
+    char *copy = t ? strdup(t) : NULL;
+    json_object_put(root);
+    if (!copy)
+        return st_error_set(err, ST_ERR_NOMEM, "%s: out of memory", what);
+    *out = copy;
+    return ST_OK;
+}
+
 char *st_json_text(json_object *root)
 {
     const char *txt = json_object_to_json_string_ext(

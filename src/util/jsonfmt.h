@@ -10,6 +10,8 @@
 #include <json-c/json.h>
 #include <stdio.h>
 
+#include "stemtel/error.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -23,6 +25,12 @@ json_object *st_json_num(double v, int decimals);
  * followed by a newline, as a malloc'd string the caller frees; NULL on no
  * memory. Does not take root's reference. */
 char *st_json_text(json_object *root);
+
+/* The text of root on one line (no spaces, no escaped slashes: strict
+ * JSON for a browser), then takes root's reference (root NULL: none).
+ * ST_OK with *out malloc'd, the caller's; ST_ERR_NOMEM with "what: out
+ * of memory" in err. */
+int st_json_finish(json_object *root, const char *what, char **out, st_error *err);
 
 /* Write s as a JSON string to f: quotes, backslashes and control
  * characters escaped, UTF-8 passed through. For writers that stream
