@@ -13,9 +13,10 @@ static const char *const basis_usage =
     "Put each polling station's own count (Model N 10-2: A..J, the votes per\n"
     "list, whether a difference was explained) into the store, replacing an\n"
     "earlier one of the same station. The CSV has one header row and one row\n"
-    "per station: station,A,B,C,D,E.1,..,E.n,E,F,G,H,I,J,explained (yes/no),\n"
-    "and optionally name and eligible (see the README). --from-eml takes the\n"
-    "same figures from an EML 510b count.\n";
+    "per station: station,A,B,C,D,E.1,..,E.n,E,F,G,H,I,J,explained (yes/no,\n"
+    "empty if unanswered, both if both ticked), and optionally box (the D/H\n"
+    "box ticked: D=H, H>D, H<D, joined by + or none), name and eligible (see\n"
+    "the README). --from-eml takes the same figures from an EML 510b count.\n";
 
 int st_cli_basis(int argc, char **argv)
 {

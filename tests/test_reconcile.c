@@ -274,6 +274,116 @@ static int has_code(json_object *st, const char *code)
     return 0;
 }
 
+
+/* ---- planted forms -------------------------------------------------------- */
+
+#define GR_MODEL "models/gr2022-west-maas-en-waal.json"
+
+/* A fresh store of the GR2022 model in dir (a real SQLite file). */
+static void new_store(const char *dir, char *store, size_t n)
+{
+    char *model = th_root(GR_MODEL);
+    st_error err = {0};
+    st_model *m = NULL;
+    st_store *s = NULL;
+    snprintf(store, n, "%s/f.db", dir);
+    remove(store);
+    assert_st_ok(st_model_load_checked(model, &m, &err), &err);
+    assert_st_ok(st_store_open(store, m, &s, &err), &err);
+    st_store_close(s);
+    st_model_free(m);
+    free(model);
+}
+
+/* SB3's real N 10-2 (D = H = 331) with A moved by da (so D = 331 + da),
+ * I and J, the box column and the explained answer as given. */
+static void write_sb3(const char *csv, int da, int I, int J, const char *box,
+                      const char *explained)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "station,A,B,C,D,E.1,E.2,E.3,E.4,E.5,E.6,E.7,E.8,E,F,G,H,I,J,explained%s\n"
+             "0668::SB3,%d,46,0,%d,7,39,0,88,0,153,36,1,324,5,2,331,%d,%d,%s%s%s\n",
+             box ? ",box" : "", 285 + da, 331 + da, I, J, explained, box ? "," : "",
+             box ? box : "");
+    th_write(csv, text);
+}
+
+/* The codes reconcile gives station, space-separated, in report order. */
+static char *codes_of(const char *store, const char *station, const char *dir)
+{
+    char path[4200], *codes = calloc(1, 1024);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    int rc = th_run(NULL, "reconcile --store '%s' --format json -o '%s'", store, path);
+    assert_true(rc == 0 || rc == 3);
+    json_object *r = read_json(path), *a = jget(station_of(r, station), "checks");
+    for (size_t i = 0; i < json_object_array_length(a); i++) {
+        if (i)
+            strcat(codes, " ");
+        strcat(codes, json_object_get_string(jget(json_object_array_get_idx(a, i), "code")));
+    }
+    json_object_put(r);
+    return codes;
+}
+
+/* Import a planted SB3 and insist on exactly want (with W203 and W204,
+ * which our own count of no ballots adds: H = 0 against the station's D). */
+static void expect_codes(const char *dir, const char *store, int da, int I, int J,
+                         const char *box, const char *explained, const char *want)
+{
+    char csv[4200], full[256];
+    snprintf(csv, sizeof csv, "%s/b.csv", dir);
+    write_sb3(csv, da, I, J, box, explained);
+    RUN_OK("basis import --store '%s' '%s'", store, csv);
+    char *got = codes_of(store, "0668::SB3", dir);
+    snprintf(full, sizeof full, "%s%sW203 W204", want, *want ? " " : "");
+    if (strcmp(got, full))
+        fail_msg("D = %d, H = 331, I %d, J %d, box %s, explained \"%s\": want \"%s\", got "
+                 "\"%s\"", 331 + da, I, J, box ? box : "(no column)", explained, full, got);
+    free(got);
+}
+
+static void test_reconcile_each_form_check_fires_exactly_at_its_edge(void **state)
+{
+    char *dir = th_tmpdir(), store[4200];
+    new_store(dir, store, sizeof store);
+    /* The real form as it is: nothing. */
+    expect_codes(dir, store, 0, 0, 0, "D=H", "yes", "");
+    expect_codes(dir, store, 0, 0, 0, NULL, "", "");     /* no box column: F301-F304 not run */
+    /* F301-F304: the box ticked against the actual D and H. */
+    expect_codes(dir, store, -1, 1, 0, "D=H", "yes", "F301");
+    expect_codes(dir, store, -1, 1, 0, "H>D", "yes", "");
+    expect_codes(dir, store, 0, 0, 0, "H>D", "yes", "F302"); /* H = D is not H > D */
+    expect_codes(dir, store, 1, 0, 1, "H<D", "yes", "");
+    expect_codes(dir, store, 0, 0, 0, "H<D", "yes", "F303");
+    expect_codes(dir, store, 0, 0, 0, "none", "yes", "F304");
+    expect_codes(dir, store, 0, 0, 0, "D=H+H<D", "yes", "F303 F304");
+    /* F305-F309: I and J against the actual D and H. */
+    expect_codes(dir, store, 0, 1, 0, "D=H", "yes", "F305");
+    expect_codes(dir, store, 0, 0, 1, "D=H", "yes", "F305");
+    expect_codes(dir, store, -1, 2, 0, "H>D", "yes", "F306");
+    expect_codes(dir, store, -1, 0, 0, "H>D", "yes", "F306");
+    expect_codes(dir, store, -1, 1, 1, "H>D", "yes", "F307");
+    expect_codes(dir, store, 1, 0, 2, "H<D", "yes", "F308");
+    expect_codes(dir, store, 1, 0, 0, "H<D", "yes", "F308");
+    expect_codes(dir, store, 1, 1, 1, "H<D", "yes", "F309");
+    /* F310: a difference needs exactly one answer; without one, none. */
+    expect_codes(dir, store, -1, 1, 0, "H>D", "", "F310");
+    expect_codes(dir, store, 1, 0, 1, "H<D", "both", "F310");
+    expect_codes(dir, store, -1, 1, 0, "H>D", "no", "");
+    expect_codes(dir, store, 0, 0, 0, "D=H", "", "");
+    /* The box as the import kept it, in the report. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    json_object *r = read_json(path), *b = jget(station_of(r, "0668::SB3"), "basistelling");
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(jget(b, "boxes"), 0)),
+                        "D=H");
+    assert_string_equal(json_object_get_string(jget(b, "explained_answer")), "");
+    json_object_put(r);
+    th_rmtree(dir);
+    free(dir);
+}
+
 /* ---- the tests ------------------------------------------------------------ */
 
 static void test_reconcile_real_count_of_21_stations_exports_the_official_510b(void **state)
@@ -493,6 +603,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reconcile_planted_differences_give_their_codes_and_rows),
+        cmocka_unit_test(test_reconcile_each_form_check_fires_exactly_at_its_edge),
         cmocka_unit_test(test_reconcile_real_count_of_21_stations_exports_the_official_510b),
     };
     /* STEMTEL_TEST=pattern runs only the matching tests. */

@@ -17,7 +17,13 @@
  *                 every list of the model, no others
  *   E, F, G, H    valid votes, blank, invalid, ballots counted
  *   I, J          ballots counted more / fewer than admitted voters
- *   explained     yes or no (ja / nee): was a D/H difference explained
+ *   explained     the form's question "is the difference fully explained":
+ *                 yes or no (ja / nee), empty when left unanswered, both
+ *                 (beide) when yes and no are both ticked
+ *   box           optional: the D/H comparison box(es) the station ticked:
+ *                 D=H, H>D or H<D, several joined by + ("D=H+H<D"),
+ *                 none (geen) when none was ticked; without the column the
+ *                 boxes are not known and F301-F304 are not run
  *   name          optional: the station's name
  *   eligible      optional: voters entitled to vote there (EML's Cast)
  *
@@ -41,12 +47,29 @@
 extern "C" {
 #endif
 
+/* A yes/no question on a form as it was filled in. */
+typedef enum st_answer {
+    ST_ANSWER_UNKNOWN = 0, /* not recorded: checks on it are skipped */
+    ST_ANSWER_BLANK,       /* left unanswered */
+    ST_ANSWER_YES,
+    ST_ANSWER_NO,
+    ST_ANSWER_BOTH         /* yes and no both ticked */
+} st_answer;
+
+/* The D/H comparison boxes ticked (a mask), or ST_BOXES_UNKNOWN. */
+#define ST_BOXES_UNKNOWN (-1)
+#define ST_BOX_D_IS_H 1    /* "D = H" */
+#define ST_BOX_H_OVER_D 2  /* "H > D" */
+#define ST_BOX_H_UNDER_D 4 /* "H < D" */
+
 /* One station's N 10-2 figures. */
 typedef struct st_basis {
     char *station;
     char *name;             /* NULL when not given */
     int64_t A, B, C, D, E, F, G, H, I, J;
-    int explained;          /* 1 yes, 0 no */
+    int explained;          /* 1: the difference was explained (yes), else 0 */
+    st_answer explained_as; /* the "fully explained" question as answered */
+    int boxes;              /* ST_BOX_* ticked, or ST_BOXES_UNKNOWN */
     int64_t eligible;       /* -1 when not given */
     int n_lists;            /* = the model's lists, in model order */
     int *list;              /* list numbers */
@@ -57,6 +80,11 @@ typedef struct st_basis_set {
     int n;
     st_basis *v;
 } st_basis_set;
+
+/* How the store and the reports write an answer: "ja", "nee", "beide",
+ * "" for unanswered, NULL for ST_ANSWER_UNKNOWN (or a value out of
+ * range). A static string. */
+const char *st_answer_name(st_answer a);
 
 /* Free what b owns (not b). Accepts NULL. */
 void st_basis_clear(st_basis *b);
@@ -92,17 +120,31 @@ int st_basis_read_eml(const char *path, const st_model *m, st_basis_set *out,
 
 /* Put every station of set into the store in one transaction, replacing
  * an earlier basistelling of the same station; source names where the
- * figures came from (the file). Every station must pass
+ * figures came from (the file). This is the first entry of the form: a
+ * second entry (st_basis_save_second) stays as it was, to be compared
+ * with the corrected first. Every station must pass
  * st_store_station_check (on the station list once there is one, else of
  * the EML form): ST_ERR_INVALID naming the file and the station, nothing
  * stored. */
-int st_basis_save(st_store *s, const st_basis_set *set, const char *source,
-                  st_error *err);
+int st_basis_save(st_store *s, const st_basis_set *set, const char *source, st_error *err);
+
+/* The second entry of the same forms (typed again by someone else), kept
+ * beside the first and replacing an earlier second entry of the station.
+ * Refused as st_basis_save refuses, and ST_ERR_INVALID naming the file
+ * and the station when a station has no first entry; nothing stored
+ * then. */
+int st_basis_save_second(st_store *s, const st_basis_set *set, const char *source,
+                         st_error *err);
 
 /* Read station's basistelling from the store into *out (clear it with
- * st_basis_clear); *found is 0 (and *out empty) when there is none. */
-int st_basis_load(st_store *s, const char *station, st_basis *out, int *found,
-                  st_error *err);
+ * st_basis_clear); *found is 0 (and *out empty) when there is none. A
+ * station stored by an older stemtel has its boxes and explained_as
+ * unknown. */
+int st_basis_load(st_store *s, const char *station, st_basis *out, int *found, st_error *err);
+
+/* The same for the station's second entry. */
+int st_basis_load_second(st_store *s, const char *station, st_basis *out, int *found,
+                         st_error *err);
 
 #ifdef __cplusplus
 }

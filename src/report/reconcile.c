@@ -59,17 +59,16 @@ static int run_checks(st_recon_station *s, const st_checks_in *in)
     return ST_OK;
 }
 
-/* The Kiesraad's checks on the station's own figures. The form as we
- * take it records neither the D/H box ticked nor the GSB's answers, so
- * F301-F304 and F101-F112 are not run on it. */
+/* The Kiesraad's checks on the station's own figures: F201-F310 on the
+ * form as it was entered (F301-F304 and F310 only where the import had
+ * the box ticked and the explanation question). */
 static int check_basis(st_recon_station *s)
 {
     const st_basis *b = &s->basis;
     st_checks_in in = {.groups = ST_CHECKS_FORM, .A = b->A, .B = b->B, .C = b->C, .D = b->D,
                        .E = b->E, .F = b->F, .G = b->G, .H = b->H, .I = b->I, .J = b->J,
                        .d_known = 1, .n_lists = b->n_lists, .list = b->list, .ex = b->votes,
-                       .boxes = ST_BOXES_UNKNOWN,
-                       .explained = b->explained ? ST_ANSWER_YES : ST_ANSWER_NO};
+                       .boxes = b->boxes, .explained = b->explained_as};
     return run_checks(s, &in);
 }
 
@@ -405,6 +404,13 @@ static json_object *figures_json(int64_t A, int64_t B, int64_t C, int64_t D, int
     return o;
 }
 
+/* An answer on a form: "ja", "nee", "beide", "" (unanswered) or null
+ * (not recorded). */
+static json_object *answer_json(st_answer a)
+{
+    return st_answer_name(a) ? json_object_new_string(st_answer_name(a)) : NULL;
+}
+
 static json_object *station_json(const st_model *m, const st_recon_station *s)
 {
     json_object *o = json_object_new_object(), *a;
@@ -442,6 +448,18 @@ static json_object *station_json(const st_model *m, const st_recon_station *s)
         }
         json_object_object_add(bj, "lists", lists);
         json_object_object_add(bj, "explained", json_object_new_boolean(b->explained));
+        json_object_object_add(bj, "explained_answer", answer_json(b->explained_as));
+        if (b->boxes == ST_BOXES_UNKNOWN) {
+            json_object_object_add(bj, "boxes", NULL);
+        } else {
+            json_object *bx = json_object_new_array();
+            static const struct { int bit; const char *name; } box[] = {
+                {ST_BOX_D_IS_H, "D=H"}, {ST_BOX_H_OVER_D, "H>D"}, {ST_BOX_H_UNDER_D, "H<D"}};
+            for (size_t k = 0; k < sizeof box / sizeof *box; k++)
+                if (b->boxes & box[k].bit)
+                    json_object_array_add(bx, json_object_new_string(box[k].name));
+            json_object_object_add(bj, "boxes", bx);
+        }
         json_object_object_add(o, "basistelling", bj);
     } else {
         json_object_object_add(o, "basistelling", NULL);
