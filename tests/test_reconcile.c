@@ -326,21 +326,32 @@ static char *codes_of(const char *store, const char *station, const char *dir)
     return codes;
 }
 
+/* Insist that reconcile gives SB3 exactly want and W203 W204 (which our
+ * own count of no ballots adds: H = 0 against the station's D); what
+ * says what was planted. */
+static void assert_codes(const char *dir, const char *store, const char *what,
+                         const char *want)
+{
+    char full[256];
+    char *got = codes_of(store, "0668::SB3", dir);
+    snprintf(full, sizeof full, "%s%sW203 W204", want, *want ? " " : "");
+    if (strcmp(got, full))
+        fail_msg("%s: want \"%s\", got \"%s\"", what, full, got);
+    free(got);
+}
+
 /* Import a planted SB3 and insist on exactly want (with W203 and W204,
  * which our own count of no ballots adds: H = 0 against the station's D). */
 static void expect_codes(const char *dir, const char *store, int da, int I, int J,
                          const char *box, const char *explained, const char *want)
 {
-    char csv[4200], full[256];
+    char csv[4200], full[300];
     snprintf(csv, sizeof csv, "%s/b.csv", dir);
     write_sb3(csv, da, I, J, box, explained);
     RUN_OK("basis import --store '%s' '%s'", store, csv);
-    char *got = codes_of(store, "0668::SB3", dir);
-    snprintf(full, sizeof full, "%s%sW203 W204", want, *want ? " " : "");
-    if (strcmp(got, full))
-        fail_msg("D = %d, H = 331, I %d, J %d, box %s, explained \"%s\": want \"%s\", got "
-                 "\"%s\"", 331 + da, I, J, box ? box : "(no column)", explained, full, got);
-    free(got);
+    snprintf(full, sizeof full, "D = %d, H = 331, I %d, J %d, box %s, explained \"%s\"",
+             331 + da, I, J, box ? box : "(no column)", explained);
+    assert_codes(dir, store, full, want);
 }
 
 static void test_reconcile_each_form_check_fires_exactly_at_its_edge(void **state)
@@ -380,6 +391,77 @@ static void test_reconcile_each_form_check_fires_exactly_at_its_edge(void **stat
                         "D=H");
     assert_string_equal(json_object_get_string(jget(b, "explained_answer")), "");
     json_object_put(r);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* `basis answer` for SB3 by Jansen, then exactly want from reconcile. */
+static void answer_then(const char *dir, const char *store, const char *question,
+                        const char *answer, const char *want)
+{
+    char what[100];
+    RUN_OK("basis answer --store '%s' --station 0668::SB3 --question %s --answer %s --by Jansen",
+           store, question, answer);
+    snprintf(what, sizeof what, "after %s %s", question, answer);
+    assert_codes(dir, store, what, want);
+}
+
+/* `basis answer --question args --by Jansen` for SB3 must fail, saying want
+ * and naming the store. */
+static void answer_refused(const char *store, const char *args, const char *want)
+{
+    char *out = NULL;
+    int rc = th_run(&out, "basis answer --store '%s' --station 0668::SB3 --question %s "
+                          "--by Jansen", store, args);
+    if (rc != 1 || !strstr(out, want) || !strstr(out, "basis: "))
+        fail_msg("basis answer --question %s: want exit 1 and \"%s\": exit %d, %s", args,
+                 want, rc, out);
+    free(out);
+}
+
+static void test_reconcile_each_bijlage_1_question_check_fires_on_the_gsb_answers(void **state)
+{
+    char *dir = th_tmpdir(), store[4200], csv[4200], *out = NULL;
+    new_store(dir, store, sizeof store);
+    snprintf(csv, sizeof csv, "%s/b.csv", dir);
+    write_sb3(csv, 0, 0, 0, "D=H", "yes");
+    RUN_OK("basis import --store '%s' '%s'", store, csv);
+    /* Not begun: nothing to check. */
+    assert_codes(dir, store, "no answers", "");
+    /* Only a member answers, and only what the form asks. */
+    answer_refused(store, "b1-2.1 --answer ja", "\"Jansen\" is not a member of the "
+                   "gemeentelijk stembureau");
+    RUN_OK("members add Jansen --role voorzitter --store '%s'", store);
+    answer_refused(store, "b1-3 --answer ja",
+                   "--question \"b1-3\": want b1-1a, b1-1b, b1-2.1 or b1-2.3");
+    answer_refused(store, "b1-2.1 --answer misschien", "--answer \"misschien\"");
+    /* B1-2: both answered, once each; B1-1 neither: nothing. */
+    answer_then(dir, store, "b1-2.1", "ja", "F111");
+    answer_then(dir, store, "b1-2.3", "nee", "");
+    /* B1-1: both or neither, each once. */
+    answer_then(dir, store, "b1-1a", "ja", "F101");
+    answer_then(dir, store, "b1-1b", "nee", "");
+    answer_then(dir, store, "b1-1b", "beide", "F102");
+    answer_then(dir, store, "b1-1b", "ja", "");
+    /* B1-2 taken back, or both ticked. */
+    answer_then(dir, store, "b1-2.3", "leeg", "F111");
+    answer_then(dir, store, "b1-2.3", "beide", "F112");
+    answer_then(dir, store, "b1-2.3", "nee", "");
+    /* "Not fully explained": the admitted voters are counted again; who
+     * answered is in the report. */
+    answer_then(dir, store, "b1-2.1", "nee", "");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    json_object *r = read_json(path), *st = station_of(r, "0668::SB3");
+    assert_true(json_object_get_boolean(jget(st, "recount_admitted_voters")));
+    json_object *q = jget(jget(st, "answers"), "b1-2.1");
+    assert_string_equal(json_object_get_string(jget(q, "answer")), "nee");
+    assert_string_equal(json_object_get_string(jget(q, "by")), "Jansen");
+    json_object_put(r);
+    assert_int_equal(th_run(&out, "reconcile --store '%s'", store), 3);
+    assert_non_null(strstr(out, "Antwoorden Bijlage 1:\n   b1-1a: ja (Jansen)\n"
+                                "   b1-1b: ja (Jansen)\n   b1-2.1: nee (Jansen)\n"));
+    free(out);
     th_rmtree(dir);
     free(dir);
 }
@@ -604,6 +686,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reconcile_planted_differences_give_their_codes_and_rows),
         cmocka_unit_test(test_reconcile_each_form_check_fires_exactly_at_its_edge),
+        cmocka_unit_test(test_reconcile_each_bijlage_1_question_check_fires_on_the_gsb_answers),
         cmocka_unit_test(test_reconcile_real_count_of_21_stations_exports_the_official_510b),
     };
     /* STEMTEL_TEST=pattern runs only the matching tests. */

@@ -146,6 +146,46 @@ int st_basis_load(st_store *s, const char *station, st_basis *out, int *found, s
 int st_basis_load_second(st_store *s, const char *station, st_basis *out, int *found,
                          st_error *err);
 
+/* ---- the GSB's answers, Na 31-2 Bijlage 1 ---------------------------------- */
+
+/* The gemeentelijk stembureau's own questions per station, in the form's
+ * order. */
+typedef enum st_b1_question {
+    ST_B1_OTHER_REASON = 0, /* b1-1a: investigated for another reason than a difference */
+    ST_B1_RECOUNTED,        /* b1-1b: ballots (partly) recounted after that */
+    ST_B1_EXPLAINED,        /* b1-2.1: the station's D/H difference fully explained */
+    ST_B1_DIFFERS,          /* b1-2.3: our H per list differs from the station's */
+    ST_B1_N
+} st_b1_question;
+
+/* A station's answers. Before the GSB has answered anything for the
+ * station every answer is ST_ANSWER_UNKNOWN (its Bijlage 1 not begun, so
+ * not checked); once one is given, the others are ST_ANSWER_BLANK. */
+typedef struct st_b1_answers {
+    st_answer a[ST_B1_N];
+    char by[ST_B1_N][104]; /* the member who answered, "" when not answered */
+    char at[ST_B1_N][32];  /* when (UTC), "" when not answered */
+} st_b1_answers;
+
+/* The question's name on the command line: "b1-1a", "b1-1b", "b1-2.1",
+ * "b1-2.3"; NULL for a value out of range. A static string. */
+const char *st_b1_question_name(st_b1_question q);
+
+/* Record the GSB's answer to question (a name as st_b1_question_name
+ * gives) for station, replacing an earlier one: answer is ja or nee (yes,
+ * no), beide (both: both ticked on the paper form) or leeg (empty: takes
+ * the answer back). by must be a registered member (st_store_member_add).
+ * Returns ST_OK; ST_ERR_ARG naming what is wrong for an unknown question
+ * or answer, a by who is not a member, a station that fails
+ * st_store_station_check; ST_ERR_IO for the store. */
+int st_basis_answer(st_store *s, const char *station, const char *question,
+                    const char *answer, const char *by, st_error *err);
+
+/* Read station's answers into *out (see st_b1_answers). Returns ST_OK or
+ * ST_ERR_IO; *out is written only on success. */
+int st_basis_answers_load(st_store *s, const char *station, st_b1_answers *out,
+                          st_error *err);
+
 #ifdef __cplusplus
 }
 #endif

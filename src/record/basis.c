@@ -6,8 +6,11 @@
  * does not fit with its line and column. The EML import takes the 510b
  * as eml510.h reads it and keeps the list totals and the N 10-2 figures.
  * Both hand out their result only when every row was read.
- * In the store the figures are one row of `basis` per station and one row
- * of `basis_lists` per list.
+ * In the store the figures are one row of `basis` per station, one row
+ * of `basis_lists` per list and one of `basis_form` for the D/H box and
+ * the explanation answer; a second entry has the same three tables named
+ * basis2*. The GSB's Bijlage 1 answers are one row of `answers` per
+ * station and question, with who gave them.
  */
 #include "stemtel/basis.h"
 #include "record/storedb.h"
@@ -726,4 +729,99 @@ int st_basis_load_second(st_store *s, const char *station, st_basis *out, int *f
                          st_error *err)
 {
     return load_entry(s, station, "basis2", out, found, err);
+}
+
+/* ---- the GSB's answers ---------------------------------------------------- */
+
+static const char *const b1_names[ST_B1_N] = {"b1-1a", "b1-1b", "b1-2.1", "b1-2.3"};
+
+const char *st_b1_question_name(st_b1_question q)
+{
+    return q >= 0 && q < ST_B1_N ? b1_names[q] : NULL;
+}
+
+int st_basis_answer(st_store *s, const char *station, const char *question,
+                    const char *answer, const char *by, st_error *err)
+{
+    static const struct { const char *word, *stored; } words[] = {
+        {"ja", "ja"}, {"yes", "ja"}, {"nee", "nee"}, {"no", "nee"},
+        {"beide", "beide"}, {"both", "beide"}, {"leeg", NULL}, {"empty", NULL}};
+    sqlite3 *db = st_store_db(s);
+    sqlite3_stmt *q = NULL;
+    const char *stored = NULL;
+    int known_q = 0, known_a = 0, rc;
+    for (int k = 0; question && k < ST_B1_N; k++)
+        known_q |= !strcmp(question, b1_names[k]);
+    if (!known_q)
+        return st_error_set(err, ST_ERR_ARG, "basis: --question \"%s\": want b1-1a, b1-1b, "
+                            "b1-2.1 or b1-2.3", question ? question : "");
+    for (size_t k = 0; answer && k < sizeof words / sizeof *words; k++)
+        if (!strcasecmp(answer, words[k].word))
+            known_a = 1, stored = words[k].stored;
+    if (!known_a)
+        return st_error_set(err, ST_ERR_ARG, "basis: --answer \"%s\": want ja, nee, beide "
+                            "(both ticked) or leeg (take the answer back)", answer ? answer : "");
+    if (!by || !*by)
+        return st_error_set(err, ST_ERR_ARG, "basis: an answer needs who gave it (--by)");
+    if (st_text_check(by, "basis", "--by", err))
+        return ST_ERR_ARG;
+    char role[16];
+    rc = st_store_member_role(s, by, role, sizeof role, err);
+    if (rc == ST_ERR_ARG)
+        return st_error_set(err, ST_ERR_ARG,
+                            "basis: %s: \"%s\" is not a member of the gemeentelijk stembureau "
+                            "here; add with: stemtel members add NAME --role voorzitter|lid "
+                            "--store FILE", st_store_path(s), by);
+    if (rc)
+        return rc;
+    st_error e = {0};
+    if (st_store_station_check(s, station, &e))
+        return st_error_set(err, e.code == ST_ERR_IO ? ST_ERR_IO : ST_ERR_ARG, "basis: %s",
+                            e.msg);
+    char when[32];
+    st_store_utc_now(when, sizeof when);
+    if (sqlite3_prepare_v2(db, stored ? "INSERT OR REPLACE INTO answers VALUES(?1,?2,?3,?4,?5)"
+                                      : "DELETE FROM answers WHERE station=?1 AND question=?2",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(db, err, "cannot prepare");
+    sqlite3_bind_text(q, 1, station, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, question, -1, SQLITE_STATIC);
+    if (stored) {
+        sqlite3_bind_text(q, 3, stored, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, by, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 5, when, -1, SQLITE_STATIC);
+    }
+    rc = sqlite3_step(q) == SQLITE_DONE ? ST_OK : db_fail(db, err, "cannot record the answer");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int st_basis_answers_load(st_store *s, const char *station, st_b1_answers *out,
+                          st_error *err)
+{
+    sqlite3 *db = st_store_db(s);
+    sqlite3_stmt *q = NULL;
+    st_b1_answers r;
+    int any = 0, step;
+    memset(&r, 0, sizeof r);
+    if (sqlite3_prepare_v2(db, "SELECT question, answer, answered_by, answered_at FROM answers "
+                               "WHERE station=?1", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(db, err, "cannot prepare");
+    sqlite3_bind_text(q, 1, station, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+        for (int k = 0; k < ST_B1_N; k++)
+            if (!strcmp(st_store_col_text(q, 0), b1_names[k])) {
+                r.a[k] = answer_of(q, 1);
+                snprintf(r.by[k], sizeof r.by[k], "%s", st_store_col_text(q, 2));
+                snprintf(r.at[k], sizeof r.at[k], "%s", st_store_col_text(q, 3));
+                any = 1;
+            }
+    sqlite3_finalize(q);
+    if (step != SQLITE_DONE)
+        return db_fail(db, err, "cannot read the answers");
+    for (int k = 0; any && k < ST_B1_N; k++)
+        if (r.a[k] == ST_ANSWER_UNKNOWN)
+            r.a[k] = ST_ANSWER_BLANK;
+    *out = r;
+    return ST_OK;
 }

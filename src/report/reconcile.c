@@ -59,6 +59,18 @@ static int run_checks(st_recon_station *s, const st_checks_in *in)
     return ST_OK;
 }
 
+/* F101-F112 on the GSB's answers (none while it has answered nothing for
+ * the station). */
+static int check_answers(st_recon_station *s)
+{
+    const st_answer *a = s->b1.a;
+    st_checks_in in = {.groups = ST_CHECKS_QUESTIONS, .boxes = ST_BOXES_UNKNOWN,
+                       .b1_other_reason = a[ST_B1_OTHER_REASON],
+                       .b1_recounted = a[ST_B1_RECOUNTED], .b1_explained = a[ST_B1_EXPLAINED],
+                       .b1_differs = a[ST_B1_DIFFERS]};
+    return run_checks(s, &in);
+}
+
 /* The Kiesraad's checks on the station's own figures: F201-F310 on the
  * form as it was entered (F301-F304 and F310 only where the import had
  * the box ticked and the explanation question). */
@@ -112,10 +124,13 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
     int rc;
     if ((rc = st_store_tally(store, s->station, &s->tally, err)) ||
         (rc = st_store_counts_get(store, s->station, &s->pages, err)) ||
-        (rc = st_basis_load(store, s->station, &s->basis, &s->has_basis, err)))
+        (rc = st_basis_load(store, s->station, &s->basis, &s->has_basis, err)) ||
+        (rc = st_basis_answers_load(store, s->station, &s->b1, err)))
         return rc;
     st_tally_get_totals(s->tally, &s->ours);
     const st_basis *b = &s->basis;
+    if (check_answers(s))
+        goto nomem;
     if (s->has_basis && check_basis(s))
         goto nomem;
     if (check_ours(m, s))
@@ -131,6 +146,10 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
         s->D = b->D;
         s->h_differs = b->H != s->H;
         s->recount_admitted = s->h_differs || (b->D != b->H && !b->explained);
+    }
+    s->recount_admitted |= s->b1.a[ST_B1_EXPLAINED] == ST_ANSWER_NO ||
+                           s->b1.a[ST_B1_DIFFERS] == ST_ANSWER_YES;
+    if (s->has_basis) {
         s->diff = calloc((size_t)(m->n_lists ? m->n_lists : 1), sizeof *s->diff);
         if (!s->diff)
             goto nomem;
@@ -340,6 +359,16 @@ int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
             fprintf(f, "void pages (set aside by people, in no figure): %s\n", voids);
         for (int k = 0; k < s->n_checks; k++)
             fprintf(f, "%s %s\n", s->checks[k].code, ST_TEXT_SHOWN(s->checks[k].text, t1));
+        if (s->b1.a[0] != ST_ANSWER_UNKNOWN)
+            fputs("Antwoorden Bijlage 1:\n", f);
+        for (int k = 0; s->b1.a[0] != ST_ANSWER_UNKNOWN && k < ST_B1_N; k++) {
+            const char *a = st_answer_name(s->b1.a[k]);
+            fprintf(f, "   %s: %s", st_b1_question_name((st_b1_question)k),
+                    *a ? a : "(niet beantwoord)");
+            if (*s->b1.by[k])
+                fprintf(f, " (%s)", ST_TEXT_SHOWN(s->b1.by[k], t1));
+            fputc('\n', f);
+        }
         if (!s->has_basis) {
             fputs("1. no basistelling imported\n", f);
         } else {
@@ -464,6 +493,18 @@ static json_object *station_json(const st_model *m, const st_recon_station *s)
     } else {
         json_object_object_add(o, "basistelling", NULL);
     }
+    json_object *ans = json_object_new_object();
+    for (int k = 0; k < ST_B1_N; k++) {
+        json_object *q = NULL;
+        if (s->b1.a[k] != ST_ANSWER_UNKNOWN) {
+            q = json_object_new_object();
+            json_object_object_add(q, "answer", answer_json(s->b1.a[k]));
+            json_object_object_add(q, "by", json_object_new_string(s->b1.by[k]));
+            json_object_object_add(q, "at", json_object_new_string(s->b1.at[k]));
+        }
+        json_object_object_add(ans, st_b1_question_name((st_b1_question)k), q);
+    }
+    json_object_object_add(o, "answers", ans);
     json_object_object_add(o, "recount_admitted_voters",
                            json_object_new_boolean(s->recount_admitted));
     json_object_object_add(o, "h_differs", json_object_new_boolean(s->h_differs));
