@@ -7,8 +7,8 @@
 #include <string.h>
 
 static const char *const basis_usage =
-    "usage: stemtel basis import --store FILE BASISTELLING.csv\n"
-    "       stemtel basis import --store FILE --from-eml Telling.eml.xml\n"
+    "usage: stemtel basis import --store FILE [--second-entry] BASISTELLING.csv\n"
+    "       stemtel basis import --store FILE [--second-entry] --from-eml Telling.eml.xml\n"
     "       stemtel basis answer --store FILE --station ID --question Q --answer A --by NAME\n"
     "\n"
     "import puts each polling station's own count (Model N 10-2: A..J, the\n"
@@ -18,7 +18,10 @@ static const char *const basis_usage =
     "(yes/no, empty if unanswered, both if both ticked), and optionally box\n"
     "(the D/H box ticked: D=H, H>D, H<D, joined by + or none), name and\n"
     "eligible (see the README). --from-eml takes the same figures from an EML\n"
-    "510b count.\n"
+    "510b count. --second-entry takes the same forms typed again by someone\n"
+    "else: every field that differs from the first entry is reported (W001)\n"
+    "and blocks a final result until the wrong entry is imported again\n"
+    "corrected; a station needs its first entry before its second.\n"
     "\n"
     "answer records the gemeentelijk stembureau's answer to a question of\n"
     "Na 31-2 Bijlage 1 for a station: Q is b1-1a (investigated for another\n"
@@ -75,15 +78,17 @@ static int import(int argc, char **argv)
 {
     static const struct option longs[] = {{"store", required_argument, NULL, 'S'},
                                           {"from-eml", required_argument, NULL, 'e'},
+                                          {"second-entry", no_argument, NULL, '2'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     const char *store_path = NULL, *eml = NULL;
-    int c;
+    int c, second = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {
         case 'S': store_path = optarg; break;
         case 'e': eml = optarg; break;
+        case '2': second = 1; break;
         case 'h': fputs(basis_usage, stdout); return ST_EXIT_OK;
         default: fputs(basis_usage, stderr); return ST_EXIT_USAGE;
         }
@@ -103,10 +108,10 @@ static int import(int argc, char **argv)
     if (eml ? st_basis_read_eml(src, st_store_model(s), &set, &err)
             : st_basis_read_csv(src, st_store_model(s), &set, &err))
         goto out;
-    if (st_basis_save(s, &set, src, &err))
+    if (second ? st_basis_save_second(s, &set, src, &err) : st_basis_save(s, &set, src, &err))
         goto out;
-    printf("basistelling of %d polling station%s from %s into %s\n", set.n,
-           set.n == 1 ? "" : "s", src, store_path);
+    printf("basistelling%s of %d polling station%s from %s into %s\n",
+           second ? " (second entry)" : "", set.n, set.n == 1 ? "" : "s", src, store_path);
     rc = ST_EXIT_OK;
 out:
     if (rc)

@@ -275,6 +275,44 @@ static int has_code(json_object *st, const char *code)
 }
 
 
+/* b as a basistelling CSV, but with list `list` plus delta. */
+static void write_basis_csv(const char *csv, const st_basis *b, int list, int delta)
+{
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("station,A,B,C,D,E,F,G,H,I,J,explained", f);
+    for (int k = 0; k < b->n_lists; k++)
+        fprintf(f, ",E.%d", b->list[k]);
+    fprintf(f, "\n%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,yes", b->station,
+            (long long)b->A, (long long)b->B, (long long)b->C, (long long)b->D, (long long)b->E,
+            (long long)b->F, (long long)b->G, (long long)b->H, (long long)b->I, (long long)b->J);
+    for (int k = 0; k < b->n_lists; k++)
+        fprintf(f, ",%lld", (long long)(b->votes[k] + (b->list[k] == list ? delta : 0)));
+    fputc('\n', f);
+    fclose(f);
+}
+
+/* Count DIR/in as station 0668::SB118 into store and decide its reviews
+ * as the truth says; *m gets the model and the return value SB118's
+ * figures in the real 510b (the caller frees *m and set). */
+static const st_basis *count_sb118(const char *model, const char *store, const char *dir,
+                                   st_model **m, st_basis_set *set)
+{
+    st_error err = {0};
+    RUN_OK("count --model '%s' --station 0668::SB118 --store '%s' --out '%s/out' '%s/in'",
+           model, store, dir, dir);
+    decide_as_truth(store);
+    assert_st_ok(st_model_load_checked(model, m, &err), &err);
+    char *telling = th_data(TELLING);
+    assert_st_ok(st_basis_read_eml(telling, *m, set, &err), &err);
+    free(telling);
+    for (int i = 0; i < set->n; i++)
+        if (!strcmp(set->v[i].station, "0668::SB118"))
+            return &set->v[i];
+    fail_msg("no 0668::SB118 in %s", TELLING);
+    return NULL;
+}
+
 /* ---- planted forms -------------------------------------------------------- */
 
 #define GR_MODEL "models/gr2022-west-maas-en-waal.json"
@@ -597,35 +635,15 @@ static void test_reconcile_planted_differences_give_their_codes_and_rows(void **
     assert_non_null(removed);
     snprintf(path, sizeof path, "%s/in/%s", dir, removed);
     assert_int_equal(remove(path), 0);
-    RUN_OK("count --model '%s' --station 0668::SB118 --store '%s' --out '%s/out' "
-           "'%s/in'", model, store, dir, dir);
-    decide_as_truth(store);
-    /* The station's sheet as it came in, but list 6 written as 33, not 30. */
-    st_error err = {0};
     st_model *m = NULL;
     st_basis_set set = {0, NULL};
-    assert_st_ok(st_model_load_checked(model, &m, &err), &err);
-    assert_st_ok(st_basis_read_eml(telling, m, &set, &err), &err);
-    const st_basis *b = NULL;
-    for (int i = 0; i < set.n; i++)
-        if (!strcmp(set.v[i].station, "0668::SB118"))
-            b = &set.v[i];
-    assert_non_null(b);
+    const st_basis *b = count_sb118(model, store, dir, &m, &set);
+    /* The station's sheet as it came in, but list 6 written as 33, not 30. */
     assert_int_equal(st_basis_list_votes(b, 4), 30);
     assert_int_equal(st_basis_list_votes(b, 6), 30);
     assert_int_equal(b->H, 73);
     snprintf(csv, sizeof csv, "%s/basis.csv", dir);
-    FILE *f = fopen(csv, "w");
-    fputs("station,A,B,C,D,E,F,G,H,I,J,explained", f);
-    for (int k = 0; k < b->n_lists; k++)
-        fprintf(f, ",E.%d", b->list[k]);
-    fprintf(f, "\n0668::SB118,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,yes",
-            (long long)b->A, (long long)b->B, (long long)b->C, (long long)b->D, (long long)b->E,
-            (long long)b->F, (long long)b->G, (long long)b->H, (long long)b->I, (long long)b->J);
-    for (int k = 0; k < b->n_lists; k++)
-        fprintf(f, ",%lld", (long long)(b->votes[k] + (b->list[k] == 6 ? 3 : 0)));
-    fputc('\n', f);
-    fclose(f);
+    write_basis_csv(csv, b, 6, 3);
     RUN_OK("basis import --store '%s' '%s'", store, csv);
     snprintf(path, sizeof path, "%s/r.json", dir);
     RUN_OK("reconcile --store '%s' --format json -o '%s'", store, path);
@@ -681,12 +699,82 @@ static void test_reconcile_planted_differences_give_their_codes_and_rows(void **
     free(dir);
 }
 
+static void test_reconcile_second_entry_differing_blocks_export_until_corrected(void **state)
+{
+    char *dir = th_tmpdir(), *telling = th_data(TELLING), *xsd = th_data(XSD);
+    char *model = th_root(GR_MODEL), *out = NULL, store[4200], path[4200], csv[4200];
+    snprintf(store, sizeof store, "%s/d.db", dir);
+    snprintf(csv, sizeof csv, "%s/b.csv", dir);
+    RUN_OK("synth '%s' --seed 32 --dpi 150 --format g4 --votes-from '%s' "
+           "--station 0668::SB118 --out '%s/in'", model, telling, dir);
+    st_model *m = NULL;
+    st_basis_set set = {0, NULL};
+    const st_basis *b = count_sb118(model, store, dir, &m, &set);
+    st_error err = {0};
+    /* A second entry needs a first. */
+    write_basis_csv(csv, b, 6, 0);
+    assert_int_equal(th_run(&out, "basis import --store '%s' --second-entry '%s'", store, csv), 1);
+    assert_non_null(strstr(out, "station 0668::SB118 has no first entry"));
+    assert_non_null(strstr(out, csv));
+    free(out);
+    RUN_OK("basis import --store '%s' '%s'", store, csv);
+    /* The second typist writes list 6 as 33, not 30. */
+    write_basis_csv(csv, b, 6, 3);
+    RUN_OK("basis import --store '%s' --second-entry '%s'", store, csv);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    assert_int_equal(th_run(NULL, "reconcile --store '%s' --format json -o '%s'", store, path),
+                     3);
+    json_object *r = read_json(path), *st = station_of(r, "0668::SB118");
+    assert_false(json_object_get_boolean(jget(r, "final")));
+    assert_string_equal(json_object_get_string(jget(st, "state")), "differences");
+    assert_string_equal(json_object_get_string(jget(jget(st, "basistelling"), "second_entry")),
+                        "differs");
+    json_object *checks = jget(st, "checks");
+    int w001 = 0;
+    for (size_t k = 0; k < json_object_array_length(checks); k++) {
+        json_object *c = json_object_array_get_idx(checks, k);
+        if (strcmp(json_object_get_string(jget(c, "code")), "W001"))
+            continue;
+        w001++;
+        assert_string_equal(json_object_get_string(jget(c, "text")),
+                            "Dubbele invoer: E.6 is 30 in de eerste invoer en 33 in de tweede");
+    }
+    assert_int_equal(w001, 1);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(jget(r, "blocks"), 0)),
+                        "0668::SB118: the two entries of the basistelling differ in 1 field "
+                        "(W001): correct the wrong one and import it again");
+    json_object_put(r);
+    /* No final 510b while the entries differ. */
+    snprintf(path, sizeof path, "%s/Telling.eml.xml", dir);
+    assert_int_equal(th_run(&out, "export eml --store '%s' -o '%s'", store, path), 1);
+    assert_non_null(strstr(out, "the two entries of the basistelling differ"));
+    free(out);
+    assert_null(th_slurp(path, NULL));
+    /* The second entry typed again, right: final, and the export valid. */
+    write_basis_csv(csv, b, 6, 0);
+    RUN_OK("basis import --store '%s' --second-entry '%s'", store, csv);
+    assert_int_equal(th_run(&out, "reconcile --store '%s'", store), 0);
+    assert_non_null(strstr(out, "Nothing blocks a final result."));
+    assert_null(strstr(out, "W001"));
+    free(out);
+    RUN_OK("export eml --store '%s' -o '%s'", store, path);
+    assert_st_ok(st_eml_validate(path, xsd, &err), &err);
+    st_basis_set_free(&set);
+    st_model_free(m);
+    free(model);
+    free(telling);
+    free(xsd);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reconcile_planted_differences_give_their_codes_and_rows),
         cmocka_unit_test(test_reconcile_each_form_check_fires_exactly_at_its_edge),
         cmocka_unit_test(test_reconcile_each_bijlage_1_question_check_fires_on_the_gsb_answers),
+        cmocka_unit_test(test_reconcile_second_entry_differing_blocks_export_until_corrected),
         cmocka_unit_test(test_reconcile_real_count_of_21_stations_exports_the_official_510b),
     };
     /* STEMTEL_TEST=pattern runs only the matching tests. */

@@ -4,7 +4,10 @@
  * writes A..J on proces-verbaal N 10-2. This module reads those figures
  * from a CSV file (the form people type in) or from an EML 510b count (to
  * test with real numbers), and keeps them in the store, one row per
- * station, for reconcile.h to compare with the scanned count.
+ * station, for reconcile.h to compare with the scanned count. A second
+ * entry of the same forms (double entry, as Abacus has it) is kept
+ * beside the first and compared with it field by field; the GSB's own
+ * answers to Na 31-2 Bijlage 1 are kept per station with who gave them.
  *
  * CSV format. UTF-8, comma-separated, one header row naming the columns
  * (any order), then one row per polling station. Columns:
@@ -145,6 +148,19 @@ int st_basis_load(st_store *s, const char *station, st_basis *out, int *found, s
 /* The same for the station's second entry. */
 int st_basis_load_second(st_store *s, const char *station, st_basis *out, int *found,
                          st_error *err);
+
+/* One field in which the two entries of a station's form differ. */
+typedef struct st_basis_diff {
+    char field[16];           /* "A".."J", "E.<list>", "explained", "box" */
+    char first[24], second[24]; /* the values as entered */
+} st_basis_diff;
+
+/* Compare a station's first entry a with its second b, field by field:
+ * A..J, E.x of each list, the explanation answer and the D/H box. *out
+ * (malloc'd, free()) receives the fields that differ in that order, *n
+ * their number (0 and NULL when the entries agree). Returns ST_OK or
+ * ST_ERR_NOMEM (nothing allocated then). Pure. */
+int st_basis_compare(const st_basis *a, const st_basis *b, st_basis_diff **out, int *n);
 
 /* ---- the GSB's answers, Na 31-2 Bijlage 1 ---------------------------------- */
 

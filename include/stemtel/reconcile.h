@@ -78,6 +78,8 @@ typedef struct st_recon_station {
     int has_basis;
     st_basis basis;             /* valid when has_basis */
     st_b1_answers b1;           /* the GSB's answers, Na 31-2 Bijlage 1 */
+    int has_second;             /* a second entry of the basistelling exists */
+    int n_entry_diff;           /* fields in which the two entries differ (W001) */
     st_tally *tally;            /* our count, decisions applied */
     st_tally_totals ours;
     st_store_counts pages;      /* pages, open reviews, open rejected */

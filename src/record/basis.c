@@ -494,6 +494,87 @@ out:
     return rc;
 }
 
+/* ---- double entry --------------------------------------------------------- */
+
+/* The box field as entered: "D=H+H<D", "none", or "unknown" (no column). */
+static void boxes_text(int boxes, char *buf, size_t n)
+{
+    static const char *const name[] = {"D=H", "H>D", "H<D"};
+    size_t len = 0;
+    buf[0] = '\0';
+    if (boxes == ST_BOXES_UNKNOWN) {
+        snprintf(buf, n, "unknown");
+        return;
+    }
+    for (int k = 0; k < 3; k++)
+        if (boxes & (1 << k) && len < n)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "+" : "", name[k]);
+    if (!len)
+        snprintf(buf, n, "none");
+}
+
+static void answer_text(st_answer a, char *buf, size_t n)
+{
+    const char *t = st_answer_name(a);
+    snprintf(buf, n, "%s", !t ? "unknown" : *t ? t : "(leeg)");
+}
+
+static int add_diff(st_basis_diff **v, int *n, const char *field, const char *first,
+                    const char *second)
+{
+    st_basis_diff *nv = realloc(*v, (size_t)(*n + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    *v = nv;
+    snprintf(nv[*n].field, sizeof nv[*n].field, "%s", field);
+    snprintf(nv[*n].first, sizeof nv[*n].first, "%s", first);
+    snprintf(nv[*n].second, sizeof nv[*n].second, "%s", second);
+    (*n)++;
+    return 0;
+}
+
+int st_basis_compare(const st_basis *a, const st_basis *b, st_basis_diff **out, int *n)
+{
+    st_basis_diff *v = NULL;
+    int cnt = 0, bad = 0;
+    char f[16], x[24], y[24];
+    for (int k = 0; k < 10 && !bad; k++) {
+        int64_t p = *figure((st_basis *)a, letters[k]), q = *figure((st_basis *)b, letters[k]);
+        snprintf(f, sizeof f, "%c", letters[k]);
+        snprintf(x, sizeof x, "%lld", (long long)p);
+        snprintf(y, sizeof y, "%lld", (long long)q);
+        if (p != q)
+            bad = add_diff(&v, &cnt, f, x, y);
+    }
+    for (int k = 0; k < a->n_lists && !bad; k++) {
+        int64_t p = a->votes[k], q = st_basis_list_votes(b, a->list[k]);
+        snprintf(f, sizeof f, "E.%d", a->list[k]);
+        snprintf(x, sizeof x, "%lld", (long long)p);
+        snprintf(y, sizeof y, "%lld", (long long)q);
+        if (p != q)
+            bad = add_diff(&v, &cnt, f, x, y);
+    }
+    if (!bad && a->explained_as != b->explained_as) {
+        answer_text(a->explained_as, x, sizeof x);
+        answer_text(b->explained_as, y, sizeof y);
+        bad = add_diff(&v, &cnt, "explained", x, y);
+    }
+    if (!bad && a->boxes != b->boxes) {
+        boxes_text(a->boxes, x, sizeof x);
+        boxes_text(b->boxes, y, sizeof y);
+        bad = add_diff(&v, &cnt, "box", x, y);
+    }
+    if (bad) {
+        free(v);
+        *out = NULL;
+        *n = 0;
+        return ST_ERR_NOMEM;
+    }
+    *out = v;
+    *n = cnt;
+    return ST_OK;
+}
+
 /* ---- in the store --------------------------------------------------------- */
 
 static int db_fail(sqlite3 *db, st_error *err, const char *what)

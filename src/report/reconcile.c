@@ -36,9 +36,8 @@ static int add_block(st_recon *r, const char *fmt, ...)
     return ST_OK;
 }
 
-/* Append the checks that fire on in to s->checks, keeping code order
- * (the basistelling's run before ours, and theirs are F2xx/F3xx, ours
- * F4xx and W). */
+/* Append the checks that fire on in to s->checks (sort_checks puts the
+ * runs in code order). */
 static int run_checks(st_recon_station *s, const st_checks_in *in)
 {
     st_check *v = NULL;
@@ -118,6 +117,47 @@ out:
     return rc;
 }
 
+/* W001 for every field in which the station's second entry differs from
+ * its first (the one reconcile uses). */
+static int check_second_entry(st_store *store, st_recon_station *s, st_error *err)
+{
+    st_basis second;
+    st_basis_diff *d = NULL;
+    int n = 0, rc = st_basis_load_second(store, s->station, &second, &s->has_second, err);
+    if (rc || !s->has_second)
+        return rc;
+    if (st_basis_compare(&s->basis, &second, &d, &n) == ST_OK && n) {
+        st_recon_check *nc = realloc(s->checks, (size_t)(s->n_checks + n) * sizeof *nc);
+        if (nc) {
+            s->checks = nc;
+            for (int k = 0; k < n; k++) {
+                st_recon_check *c = &nc[s->n_checks++];
+                snprintf(c->code, sizeof c->code, "W001");
+                snprintf(c->text, sizeof c->text, "Dubbele invoer: %s is %s in de eerste "
+                         "invoer en %s in de tweede", d[k].field, d[k].first, d[k].second);
+            }
+            s->n_entry_diff = n;
+        } else {
+            n = -1;
+        }
+    }
+    free(d);
+    st_basis_clear(&second);
+    return n < 0 ? st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory") : ST_OK;
+}
+
+/* Put s->checks in code order (stable: within a code, as they came). */
+static void sort_checks(st_recon_station *s)
+{
+    for (int i = 1; i < s->n_checks; i++) {
+        st_recon_check c = s->checks[i];
+        int j = i;
+        for (; j > 0 && strcmp(s->checks[j - 1].code, c.code) > 0; j--)
+            s->checks[j] = s->checks[j - 1];
+        s->checks[j] = c;
+    }
+}
+
 static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_error *err)
 {
     const st_model *m = r->model;
@@ -135,6 +175,9 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
         goto nomem;
     if (check_ours(m, s))
         goto nomem;
+    if (s->has_basis && (rc = check_second_entry(store, s, err)))
+        return rc;
+    sort_checks(s);
     s->E = s->ours.E;
     s->F = s->ours.F;
     s->G = s->ours.G;
@@ -171,6 +214,11 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
                      "decide`)", s->station, (long long)s->pages.open_rejected,
                   s->pages.open_rejected == 1 ? "" : "s"))
         goto nomem;
+    if (s->n_entry_diff &&
+        add_block(r, "%s: the two entries of the basistelling differ in %d field%s (W001): "
+                     "correct the wrong one and import it again", s->station, s->n_entry_diff,
+                  s->n_entry_diff == 1 ? "" : "s"))
+        goto nomem;
     if (s->pages.pages && !s->has_basis &&
         add_block(r, "%s: ballots counted but no basistelling (N 10-2) imported", s->station))
         goto nomem;
@@ -189,7 +237,7 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
                   s->station))
         goto nomem;
     int open = s->pages.open_review + s->pages.open_rejected > 0;
-    int differs = s->h_differs || s->n_diff > 0;
+    int differs = s->h_differs || s->n_diff > 0 || s->n_entry_diff > 0;
     for (int k = 0; k < s->n_checks; k++)
         differs |= s->checks[k].code[0] == 'F';
     s->state = r->n_listed && !s->listed ? ST_RECON_NOT_LISTED
@@ -477,6 +525,10 @@ static json_object *station_json(const st_model *m, const st_recon_station *s)
         }
         json_object_object_add(bj, "lists", lists);
         json_object_object_add(bj, "explained", json_object_new_boolean(b->explained));
+        json_object_object_add(bj, "second_entry",
+                               json_object_new_string(!s->has_second    ? "none"
+                                                      : s->n_entry_diff ? "differs"
+                                                                        : "agrees"));
         json_object_object_add(bj, "explained_answer", answer_json(b->explained_as));
         if (b->boxes == ST_BOXES_UNKNOWN) {
             json_object_object_add(bj, "boxes", NULL);
