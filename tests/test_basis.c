@@ -3,7 +3,8 @@
  * The sample's basistelling.csv and the real 510b of West Maas en Waal are
  * two independent sources of polling station 0668::SB3's figures: they
  * must agree. Broken CSV files must be refused with the file, line and
- * column named.
+ * column named. The form's D/H box and explanation answer survive the
+ * store, and a store of the schema before them opens.
  */
 #include "helpers.h"
 

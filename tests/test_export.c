@@ -3,8 +3,9 @@
  * A store with ballots in review, ballots without a station and a station
  * without its basistelling must not be exported as a result; as a draft
  * it may, and the draft says so and still validates against the official
- * schema. (The figures of a finished export are checked against the real
- * 2022 count in test_reconcile.c.)
+ * schema. Each station ends in its kr:ReportingUnitInvestigations, with
+ * the GSB's answers where it gave them. (The figures of a finished export
+ * are checked against the real 2022 count in test_reconcile.c.)
  */
 #include "helpers.h"
 #include "run_ok.h"

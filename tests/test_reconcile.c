@@ -8,6 +8,10 @@
  * figures and validates against the official schema. The planted test
  * removes one ballot from a stack and changes one list total in a
  * basistelling, and checks the codes and table rows reconcile gives.
+ * The planted forms give each of F301-F310 exactly at its edge (and the
+ * form just beside it nothing), the GSB's answers each of F101, F102,
+ * F111 and F112, and a second entry that differs in one field W001 with
+ * both values, blocking the export until the entry is typed again.
  */
 #include "helpers.h"
 #include "run_ok.h"

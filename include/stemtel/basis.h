@@ -103,9 +103,10 @@ int64_t st_basis_list_votes(const st_basis *b, int list);
  * entry per row in file order. Refuses, naming the file, the line and the
  * column: a missing or unknown column, an E.<n> column for a list the
  * model lacks or a list without its column, a figure that is not a whole
- * number >= 0, explained other than yes/no, a station given twice, a row
- * with the wrong number of fields (ST_ERR_PARSE / ST_ERR_INVALID; ST_ERR_IO
- * when the file cannot be read). On error *out is left empty. */
+ * number >= 0, explained other than yes/no/empty/both, a box other than
+ * the three joined by + or none (a box twice too), a station given twice,
+ * a row with the wrong number of fields (ST_ERR_PARSE / ST_ERR_INVALID;
+ * ST_ERR_IO when the file cannot be read). On error *out is left empty. */
 int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out,
                       st_error *err);
 
@@ -116,7 +117,8 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out,
  * stempassen", "geldige volmachtbewijzen", "geldige kiezerspassen",
  * "toegelaten kiezers", "meer getelde stembiljetten", "minder getelde
  * stembiljetten"), eligible = Cast, and explained unless "geen verklaring"
- * is above 0. The file's election must be the model's, and its lists the
+ * is above 0 (explained_as unknown when the file has no "geen
+ * verklaring"; boxes always unknown: a 510b does not carry them). The file's election must be the model's, and its lists the
  * model's. Refusals as for the CSV, naming the file. */
 int st_basis_read_eml(const char *path, const st_model *m, st_basis_set *out,
                       st_error *err);
