@@ -842,18 +842,7 @@ int st_basis_answer(st_store *s, const char *station, const char *question,
     if (!known_a)
         return st_error_set(err, ST_ERR_ARG, "basis: --answer \"%s\": want ja, nee, beide "
                             "(both ticked) or leeg (take the answer back)", answer ? answer : "");
-    if (!by || !*by)
-        return st_error_set(err, ST_ERR_ARG, "basis: an answer needs who gave it (--by)");
-    if (st_text_check(by, "basis", "--by", err))
-        return ST_ERR_ARG;
-    char role[16];
-    rc = st_store_member_role(s, by, role, sizeof role, err);
-    if (rc == ST_ERR_ARG)
-        return st_error_set(err, ST_ERR_ARG,
-                            "basis: %s: \"%s\" is not a member of the gemeentelijk stembureau "
-                            "here; add with: stemtel members add NAME --role voorzitter|lid "
-                            "--store FILE", st_store_path(s), by);
-    if (rc)
+    if ((rc = st_store_require_member(s, "basis", "an answer needs who gave it", by, err)))
         return rc;
     st_error e = {0};
     if (st_store_station_check(s, station, &e))
