@@ -3,12 +3,14 @@
  * The sample's basistelling.csv and the real 510b of West Maas en Waal are
  * two independent sources of polling station 0668::SB3's figures: they
  * must agree. Broken CSV files must be refused with the file, line and
- * column named.
+ * column named. The form's D/H box and explanation answer survive the
+ * store, and a store of the schema before them opens.
  */
 #include "helpers.h"
 
 #include "stemtel/basis.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +140,10 @@ static void test_basis_csv_refuses_each_broken_file_naming_line_and_column(void 
     snprintf(text, sizeof text, "%s0668::SB4,1,2,0,3,0,0,0,0,0,0,0,0,0,0,0,0,0,3,maybe\n",
              header);
     expect_refusal(text, "line 2", "explained is \"maybe\"", NULL);
+    snprintf(text, sizeof text, "station,A,B,C,D,E.1,E.2,E.3,E.4,E.5,E.6,E.7,E.8,E,F,G,H,I,J,"
+                                "explained,box\n0668::SB4,1,2,0,3,0,0,0,0,0,0,0,0,0,0,0,0,0,3,"
+                                "no,H<D+H<D\n");
+    expect_refusal(text, "line 2", "box is \"H<D+H<D\"", NULL);
     snprintf(text, sizeof text, "%s%s%s", header, good_row, good_row);
     expect_refusal(text, "line 3", "station 0668::SB3 given twice", NULL);
     snprintf(text, sizeof text, "%s0668::SB4,1,2,0\n", header);
@@ -198,17 +204,44 @@ static void test_basis_eml_refuses_a_candidate_list_and_another_election(void **
     st_model_free(other);
 }
 
+/* A new store of MODEL in dir: its path into store, a CSV path beside it
+ * into csv (both 4200 bytes); returns the model (the caller's). */
+static st_model *empty_store(const char *dir, char *store, char *csv)
+{
+    st_model *m = load_model(MODEL);
+    st_error err = {0};
+    st_store *s = NULL;
+    snprintf(store, 4200, "%s/s.db", dir);
+    snprintf(csv, 4200, "%s/b.csv", dir);
+    assert_st_ok(st_store_open(store, m, &s, &err), &err);
+    st_store_close(s);
+    return m;
+}
+
+/* `basis import` csv into store, then read station's basistelling back
+ * into *b (st_basis_clear it). */
+static void imported(const char *store, const char *csv, const char *station, st_basis *b)
+{
+    char *out = NULL;
+    st_error err = {0};
+    st_store *s = NULL;
+    int found = 0;
+    if (th_run(&out, "basis import --store '%s' '%s'", store, csv))
+        fail_msg("basis import: %s", out);
+    free(out);
+    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
+    assert_st_ok(st_basis_load(s, station, b, &found, &err), &err);
+    assert_true(found);
+    st_store_close(s);
+}
+
 static void test_basis_import_replaces_a_station_in_the_store(void **state)
 {
     char *dir = th_tmpdir(), store[4200], csv[4200], text[2048], *out = NULL;
     char *tel = th_data(TELLING);
-    snprintf(store, sizeof store, "%s/s.db", dir);
-    snprintf(csv, sizeof csv, "%s/b.csv", dir);
-    st_model *m = load_model(MODEL);
+    st_model *m = empty_store(dir, store, csv);
     st_error err = {0};
     st_store *s = NULL;
-    assert_st_ok(st_store_open(store, m, &s, &err), &err);
-    st_store_close(s);
     assert_int_equal(th_run(&out, "basis import --store '%s' --from-eml '%s'", store, tel), 0);
     assert_non_null(strstr(out, "21 polling stations"));
     free(out);
@@ -216,13 +249,10 @@ static void test_basis_import_replaces_a_station_in_the_store(void **state)
     snprintf(text, sizeof text, "%s0668::SB3,285,46,0,331,7,39,0,88,0,150,36,1,324,5,2,331,0,0,"
                                 "no\n", header);
     th_write(csv, text);
-    assert_int_equal(th_run(&out, "basis import --store '%s' '%s'", store, csv), 0);
-    free(out);
-    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
     st_basis b;
     int found = 0;
-    assert_st_ok(st_basis_load(s, "0668::SB3", &b, &found, &err), &err);
-    assert_true(found);
+    imported(store, csv, "0668::SB3", &b);
+    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
     assert_int_equal(st_basis_list_votes(&b, 6), 150);
     assert_int_equal(b.explained, 0);
     assert_null(b.name);
@@ -298,6 +328,54 @@ static void test_basis_eml_refuses_a_figure_given_twice(void **state)
     st_model_free(m);
 }
 
+static void test_basis_form_boxes_and_answer_survive_the_store_and_an_older_store_opens(
+    void **state)
+{
+    char *dir = th_tmpdir(), store[4200], csv[4200], *out = NULL;
+    st_model *m = empty_store(dir, store, csv);
+    st_error err = {0};
+    st_store *s = NULL;
+    th_write(csv, "station,A,B,C,D,E.1,E.2,E.3,E.4,E.5,E.6,E.7,E.8,E,F,G,H,I,J,explained,box\n"
+                  "0668::SB3,285,46,0,331,7,39,0,88,0,153,36,1,324,5,2,331,0,0,beide,"
+                  "D=H+H>D\n"
+                  "0668::SB4,1,2,0,3,0,0,0,0,0,0,0,0,0,0,0,0,0,3,,geen\n");
+    st_basis b;
+    int found = 0;
+    imported(store, csv, "0668::SB3", &b);
+    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
+    assert_int_equal(b.boxes, ST_BOX_D_IS_H | ST_BOX_H_OVER_D);
+    assert_int_equal(b.explained_as, ST_ANSWER_BOTH);
+    assert_int_equal(b.explained, 0);
+    st_basis_clear(&b);
+    assert_st_ok(st_basis_load(s, "0668::SB4", &b, &found, &err), &err);
+    assert_int_equal(b.boxes, 0);
+    assert_int_equal(b.explained_as, ST_ANSWER_BLANK);
+    st_basis_clear(&b);
+    st_store_close(s);
+    /* A store of schema version 5 (before the form's boxes were kept)
+     * opens, gains the tables, and has its basistelling without them. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE basis_form; DROP TABLE basis2_form;"
+                                      "DROP TABLE basis2_lists; DROP TABLE basis2;"
+                                      "DROP TABLE answers; PRAGMA user_version=5", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
+    assert_st_ok(st_basis_load(s, "0668::SB3", &b, &found, &err), &err);
+    assert_true(found);
+    assert_int_equal(b.boxes, ST_BOXES_UNKNOWN);
+    assert_int_equal(b.explained_as, ST_ANSWER_UNKNOWN);
+    assert_int_equal(b.D, 331);
+    st_basis_clear(&b);
+    st_store_close(s);
+    assert_int_equal(th_run(&out, "basis import --store '%s' '%s'", store, csv), 0);
+    free(out);
+    st_model_free(m);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +385,8 @@ int main(void)
         cmocka_unit_test(test_basis_eml_refuses_a_candidate_list_and_another_election),
         cmocka_unit_test(test_basis_import_replaces_a_station_in_the_store),
         cmocka_unit_test(test_basis_eml_refuses_a_figure_given_twice),
+        cmocka_unit_test(
+            test_basis_form_boxes_and_answer_survive_the_store_and_an_older_store_opens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

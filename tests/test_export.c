@@ -3,8 +3,9 @@
  * A store with ballots in review, ballots without a station and a station
  * without its basistelling must not be exported as a result; as a draft
  * it may, and the draft says so and still validates against the official
- * schema. (The figures of a finished export are checked against the real
- * 2022 count in test_reconcile.c.)
+ * schema. Each station ends in its kr:ReportingUnitInvestigations, with
+ * the GSB's answers where it gave them. (The figures of a finished export
+ * are checked against the real 2022 count in test_reconcile.c.)
  */
 #include "helpers.h"
 #include "run_ok.h"
@@ -157,12 +158,87 @@ static void test_export_refuses_outside_text_and_what_the_schema_refuses(void **
     free(dir);
 }
 
+/* The kr:ReportingUnitInvestigations of station in the 510b text xml,
+ * without the indentation (malloc'd); fails when the station has none. */
+static char *investigations_of(const char *xml, const char *station)
+{
+    char id[64];
+    snprintf(id, sizeof id, "<ReportingUnitIdentifier Id=\"%s\"", station);
+    const char *at = strstr(xml, id), *from = NULL, *to = NULL;
+    if (!at || !(from = strstr(at, "<kr:ReportingUnitInvestigations>")) ||
+        !(to = strstr(from, "</kr:ReportingUnitInvestigations>")) ||
+        (strstr(at + 1, "<ReportingUnitIdentifier") &&
+         strstr(at + 1, "<ReportingUnitIdentifier") < from))
+        fail_msg("%s has no kr:ReportingUnitInvestigations", station);
+    char *r = strndup(from, (size_t)(to - from)), *o = r;
+    for (const char *p = r; *p; p++)
+        if (*p == '\n')
+            p += strspn(p + 1, " ");
+        else
+            *o++ = *p;
+    *o = '\0';
+    return r;
+}
+
+static void test_export_writes_the_investigations_of_each_station_as_abacus(void **state)
+{
+    char *dir = th_tmpdir(), *model = th_root(MODEL), *xsd = th_data(
+        "eml-xsd/510-count-kiesraad-strict.xsd");
+    char *telling = th_data("results/Telling_GR2022_WestMaasenWaal.eml.xml");
+    char store[4200], path[4200];
+    snprintf(store, sizeof store, "%s/e.db", dir);
+    snprintf(path, sizeof path, "%s/Telling.eml.xml", dir);
+    RUN_OK("synth '%s' --seed 5 --dpi 150 --format g4 --votes-from '%s' --station 0668::SB118 "
+           "--out '%s/in'", model, telling, dir);
+    RUN_OK("count --model '%s' --station 0668::SB118 --out '%s/o' --store '%s' '%s/in'", model,
+           dir, store, dir);
+    RUN_OK("basis import --store '%s' --from-eml '%s'", store, telling);
+    RUN_OK("members add 'P. de Vries' --role voorzitter --store '%s'", store);
+    static const char *const answers[][2] = {
+        {"b1-1a", "ja"}, {"b1-1b", "nee"}, {"b1-2.1", "nee"}, {"b1-2.3", "nee"}};
+    for (size_t k = 0; k < 4; k++)
+        RUN_OK("basis answer --store '%s' --station 0668::SB118 --question %s --answer %s "
+               "--by 'P. de Vries'", store, answers[k][0], answers[k][1]);
+    /* The other stations have no ballots yet: a draft, validated the same. */
+    RUN_OK("export eml --store '%s' -o '%s' --draft", store, path);
+    st_error err = {0};
+    assert_st_ok(st_eml_validate(path, xsd, &err), &err);
+    char *xml = th_slurp(path, NULL);
+    /* The GSB's answers, then the admitted voters counted again (B1-2.1:
+     * not fully explained). */
+    char *inv = investigations_of(xml, "0668::SB118");
+    assert_string_equal(inv, "<kr:ReportingUnitInvestigations>"
+        "<kr:Investigation ReasonCode=\"onderzocht vanwege andere reden\">true"
+        "</kr:Investigation>"
+        "<kr:Investigation ReasonCode=\"stembiljetten deels herteld\">false"
+        "</kr:Investigation>"
+        "<kr:Investigation ReasonCode=\"toegelaten kiezers opnieuw vastgesteld\">"
+        "true</kr:Investigation>");
+    free(inv);
+    /* Without answers only the admitted voters: counted again where our H
+     * (none counted) differs from the station's. */
+    inv = investigations_of(xml, "0668::SB1");
+    assert_non_null(strstr(inv, "\"toegelaten kiezers opnieuw vastgesteld\">true<"));
+    assert_null(strstr(inv, "andere reden"));
+    assert_null(strstr(inv, "herteld"));
+    free(inv);
+    free(xml);
+    /* Our own 510b reads back as a basistelling, the block passed over. */
+    RUN_OK("basis import --store '%s' --from-eml '%s'", store, path);
+    free(telling);
+    free(xsd);
+    free(model);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_export_names_a_missing_store_and_bad_usage),
         cmocka_unit_test(test_export_refuses_while_something_blocks_and_marks_a_draft),
         cmocka_unit_test(test_export_refuses_outside_text_and_what_the_schema_refuses),
+        cmocka_unit_test(test_export_writes_the_investigations_of_each_station_as_abacus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

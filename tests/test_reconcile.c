@@ -8,6 +8,10 @@
  * figures and validates against the official schema. The planted test
  * removes one ballot from a stack and changes one list total in a
  * basistelling, and checks the codes and table rows reconcile gives.
+ * The planted forms give each of F301-F310 exactly at its edge (and the
+ * form just beside it nothing), the GSB's answers each of F101, F102,
+ * F111 and F112, and a second entry that differs in one field W001 with
+ * both values, blocking the export until the entry is typed again.
  */
 #include "helpers.h"
 #include "run_ok.h"
@@ -274,6 +278,236 @@ static int has_code(json_object *st, const char *code)
     return 0;
 }
 
+
+/* b as a basistelling CSV, but with list `list` plus delta. */
+static void write_basis_csv(const char *csv, const st_basis *b, int list, int delta)
+{
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("station,A,B,C,D,E,F,G,H,I,J,explained", f);
+    for (int k = 0; k < b->n_lists; k++)
+        fprintf(f, ",E.%d", b->list[k]);
+    fprintf(f, "\n%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,yes", b->station,
+            (long long)b->A, (long long)b->B, (long long)b->C, (long long)b->D, (long long)b->E,
+            (long long)b->F, (long long)b->G, (long long)b->H, (long long)b->I, (long long)b->J);
+    for (int k = 0; k < b->n_lists; k++)
+        fprintf(f, ",%lld", (long long)(b->votes[k] + (b->list[k] == list ? delta : 0)));
+    fputc('\n', f);
+    fclose(f);
+}
+
+/* Count DIR/in as station 0668::SB118 into store and decide its reviews
+ * as the truth says; *m gets the model and the return value SB118's
+ * figures in the real 510b (the caller frees *m and set). */
+static const st_basis *count_sb118(const char *model, const char *store, const char *dir,
+                                   st_model **m, st_basis_set *set)
+{
+    st_error err = {0};
+    RUN_OK("count --model '%s' --station 0668::SB118 --store '%s' --out '%s/out' '%s/in'",
+           model, store, dir, dir);
+    decide_as_truth(store);
+    assert_st_ok(st_model_load_checked(model, m, &err), &err);
+    char *telling = th_data(TELLING);
+    assert_st_ok(st_basis_read_eml(telling, *m, set, &err), &err);
+    free(telling);
+    for (int i = 0; i < set->n; i++)
+        if (!strcmp(set->v[i].station, "0668::SB118"))
+            return &set->v[i];
+    fail_msg("no 0668::SB118 in %s", TELLING);
+    return NULL;
+}
+
+/* ---- planted forms -------------------------------------------------------- */
+
+#define GR_MODEL "models/gr2022-west-maas-en-waal.json"
+
+/* A fresh store of the GR2022 model in dir (a real SQLite file). */
+static void new_store(const char *dir, char *store, size_t n)
+{
+    char *model = th_root(GR_MODEL);
+    st_error err = {0};
+    st_model *m = NULL;
+    st_store *s = NULL;
+    snprintf(store, n, "%s/f.db", dir);
+    remove(store);
+    assert_st_ok(st_model_load_checked(model, &m, &err), &err);
+    assert_st_ok(st_store_open(store, m, &s, &err), &err);
+    st_store_close(s);
+    st_model_free(m);
+    free(model);
+}
+
+/* SB3's real N 10-2 (D = H = 331) with A moved by da (so D = 331 + da),
+ * I and J, the box column and the explained answer as given. */
+static void write_sb3(const char *csv, int da, int I, int J, const char *box,
+                      const char *explained)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "station,A,B,C,D,E.1,E.2,E.3,E.4,E.5,E.6,E.7,E.8,E,F,G,H,I,J,explained%s\n"
+             "0668::SB3,%d,46,0,%d,7,39,0,88,0,153,36,1,324,5,2,331,%d,%d,%s%s%s\n",
+             box ? ",box" : "", 285 + da, 331 + da, I, J, explained, box ? "," : "",
+             box ? box : "");
+    th_write(csv, text);
+}
+
+/* The codes reconcile gives station, space-separated, in report order. */
+static char *codes_of(const char *store, const char *station, const char *dir)
+{
+    char path[4200], *codes = calloc(1, 1024);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    int rc = th_run(NULL, "reconcile --store '%s' --format json -o '%s'", store, path);
+    assert_true(rc == 0 || rc == 3);
+    json_object *r = read_json(path), *a = jget(station_of(r, station), "checks");
+    for (size_t i = 0; i < json_object_array_length(a); i++) {
+        if (i)
+            strcat(codes, " ");
+        strcat(codes, json_object_get_string(jget(json_object_array_get_idx(a, i), "code")));
+    }
+    json_object_put(r);
+    return codes;
+}
+
+/* Insist that reconcile gives SB3 exactly want and W203 W204 (which our
+ * own count of no ballots adds: H = 0 against the station's D); what
+ * says what was planted. */
+static void assert_codes(const char *dir, const char *store, const char *what,
+                         const char *want)
+{
+    char full[256];
+    char *got = codes_of(store, "0668::SB3", dir);
+    snprintf(full, sizeof full, "%s%sW203 W204", want, *want ? " " : "");
+    if (strcmp(got, full))
+        fail_msg("%s: want \"%s\", got \"%s\"", what, full, got);
+    free(got);
+}
+
+/* Import a planted SB3 and insist on exactly want (with W203 and W204,
+ * which our own count of no ballots adds: H = 0 against the station's D). */
+static void expect_codes(const char *dir, const char *store, int da, int I, int J,
+                         const char *box, const char *explained, const char *want)
+{
+    char csv[4200], full[300];
+    snprintf(csv, sizeof csv, "%s/b.csv", dir);
+    write_sb3(csv, da, I, J, box, explained);
+    RUN_OK("basis import --store '%s' '%s'", store, csv);
+    snprintf(full, sizeof full, "D = %d, H = 331, I %d, J %d, box %s, explained \"%s\"",
+             331 + da, I, J, box ? box : "(no column)", explained);
+    assert_codes(dir, store, full, want);
+}
+
+static void test_reconcile_each_form_check_fires_exactly_at_its_edge(void **state)
+{
+    char *dir = th_tmpdir(), store[4200];
+    new_store(dir, store, sizeof store);
+    /* The real form as it is: nothing. */
+    expect_codes(dir, store, 0, 0, 0, "D=H", "yes", "");
+    expect_codes(dir, store, 0, 0, 0, NULL, "", "");     /* no box column: F301-F304 not run */
+    /* F301-F304: the box ticked against the actual D and H. */
+    expect_codes(dir, store, -1, 1, 0, "D=H", "yes", "F301");
+    expect_codes(dir, store, -1, 1, 0, "H>D", "yes", "");
+    expect_codes(dir, store, 0, 0, 0, "H>D", "yes", "F302"); /* H = D is not H > D */
+    expect_codes(dir, store, 1, 0, 1, "H<D", "yes", "");
+    expect_codes(dir, store, 0, 0, 0, "H<D", "yes", "F303");
+    expect_codes(dir, store, 0, 0, 0, "none", "yes", "F304");
+    expect_codes(dir, store, 0, 0, 0, "D=H+H<D", "yes", "F303 F304");
+    /* F305-F309: I and J against the actual D and H. */
+    expect_codes(dir, store, 0, 1, 0, "D=H", "yes", "F305");
+    expect_codes(dir, store, 0, 0, 1, "D=H", "yes", "F305");
+    expect_codes(dir, store, -1, 2, 0, "H>D", "yes", "F306");
+    expect_codes(dir, store, -1, 0, 0, "H>D", "yes", "F306");
+    expect_codes(dir, store, -1, 1, 1, "H>D", "yes", "F307");
+    expect_codes(dir, store, 1, 0, 2, "H<D", "yes", "F308");
+    expect_codes(dir, store, 1, 0, 0, "H<D", "yes", "F308");
+    expect_codes(dir, store, 1, 1, 1, "H<D", "yes", "F309");
+    /* F310: a difference needs exactly one answer; without one, none. */
+    expect_codes(dir, store, -1, 1, 0, "H>D", "", "F310");
+    expect_codes(dir, store, 1, 0, 1, "H<D", "both", "F310");
+    expect_codes(dir, store, -1, 1, 0, "H>D", "no", "");
+    expect_codes(dir, store, 0, 0, 0, "D=H", "", "");
+    /* The box as the import kept it, in the report. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    json_object *r = read_json(path), *b = jget(station_of(r, "0668::SB3"), "basistelling");
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(jget(b, "boxes"), 0)),
+                        "D=H");
+    assert_string_equal(json_object_get_string(jget(b, "explained_answer")), "");
+    json_object_put(r);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* `basis answer` for SB3 by Jansen, then exactly want from reconcile. */
+static void answer_then(const char *dir, const char *store, const char *question,
+                        const char *answer, const char *want)
+{
+    char what[100];
+    RUN_OK("basis answer --store '%s' --station 0668::SB3 --question %s --answer %s --by Jansen",
+           store, question, answer);
+    snprintf(what, sizeof what, "after %s %s", question, answer);
+    assert_codes(dir, store, what, want);
+}
+
+/* `basis answer --question args --by Jansen` for SB3 must fail, saying want
+ * and naming the store. */
+static void answer_refused(const char *store, const char *args, const char *want)
+{
+    char *out = NULL;
+    int rc = th_run(&out, "basis answer --store '%s' --station 0668::SB3 --question %s "
+                          "--by Jansen", store, args);
+    if (rc != 1 || !strstr(out, want) || !strstr(out, "basis: "))
+        fail_msg("basis answer --question %s: want exit 1 and \"%s\": exit %d, %s", args,
+                 want, rc, out);
+    free(out);
+}
+
+static void test_reconcile_each_bijlage_1_question_check_fires_on_the_gsb_answers(void **state)
+{
+    char *dir = th_tmpdir(), store[4200], csv[4200], *out = NULL;
+    new_store(dir, store, sizeof store);
+    snprintf(csv, sizeof csv, "%s/b.csv", dir);
+    write_sb3(csv, 0, 0, 0, "D=H", "yes");
+    RUN_OK("basis import --store '%s' '%s'", store, csv);
+    /* Not begun: nothing to check. */
+    assert_codes(dir, store, "no answers", "");
+    /* Only a member answers, and only what the form asks. */
+    answer_refused(store, "b1-2.1 --answer ja", "\"Jansen\" is not a member of the "
+                   "gemeentelijk stembureau");
+    RUN_OK("members add Jansen --role voorzitter --store '%s'", store);
+    answer_refused(store, "b1-3 --answer ja",
+                   "--question \"b1-3\": want b1-1a, b1-1b, b1-2.1 or b1-2.3");
+    answer_refused(store, "b1-2.1 --answer misschien", "--answer \"misschien\"");
+    /* B1-2: both answered, once each; B1-1 neither: nothing. */
+    answer_then(dir, store, "b1-2.1", "ja", "F111");
+    answer_then(dir, store, "b1-2.3", "nee", "");
+    /* B1-1: both or neither, each once. */
+    answer_then(dir, store, "b1-1a", "ja", "F101");
+    answer_then(dir, store, "b1-1b", "nee", "");
+    answer_then(dir, store, "b1-1b", "beide", "F102");
+    answer_then(dir, store, "b1-1b", "ja", "");
+    /* B1-2 taken back, or both ticked. */
+    answer_then(dir, store, "b1-2.3", "leeg", "F111");
+    answer_then(dir, store, "b1-2.3", "beide", "F112");
+    answer_then(dir, store, "b1-2.3", "nee", "");
+    /* "Not fully explained": the admitted voters are counted again; who
+     * answered is in the report. */
+    answer_then(dir, store, "b1-2.1", "nee", "");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    json_object *r = read_json(path), *st = station_of(r, "0668::SB3");
+    assert_true(json_object_get_boolean(jget(st, "recount_admitted_voters")));
+    json_object *q = jget(jget(st, "answers"), "b1-2.1");
+    assert_string_equal(json_object_get_string(jget(q, "answer")), "nee");
+    assert_string_equal(json_object_get_string(jget(q, "by")), "Jansen");
+    json_object_put(r);
+    assert_int_equal(th_run(&out, "reconcile --store '%s'", store), 3);
+    assert_non_null(strstr(out, "Antwoorden Bijlage 1:\n   b1-1a: ja (Jansen)\n"
+                                "   b1-1b: ja (Jansen)\n   b1-2.1: nee (Jansen)\n"));
+    free(out);
+    th_rmtree(dir);
+    free(dir);
+}
+
 /* ---- the tests ------------------------------------------------------------ */
 
 static void test_reconcile_real_count_of_21_stations_exports_the_official_510b(void **state)
@@ -405,35 +639,15 @@ static void test_reconcile_planted_differences_give_their_codes_and_rows(void **
     assert_non_null(removed);
     snprintf(path, sizeof path, "%s/in/%s", dir, removed);
     assert_int_equal(remove(path), 0);
-    RUN_OK("count --model '%s' --station 0668::SB118 --store '%s' --out '%s/out' "
-           "'%s/in'", model, store, dir, dir);
-    decide_as_truth(store);
-    /* The station's sheet as it came in, but list 6 written as 33, not 30. */
-    st_error err = {0};
     st_model *m = NULL;
     st_basis_set set = {0, NULL};
-    assert_st_ok(st_model_load_checked(model, &m, &err), &err);
-    assert_st_ok(st_basis_read_eml(telling, m, &set, &err), &err);
-    const st_basis *b = NULL;
-    for (int i = 0; i < set.n; i++)
-        if (!strcmp(set.v[i].station, "0668::SB118"))
-            b = &set.v[i];
-    assert_non_null(b);
+    const st_basis *b = count_sb118(model, store, dir, &m, &set);
+    /* The station's sheet as it came in, but list 6 written as 33, not 30. */
     assert_int_equal(st_basis_list_votes(b, 4), 30);
     assert_int_equal(st_basis_list_votes(b, 6), 30);
     assert_int_equal(b->H, 73);
     snprintf(csv, sizeof csv, "%s/basis.csv", dir);
-    FILE *f = fopen(csv, "w");
-    fputs("station,A,B,C,D,E,F,G,H,I,J,explained", f);
-    for (int k = 0; k < b->n_lists; k++)
-        fprintf(f, ",E.%d", b->list[k]);
-    fprintf(f, "\n0668::SB118,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,yes",
-            (long long)b->A, (long long)b->B, (long long)b->C, (long long)b->D, (long long)b->E,
-            (long long)b->F, (long long)b->G, (long long)b->H, (long long)b->I, (long long)b->J);
-    for (int k = 0; k < b->n_lists; k++)
-        fprintf(f, ",%lld", (long long)(b->votes[k] + (b->list[k] == 6 ? 3 : 0)));
-    fputc('\n', f);
-    fclose(f);
+    write_basis_csv(csv, b, 6, 3);
     RUN_OK("basis import --store '%s' '%s'", store, csv);
     snprintf(path, sizeof path, "%s/r.json", dir);
     RUN_OK("reconcile --store '%s' --format json -o '%s'", store, path);
@@ -489,10 +703,82 @@ static void test_reconcile_planted_differences_give_their_codes_and_rows(void **
     free(dir);
 }
 
+static void test_reconcile_second_entry_differing_blocks_export_until_corrected(void **state)
+{
+    char *dir = th_tmpdir(), *telling = th_data(TELLING), *xsd = th_data(XSD);
+    char *model = th_root(GR_MODEL), *out = NULL, store[4200], path[4200], csv[4200];
+    snprintf(store, sizeof store, "%s/d.db", dir);
+    snprintf(csv, sizeof csv, "%s/b.csv", dir);
+    RUN_OK("synth '%s' --seed 32 --dpi 150 --format g4 --votes-from '%s' "
+           "--station 0668::SB118 --out '%s/in'", model, telling, dir);
+    st_model *m = NULL;
+    st_basis_set set = {0, NULL};
+    const st_basis *b = count_sb118(model, store, dir, &m, &set);
+    st_error err = {0};
+    /* A second entry needs a first. */
+    write_basis_csv(csv, b, 6, 0);
+    assert_int_equal(th_run(&out, "basis import --store '%s' --second-entry '%s'", store, csv), 1);
+    assert_non_null(strstr(out, "station 0668::SB118 has no first entry"));
+    assert_non_null(strstr(out, csv));
+    free(out);
+    RUN_OK("basis import --store '%s' '%s'", store, csv);
+    /* The second typist writes list 6 as 33, not 30. */
+    write_basis_csv(csv, b, 6, 3);
+    RUN_OK("basis import --store '%s' --second-entry '%s'", store, csv);
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    assert_int_equal(th_run(NULL, "reconcile --store '%s' --format json -o '%s'", store, path),
+                     3);
+    json_object *r = read_json(path), *st = station_of(r, "0668::SB118");
+    assert_false(json_object_get_boolean(jget(r, "final")));
+    assert_string_equal(json_object_get_string(jget(st, "state")), "differences");
+    assert_string_equal(json_object_get_string(jget(jget(st, "basistelling"), "second_entry")),
+                        "differs");
+    json_object *checks = jget(st, "checks");
+    int w001 = 0;
+    for (size_t k = 0; k < json_object_array_length(checks); k++) {
+        json_object *c = json_object_array_get_idx(checks, k);
+        if (strcmp(json_object_get_string(jget(c, "code")), "W001"))
+            continue;
+        w001++;
+        assert_string_equal(json_object_get_string(jget(c, "text")),
+                            "Dubbele invoer: E.6 is 30 in de eerste invoer en 33 in de tweede");
+    }
+    assert_int_equal(w001, 1);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(jget(r, "blocks"), 0)),
+                        "0668::SB118: the two entries of the basistelling differ in 1 field "
+                        "(W001): correct the wrong one and import it again");
+    json_object_put(r);
+    /* No final 510b while the entries differ. */
+    snprintf(path, sizeof path, "%s/Telling.eml.xml", dir);
+    assert_int_equal(th_run(&out, "export eml --store '%s' -o '%s'", store, path), 1);
+    assert_non_null(strstr(out, "the two entries of the basistelling differ"));
+    free(out);
+    assert_null(th_slurp(path, NULL));
+    /* The second entry typed again, right: final, and the export valid. */
+    write_basis_csv(csv, b, 6, 0);
+    RUN_OK("basis import --store '%s' --second-entry '%s'", store, csv);
+    assert_int_equal(th_run(&out, "reconcile --store '%s'", store), 0);
+    assert_non_null(strstr(out, "Nothing blocks a final result."));
+    assert_null(strstr(out, "W001"));
+    free(out);
+    RUN_OK("export eml --store '%s' -o '%s'", store, path);
+    assert_st_ok(st_eml_validate(path, xsd, &err), &err);
+    st_basis_set_free(&set);
+    st_model_free(m);
+    free(model);
+    free(telling);
+    free(xsd);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reconcile_planted_differences_give_their_codes_and_rows),
+        cmocka_unit_test(test_reconcile_each_form_check_fires_exactly_at_its_edge),
+        cmocka_unit_test(test_reconcile_each_bijlage_1_question_check_fires_on_the_gsb_answers),
+        cmocka_unit_test(test_reconcile_second_entry_differing_blocks_export_until_corrected),
         cmocka_unit_test(test_reconcile_real_count_of_21_stations_exports_the_official_510b),
     };
     /* STEMTEL_TEST=pattern runs only the matching tests. */

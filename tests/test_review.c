@@ -431,7 +431,7 @@ static void test_review_voids_pages_and_batches_and_moves_a_batch(void **state)
 static void test_review_opens_a_version_1_store_and_adds_the_new_tables(void **state)
 {
     /* A store as the first schema made it: no members, moves, stations,
-     * prints or rescans. */
+     * prints, rescans, nor the form's boxes, second entries and answers. */
     char *dir = th_tmpdir(), *model = th_root(MODEL), *out = NULL, store[4200];
     snprintf(store, sizeof store, "%s/old.db", dir);
     st_error err = {0};
@@ -445,7 +445,10 @@ static void test_review_opens_a_version_1_store_and_adds_the_new_tables(void **s
     assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, "DROP TABLE passwords; DROP TABLE members; DROP TABLE moves;"
                                       "DROP TABLE stations; DROP TABLE prints;"
-                                      "DROP TABLE rescans; PRAGMA user_version=1", NULL, NULL,
+                                      "DROP TABLE rescans; DROP TABLE basis_form;"
+                                      "DROP TABLE basis2_form; DROP TABLE basis2_lists;"
+                                      "DROP TABLE basis2; DROP TABLE answers;"
+                                      "PRAGMA user_version=1", NULL, NULL,
                                   NULL), SQLITE_OK);
     sqlite3_close(db);
     RUN_OK("members add D --role lid --store '%s'", store);

@@ -29,24 +29,13 @@
 
 #include <stdint.h>
 
+#include "stemtel/basis.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* A yes/no question on the form as it was filled in. */
-typedef enum st_answer {
-    ST_ANSWER_UNKNOWN = 0, /* not recorded: checks on it are skipped */
-    ST_ANSWER_BLANK,       /* left unanswered */
-    ST_ANSWER_YES,
-    ST_ANSWER_NO,
-    ST_ANSWER_BOTH         /* yes and no both ticked */
-} st_answer;
-
-/* The D/H comparison boxes ticked (a mask), or ST_BOXES_UNKNOWN. */
-#define ST_BOXES_UNKNOWN (-1)
-#define ST_BOX_D_IS_H 1   /* "D = H" */
-#define ST_BOX_H_OVER_D 2 /* "H > D" */
-#define ST_BOX_H_UNDER_D 4 /* "H < D" */
+/* st_answer and the ST_BOX_* masks are the form's: stemtel/basis.h. */
 
 /* Which groups to run (st_checks_in.groups). */
 #define ST_CHECKS_QUESTIONS 1 /* F101..F112 */

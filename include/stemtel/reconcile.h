@@ -77,12 +77,16 @@ typedef struct st_recon_station {
     const char *listed_name;    /* its name there, owned by the report */
     int has_basis;
     st_basis basis;             /* valid when has_basis */
+    st_b1_answers b1;           /* the GSB's answers, Na 31-2 Bijlage 1 */
+    int has_second;             /* a second entry of the basistelling exists */
+    int n_entry_diff;           /* fields in which the two entries differ (W001) */
     st_tally *tally;            /* our count, decisions applied */
     st_tally_totals ours;
     st_store_counts pages;      /* pages, open reviews, open rejected */
     int n_checks;
     st_recon_check *checks;     /* F then W codes, in code order */
-    int recount_admitted;       /* advice: not explained, or H differs */
+    int recount_admitted;       /* advice: not explained, or H differs (ours,
+                                 * or as the GSB answered B1-2.1/2.3) */
     int h_differs;
     int n_diff;
     st_recon_diff *diff;        /* in model list order */

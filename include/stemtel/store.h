@@ -53,7 +53,7 @@
 extern "C" {
 #endif
 
-#define ST_STORE_SCHEMA_VERSION 5
+#define ST_STORE_SCHEMA_VERSION 6
 
 typedef struct st_store st_store;
 

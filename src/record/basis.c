@@ -6,8 +6,11 @@
  * does not fit with its line and column. The EML import takes the 510b
  * as eml510.h reads it and keeps the list totals and the N 10-2 figures.
  * Both hand out their result only when every row was read.
- * In the store the figures are one row of `basis` per station and one row
- * of `basis_lists` per list.
+ * In the store the figures are one row of `basis` per station, one row
+ * of `basis_lists` per list and one of `basis_form` for the D/H box and
+ * the explanation answer; a second entry has the same three tables named
+ * basis2*. The GSB's Bijlage 1 answers are one row of `answers` per
+ * station and question, with who gave them.
  */
 #include "stemtel/basis.h"
 #include "record/storedb.h"
@@ -64,6 +67,8 @@ static st_basis *add_station(st_basis_set *set, const st_model *m)
     memset(b, 0, sizeof *b);
     b->eligible = -1;
     b->explained = 1;
+    b->explained_as = ST_ANSWER_UNKNOWN;
+    b->boxes = ST_BOXES_UNKNOWN;
     b->list = calloc((size_t)(m->n_lists ? m->n_lists : 1), sizeof *b->list);
     b->votes = calloc((size_t)(m->n_lists ? m->n_lists : 1), sizeof *b->votes);
     if (!b->list || !b->votes) {
@@ -88,7 +93,8 @@ static int station_taken(const st_basis_set *set, const char *station)
 /* ---- CSV ------------------------------------------------------------------ */
 
 /* Column roles: a figure of st_basis, a list, or text. */
-enum { COL_STATION = -1, COL_NAME = -2, COL_EXPLAINED = -3, COL_ELIGIBLE = -4, COL_LIST = -5 };
+enum { COL_STATION = -1, COL_NAME = -2, COL_EXPLAINED = -3, COL_ELIGIBLE = -4, COL_BOX = -5,
+       COL_LIST = -6 };
 static const char *const letters = "ABCDEFGHIJ";
 
 static int64_t *figure(st_basis *b, char letter)
@@ -103,6 +109,49 @@ static int parse_count(const char *t, int64_t *v)
     if (!*t || strspn(t, "0123456789") != strlen(t) || strlen(t) > 15)
         return -1;
     *v = strtoll(t, &e, 10);
+    return 0;
+}
+
+/* The explained column: yes/no, empty (unanswered) or both. */
+static int parse_answer(const char *t, st_answer *a)
+{
+    if (!strcasecmp(t, "yes") || !strcasecmp(t, "ja"))
+        *a = ST_ANSWER_YES;
+    else if (!strcasecmp(t, "no") || !strcasecmp(t, "nee"))
+        *a = ST_ANSWER_NO;
+    else if (!strcasecmp(t, "both") || !strcasecmp(t, "beide"))
+        *a = ST_ANSWER_BOTH;
+    else if (!t[strspn(t, " ")])
+        *a = ST_ANSWER_BLANK;
+    else
+        return -1;
+    return 0;
+}
+
+/* The box column: "D=H", "H>D", "H<D" joined by '+', or none. */
+static int parse_boxes(const char *t, int *boxes)
+{
+    static const struct { const char *name; int bit; } box[] = {
+        {"D=H", ST_BOX_D_IS_H}, {"H>D", ST_BOX_H_OVER_D}, {"H<D", ST_BOX_H_UNDER_D}};
+    int mask = 0;
+    if (!*t || !strcasecmp(t, "none") || !strcasecmp(t, "geen")) {
+        *boxes = 0;
+        return 0;
+    }
+    for (const char *p = t;;) {
+        size_t n = strcspn(p, "+");
+        int bit = 0;
+        for (size_t k = 0; k < sizeof box / sizeof *box; k++)
+            if (n == strlen(box[k].name) && !strncasecmp(p, box[k].name, n))
+                bit = box[k].bit;
+        if (!bit || (mask & bit))
+            return -1;
+        mask |= bit;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    *boxes = mask;
     return 0;
 }
 
@@ -146,7 +195,7 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st
         }
         if (!n_cols) { /* the header */
             int seen[10] = {0}, *seen_list = calloc((size_t)m->n_lists + 1, sizeof *seen_list);
-            int have_station = 0, have_explained = 0;
+            int have_station = 0, have_explained = 0, have_box = 0;
             if (!seen_list) {
                 rc = st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
                 goto out;
@@ -169,6 +218,8 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st
                     role[c] = COL_EXPLAINED, dup = have_explained++;
                 else if (!strcmp(h, "eligible"))
                     role[c] = COL_ELIGIBLE;
+                else if (!strcmp(h, "box"))
+                    role[c] = COL_BOX, dup = have_box++;
                 else if (strlen(h) == 1 && strchr(letters, h[0]))
                     role[c] = h[0], dup = seen[h[0] - 'A']++;
                 else if (!strncmp(h, "E.", 2)) {
@@ -191,7 +242,8 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st
                     free(seen_list);
                     rc = st_error_set(err, ST_ERR_INVALID,
                                       "basis: %s: line 1: unknown column \"%.40s\" (want station, "
-                                      "A..J, E.<list>, explained, name, eligible)", path, h);
+                                      "A..J, E.<list>, explained, box, name, eligible)", path,
+                                      h);
                     goto out;
                 }
                 if (dup) {
@@ -245,14 +297,18 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st
             } else if (role[c] == COL_NAME) {
                 b->name = *v ? strdup(v) : NULL;
             } else if (role[c] == COL_EXPLAINED) {
-                if (!strcasecmp(v, "yes") || !strcasecmp(v, "ja"))
-                    b->explained = 1;
-                else if (!strcasecmp(v, "no") || !strcasecmp(v, "nee"))
-                    b->explained = 0;
-                else {
+                if (parse_answer(v, &b->explained_as)) {
                     rc = st_error_set(err, ST_ERR_INVALID,
-                                      "basis: %s: line %d: explained is \"%s\", want yes or no",
-                                      path, lineno, v);
+                                      "basis: %s: line %d: explained is \"%s\", want yes or no "
+                                      "(empty: unanswered; both: both ticked)", path, lineno, v);
+                    goto out;
+                }
+                b->explained = b->explained_as == ST_ANSWER_YES;
+            } else if (role[c] == COL_BOX) {
+                if (parse_boxes(v, &b->boxes)) {
+                    rc = st_error_set(err, ST_ERR_INVALID,
+                                      "basis: %s: line %d: box is \"%s\", want D=H, H>D or H<D "
+                                      "(several joined by +, or none)", path, lineno, v);
                     goto out;
                 }
             } else if (role[c] == COL_ELIGIBLE && !*v) {
@@ -390,6 +446,9 @@ static int fill_unit(const char *path, const st_eml510_unit *u, st_basis *b, st_
                             "invalid RejectedVotes", path, u->line, b->station);
     b->H = b->E + b->F + b->G;
     b->explained = no_explanation == 0;
+    /* Older files say "geen verklaring"; the current ones do not carry
+     * the question, nor the D/H box. */
+    b->explained_as = !have_none ? ST_ANSWER_UNKNOWN : b->explained ? ST_ANSWER_YES : ST_ANSWER_NO;
     return ST_OK;
 }
 
@@ -435,6 +494,87 @@ out:
     return rc;
 }
 
+/* ---- double entry --------------------------------------------------------- */
+
+/* The box field as entered: "D=H+H<D", "none", or "unknown" (no column). */
+static void boxes_text(int boxes, char *buf, size_t n)
+{
+    static const char *const name[] = {"D=H", "H>D", "H<D"};
+    size_t len = 0;
+    buf[0] = '\0';
+    if (boxes == ST_BOXES_UNKNOWN) {
+        snprintf(buf, n, "unknown");
+        return;
+    }
+    for (int k = 0; k < 3; k++)
+        if (boxes & (1 << k) && len < n)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? "+" : "", name[k]);
+    if (!len)
+        snprintf(buf, n, "none");
+}
+
+static void answer_text(st_answer a, char *buf, size_t n)
+{
+    const char *t = st_answer_name(a);
+    snprintf(buf, n, "%s", !t ? "unknown" : *t ? t : "(leeg)");
+}
+
+static int add_diff(st_basis_diff **v, int *n, const char *field, const char *first,
+                    const char *second)
+{
+    st_basis_diff *nv = realloc(*v, (size_t)(*n + 1) * sizeof *nv);
+    if (!nv)
+        return -1;
+    *v = nv;
+    snprintf(nv[*n].field, sizeof nv[*n].field, "%s", field);
+    snprintf(nv[*n].first, sizeof nv[*n].first, "%s", first);
+    snprintf(nv[*n].second, sizeof nv[*n].second, "%s", second);
+    (*n)++;
+    return 0;
+}
+
+int st_basis_compare(const st_basis *a, const st_basis *b, st_basis_diff **out, int *n)
+{
+    st_basis_diff *v = NULL;
+    int cnt = 0, bad = 0;
+    char f[16], x[24], y[24];
+    for (int k = 0; k < 10 && !bad; k++) {
+        int64_t p = *figure((st_basis *)a, letters[k]), q = *figure((st_basis *)b, letters[k]);
+        snprintf(f, sizeof f, "%c", letters[k]);
+        snprintf(x, sizeof x, "%lld", (long long)p);
+        snprintf(y, sizeof y, "%lld", (long long)q);
+        if (p != q)
+            bad = add_diff(&v, &cnt, f, x, y);
+    }
+    for (int k = 0; k < a->n_lists && !bad; k++) {
+        int64_t p = a->votes[k], q = st_basis_list_votes(b, a->list[k]);
+        snprintf(f, sizeof f, "E.%d", a->list[k]);
+        snprintf(x, sizeof x, "%lld", (long long)p);
+        snprintf(y, sizeof y, "%lld", (long long)q);
+        if (p != q)
+            bad = add_diff(&v, &cnt, f, x, y);
+    }
+    if (!bad && a->explained_as != b->explained_as) {
+        answer_text(a->explained_as, x, sizeof x);
+        answer_text(b->explained_as, y, sizeof y);
+        bad = add_diff(&v, &cnt, "explained", x, y);
+    }
+    if (!bad && a->boxes != b->boxes) {
+        boxes_text(a->boxes, x, sizeof x);
+        boxes_text(b->boxes, y, sizeof y);
+        bad = add_diff(&v, &cnt, "box", x, y);
+    }
+    if (bad) {
+        free(v);
+        *out = NULL;
+        *n = 0;
+        return ST_ERR_NOMEM;
+    }
+    *out = v;
+    *n = cnt;
+    return ST_OK;
+}
+
 /* ---- in the store --------------------------------------------------------- */
 
 static int db_fail(sqlite3 *db, st_error *err, const char *what)
@@ -442,23 +582,38 @@ static int db_fail(sqlite3 *db, st_error *err, const char *what)
     return st_error_set(err, ST_ERR_IO, "basis: store: %s: %s", what, sqlite3_errmsg(db));
 }
 
-int st_basis_save(st_store *s, const st_basis_set *set, const char *source, st_error *err)
+const char *st_answer_name(st_answer a)
 {
-    sqlite3 *db = st_store_db(s);
-    sqlite3_stmt *del = NULL, *ins = NULL, *lst = NULL;
+    static const char *const t[] = {NULL, "", "ja", "nee", "beide"};
+    return a >= ST_ANSWER_UNKNOWN && a <= ST_ANSWER_BOTH ? t[a] : NULL;
+}
+
+static st_answer answer_of(sqlite3_stmt *q, int col)
+{
+    if (sqlite3_column_type(q, col) == SQLITE_NULL)
+        return ST_ANSWER_UNKNOWN;
+    const char *t = st_store_col_text(q, col);
+    return !strcmp(t, "ja") ? ST_ANSWER_YES : !strcmp(t, "nee") ? ST_ANSWER_NO
+           : !strcmp(t, "beide") ? ST_ANSWER_BOTH : ST_ANSWER_BLANK;
+}
+
+/* Bind the set's station figures into table tab ("basis" or "basis2"),
+ * replacing each station's earlier row, inside the caller's transaction. */
+static int save_rows(sqlite3 *db, const st_basis_set *set, const char *source, const char *tab,
+                     st_error *err)
+{
+    sqlite3_stmt *del = NULL, *ins = NULL, *lst = NULL, *frm = NULL;
+    char sql[4][200];
     int rc = ST_OK;
-    for (int i = 0; i < set->n; i++) {
-        st_error e = {0};
-        if (st_store_station_check(s, set->v[i].station, &e))
-            return st_error_set(err, e.code == ST_ERR_IO ? ST_ERR_IO : ST_ERR_INVALID,
-                                "basis: %s: %s", source ? source : "", e.msg);
-    }
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(db, err, "cannot begin");
-    if (sqlite3_prepare_v2(db, "DELETE FROM basis WHERE station=?1", -1, &del, NULL) ||
-        sqlite3_prepare_v2(db, "INSERT INTO basis VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-                               "?13,?14,?15)", -1, &ins, NULL) ||
-        sqlite3_prepare_v2(db, "INSERT INTO basis_lists VALUES(?1,?2,?3)", -1, &lst, NULL)) {
+    snprintf(sql[0], sizeof sql[0], "DELETE FROM %s WHERE station=?1", tab);
+    snprintf(sql[1], sizeof sql[1],
+             "INSERT INTO %s VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)", tab);
+    snprintf(sql[2], sizeof sql[2], "INSERT INTO %s_lists VALUES(?1,?2,?3)", tab);
+    snprintf(sql[3], sizeof sql[3], "INSERT INTO %s_form VALUES(?1,?2,?3)", tab);
+    if (sqlite3_prepare_v2(db, sql[0], -1, &del, NULL) ||
+        sqlite3_prepare_v2(db, sql[1], -1, &ins, NULL) ||
+        sqlite3_prepare_v2(db, sql[2], -1, &lst, NULL) ||
+        sqlite3_prepare_v2(db, sql[3], -1, &frm, NULL)) {
         rc = db_fail(db, err, "cannot prepare");
         goto out;
     }
@@ -471,18 +626,15 @@ int st_basis_save(st_store *s, const st_basis_set *set, const char *source, st_e
             goto out;
         }
         sqlite3_reset(ins);
+        sqlite3_clear_bindings(ins);
         sqlite3_bind_text(ins, 1, b->station, -1, SQLITE_STATIC);
         if (b->name)
             sqlite3_bind_text(ins, 2, b->name, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(ins, 2);
         for (int k = 0; k < 10; k++)
             sqlite3_bind_int64(ins, 3 + k, *figure((st_basis *)b, letters[k]));
         sqlite3_bind_int(ins, 13, b->explained);
         if (b->eligible >= 0)
             sqlite3_bind_int64(ins, 14, b->eligible);
-        else
-            sqlite3_bind_null(ins, 14);
         sqlite3_bind_text(ins, 15, source ? source : "", -1, SQLITE_STATIC);
         if (sqlite3_step(ins) != SQLITE_DONE) {
             rc = db_fail(db, err, "cannot store");
@@ -498,30 +650,103 @@ int st_basis_save(st_store *s, const st_basis_set *set, const char *source, st_e
                 goto out;
             }
         }
+        sqlite3_reset(frm);
+        sqlite3_clear_bindings(frm);
+        sqlite3_bind_text(frm, 1, b->station, -1, SQLITE_STATIC);
+        if (b->boxes != ST_BOXES_UNKNOWN)
+            sqlite3_bind_int(frm, 2, b->boxes);
+        if (st_answer_name(b->explained_as))
+            sqlite3_bind_text(frm, 3, st_answer_name(b->explained_as), -1, SQLITE_STATIC);
+        if (sqlite3_step(frm) != SQLITE_DONE) {
+            rc = db_fail(db, err, "cannot store");
+            goto out;
+        }
     }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = db_fail(db, err, "cannot commit");
 out:
-    if (rc)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_finalize(del);
     sqlite3_finalize(ins);
     sqlite3_finalize(lst);
+    sqlite3_finalize(frm);
     return rc;
 }
 
-int st_basis_load(st_store *s, const char *station, st_basis *out, int *found, st_error *err)
+/* Whether station has a first entry: 1 yes, 0 no, -1 on a store error. */
+static int has_first(sqlite3 *db, const char *station)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM basis WHERE station=?1", -1, &q, NULL))
+        return -1;
+    sqlite3_bind_text(q, 1, station, -1, SQLITE_STATIC);
+    int step = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+}
+
+/* st_basis_save and st_basis_save_second: entry 1 or 2. */
+static int save_entry(st_store *s, const st_basis_set *set, const char *source, int second,
+                      st_error *err)
 {
     sqlite3 *db = st_store_db(s);
-    sqlite3_stmt *q = NULL, *l = NULL;
+    int rc = ST_OK;
+    for (int i = 0; i < set->n; i++) {
+        st_error e = {0};
+        if (st_store_station_check(s, set->v[i].station, &e))
+            return st_error_set(err, e.code == ST_ERR_IO ? ST_ERR_IO : ST_ERR_INVALID,
+                                "basis: %s: %s", source ? source : "", e.msg);
+    }
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(db, err, "cannot begin");
+    for (int i = 0; second && i < set->n && !rc; i++) {
+        int first = has_first(db, set->v[i].station);
+        if (first < 0)
+            rc = db_fail(db, err, "cannot read");
+        else if (!first)
+            rc = st_error_set(err, ST_ERR_INVALID,
+                              "basis: %s: station %s has no first entry of its basistelling: "
+                              "import that first (basis import without --second-entry)",
+                              source ? source : "", set->v[i].station);
+    }
+    if (!rc)
+        rc = save_rows(db, set, source, second ? "basis2" : "basis", err);
+    if (!rc && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_fail(db, err, "cannot commit");
+    if (rc)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int st_basis_save(st_store *s, const st_basis_set *set, const char *source, st_error *err)
+{
+    return save_entry(s, set, source, 0, err);
+}
+
+int st_basis_save_second(st_store *s, const st_basis_set *set, const char *source,
+                         st_error *err)
+{
+    return save_entry(s, set, source, 1, err);
+}
+
+/* st_basis_load and st_basis_load_second: from table tab. A station
+ * stored before the form's boxes and question were kept (no _form row)
+ * has them unknown. */
+static int load_entry(st_store *s, const char *station, const char *tab, st_basis *out,
+                      int *found, st_error *err)
+{
+    sqlite3 *db = st_store_db(s);
+    sqlite3_stmt *q = NULL, *l = NULL, *fq = NULL;
     const st_model *m = st_store_model(s);
     st_basis_set set = {0, NULL};
+    char sql[3][200];
     int rc = ST_OK, step;
     *found = 0;
     memset(out, 0, sizeof *out);
-    if (sqlite3_prepare_v2(db, "SELECT * FROM basis WHERE station=?1", -1, &q, NULL) ||
-        sqlite3_prepare_v2(db, "SELECT list, votes FROM basis_lists WHERE station=?1", -1, &l,
-                           NULL)) {
+    snprintf(sql[0], sizeof sql[0], "SELECT * FROM %s WHERE station=?1", tab);
+    snprintf(sql[1], sizeof sql[1], "SELECT list, votes FROM %s_lists WHERE station=?1", tab);
+    snprintf(sql[2], sizeof sql[2], "SELECT boxes, explained FROM %s_form WHERE station=?1",
+             tab);
+    if (sqlite3_prepare_v2(db, sql[0], -1, &q, NULL) ||
+        sqlite3_prepare_v2(db, sql[1], -1, &l, NULL) ||
+        sqlite3_prepare_v2(db, sql[2], -1, &fq, NULL)) {
         rc = db_fail(db, err, "cannot prepare");
         goto out;
     }
@@ -553,6 +778,15 @@ int st_basis_load(st_store *s, const char *station, st_basis *out, int *found, s
         rc = db_fail(db, err, "cannot read");
         goto out;
     }
+    sqlite3_bind_text(fq, 1, station, -1, SQLITE_STATIC);
+    if ((step = sqlite3_step(fq)) == SQLITE_ROW) {
+        if (sqlite3_column_type(fq, 0) != SQLITE_NULL)
+            b->boxes = sqlite3_column_int(fq, 0);
+        b->explained_as = answer_of(fq, 1);
+    } else if (step != SQLITE_DONE) {
+        rc = db_fail(db, err, "cannot read");
+        goto out;
+    }
     *out = *b;
     set.n = 0; /* handed over */
     *found = 1;
@@ -563,5 +797,101 @@ out:
         free(set.v);
     sqlite3_finalize(q);
     sqlite3_finalize(l);
+    sqlite3_finalize(fq);
     return rc;
+}
+
+int st_basis_load(st_store *s, const char *station, st_basis *out, int *found, st_error *err)
+{
+    return load_entry(s, station, "basis", out, found, err);
+}
+
+int st_basis_load_second(st_store *s, const char *station, st_basis *out, int *found,
+                         st_error *err)
+{
+    return load_entry(s, station, "basis2", out, found, err);
+}
+
+/* ---- the GSB's answers ---------------------------------------------------- */
+
+static const char *const b1_names[ST_B1_N] = {"b1-1a", "b1-1b", "b1-2.1", "b1-2.3"};
+
+const char *st_b1_question_name(st_b1_question q)
+{
+    return q >= 0 && q < ST_B1_N ? b1_names[q] : NULL;
+}
+
+int st_basis_answer(st_store *s, const char *station, const char *question,
+                    const char *answer, const char *by, st_error *err)
+{
+    static const struct { const char *word, *stored; } words[] = {
+        {"ja", "ja"}, {"yes", "ja"}, {"nee", "nee"}, {"no", "nee"},
+        {"beide", "beide"}, {"both", "beide"}, {"leeg", NULL}, {"empty", NULL}};
+    sqlite3 *db = st_store_db(s);
+    sqlite3_stmt *q = NULL;
+    const char *stored = NULL;
+    int known_q = 0, known_a = 0, rc;
+    for (int k = 0; question && k < ST_B1_N; k++)
+        known_q |= !strcmp(question, b1_names[k]);
+    if (!known_q)
+        return st_error_set(err, ST_ERR_ARG, "basis: --question \"%s\": want b1-1a, b1-1b, "
+                            "b1-2.1 or b1-2.3", question ? question : "");
+    for (size_t k = 0; answer && k < sizeof words / sizeof *words; k++)
+        if (!strcasecmp(answer, words[k].word))
+            known_a = 1, stored = words[k].stored;
+    if (!known_a)
+        return st_error_set(err, ST_ERR_ARG, "basis: --answer \"%s\": want ja, nee, beide "
+                            "(both ticked) or leeg (take the answer back)", answer ? answer : "");
+    if ((rc = st_store_require_member(s, "basis", "an answer needs who gave it", by, err)))
+        return rc;
+    st_error e = {0};
+    if (st_store_station_check(s, station, &e))
+        return st_error_set(err, e.code == ST_ERR_IO ? ST_ERR_IO : ST_ERR_ARG, "basis: %s",
+                            e.msg);
+    char when[32];
+    st_store_utc_now(when, sizeof when);
+    if (sqlite3_prepare_v2(db, stored ? "INSERT OR REPLACE INTO answers VALUES(?1,?2,?3,?4,?5)"
+                                      : "DELETE FROM answers WHERE station=?1 AND question=?2",
+                           -1, &q, NULL) != SQLITE_OK)
+        return db_fail(db, err, "cannot prepare");
+    sqlite3_bind_text(q, 1, station, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, question, -1, SQLITE_STATIC);
+    if (stored) {
+        sqlite3_bind_text(q, 3, stored, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, by, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 5, when, -1, SQLITE_STATIC);
+    }
+    rc = sqlite3_step(q) == SQLITE_DONE ? ST_OK : db_fail(db, err, "cannot record the answer");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int st_basis_answers_load(st_store *s, const char *station, st_b1_answers *out,
+                          st_error *err)
+{
+    sqlite3 *db = st_store_db(s);
+    sqlite3_stmt *q = NULL;
+    st_b1_answers r;
+    int any = 0, step;
+    memset(&r, 0, sizeof r);
+    if (sqlite3_prepare_v2(db, "SELECT question, answer, answered_by, answered_at FROM answers "
+                               "WHERE station=?1", -1, &q, NULL) != SQLITE_OK)
+        return db_fail(db, err, "cannot prepare");
+    sqlite3_bind_text(q, 1, station, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(q)) == SQLITE_ROW)
+        for (int k = 0; k < ST_B1_N; k++)
+            if (!strcmp(st_store_col_text(q, 0), b1_names[k])) {
+                r.a[k] = answer_of(q, 1);
+                snprintf(r.by[k], sizeof r.by[k], "%s", st_store_col_text(q, 2));
+                snprintf(r.at[k], sizeof r.at[k], "%s", st_store_col_text(q, 3));
+                any = 1;
+            }
+    sqlite3_finalize(q);
+    if (step != SQLITE_DONE)
+        return db_fail(db, err, "cannot read the answers");
+    for (int k = 0; any && k < ST_B1_N; k++)
+        if (r.a[k] == ST_ANSWER_UNKNOWN)
+            r.a[k] = ST_ANSWER_BLANK;
+    *out = r;
+    return ST_OK;
 }

@@ -22,10 +22,8 @@
 static int check_decider(st_store *s, const st_outcome *o, const char *by, const char *note,
                          st_error *err)
 {
-    if (!by || !*by)
-        return st_error_set(err, ST_ERR_ARG, "store: a decision needs who took it (--by)");
-    /* Both are shown by review and kept in the record: one line of text. */
-    if (st_text_check(by, "store", "--by", err) || st_text_check(note, "store", "--note", err))
+    /* Shown by review and kept in the record: one line of text. */
+    if (st_text_check(note, "store", "--note", err))
         return ST_ERR_ARG;
     if (o->kind != ST_OUTCOME_VOTE && o->kind != ST_OUTCOME_BLANK &&
         o->kind != ST_OUTCOME_INVALID && o->kind != ST_OUTCOME_VOID)
@@ -34,14 +32,7 @@ static int check_decider(st_store *s, const st_outcome *o, const char *by, const
     if (st_decision_needs_note(o) && (!note || !note[strspn(note, " \t")]))
         return st_error_set(err, ST_ERR_ARG, "store: invalid:%s needs a note saying why "
                             "(--note)", o->reasons[0]);
-    char role[16];
-    int rc = st_store_member_role(s, by, role, sizeof role, err);
-    if (rc == ST_ERR_ARG)
-        return st_error_set(err, ST_ERR_ARG,
-                            "store: %s: \"%s\" is not a member of the gemeentelijk "
-                            "stembureau here; add with: stemtel members add NAME --role "
-                            "voorzitter|lid --store FILE", st_store_path(s), by);
-    return rc;
+    return st_store_require_member(s, "store", "a decision needs who took it", by, err);
 }
 
 /* Insert one decision row with q (prepared by the callers). */
@@ -358,6 +349,23 @@ int st_store_member_role(st_store *s, const char *name, char *role, size_t n, st
         return st_error_set(err, ST_ERR_ARG, "store: %s: no member \"%s\"", st_store_path(s),
                             name ? name : "");
     return st_store_fail(s, err, "cannot read members");
+}
+
+int st_store_require_member(st_store *s, const char *who, const char *missing,
+                            const char *by, st_error *err)
+{
+    if (!by || !*by)
+        return st_error_set(err, ST_ERR_ARG, "%s: %s (--by)", who, missing);
+    if (st_text_check(by, who, "--by", err))
+        return ST_ERR_ARG;
+    char role[16];
+    int rc = st_store_member_role(s, by, role, sizeof role, err);
+    if (rc == ST_ERR_ARG)
+        return st_error_set(err, ST_ERR_ARG,
+                            "%s: %s: \"%s\" is not a member of the gemeentelijk "
+                            "stembureau here; add with: stemtel members add NAME --role "
+                            "voorzitter|lid --store FILE", who, st_store_path(s), by);
+    return rc;
 }
 
 int st_store_members_each(st_store *s, st_store_member_fn fn, void *ctx, st_error *err)

@@ -63,6 +63,29 @@ struct st_store {
     "CREATE TABLE passwords(member TEXT PRIMARY KEY REFERENCES members(name),"      \
     "  hash TEXT NOT NULL, set_at TEXT NOT NULL);"
 
+/* Added in schema version 6: the N 10-2 form's D/H boxes and its
+ * explanation question as answered, a second entry of the basistelling
+ * (the same shape, typed again), and the GSB's answers to the questions
+ * of Na 31-2 Bijlage 1. */
+#define SCHEMA_V6                                                                   \
+    "CREATE TABLE basis_form(station TEXT PRIMARY KEY"                               \
+    "  REFERENCES basis(station) ON DELETE CASCADE, boxes INTEGER, explained TEXT);" \
+    "CREATE TABLE basis2(station TEXT PRIMARY KEY, name TEXT,"                       \
+    "  A INTEGER NOT NULL, B INTEGER NOT NULL, C INTEGER NOT NULL,"                  \
+    "  D INTEGER NOT NULL, E INTEGER NOT NULL, F INTEGER NOT NULL,"                  \
+    "  G INTEGER NOT NULL, H INTEGER NOT NULL, I INTEGER NOT NULL,"                  \
+    "  J INTEGER NOT NULL, explained INTEGER NOT NULL, eligible INTEGER,"            \
+    "  source TEXT NOT NULL);"                                                       \
+    "CREATE TABLE basis2_lists(station TEXT NOT NULL"                                \
+    "  REFERENCES basis2(station) ON DELETE CASCADE,"                                \
+    "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));"  \
+    "CREATE TABLE basis2_form(station TEXT PRIMARY KEY"                              \
+    "  REFERENCES basis2(station) ON DELETE CASCADE, boxes INTEGER, explained TEXT);"\
+    "CREATE TABLE answers(station TEXT NOT NULL, question TEXT NOT NULL,"            \
+    "  answer TEXT NOT NULL CHECK(answer IN ('ja','nee','beide')),"                  \
+    "  answered_by TEXT NOT NULL, answered_at TEXT NOT NULL,"                        \
+    "  PRIMARY KEY(station, question));"
+
 static const char *const schema =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE batches(id INTEGER PRIMARY KEY, started TEXT NOT NULL,"
@@ -93,7 +116,7 @@ static const char *const schema =
     "CREATE TABLE basis_lists(station TEXT NOT NULL"
     "  REFERENCES basis(station) ON DELETE CASCADE,"
     "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));"
-    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA SCHEMA_V5;
+    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA SCHEMA_V5 SCHEMA_V6;
 
 int st_store_fail(st_store *s, st_error *err, const char *what)
 {
@@ -188,7 +211,8 @@ static int migrate(st_store *s, int *v, st_error *err)
     static const char *const add[] = {NULL, SCHEMA_V2 "PRAGMA user_version=2;",
                                        SCHEMA_V3 "PRAGMA user_version=3;",
                                        ST_RESCAN_SCHEMA "PRAGMA user_version=4;",
-                                       SCHEMA_V5 "PRAGMA user_version=5;"};
+                                       SCHEMA_V5 "PRAGMA user_version=5;",
+                                       SCHEMA_V6 "PRAGMA user_version=6;"};
     int rc;
     while (*v >= 1 && *v < ST_STORE_SCHEMA_VERSION) {
         int was = *v;

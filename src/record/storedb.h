@@ -39,6 +39,16 @@ const char *st_store_col_text(sqlite3_stmt *q, int i);
 /* The current UTC time, "YYYY-MM-DDTHH:MM:SSZ", into buf (n >= 21). */
 void st_store_utc_now(char *buf, size_t n);
 
+/* Refuse a --by that is not a registered member: ST_OK when by is one;
+ * ST_ERR_ARG "who: PATH: \"BY\" is not a member of the gemeentelijk
+ * stembureau here; add with: ..." when not, "who: missing (--by)" when by
+ * is empty, and util/text.h's refusal when it is not one line of text;
+ * ST_ERR_IO for the store. who is the messages' prefix ("store",
+ * "basis"), missing says what an empty by lacks ("a decision needs who
+ * took it"). Implemented in people.c. */
+int st_store_require_member(st_store *s, const char *who, const char *missing,
+                            const char *by, st_error *err);
+
 /* The outcome kind named name (st_outcome_name); REJECTED for an unknown
  * name. */
 st_outcome_kind st_store_kind_of(const char *name);

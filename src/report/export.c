@@ -5,11 +5,12 @@
  * does the escaping: the envelope the 510 schema asks for (TransactionId,
  * ManagingAuthority, kr:CreationDateTime, ds:CanonicalizationMethod), the
  * election's identifier, and one vote group for the totals and one per
- * polling station, in the element order of the schema. The document is
- * made in memory, validated against the official 510 schema (so a name
- * the schema does not take stops the export rather than reaching the
- * Kiesraad) and handed whole to util/atomic.h, so the file on disk is the
- * old one or the complete new one.
+ * polling station (each ending in the kr:ReportingUnitInvestigations of a
+ * station counted centrally), in the element order of the schema. The
+ * document is made in memory, validated against the official 510 schema
+ * (so a name the schema does not take stops the export rather than
+ * reaching the Kiesraad) and handed whole to util/atomic.h, so the file on
+ * disk is the old one or the complete new one.
  */
 #include "stemtel/export.h"
 #include "stemtel/eml.h"
@@ -77,6 +78,33 @@ static int write_group(xmlTextWriterPtr w, const st_model *m, const vgroup *g)
     rc |= el_count(w, "UncountedVotes", "toegelaten kiezers", g->D);
     rc |= el_count(w, "UncountedVotes", "meer getelde stembiljetten", g->I);
     rc |= el_count(w, "UncountedVotes", "minder getelde stembiljetten", g->J);
+    return rc;
+}
+
+/* kr:ReportingUnitInvestigations, which Abacus writes for every station
+ * counted centrally: the GSB's two B1-1 answers when it gave them (yes
+ * or no), then always whether the admitted voters were counted again. */
+static int write_investigations(xmlTextWriterPtr w, const st_recon_station *s)
+{
+    static const struct { st_b1_question q; const char *code; } asked[] = {
+        {ST_B1_OTHER_REASON, "onderzocht vanwege andere reden"},
+        {ST_B1_RECOUNTED, "stembiljetten deels herteld"}};
+    int rc = xmlTextWriterStartElement(w, BAD_CAST "kr:ReportingUnitInvestigations") < 0;
+    for (size_t k = 0; k < sizeof asked / sizeof *asked; k++) {
+        st_answer a = s->b1.a[asked[k].q];
+        if (a != ST_ANSWER_YES && a != ST_ANSWER_NO)
+            continue;
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "kr:Investigation") < 0;
+        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "ReasonCode", BAD_CAST asked[k].code) < 0;
+        rc |= xmlTextWriterWriteString(w, BAD_CAST(a == ST_ANSWER_YES ? "true" : "false")) < 0;
+        rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    rc |= xmlTextWriterStartElement(w, BAD_CAST "kr:Investigation") < 0;
+    rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "ReasonCode",
+                                      BAD_CAST "toegelaten kiezers opnieuw vastgesteld") < 0;
+    rc |= xmlTextWriterWriteString(w, BAD_CAST(s->recount_admitted ? "true" : "false")) < 0;
+    rc |= xmlTextWriterEndElement(w) < 0;
+    rc |= xmlTextWriterEndElement(w) < 0;
     return rc;
 }
 
@@ -185,6 +213,7 @@ static int write_doc(xmlTextWriterPtr w, const st_recon *r, const char *when, in
             rc |= xmlTextWriterWriteString(w, BAD_CAST s->basis.name) < 0;
         rc |= xmlTextWriterEndElement(w) < 0;
         rc |= write_group(w, m, &g);
+        rc |= write_investigations(w, s);
         rc |= xmlTextWriterEndElement(w) < 0;
     }
     rc |= xmlTextWriterEndDocument(w) < 0; /* closes every open element */

@@ -36,9 +36,8 @@ static int add_block(st_recon *r, const char *fmt, ...)
     return ST_OK;
 }
 
-/* Append the checks that fire on in to s->checks, keeping code order
- * (the basistelling's run before ours, and theirs are F2xx/F3xx, ours
- * F4xx and W). */
+/* Append the checks that fire on in to s->checks (sort_checks puts the
+ * runs in code order). */
 static int run_checks(st_recon_station *s, const st_checks_in *in)
 {
     st_check *v = NULL;
@@ -59,17 +58,28 @@ static int run_checks(st_recon_station *s, const st_checks_in *in)
     return ST_OK;
 }
 
-/* The Kiesraad's checks on the station's own figures. The form as we
- * take it records neither the D/H box ticked nor the GSB's answers, so
- * F301-F304 and F101-F112 are not run on it. */
+/* F101-F112 on the GSB's answers (none while it has answered nothing for
+ * the station). */
+static int check_answers(st_recon_station *s)
+{
+    const st_answer *a = s->b1.a;
+    st_checks_in in = {.groups = ST_CHECKS_QUESTIONS, .boxes = ST_BOXES_UNKNOWN,
+                       .b1_other_reason = a[ST_B1_OTHER_REASON],
+                       .b1_recounted = a[ST_B1_RECOUNTED], .b1_explained = a[ST_B1_EXPLAINED],
+                       .b1_differs = a[ST_B1_DIFFERS]};
+    return run_checks(s, &in);
+}
+
+/* The Kiesraad's checks on the station's own figures: F201-F310 on the
+ * form as it was entered (F301-F304 and F310 only where the import had
+ * the box ticked and the explanation question). */
 static int check_basis(st_recon_station *s)
 {
     const st_basis *b = &s->basis;
     st_checks_in in = {.groups = ST_CHECKS_FORM, .A = b->A, .B = b->B, .C = b->C, .D = b->D,
                        .E = b->E, .F = b->F, .G = b->G, .H = b->H, .I = b->I, .J = b->J,
                        .d_known = 1, .n_lists = b->n_lists, .list = b->list, .ex = b->votes,
-                       .boxes = ST_BOXES_UNKNOWN,
-                       .explained = b->explained ? ST_ANSWER_YES : ST_ANSWER_NO};
+                       .boxes = b->boxes, .explained = b->explained_as};
     return run_checks(s, &in);
 }
 
@@ -107,20 +117,67 @@ out:
     return rc;
 }
 
+/* W001 for every field in which the station's second entry differs from
+ * its first (the one reconcile uses). */
+static int check_second_entry(st_store *store, st_recon_station *s, st_error *err)
+{
+    st_basis second;
+    st_basis_diff *d = NULL;
+    int n = 0, rc = st_basis_load_second(store, s->station, &second, &s->has_second, err);
+    if (rc || !s->has_second)
+        return rc;
+    if (st_basis_compare(&s->basis, &second, &d, &n) == ST_OK && n) {
+        st_recon_check *nc = realloc(s->checks, (size_t)(s->n_checks + n) * sizeof *nc);
+        if (nc) {
+            s->checks = nc;
+            for (int k = 0; k < n; k++) {
+                st_recon_check *c = &nc[s->n_checks++];
+                snprintf(c->code, sizeof c->code, "W001");
+                snprintf(c->text, sizeof c->text, "Dubbele invoer: %s is %s in de eerste "
+                         "invoer en %s in de tweede", d[k].field, d[k].first, d[k].second);
+            }
+            s->n_entry_diff = n;
+        } else {
+            n = -1;
+        }
+    }
+    free(d);
+    st_basis_clear(&second);
+    return n < 0 ? st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory") : ST_OK;
+}
+
+/* Put s->checks in code order (stable: within a code, as they came). */
+static void sort_checks(st_recon_station *s)
+{
+    for (int i = 1; i < s->n_checks; i++) {
+        st_recon_check c = s->checks[i];
+        int j = i;
+        for (; j > 0 && strcmp(s->checks[j - 1].code, c.code) > 0; j--)
+            s->checks[j] = s->checks[j - 1];
+        s->checks[j] = c;
+    }
+}
+
 static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_error *err)
 {
     const st_model *m = r->model;
     int rc;
     if ((rc = st_store_tally(store, s->station, &s->tally, err)) ||
         (rc = st_store_counts_get(store, s->station, &s->pages, err)) ||
-        (rc = st_basis_load(store, s->station, &s->basis, &s->has_basis, err)))
+        (rc = st_basis_load(store, s->station, &s->basis, &s->has_basis, err)) ||
+        (rc = st_basis_answers_load(store, s->station, &s->b1, err)))
         return rc;
     st_tally_get_totals(s->tally, &s->ours);
     const st_basis *b = &s->basis;
+    if (check_answers(s))
+        goto nomem;
     if (s->has_basis && check_basis(s))
         goto nomem;
     if (check_ours(m, s))
         goto nomem;
+    if (s->has_basis && (rc = check_second_entry(store, s, err)))
+        return rc;
+    sort_checks(s);
     s->E = s->ours.E;
     s->F = s->ours.F;
     s->G = s->ours.G;
@@ -132,6 +189,10 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
         s->D = b->D;
         s->h_differs = b->H != s->H;
         s->recount_admitted = s->h_differs || (b->D != b->H && !b->explained);
+    }
+    s->recount_admitted |= s->b1.a[ST_B1_EXPLAINED] == ST_ANSWER_NO ||
+                           s->b1.a[ST_B1_DIFFERS] == ST_ANSWER_YES;
+    if (s->has_basis) {
         s->diff = calloc((size_t)(m->n_lists ? m->n_lists : 1), sizeof *s->diff);
         if (!s->diff)
             goto nomem;
@@ -153,6 +214,11 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
                      "decide`)", s->station, (long long)s->pages.open_rejected,
                   s->pages.open_rejected == 1 ? "" : "s"))
         goto nomem;
+    if (s->n_entry_diff &&
+        add_block(r, "%s: the two entries of the basistelling differ in %d field%s (W001): "
+                     "correct the wrong one and import it again", s->station, s->n_entry_diff,
+                  s->n_entry_diff == 1 ? "" : "s"))
+        goto nomem;
     if (s->pages.pages && !s->has_basis &&
         add_block(r, "%s: ballots counted but no basistelling (N 10-2) imported", s->station))
         goto nomem;
@@ -171,7 +237,7 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
                   s->station))
         goto nomem;
     int open = s->pages.open_review + s->pages.open_rejected > 0;
-    int differs = s->h_differs || s->n_diff > 0;
+    int differs = s->h_differs || s->n_diff > 0 || s->n_entry_diff > 0;
     for (int k = 0; k < s->n_checks; k++)
         differs |= s->checks[k].code[0] == 'F';
     s->state = r->n_listed && !s->listed ? ST_RECON_NOT_LISTED
@@ -341,6 +407,16 @@ int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
             fprintf(f, "void pages (set aside by people, in no figure): %s\n", voids);
         for (int k = 0; k < s->n_checks; k++)
             fprintf(f, "%s %s\n", s->checks[k].code, ST_TEXT_SHOWN(s->checks[k].text, t1));
+        if (s->b1.a[0] != ST_ANSWER_UNKNOWN)
+            fputs("Antwoorden Bijlage 1:\n", f);
+        for (int k = 0; s->b1.a[0] != ST_ANSWER_UNKNOWN && k < ST_B1_N; k++) {
+            const char *a = st_answer_name(s->b1.a[k]);
+            fprintf(f, "   %s: %s", st_b1_question_name((st_b1_question)k),
+                    *a ? a : "(niet beantwoord)");
+            if (*s->b1.by[k])
+                fprintf(f, " (%s)", ST_TEXT_SHOWN(s->b1.by[k], t1));
+            fputc('\n', f);
+        }
         if (!s->has_basis) {
             fputs("1. no basistelling imported\n", f);
         } else {
@@ -405,6 +481,13 @@ static json_object *figures_json(int64_t A, int64_t B, int64_t C, int64_t D, int
     return o;
 }
 
+/* An answer on a form: "ja", "nee", "beide", "" (unanswered) or null
+ * (not recorded). */
+static json_object *answer_json(st_answer a)
+{
+    return st_answer_name(a) ? json_object_new_string(st_answer_name(a)) : NULL;
+}
+
 static json_object *station_json(const st_model *m, const st_recon_station *s)
 {
     json_object *o = json_object_new_object(), *a;
@@ -442,10 +525,38 @@ static json_object *station_json(const st_model *m, const st_recon_station *s)
         }
         json_object_object_add(bj, "lists", lists);
         json_object_object_add(bj, "explained", json_object_new_boolean(b->explained));
+        json_object_object_add(bj, "second_entry",
+                               json_object_new_string(!s->has_second    ? "none"
+                                                      : s->n_entry_diff ? "differs"
+                                                                        : "agrees"));
+        json_object_object_add(bj, "explained_answer", answer_json(b->explained_as));
+        if (b->boxes == ST_BOXES_UNKNOWN) {
+            json_object_object_add(bj, "boxes", NULL);
+        } else {
+            json_object *bx = json_object_new_array();
+            static const struct { int bit; const char *name; } box[] = {
+                {ST_BOX_D_IS_H, "D=H"}, {ST_BOX_H_OVER_D, "H>D"}, {ST_BOX_H_UNDER_D, "H<D"}};
+            for (size_t k = 0; k < sizeof box / sizeof *box; k++)
+                if (b->boxes & box[k].bit)
+                    json_object_array_add(bx, json_object_new_string(box[k].name));
+            json_object_object_add(bj, "boxes", bx);
+        }
         json_object_object_add(o, "basistelling", bj);
     } else {
         json_object_object_add(o, "basistelling", NULL);
     }
+    json_object *ans = json_object_new_object();
+    for (int k = 0; k < ST_B1_N; k++) {
+        json_object *q = NULL;
+        if (s->b1.a[k] != ST_ANSWER_UNKNOWN) {
+            q = json_object_new_object();
+            json_object_object_add(q, "answer", answer_json(s->b1.a[k]));
+            json_object_object_add(q, "by", json_object_new_string(s->b1.by[k]));
+            json_object_object_add(q, "at", json_object_new_string(s->b1.at[k]));
+        }
+        json_object_object_add(ans, st_b1_question_name((st_b1_question)k), q);
+    }
+    json_object_object_add(o, "answers", ans);
     json_object_object_add(o, "recount_admitted_voters",
                            json_object_new_boolean(s->recount_admitted));
     json_object_object_add(o, "h_differs", json_object_new_boolean(s->h_differs));
