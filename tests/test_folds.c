@@ -172,6 +172,22 @@ static void test_pale_stroke_across_a_streak_is_never_counted_blank(void **state
     assert_int_equal(t.bad_proposals, 0);
 }
 
+/* Every band at once on a 300 dpi JPEG page (read at half scale): a pen
+ * dot where a dark streak crosses a fold, a box whose reference strip
+ * holds its printed number, a streak found both as a streak and as a
+ * fold. Each band's own tests leave the others' samples out; what lies
+ * under two of them must still reach people. */
+static void test_ink_where_bands_cross_is_never_counted_away(void **state)
+{
+    (void)state;
+    tally t = run_set("--scenarios between --degrade streak-marked,streak-empty,fold-vertical,"
+                      "fold-slant,noise,blur,jpeg --degrade-level 1 --dpi 300 --format grey-jpeg",
+                      60, 41);
+    assert_int_equal(t.n, 60);
+    assert_int_equal(t.wrong, 0);
+    assert_int_equal(t.bad_proposals, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_empty_box_under_a_streak_is_never_a_wrong_outcome),
         cmocka_unit_test(test_mixed_folds_and_streaks_give_no_wrong_outcome),
         cmocka_unit_test(test_pale_stroke_across_a_streak_is_never_counted_blank),
+        cmocka_unit_test(test_ink_where_bands_cross_is_never_counted_away),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -202,8 +202,9 @@ typedef struct band_lift {
 
 /* Sample (px, py)'s bin in band b of n_bins, by the distance across it
  * of its pixel's centre: every sample of one pixel falls in one bin. And
- * the sample's ink v, for one within l's band: what lies above the
- * band's own ink at that distance across it, on paper. */
+ * the sample's ink v less what the bands of l[0..n_lift) over it put
+ * above paper at their distances across them, on paper: where a streak
+ * crosses a fold, both. */
 static inline int lift_bin(const band *b, int n_bins, double px, double py)
 {
     double cx = floor(px) + 0.5, cy = floor(py) + 0.5;
@@ -211,10 +212,19 @@ static inline int lift_bin(const band *b, int n_bins, double px, double py)
     return q < 0 ? 0 : q >= n_bins ? n_bins - 1 : q;
 }
 
-static inline int lifted(const band_lift *l, double px, double py,
+static inline int lifted(const band_lift *l, int n_lift, double px, double py,
                          double paper, int v)
 {
-    double over = v - l->thr[lift_bin(&l->b, l->n_bins, px, py)];
+    double own = 0; /* what the bands over the sample put above paper */
+    int in = 0;
+    for (int b = 0; b < n_lift; b++)
+        if (fabs(l[b].b.nx * px + l[b].b.ny * py - l[b].b.c) < l[b].b.half) {
+            own += l[b].thr[lift_bin(&l[b].b, l[b].n_bins, px, py)] - paper;
+            in = 1;
+        }
+    if (!in)
+        return v;
+    double over = v - paper - own;
     return (int)(paper + (over > 0 ? over : 0) + 0.5);
 }
 
@@ -228,13 +238,15 @@ static inline int lifted(const band_lift *l, double px, double py,
  * With bands (nb > 0), samples inside any band are left out: score is the
  * share of the samples kept, faint the share of the cells that kept at
  * least half their samples, and *kept (if not NULL) the share of samples
- * kept. With lift, the samples in its band count as lifted() gives them.
+ * kept. With lifts (n_lift of them), every sample counts as lifted()
+ * gives it.
  * Without bands the loop is the plain one, which every box on a page
  * without folds or streaks takes. */
 static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                     const st_rect *rect, double dx, double dy, double k,
                     double paper, int bilevel, const band *bands, int nb,
-                    const band_lift *lift, double *score, double *faint, double *kept)
+                    const band_lift *lift, int n_lift, double *score, double *faint,
+                    double *kept)
 {
     st_rect in = st_score_inside(m, rect, k);
     double x0 = in.x, y0 = in.y, w = in.w, h = in.h;
@@ -261,7 +273,7 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
         return;
     for (int cj = 0; cj < cv; cj++) {
         memset(cell_sum, 0, (size_t)cu * sizeof *cell_sum);
-        if (nb || lift)
+        if (nb || n_lift)
             memset(cell_n, 0, (size_t)cu * sizeof *cell_n);
         for (int j = cj * cs; j < (cj + 1) * cs; j++) {
             double y = y0 + (j + 0.5) * dv, px, py;
@@ -269,7 +281,7 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
             px += dx;
             py += dy;
             double sx = a->m[0] * du, sy = a->m[3] * du;
-            if (nb || lift) {
+            if (nb || n_lift) {
                 /* Sample by sample against every band: only boxes a fold
                  * or streak crosses come here. */
                 for (int ci = 0; ci < cu; ci++)
@@ -281,9 +293,8 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                         if (!out)
                             continue;
                         int v = ink_at(ink, px, py);
-                        if (lift && fabs(lift->b.nx * px + lift->b.ny * py - lift->b.c) <
-                                        lift->b.half)
-                            v = lifted(lift, px, py, paper, v);
+                        if (n_lift)
+                            v = lifted(lift, n_lift, px, py, paper, v);
                         strong += v >= ST_INK_STRONG;
                         cell_sum[ci] += v;
                         cell_n[ci]++;
@@ -303,12 +314,12 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
             }
         }
         for (int ci = 0; ci < cu; ci++) {
-            int n = nb || lift ? cell_n[ci] : cs * cs;
+            int n = nb || n_lift ? cell_n[ci] : cs * cs;
             samples += n;
             if (2 * n < cs * cs)
                 continue; /* mostly inside a band: too little to judge */
             cells++;
-            double need = nb || lift ? weak * n : weak * cs * cs;
+            double need = nb || n_lift ? weak * n : weak * cs * cs;
             weak_cells += cell_sum[ci] >= need;
         }
     }
@@ -354,6 +365,8 @@ static int band_near(const st_affine *a, double k, const st_rect *rc, const band
 typedef struct band_ink {
     long n, sum;
     unsigned hist[256]; /* samples by ink */
+    long n_over;        /* samples whose bin has a mean to compare with */
+    double over;        /* their ink less that mean, summed */
 } band_ink;
 
 /* The samples' count, sum and sum of squares by bin across a band
@@ -363,10 +376,18 @@ typedef struct lift_sums {
     double n[ST_LIFT_BINS], s1[ST_LIFT_BINS], s2[ST_LIFT_BINS];
 } lift_sums;
 
-/* As above; if sums is not NULL, each sample is added to it too. */
+/* A mean ink per bin across a band; below 0 where there is none. */
+typedef struct lift_means {
+    int n_bins;
+    double mu[ST_LIFT_BINS];
+} lift_means;
+
+/* As above; if sums is not NULL, each sample is added to it too, and if
+ * means is not NULL, its ink less its bin's mean is summed in over. */
 static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
                            const st_rect *rect, double dx, double dy, const band *b,
-                           const band *skip, int n_skip, lift_sums *sums)
+                           const band *skip, int n_skip, lift_sums *sums,
+                           const lift_means *means)
 {
     band_ink o;
     memset(&o, 0, sizeof o);
@@ -393,38 +414,72 @@ static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
                 int q = lift_bin(b, sums->n_bins, px, py);
                 sums->n[q]++, sums->s1[q] += v, sums->s2[q] += (double)v * v;
             }
+            if (means) {
+                double mu = means->mu[lift_bin(b, means->n_bins, px, py)];
+                if (mu >= 0)
+                    o.over += v - mu, o.n_over++;
+            }
         }
     return o;
 }
 
-/* Fill l with band b's per-distance thresholds from sums, the band's
- * samples in the reference strips beside the box: a bin's mean ink there
- * and ST_LIFT_SIGMAS of its spread, and ST_LIFT_MARGIN levels more; a bin
- * with fewer than ST_LIFT_MIN_REF samples takes the whole band's. Returns
- * 0 when the strips hold too little of the band. */
+/* Fill l with band b's per-distance thresholds from sa and sb, the
+ * band's samples in the two reference strips beside the box: a bin's mean
+ * ink in a strip and ST_LIFT_SIGMAS of its spread, and ST_LIFT_MARGIN
+ * levels more, from the strip that gives the lower (print, a list's name
+ * or a number, may lie in one). A strip's bin with fewer than
+ * ST_LIFT_MIN_REF samples takes that strip's whole band's. Returns 0 when
+ * neither strip holds ST_LIFT_MIN_REF samples of the band. */
 #define ST_LIFT_SIGMAS 3.0
 #define ST_LIFT_MARGIN 2.0
 #define ST_LIFT_MIN_REF 8
-static int band_lift_from(const band *b, const lift_sums *sums, band_lift *l)
+static double lift_thr(double n, double s1, double s2)
+{
+    double mu = s1 / n;
+    return mu + ST_LIFT_SIGMAS * sqrt(fmax(0, s2 / n - mu * mu)) + ST_LIFT_MARGIN;
+}
+
+static int band_lift_from(const band *b, const lift_sums *sa, const lift_sums *sb,
+                          band_lift *l)
 {
     l->b = *b;
-    l->n_bins = sums->n_bins;
-    double n = 0, s1 = 0, s2 = 0;
-    for (int q = 0; q < l->n_bins; q++)
-        n += sums->n[q], s1 += sums->s1[q], s2 += sums->s2[q];
-    if (n < ST_LIFT_MIN_REF)
+    l->n_bins = sa->n_bins;
+    const lift_sums *side[2] = {sa, sb};
+    double pooled[2];
+    int sides = 0;
+    for (int t = 0; t < 2; t++) {
+        double n = 0, s1 = 0, s2 = 0;
+        for (int q = 0; q < l->n_bins; q++)
+            n += side[t]->n[q], s1 += side[t]->s1[q], s2 += side[t]->s2[q];
+        pooled[t] = n >= ST_LIFT_MIN_REF ? lift_thr(n, s1, s2) : -1;
+        sides += pooled[t] >= 0;
+    }
+    if (!sides)
         return 0;
-    double mu = s1 / n, sd = sqrt(fmax(0, s2 / n - mu * mu));
     for (int q = 0; q < l->n_bins; q++) {
-        double nq = sums->n[q];
-        if (nq < ST_LIFT_MIN_REF) {
-            l->thr[q] = mu + ST_LIFT_SIGMAS * sd + ST_LIFT_MARGIN;
-            continue;
+        double thr = 1e9;
+        for (int t = 0; t < 2; t++) {
+            if (pooled[t] < 0)
+                continue;
+            const lift_sums *x = side[t];
+            thr = fmin(thr, x->n[q] >= ST_LIFT_MIN_REF ? lift_thr(x->n[q], x->s1[q], x->s2[q])
+                                                      : pooled[t]);
         }
-        double mq = sums->s1[q] / nq, sq = sqrt(fmax(0, sums->s2[q] / nq - mq * mq));
-        l->thr[q] = mq + ST_LIFT_SIGMAS * sq + ST_LIFT_MARGIN;
+        l->thr[q] = thr;
     }
     return 1;
+}
+
+/* Per bin, the mean ink of the lighter of the two strips sa and sb that
+ * has ST_LIFT_MIN_REF samples in it (print may lie in one strip). */
+static void lighter_means(const lift_sums *sa, const lift_sums *sb, lift_means *out)
+{
+    out->n_bins = sa->n_bins;
+    for (int q = 0; q < sa->n_bins; q++) {
+        double ma = sa->n[q] >= ST_LIFT_MIN_REF ? sa->s1[q] / sa->n[q] : -1;
+        double mb = sb->n[q] >= ST_LIFT_MIN_REF ? sb->s1[q] / sb->n[q] : -1;
+        out->mu[q] = ma < 0 ? mb : mb < 0 ? ma : fmin(ma, mb);
+    }
 }
 
 /* Whether ink in box i lies hidden under band b, a streak or a fold. The
@@ -436,27 +491,37 @@ static int band_lift_from(const band *b, const lift_sums *sums, band_lift *l)
  *   ST_BAND_DARKER levels more) than that share predicts, by marginal of
  *   the inside's samples and chance: a light stroke under a dark streak
  *   (ambiguous, for people to see) darkens only the pixels it covers;
- * - nor may the band's mean inside be darker than on the lighter side
- *   (print may lie in one) by ST_STREAK_HIDDEN;
- * - the box measured with the band's own ink taken out (band_lift_from)
- *   rather than left out must be empty: a short pencil stroke across a
+ * - nor may the band's mean in the inside's core (ST_STREAK_CORE_MM
+ *   within it, clear of the outline's JPEG rings) be darker than on the
+ *   lighter side (print may lie in one), distance by distance across
+ *   the band, by ST_STREAK_HIDDEN;
+ * - and *l gets the band's per-distance thresholds (band_lift_from), for
+ *   the caller's measure of the box with the bands' own ink taken out
+ *   rather than left out (ink_hidden): a short pencil stroke across a
  *   narrow streak lies mostly in the samples the band and its margin
  *   leave out, and darkens too few of the band's to pass the first two.
  * With lift_only (the box has too little strong ink for the first two)
- * only the last is made. A band that misses the inside hides nothing.
- * Samples in the other bands skip (n_skip of them) are left out. */
+ * only *l is filled. A band that misses the inside hides nothing (0, *l
+ * without bins); one without strips to lift it by sends the box to
+ * people. Samples in the other bands skip (n_skip of them) are left out. */
 #define ST_BAND_TAIL 0.01
 #define ST_BAND_DARKER 8
 #define ST_STREAK_HIDDEN 6 /* ink levels: a light stroke beside a streak,
                              inside its band, darkens the band by 10 */
+#define ST_STREAK_CORE_MM 1.0 /* the mean test keeps this far from the outline */
+#define ST_STREAK_CORE_MIN 16 /* band samples in the core the mean needs */
 #define ST_STREAK_GAP_MM 1.5 /* beyond the outline and its search */
 #define ST_STREAK_SIDE_MM 3.0
 static int hidden_under(const st_model *m, const st_image *ink, const st_registration *r,
                         const double *blank, int i, double k, double dx, double dy,
-                        const band *b, const band *skip, int n_skip, int lift_only)
+                        const band *b, const band *skip, int n_skip, int lift_only,
+                        band_lift *l)
 {
     const st_affine *a = &r->xform;
     const st_rect *rc = &m->targets[i].rect;
+    l->b = *b;
+    l->b.half = 0; /* over no sample until band_lift_from fills it */
+    l->n_bins = 0;
     st_rect in = st_score_inside(m, rc, k);
     double g = ST_STREAK_GAP_MM, d = ST_STREAK_SIDE_MM;
     /* Beside the box along the band: above and below it for a band
@@ -466,15 +531,16 @@ static int hidden_under(const st_model *m, const st_image *ink, const st_registr
                          : (st_rect){rc->x - g - d, rc->y, d, rc->h};
     st_rect below = down ? (st_rect){rc->x, rc->y + rc->h + g, rc->w, d}
                          : (st_rect){rc->x + rc->w + g, rc->y, d, rc->h};
-    lift_sums sums;
-    memset(&sums, 0, sizeof sums);
-    sums.n_bins = (int)ceil(2 * b->half / ST_LIFT_BIN_PX);
-    int can_lift = sums.n_bins >= 1 && sums.n_bins <= ST_LIFT_BINS;
-    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b, skip, n_skip, NULL);
+    lift_sums sa, sb;
+    memset(&sa, 0, sizeof sa);
+    sa.n_bins = (int)ceil(2 * b->half / ST_LIFT_BIN_PX);
+    sb = sa;
+    int can_lift = sa.n_bins >= 1 && sa.n_bins <= ST_LIFT_BINS;
+    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b, skip, n_skip, NULL, NULL);
     band_ink va = band_stats(ink, a, k, &above, dx, dy, b, skip, n_skip,
-                             can_lift ? &sums : NULL);
+                             can_lift ? &sa : NULL, NULL);
     band_ink vb = band_stats(ink, a, k, &below, dx, dy, b, skip, n_skip,
-                             can_lift ? &sums : NULL);
+                             can_lift ? &sb : NULL, NULL);
     /* The lighter side by mean ink. */
     band_ink ref = !va.n ? vb : !vb.n ? va : va.sum * vb.n <= vb.sum * va.n ? va : vb;
     if (!vi.n || in.w <= 0 || in.h <= 0)
@@ -500,19 +566,26 @@ static int hidden_under(const st_model *m, const st_image *ink, const st_registr
     double expect = vi.n * (beyond_ref / (double)n_ref), excess = beyond_in - expect;
     if (!lift_only && excess >= m->settings.marginal * samples + 3 * sqrt(expect + 1))
         return 1;
-    if (!lift_only && vi.sum / (double)vi.n > ref.sum / (double)ref.n + ST_STREAK_HIDDEN)
-        return 1;
-    band_lift l;
-    if (!can_lift || !band_lift_from(b, &sums, &l))
-        return 1; /* nothing to lift it by: people look */
-    double score, faint;
-    measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, skip, n_skip, &l, &score,
-            &faint, NULL);
-    if (blank) {
-        score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
-        faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
+    /* The mean only over the inside's core, JPEG rings about the box's
+     * outline darken a band along it inside the box where the strips
+     * beside have no outline; and bin by bin across the band, as the
+     * core may hold more of the band's dark middle than of its edges. */
+    st_rect core = {in.x + ST_STREAK_CORE_MM, in.y + ST_STREAK_CORE_MM,
+                    in.w - 2 * ST_STREAK_CORE_MM, in.h - 2 * ST_STREAK_CORE_MM};
+    if (!lift_only && core.w > 0 && core.h > 0) {
+        lift_means lm;
+        if (can_lift)
+            lighter_means(&sa, &sb, &lm);
+        band_ink vc = band_stats(ink, a, k, &core, dx, dy, b, skip, n_skip, NULL,
+                                 can_lift ? &lm : NULL);
+        double darker = can_lift ? (vc.n_over ? vc.over / vc.n_over : 0)
+                                 : (vc.n ? vc.sum / (double)vc.n - ref.sum / (double)ref.n : 0);
+        if ((can_lift ? vc.n_over : vc.n) >= ST_STREAK_CORE_MIN && darker > ST_STREAK_HIDDEN)
+            return 1;
     }
-    return st_box_classify(&m->settings, score, fmax(faint, score)) != ST_BOX_EMPTY;
+    if (!can_lift || !band_lift_from(b, &sa, &sb, l))
+        return 1; /* nothing to lift it by: people look */
+    return 0;
 }
 
 /* Whether box i, measured empty beside bands near[0..nb), may hold ink
@@ -527,7 +600,7 @@ static int ink_hidden(const st_model *m, const st_image *ink, const st_registrat
 {
     const st_rect *rc = &m->targets[i].rect;
     double all, all_faint;
-    measure(m, ink, &r->xform, rc, dx, dy, k, r->paper_ink, r->bilevel, NULL, 0, NULL, &all,
+    measure(m, ink, &r->xform, rc, dx, dy, k, r->paper_ink, r->bilevel, NULL, 0, NULL, 0, &all,
             &all_faint, NULL);
     if (blank) {
         all = fmax(0, all - blank[ST_BLANK_PER_BOX * i]);
@@ -537,15 +610,26 @@ static int ink_hidden(const st_model *m, const st_image *ink, const st_registrat
         return 0;
     int strong = all >= m->settings.marginal;
     band others[8 + ST_MAX_FOLDS];
+    band_lift lifts[8 + ST_MAX_FOLDS];
     for (int b = 0; b < nb; b++) {
         int n = 0;
         for (int o = 0; o < nb; o++)
             if (o != b)
                 others[n++] = near[o];
-        if (hidden_under(m, ink, r, blank, i, k, dx, dy, &near[b], others, n, !strong))
+        if (hidden_under(m, ink, r, blank, i, k, dx, dy, &near[b], others, n, !strong,
+                         &lifts[b]))
             return 1;
     }
-    return 0;
+    /* The box with every band's ink taken out at once: ink where two
+     * bands cross is left out of each band's own tests. */
+    double score, faint;
+    measure(m, ink, &r->xform, rc, dx, dy, k, r->paper_ink, r->bilevel, NULL, 0, lifts, nb,
+            &score, &faint, NULL);
+    if (blank) {
+        score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
+        faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
+    }
+    return st_box_classify(&m->settings, score, fmax(faint, score)) != ST_BOX_EMPTY;
 }
 
 int st_score_page(const st_model *m, const st_image *ink,
@@ -569,7 +653,7 @@ int st_score_page(const st_model *m, const st_image *ink,
             if (fold_band(a, k, &folds[f], &near[nb]) && band_near(a, k, rc, &near[nb]))
                 nb++;
         double score, faint, kept;
-        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, NULL, &score, &faint, &kept);
+        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, NULL, 0, &score, &faint, &kept);
         if (blank) {
             score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
             faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
@@ -741,6 +825,34 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
     return ST_OK;
 }
 
+/* Merge the bands of near[0..nb) that run alike (within ST_BAND_ALIKE_DEG)
+ * and overlap into one band over both; returns how many are left. A dark
+ * streak is often found twice, as a streak's columns and as a fold: two
+ * bands over one line, each of which would leave out the other's samples,
+ * and with them whatever ink lies under both. */
+#define ST_BAND_ALIKE_DEG 1.0
+static int merge_bands(band *near, int nb)
+{
+    double alike = cos(ST_BAND_ALIKE_DEG * M_PI / 180);
+    for (int i = 0; i < nb; i++)
+        for (int j = i + 1; j < nb; j++) {
+            band bj = near[j];
+            double dot = near[i].nx * bj.nx + near[i].ny * bj.ny;
+            if (fabs(dot) < alike)
+                continue;
+            if (dot < 0)
+                bj.nx = -bj.nx, bj.ny = -bj.ny, bj.c = -bj.c;
+            double lo = fmin(near[i].c - near[i].half, bj.c - bj.half);
+            double hi = fmax(near[i].c + near[i].half, bj.c + bj.half);
+            if (hi - lo > 2 * (near[i].half + bj.half))
+                continue; /* side by side, apart */
+            near[i].c = (lo + hi) / 2;
+            near[i].half = (hi - lo) / 2;
+            near[j--] = near[--nb];
+        }
+    return nb;
+}
+
 int st_score_streaks(const st_model *m, const st_image *ink,
                      const st_registration *r, const st_writing *w,
                      const double *blank, const st_fold *folds, int n_folds,
@@ -778,9 +890,10 @@ int st_score_streaks(const st_model *m, const st_image *ink,
         for (int f = 0; f < n_folds && f < ST_MAX_FOLDS; f++)
             if (fold_band(a, k, &folds[f], &near[nb]) && band_near(a, k, rc, &near[nb]))
                 nb++;
+        nb = merge_bands(near, nb);
         double dx = places ? places[i].dx : 0, dy = places ? places[i].dy : 0;
         double score, faint, kept;
-        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, NULL, &score, &faint, &kept);
+        measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, NULL, 0, &score, &faint, &kept);
         if (blank) {
             score = fmax(0, score - blank[ST_BLANK_PER_BOX * i]);
             faint = fmax(0, faint - blank[ST_BLANK_PER_BOX * i + 1]);
