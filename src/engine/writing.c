@@ -8,7 +8,8 @@
  * a thin stroke that leaves the pad of a box holding a mark where the
  * mark's ink reaches the box's edge, and stays within half the box's size
  * of it (the arms of an X, a check's tail, a scribble's turns), or a thin
- * loop drawn round such a box close to it. Whatever reaches further, is
+ * loop drawn round such a box close to it, whole or in the pieces a fold's
+ * or streak's band and the pads cut it into. Whatever reaches further, is
  * too much ink for a stroke, or does not continue a mark (a word beside
  * the box, a letter touching it) stays writing. The largest remaining
  * blob is reported. A limit: a word written on a box's edge inside a
@@ -308,6 +309,28 @@ static int arc_side(const st_blob *b, px_rect pad, px_rect ring, double area,
     return side;
 }
 
+/* Where a loop drawn round box t (model mm) may lie, in img's pixels. */
+static px_rect loop_reach(const st_image *img, const st_affine *a, double f, st_rect t)
+{
+    return coarse_rect(img, a, f, t, ST_WRITING_RING_REACH * fmax(t.w, t.h) + ST_WRITING_REACH_MM);
+}
+
+/* Does the ink in blob b's bounding box (area mm2 of it) go round box t
+ * as a loop does: the bounding box holds the box (all but a millimetre a
+ * side, for a loop cut where it crosses a label; on three sides when the
+ * label's pad cut a side away), no more ink than a line round it, and a
+ * thin line all round (hollow)? */
+static int goes_round(const st_image *img, const st_affine *a, double f, st_rect t,
+                      const st_blob *b, double area, double kc, int level)
+{
+    px_rect core = coarse_rect(img, a, f, t, -1.0);
+    int held = (b->x <= core.x0) + (b->y <= core.y0) + (b->x + b->w >= core.x1) +
+               (b->y + b->h >= core.y1);
+    double wmm = b->w / kc, hmm = b->h / kc;
+    return held >= 3 && area <= ST_WRITING_LOOP_INK_MM * M_PI * (wmm + hmm) / 2 &&
+           hollow(img, b, level);
+}
+
 /* What a blob is next to a marked box. */
 enum { OVF_NONE = 0, OVF_RING, OVF_STROKE, OVF_ARC };
 
@@ -341,17 +364,8 @@ static overflow mark_overflow(const st_model *m, const st_affine *a, double f,
             continue;
         st_rect t = m->targets[i].rect;
         double size = fmax(t.w, t.h);
-        /* A loop round the box: its bounding box holds the box (all but a
-         * millimetre a side, for a loop cut where it crosses a label; on
-         * three sides when the label's pad cut a side away) and keeps
-         * close to it; it is a thin line all round. */
-        px_rect ring = coarse_rect(img, a, f, t, ST_WRITING_RING_REACH * size + ST_WRITING_REACH_MM);
-        px_rect core = coarse_rect(img, a, f, t, -1.0);
-        int held = (b->x <= core.x0) + (b->y <= core.y0) + (b->x + b->w >= core.x1) +
-                   (b->y + b->h >= core.y1);
-        if (rect_within(b, ring) && held >= 3 &&
-            area <= ST_WRITING_LOOP_INK_MM * M_PI * (wmm + hmm) / 2 &&
-            hollow(img, b, level)) {
+        px_rect ring = loop_reach(img, a, f, t);
+        if (rect_within(b, ring) && goes_round(img, a, f, t, b, area, kc, level)) {
             o.kind = OVF_RING;
             o.target = i;
             return o;
@@ -468,6 +482,48 @@ static void clear_fold(st_image *img, const st_affine *a, double f, const st_fol
     }
 }
 
+/* A loop round a marked box that a fold's or streak's band, cleared
+ * before the blobs are found, or a label's pad cut into pieces: no piece
+ * alone holds the box or runs along most of a side, yet together they go
+ * round it as one thin, hollow line would (the same tests as a whole
+ * loop's, on the pieces' joint bounding box). Every blob within a marked
+ * box's reach for a loop counts but the strokes leaving its mark (the arms
+ * of an X past its corners would, with a word above, pass for a loop's
+ * pieces); a word among them widens the line or adds ink, and the loop
+ * is not found. The pieces become OVF_RING. */
+static void rings_in_pieces(const st_model *m, const st_affine *a, double f,
+                            const st_box *boxes, const st_image *img, const st_blob *blobs,
+                            int n, overflow *ov, double kc, int level)
+{
+    for (int t = 0; t < m->n_targets && boxes; t++) {
+        if (boxes[t].state == ST_BOX_EMPTY)
+            continue;
+        st_rect tr = m->targets[t].rect;
+        px_rect ring = loop_reach(img, a, f, tr);
+        int x0 = img->w, y0 = img->h, x1 = 0, y1 = 0, pieces = 0;
+        double ink = 0;
+        for (int i = 0; i < n; i++) {
+            const st_blob *b = &blobs[i];
+            if (ov[i].kind == OVF_RING || ov[i].kind == OVF_STROKE || !rect_within(b, ring))
+                continue;
+            x0 = b->x < x0 ? b->x : x0;
+            y0 = b->y < y0 ? b->y : y0;
+            x1 = b->x + b->w > x1 ? b->x + b->w : x1;
+            y1 = b->y + b->h > y1 ? b->y + b->h : y1;
+            ink += b->area / (kc * kc);
+            pieces++;
+        }
+        if (pieces < 2)
+            continue;
+        st_blob u = {x0, y0, x1 - x0, y1 - y0, 0, (x0 + x1) / 2.0, (y0 + y1) / 2.0};
+        if (!goes_round(img, a, f, tr, &u, ink, kc, level))
+            continue;
+        for (int i = 0; i < n; i++)
+            if (ov[i].kind != OVF_RING && ov[i].kind != OVF_STROKE && rect_within(&blobs[i], ring))
+                ov[i] = (overflow){OVF_RING, t, 0, 0, -1, 4};
+    }
+}
+
 int st_writing_check(const st_model *m, const st_registration *r,
                      const st_fold *folds, int n_folds, const st_box *boxes, const st_image *coarse, int factor,
                      st_image *scratch,
@@ -543,6 +599,7 @@ int st_writing_check(const st_model *m, const st_registration *r,
         ov[i] = mark_overflow(m, a, f, boxes, scratch, coarse, b,
                               b->area / (kc * kc), kc, level);
     }
+    rings_in_pieces(m, a, f, boxes, scratch, blobs, n, ov, kc, level);
     int gap = (int)ceil(ST_WRITING_ROW_GAP_MM * kc);
     for (int i = 0; i < n; i++) {
         if (ov[i].kind != OVF_STROKE)
