@@ -97,6 +97,32 @@ char *th_slurp(const char *path, size_t *len)
     return buf;
 }
 
+char *th_pdf_text(const char *pdf)
+{
+    char txt[4200], cmd[8600];
+    snprintf(txt, sizeof txt, "%s.txt", pdf);
+    snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 '%s' '%s'", pdf, txt);
+    if (system(cmd) != 0)
+        fail_msg("pdftotext failed on %s (poppler-utils: make setup)", pdf);
+    char *text = th_slurp(txt, NULL);
+    if (!text)
+        fail_msg("pdftotext wrote no %s", txt);
+    remove(txt);
+    return text;
+}
+
+char *th_sha256sum(const char *path)
+{
+    char cmd[4300], hex[80] = "";
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+    FILE *p = popen(cmd, "r");
+    if (!p || !fgets(hex, sizeof hex, p) || strspn(hex, "0123456789abcdef") != 64)
+        fail_msg("sha256sum failed on %s", path);
+    pclose(p);
+    hex[64] = '\0';
+    return strdup(hex);
+}
+
 void th_write(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
