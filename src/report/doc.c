@@ -211,6 +211,7 @@ typedef struct st_doc_pdf {
     cairo_t *cr;
     double y;
     int page;
+    const char *title;  /* at the foot of every page */
 } st_doc_pdf;
 
 static void st_doc_font(cairo_t *cr, double size, int bold)
@@ -233,12 +234,14 @@ static void st_doc_text_at(cairo_t *cr, double x, double y, const char *s)
     cairo_show_text(cr, s);
 }
 
-/* Close the page (its number at the foot) and start the next. */
+/* Close the page (the title and its number at the foot) and start the
+ * next. */
 static void st_doc_next_page(st_doc_pdf *p)
 {
     char num[32];
     snprintf(num, sizeof num, "pagina %d", p->page);
     st_doc_font(p->cr, 7.5, 0);
+    st_doc_text_at(p->cr, ST_DOC_MARGIN, ST_DOC_H - 30, p->title);
     st_doc_text_at(p->cr, ST_DOC_W - ST_DOC_MARGIN - st_doc_width(p->cr, num), ST_DOC_H - 30,
                    num);
     cairo_show_page(p->cr);
@@ -421,7 +424,7 @@ int st_doc_write_pdf(const st_doc *d, FILE *f, const char *date, const char *who
         cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATE_DATE, date);
         cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_MOD_DATE, date);
     }
-    st_doc_pdf p = {cairo_create(s), ST_DOC_MARGIN, 1};
+    st_doc_pdf p = {cairo_create(s), ST_DOC_MARGIN, 1, d->title};
     cairo_set_source_rgb(p.cr, 0, 0, 0);
     cairo_set_line_width(p.cr, 0.5);
     for (int i = 0; i < d->n; i++)

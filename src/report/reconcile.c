@@ -317,35 +317,35 @@ nomem:
     return st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory");
 }
 
-/* Count decision o into d. */
-static void count_decision(st_recon_decisions *d, const st_outcome *o)
+/* Add n decisions of kind (with reason) to d. */
+static void count_decisions(st_recon_decisions *d, st_outcome_kind kind, int party_only,
+                            const char *reason, int64_t n)
 {
-    int n = 0;
-    const char *const *codes = st_decision_reason_codes(o->kind, &n);
-    int64_t *by = o->kind == ST_OUTCOME_INVALID ? d->invalid_by : d->void_by;
-    d->total++;
-    switch (o->kind) {
-    case ST_OUTCOME_VOTE: d->votes++; d->party_only += o->party_only != 0; break;
-    case ST_OUTCOME_BLANK: d->blank++; break;
-    case ST_OUTCOME_INVALID: d->invalid++; break;
-    case ST_OUTCOME_VOID: d->voided++; break;
+    int nr = 0;
+    const char *const *codes = st_decision_reason_codes(kind, &nr);
+    int64_t *by = kind == ST_OUTCOME_INVALID ? d->invalid_by : d->void_by;
+    d->total += n;
+    switch (kind) {
+    case ST_OUTCOME_VOTE: d->votes += n; d->party_only += party_only ? n : 0; break;
+    case ST_OUTCOME_BLANK: d->blank += n; break;
+    case ST_OUTCOME_INVALID: d->invalid += n; break;
+    case ST_OUTCOME_VOID: d->voided += n; break;
     default: break;
     }
-    for (int k = 0; k < n && k < ST_RECON_REASONS && o->n_reasons; k++)
-        if (!strcmp(codes[k], o->reasons[0]))
-            by[k]++;
+    for (int k = 0; k < nr && k < ST_RECON_REASONS; k++)
+        if (!strcmp(codes[k], reason))
+            by[k] += n;
 }
 
-/* Count each decided ballot under its station and in the whole. */
-static int keep_decision(void *ctx, st_store_ballot *b)
+/* Count a group of decisions under its station and in the whole. */
+static int keep_decisions(void *ctx, const char *station, st_outcome_kind kind,
+                          int party_only, const char *reason, int64_t n)
 {
     st_recon *r = ctx;
-    if (!b->decided)
-        return ST_OK;
-    count_decision(&r->decided, &b->decision);
-    for (int i = 0; i < r->n; i++)
-        if (b->station && !strcmp(r->st[i].station, b->station)) {
-            count_decision(&r->st[i].decided, &b->decision);
+    count_decisions(&r->decided, kind, party_only, reason, n);
+    for (int i = 0; station && i < r->n; i++)
+        if (!strcmp(r->st[i].station, station)) {
+            count_decisions(&r->st[i].decided, kind, party_only, reason, n);
             break;
         }
     return ST_OK;
@@ -400,7 +400,7 @@ int st_reconcile(st_store *store, st_recon **out, st_error *err)
         (rc = st_store_tally(store, NULL, &r->total, err)))
         goto out;
     r->no_station = all.no_station;
-    if ((rc = st_store_each(store, ST_STORE_ALL, keep_decision, r, err)) ||
+    if ((rc = st_store_decisions_each(store, keep_decisions, r, err)) ||
         (rc = st_store_members_each(store, keep_member, r, err)) ||
         (rc = st_store_last_change(store, r->last_change, sizeof r->last_change, err))) {
         if (rc == ST_ERR_NOMEM)
