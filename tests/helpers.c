@@ -1,6 +1,7 @@
 /* helpers.c - shared fixtures for the cmocka tests */
 #include "helpers.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,16 @@ char *th_pdf_text(const char *pdf)
         fail_msg("pdftotext wrote no %s", txt);
     remove(txt);
     return text;
+}
+
+int th_has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = text; n && (p = strstr(p, word)); p++)
+        if ((p == text || isspace((unsigned char)p[-1])) &&
+            (!p[n] || isspace((unsigned char)p[n])))
+            return 1;
+    return 0;
 }
 
 char *th_sha256sum(const char *path)

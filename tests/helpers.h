@@ -53,6 +53,11 @@ void th_write(const char *path, const char *text);
  * UTF-8; malloc'd. Fails the test when pdftotext fails. */
 char *th_pdf_text(const char *pdf);
 
+/* Nonzero when word occurs in text as a whole word: with white space, or
+ * the start or end of text, on both sides (a figure in pdftotext's text,
+ * however it lays out the table around it). */
+int th_has_word(const char *text, const char *word);
+
 /* The SHA-256 of file path as sha256sum computes it, 64 hex digits;
  * malloc'd. Fails the test when it cannot be computed. */
 char *th_sha256sum(const char *path);
