@@ -242,6 +242,8 @@ static void test_record_html_is_dutch_with_the_form_sections_in_order(void **sta
     assert_non_null(strstr(html, "<td>  ongeldig: andere reden</td><td class=\"n\">1</td>"));
     assert_non_null(strstr(html, "<p class=\"sign\">Anna de Vries, voorzitter</p>"));
     assert_non_null(strstr(html, "<p class=\"sign\">Jan Ölçer, lid</p>"));
+    /* One member registered besides the voorzitter: a second line to sign. */
+    assert_non_null(strstr(html, "<p class=\"sign\">lid</p>"));
     assert_non_null(strstr(html, "Plaats: West Maas en Waal. Datum: 20"));
     /* In Dutch: none of the English report's words. */
     static const char *const english[] = {"ballots", "Not final", "Votes per candidate",

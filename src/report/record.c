@@ -390,16 +390,18 @@ static void signatures(st_doc *d, const st_recon *r, const char *date)
     st_doc_add(d, ST_DOC_SUBHEAD, "Ondertekening");
     st_doc_add(d, ST_DOC_TEXT, "Aldus vastgesteld in de openbare zitting te %s op %s door het "
                "gemeentelijk stembureau.", r->model->municipality_name, date);
-    int voorzitter = 0;
+    /* Lines for a voorzitter and two members at least, named or not. */
+    int voorzitter = 0, leden = 0;
     for (int i = 0; i < r->n_members; i++) {
         st_doc_add(d, ST_DOC_SIGN, "%s, %s", r->members[2 * i], r->members[2 * i + 1]);
         voorzitter |= !strcmp(r->members[2 * i + 1], "voorzitter");
+        leden += !strcmp(r->members[2 * i + 1], "lid");
     }
     if (!r->n_members)
         st_doc_add(d, ST_DOC_NOTE, "Nog geen leden geregistreerd (stemtel members add).");
     if (!voorzitter)
         st_doc_add(d, ST_DOC_SIGN, "voorzitter");
-    for (int i = r->n_members; i < 2; i++)
+    for (; leden < 2; leden++)
         st_doc_add(d, ST_DOC_SIGN, "lid");
 }
 
