@@ -106,7 +106,8 @@ void st_doc_table(st_doc *d, int cols, unsigned figures, unsigned space, ...)
     va_start(ap, space);
     for (int c = 0; c < t->cols; c++) {
         const char *h = va_arg(ap, const char *);
-        st_doc_put_cell(d, t, strdup(h ? h : ""));
+        char shown[4096];
+        st_doc_put_cell(d, t, strdup(ST_TEXT_SHOWN(h ? h : "", shown)));
     }
     va_end(ap);
 }
@@ -267,6 +268,8 @@ static void st_doc_para(st_doc_pdf *p, const char *text, double size, int bold, 
     for (const char *s = text;;) {
         const char *sp = strchr(s, ' ');
         size_t w = sp ? (size_t)(sp - s) : strlen(s), keep = len;
+        if (w >= sizeof buf)
+            w = sizeof buf - 1;
         if (len + w + 2 < sizeof buf) {
             if (len)
                 buf[len++] = ' ';
