@@ -8,7 +8,9 @@
  * draft 510b. The PDF, read back with pdftotext, must show every
  * station, the municipality's totals, every check's code and the
  * export's SHA-256 (computed here with sha256sum); the HTML must parse as
- * XML, be in Dutch and have the form's sections in the form's order.
+ * XML, be in Dutch and have the form's sections in the form's order. A
+ * decision on a page whose batch was moved counts under the station it
+ * was moved to.
  */
 #include "helpers.h"
 #include "run_ok.h"
@@ -254,6 +256,47 @@ static void test_record_html_is_dutch_with_the_form_sections_in_order(void **sta
     free(html);
 }
 
+/* The number in the cell after the row named row, in station's part of
+ * html (up to the next part); -1 when there is none. */
+static long long cell_in_part(const char *html, const char *station, const char *row)
+{
+    char head[128], cell[256];
+    snprintf(head, sizeof head, "<h2>Stembureau %s ", station);
+    snprintf(cell, sizeof cell, "<td>%s</td><td class=\"n\">", row);
+    const char *part = strstr(html, head), *next = part ? strstr(part + 1, "<h2>") : NULL;
+    const char *c = part ? strstr(part, cell) : NULL;
+    return c && (!next || c < next) ? atoll(c + strlen(cell)) : -1;
+}
+
+static void test_record_counts_a_decision_under_the_station_its_batch_was_moved_to(
+    void **state)
+{
+    fixture *f = *state;
+    char dir[4300], store[4400], path[4400];
+    char *model = th_root(GR_MODEL);
+    snprintf(dir, sizeof dir, "%s/moved", f->dir);
+    snprintf(store, sizeof store, "%s/m.db", dir);
+    snprintf(path, sizeof path, "%s/m.html", dir);
+    RUN_OK("synth '%s' --count 3 --seed 9 --dpi 150 --format grey --out '%s/in'", model, dir);
+    RUN_OK("count --model '%s' --station 0668::SB1 --store '%s' --out '%s/out' '%s/in'", model,
+           store, dir, dir);
+    RUN_OK("members add 'Anna de Vries' --role voorzitter --store '%s'", store);
+    ids all = ballot_ids(store, ST_STORE_ALL);
+    RUN_OK("review decide %lld --store '%s' --as void:not_a_ballot --by 'Anna de Vries'",
+           (long long)all.id[0], store);
+    RUN_OK("review move --batch 1 --station 0668::SB1 --to 0668::SB2 --store '%s' "
+           "--by 'Anna de Vries'", store);
+    assert_int_equal(th_run(NULL, "reconcile --store '%s' --format html -o '%s'", store, path),
+                     3);
+    char *html = th_slurp(path, NULL);
+    assert_non_null(html);
+    const char *row = "  terzijde gelegd (geen stembiljet): geen stembiljet";
+    assert_int_equal(cell_in_part(html, "0668::SB2", row), 1);
+    assert_int_equal(cell_in_part(html, "0668::SB1", row), -1); /* no pages left there */
+    free(html);
+    free(model);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +304,7 @@ int main(void)
             test_record_pdf_shows_every_station_the_totals_the_checks_and_the_export_hash),
         cmocka_unit_test(test_record_without_an_export_says_so_and_refuses_an_unreadable_one),
         cmocka_unit_test(test_record_html_is_dutch_with_the_form_sections_in_order),
+        cmocka_unit_test(test_record_counts_a_decision_under_the_station_its_batch_was_moved_to),
     };
     /* STEMTEL_TEST=pattern runs only the matching tests. */
     if (getenv("STEMTEL_TEST"))
