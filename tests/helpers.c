@@ -1,6 +1,7 @@
 /* helpers.c - shared fixtures for the cmocka tests */
 #include "helpers.h"
 
+#include <ctype.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,42 @@ char *th_slurp(const char *path, size_t *len)
             *len = (size_t)n;
     }
     return buf;
+}
+
+char *th_pdf_text(const char *pdf)
+{
+    char txt[4200], cmd[8600];
+    snprintf(txt, sizeof txt, "%s.txt", pdf);
+    snprintf(cmd, sizeof cmd, "pdftotext -enc UTF-8 '%s' '%s'", pdf, txt);
+    if (system(cmd) != 0)
+        fail_msg("pdftotext failed on %s (poppler-utils: make setup)", pdf);
+    char *text = th_slurp(txt, NULL);
+    if (!text)
+        fail_msg("pdftotext wrote no %s", txt);
+    remove(txt);
+    return text;
+}
+
+int th_has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = text; n && (p = strstr(p, word)); p++)
+        if ((p == text || isspace((unsigned char)p[-1])) &&
+            (!p[n] || isspace((unsigned char)p[n])))
+            return 1;
+    return 0;
+}
+
+char *th_sha256sum(const char *path)
+{
+    char cmd[4300], hex[80] = "";
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+    FILE *p = popen(cmd, "r");
+    if (!p || !fgets(hex, sizeof hex, p) || strspn(hex, "0123456789abcdef") != 64)
+        fail_msg("sha256sum failed on %s", path);
+    pclose(p);
+    hex[64] = '\0';
+    return strdup(hex);
 }
 
 void th_write(const char *path, const char *text)

@@ -49,6 +49,19 @@ char *th_slurp(const char *path, size_t *len);
 /* Write a string to a file; fails the test on error. */
 void th_write(const char *path, const char *text);
 
+/* The text of the PDF file pdf as pdftotext (poppler-utils) reads it, in
+ * UTF-8; malloc'd. Fails the test when pdftotext fails. */
+char *th_pdf_text(const char *pdf);
+
+/* Nonzero when word occurs in text as a whole word: with white space, or
+ * the start or end of text, on both sides (a figure in pdftotext's text,
+ * however it lays out the table around it). */
+int th_has_word(const char *text, const char *word);
+
+/* The SHA-256 of file path as sha256sum computes it, 64 hex digits;
+ * malloc'd. Fails the test when it cannot be computed. */
+char *th_sha256sum(const char *path);
+
 struct json_object;
 
 /* Read the JSON Lines file path (ballots.jsonl, truth.jsonl), every line

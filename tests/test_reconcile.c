@@ -12,6 +12,8 @@
  * form just beside it nothing), the GSB's answers each of F101, F102,
  * F111 and F112, and a second entry that differs in one field W001 with
  * both values, blocking the export until the entry is typed again.
+ * The real sitting's record to sign (the PDF) is read back with
+ * pdftotext: every station, the totals and the exported file's SHA-256.
  */
 #include "helpers.h"
 #include "run_ok.h"
@@ -590,6 +592,25 @@ static void test_reconcile_real_count_of_21_stations_exports_the_official_510b(v
     RUN_OK("export eml --store '%s' -o '%s'", store, path);
     st_error err = {0};
     assert_st_ok(st_eml_validate(path, xsd, &err), &err);
+    /* The record to sign, naming that file: every station, the totals and
+     * the export's SHA-256. */
+    char pdf[4300];
+    snprintf(pdf, sizeof pdf, "%s/Bijlage1.pdf", dir);
+    RUN_OK("reconcile --store '%s' --format pdf -o '%s' --eml '%s'", store, pdf, path);
+    char *record = th_pdf_text(pdf), *hash = th_sha256sum(path);
+    assert_non_null(strstr(record, hash));
+    assert_non_null(strstr(record, "Niets staat een definitieve uitslag in de weg."));
+    for (int i = 0; i < n; i++) {
+        char head[100];
+        snprintf(head, sizeof head, "Stembureau %s ", ids[i]);
+        if (!strstr(record, head))
+            fail_msg("the record has no part for %s", ids[i]);
+    }
+    const char *totals = strstr(record, "Gemeente West Maas en Waal: totalen");
+    assert_non_null(totals);
+    assert_true(th_has_word(totals, "9398"));
+    free(hash);
+    free(record);
     char *ours = figures_510b(path), *official = figures_510b(telling);
     /* The total and 21 stations: every list, every candidate, and Cast,
      * TotalCounted, blank, invalid, A, B, C, D, I, J. */

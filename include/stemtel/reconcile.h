@@ -34,8 +34,11 @@
  * with neither ballots nor a basistelling, a station not on the list,
  * ballots counted without a station.
  *
- * The report is plain data; the writers print it as text, JSON or one
- * self-contained HTML page. The same store gives the same bytes.
+ * The report is plain data; the writers print it as text or JSON, and as
+ * the record to sign (Na 31-2 Bijlage 1 in Dutch, with the GSB's
+ * decisions by kind, the municipality's totals, the members' signature
+ * lines and the exported 510b's SHA-256) on one self-contained HTML page
+ * or in a PDF. The same store gives the same bytes.
  */
 #ifndef STEMTEL_RECONCILE_H
 #define STEMTEL_RECONCILE_H
@@ -70,6 +73,15 @@ typedef struct st_recon_diff {
 #define ST_RECON_RECONCILED "reconciled"     /* everything agrees */
 #define ST_RECON_NOT_LISTED "not_listed"     /* not on the station list */
 
+/* The GSB's decisions that count (the latest on each page), by kind:
+ * votes (of which by a list box alone), blank, invalid and void pages,
+ * invalid and void by reason in the order of st_decision_reason_codes. */
+#define ST_RECON_REASONS 16
+typedef struct st_recon_decisions {
+    int64_t total, votes, party_only, blank, invalid, voided;
+    int64_t invalid_by[ST_RECON_REASONS], void_by[ST_RECON_REASONS];
+} st_recon_decisions;
+
 typedef struct st_recon_station {
     char *station;
     const char *state;          /* one of ST_RECON_* */
@@ -83,6 +95,7 @@ typedef struct st_recon_station {
     st_tally *tally;            /* our count, decisions applied */
     st_tally_totals ours;
     st_store_counts pages;      /* pages, open reviews, open rejected */
+    st_recon_decisions decided; /* the GSB's decisions on its pages */
     int n_checks;
     st_recon_check *checks;     /* F then W codes, in code order */
     int recount_admitted;       /* advice: not explained, or H differs (ours,
@@ -100,6 +113,11 @@ typedef struct st_recon {
     int64_t no_station;         /* ballots counted without a station */
     int n_blocks;
     char **blocks;              /* what blocks a final result, for people */
+    char **blocks_nl;           /* the same in Dutch, for the printed record */
+    st_recon_decisions decided; /* every decision, whatever the station */
+    int n_members;
+    char **members;             /* the GSB's members: name, role, name... */
+    char last_change[32];       /* st_store_last_change: the record's date */
     st_tally *total;            /* every ballot, decisions applied */
     int n_listed;
     char **listed;              /* the station list: id, name, id, name... */
@@ -112,12 +130,37 @@ int st_reconcile(st_store *s, st_recon **out, st_error *err);
 /* Free a report. Accepts NULL. */
 void st_recon_free(st_recon *r);
 
-/* Write r to f as readable text, as JSON (pretty, stable key order), or
- * as one self-contained HTML page to print. Return ST_OK or ST_ERR_IO /
- * ST_ERR_NOMEM with err set. */
+/* Write r to f as readable text or as JSON (pretty, stable key order).
+ * Return ST_OK or ST_ERR_IO / ST_ERR_NOMEM with err set. */
 int st_recon_write_text(const st_recon *r, FILE *f, st_error *err);
 int st_recon_write_json(const st_recon *r, FILE *f, st_error *err);
-int st_recon_write_html(const st_recon *r, FILE *f, st_error *err);
+
+/* The exported 510b a printed record names: its path and SHA-256. */
+typedef struct st_recon_export {
+    char path[1024];
+    char sha256[65];
+} st_recon_export;
+
+/* Hash the exported file at path into *out (written only on success).
+ * ST_OK; ST_ERR_IO naming the file when it cannot be read, ST_ERR_ARG
+ * when it is empty. Thread-safe. */
+int st_recon_export_hash(const char *path, st_recon_export *out, st_error *err);
+
+/* Write the record of Model Na 31-2 Bijlage 1 in Dutch (record.c): per
+ * station the form's sections in its order (1 the station's D/H
+ * difference, 2 the count with the GSB's decisions by kind, 3 our H
+ * against the station's, 4 the lists that differ with room for the
+ * explanation, 5 the new A..J and the votes per list and candidate beside
+ * the station's), the checks; then the municipality's totals, what blocks
+ * a final result, the exported 510b's SHA-256 (eml; NULL: "no export
+ * yet"), date (the store's last change), place (the municipality) and a
+ * line to sign for the voorzitter and each member. As one self-contained
+ * HTML page, or as a PDF of A4 pages. Borrows everything; ST_OK,
+ * ST_ERR_IO or ST_ERR_NOMEM with err set. */
+int st_recon_write_html(const st_recon *r, const st_recon_export *eml, FILE *f,
+                        st_error *err);
+int st_recon_write_pdf(const st_recon *r, const st_recon_export *eml, FILE *f,
+                       st_error *err);
 
 #ifdef __cplusplus
 }

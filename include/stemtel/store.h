@@ -277,6 +277,17 @@ typedef int (*st_store_event_fn)(void *ctx, const st_store_event *e);
 int st_store_history(st_store *s, int64_t id, st_store_event_fn fn, void *ctx,
                      st_error *err);
 
+/* Call fn once for each group of the decisions that count (the latest on
+ * each page) that share the station the page counts under now (NULL for
+ * none), the kind (VOTE, BLANK, INVALID or VOID), whether a vote was by a
+ * list box alone, and the reason ("" for none), with the number of pages
+ * in the group; groups in station, kind, reason order. Strings are valid
+ * during the call; fn's nonzero return stops the walk and is returned.
+ * Reads no ballot records, so it is cheap on a large store. ST_ERR_IO. */
+typedef int (*st_store_decided_fn)(void *ctx, const char *station, st_outcome_kind kind,
+                                   int party_only, const char *reason, int64_t n);
+int st_store_decisions_each(st_store *s, st_store_decided_fn fn, void *ctx, st_error *err);
+
 /* Register a member of the gemeentelijk stembureau: name (1 to 100 bytes,
  * no control characters, no space at either end) and role "voorzitter"
  * or "lid"; both borrowed. ST_OK; ST_ERR_ARG (a bad name or role, already

@@ -300,6 +300,32 @@ int st_store_history(st_store *s, int64_t id, st_store_event_fn fn, void *ctx, s
     return rc;
 }
 
+int st_store_decisions_each(st_store *s, st_store_decided_fn fn, void *ctx, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(
+            st_store_db(s),
+            "SELECT g.st, g.outcome, g.party_only, g.reason, count(*)"
+            " FROM (SELECT " ST_STORE_EFF_STATION " AS st, d.outcome, d.party_only, d.reason"
+            "  FROM pages p JOIN decisions d ON"
+            "  d.id = (SELECT max(id) FROM decisions WHERE page = p.id)) g"
+            " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 4, 3",
+            -1, &q, NULL) != SQLITE_OK)
+        return st_store_fail(s, err, "cannot read decisions");
+    int step, rc = ST_OK;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *st = (const char *)sqlite3_column_text(q, 0);
+        if ((rc = fn(ctx, st, st_store_kind_of(st_store_col_text(q, 1)),
+                     sqlite3_column_int(q, 2), st_store_col_text(q, 3),
+                     sqlite3_column_int64(q, 4))))
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = st_store_fail(s, err, "cannot read decisions");
+    sqlite3_finalize(q);
+    return rc;
+}
+
 /* ---- members -------------------------------------------------------------- */
 
 int st_store_member_add(st_store *s, const char *name, const char *role, st_error *err)

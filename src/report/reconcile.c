@@ -17,21 +17,97 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int add_block(st_recon *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* What blocks a final result, one kind each (add_block words them). */
+typedef enum st_recon_block {
+    ST_BLOCK_REVIEW, ST_BLOCK_REJECTED, ST_BLOCK_ENTRIES, ST_BLOCK_NO_BASIS,
+    ST_BLOCK_NONE_COUNTED, ST_BLOCK_NOTHING, ST_BLOCK_NOT_LISTED, ST_BLOCK_NO_STATION,
+    ST_BLOCK_EMPTY
+} st_recon_block;
 
-static int add_block(st_recon *r, const char *fmt, ...)
+static int keep_text(char ***v, int n, const char *text)
 {
-    char buf[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    char **nb = realloc(r->blocks, (size_t)(r->n_blocks + 1) * sizeof *nb);
-    if (!nb)
+    char **nv = realloc(*v, (size_t)(n + 1) * sizeof *nv);
+    if (!nv)
         return ST_ERR_NOMEM;
-    r->blocks = nb;
-    if (!(nb[r->n_blocks] = strdup(buf)))
+    *v = nv;
+    return (nv[n] = strdup(text)) ? ST_OK : ST_ERR_NOMEM;
+}
+
+/* Append the pair (a, b) to *v, which holds *n pairs. */
+static int keep_pair(char ***v, int *n, const char *a, const char *b)
+{
+    if (keep_text(v, 2 * *n, a))
         return ST_ERR_NOMEM;
+    if (keep_text(v, 2 * *n + 1, b)) {
+        free((*v)[2 * *n]);
+        return ST_ERR_NOMEM;
+    }
+    (*n)++;
+    return ST_OK;
+}
+
+/* Add what blocks a final result, in English and in Dutch: kind, the
+ * station (NULL for none) and its count. */
+static int add_block(st_recon *r, st_recon_block kind, const char *st, int64_t n)
+{
+    char en[300], nl[300];
+    long long v = (long long)n;
+    int one = n == 1;
+    switch (kind) {
+    case ST_BLOCK_REVIEW:
+        snprintf(en, sizeof en, "%s: %lld ballot%s waiting for review", st, v, one ? "" : "s");
+        snprintf(nl, sizeof nl, "%s: %lld stembiljet%s wacht%s op beoordeling", st, v,
+                 one ? "" : "ten", one ? "" : "en");
+        break;
+    case ST_BLOCK_REJECTED:
+        snprintf(en, sizeof en, "%s: %lld rejected page%s not yet decided (count by hand, then "
+                 "`review decide`)", st, v, one ? "" : "s");
+        snprintf(nl, sizeof nl, "%s: over %lld afgekeurde pagina%s is nog niet beslist (met de "
+                 "hand tellen, dan `review decide`)", st, v, one ? "" : "'s");
+        break;
+    case ST_BLOCK_ENTRIES:
+        snprintf(en, sizeof en, "%s: the two entries of the basistelling differ in %lld field%s "
+                 "(W001): correct the wrong one and import it again", st, v, one ? "" : "s");
+        snprintf(nl, sizeof nl, "%s: de twee invoeren van de basistelling verschillen in %lld "
+                 "veld%s (W001): verbeter de foute en voer die opnieuw in", st, v,
+                 one ? "" : "en");
+        break;
+    case ST_BLOCK_NO_BASIS:
+        snprintf(en, sizeof en, "%s: ballots counted but no basistelling (N 10-2) imported", st);
+        snprintf(nl, sizeof nl, "%s: stembiljetten geteld, maar geen basistelling (N 10-2) "
+                 "ingevoerd", st);
+        break;
+    case ST_BLOCK_NONE_COUNTED:
+        snprintf(en, sizeof en, "%s: basistelling says %lld ballots, none counted yet", st, v);
+        snprintf(nl, sizeof nl, "%s: volgens de basistelling %lld stembiljet%s, nog geen "
+                 "geteld", st, v, one ? "" : "ten");
+        break;
+    case ST_BLOCK_NOTHING:
+        snprintf(en, sizeof en, "%s: nothing counted and no basistelling yet", st);
+        snprintf(nl, sizeof nl, "%s: nog niets geteld en nog geen basistelling", st);
+        break;
+    case ST_BLOCK_NOT_LISTED:
+        snprintf(en, sizeof en, "%s: not one of the municipality's polling stations "
+                 "(stations import)", st);
+        snprintf(nl, sizeof nl, "%s: geen stembureau van de gemeente (stations import)", st);
+        break;
+    case ST_BLOCK_NO_STATION:
+        snprintf(en, sizeof en, "%lld ballot%s counted without a polling station "
+                 "(count --station)", v, one ? "" : "s");
+        snprintf(nl, sizeof nl, "%lld stembiljet%s geteld zonder stembureau (count --station)",
+                 v, one ? "" : "ten");
+        break;
+    case ST_BLOCK_EMPTY:
+        snprintf(en, sizeof en, "nothing counted yet");
+        snprintf(nl, sizeof nl, "nog niets geteld");
+        break;
+    }
+    if (keep_text(&r->blocks, r->n_blocks, en))
+        return ST_ERR_NOMEM;
+    if (keep_text(&r->blocks_nl, r->n_blocks, nl)) {
+        free(r->blocks[r->n_blocks]);
+        return ST_ERR_NOMEM;
+    }
     r->n_blocks++;
     return ST_OK;
 }
@@ -206,35 +282,25 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
     s->I = s->H > s->D ? s->H - s->D : 0;
     s->J = s->D > s->H ? s->D - s->H : 0;
     if (s->pages.open_review &&
-        add_block(r, "%s: %lld ballot%s waiting for review", s->station,
-                  (long long)s->pages.open_review, s->pages.open_review == 1 ? "" : "s"))
+        add_block(r, ST_BLOCK_REVIEW, s->station, s->pages.open_review))
         goto nomem;
     if (s->pages.open_rejected &&
-        add_block(r, "%s: %lld rejected page%s not yet decided (count by hand, then `review "
-                     "decide`)", s->station, (long long)s->pages.open_rejected,
-                  s->pages.open_rejected == 1 ? "" : "s"))
+        add_block(r, ST_BLOCK_REJECTED, s->station, s->pages.open_rejected))
         goto nomem;
-    if (s->n_entry_diff &&
-        add_block(r, "%s: the two entries of the basistelling differ in %d field%s (W001): "
-                     "correct the wrong one and import it again", s->station, s->n_entry_diff,
-                  s->n_entry_diff == 1 ? "" : "s"))
+    if (s->n_entry_diff && add_block(r, ST_BLOCK_ENTRIES, s->station, s->n_entry_diff))
         goto nomem;
-    if (s->pages.pages && !s->has_basis &&
-        add_block(r, "%s: ballots counted but no basistelling (N 10-2) imported", s->station))
+    if (s->pages.pages && !s->has_basis && add_block(r, ST_BLOCK_NO_BASIS, s->station, 0))
         goto nomem;
     if (!s->pages.pages && s->has_basis && b->H > 0 &&
-        add_block(r, "%s: basistelling says %lld ballots, none counted yet", s->station,
-                  (long long)b->H))
+        add_block(r, ST_BLOCK_NONE_COUNTED, s->station, b->H))
         goto nomem;
     /* A listed station is accounted for once it has ballots or a
      * basistelling (a station may have none: H = 0); one off the list has
      * only what came in before the list did. */
     if (s->listed && !s->pages.pages && !s->has_basis &&
-        add_block(r, "%s: nothing counted and no basistelling yet", s->station))
+        add_block(r, ST_BLOCK_NOTHING, s->station, 0))
         goto nomem;
-    if (r->n_listed && !s->listed &&
-        add_block(r, "%s: not one of the municipality's polling stations (stations import)",
-                  s->station))
+    if (r->n_listed && !s->listed && add_block(r, ST_BLOCK_NOT_LISTED, s->station, 0))
         goto nomem;
     int open = s->pages.open_review + s->pages.open_rejected > 0;
     int differs = s->h_differs || s->n_diff > 0 || s->n_entry_diff > 0;
@@ -251,18 +317,51 @@ nomem:
     return st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory");
 }
 
+/* Add n decisions of kind (with reason) to d. */
+static void count_decisions(st_recon_decisions *d, st_outcome_kind kind, int party_only,
+                            const char *reason, int64_t n)
+{
+    int nr = 0;
+    const char *const *codes = st_decision_reason_codes(kind, &nr);
+    int64_t *by = kind == ST_OUTCOME_INVALID ? d->invalid_by : d->void_by;
+    d->total += n;
+    switch (kind) {
+    case ST_OUTCOME_VOTE: d->votes += n; d->party_only += party_only ? n : 0; break;
+    case ST_OUTCOME_BLANK: d->blank += n; break;
+    case ST_OUTCOME_INVALID: d->invalid += n; break;
+    case ST_OUTCOME_VOID: d->voided += n; break;
+    default: break;
+    }
+    for (int k = 0; k < nr && k < ST_RECON_REASONS; k++)
+        if (!strcmp(codes[k], reason))
+            by[k] += n;
+}
+
+/* Count a group of decisions under its station and in the whole. */
+static int keep_decisions(void *ctx, const char *station, st_outcome_kind kind,
+                          int party_only, const char *reason, int64_t n)
+{
+    st_recon *r = ctx;
+    count_decisions(&r->decided, kind, party_only, reason, n);
+    for (int i = 0; station && i < r->n; i++)
+        if (!strcmp(r->st[i].station, station)) {
+            count_decisions(&r->st[i].decided, kind, party_only, reason, n);
+            break;
+        }
+    return ST_OK;
+}
+
+static int keep_member(void *ctx, const char *name, const char *role, const char *added)
+{
+    st_recon *r = ctx;
+    return keep_pair(&r->members, &r->n_members, name, role);
+}
+
 /* Keep each listed station's name, in a growing array of r. */
 static int keep_listed(void *ctx, const st_station_def *d)
 {
     st_recon *r = ctx;
-    char **nv = realloc(r->listed, (size_t)(r->n_listed + 1) * 2 * sizeof *nv);
-    if (!nv)
-        return ST_ERR_NOMEM;
-    r->listed = nv;
-    nv[2 * r->n_listed] = strdup(d->id);
-    nv[2 * r->n_listed + 1] = strdup(d->name);
-    r->n_listed++;
-    return !nv[2 * r->n_listed - 2] || !nv[2 * r->n_listed - 1] ? ST_ERR_NOMEM : ST_OK;
+    return keep_pair(&r->listed, &r->n_listed, d->id, d->name);
 }
 
 int st_reconcile(st_store *store, st_recon **out, st_error *err)
@@ -301,13 +400,18 @@ int st_reconcile(st_store *store, st_recon **out, st_error *err)
         (rc = st_store_tally(store, NULL, &r->total, err)))
         goto out;
     r->no_station = all.no_station;
-    if (r->no_station &&
-        add_block(r, "%lld ballot%s counted without a polling station (count --station)",
-                  (long long)r->no_station, r->no_station == 1 ? "" : "s")) {
+    if ((rc = st_store_decisions_each(store, keep_decisions, r, err)) ||
+        (rc = st_store_members_each(store, keep_member, r, err)) ||
+        (rc = st_store_last_change(store, r->last_change, sizeof r->last_change, err))) {
+        if (rc == ST_ERR_NOMEM)
+            st_error_set(err, rc, "reconcile: out of memory");
+        goto out;
+    }
+    if (r->no_station && add_block(r, ST_BLOCK_NO_STATION, NULL, r->no_station)) {
         rc = st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory");
         goto out;
     }
-    if (!n && add_block(r, "nothing counted yet")) {
+    if (!n && add_block(r, ST_BLOCK_EMPTY, NULL, 0)) {
         rc = st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory");
         goto out;
     }
@@ -332,9 +436,15 @@ void st_recon_free(st_recon *r)
         free(s->diff);
     }
     free(r->st);
-    for (int i = 0; i < r->n_blocks; i++)
+    for (int i = 0; i < r->n_blocks; i++) {
         free(r->blocks[i]);
+        free(r->blocks_nl[i]);
+    }
     free(r->blocks);
+    free(r->blocks_nl);
+    for (int i = 0; i < 2 * r->n_members; i++)
+        free(r->members[i]);
+    free(r->members);
     for (int i = 0; i < 2 * r->n_listed; i++)
         free(r->listed[i]);
     free(r->listed);
@@ -606,123 +716,5 @@ int st_recon_write_json(const st_recon *r, FILE *f, st_error *err)
         return st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory");
     fputs(text, f);
     free(text);
-    return io_result(f, err);
-}
-
-/* Text with HTML's special characters escaped; control characters and
- * bytes that are not UTF-8 (which HTML does not take either) first made
- * visible as \xNN. */
-static void html_put(FILE *f, const char *s)
-{
-    char buf[4096];
-    for (s = ST_TEXT_SHOWN(s, buf); *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
-int st_recon_write_html(const st_recon *r, FILE *f, st_error *err)
-{
-    const st_model *m = r->model;
-    fputs("<!DOCTYPE html>\n<html lang=\"nl\"><head><meta charset=\"utf-8\">\n<title>", f);
-    html_put(f, m->election_name);
-    fputs(" - Na 31-2 Bijlage 1</title>\n<style>\n"
-          "body{font:11pt/1.35 sans-serif;margin:2em}h1{font-size:16pt}\n"
-          "h2{font-size:13pt;border-bottom:1px solid #000;margin-top:2em}\n"
-          "section{page-break-after:always}table{border-collapse:collapse;margin:.5em 0}\n"
-          "td,th{border:1px solid #888;padding:2px 6px}td.n{text-align:right}\n"
-          ".warn{color:#a60}.err{color:#b00;font-weight:bold}.block{color:#b00}\n"
-          "@media print{body{margin:0}}\n</style></head><body>\n<h1>", f);
-    html_put(f, m->election_name);
-    fputs(" &mdash; ", f);
-    html_put(f, m->municipality_name);
-    fputs("</h1>\n", f);
-    if (r->n_blocks) {
-        fputs("<p class=\"block\"><b>Not final.</b> These block a final result:</p><ul>\n", f);
-        for (int i = 0; i < r->n_blocks; i++) {
-            fputs("<li class=\"block\">", f);
-            html_put(f, r->blocks[i]);
-            fputs("</li>\n", f);
-        }
-        fputs("</ul>\n", f);
-    } else {
-        fputs("<p>Nothing blocks a final result.</p>\n", f);
-    }
-    for (int i = 0; i < r->n; i++) {
-        const st_recon_station *s = &r->st[i];
-        fputs("<section><h2>", f);
-        html_put(f, s->station);
-        fputc(' ', f);
-        html_put(f, station_name(s));
-        fprintf(f, "</h2>\n<p>State %s: %lld pages; %lld waiting for review; %lld rejected "
-                   "undecided.</p>\n", s->state, (long long)s->pages.pages,
-                (long long)s->pages.open_review, (long long)s->pages.open_rejected);
-        char voids[256];
-        if (*void_summary(s, voids, sizeof voids)) {
-            fputs("<p>Void pages (set aside by people, in no figure): ", f);
-            html_put(f, voids);
-            fputs(".</p>\n", f);
-        }
-        for (int k = 0; k < s->n_checks; k++) {
-            fprintf(f, "<p class=\"%s\">%s ", s->checks[k].code[0] == 'F' ? "err" : "warn",
-                    s->checks[k].code);
-            html_put(f, s->checks[k].text);
-            fputs("</p>\n", f);
-        }
-        if (s->has_basis) {
-            const st_basis *b = &s->basis;
-            fprintf(f, "<p>1. D/H difference of the station (D %lld, H %lld): %s</p>\n",
-                    (long long)b->D, (long long)b->H, dh_verdict(b));
-            fprintf(f, "<p>3. H: station %lld, ours %lld: %s</p>\n", (long long)b->H,
-                    (long long)s->H,
-                    s->h_differs ? "<b>different: recount the admitted voters</b>" : "the same");
-            fputs("<p>4. Lists whose totals differ:", f);
-            if (!s->n_diff)
-                fputs(" none.</p>\n", f);
-            else
-                fputs("</p>\n<table><tr><th>list</th><th>station</th><th>ours</th>"
-                      "<th>difference</th><th>explanation</th></tr>\n", f);
-            for (int k = 0; k < s->n_diff; k++)
-                fprintf(f, "<tr><td class=\"n\">%d</td><td class=\"n\">%lld</td>"
-                           "<td class=\"n\">%lld</td><td class=\"n\">%+lld</td><td></td></tr>\n",
-                        s->diff[k].list, (long long)s->diff[k].station,
-                        (long long)s->diff[k].ours,
-                        (long long)(s->diff[k].ours - s->diff[k].station));
-            if (s->n_diff)
-                fputs("</table>\n", f);
-        } else {
-            fputs("<p class=\"block\">No basistelling imported.</p>\n", f);
-        }
-        fputs("<p>5. New figures:</p>\n<table><tr>", f);
-        for (int k = 0; k < 10; k++)
-            fprintf(f, "<th>%c</th>", 'A' + k);
-        const int64_t v[] = {s->A, s->B, s->C, s->D, s->E, s->F, s->G, s->H, s->I, s->J};
-        fputs("</tr>\n<tr>", f);
-        for (int k = 0; k < 10; k++)
-            fprintf(f, "<td class=\"n\">%lld</td>", (long long)v[k]);
-        fputs("</tr></table>\n<p>2. Votes per candidate:</p>\n", f);
-        for (int l = 0; l < m->n_lists; l++) {
-            const st_list *lst = &m->lists[l];
-            fprintf(f, "<table><tr><th colspan=\"2\">list %d ", lst->number);
-            html_put(f, lst->name);
-            fprintf(f, "</th><th>%lld</th></tr>\n",
-                    (long long)st_tally_list_total(s->tally, lst->number));
-            for (int c = 1; c <= lst->n_candidates; c++) {
-                fprintf(f, "<tr><td class=\"n\">%d</td><td>", c);
-                html_put(f, lst->candidates[c - 1].name);
-                fprintf(f, "</td><td class=\"n\">%lld</td></tr>\n",
-                        (long long)st_tally_votes(s->tally, lst->number, c));
-            }
-            fputs("</table>\n", f);
-        }
-        fputs("</section>\n", f);
-    }
-    fputs("</body></html>\n", f);
     return io_result(f, err);
 }
