@@ -390,7 +390,10 @@ static void signatures(st_doc *d, const st_recon *r, const char *date)
     st_doc_add(d, ST_DOC_SUBHEAD, "Ondertekening");
     st_doc_add(d, ST_DOC_TEXT, "Aldus vastgesteld in de openbare zitting te %s op %s door het "
                "gemeentelijk stembureau.", r->model->municipality_name, date);
-    /* Lines for a voorzitter and two members at least, named or not. */
+    /* A line for each registered member, and unnamed ones for a
+     * voorzitter and two members when fewer are registered: spare room
+     * to sign on a printed page, not a rule of how many must sign (the
+     * law's number is not modelled here). */
     int voorzitter = 0, leden = 0;
     for (int i = 0; i < r->n_members; i++) {
         st_doc_add(d, ST_DOC_SIGN, "%s, %s", r->members[2 * i], r->members[2 * i + 1]);
