@@ -337,13 +337,15 @@ static void cdp_event(cdp *b, json_object *m)
     if (!strcmp(method, "Runtime.exceptionThrown"))
         text = json_object_to_json_string(th_json_get(params, "exceptionDetails"));
     else if (!strcmp(method, "Log.entryAdded")) {
-        /* The refusals the test asks for are logged too; a browser asks
-         * for /favicon.ico on its own. */
+        /* The refusals the test asks for are logged too (a member
+         * confirming their own proposal among them); a browser asks for
+         * /favicon.ico on its own. */
         json_object *e = th_json_get(params, "entry"), *u = th_json_get(e, "url");
         const char *t = th_json_str(e, "text");
         if (!strcmp(th_json_str(e, "level"), "error") && !strstr(t, "401") &&
             !strstr(t, "403") && !strstr(t, "429") &&
-            !(u && strstr(json_object_get_string(u), "/favicon.ico")))
+            !(u && strstr(json_object_get_string(u), "/favicon.ico")) &&
+            !(u && strstr(json_object_get_string(u), "/confirm") && strstr(t, "400")))
             text = json_object_to_json_string(e);
     }
     if (text) {
@@ -1194,6 +1196,30 @@ static long tally_figure(const char *dir, const char *store, const char *name)
     return atol(at + strlen(key));
 }
 
+/* Ballot id of store is decided blank by `by`, confirmed by `confirmed`
+ * (NULL: by nobody, four eyes off) no earlier than it was proposed. */
+static void assert_decided_blank(const char *store, long id, const char *by,
+                                 const char *confirmed)
+{
+    st_error err = {0};
+    st_store *s = NULL;
+    st_store_ballot bal;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_get(s, id, &bal, &err), &err);
+    assert_true(bal.decided);
+    assert_int_equal(bal.decision.kind, ST_OUTCOME_BLANK);
+    assert_string_equal(bal.decided_by, by);
+    if (confirmed) {
+        assert_non_null(bal.confirmed_by);
+        assert_string_equal(bal.confirmed_by, confirmed);
+        assert_true(strcmp(bal.decided_at, bal.confirmed_at) <= 0);
+    } else {
+        assert_null(bal.confirmed_by);
+    }
+    st_store_ballot_clear(&bal);
+    st_store_close(s);
+}
+
 /* Submit the login form in the browser and wait for the next page. */
 static void browser_login(cdp *b, const char *member, const char *password)
 {
@@ -1266,16 +1292,7 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
                   1000 * (t1 - t0), 1000 * (scan_now() - t0));
     assert_int_equal(tally_figure(dir, store, "F"), blank0 + 1);
     assert_int_equal(tally_figure(dir, store, "review"), review0 - 1);
-    st_error err = {0};
-    st_store *s = NULL;
-    st_store_ballot bal;
-    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
-    assert_st_ok(st_store_get(s, id, &bal, &err), &err);
-    assert_true(bal.decided);
-    assert_int_equal(bal.decision.kind, ST_OUTCOME_BLANK);
-    assert_string_equal(bal.decided_by, "Jan");
-    st_store_ballot_clear(&bal);
-    st_store_close(s);
+    assert_decided_blank(store, id, "Jan", NULL);
 
     /* The desk in English. */
     snprintf(url, sizeof url, "http://127.0.0.1:%d/desk?lang=en", sv.port);
@@ -1312,6 +1329,86 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
     free(dir);
 }
 
+/* Vier ogen in a real browser: under --four-eyes Jan's click is only a
+ * proposal (the count does not change, the ballot stays in the queue
+ * "wacht op tweede lid"), Jan cannot confirm it himself, and Piet's
+ * confirmation makes it the decision, recorded with both members and
+ * both times, as `review show` says. */
+static void test_serve_desk_four_eyes_needs_a_second_member(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], args[4500], url[256], js[512], pw[4400];
+    counted_store(dir, 12, store);
+    member_with_password(dir, store);
+    snprintf(pw, sizeof pw, "%s/pw2", dir);
+    th_write(pw, "klaproos-77\n");
+    RUN_OK("members add Piet --role lid --store '%s'", store);
+    RUN_OK("members passwd Piet --store '%s' <'%s'", store, pw);
+    snprintf(args, sizeof args, "--store '%s' --four-eyes", store);
+    served sv;
+    serve_start(&sv, dir, "127.0.0.1", args);
+    long blank0 = tally_figure(dir, store, "F"), review0 = tally_figure(dir, store, "review");
+    cdp b;
+    cdp_start(&b, dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/desk", sv.port);
+    cdp_go(&b, url);
+    browser_login(&b, "Jan", "korenbloem-42");
+    cdp_until(&b, "location.pathname === '/desk' && !!document.body.dataset.selected",
+              "on the desk with a ballot shown");
+    long id = cdp_eval_int(&b, "+document.body.dataset.selected");
+    cdp_click(&b, "#d-blank");
+    snprintf(js, sizeof js, "+document.body.dataset.decided === 1 && "
+             "!!document.getElementById('q-%ld') && document.getElementById('q-%ld')"
+             ".textContent.indexOf('wacht op tweede lid') > 0", id, id);
+    cdp_until(&b, js, "the ballot still in the queue, waiting for a second member");
+    assert_int_equal(cdp_eval_int(&b, "+document.body.dataset.queue"), review0);
+    assert_int_equal(tally_figure(dir, store, "F"), blank0);
+    assert_int_equal(tally_figure(dir, store, "review"), review0);
+    /* Jan sees his own proposal waiting and cannot confirm it. */
+    cdp_click(&b, "#queue tr.pending");
+    snprintf(js, sizeof js, "+document.body.dataset.selected === %ld && "
+             "!document.getElementById('b-pending').hidden && "
+             "document.getElementById('confirm').disabled", id);
+    cdp_until(&b, js, "Jan's own proposal, its confirm button disabled");
+    snprintf(js, sizeof js, "fetch('/confirm', {method: 'POST', body: new URLSearchParams("
+             "{csrf: document.getElementById('logout-csrf').value, id: '%ld'})})"
+             ".then(function (r) { return r.status; })", id);
+    assert_int_equal(cdp_eval_int(&b, js), 400);
+    assert_int_equal(tally_figure(dir, store, "F"), blank0);
+    cdp_click(&b, "#logout button");
+    cdp_until(&b, "location.pathname === '/login' && document.readyState === 'complete'",
+              "logged out");
+
+    /* Piet confirms it: now it counts. */
+    browser_login(&b, "Piet", "klaproos-77");
+    cdp_until(&b, "location.pathname === '/desk' && +document.body.dataset.loaded >= 1",
+              "Piet at the desk");
+    snprintf(js, sizeof js, "#q-%ld", id);
+    cdp_click(&b, js);
+    snprintf(js, sizeof js, "+document.body.dataset.selected === %ld && "
+             "!document.getElementById('b-pending').hidden && "
+             "!document.getElementById('confirm').disabled && document.getElementById"
+             "('b-pending-what').textContent.indexOf('blank (Jan, ') === 0", id);
+    cdp_until(&b, js, "Jan's proposal for Piet to confirm");
+    cdp_screenshot(&b, "desk-four-eyes.png");
+    cdp_click(&b, "#confirm");
+    snprintf(js, sizeof js, "+document.body.dataset.queue === %ld && "
+             "!document.getElementById('q-%ld')", review0 - 1, id);
+    cdp_until(&b, js, "the queue one shorter after the confirmation");
+    assert_int_equal(tally_figure(dir, store, "F"), blank0 + 1);
+    assert_int_equal(tally_figure(dir, store, "review"), review0 - 1);
+    cdp_stop(&b);
+    serve_stop(&sv);
+
+    assert_decided_blank(store, id, "Jan", "Piet");
+    char *out = NULL;
+    assert_int_equal(th_run(&out, "review show %ld --store '%s'", id, store), 0);
+    if (!strstr(out, "decided blank by Jan, confirmed by Piet at "))
+        fail_msg("review show says: %s", out);
+    free(out);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     /* A browser dying mid-write must not end the test runner. */
@@ -1321,10 +1418,14 @@ int main(void)
         cmocka_unit_test(test_serve_members_passwd_keeps_only_a_salted_hash),
         cmocka_unit_test(test_serve_desk_needs_a_login_and_the_csrf_token),
         cmocka_unit_test(test_serve_desk_in_a_browser_decides_a_ballot_by_clicking),
+        cmocka_unit_test(test_serve_desk_four_eyes_needs_a_second_member),
         cmocka_unit_test(test_serve_refuses_a_bad_address_and_a_missing_store),
         cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
         cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),
         cmocka_unit_test(test_serve_screens_follow_a_running_scan),
     };
+    /* STEMTEL_TEST_FILTER=test_serve_desk* runs only those. */
+    if (getenv("STEMTEL_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("STEMTEL_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,12 +62,15 @@ typedef struct server {
     const char *store_path;
     st_sessions *sessions;      /* who is logged in at the desk */
     st_store *writer;           /* for decisions, opened at the first */
+    int four_eyes;              /* a decision counts once a second member
+                                   confirms it */
 } server;
 
 /* A POST's body as it arrives, NUL-terminated. */
 typedef struct request {
     size_t len;
     int too_big;
+    int confirm;                /* set by on_post for /confirm */
     char body[SERVE_BODY_MAX + 1];
 } request;
 
@@ -338,7 +341,7 @@ static enum MHD_Result desk_get(server *sv, struct MHD_Connection *c, const char
     if (!s)
         return json_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)");
     if (!strcmp(url, "/api/desk")) {
-        int rc = st_desk_queue_json(sv->store, s->member, s->csrf, &text, &err);
+        int rc = st_desk_queue_json(sv->store, s->member, s->csrf, sv->four_eyes, &text, &err);
         return desk_answer(sv, c, rc, text, &err);
     }
     if (!strcmp(url, "/api/ballot")) {
@@ -402,15 +405,21 @@ static enum MHD_Result on_decide(server *sv, struct MHD_Connection *c, const req
     char id[32], as[64], note[512];
     st_error err = {0};
     char *end;
-    if (st_session_form_get(rq->body, "id", id, sizeof id) || st_session_form_get(rq->body, "as", as, sizeof as))
-        return json_error(c, MHD_HTTP_BAD_REQUEST, "a decision needs id and as");
+    int confirm = rq->confirm;
+    if (st_session_form_get(rq->body, "id", id, sizeof id) ||
+        (!confirm && st_session_form_get(rq->body, "as", as, sizeof as)))
+        return json_error(c, MHD_HTTP_BAD_REQUEST, confirm ? "a confirmation needs id"
+                                                           : "a decision needs id and as");
     long long n = strtoll(id, &end, 10);
     int has_note = !st_session_form_get(rq->body, "note", note, sizeof note) && note[0];
     int rc = *end || n < 1 ? st_error_set(&err, ST_ERR_ARG, "serve: no ballot \"%s\"", id) : 0;
     if (!rc && !sv->writer && (rc = st_store_open(sv->store_path, NULL, &sv->writer, &err)))
         say(sv, err.msg);
-    if (!rc)
-        rc = st_desk_decide(sv->writer, n, as, s->member, has_note ? note : NULL, &err);
+    if (!rc && confirm)
+        rc = st_store_confirm(sv->writer, n, s->member, &err);
+    else if (!rc)
+        rc = st_desk_decide(sv->writer, n, as, s->member, has_note ? note : NULL, sv->four_eyes,
+                            &err);
     if (rc)
         return json_error(c, rc == ST_ERR_ARG ? MHD_HTTP_BAD_REQUEST
                                               : MHD_HTTP_SERVICE_UNAVAILABLE, err.msg);
@@ -418,12 +427,13 @@ static enum MHD_Result on_decide(server *sv, struct MHD_Connection *c, const req
 }
 
 static enum MHD_Result on_post(server *sv, struct MHD_Connection *c, const char *url,
-                               const request *rq)
+                               request *rq)
 {
     int login = !strcmp(url, "/login");
-    if (!sv->all_views && (login || !strcmp(url, "/logout") || !strcmp(url, "/decide")))
+    int change = !strcmp(url, "/decide") || !strcmp(url, "/confirm");
+    if (!sv->all_views && (login || !strcmp(url, "/logout") || change))
         return plain(c, MHD_HTTP_NOT_FOUND, "not here\n");
-    if (!login && strcmp(url, "/logout") && strcmp(url, "/decide"))
+    if (!login && strcmp(url, "/logout") && !change)
         return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD here\n");
     if (rq->too_big)
         return plain(c, 413, "too much\n");
@@ -437,8 +447,10 @@ static enum MHD_Result on_post(server *sv, struct MHD_Connection *c, const char 
         return json_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)");
     if (st_session_form_get(rq->body, "csrf", token, sizeof token) || !st_session_csrf_ok(s, token))
         return json_error(c, MHD_HTTP_FORBIDDEN, "no valid CSRF token");
-    if (!strcmp(url, "/decide"))
+    if (change) {
+        rq->confirm = !strcmp(url, "/confirm");
         return on_decide(sv, c, rq, s);
+    }
     st_sessions_close(sv->sessions, s->id);
     return redirect(c, "/login", SERVE_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
 }
@@ -535,6 +547,7 @@ int st_serve_run(const st_serve_opts *o, st_error *err)
     sv.log = o->log;
     sv.store_path = o->store_path;
     sv.all_views = a.loopback || o->allow_decisions;
+    sv.four_eyes = o->four_eyes;
     if (!(sv.sessions = st_sessions_new())) {
         rc = st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
         goto out;
