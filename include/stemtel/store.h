@@ -183,8 +183,13 @@ const st_outcome *st_store_ballot_outcome(const st_store_ballot *b);
 /* Which ballots st_store_each visits. */
 typedef enum st_store_filter {
     ST_STORE_ALL = 0,
-    ST_STORE_OPEN = 1       /* review, rejected or a possible rescan, and
+    ST_STORE_OPEN = 1,      /* review, rejected or a possible rescan, and
                                not decided */
+    ST_STORE_OPEN_WARN = 2, /* of those, the rejected pages and possible
+                               rescans: what the operator is warned of */
+    ST_STORE_BRIEF = 4      /* added to one of the above: each ballot's
+                               record is "" (a summary that does not need
+                               it reads far less) */
 } st_store_filter;
 
 /* Move everything src owns into *dst (whose own contents are not freed)

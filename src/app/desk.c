@@ -270,7 +270,7 @@ int st_desk_queue_json(st_store *s, const char *member, const char *csrf, int fo
     if (!rc)
         rc = load_pending(s, 0, &ps, err);
     if (!rc)
-        rc = st_store_each(s, ST_STORE_OPEN, queue_one, &w, err);
+        rc = st_store_each(s, ST_STORE_OPEN | ST_STORE_BRIEF, queue_one, &w, err);
     groups_free(&gs);
     pendings_free(&ps);
     if (rc) {

@@ -858,11 +858,14 @@ static int walk(st_store *s, const char *where, const char *text1, st_store_ball
 int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn, void *ctx,
                   st_error *err)
 {
-    return walk(s,
-                filter == ST_STORE_OPEN
-                    ? "(b.outcome IN ('review','rejected') OR r.page IS NOT NULL) AND d.id IS NULL"
-                    : NULL,
-                NULL, fn, ctx, err);
+    int which = filter & ~ST_STORE_BRIEF;
+    const char *where =
+        which == ST_STORE_OPEN
+            ? "(b.outcome IN ('review','rejected') OR r.page IS NOT NULL) AND d.id IS NULL"
+        : which == ST_STORE_OPEN_WARN
+            ? "(b.outcome = 'rejected' OR r.page IS NOT NULL) AND d.id IS NULL"
+            : NULL;
+    return walk_ballots(s, where, NULL, !(filter & ST_STORE_BRIEF), fn, ctx, err);
 }
 
 int st_store_each_recent(st_store *s, int n, st_store_ballot_fn fn, void *ctx,
