@@ -430,9 +430,9 @@ int main(int argc, char **argv)
             for (int i = 0; i < samples; i++) {
                 if (st_store_begin_batch(w, NULL, "bench: a commit for the screens", &err))
                     goto fail;
-                /* serve makes a report at most every 0.25 s, or four times
-                 * what the last took. */
-                st_sb_sleep(0.3 + 5 * last);
+                /* serve makes a report at most every 0.5 s, or twenty
+                 * times what the last took. */
+                st_sb_sleep(0.55 + 21 * last);
                 double t0 = st_bench_now();
                 st_sb_http(sv.port, "GET", views[v].path, NULL, NULL, NULL, NULL, 0, NULL);
                 last = st_bench_now() - t0;

@@ -37,9 +37,9 @@
  * and its login included).
  *
  * The documents are made again only when the store has changed
- * (st_store_data_version) and then at most every 0.25 s, or four times
+ * (st_store_data_version) and then at most every 0.5 s, or twenty times
  * what the last one took to make (a large store), so any number of
- * screens polling cost the count at most a fifth of one core.
+ * screens polling cost the count at most a twentieth of one core.
  */
 #ifndef STEMTEL_SERVE_H
 #define STEMTEL_SERVE_H
