@@ -12,14 +12,18 @@
 #include "helpers.h"
 #include "run_ok.h"
 #include "scan_fixture.h"
+#include "app/desk.h"
+#include "stemtel/proof.h"
 #include "stemtel/store.h"
 
 #include <arpa/inet.h>
+#include <cairo.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <ifaddrs.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -1270,6 +1274,11 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
              "!!document.getElementById('d-blank') && document.getElementById('page').complete"
              " && document.getElementById('page').naturalWidth > 0", id);
     cdp_until(&b, js, "the chosen ballot with its page drawn");
+    cdp_until(&b, "document.body.dataset.zoomed === document.body.dataset.selected && "
+                  "document.querySelectorAll('#zoom figure, #zoom p').length > 0 && "
+                  "document.querySelectorAll('#zoom canvas').length === "
+                  "document.querySelectorAll('#boxes span').length",
+              "every box with ink enlarged");
     cdp_screenshot(&b, "desk.png");
     json_object *where = cdp_eval(&b, "document.getElementById('b-where').textContent");
     if (!strstr(json_object_get_string(where), "0668::SB1, batch 1, plaats "))
@@ -1409,6 +1418,111 @@ static void test_serve_desk_four_eyes_needs_a_second_member(void **state)
     free(dir);
 }
 
+/* Three votes of seed 7 drawn with degrade (synth's --degrade) and
+ * counted into dir/NAME.db; the store's path into store (4400 bytes). */
+static void votes_store(const char *dir, const char *name, const char *degrade, char *store)
+{
+    char *model = th_root(SCAN_MODEL);
+    char src[4300], opts[160];
+    snprintf(src, sizeof src, "%s/%s", dir, name);
+    snprintf(opts, sizeof opts, "--count 3 --seed 7 --dpi 200 --format grey-jpeg --scenarios vote "
+             "--degrade %s", degrade);
+    scan_synth(src, opts);
+    snprintf(store, 4400, "%s/%s.db", dir, name);
+    RUN_OK("count --model '%s' --station 0668::SB1 --store '%s' --out '%s/%s-out' '%s'", model,
+           store, dir, name, src);
+    free(model);
+}
+
+typedef struct png_read {
+    const unsigned char *p;
+    size_t len, at;
+} png_read;
+
+static cairo_status_t png_from(void *ctx, unsigned char *data, unsigned int n)
+{
+    png_read *r = ctx;
+    if (r->at + n > r->len)
+        return CAIRO_STATUS_READ_ERROR;
+    memcpy(data, r->p + r->at, n);
+    r->at += n;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Mean darkness (0 white .. 1 black) of the PNG's part (x, y, w, h: 0..1). */
+static double darkness(cairo_surface_t *s, double x, double y, double w, double h)
+{
+    int W = cairo_image_surface_get_width(s), H = cairo_image_surface_get_height(s);
+    int stride = cairo_image_surface_get_stride(s);
+    const unsigned char *px = cairo_image_surface_get_data(s);
+    double sum = 0;
+    long n = 0;
+    for (int j = (int)(y * H); j < (int)((y + h) * H) && j < H; j++)
+        for (int i = (int)(x * W); i < (int)((x + w) * W) && i < W; i++) {
+            uint32_t v = *(const uint32_t *)(px + (size_t)j * (size_t)stride + 4 * (size_t)i);
+            sum += 1.0 - (double)(v & 0xff) / 255.0; /* blue: no box outline is blue-free */
+            n++;
+        }
+    return n ? sum / (double)n : 0;
+}
+
+/* The desk shows a page fed upside down the right way up: the same
+ * ballots drawn upright and upside down give the same areas with ink on
+ * the drawn page (fractions of the upright page), the drawn PNG of either
+ * has its ink there, and the upside-down record's own transform says
+ * half a turn. */
+static void test_serve_desk_turns_an_upside_down_page_and_finds_its_ink(void **state)
+{
+    char *dir = th_tmpdir(), up[4400], down[4400];
+    votes_store(dir, "up", "none", up);
+    votes_store(dir, "down", "upside-down", down);
+    st_error err = {0};
+    st_store *su = NULL, *sd = NULL;
+    assert_st_ok(st_store_open_readonly(up, &su, &err), &err);
+    assert_st_ok(st_store_open_readonly(down, &sd, &err), &err);
+    int zoomed = 0;
+    for (int64_t id = 1; id <= 3; id++) {
+        st_store_ballot bu, bd;
+        assert_st_ok(st_store_get(su, id, &bu, &err), &err);
+        assert_st_ok(st_store_get(sd, id, &bd, &err), &err);
+        assert_non_null(strstr(bd.record, "\"upside_down\":true"));
+        st_proof_area au[64], ad[64];
+        int nu = st_proof_areas(st_store_model(su), bu.record, au, 64, &err);
+        int nd = st_proof_areas(st_store_model(sd), bd.record, ad, 64, &err);
+        assert_true(nu >= 1);
+        assert_int_equal(nu, nd);
+        unsigned char *png = NULL;
+        size_t len = 0;
+        assert_st_ok(st_desk_page_png(sd, id, &png, &len, &err), &err);
+        png_read rd = {png, len, 0};
+        cairo_surface_t *img = cairo_image_surface_create_from_png_stream(png_from, &rd);
+        assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+        double page = darkness(img, 0, 0, 1, 1);
+        for (int i = 0; i < nu; i++) {
+            assert_string_equal(au[i].id, ad[i].id);
+            if (fabs(au[i].x - ad[i].x) > 0.01 || fabs(au[i].y - ad[i].y) > 0.01)
+                fail_msg("ballot %lld box %s: upright at %.3f,%.3f, turned at %.3f,%.3f",
+                         (long long)id, au[i].id, au[i].x, au[i].y, ad[i].x, ad[i].y);
+            if (!strcmp(ad[i].state, "marked")) {
+                double ink = darkness(img, ad[i].x, ad[i].y, ad[i].w, ad[i].h);
+                if (ink < 2 * page)
+                    fail_msg("ballot %lld box %s: darkness %.3f where its ink should be, "
+                             "%.3f on the page", (long long)id, ad[i].id, ink, page);
+                zoomed++;
+            }
+        }
+        cairo_surface_destroy(img);
+        free(png);
+        st_store_ballot_clear(&bu);
+        st_store_ballot_clear(&bd);
+    }
+    assert_true(zoomed >= 3);
+    st_store_close(su);
+    st_store_close(sd);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     /* A browser dying mid-write must not end the test runner. */
@@ -1419,6 +1533,7 @@ int main(void)
         cmocka_unit_test(test_serve_desk_needs_a_login_and_the_csrf_token),
         cmocka_unit_test(test_serve_desk_in_a_browser_decides_a_ballot_by_clicking),
         cmocka_unit_test(test_serve_desk_four_eyes_needs_a_second_member),
+        cmocka_unit_test(test_serve_desk_turns_an_upside_down_page_and_finds_its_ink),
         cmocka_unit_test(test_serve_refuses_a_bad_address_and_a_missing_store),
         cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
         cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),

@@ -344,6 +344,28 @@ static json_object *boxes_json(const char *record)
     return a;
 }
 
+/* The boxes with ink as areas of the drawn page, each {id, state, score,
+ * x, y, w, h} (fractions of the upright page); [] when it cannot be
+ * drawn. */
+static json_object *areas_json(const st_model *m, const char *record)
+{
+    st_proof_area v[64];
+    json_object *a = json_object_new_array();
+    int n = st_proof_areas(m, record, v, (int)(sizeof v / sizeof v[0]), NULL);
+    for (int i = 0; i < n; i++) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_string(v[i].id));
+        json_object_object_add(o, "state", json_object_new_string(v[i].state));
+        json_object_object_add(o, "score", st_json_num(v[i].score, 3));
+        json_object_object_add(o, "x", st_json_num(v[i].x, 5));
+        json_object_object_add(o, "y", st_json_num(v[i].y, 5));
+        json_object_object_add(o, "w", st_json_num(v[i].w, 5));
+        json_object_object_add(o, "h", st_json_num(v[i].h, 5));
+        json_object_array_add(a, o);
+    }
+    return a;
+}
+
 int st_desk_ballot_json(st_store *s, int64_t id, char **out, st_error *err)
 {
     groups gs = {0};
@@ -376,6 +398,7 @@ int st_desk_ballot_json(st_store *s, int64_t id, char **out, st_error *err)
     json_object_object_add(j, "rescan_of", json_object_new_int64(b.rescan_of));
     json_object_object_add(j, "drawable",
                            json_object_new_boolean(!st_proof_check(b.record, "", 0, NULL)));
+    json_object_object_add(j, "areas", areas_json(st_store_model(s), b.record));
     json_object_object_add(j, "boxes", boxes_json(b.record));
     json_object_object_add(j, "history", hist);
     st_store_ballot_clear(&b);

@@ -35,15 +35,18 @@ int st_desk_queue_json(st_store *s, const char *member, const char *csrf, int fo
 
 /* Ballot id in full as strict JSON: where it lies, what was found and
  * proposed, every box (id, state, score), whether its page can be drawn,
- * the latest decision (with who confirmed it under four eyes), the
+ * the boxes with ink as areas of the drawn page to show enlarged
+ * ("areas": [{id, state, score, x, y, w, h}], fractions of the upright
+ * page, st_proof_areas), the latest decision (with who confirmed it under
+ * four eyes), the
  * proposal waiting for a second member (or null) and the whole history
  * (each {at, by, what, note, confirmed_by, confirmed_at}; a proposal not
  * confirmed says "proposed:DECISION"). *out as above. ST_OK;
  * ST_ERR_ARG (no such ballot); ST_ERR_NOMEM; ST_ERR_IO. */
 int st_desk_ballot_json(st_store *s, int64_t id, char **out, st_error *err);
 
-/* Ballot id's page with its boxes (st_proof_png_mem at half the scan's
- * resolution) into *png (malloc'd, the caller's) and *len. ST_OK;
+/* Ballot id's page with its boxes, turned the right way up
+ * (st_proof_png_mem at half the scan's resolution) into *png (malloc'd, the caller's) and *len. ST_OK;
  * ST_ERR_ARG (no such ballot, or a rejected page on which nothing was
  * located); ST_ERR_IO (its file cannot be read); ST_ERR_NOMEM. */
 int st_desk_page_png(st_store *s, int64_t id, unsigned char **png, size_t *len,
