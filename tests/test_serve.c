@@ -59,15 +59,13 @@ static void reply_free(http_reply *r)
     memset(r, 0, sizeof *r);
 }
 
-/* method (NULL: GET) path on ip:port with the Host header host (NULL:
- * ip:port), the headers extra (NULL: none; each line ending in \r\n) and
- * the form body (NULL: none); the whole answer into *r. 0, or -1 when no
- * connection could be made. */
-static int http_send(const char *ip, int port, const char *path, const char *host,
-                     const char *method, const char *extra, const char *body, http_reply *r)
+/* Send method (NULL: GET) path to ip:port with the Host header host
+ * (NULL: ip:port), the headers extra (NULL: none; each line ending in
+ * \r\n) and the form body (NULL: none), without waiting for the answer:
+ * the connection, or -1 when none could be made. */
+static int http_request(const char *ip, int port, const char *path, const char *host,
+                        const char *method, const char *extra, const char *body)
 {
-    memset(r, 0, sizeof *r);
-    double t0 = scan_now();
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     struct timeval tv = {10, 0};
@@ -91,6 +89,13 @@ static int http_send(const char *ip, int port, const char *path, const char *hos
     else
         n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
     assert_int_equal(write(fd, req, (size_t)n), n);
+    return fd;
+}
+
+/* The whole answer on connection fd (closed here) to a request for path
+ * into *r. */
+static void http_reply_read(int fd, const char *path, http_reply *r)
+{
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     ssize_t got;
@@ -101,7 +106,6 @@ static int http_send(const char *ip, int port, const char *path, const char *hos
     }
     close(fd);
     buf[len] = 0;
-    r->seconds = scan_now() - t0;
     char *sep = strstr(buf, "\r\n\r\n");
     if (!sep || sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1)
         fail_msg("not an HTTP answer to %s: %.200s", path, buf);
@@ -109,6 +113,20 @@ static int http_send(const char *ip, int port, const char *path, const char *hos
     r->head = strdup(buf);
     r->body = strdup(sep + 4);
     free(buf);
+}
+
+/* http_request, then its whole answer into *r. 0, or -1 when no
+ * connection could be made. */
+static int http_send(const char *ip, int port, const char *path, const char *host,
+                     const char *method, const char *extra, const char *body, http_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    double t0 = scan_now();
+    int fd = http_request(ip, port, path, host, method, extra, body);
+    if (fd < 0)
+        return -1;
+    http_reply_read(fd, path, r);
+    r->seconds = scan_now() - t0;
     return 0;
 }
 
@@ -1052,6 +1070,17 @@ static void member_with_password(const char *dir, const char *store)
     RUN_OK("members passwd Jan --store '%s' <'%s'", store, pw);
 }
 
+/* A small store in dir (its path into store) with member Jan, served on
+ * loopback. */
+static void desk_served(const char *dir, char *store, served *sv)
+{
+    char args[4500];
+    small_store(dir, store);
+    member_with_password(dir, store);
+    snprintf(args, sizeof args, "--store '%s'", store);
+    serve_start(sv, dir, "127.0.0.1", args);
+}
+
 /* POST body to path with the cookie header line cookie (NULL: none); the
  * status, the answer in *r when r is not NULL. */
 static int post(int port, const char *path, const char *cookie, const char *body, http_reply *r)
@@ -1095,12 +1124,9 @@ static json_object *desk_doc(int port, const char *cookie)
  * address is refused (429), the right one too; logging out ends it. */
 static void test_serve_desk_needs_a_login_and_the_csrf_token(void **state)
 {
-    char *dir = th_tmpdir(), store[4400], args[4500], cookie[256], body[512];
-    small_store(dir, store);
-    member_with_password(dir, store);
-    snprintf(args, sizeof args, "--store '%s'", store);
+    char *dir = th_tmpdir(), store[4400], cookie[256], body[512];
     served sv;
-    serve_start(&sv, dir, "127.0.0.1", args);
+    desk_served(dir, store, &sv);
     http_reply r;
 
     assert_int_equal(http_get("127.0.0.1", sv.port, "/desk", NULL, NULL, &r), 0);
@@ -1523,6 +1549,53 @@ static void test_serve_desk_turns_an_upside_down_page_and_finds_its_ink(void **s
     free(dir);
 }
 
+/* The server answers on several threads: while three logins hash their
+ * passwords (a quarter of a second each, on purpose), the public display
+ * and its document answer at once, before any login has, and the logins
+ * then succeed. */
+static void test_serve_a_slow_login_does_not_hold_up_the_display(void **state)
+{
+    char *dir = th_tmpdir(), store[4400];
+    served sv;
+    desk_served(dir, store, &sv);
+    http_reply r;
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/api/public", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    int fd[3];
+    double t0 = scan_now();
+    for (int i = 0; i < 3; i++)
+        assert_true((fd[i] = http_request("127.0.0.1", sv.port, "/login", NULL, "POST", NULL,
+                                          "member=Jan&password=korenbloem-42")) >= 0);
+    scan_sleep_ms(30); /* the logins are being hashed */
+    double t1 = scan_now();
+    const char *paths[] = {"/", "/api/public"};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(http_get("127.0.0.1", sv.port, paths[k], NULL, NULL, &r), 0);
+        assert_int_equal(r.status, 200);
+        reply_free(&r);
+    }
+    double display = scan_now() - t1;
+    struct pollfd p[3];
+    for (int i = 0; i < 3; i++)
+        p[i] = (struct pollfd){.fd = fd[i], .events = POLLIN};
+    int answered = poll(p, 3, 0);
+    for (int i = 0; i < 3; i++) {
+        http_reply_read(fd[i], "/login", &r);
+        assert_int_equal(r.status, 303);
+        reply_free(&r);
+    }
+    double logins = scan_now() - t0;
+    print_message("the display answered in %.0f ms while three logins took %.0f ms\n",
+                  1000 * display, 1000 * logins);
+    if (answered != 0 || display > 0.2 || logins < 0.2)
+        fail_msg("the display took %.0f ms, %d logins answered before it, the logins %.0f ms",
+                 1000 * display, answered, 1000 * logins);
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     /* A browser dying mid-write must not end the test runner. */
@@ -1534,6 +1607,7 @@ int main(void)
         cmocka_unit_test(test_serve_desk_in_a_browser_decides_a_ballot_by_clicking),
         cmocka_unit_test(test_serve_desk_four_eyes_needs_a_second_member),
         cmocka_unit_test(test_serve_desk_turns_an_upside_down_page_and_finds_its_ink),
+        cmocka_unit_test(test_serve_a_slow_login_does_not_hold_up_the_display),
         cmocka_unit_test(test_serve_refuses_a_bad_address_and_a_missing_store),
         cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
         cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),

@@ -72,7 +72,9 @@ typedef struct st_serve_opts {
  * listen address that is not ADDR:PORT), ST_ERR_IO (the store cannot be
  * opened, the address cannot be bound), ST_ERR_INVALID (not a store),
  * with the message, prefixed "serve: ", in err. Decisions are written
- * through a second handle, opened for writing at the first. Holds no
+ * through a second handle, opened for writing at the first. Answers on
+ * a pool of threads (a login's hashing or a page image does not hold up
+ * the other screens), each shared part behind its own lock. Holds no
  * global state;
  * signals are the caller's to catch (raising *o->stop). */
 int st_serve_run(const st_serve_opts *o, st_error *err);

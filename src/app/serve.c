@@ -1,8 +1,13 @@
 /* serve.c - the sitting's screens: a local web server over the store
  *
- * libmicrohttpd with its own polling thread answers every request in
- * turn, so the one read-only store handle is only ever used by that
- * thread; the caller's thread waits for the stop flag. The documents the
+ * libmicrohttpd answers on a pool of SERVE_THREADS threads, so a login
+ * (a quarter of a second of hashing on purpose) or a page image does not
+ * hold up the other screens; the caller's thread waits for the stop
+ * flag. What the threads share has one lock each: the report and its
+ * documents (with the read handle they are made from), the sessions
+ * (copied out under the lock), the handle for writing decisions, and a
+ * small pool of read handles for the desk and the login, one request
+ * each at a time (a store handle is one thread's at a time). The documents the
  * screens poll come from one reconciliation report (st_reconcile), kept
  * with the store's data_version it was made at: while nothing was
  * committed it is reused, and after a commit it is made again at most
@@ -22,6 +27,7 @@
 
 #include <arpa/inet.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -37,6 +43,7 @@
 #define SERVE_WARNINGS 50
 #define SERVE_BODY_MAX 16384
 #define SERVE_COOKIE "stemtel_session"
+#define SERVE_THREADS 4           /* answering threads, and read handles */
 
 /* Only this origin, no inline code, no framing, no plugins. */
 #define SERVE_CSP                                                                  \
@@ -47,6 +54,7 @@
 enum { DOC_PUBLIC, DOC_OPERATOR, DOC_RECONCILE, DOC_N };
 
 typedef struct server {
+    pthread_mutex_t doc_lock;   /* store, recon .. failure */
     st_store *store;
     int all_views;              /* loopback, or allow_decisions */
     int check_host;             /* loopback: Host must name it */
@@ -61,8 +69,14 @@ typedef struct server {
                                    once in log */
     FILE *log;
     const char *store_path;
+    pthread_mutex_t sess_lock;
     st_sessions *sessions;      /* who is logged in at the desk */
+    pthread_mutex_t write_lock;
     st_store *writer;           /* for decisions, opened at the first */
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_free;
+    st_store *reader[SERVE_THREADS]; /* for the desk and the login */
+    int reader_busy[SERVE_THREADS];
     int four_eyes;              /* a decision counts once a second member
                                    confirms it */
 } server;
@@ -181,11 +195,12 @@ static int recon_json(const st_recon *r, char **out, st_error *err)
     return ST_OK;
 }
 
-/* The document kind, made again when its report is newer. NULL with
- * sv->failure set on an error. */
-static const char *document(server *sv, int kind)
+/* A copy of document kind (malloc'd, the caller's), made again when its
+ * report is newer. NULL with sv->failure set on an error. */
+static char *document(server *sv, int kind)
 {
     st_error err = {0};
+    pthread_mutex_lock(&sv->doc_lock);
     int rc = refresh(sv, &err);
     if (!rc && (!sv->doc[kind] || sv->doc_gen[kind] != sv->gen)) {
         char *text = NULL;
@@ -199,14 +214,45 @@ static const char *document(server *sv, int kind)
             sv->doc_gen[kind] = sv->gen;
         }
     }
+    char *copy = NULL;
     if (rc) {
         if (strcmp(sv->failure, err.msg))
             say(sv, err.msg);
         snprintf(sv->failure, sizeof sv->failure, "%s", err.msg);
-        return NULL;
+    } else {
+        sv->failure[0] = 0;
+        copy = strdup(sv->doc[kind]);
     }
-    sv->failure[0] = 0;
-    return sv->doc[kind];
+    pthread_mutex_unlock(&sv->doc_lock);
+    return copy;
+}
+
+/* A read handle of the pool, waiting for one to be free. */
+static st_store *reader_take(server *sv)
+{
+    st_store *r = NULL;
+    pthread_mutex_lock(&sv->pool_lock);
+    while (!r) {
+        for (int i = 0; i < SERVE_THREADS && !r; i++)
+            if (!sv->reader_busy[i]) {
+                sv->reader_busy[i] = 1;
+                r = sv->reader[i];
+            }
+        if (!r)
+            pthread_cond_wait(&sv->pool_free, &sv->pool_lock);
+    }
+    pthread_mutex_unlock(&sv->pool_lock);
+    return r;
+}
+
+static void reader_give(server *sv, st_store *r)
+{
+    pthread_mutex_lock(&sv->pool_lock);
+    for (int i = 0; i < SERVE_THREADS; i++)
+        if (sv->reader[i] == r)
+            sv->reader_busy[i] = 0;
+    pthread_cond_signal(&sv->pool_free);
+    pthread_mutex_unlock(&sv->pool_lock);
 }
 
 /* A response with the headers every answer carries. NULL on no memory. */
@@ -286,11 +332,18 @@ static int en(struct MHD_Connection *c)
     return l && !strcmp(l, "en");
 }
 
-static const st_session *session_of(server *sv, struct MHD_Connection *c)
+/* The session of c's cookie copied into *out (the table may change as
+ * soon as the lock is let go); 1 when there is one, else 0. */
+static int session_of(server *sv, struct MHD_Connection *c, st_session *out)
 {
-    return st_sessions_find(sv->sessions,
-                            MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SERVE_COOKIE),
-                            st_clock_now());
+    pthread_mutex_lock(&sv->sess_lock);
+    const st_session *s =
+        st_sessions_find(sv->sessions, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SERVE_COOKIE),
+                         st_clock_now());
+    if (s)
+        *out = *s;
+    pthread_mutex_unlock(&sv->sess_lock);
+    return s != NULL;
 }
 
 /* The JSON answer {"error": msg} with status. */
@@ -333,7 +386,8 @@ static int64_t id_arg(struct MHD_Connection *c)
  * to the login, a document answers 401. */
 static enum MHD_Result desk_get(server *sv, struct MHD_Connection *c, const char *url)
 {
-    const st_session *s = session_of(sv, c);
+    st_session own;
+    const st_session *s = session_of(sv, c, &own) ? &own : NULL;
     st_error err = {0};
     char *text = NULL;
     if (!strcmp(url, "/desk")) {
@@ -344,17 +398,18 @@ static enum MHD_Result desk_get(server *sv, struct MHD_Connection *c, const char
     }
     if (!s)
         return json_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)");
-    if (!strcmp(url, "/api/desk")) {
-        int rc = st_desk_queue_json(sv->store, s->member, s->csrf, sv->four_eyes, &text, &err);
-        return desk_answer(sv, c, rc, text, &err);
-    }
-    if (!strcmp(url, "/api/ballot")) {
-        int rc = st_desk_ballot_json(sv->store, id_arg(c), &text, &err);
+    st_store *r = reader_take(sv);
+    int rc;
+    if (!strcmp(url, "/api/desk") || !strcmp(url, "/api/ballot")) {
+        rc = url[5] == 'd' ? st_desk_queue_json(r, s->member, s->csrf, sv->four_eyes, &text, &err)
+                           : st_desk_ballot_json(r, id_arg(c), &text, &err);
+        reader_give(sv, r);
         return desk_answer(sv, c, rc, text, &err);
     }
     unsigned char *png = NULL;
     size_t len = 0;
-    int rc = st_desk_page_png(sv->store, id_arg(c), &png, &len, &err);
+    rc = st_desk_page_png(r, id_arg(c), &png, &len, &err);
+    reader_give(sv, r);
     if (rc)
         return desk_answer(sv, c, rc, NULL, &err);
     enum MHD_Result ok = queue(c, MHD_HTTP_OK, response("image/png", png, len, 1, 1));
@@ -375,29 +430,42 @@ static enum MHD_Result on_login(server *sv, struct MHD_Connection *c, const requ
     double now = st_clock_now();
     int english = st_session_form_get(rq->body, "lang", member, sizeof member) == 0 &&
                   !strcmp(member, "en");
-    if (!st_sessions_may_try(sv->sessions, addr, now))
+    pthread_mutex_lock(&sv->sess_lock);
+    int may = st_sessions_may_try(sv->sessions, addr, now);
+    pthread_mutex_unlock(&sv->sess_lock);
+    if (!may)
         return answer(c, MHD_HTTP_TOO_MANY_REQUESTS, "text/html; charset=utf-8",
                       st_desk_page_find("/login-limited")->body, 0, 1);
     st_error err = {0};
     int rc = ST_ERR_ARG;
     if (!st_session_form_get(rq->body, "member", member, sizeof member) &&
-        !st_session_form_get(rq->body, "password", pw, sizeof pw))
-        rc = st_store_member_login(sv->store, member, pw, &err);
+        !st_session_form_get(rq->body, "password", pw, sizeof pw)) {
+        st_store *r = reader_take(sv);
+        rc = st_store_member_login(r, member, pw, &err);
+        reader_give(sv, r);
+    }
     memset(pw, 0, sizeof pw);
     if (rc == ST_ERR_ARG) {
+        pthread_mutex_lock(&sv->sess_lock);
         st_sessions_failed(sv->sessions, addr, now);
+        pthread_mutex_unlock(&sv->sess_lock);
         snprintf(cookie, sizeof cookie, "a failed login from %s", addr);
         say(sv, cookie);
         return answer(c, MHD_HTTP_UNAUTHORIZED, "text/html; charset=utf-8",
                       st_desk_page_find("/login-failed")->body, 0, 1);
     }
     const st_session *s = NULL;
-    if (rc || (rc = st_sessions_open(sv->sessions, member, now, &s, &err))) {
+    if (!rc) {
+        pthread_mutex_lock(&sv->sess_lock);
+        if (!(rc = st_sessions_open(sv->sessions, member, now, &s, &err)))
+            snprintf(cookie, sizeof cookie, SERVE_COOKIE "=%s; HttpOnly; SameSite=Strict; "
+                     "Path=/; Max-Age=%d", s->id, (int)ST_SESSION_MAX_S);
+        pthread_mutex_unlock(&sv->sess_lock);
+    }
+    if (rc) {
         say(sv, err.msg);
         return plain(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the store cannot be read\n");
     }
-    snprintf(cookie, sizeof cookie, SERVE_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; "
-             "Max-Age=%d", s->id, (int)ST_SESSION_MAX_S);
     return redirect(c, english ? "/desk?lang=en" : "/desk", cookie);
 }
 
@@ -417,6 +485,7 @@ static enum MHD_Result on_decide(server *sv, struct MHD_Connection *c, const req
     long long n = strtoll(id, &end, 10);
     int has_note = !st_session_form_get(rq->body, "note", note, sizeof note) && note[0];
     int rc = *end || n < 1 ? st_error_set(&err, ST_ERR_ARG, "serve: no ballot \"%s\"", id) : 0;
+    pthread_mutex_lock(&sv->write_lock);
     if (!rc && !sv->writer && (rc = st_store_open(sv->store_path, NULL, &sv->writer, &err)))
         say(sv, err.msg);
     if (!rc && confirm)
@@ -424,6 +493,7 @@ static enum MHD_Result on_decide(server *sv, struct MHD_Connection *c, const req
     else if (!rc)
         rc = st_desk_decide(sv->writer, n, as, s->member, has_note ? note : NULL, sv->four_eyes,
                             &err);
+    pthread_mutex_unlock(&sv->write_lock);
     if (rc)
         return json_error(c, rc == ST_ERR_ARG ? MHD_HTTP_BAD_REQUEST
                                               : MHD_HTTP_SERVICE_UNAVAILABLE, err.msg);
@@ -445,7 +515,8 @@ static enum MHD_Result on_post(server *sv, struct MHD_Connection *c, const char 
         return plain(c, MHD_HTTP_FORBIDDEN, "not from this server's own pages\n");
     if (login)
         return on_login(sv, c, rq);
-    const st_session *s = session_of(sv, c);
+    st_session own;
+    const st_session *s = session_of(sv, c, &own) ? &own : NULL;
     char token[ST_SESSION_ID_LEN + 2];
     if (!s)
         return json_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)");
@@ -455,7 +526,9 @@ static enum MHD_Result on_post(server *sv, struct MHD_Connection *c, const char 
         rq->confirm = !strcmp(url, "/confirm");
         return on_decide(sv, c, rq, s);
     }
+    pthread_mutex_lock(&sv->sess_lock);
     st_sessions_close(sv->sessions, s->id);
+    pthread_mutex_unlock(&sv->sess_lock);
     return redirect(c, "/login", SERVE_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
 }
 
@@ -528,12 +601,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                                 : -1;
     if (kind < 0 || (kind != DOC_PUBLIC && !sv->all_views))
         return plain(c, MHD_HTTP_NOT_FOUND, "not here\n");
-    const char *doc = document(sv, kind);
+    char *doc = document(sv, kind);
     if (!doc) {
         return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
                       "{\"error\":\"the store cannot be read\"}", 0, 1);
     }
-    return answer(c, MHD_HTTP_OK, "application/json", doc, 1, 1);
+    enum MHD_Result ok = answer(c, MHD_HTTP_OK, "application/json", doc, 1, 1);
+    free(doc);
+    return ok;
 }
 
 int st_serve_run(const st_serve_opts *o, st_error *err)
@@ -544,10 +619,20 @@ int st_serve_run(const st_serve_opts *o, st_error *err)
     int rc = parse_listen(o->listen ? o->listen : SERVE_DEFAULT_LISTEN, &a, err);
     if (rc)
         return rc;
+    pthread_mutex_init(&sv.doc_lock, NULL);
+    pthread_mutex_init(&sv.sess_lock, NULL);
+    pthread_mutex_init(&sv.write_lock, NULL);
+    pthread_mutex_init(&sv.pool_lock, NULL);
+    pthread_cond_init(&sv.pool_free, NULL);
     if ((rc = st_store_open_readonly(o->store_path, &sv.store, err))) {
         st_error_prefix(err, "serve");
         goto out;
     }
+    for (int i = 0; i < SERVE_THREADS; i++)
+        if ((rc = st_store_open_readonly(o->store_path, &sv.reader[i], err))) {
+            st_error_prefix(err, "serve");
+            goto out;
+        }
     sv.log = o->log;
     sv.store_path = o->store_path;
     sv.all_views = a.loopback || o->allow_decisions;
@@ -556,12 +641,13 @@ int st_serve_run(const st_serve_opts *o, st_error *err)
         rc = st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
         goto out;
     }
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
                              (a.v6 ? MHD_USE_IPv6 : 0),
                          0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, &a.sa,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SERVE_THREADS, MHD_OPTION_END);
     if (!d) {
         rc = st_error_set(err, ST_ERR_IO, "serve: cannot listen on %s:%d (in use, or not an "
                                           "address of this machine)", a.host, a.port);
@@ -594,5 +680,12 @@ out:
     st_sessions_free(sv.sessions);
     st_store_close(sv.writer);
     st_store_close(sv.store);
+    for (int i = 0; i < SERVE_THREADS; i++)
+        st_store_close(sv.reader[i]);
+    pthread_cond_destroy(&sv.pool_free);
+    pthread_mutex_destroy(&sv.pool_lock);
+    pthread_mutex_destroy(&sv.write_lock);
+    pthread_mutex_destroy(&sv.sess_lock);
+    pthread_mutex_destroy(&sv.doc_lock);
     return rc;
 }
