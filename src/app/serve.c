@@ -5,7 +5,8 @@
  * hold up the other screens; the caller's thread waits for the stop
  * flag. What the threads share has one lock each: the report and its
  * documents (with the read handle they are made from), the sessions
- * (copied out under the lock), the handle for writing decisions, and a
+ * (copied out under the lock), logins (one at a time, so the rate limit
+ * holds), the handle for writing decisions, and a
  * small pool of read handles for the desk and the login, one request
  * each at a time (a store handle is one thread's at a time). The documents the
  * screens poll come from one reconciliation report (st_reconcile), kept
@@ -70,6 +71,7 @@ typedef struct server {
     FILE *log;
     const char *store_path;
     pthread_mutex_t sess_lock;
+    pthread_mutex_t login_lock; /* one login at a time (the rate limit) */
     st_sessions *sessions;      /* who is logged in at the desk */
     pthread_mutex_t write_lock;
     st_store *writer;           /* for decisions, opened at the first */
@@ -430,12 +432,18 @@ static enum MHD_Result on_login(server *sv, struct MHD_Connection *c, const requ
     double now = st_clock_now();
     int english = st_session_form_get(rq->body, "lang", member, sizeof member) == 0 &&
                   !strcmp(member, "en");
+    /* One login at a time, from the check of the address's failures to
+     * their count: logins racing on several threads must not pass the
+     * limit together. The screens' threads do not wait for it. */
+    pthread_mutex_lock(&sv->login_lock);
     pthread_mutex_lock(&sv->sess_lock);
     int may = st_sessions_may_try(sv->sessions, addr, now);
     pthread_mutex_unlock(&sv->sess_lock);
-    if (!may)
+    if (!may) {
+        pthread_mutex_unlock(&sv->login_lock);
         return answer(c, MHD_HTTP_TOO_MANY_REQUESTS, "text/html; charset=utf-8",
                       st_desk_page_find("/login-limited")->body, 0, 1);
+    }
     st_error err = {0};
     int rc = ST_ERR_ARG;
     if (!st_session_form_get(rq->body, "member", member, sizeof member) &&
@@ -449,6 +457,9 @@ static enum MHD_Result on_login(server *sv, struct MHD_Connection *c, const requ
         pthread_mutex_lock(&sv->sess_lock);
         st_sessions_failed(sv->sessions, addr, now);
         pthread_mutex_unlock(&sv->sess_lock);
+    }
+    pthread_mutex_unlock(&sv->login_lock);
+    if (rc == ST_ERR_ARG) {
         snprintf(cookie, sizeof cookie, "a failed login from %s", addr);
         say(sv, cookie);
         return answer(c, MHD_HTTP_UNAUTHORIZED, "text/html; charset=utf-8",
@@ -621,6 +632,7 @@ int st_serve_run(const st_serve_opts *o, st_error *err)
         return rc;
     pthread_mutex_init(&sv.doc_lock, NULL);
     pthread_mutex_init(&sv.sess_lock, NULL);
+    pthread_mutex_init(&sv.login_lock, NULL);
     pthread_mutex_init(&sv.write_lock, NULL);
     pthread_mutex_init(&sv.pool_lock, NULL);
     pthread_cond_init(&sv.pool_free, NULL);
@@ -686,6 +698,7 @@ out:
     pthread_mutex_destroy(&sv.pool_lock);
     pthread_mutex_destroy(&sv.write_lock);
     pthread_mutex_destroy(&sv.sess_lock);
+    pthread_mutex_destroy(&sv.login_lock);
     pthread_mutex_destroy(&sv.doc_lock);
     return rc;
 }
