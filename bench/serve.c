@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -108,18 +109,46 @@ static int st_sb_station_dir(int k, char **paths, int n, char *dir, size_t dn, s
     return ST_OK;
 }
 
-/* `bin count` of station k's copies into store; its seconds into *s. */
+/* CPU seconds (user and system) the children waited for have used. */
+static double st_sb_children_cpu(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_CHILDREN, &u);
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec +
+           u.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds process pid has used so far (/proc), 0 when unknown. */
+static double st_sb_cpu_of(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* `bin count` of station k's copies into store; its seconds into *s and
+ * the CPU seconds it used into *cpu. */
 static int st_sb_count(const char *bin, const char *store, int k, char **paths, int n,
-                       double *s, st_error *err)
+                       double *s, double *cpu, st_error *err)
 {
     char dir[4200];
     if (st_sb_station_dir(k, paths, n, dir, sizeof dir, err))
         return ST_ERR_IO;
-    double t0 = st_bench_now();
+    double c0 = st_sb_children_cpu(), t0 = st_bench_now();
     int rc = st_sb_sh("'%s' count --model '%s' --station 0668::SB%d --store '%s' --out "
                       "'" ST_SB_DIR "/out/SB%d' '%s' >'" ST_SB_DIR "/count.log' 2>&1",
                       bin, ST_BENCH_MODEL, k, store, k, dir);
     *s = st_bench_now() - t0;
+    *cpu = st_sb_children_cpu() - c0;
     if (rc != 0)
         return st_error_set(err, ST_ERR_IO, "bench: %s count of station %d exited %d (see "
                             ST_SB_DIR "/count.log)", bin, k, rc);
@@ -322,7 +351,7 @@ int main(int argc, char **argv)
     st_sb_server sv = {0};
     st_store *w = NULL;
     double *t = NULL;
-    char **paths = NULL, key[65], store[256], line[256];
+    char **paths = NULL, key[65], store[256], line[512];
     int n_paths = 0, status = 2;
     double count_s = 0;
     st_synth_opts o;
@@ -344,9 +373,9 @@ int main(int argc, char **argv)
         goto fail;
     }
     for (int k = 1; k <= stations; k++) {
-        double s;
+        double s, cpu;
         fprintf(stderr, "bench: serve: counting station %d of %d ...\n", k, stations);
-        if (st_sb_count(bin, store, k, paths, n_paths, &s, &err))
+        if (st_sb_count(bin, store, k, paths, n_paths, &s, &cpu, &err))
             goto fail;
         count_s += s;
     }
@@ -459,7 +488,8 @@ int main(int argc, char **argv)
     static const char *const viewer_paths[ST_SB_VIEWERS] = {
         "/api/public", "/api/public", "/api/public", "/api/public", "/api/operator",
         "/api/operator", "/api/operator", "/api/reconcile", "/api/reconcile", "/api/desk"};
-    double best[2] = {0, 0}, all_t[ST_SB_VIEWERS * 2048];
+    double best[2] = {0, 0}, count_cpu = 0, serve_cpu = 0;
+    static double all_t[ST_SB_VIEWERS * 2048];
     int n_all = 0, failed = 0, next_station = stations + 1;
     for (int r = 0; r < runs; r++)
         for (int with = 0; with < 2; with++) {
@@ -474,10 +504,14 @@ int main(int argc, char **argv)
                 vw[i].stop = &stop;
                 pthread_create(&vw[i].th, NULL, st_sb_view, &vw[i]);
             }
-            double s;
+            double s, cpu, sv0 = st_sb_cpu_of(sv.pid);
             fprintf(stderr, "bench: serve: a count %s viewers ...\n", with ? "with" : "without");
-            int rc = st_sb_count(bin, store, next_station++, paths, n_paths, &s, &err);
+            int rc = st_sb_count(bin, store, next_station++, paths, n_paths, &s, &cpu, &err);
             atomic_store(&stop, 1);
+            if (with) {
+                count_cpu += cpu;
+                serve_cpu += st_sb_cpu_of(sv.pid) - sv0;
+            }
             for (int i = 0; with && i < ST_SB_VIEWERS; i++) {
                 pthread_join(vw[i].th, NULL);
                 failed += vw[i].failed;
@@ -496,13 +530,22 @@ int main(int argc, char **argv)
                         "(every core), alone and while %d viewers each ask for their screen's "
                         "document every second (4 public displays, 3 operator views, 2 "
                         "reconciliations, 1 desk), %d run%s of each interleaved, the fastest "
-                        "kept (pages per second from the count's wall time).\n\n"
-                        "| pages | alone | with %d viewers | ratio | viewers' answers | median ms | "
-                        "95th percentile ms | failed |\n|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+                        "kept (pages per second from the count's wall time). The wall time of a "
+                        "count on a shared machine varies by more than the viewers can cost, so "
+                        "the CPU is measured too: *serve CPU* is what the server used while the "
+                        "counts with viewers ran (answering them, making its report after the "
+                        "count's commits), as a share of what those counts used; on a machine "
+                        "the count keeps busy, that share is what the viewers can take from "
+                        "it.\n\n"
+                        "| pages | alone | with %d viewers | ratio | serve CPU s | count CPU s | "
+                        "serve CPU share %% | viewers' answers | median ms | 95th percentile ms | "
+                        "failed |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n",
                     ST_SB_VIEWERS, n_paths, ST_SB_VIEWERS, runs, runs == 1 ? "" : "s",
                     ST_SB_VIEWERS);
-    snprintf(line, sizeof line, "| %d | %.1f | %.1f | %.3f | %d | %.1f | %.1f | %d |\n", n_paths,
-             best[0], best[1], best[0] > 0 ? best[1] / best[0] : 0, n_all,
+    char share[32];
+    snprintf(line, sizeof line, "| %d | %.1f | %.1f | %.3f | %.2f | %.1f | %s | %d | %.1f | %.1f | "
+             "%d |\n", n_paths, best[0], best[1], best[0] > 0 ? best[1] / best[0] : 0, serve_cpu,
+             count_cpu, st_bench_pct(share, sizeof share, serve_cpu, count_cpu, 1), n_all,
              n_all ? st_sb_quantile(all_t, n_all, 0.5) : 0,
              n_all ? st_sb_quantile(all_t, n_all, 0.95) : 0, failed);
     st_bench_printf(&b, "%s\n", line);

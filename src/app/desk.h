@@ -22,7 +22,8 @@
 #include "stemtel/store.h"
 
 /* The desk's queue as strict JSON, one line: {"member", "csrf" (the
- * session's token, for the page's forms), "queue": [{id, station, batch,
+ * session's token, for the page's forms; both first, in that order, and
+ * null when NULL, so a server may make the rest once for every session), "queue": [{id, station, batch,
  * position, kind, reasons, proposal, file, page, pending: a proposal
  * waiting for a second member {as, by, at, note} or null}] in station then reason
  * order, "stations": [{id, open}], "reasons": {"invalid": [...], "void":

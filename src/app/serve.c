@@ -52,7 +52,10 @@
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " \
     "frame-ancestors 'none'"
 
-enum { DOC_PUBLIC, DOC_OPERATOR, DOC_RECONCILE, DOC_N };
+/* The documents made with each report; the desk's queue too (without
+ * the member and token, spliced in per session: desk_queue), so a desk
+ * polling every second while a scan runs costs no more than a screen. */
+enum { DOC_PUBLIC, DOC_OPERATOR, DOC_RECONCILE, DOC_DESK, DOC_N };
 
 typedef struct server {
     pthread_mutex_t doc_lock;   /* store, recon .. failure */
@@ -66,6 +69,8 @@ typedef struct server {
     unsigned gen;               /* bumped with every new report */
     char *doc[DOC_N];
     unsigned doc_gen[DOC_N];
+    int fresh;                  /* a decision was taken here: the next
+                                   report comes at once */
     char failure[ST_ERROR_MAX]; /* the last error making a document, said
                                    once in log */
     FILE *log;
@@ -165,8 +170,9 @@ static int refresh(server *sv, st_error *err)
      * 2 s). */
     double every = sv->build_s * SERVE_REPORT_SHARE > SERVE_REFRESH_S
                        ? sv->build_s * SERVE_REPORT_SHARE : SERVE_REFRESH_S;
-    if (sv->recon && (v == sv->version || now - sv->made_at < every))
+    if (sv->recon && (v == sv->version || (!sv->fresh && now - sv->made_at < every)))
         return ST_OK;
+    sv->fresh = 0;
     st_recon *r = NULL;
     if ((rc = st_reconcile(sv->store, &r, err)))
         return rc;
@@ -209,6 +215,8 @@ static char *document(server *sv, int kind)
         rc = kind == DOC_PUBLIC     ? st_screen_public_json(sv->recon, &text, &err)
              : kind == DOC_OPERATOR ? st_screen_operator_json(sv->store, sv->recon, SERVE_RECENT,
                                                               SERVE_WARNINGS, &text, &err)
+             : kind == DOC_DESK     ? st_desk_queue_json(sv->store, NULL, NULL, sv->four_eyes,
+                                                         &text, &err)
                                     : recon_json(sv->recon, &text, &err);
         if (!rc) {
             free(sv->doc[kind]);
@@ -384,6 +392,33 @@ static int64_t id_arg(struct MHD_Connection *c)
     return v && *v && !*end && id > 0 ? (int64_t)id : 0;
 }
 
+/* The desk's queue for session s (malloc'd into *out): the report's
+ * queue with s's member and CSRF token in place of its nulls. */
+static int desk_queue(server *sv, const st_session *s, char **out, st_error *err)
+{
+    static const char head[] = "{\"member\":null,\"csrf\":null,";
+    char *doc = document(sv, DOC_DESK);
+    if (!doc)
+        return st_error_set(err, ST_ERR_IO, "serve: the store cannot be read");
+    if (strncmp(doc, head, sizeof head - 1)) {
+        free(doc);
+        return st_error_set(err, ST_ERR_IO, "serve: the desk's queue is not as made");
+    }
+    json_object *m = json_object_new_string(s->member);
+    const char *mj = json_object_to_json_string_ext(m, JSON_C_TO_STRING_NOSLASHESCAPE);
+    const char *rest = doc + sizeof head - 1;
+    size_t n = strlen(mj) + strlen(s->csrf) + strlen(rest) + 32;
+    char *text = malloc(n);
+    if (text)
+        snprintf(text, n, "{\"member\":%s,\"csrf\":\"%s\",%s", mj, s->csrf, rest);
+    json_object_put(m);
+    free(doc);
+    if (!text)
+        return st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
+    *out = text;
+    return ST_OK;
+}
+
 /* GET of the desk's pages and documents: a page without a session goes
  * to the login, a document answers 401. */
 static enum MHD_Result desk_get(server *sv, struct MHD_Connection *c, const char *url)
@@ -400,11 +435,14 @@ static enum MHD_Result desk_get(server *sv, struct MHD_Connection *c, const char
     }
     if (!s)
         return json_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)");
+    if (!strcmp(url, "/api/desk")) {
+        int rc = desk_queue(sv, s, &text, &err);
+        return desk_answer(sv, c, rc, text, &err);
+    }
     st_store *r = reader_take(sv);
     int rc;
-    if (!strcmp(url, "/api/desk") || !strcmp(url, "/api/ballot")) {
-        rc = url[5] == 'd' ? st_desk_queue_json(r, s->member, s->csrf, sv->four_eyes, &text, &err)
-                           : st_desk_ballot_json(r, id_arg(c), &text, &err);
+    if (!strcmp(url, "/api/ballot")) {
+        rc = st_desk_ballot_json(r, id_arg(c), &text, &err);
         reader_give(sv, r);
         return desk_answer(sv, c, rc, text, &err);
     }
@@ -505,6 +543,11 @@ static enum MHD_Result on_decide(server *sv, struct MHD_Connection *c, const req
         rc = st_desk_decide(sv->writer, n, as, s->member, has_note ? note : NULL, sv->four_eyes,
                             &err);
     pthread_mutex_unlock(&sv->write_lock);
+    if (!rc) { /* the member sees it at once, not after the next interval */
+        pthread_mutex_lock(&sv->doc_lock);
+        sv->fresh = 1;
+        pthread_mutex_unlock(&sv->doc_lock);
+    }
     if (rc)
         return json_error(c, rc == ST_ERR_ARG ? MHD_HTTP_BAD_REQUEST
                                               : MHD_HTTP_SERVICE_UNAVAILABLE, err.msg);
