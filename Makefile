@@ -244,9 +244,9 @@ $(B)/tests/test_fuzz.log: $(FUZZ_BIN)
 -include $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.d)
 # ---- end of fuzz ------------------------------------------------------------
 
-# ---- bench: throughput, accuracy, rescan and hostile-input tables ------------
-# `make bench` builds bench/throughput.c, bench/accuracy.c, bench/rescan.c and
-# bench/hostile.c against the library and runs them from the repository
+# ---- bench: throughput, accuracy, rescan, hostile-input and screens tables ---
+# `make bench` builds bench/throughput.c, bench/accuracy.c, bench/rescan.c,
+# bench/hostile.c and bench/serve.c against the library and runs them from the repository
 # root: they draw their ballots once into build/bench/data (reused while
 # the synth sources are unchanged; hostile builds its files anew in
 # build/bench/hostile), print their tables and rewrite their sections of
@@ -254,7 +254,8 @@ $(B)/tests/test_fuzz.log: $(FUZZ_BIN)
 # BENCH_QUICK=1 runs fewer pages and cells (under a minute) and writes
 # build/bench/RESULTS-quick.md instead. accuracy exits
 # 1, failing the target, when any ballot got a wrong definite outcome.
-BENCH_BIN := $(B)/bench/throughput $(B)/bench/accuracy $(B)/bench/rescan $(B)/bench/hostile
+BENCH_BIN := $(B)/bench/throughput $(B)/bench/accuracy $(B)/bench/rescan $(B)/bench/hostile \
+             $(B)/bench/serve
 BENCH_OBJ := $(B)/bench/bench.o
 BENCH_FLAGS := $(if $(BENCH_QUICK),--quick)
 
@@ -274,11 +275,16 @@ $(B)/bench/hostile: bench/hostile.c $(BENCH_OBJ) $(SYNTH_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS)
 
-bench: $(BIN) $(BENCH_BIN) ## throughput, accuracy, rescan and hostile-input tables into bench/RESULTS.md (BENCH_QUICK=1: fast)
+$(B)/bench/serve: bench/serve.c $(BENCH_OBJ) $(SYNTH_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS) -lpthread
+
+bench: $(BIN) $(BENCH_BIN) ## throughput, accuracy, rescan, hostile-input and screens tables into bench/RESULTS.md (BENCH_QUICK=1: fast)
 	$(B)/bench/throughput $(BENCH_FLAGS) --bin $(BIN)
 	$(B)/bench/accuracy $(BENCH_FLAGS)
 	$(B)/bench/rescan $(BENCH_FLAGS)
 	$(B)/bench/hostile $(BENCH_FLAGS) --bin $(BIN)
+	$(B)/bench/serve $(BENCH_FLAGS) --bin $(BIN)
 
 -include $(BENCH_OBJ:.o=.d) $(BENCH_BIN:=.d)
 # ---- end of bench -----------------------------------------------------------

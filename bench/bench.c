@@ -380,7 +380,8 @@ int st_bench_write_section(const char *path, const char *title,
         for (int i = 0; i < ns; i++)
             len[i] = (i + 1 < ns ? (size_t)(start[i + 1] - start[i]) : strlen(start[i]));
     }
-    static const char *const order[] = {"Throughput", "Accuracy", "Rescans", "Hostile input"};
+    static const char *const order[] = {"Throughput", "Accuracy", "Rescans", "Hostile input",
+                                        "Screens"};
     enum { N_ORDER = (int)(sizeof order / sizeof *order) };
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -391,8 +392,8 @@ int st_bench_write_section(const char *path, const char *title,
                             strerror(errno));
     }
     fputs("# stemtel benchmark results\n\n"
-          "Written by `make bench` (bench/throughput, bench/accuracy, bench/rescan and "
-          "bench/hostile); "
+          "Written by `make bench` (bench/throughput, bench/accuracy, bench/rescan, "
+          "bench/hostile and bench/serve); "
           "bench/README.md says what each column means.\n\n", f);
     char t[256];
     for (int k = 0; k < N_ORDER; k++) {

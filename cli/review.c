@@ -119,6 +119,8 @@ static void print_line(const st_store_ballot *b)
     if (b->decided)
         printf("; decided %s by %s", st_decision_text(&b->decision, dec, sizeof dec),
                ST_TEXT_SHOWN(b->decided_by, by));
+    if (b->confirmed_by)
+        printf(", confirmed by %s", ST_TEXT_SHOWN(b->confirmed_by, by));
     putchar('\n');
 }
 
@@ -158,8 +160,14 @@ static int print_event(void *ctx, const st_store_event *e)
         printf("  %s  moved to %s by %s", ST_TEXT_SHOWN(e->at, at),
                ST_TEXT_SHOWN(e->to_station, to), ST_TEXT_SHOWN(e->by, by));
     else
-        printf("  %s  decided %s by %s", ST_TEXT_SHOWN(e->at, at),
+        printf("  %s  %s %s by %s", ST_TEXT_SHOWN(e->at, at),
+               e->proposed ? "proposed (four eyes, not confirmed)" : "decided",
                st_decision_text(&e->decision, dec, sizeof dec), ST_TEXT_SHOWN(e->by, by));
+    if (e->confirmed_by) {
+        char cby[512], cat[64];
+        printf(", confirmed by %s at %s", ST_TEXT_SHOWN(e->confirmed_by, cby),
+               ST_TEXT_SHOWN(e->confirmed_at, cat));
+    }
     if (e->note) {
         fputs(": ", stdout);
         st_text_put(stdout, e->note);

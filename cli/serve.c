@@ -13,6 +13,7 @@
 
 static const char *const serve_usage =
     "usage: stemtel serve --store FILE [--listen ADDR:PORT] [--allow-decisions]\n"
+    "                     [--four-eyes]\n"
     "\n"
     "Serve the sitting's screens over the store, read-only, while `stemtel scan`\n"
     "fills it: the public display at /, the operator view at /operator and the\n"
@@ -25,6 +26,9 @@ static const char *const serve_usage =
     "  --allow-decisions   on an address other than loopback, serve every view and\n"
     "                   the desk;\n"
     "                   without it such an address serves only the public display\n"
+    "  --four-eyes         vier ogen: a decision at the desk counts only once a\n"
+    "                   second, different member confirms it; until then the\n"
+    "                   ballot stays in review, \"wacht op tweede lid\"\n"
     "Ctrl-C (or TERM) stops it.\n";
 
 /* The one flag a signal handler may set. */
@@ -41,6 +45,7 @@ int st_cli_serve(int argc, char **argv)
     static const struct option longs[] = {{"store", required_argument, NULL, 'S'},
                                           {"listen", required_argument, NULL, 'l'},
                                           {"allow-decisions", no_argument, NULL, 'a'},
+                                          {"four-eyes", no_argument, NULL, '4'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     st_serve_opts o = {0};
@@ -51,6 +56,7 @@ int st_cli_serve(int argc, char **argv)
         case 'S': o.store_path = optarg; break;
         case 'l': o.listen = optarg; break;
         case 'a': o.allow_decisions = 1; break;
+        case '4': o.four_eyes = 1; break;
         case 'h': fputs(serve_usage, stdout); return ST_EXIT_OK;
         default: fputs(serve_usage, stderr); return ST_EXIT_USAGE;
         }

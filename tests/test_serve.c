@@ -12,14 +12,18 @@
 #include "helpers.h"
 #include "run_ok.h"
 #include "scan_fixture.h"
+#include "app/desk.h"
+#include "stemtel/proof.h"
 #include "stemtel/store.h"
 
 #include <arpa/inet.h>
+#include <cairo.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <ifaddrs.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -55,15 +59,13 @@ static void reply_free(http_reply *r)
     memset(r, 0, sizeof *r);
 }
 
-/* method (NULL: GET) path on ip:port with the Host header host (NULL:
- * ip:port), the headers extra (NULL: none; each line ending in \r\n) and
- * the form body (NULL: none); the whole answer into *r. 0, or -1 when no
- * connection could be made. */
-static int http_send(const char *ip, int port, const char *path, const char *host,
-                     const char *method, const char *extra, const char *body, http_reply *r)
+/* Send method (NULL: GET) path to ip:port with the Host header host
+ * (NULL: ip:port), the headers extra (NULL: none; each line ending in
+ * \r\n) and the form body (NULL: none), without waiting for the answer:
+ * the connection, or -1 when none could be made. */
+static int http_request(const char *ip, int port, const char *path, const char *host,
+                        const char *method, const char *extra, const char *body)
 {
-    memset(r, 0, sizeof *r);
-    double t0 = scan_now();
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     struct timeval tv = {10, 0};
@@ -87,6 +89,13 @@ static int http_send(const char *ip, int port, const char *path, const char *hos
     else
         n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
     assert_int_equal(write(fd, req, (size_t)n), n);
+    return fd;
+}
+
+/* The whole answer on connection fd (closed here) to a request for path
+ * into *r. */
+static void http_reply_read(int fd, const char *path, http_reply *r)
+{
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     ssize_t got;
@@ -97,7 +106,6 @@ static int http_send(const char *ip, int port, const char *path, const char *hos
     }
     close(fd);
     buf[len] = 0;
-    r->seconds = scan_now() - t0;
     char *sep = strstr(buf, "\r\n\r\n");
     if (!sep || sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1)
         fail_msg("not an HTTP answer to %s: %.200s", path, buf);
@@ -105,6 +113,20 @@ static int http_send(const char *ip, int port, const char *path, const char *hos
     r->head = strdup(buf);
     r->body = strdup(sep + 4);
     free(buf);
+}
+
+/* http_request, then its whole answer into *r. 0, or -1 when no
+ * connection could be made. */
+static int http_send(const char *ip, int port, const char *path, const char *host,
+                     const char *method, const char *extra, const char *body, http_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    double t0 = scan_now();
+    int fd = http_request(ip, port, path, host, method, extra, body);
+    if (fd < 0)
+        return -1;
+    http_reply_read(fd, path, r);
+    r->seconds = scan_now() - t0;
     return 0;
 }
 
@@ -337,13 +359,15 @@ static void cdp_event(cdp *b, json_object *m)
     if (!strcmp(method, "Runtime.exceptionThrown"))
         text = json_object_to_json_string(th_json_get(params, "exceptionDetails"));
     else if (!strcmp(method, "Log.entryAdded")) {
-        /* The refusals the test asks for are logged too; a browser asks
-         * for /favicon.ico on its own. */
+        /* The refusals the test asks for are logged too (a member
+         * confirming their own proposal among them); a browser asks for
+         * /favicon.ico on its own. */
         json_object *e = th_json_get(params, "entry"), *u = th_json_get(e, "url");
         const char *t = th_json_str(e, "text");
         if (!strcmp(th_json_str(e, "level"), "error") && !strstr(t, "401") &&
             !strstr(t, "403") && !strstr(t, "429") &&
-            !(u && strstr(json_object_get_string(u), "/favicon.ico")))
+            !(u && strstr(json_object_get_string(u), "/favicon.ico")) &&
+            !(u && strstr(json_object_get_string(u), "/confirm") && strstr(t, "400")))
             text = json_object_to_json_string(e);
     }
     if (text) {
@@ -1046,6 +1070,17 @@ static void member_with_password(const char *dir, const char *store)
     RUN_OK("members passwd Jan --store '%s' <'%s'", store, pw);
 }
 
+/* A small store in dir (its path into store) with member Jan, served on
+ * loopback. */
+static void desk_served(const char *dir, char *store, served *sv)
+{
+    char args[4500];
+    small_store(dir, store);
+    member_with_password(dir, store);
+    snprintf(args, sizeof args, "--store '%s'", store);
+    serve_start(sv, dir, "127.0.0.1", args);
+}
+
 /* POST body to path with the cookie header line cookie (NULL: none); the
  * status, the answer in *r when r is not NULL. */
 static int post(int port, const char *path, const char *cookie, const char *body, http_reply *r)
@@ -1089,12 +1124,9 @@ static json_object *desk_doc(int port, const char *cookie)
  * address is refused (429), the right one too; logging out ends it. */
 static void test_serve_desk_needs_a_login_and_the_csrf_token(void **state)
 {
-    char *dir = th_tmpdir(), store[4400], args[4500], cookie[256], body[512];
-    small_store(dir, store);
-    member_with_password(dir, store);
-    snprintf(args, sizeof args, "--store '%s'", store);
+    char *dir = th_tmpdir(), store[4400], cookie[256], body[512];
     served sv;
-    serve_start(&sv, dir, "127.0.0.1", args);
+    desk_served(dir, store, &sv);
     http_reply r;
 
     assert_int_equal(http_get("127.0.0.1", sv.port, "/desk", NULL, NULL, &r), 0);
@@ -1194,6 +1226,30 @@ static long tally_figure(const char *dir, const char *store, const char *name)
     return atol(at + strlen(key));
 }
 
+/* Ballot id of store is decided blank by `by`, confirmed by `confirmed`
+ * (NULL: by nobody, four eyes off) no earlier than it was proposed. */
+static void assert_decided_blank(const char *store, long id, const char *by,
+                                 const char *confirmed)
+{
+    st_error err = {0};
+    st_store *s = NULL;
+    st_store_ballot bal;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_get(s, id, &bal, &err), &err);
+    assert_true(bal.decided);
+    assert_int_equal(bal.decision.kind, ST_OUTCOME_BLANK);
+    assert_string_equal(bal.decided_by, by);
+    if (confirmed) {
+        assert_non_null(bal.confirmed_by);
+        assert_string_equal(bal.confirmed_by, confirmed);
+        assert_true(strcmp(bal.decided_at, bal.confirmed_at) <= 0);
+    } else {
+        assert_null(bal.confirmed_by);
+    }
+    st_store_ballot_clear(&bal);
+    st_store_close(s);
+}
+
 /* Submit the login form in the browser and wait for the next page. */
 static void browser_login(cdp *b, const char *member, const char *password)
 {
@@ -1244,6 +1300,11 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
              "!!document.getElementById('d-blank') && document.getElementById('page').complete"
              " && document.getElementById('page').naturalWidth > 0", id);
     cdp_until(&b, js, "the chosen ballot with its page drawn");
+    cdp_until(&b, "document.body.dataset.zoomed === document.body.dataset.selected && "
+                  "document.querySelectorAll('#zoom figure, #zoom p').length > 0 && "
+                  "document.querySelectorAll('#zoom canvas').length === "
+                  "document.querySelectorAll('#boxes span').length",
+              "every box with ink enlarged");
     cdp_screenshot(&b, "desk.png");
     json_object *where = cdp_eval(&b, "document.getElementById('b-where').textContent");
     if (!strstr(json_object_get_string(where), "0668::SB1, batch 1, plaats "))
@@ -1266,16 +1327,7 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
                   1000 * (t1 - t0), 1000 * (scan_now() - t0));
     assert_int_equal(tally_figure(dir, store, "F"), blank0 + 1);
     assert_int_equal(tally_figure(dir, store, "review"), review0 - 1);
-    st_error err = {0};
-    st_store *s = NULL;
-    st_store_ballot bal;
-    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
-    assert_st_ok(st_store_get(s, id, &bal, &err), &err);
-    assert_true(bal.decided);
-    assert_int_equal(bal.decision.kind, ST_OUTCOME_BLANK);
-    assert_string_equal(bal.decided_by, "Jan");
-    st_store_ballot_clear(&bal);
-    st_store_close(s);
+    assert_decided_blank(store, id, "Jan", NULL);
 
     /* The desk in English. */
     snprintf(url, sizeof url, "http://127.0.0.1:%d/desk?lang=en", sv.port);
@@ -1312,6 +1364,238 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
     free(dir);
 }
 
+/* Vier ogen in a real browser: under --four-eyes Jan's click is only a
+ * proposal (the count does not change, the ballot stays in the queue
+ * "wacht op tweede lid"), Jan cannot confirm it himself, and Piet's
+ * confirmation makes it the decision, recorded with both members and
+ * both times, as `review show` says. */
+static void test_serve_desk_four_eyes_needs_a_second_member(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], args[4500], url[256], js[512], pw[4400];
+    counted_store(dir, 12, store);
+    member_with_password(dir, store);
+    snprintf(pw, sizeof pw, "%s/pw2", dir);
+    th_write(pw, "klaproos-77\n");
+    RUN_OK("members add Piet --role lid --store '%s'", store);
+    RUN_OK("members passwd Piet --store '%s' <'%s'", store, pw);
+    snprintf(args, sizeof args, "--store '%s' --four-eyes", store);
+    served sv;
+    serve_start(&sv, dir, "127.0.0.1", args);
+    long blank0 = tally_figure(dir, store, "F"), review0 = tally_figure(dir, store, "review");
+    cdp b;
+    cdp_start(&b, dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/desk", sv.port);
+    cdp_go(&b, url);
+    browser_login(&b, "Jan", "korenbloem-42");
+    cdp_until(&b, "location.pathname === '/desk' && !!document.body.dataset.selected",
+              "on the desk with a ballot shown");
+    long id = cdp_eval_int(&b, "+document.body.dataset.selected");
+    cdp_click(&b, "#d-blank");
+    snprintf(js, sizeof js, "+document.body.dataset.decided === 1 && "
+             "!!document.getElementById('q-%ld') && document.getElementById('q-%ld')"
+             ".textContent.indexOf('wacht op tweede lid') > 0", id, id);
+    cdp_until(&b, js, "the ballot still in the queue, waiting for a second member");
+    assert_int_equal(cdp_eval_int(&b, "+document.body.dataset.queue"), review0);
+    assert_int_equal(tally_figure(dir, store, "F"), blank0);
+    assert_int_equal(tally_figure(dir, store, "review"), review0);
+    /* Jan sees his own proposal waiting and cannot confirm it. */
+    cdp_click(&b, "#queue tr.pending");
+    snprintf(js, sizeof js, "+document.body.dataset.selected === %ld && "
+             "!document.getElementById('b-pending').hidden && "
+             "document.getElementById('confirm').disabled", id);
+    cdp_until(&b, js, "Jan's own proposal, its confirm button disabled");
+    snprintf(js, sizeof js, "fetch('/confirm', {method: 'POST', body: new URLSearchParams("
+             "{csrf: document.getElementById('logout-csrf').value, id: '%ld'})})"
+             ".then(function (r) { return r.status; })", id);
+    assert_int_equal(cdp_eval_int(&b, js), 400);
+    assert_int_equal(tally_figure(dir, store, "F"), blank0);
+    cdp_click(&b, "#logout button");
+    cdp_until(&b, "location.pathname === '/login' && document.readyState === 'complete'",
+              "logged out");
+
+    /* Piet confirms it: now it counts. */
+    browser_login(&b, "Piet", "klaproos-77");
+    cdp_until(&b, "location.pathname === '/desk' && +document.body.dataset.loaded >= 1",
+              "Piet at the desk");
+    snprintf(js, sizeof js, "#q-%ld", id);
+    cdp_click(&b, js);
+    snprintf(js, sizeof js, "+document.body.dataset.selected === %ld && "
+             "!document.getElementById('b-pending').hidden && "
+             "!document.getElementById('confirm').disabled && document.getElementById"
+             "('b-pending-what').textContent.indexOf('blank (Jan, ') === 0", id);
+    cdp_until(&b, js, "Jan's proposal for Piet to confirm");
+    cdp_screenshot(&b, "desk-four-eyes.png");
+    cdp_click(&b, "#confirm");
+    snprintf(js, sizeof js, "+document.body.dataset.queue === %ld && "
+             "!document.getElementById('q-%ld')", review0 - 1, id);
+    cdp_until(&b, js, "the queue one shorter after the confirmation");
+    assert_int_equal(tally_figure(dir, store, "F"), blank0 + 1);
+    assert_int_equal(tally_figure(dir, store, "review"), review0 - 1);
+    cdp_stop(&b);
+    serve_stop(&sv);
+
+    assert_decided_blank(store, id, "Jan", "Piet");
+    char *out = NULL;
+    assert_int_equal(th_run(&out, "review show %ld --store '%s'", id, store), 0);
+    if (!strstr(out, "decided blank by Jan, confirmed by Piet at "))
+        fail_msg("review show says: %s", out);
+    free(out);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* Three votes of seed 7 drawn with degrade (synth's --degrade) and
+ * counted into dir/NAME.db; the store's path into store (4400 bytes). */
+static void votes_store(const char *dir, const char *name, const char *degrade, char *store)
+{
+    char *model = th_root(SCAN_MODEL);
+    char src[4300], opts[160];
+    snprintf(src, sizeof src, "%s/%s", dir, name);
+    snprintf(opts, sizeof opts, "--count 3 --seed 7 --dpi 200 --format grey-jpeg --scenarios vote "
+             "--degrade %s", degrade);
+    scan_synth(src, opts);
+    snprintf(store, 4400, "%s/%s.db", dir, name);
+    RUN_OK("count --model '%s' --station 0668::SB1 --store '%s' --out '%s/%s-out' '%s'", model,
+           store, dir, name, src);
+    free(model);
+}
+
+typedef struct png_read {
+    const unsigned char *p;
+    size_t len, at;
+} png_read;
+
+static cairo_status_t png_from(void *ctx, unsigned char *data, unsigned int n)
+{
+    png_read *r = ctx;
+    if (r->at + n > r->len)
+        return CAIRO_STATUS_READ_ERROR;
+    memcpy(data, r->p + r->at, n);
+    r->at += n;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Mean darkness (0 white .. 1 black) of the PNG's part (x, y, w, h: 0..1). */
+static double darkness(cairo_surface_t *s, double x, double y, double w, double h)
+{
+    int W = cairo_image_surface_get_width(s), H = cairo_image_surface_get_height(s);
+    int stride = cairo_image_surface_get_stride(s);
+    const unsigned char *px = cairo_image_surface_get_data(s);
+    double sum = 0;
+    long n = 0;
+    for (int j = (int)(y * H); j < (int)((y + h) * H) && j < H; j++)
+        for (int i = (int)(x * W); i < (int)((x + w) * W) && i < W; i++) {
+            uint32_t v = *(const uint32_t *)(px + (size_t)j * (size_t)stride + 4 * (size_t)i);
+            sum += 1.0 - (double)(v & 0xff) / 255.0; /* blue: no box outline is blue-free */
+            n++;
+        }
+    return n ? sum / (double)n : 0;
+}
+
+/* The desk shows a page fed upside down the right way up: the same
+ * ballots drawn upright and upside down give the same areas with ink on
+ * the drawn page (fractions of the upright page), the drawn PNG of either
+ * has its ink there, and the upside-down record's own transform says
+ * half a turn. */
+static void test_serve_desk_turns_an_upside_down_page_and_finds_its_ink(void **state)
+{
+    char *dir = th_tmpdir(), up[4400], down[4400];
+    votes_store(dir, "up", "none", up);
+    votes_store(dir, "down", "upside-down", down);
+    st_error err = {0};
+    st_store *su = NULL, *sd = NULL;
+    assert_st_ok(st_store_open_readonly(up, &su, &err), &err);
+    assert_st_ok(st_store_open_readonly(down, &sd, &err), &err);
+    int zoomed = 0;
+    for (int64_t id = 1; id <= 3; id++) {
+        st_store_ballot bu, bd;
+        assert_st_ok(st_store_get(su, id, &bu, &err), &err);
+        assert_st_ok(st_store_get(sd, id, &bd, &err), &err);
+        assert_non_null(strstr(bd.record, "\"upside_down\":true"));
+        st_proof_area au[64], ad[64];
+        int nu = st_proof_areas(st_store_model(su), bu.record, au, 64, &err);
+        int nd = st_proof_areas(st_store_model(sd), bd.record, ad, 64, &err);
+        assert_true(nu >= 1);
+        assert_int_equal(nu, nd);
+        unsigned char *png = NULL;
+        size_t len = 0;
+        assert_st_ok(st_desk_page_png(sd, id, &png, &len, &err), &err);
+        png_read rd = {png, len, 0};
+        cairo_surface_t *img = cairo_image_surface_create_from_png_stream(png_from, &rd);
+        assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+        double page = darkness(img, 0, 0, 1, 1);
+        for (int i = 0; i < nu; i++) {
+            assert_string_equal(au[i].id, ad[i].id);
+            if (fabs(au[i].x - ad[i].x) > 0.01 || fabs(au[i].y - ad[i].y) > 0.01)
+                fail_msg("ballot %lld box %s: upright at %.3f,%.3f, turned at %.3f,%.3f",
+                         (long long)id, au[i].id, au[i].x, au[i].y, ad[i].x, ad[i].y);
+            if (!strcmp(ad[i].state, "marked")) {
+                double ink = darkness(img, ad[i].x, ad[i].y, ad[i].w, ad[i].h);
+                if (ink < 2 * page)
+                    fail_msg("ballot %lld box %s: darkness %.3f where its ink should be, "
+                             "%.3f on the page", (long long)id, ad[i].id, ink, page);
+                zoomed++;
+            }
+        }
+        cairo_surface_destroy(img);
+        free(png);
+        st_store_ballot_clear(&bu);
+        st_store_ballot_clear(&bd);
+    }
+    assert_true(zoomed >= 3);
+    st_store_close(su);
+    st_store_close(sd);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* The server answers on several threads: while three logins hash their
+ * passwords (a quarter of a second each, on purpose), the public display
+ * and its document answer at once, before any login has, and the logins
+ * then succeed. */
+static void test_serve_a_slow_login_does_not_hold_up_the_display(void **state)
+{
+    char *dir = th_tmpdir(), store[4400];
+    served sv;
+    desk_served(dir, store, &sv);
+    http_reply r;
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/api/public", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    int fd[3];
+    double t0 = scan_now();
+    for (int i = 0; i < 3; i++)
+        assert_true((fd[i] = http_request("127.0.0.1", sv.port, "/login", NULL, "POST", NULL,
+                                          "member=Jan&password=korenbloem-42")) >= 0);
+    scan_sleep_ms(30); /* the logins are being hashed */
+    double t1 = scan_now();
+    const char *paths[] = {"/", "/api/public"};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(http_get("127.0.0.1", sv.port, paths[k], NULL, NULL, &r), 0);
+        assert_int_equal(r.status, 200);
+        reply_free(&r);
+    }
+    double display = scan_now() - t1;
+    struct pollfd p[3];
+    for (int i = 0; i < 3; i++)
+        p[i] = (struct pollfd){.fd = fd[i], .events = POLLIN};
+    int answered = poll(p, 3, 0);
+    for (int i = 0; i < 3; i++) {
+        http_reply_read(fd[i], "/login", &r);
+        assert_int_equal(r.status, 303);
+        reply_free(&r);
+    }
+    double logins = scan_now() - t0;
+    print_message("the display answered in %.0f ms while three logins took %.0f ms\n",
+                  1000 * display, 1000 * logins);
+    if (answered != 0 || display > 0.2 || logins < 0.2)
+        fail_msg("the display took %.0f ms, %d logins answered before it, the logins %.0f ms",
+                 1000 * display, answered, 1000 * logins);
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     /* A browser dying mid-write must not end the test runner. */
@@ -1321,10 +1605,16 @@ int main(void)
         cmocka_unit_test(test_serve_members_passwd_keeps_only_a_salted_hash),
         cmocka_unit_test(test_serve_desk_needs_a_login_and_the_csrf_token),
         cmocka_unit_test(test_serve_desk_in_a_browser_decides_a_ballot_by_clicking),
+        cmocka_unit_test(test_serve_desk_four_eyes_needs_a_second_member),
+        cmocka_unit_test(test_serve_desk_turns_an_upside_down_page_and_finds_its_ink),
+        cmocka_unit_test(test_serve_a_slow_login_does_not_hold_up_the_display),
         cmocka_unit_test(test_serve_refuses_a_bad_address_and_a_missing_store),
         cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
         cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),
         cmocka_unit_test(test_serve_screens_follow_a_running_scan),
     };
+    /* STEMTEL_TEST_FILTER=test_serve_desk* runs only those. */
+    if (getenv("STEMTEL_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("STEMTEL_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

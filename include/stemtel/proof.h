@@ -33,12 +33,30 @@ int st_proof_png(const st_model *m, const void *bytes, size_t len, const char *n
                  int page, const char *record, const char *png_path, st_error *err);
 
 /* As st_proof_png, but the PNG drawn at scale (above 0, at most 1: the
- * scan's own pixels) into memory: *png (malloc'd, the caller frees it)
- * and *png_len, written only on success. ST_ERR_ARG for another scale;
- * ST_ERR_NOMEM; else as st_proof_png. Thread-safe. */
+ * scan's own pixels) into memory, and turned the right way up (a page fed
+ * upside down is shown as the ballot reads, the scores' text level):
+ * *png (malloc'd, the caller frees it) and *png_len, written only on
+ * success. ST_ERR_ARG for another scale; ST_ERR_NOMEM; else as
+ * st_proof_png. Thread-safe. */
 int st_proof_png_mem(const st_model *m, const void *bytes, size_t len, const char *name,
                      int page, const char *record, double scale, unsigned char **png,
                      size_t *png_len, st_error *err);
+
+/* A box with ink on the page st_proof_png_mem draws: the rectangle around
+ * it (the box and a margin of half its size each side) in fractions of
+ * the drawn page's width and height, for a screen to show enlarged. */
+typedef struct st_proof_area {
+    char id[32];
+    char state[16];         /* "marked" or "marginal" */
+    double score;
+    double x, y, w, h;      /* 0..1 of the upright page */
+} st_proof_area;
+
+/* The boxes of record that are not empty, in the model's order, into
+ * areas (the caller's, max of them). Returns how many (0 or more; at most
+ * max), or ST_ERR_INVALID as st_proof_check. Pure and thread-safe. */
+int st_proof_areas(const st_model *m, const char *record, st_proof_area *areas, int max,
+                   st_error *err);
 
 #ifdef __cplusplus
 }

@@ -111,6 +111,7 @@ typedef struct st_recon {
     int n;
     st_recon_station *st;       /* stations in natural order */
     int64_t no_station;         /* ballots counted without a station */
+    int64_t pages;              /* every page stored */
     int n_blocks;
     char **blocks;              /* what blocks a final result, for people */
     char **blocks_nl;           /* the same in Dutch, for the printed record */

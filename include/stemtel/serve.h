@@ -37,9 +37,9 @@
  * and its login included).
  *
  * The documents are made again only when the store has changed
- * (st_store_data_version) and then at most every 0.25 s, or four times
+ * (st_store_data_version) and then at most every 0.5 s, or twenty times
  * what the last one took to make (a large store), so any number of
- * screens polling cost the count at most a fifth of one core.
+ * screens polling cost the count at most a twentieth of one core.
  */
 #ifndef STEMTEL_SERVE_H
 #define STEMTEL_SERVE_H
@@ -59,6 +59,9 @@ typedef struct st_serve_opts {
                                    127.0.0.1:8080; port 0: any free one */
     int allow_decisions;        /* serve every view, the desk included, on a
                                    non-loopback address */
+    int four_eyes;              /* vier ogen: a decision at the desk counts
+                                   only once a second, different member
+                                   confirms it (POST /confirm) */
     const volatile sig_atomic_t *stop; /* raised to stop; NULL: never */
     FILE *log;                  /* where "listening on URL" is said, once
                                    the socket is open; NULL: nowhere */
@@ -69,7 +72,9 @@ typedef struct st_serve_opts {
  * listen address that is not ADDR:PORT), ST_ERR_IO (the store cannot be
  * opened, the address cannot be bound), ST_ERR_INVALID (not a store),
  * with the message, prefixed "serve: ", in err. Decisions are written
- * through a second handle, opened for writing at the first. Holds no
+ * through a second handle, opened for writing at the first. Answers on
+ * a pool of threads (a login's hashing or a page image does not hold up
+ * the other screens), each shared part behind its own lock. Holds no
  * global state;
  * signals are the caller's to catch (raising *o->stop). */
 int st_serve_run(const st_serve_opts *o, st_error *err);

@@ -53,7 +53,7 @@
 extern "C" {
 #endif
 
-#define ST_STORE_SCHEMA_VERSION 6
+#define ST_STORE_SCHEMA_VERSION 7
 
 typedef struct st_store st_store;
 
@@ -160,6 +160,9 @@ typedef struct st_store_ballot {
     int decided;            /* a person decided it ... */
     st_outcome decision;    /* ... as this (VOTE, BLANK or INVALID) */
     char *decided_by, *decided_at, *note;
+    char *confirmed_by;     /* under four eyes, the second member who
+                               confirmed the decision; NULL: none */
+    char *confirmed_at;
     char *record;           /* the ballots.jsonl record (JSON) */
     int64_t rescan_of;      /* its marks match this earlier ballot's (its
                                id; 0: none): a possible rescan (rescan.h) */
@@ -180,8 +183,13 @@ const st_outcome *st_store_ballot_outcome(const st_store_ballot *b);
 /* Which ballots st_store_each visits. */
 typedef enum st_store_filter {
     ST_STORE_ALL = 0,
-    ST_STORE_OPEN = 1       /* review, rejected or a possible rescan, and
+    ST_STORE_OPEN = 1,      /* review, rejected or a possible rescan, and
                                not decided */
+    ST_STORE_OPEN_WARN = 2, /* of those, the rejected pages and possible
+                               rescans: what the operator is warned of */
+    ST_STORE_BRIEF = 4      /* added to one of the above: each ballot's
+                               record is "" (a summary that does not need
+                               it reads far less) */
 } st_store_filter;
 
 /* Move everything src owns into *dst (whose own contents are not freed)
@@ -230,6 +238,38 @@ int st_store_get(st_store *s, int64_t id, st_store_ballot *out, st_error *err);
 int st_store_decide(st_store *s, int64_t id, const st_outcome *o, const char *by,
                     const char *note, st_error *err);
 
+/* Four eyes (vier ogen): member `by` proposes deciding ballot id as o,
+ * with the same checks as st_store_decide. The proposal counts for
+ * nothing (the ballot stays open, in review) until another member
+ * confirms it with st_store_confirm; a later proposal replaces it, and a
+ * decision taken meanwhile makes it moot. All borrowed. Returns as
+ * st_store_decide. */
+int st_store_propose(st_store *s, int64_t id, const st_outcome *o, const char *by,
+                     const char *note, st_error *err);
+
+/* Member `by` confirms the proposal waiting on ballot id: in one
+ * transaction it becomes the ballot's decision, recorded with its
+ * proposer and time as decided_by and decided_at, and by and now as
+ * confirmed_by and confirmed_at. ST_OK; ST_ERR_ARG when nothing waits on
+ * id, when by proposed it (a second, different member must confirm), or
+ * by is not a member; ST_ERR_IO, with nothing recorded. */
+int st_store_confirm(st_store *s, int64_t id, const char *by, st_error *err);
+
+/* A proposal waiting for a second member. */
+typedef struct st_store_proposal {
+    int64_t ballot;
+    st_outcome o;           /* as st_decision_text prints */
+    const char *by, *at, *note; /* note NULL when none */
+} st_store_proposal;
+
+/* Call fn for every proposal still waiting (the latest on its ballot, not
+ * confirmed, no decision since), in ballot order; only ballot id's when
+ * id > 0. Strings are valid during the call; fn's nonzero return stops
+ * the walk and is returned. ST_ERR_IO. */
+typedef int (*st_store_proposal_fn)(void *ctx, const st_store_proposal *p);
+int st_store_pending_each(st_store *s, int64_t id, st_store_proposal_fn fn, void *ctx,
+                          st_error *err);
+
 /* Void every page of batch `batch` now under `station` (NULL: under none)
  * in one transaction, as st_store_decide would one by one; o must be a
  * VOID outcome. Writes the pages voided to *n_pages. Returns ST_OK;
@@ -265,6 +305,10 @@ int st_store_batches_each(st_store *s, st_store_group_fn fn, void *ctx, st_error
 /* One entry of a ballot's history: a decision, or a move of its batch. */
 typedef struct st_store_event {
     int move;               /* 1: a move to to_station; 0: a decision */
+    int proposed;           /* a decision proposed under four eyes and not
+                               confirmed (waiting, replaced or moot) */
+    const char *confirmed_by, *confirmed_at; /* a decision's second member
+                               under four eyes; NULL: none */
     st_outcome decision;    /* when a decision: as st_decision_text prints */
     const char *to_station;
     const char *by, *at, *note; /* note NULL when none */

@@ -6,7 +6,8 @@
  * that, plus one, as pages are stored in the order they were fed. The
  * documents are built with json-c and printed plain: strict JSON, the
  * text from the store never interpreted by the page (which uses
- * textContent only).
+ * textContent only). Under four eyes a ballot with a proposal waiting
+ * stays in the queue (it is still open) with the proposal beside it.
  */
 #include "app/desk.h"
 #include "sources/filebytes.h"
@@ -122,15 +123,85 @@ static json_object *ballot_head(const groups *gs, const st_store_ballot *b)
     return j;
 }
 
+/* A proposal waiting for a second member as JSON {as, by, at, note}. */
+static json_object *pending_json(const st_store_proposal *p)
+{
+    char as[64];
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "as", json_object_new_string(st_decision_text(&p->o, as, sizeof as)));
+    json_object_object_add(o, "by", json_object_new_string(p->by));
+    json_object_object_add(o, "at", json_object_new_string(p->at));
+    json_object_object_add(o, "note", jstr(p->note));
+    return o;
+}
+
+/* The waiting proposals by ballot, in ballot order (as the walk gives). */
+typedef struct pendings {
+    int64_t *id;
+    json_object **doc;
+    int n, cap;
+} pendings;
+
+static int keep_pending(void *ctx, const st_store_proposal *p)
+{
+    pendings *ps = ctx;
+    if (ps->n == ps->cap) {
+        int cap = ps->cap ? 2 * ps->cap : 16;
+        int64_t *ni = realloc(ps->id, (size_t)cap * sizeof *ni);
+        if (ni)
+            ps->id = ni;
+        json_object **nd = ni ? realloc(ps->doc, (size_t)cap * sizeof *nd) : NULL;
+        if (!nd)
+            return ST_ERR_NOMEM;
+        ps->doc = nd;
+        ps->cap = cap;
+    }
+    ps->id[ps->n] = p->ballot;
+    ps->doc[ps->n++] = pending_json(p);
+    return ST_OK;
+}
+
+static void pendings_free(pendings *ps)
+{
+    for (int i = 0; i < ps->n; i++)
+        json_object_put(ps->doc[i]);
+    free(ps->id);
+    free(ps->doc);
+}
+
+/* Ballot id's waiting proposal as a new reference, or NULL. */
+static json_object *pending_of(const pendings *ps, int64_t id)
+{
+    int lo = 0, hi = ps->n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (ps->id[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ps->n && ps->id[lo] == id ? json_object_get(ps->doc[lo]) : NULL;
+}
+
+/* The proposals waiting on id (0: all) into *ps. */
+static int load_pending(st_store *s, int64_t id, pendings *ps, st_error *err)
+{
+    int rc = st_store_pending_each(s, id, keep_pending, ps, err);
+    return rc == ST_ERR_NOMEM ? st_error_set(err, rc, "desk: out of memory") : rc;
+}
+
 typedef struct queue_walk {
     const groups *gs;
+    const pendings *ps;
     json_object *queue;
 } queue_walk;
 
 static int queue_one(void *ctx, st_store_ballot *b)
 {
     queue_walk *w = ctx;
-    json_object_array_add(w->queue, ballot_head(w->gs, b));
+    json_object *j = ballot_head(w->gs, b);
+    json_object_object_add(j, "pending", pending_of(w->ps, b->id));
+    json_object_array_add(w->queue, j);
     return ST_OK;
 }
 
@@ -177,10 +248,11 @@ static int finish(json_object *root, char **out, st_error *err)
     return st_json_finish(root, "desk", out, err);
 }
 
-int st_desk_queue_json(st_store *s, const char *member, const char *csrf, char **out,
-                       st_error *err)
+int st_desk_queue_json(st_store *s, const char *member, const char *csrf, int four_eyes,
+                       char **out, st_error *err)
 {
     groups gs = {0};
+    pendings ps = {0};
     json_object *root = json_object_new_object(), *q = json_object_new_array();
     json_object *stations = json_object_new_array(), *reasons = json_object_new_object();
     json_object *lists = json_object_new_array();
@@ -190,13 +262,17 @@ int st_desk_queue_json(st_store *s, const char *member, const char *csrf, char *
     json_object_object_add(root, "stations", stations);
     json_object_object_add(root, "reasons", reasons);
     json_object_object_add(root, "lists", lists);
-    queue_walk w = {&gs, q};
+    json_object_object_add(root, "four_eyes", json_object_new_boolean(four_eyes));
+    queue_walk w = {&gs, &ps, q};
     int rc = st_store_batches_each(s, keep_group, &gs, err);
     if (rc == ST_ERR_NOMEM)
         st_error_set(err, rc, "desk: out of memory");
     if (!rc)
-        rc = st_store_each(s, ST_STORE_OPEN, queue_one, &w, err);
+        rc = load_pending(s, 0, &ps, err);
+    if (!rc)
+        rc = st_store_each(s, ST_STORE_OPEN | ST_STORE_BRIEF, queue_one, &w, err);
     groups_free(&gs);
+    pendings_free(&ps);
     if (rc) {
         json_object_put(root);
         return rc;
@@ -232,11 +308,16 @@ int st_desk_queue_json(st_store *s, const char *member, const char *csrf, char *
 static int history_one(void *ctx, const st_store_event *e)
 {
     json_object *h = json_object_new_object();
-    char what[160];
+    char what[160], dec[64];
     if (e->move)
         snprintf(what, sizeof what, "move:%s", e->to_station);
+    else if (e->proposed)
+        snprintf(what, sizeof what, "proposed:%s",
+                 st_decision_text(&e->decision, dec, sizeof dec));
     else
         st_decision_text(&e->decision, what, sizeof what);
+    json_object_object_add(h, "confirmed_by", jstr(e->confirmed_by));
+    json_object_object_add(h, "confirmed_at", jstr(e->confirmed_at));
     json_object_object_add(h, "at", json_object_new_string(e->at));
     json_object_object_add(h, "by", json_object_new_string(e->by));
     json_object_object_add(h, "what", json_object_new_string(what));
@@ -263,20 +344,47 @@ static json_object *boxes_json(const char *record)
     return a;
 }
 
+/* The boxes with ink as areas of the drawn page, each {id, state, score,
+ * x, y, w, h} (fractions of the upright page); [] when it cannot be
+ * drawn. */
+static json_object *areas_json(const st_model *m, const char *record)
+{
+    st_proof_area v[64];
+    json_object *a = json_object_new_array();
+    int n = st_proof_areas(m, record, v, (int)(sizeof v / sizeof v[0]), NULL);
+    for (int i = 0; i < n; i++) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_string(v[i].id));
+        json_object_object_add(o, "state", json_object_new_string(v[i].state));
+        json_object_object_add(o, "score", st_json_num(v[i].score, 3));
+        json_object_object_add(o, "x", st_json_num(v[i].x, 5));
+        json_object_object_add(o, "y", st_json_num(v[i].y, 5));
+        json_object_object_add(o, "w", st_json_num(v[i].w, 5));
+        json_object_object_add(o, "h", st_json_num(v[i].h, 5));
+        json_object_array_add(a, o);
+    }
+    return a;
+}
+
 int st_desk_ballot_json(st_store *s, int64_t id, char **out, st_error *err)
 {
     groups gs = {0};
+    pendings ps = {0};
     st_store_ballot b = {0};
     char dec[64];
     int rc = st_store_batches_each(s, keep_group, &gs, err);
     if (rc == ST_ERR_NOMEM)
         st_error_set(err, rc, "desk: out of memory");
-    if (rc || (rc = st_store_get(s, id, &b, err))) {
+    if (rc || (rc = st_store_get(s, id, &b, err)) || (rc = load_pending(s, id, &ps, err))) {
         groups_free(&gs);
+        pendings_free(&ps);
+        st_store_ballot_clear(&b);
         return rc;
     }
     json_object *j = ballot_head(&gs, &b), *hist = json_object_new_array();
     groups_free(&gs);
+    json_object_object_add(j, "pending", b.decided ? NULL : pending_of(&ps, id));
+    pendings_free(&ps);
     json_object_object_add(j, "counted_station", jstr(b.counted_station));
     json_object_object_add(j, "found", json_object_new_string(st_outcome_name(b.found.kind)));
     json_object_object_add(j, "decided", json_object_new_boolean(b.decided));
@@ -285,9 +393,12 @@ int st_desk_ballot_json(st_store *s, int64_t id, char **out, st_error *err)
                                                     : NULL);
     json_object_object_add(j, "decided_by", jstr(b.decided_by));
     json_object_object_add(j, "decided_at", jstr(b.decided_at));
+    json_object_object_add(j, "confirmed_by", jstr(b.confirmed_by));
+    json_object_object_add(j, "confirmed_at", jstr(b.confirmed_at));
     json_object_object_add(j, "rescan_of", json_object_new_int64(b.rescan_of));
     json_object_object_add(j, "drawable",
                            json_object_new_boolean(!st_proof_check(b.record, "", 0, NULL)));
+    json_object_object_add(j, "areas", areas_json(st_store_model(s), b.record));
     json_object_object_add(j, "boxes", boxes_json(b.record));
     json_object_object_add(j, "history", hist);
     st_store_ballot_clear(&b);
@@ -326,9 +437,12 @@ out:
 }
 
 int st_desk_decide(st_store *w, int64_t id, const char *as, const char *by, const char *note,
-                   st_error *err)
+                   int four_eyes, st_error *err)
 {
     st_outcome o;
     int rc = st_decision_parse(st_store_model(w), as, &o, err);
-    return rc ? rc : st_store_decide(w, id, &o, by, note, err);
+    if (rc)
+        return rc;
+    return four_eyes ? st_store_propose(w, id, &o, by, note, err)
+                     : st_store_decide(w, id, &o, by, note, err);
 }

@@ -1,12 +1,18 @@
 /* serve.c - the sitting's screens: a local web server over the store
  *
- * libmicrohttpd with its own polling thread answers every request in
- * turn, so the one read-only store handle is only ever used by that
- * thread; the caller's thread waits for the stop flag. The documents the
+ * libmicrohttpd answers on a pool of SERVE_THREADS threads, so a login
+ * (a quarter of a second of hashing on purpose) or a page image does not
+ * hold up the other screens; the caller's thread waits for the stop
+ * flag. What the threads share has one lock each: the report and its
+ * documents (with the read handle they are made from), the sessions
+ * (copied out under the lock), logins (one at a time, so the rate limit
+ * holds), the handle for writing decisions, and a
+ * small pool of read handles for the desk and the login, one request
+ * each at a time (a store handle is one thread's at a time). The documents the
  * screens poll come from one reconciliation report (st_reconcile), kept
  * with the store's data_version it was made at: while nothing was
  * committed it is reused, and after a commit it is made again at most
- * every 0.25 s (or four times what the last one took, on a large store),
+ * every 0.5 s (or twenty times what the last one took, on a large store),
  * however many screens poll. Pages, style and script are
  * compiled in (serve_pages.c).
  */
@@ -22,6 +28,7 @@
 
 #include <arpa/inet.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -31,11 +38,13 @@
 #include <time.h>
 
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:8080"
-#define SERVE_REFRESH_S 0.25
+#define SERVE_REFRESH_S 0.5
+#define SERVE_REPORT_SHARE 20     /* at most 1/20 of a core making reports */
 #define SERVE_RECENT 20
 #define SERVE_WARNINGS 50
 #define SERVE_BODY_MAX 16384
 #define SERVE_COOKIE "stemtel_session"
+#define SERVE_THREADS 4           /* answering threads, and read handles */
 
 /* Only this origin, no inline code, no framing, no plugins. */
 #define SERVE_CSP                                                                  \
@@ -43,9 +52,13 @@
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " \
     "frame-ancestors 'none'"
 
-enum { DOC_PUBLIC, DOC_OPERATOR, DOC_RECONCILE, DOC_N };
+/* The documents made with each report; the desk's queue too (without
+ * the member and token, spliced in per session: desk_queue), so a desk
+ * polling every second while a scan runs costs no more than a screen. */
+enum { DOC_PUBLIC, DOC_OPERATOR, DOC_RECONCILE, DOC_DESK, DOC_N };
 
 typedef struct server {
+    pthread_mutex_t doc_lock;   /* store, recon .. failure */
     st_store *store;
     int all_views;              /* loopback, or allow_decisions */
     int check_host;             /* loopback: Host must name it */
@@ -56,18 +69,30 @@ typedef struct server {
     unsigned gen;               /* bumped with every new report */
     char *doc[DOC_N];
     unsigned doc_gen[DOC_N];
+    int fresh;                  /* a decision was taken here: the next
+                                   report comes at once */
     char failure[ST_ERROR_MAX]; /* the last error making a document, said
                                    once in log */
     FILE *log;
     const char *store_path;
+    pthread_mutex_t sess_lock;
+    pthread_mutex_t login_lock; /* one login at a time (the rate limit) */
     st_sessions *sessions;      /* who is logged in at the desk */
+    pthread_mutex_t write_lock;
     st_store *writer;           /* for decisions, opened at the first */
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_free;
+    st_store *reader[SERVE_THREADS]; /* for the desk and the login */
+    int reader_busy[SERVE_THREADS];
+    int four_eyes;              /* a decision counts once a second member
+                                   confirms it */
 } server;
 
 /* A POST's body as it arrives, NUL-terminated. */
 typedef struct request {
     size_t len;
     int too_big;
+    int confirm;                /* set by on_post for /confirm */
     char body[SERVE_BODY_MAX + 1];
 } request;
 
@@ -139,11 +164,15 @@ static int refresh(server *sv, st_error *err)
     if (rc)
         return rc;
     double now = st_clock_now();
-    /* Never more than a fifth of the time making reports: on a large
-     * store the interval grows with what one costs. */
-    double every = sv->build_s * 4 > SERVE_REFRESH_S ? sv->build_s * 4 : SERVE_REFRESH_S;
-    if (sv->recon && (v == sv->version || now - sv->made_at < every))
+    /* Never more than a twentieth of a core making reports, however many
+     * screens poll: on a large store the interval grows with what one
+     * costs (35 ms on 10,000 ballots: every 0.7 s, within the screens'
+     * 2 s). */
+    double every = sv->build_s * SERVE_REPORT_SHARE > SERVE_REFRESH_S
+                       ? sv->build_s * SERVE_REPORT_SHARE : SERVE_REFRESH_S;
+    if (sv->recon && (v == sv->version || (!sv->fresh && now - sv->made_at < every)))
         return ST_OK;
+    sv->fresh = 0;
     st_recon *r = NULL;
     if ((rc = st_reconcile(sv->store, &r, err)))
         return rc;
@@ -174,17 +203,20 @@ static int recon_json(const st_recon *r, char **out, st_error *err)
     return ST_OK;
 }
 
-/* The document kind, made again when its report is newer. NULL with
- * sv->failure set on an error. */
-static const char *document(server *sv, int kind)
+/* A copy of document kind (malloc'd, the caller's), made again when its
+ * report is newer. NULL with sv->failure set on an error. */
+static char *document(server *sv, int kind)
 {
     st_error err = {0};
+    pthread_mutex_lock(&sv->doc_lock);
     int rc = refresh(sv, &err);
     if (!rc && (!sv->doc[kind] || sv->doc_gen[kind] != sv->gen)) {
         char *text = NULL;
         rc = kind == DOC_PUBLIC     ? st_screen_public_json(sv->recon, &text, &err)
              : kind == DOC_OPERATOR ? st_screen_operator_json(sv->store, sv->recon, SERVE_RECENT,
                                                               SERVE_WARNINGS, &text, &err)
+             : kind == DOC_DESK     ? st_desk_queue_json(sv->store, NULL, NULL, sv->four_eyes,
+                                                         &text, &err)
                                     : recon_json(sv->recon, &text, &err);
         if (!rc) {
             free(sv->doc[kind]);
@@ -192,14 +224,45 @@ static const char *document(server *sv, int kind)
             sv->doc_gen[kind] = sv->gen;
         }
     }
+    char *copy = NULL;
     if (rc) {
         if (strcmp(sv->failure, err.msg))
             say(sv, err.msg);
         snprintf(sv->failure, sizeof sv->failure, "%s", err.msg);
-        return NULL;
+    } else {
+        sv->failure[0] = 0;
+        copy = strdup(sv->doc[kind]);
     }
-    sv->failure[0] = 0;
-    return sv->doc[kind];
+    pthread_mutex_unlock(&sv->doc_lock);
+    return copy;
+}
+
+/* A read handle of the pool, waiting for one to be free. */
+static st_store *reader_take(server *sv)
+{
+    st_store *r = NULL;
+    pthread_mutex_lock(&sv->pool_lock);
+    while (!r) {
+        for (int i = 0; i < SERVE_THREADS && !r; i++)
+            if (!sv->reader_busy[i]) {
+                sv->reader_busy[i] = 1;
+                r = sv->reader[i];
+            }
+        if (!r)
+            pthread_cond_wait(&sv->pool_free, &sv->pool_lock);
+    }
+    pthread_mutex_unlock(&sv->pool_lock);
+    return r;
+}
+
+static void reader_give(server *sv, st_store *r)
+{
+    pthread_mutex_lock(&sv->pool_lock);
+    for (int i = 0; i < SERVE_THREADS; i++)
+        if (sv->reader[i] == r)
+            sv->reader_busy[i] = 0;
+    pthread_cond_signal(&sv->pool_free);
+    pthread_mutex_unlock(&sv->pool_lock);
 }
 
 /* A response with the headers every answer carries. NULL on no memory. */
@@ -279,11 +342,18 @@ static int en(struct MHD_Connection *c)
     return l && !strcmp(l, "en");
 }
 
-static const st_session *session_of(server *sv, struct MHD_Connection *c)
+/* The session of c's cookie copied into *out (the table may change as
+ * soon as the lock is let go); 1 when there is one, else 0. */
+static int session_of(server *sv, struct MHD_Connection *c, st_session *out)
 {
-    return st_sessions_find(sv->sessions,
-                            MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SERVE_COOKIE),
-                            st_clock_now());
+    pthread_mutex_lock(&sv->sess_lock);
+    const st_session *s =
+        st_sessions_find(sv->sessions, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SERVE_COOKIE),
+                         st_clock_now());
+    if (s)
+        *out = *s;
+    pthread_mutex_unlock(&sv->sess_lock);
+    return s != NULL;
 }
 
 /* The JSON answer {"error": msg} with status. */
@@ -322,11 +392,39 @@ static int64_t id_arg(struct MHD_Connection *c)
     return v && *v && !*end && id > 0 ? (int64_t)id : 0;
 }
 
+/* The desk's queue for session s (malloc'd into *out): the report's
+ * queue with s's member and CSRF token in place of its nulls. */
+static int desk_queue(server *sv, const st_session *s, char **out, st_error *err)
+{
+    static const char head[] = "{\"member\":null,\"csrf\":null,";
+    char *doc = document(sv, DOC_DESK);
+    if (!doc)
+        return st_error_set(err, ST_ERR_IO, "serve: the store cannot be read");
+    if (strncmp(doc, head, sizeof head - 1)) {
+        free(doc);
+        return st_error_set(err, ST_ERR_IO, "serve: the desk's queue is not as made");
+    }
+    json_object *m = json_object_new_string(s->member);
+    const char *mj = json_object_to_json_string_ext(m, JSON_C_TO_STRING_NOSLASHESCAPE);
+    const char *rest = doc + sizeof head - 1;
+    size_t n = strlen(mj) + strlen(s->csrf) + strlen(rest) + 32;
+    char *text = malloc(n);
+    if (text)
+        snprintf(text, n, "{\"member\":%s,\"csrf\":\"%s\",%s", mj, s->csrf, rest);
+    json_object_put(m);
+    free(doc);
+    if (!text)
+        return st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
+    *out = text;
+    return ST_OK;
+}
+
 /* GET of the desk's pages and documents: a page without a session goes
  * to the login, a document answers 401. */
 static enum MHD_Result desk_get(server *sv, struct MHD_Connection *c, const char *url)
 {
-    const st_session *s = session_of(sv, c);
+    st_session own;
+    const st_session *s = session_of(sv, c, &own) ? &own : NULL;
     st_error err = {0};
     char *text = NULL;
     if (!strcmp(url, "/desk")) {
@@ -338,16 +436,20 @@ static enum MHD_Result desk_get(server *sv, struct MHD_Connection *c, const char
     if (!s)
         return json_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)");
     if (!strcmp(url, "/api/desk")) {
-        int rc = st_desk_queue_json(sv->store, s->member, s->csrf, &text, &err);
+        int rc = desk_queue(sv, s, &text, &err);
         return desk_answer(sv, c, rc, text, &err);
     }
+    st_store *r = reader_take(sv);
+    int rc;
     if (!strcmp(url, "/api/ballot")) {
-        int rc = st_desk_ballot_json(sv->store, id_arg(c), &text, &err);
+        rc = st_desk_ballot_json(r, id_arg(c), &text, &err);
+        reader_give(sv, r);
         return desk_answer(sv, c, rc, text, &err);
     }
     unsigned char *png = NULL;
     size_t len = 0;
-    int rc = st_desk_page_png(sv->store, id_arg(c), &png, &len, &err);
+    rc = st_desk_page_png(r, id_arg(c), &png, &len, &err);
+    reader_give(sv, r);
     if (rc)
         return desk_answer(sv, c, rc, NULL, &err);
     enum MHD_Result ok = queue(c, MHD_HTTP_OK, response("image/png", png, len, 1, 1));
@@ -368,29 +470,51 @@ static enum MHD_Result on_login(server *sv, struct MHD_Connection *c, const requ
     double now = st_clock_now();
     int english = st_session_form_get(rq->body, "lang", member, sizeof member) == 0 &&
                   !strcmp(member, "en");
-    if (!st_sessions_may_try(sv->sessions, addr, now))
+    /* One login at a time, from the check of the address's failures to
+     * their count: logins racing on several threads must not pass the
+     * limit together. The screens' threads do not wait for it. */
+    pthread_mutex_lock(&sv->login_lock);
+    pthread_mutex_lock(&sv->sess_lock);
+    int may = st_sessions_may_try(sv->sessions, addr, now);
+    pthread_mutex_unlock(&sv->sess_lock);
+    if (!may) {
+        pthread_mutex_unlock(&sv->login_lock);
         return answer(c, MHD_HTTP_TOO_MANY_REQUESTS, "text/html; charset=utf-8",
                       st_desk_page_find("/login-limited")->body, 0, 1);
+    }
     st_error err = {0};
     int rc = ST_ERR_ARG;
     if (!st_session_form_get(rq->body, "member", member, sizeof member) &&
-        !st_session_form_get(rq->body, "password", pw, sizeof pw))
-        rc = st_store_member_login(sv->store, member, pw, &err);
+        !st_session_form_get(rq->body, "password", pw, sizeof pw)) {
+        st_store *r = reader_take(sv);
+        rc = st_store_member_login(r, member, pw, &err);
+        reader_give(sv, r);
+    }
     memset(pw, 0, sizeof pw);
     if (rc == ST_ERR_ARG) {
+        pthread_mutex_lock(&sv->sess_lock);
         st_sessions_failed(sv->sessions, addr, now);
+        pthread_mutex_unlock(&sv->sess_lock);
+    }
+    pthread_mutex_unlock(&sv->login_lock);
+    if (rc == ST_ERR_ARG) {
         snprintf(cookie, sizeof cookie, "a failed login from %s", addr);
         say(sv, cookie);
         return answer(c, MHD_HTTP_UNAUTHORIZED, "text/html; charset=utf-8",
                       st_desk_page_find("/login-failed")->body, 0, 1);
     }
     const st_session *s = NULL;
-    if (rc || (rc = st_sessions_open(sv->sessions, member, now, &s, &err))) {
+    if (!rc) {
+        pthread_mutex_lock(&sv->sess_lock);
+        if (!(rc = st_sessions_open(sv->sessions, member, now, &s, &err)))
+            snprintf(cookie, sizeof cookie, SERVE_COOKIE "=%s; HttpOnly; SameSite=Strict; "
+                     "Path=/; Max-Age=%d", s->id, (int)ST_SESSION_MAX_S);
+        pthread_mutex_unlock(&sv->sess_lock);
+    }
+    if (rc) {
         say(sv, err.msg);
         return plain(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the store cannot be read\n");
     }
-    snprintf(cookie, sizeof cookie, SERVE_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; "
-             "Max-Age=%d", s->id, (int)ST_SESSION_MAX_S);
     return redirect(c, english ? "/desk?lang=en" : "/desk", cookie);
 }
 
@@ -402,15 +526,28 @@ static enum MHD_Result on_decide(server *sv, struct MHD_Connection *c, const req
     char id[32], as[64], note[512];
     st_error err = {0};
     char *end;
-    if (st_session_form_get(rq->body, "id", id, sizeof id) || st_session_form_get(rq->body, "as", as, sizeof as))
-        return json_error(c, MHD_HTTP_BAD_REQUEST, "a decision needs id and as");
+    int confirm = rq->confirm;
+    if (st_session_form_get(rq->body, "id", id, sizeof id) ||
+        (!confirm && st_session_form_get(rq->body, "as", as, sizeof as)))
+        return json_error(c, MHD_HTTP_BAD_REQUEST, confirm ? "a confirmation needs id"
+                                                           : "a decision needs id and as");
     long long n = strtoll(id, &end, 10);
     int has_note = !st_session_form_get(rq->body, "note", note, sizeof note) && note[0];
     int rc = *end || n < 1 ? st_error_set(&err, ST_ERR_ARG, "serve: no ballot \"%s\"", id) : 0;
+    pthread_mutex_lock(&sv->write_lock);
     if (!rc && !sv->writer && (rc = st_store_open(sv->store_path, NULL, &sv->writer, &err)))
         say(sv, err.msg);
-    if (!rc)
-        rc = st_desk_decide(sv->writer, n, as, s->member, has_note ? note : NULL, &err);
+    if (!rc && confirm)
+        rc = st_store_confirm(sv->writer, n, s->member, &err);
+    else if (!rc)
+        rc = st_desk_decide(sv->writer, n, as, s->member, has_note ? note : NULL, sv->four_eyes,
+                            &err);
+    pthread_mutex_unlock(&sv->write_lock);
+    if (!rc) { /* the member sees it at once, not after the next interval */
+        pthread_mutex_lock(&sv->doc_lock);
+        sv->fresh = 1;
+        pthread_mutex_unlock(&sv->doc_lock);
+    }
     if (rc)
         return json_error(c, rc == ST_ERR_ARG ? MHD_HTTP_BAD_REQUEST
                                               : MHD_HTTP_SERVICE_UNAVAILABLE, err.msg);
@@ -418,12 +555,13 @@ static enum MHD_Result on_decide(server *sv, struct MHD_Connection *c, const req
 }
 
 static enum MHD_Result on_post(server *sv, struct MHD_Connection *c, const char *url,
-                               const request *rq)
+                               request *rq)
 {
     int login = !strcmp(url, "/login");
-    if (!sv->all_views && (login || !strcmp(url, "/logout") || !strcmp(url, "/decide")))
+    int change = !strcmp(url, "/decide") || !strcmp(url, "/confirm");
+    if (!sv->all_views && (login || !strcmp(url, "/logout") || change))
         return plain(c, MHD_HTTP_NOT_FOUND, "not here\n");
-    if (!login && strcmp(url, "/logout") && strcmp(url, "/decide"))
+    if (!login && strcmp(url, "/logout") && !change)
         return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD here\n");
     if (rq->too_big)
         return plain(c, 413, "too much\n");
@@ -431,15 +569,20 @@ static enum MHD_Result on_post(server *sv, struct MHD_Connection *c, const char 
         return plain(c, MHD_HTTP_FORBIDDEN, "not from this server's own pages\n");
     if (login)
         return on_login(sv, c, rq);
-    const st_session *s = session_of(sv, c);
+    st_session own;
+    const st_session *s = session_of(sv, c, &own) ? &own : NULL;
     char token[ST_SESSION_ID_LEN + 2];
     if (!s)
         return json_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)");
     if (st_session_form_get(rq->body, "csrf", token, sizeof token) || !st_session_csrf_ok(s, token))
         return json_error(c, MHD_HTTP_FORBIDDEN, "no valid CSRF token");
-    if (!strcmp(url, "/decide"))
+    if (change) {
+        rq->confirm = !strcmp(url, "/confirm");
         return on_decide(sv, c, rq, s);
+    }
+    pthread_mutex_lock(&sv->sess_lock);
     st_sessions_close(sv->sessions, s->id);
+    pthread_mutex_unlock(&sv->sess_lock);
     return redirect(c, "/login", SERVE_COOKIE "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
 }
 
@@ -512,12 +655,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                                 : -1;
     if (kind < 0 || (kind != DOC_PUBLIC && !sv->all_views))
         return plain(c, MHD_HTTP_NOT_FOUND, "not here\n");
-    const char *doc = document(sv, kind);
+    char *doc = document(sv, kind);
     if (!doc) {
         return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json",
                       "{\"error\":\"the store cannot be read\"}", 0, 1);
     }
-    return answer(c, MHD_HTTP_OK, "application/json", doc, 1, 1);
+    enum MHD_Result ok = answer(c, MHD_HTTP_OK, "application/json", doc, 1, 1);
+    free(doc);
+    return ok;
 }
 
 int st_serve_run(const st_serve_opts *o, st_error *err)
@@ -528,23 +673,36 @@ int st_serve_run(const st_serve_opts *o, st_error *err)
     int rc = parse_listen(o->listen ? o->listen : SERVE_DEFAULT_LISTEN, &a, err);
     if (rc)
         return rc;
+    pthread_mutex_init(&sv.doc_lock, NULL);
+    pthread_mutex_init(&sv.sess_lock, NULL);
+    pthread_mutex_init(&sv.login_lock, NULL);
+    pthread_mutex_init(&sv.write_lock, NULL);
+    pthread_mutex_init(&sv.pool_lock, NULL);
+    pthread_cond_init(&sv.pool_free, NULL);
     if ((rc = st_store_open_readonly(o->store_path, &sv.store, err))) {
         st_error_prefix(err, "serve");
         goto out;
     }
+    for (int i = 0; i < SERVE_THREADS; i++)
+        if ((rc = st_store_open_readonly(o->store_path, &sv.reader[i], err))) {
+            st_error_prefix(err, "serve");
+            goto out;
+        }
     sv.log = o->log;
     sv.store_path = o->store_path;
     sv.all_views = a.loopback || o->allow_decisions;
+    sv.four_eyes = o->four_eyes;
     if (!(sv.sessions = st_sessions_new())) {
         rc = st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
         goto out;
     }
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
                              (a.v6 ? MHD_USE_IPv6 : 0),
                          0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, &a.sa,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SERVE_THREADS, MHD_OPTION_END);
     if (!d) {
         rc = st_error_set(err, ST_ERR_IO, "serve: cannot listen on %s:%d (in use, or not an "
                                           "address of this machine)", a.host, a.port);
@@ -577,5 +735,13 @@ out:
     st_sessions_free(sv.sessions);
     st_store_close(sv.writer);
     st_store_close(sv.store);
+    for (int i = 0; i < SERVE_THREADS; i++)
+        st_store_close(sv.reader[i]);
+    pthread_cond_destroy(&sv.pool_free);
+    pthread_mutex_destroy(&sv.pool_lock);
+    pthread_mutex_destroy(&sv.write_lock);
+    pthread_mutex_destroy(&sv.sess_lock);
+    pthread_mutex_destroy(&sv.login_lock);
+    pthread_mutex_destroy(&sv.doc_lock);
     return rc;
 }

@@ -10,8 +10,9 @@
  * ST_SESSION_FAILS within ST_SESSION_WINDOW_S, that address is refused
  * until the window has passed.
  *
- * Threads: a table belongs to one thread at a time (the server's one
- * answering thread). Ids and tokens are compared with CRYPTO_memcmp.
+ * Threads: a table belongs to one thread at a time: the server, which
+ * answers on several, holds one mutex around every call and copies a
+ * session out before letting it go. Ids and tokens are compared with CRYPTO_memcmp.
  * The module also reads the form fields those requests post.
  */
 #ifndef STEMTEL_APP_SESSION_H

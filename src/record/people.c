@@ -4,7 +4,9 @@
  * another station are rows that are only ever added: the latest decision
  * on a page and the latest move of its batch's pages count, and every
  * earlier one stays in the history. Only registered members of the
- * gemeentelijk stembureau take them.
+ * gemeentelijk stembureau take them. Under four eyes a decision is first
+ * a proposal (its own table, so nothing that counts reads it) and
+ * becomes a decision row only when a second member confirms it.
  */
 #include "stemtel/store.h"
 #include "record/storedb.h"
@@ -58,8 +60,10 @@ static int insert_decision(sqlite3_stmt *q, int64_t id, const st_outcome *o, con
     "INSERT INTO decisions(page,outcome,list,candidate,party_only,reason,decided_by," \
     "decided_at,note) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
 
-int st_store_decide(st_store *s, int64_t id, const st_outcome *o, const char *by,
-                    const char *note, st_error *err)
+/* Check, then add one row of a decision on ballot id now with sql (bound
+ * as INSERT_DECISION is); what names it in a failure. */
+static int record_one(st_store *s, int64_t id, const st_outcome *o, const char *by,
+                      const char *note, const char *sql, const char *what, st_error *err)
 {
     sqlite3_stmt *q = NULL;
     st_store_ballot b;
@@ -71,11 +75,134 @@ int st_store_decide(st_store *s, int64_t id, const st_outcome *o, const char *by
         return rc;
     st_store_ballot_clear(&b);
     st_store_utc_now(when, sizeof when);
-    if (sqlite3_prepare_v2(st_store_db(s), INSERT_DECISION, -1, &q, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st_store_db(s), sql, -1, &q, NULL) != SQLITE_OK)
         return st_store_fail(s, err, "cannot prepare");
     int ok = !insert_decision(q, id, o, by, when, note);
     sqlite3_finalize(q);
-    return ok ? ST_OK : st_store_fail(s, err, "cannot record the decision");
+    return ok ? ST_OK : st_store_fail(s, err, what);
+}
+
+int st_store_decide(st_store *s, int64_t id, const st_outcome *o, const char *by,
+                    const char *note, st_error *err)
+{
+    return record_one(s, id, o, by, note, INSERT_DECISION, "cannot record the decision", err);
+}
+
+int st_store_propose(st_store *s, int64_t id, const st_outcome *o, const char *by,
+                     const char *note, st_error *err)
+{
+    return record_one(s, id, o, by, note,
+                      "INSERT INTO proposals(page,outcome,list,candidate,party_only,reason,"
+                      "proposed_by,proposed_at,note,after) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,"
+                      "coalesce((SELECT max(id) FROM decisions WHERE page = ?1), 0))",
+                      "cannot record the proposal", err);
+}
+
+/* The proposals still waiting: the latest on a ballot, not confirmed, and
+ * no decision on it since; ?1 a ballot, or 0 for all. */
+#define PENDING                                                                       \
+    "SELECT x.page, x.outcome, x.list, x.candidate, x.party_only, x.reason,"          \
+    " x.proposed_by, x.proposed_at, x.note, x.id FROM proposals x"                   \
+    " WHERE x.decision IS NULL AND (?1 = 0 OR x.page = ?1)"                          \
+    " AND x.id = (SELECT max(id) FROM proposals WHERE page = x.page)"                \
+    " AND x.after = coalesce((SELECT max(id) FROM decisions WHERE page = x.page), 0)" \
+    " ORDER BY x.page"
+
+static void row_to_proposal(sqlite3_stmt *q, st_store_proposal *p)
+{
+    memset(p, 0, sizeof *p);
+    p->ballot = sqlite3_column_int64(q, 0);
+    st_store_col_decision(q, 1, &p->o);
+    p->by = st_store_col_text(q, 6);
+    p->at = st_store_col_text(q, 7);
+    p->note = sqlite3_column_type(q, 8) == SQLITE_NULL ? NULL : st_store_col_text(q, 8);
+}
+
+int st_store_pending_each(st_store *s, int64_t id, st_store_proposal_fn fn, void *ctx,
+                          st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st_store_db(s), PENDING, -1, &q, NULL) != SQLITE_OK)
+        return st_store_fail(s, err, "cannot read proposals");
+    sqlite3_bind_int64(q, 1, id > 0 ? id : 0);
+    int step, rc = ST_OK;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        st_store_proposal p;
+        row_to_proposal(q, &p);
+        if ((rc = fn(ctx, &p)))
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = st_store_fail(s, err, "cannot read proposals");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* Inside confirm's transaction: the waiting proposal becomes a decision. */
+static int confirm_in(st_store *s, int64_t id, const char *by, st_error *err)
+{
+    sqlite3_stmt *q = NULL, *ins = NULL;
+    char when[32];
+    int rc;
+    if (sqlite3_prepare_v2(st_store_db(s), PENDING, -1, &q, NULL) != SQLITE_OK)
+        return st_store_fail(s, err, "cannot read proposals");
+    sqlite3_bind_int64(q, 1, id);
+    int step = sqlite3_step(q);
+    if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE
+                 ? st_error_set(err, ST_ERR_ARG, "store: ballot %lld has no decision waiting "
+                                "for a second member", (long long)id)
+                 : st_store_fail(s, err, "cannot read proposals");
+        goto out;
+    }
+    st_store_proposal p;
+    row_to_proposal(q, &p);
+    int64_t pid = sqlite3_column_int64(q, 9);
+    if (by && !strcmp(by, p.by)) {
+        rc = st_error_set(err, ST_ERR_ARG, "store: %s proposed this decision on ballot %lld; "
+                          "a second, different member must confirm it", by, (long long)id);
+        goto out;
+    }
+    if ((rc = check_decider(s, &p.o, by, p.note, err)))
+        goto out;
+    st_store_utc_now(when, sizeof when);
+    if (sqlite3_prepare_v2(st_store_db(s), INSERT_DECISION, -1, &ins, NULL) != SQLITE_OK) {
+        rc = st_store_fail(s, err, "cannot prepare");
+        goto out;
+    }
+    if (insert_decision(ins, id, &p.o, p.by, p.at, p.note)) {
+        rc = st_store_fail(s, err, "cannot record the decision");
+        goto out;
+    }
+    sqlite3_finalize(ins);
+    ins = NULL;
+    if (sqlite3_prepare_v2(st_store_db(s), "UPDATE proposals SET decision = ?1, confirmed_by = ?2,"
+                           " confirmed_at = ?3 WHERE id = ?4", -1, &ins, NULL) != SQLITE_OK) {
+        rc = st_store_fail(s, err, "cannot prepare");
+        goto out;
+    }
+    sqlite3_bind_int64(ins, 1, sqlite3_last_insert_rowid(st_store_db(s)));
+    sqlite3_bind_text(ins, 2, by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, when, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 4, pid);
+    rc = sqlite3_step(ins) == SQLITE_DONE ? ST_OK
+                                          : st_store_fail(s, err, "cannot record the confirmation");
+out:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int st_store_confirm(st_store *s, int64_t id, const char *by, st_error *err)
+{
+    int rc = st_store_exec(s, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    if (!(rc = confirm_in(s, id, by, err)))
+        rc = st_store_exec(s, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(st_store_db(s), "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 /* The pages of batch now under station (NULL: under none): the condition
@@ -262,34 +389,36 @@ int st_store_history(st_store *s, int64_t id, st_store_event_fn fn, void *ctx, s
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(
             st_store_db(s),
-            "SELECT 0, decided_at, decided_by, outcome, list, candidate, party_only, reason,"
-            " note, id FROM decisions WHERE page = CAST(?1 AS INTEGER)"
+            "SELECT 0, d.decided_at, d.decided_by, d.outcome, d.list, d.candidate,"
+            " d.party_only, d.reason, d.note, d.id, c.confirmed_by, c.confirmed_at"
+            " FROM decisions d LEFT JOIN proposals c ON c.decision = d.id"
+            " WHERE d.page = CAST(?1 AS INTEGER)"
             " UNION ALL SELECT 1, m.moved_at, m.moved_by, m.to_station, 0, 0, 0, '', m.note,"
-            " m.id FROM moves m JOIN pages p ON p.id = CAST(?1 AS INTEGER)"
+            " m.id, NULL, NULL FROM moves m JOIN pages p ON p.id = CAST(?1 AS INTEGER)"
             " AND m.batch = p.batch AND m.counted_station IS p.station"
+            " UNION ALL SELECT 2, proposed_at, proposed_by, outcome, list, candidate,"
+            " party_only, reason, note, id, NULL, NULL FROM proposals"
+            " WHERE page = CAST(?1 AS INTEGER) AND decision IS NULL"
             " ORDER BY 2, 1, 10",
             -1, &q, NULL) != SQLITE_OK)
         return st_store_fail(s, err, "cannot read the history");
     sqlite3_bind_int64(q, 1, id);
     int step, rc = ST_OK;
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-        st_store_event e = {.move = sqlite3_column_int(q, 0),
+        st_store_event e = {.move = sqlite3_column_int(q, 0) == 1,
                             .at = st_store_col_text(q, 1),
                             .by = st_store_col_text(q, 2),
                             .note = sqlite3_column_type(q, 8) == SQLITE_NULL ? NULL
                                                                              : st_store_col_text(q, 8)};
+        e.proposed = sqlite3_column_int(q, 0) == 2;
+        if (sqlite3_column_type(q, 10) != SQLITE_NULL) {
+            e.confirmed_by = st_store_col_text(q, 10);
+            e.confirmed_at = st_store_col_text(q, 11);
+        }
         if (e.move) {
             e.to_station = st_store_col_text(q, 3);
         } else {
-            e.decision.kind = st_store_kind_of(st_store_col_text(q, 3));
-            e.decision.list = sqlite3_column_int(q, 4);
-            e.decision.candidate = sqlite3_column_int(q, 5);
-            e.decision.party_only = sqlite3_column_int(q, 6);
-            const char *r = st_store_col_text(q, 7);
-            if (*r) {
-                e.decision.n_reasons = 1;
-                snprintf(e.decision.reasons[0], ST_REASON_MAX, "%s", r);
-            }
+            st_store_col_decision(q, 3, &e.decision);
         }
         if ((rc = fn(ctx, &e)))
             break;

@@ -86,6 +86,23 @@ struct st_store {
     "  answered_by TEXT NOT NULL, answered_at TEXT NOT NULL,"                        \
     "  PRIMARY KEY(station, question));"
 
+/* Added in schema version 7: decisions taken under the rule of four
+ * eyes (vier ogen). A proposal counts for nothing until a second member
+ * confirms it; then the decision it becomes is a row of decisions, and
+ * the proposal keeps who confirmed it and when. after is the ballot's
+ * latest decision when it was proposed (0: none), so a decision taken
+ * since makes the proposal moot. */
+#define SCHEMA_V7                                                                   \
+    "CREATE TABLE proposals(id INTEGER PRIMARY KEY,"                                \
+    "  page INTEGER NOT NULL REFERENCES pages(id),"                                  \
+    "  outcome TEXT NOT NULL, list INTEGER NOT NULL, candidate INTEGER NOT NULL,"    \
+    "  party_only INTEGER NOT NULL, reason TEXT NOT NULL,"                          \
+    "  proposed_by TEXT NOT NULL, proposed_at TEXT NOT NULL, note TEXT,"            \
+    "  after INTEGER NOT NULL, decision INTEGER REFERENCES decisions(id),"          \
+    "  confirmed_by TEXT, confirmed_at TEXT);"                                       \
+    "CREATE INDEX proposals_page ON proposals(page);"                               \
+    "CREATE INDEX proposals_decision ON proposals(decision);"
+
 static const char *const schema =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE batches(id INTEGER PRIMARY KEY, started TEXT NOT NULL,"
@@ -116,7 +133,7 @@ static const char *const schema =
     "CREATE TABLE basis_lists(station TEXT NOT NULL"
     "  REFERENCES basis(station) ON DELETE CASCADE,"
     "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));"
-    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA SCHEMA_V5 SCHEMA_V6;
+    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA SCHEMA_V5 SCHEMA_V6 SCHEMA_V7;
 
 int st_store_fail(st_store *s, st_error *err, const char *what)
 {
@@ -212,7 +229,8 @@ static int migrate(st_store *s, int *v, st_error *err)
                                        SCHEMA_V3 "PRAGMA user_version=3;",
                                        ST_RESCAN_SCHEMA "PRAGMA user_version=4;",
                                        SCHEMA_V5 "PRAGMA user_version=5;",
-                                       SCHEMA_V6 "PRAGMA user_version=6;"};
+                                       SCHEMA_V6 "PRAGMA user_version=6;",
+                                       SCHEMA_V7 "PRAGMA user_version=7;"};
     int rc;
     while (*v >= 1 && *v < ST_STORE_SCHEMA_VERSION) {
         int was = *v;
@@ -741,10 +759,31 @@ out:
     " b.candidate, b.party_only, b.reasons, b.proposal, b.proposal_list,"           \
     " b.proposal_candidate, b.proposal_party_only, b.proposal_reason, %s,"    \
     " d.outcome, d.list, d.candidate, d.party_only, d.reason, d.decided_by,"        \
-    " d.decided_at, d.note, p.batch, p.station, r.earlier, r.similarity"             \
+    " d.decided_at, d.note, p.batch, p.station, r.earlier, r.similarity,"            \
+    " c.confirmed_by, c.confirmed_at"                                                \
     " FROM pages p JOIN ballots b ON b.page = p.id"                                  \
     " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE page = p.id)" \
-    " LEFT JOIN rescans r ON r.page = p.id "
+    " LEFT JOIN rescans r ON r.page = p.id"                                          \
+    " LEFT JOIN proposals c ON c.decision = d.id "
+
+void st_store_col_decision(sqlite3_stmt *q, int i, st_outcome *d)
+{
+    memset(d, 0, sizeof *d);
+    d->kind = st_store_kind_of(st_store_col_text(q, i));
+    d->list = sqlite3_column_int(q, i + 1);
+    d->candidate = sqlite3_column_int(q, i + 2);
+    d->party_only = sqlite3_column_int(q, i + 3);
+    const char *r = st_store_col_text(q, i + 4);
+    if (*r) {
+        d->n_reasons = 1;
+        snprintf(d->reasons[0], ST_REASON_MAX, "%s", r);
+    }
+    d->proposal = d->kind;
+    d->proposal_list = d->list;
+    d->proposal_candidate = d->candidate;
+    d->proposal_party_only = d->party_only;
+    snprintf(d->proposal_reason, sizeof d->proposal_reason, "%s", r);
+}
 
 static void row_to_ballot(sqlite3_stmt *q, st_store_ballot *b)
 {
@@ -767,25 +806,13 @@ static void row_to_ballot(sqlite3_stmt *q, st_store_ballot *b)
     snprintf(o->proposal_reason, sizeof o->proposal_reason, "%s", st_store_col_text(q, 14));
     b->record = strdup(st_store_col_text(q, 15));
     if (sqlite3_column_type(q, 16) != SQLITE_NULL) {
-        st_outcome *d = &b->decision;
         b->decided = 1;
-        d->kind = st_store_kind_of(st_store_col_text(q, 16));
-        d->list = sqlite3_column_int(q, 17);
-        d->candidate = sqlite3_column_int(q, 18);
-        d->party_only = sqlite3_column_int(q, 19);
-        const char *r = st_store_col_text(q, 20);
-        if (*r) {
-            d->n_reasons = 1;
-            snprintf(d->reasons[0], ST_REASON_MAX, "%s", r);
-        }
-        d->proposal = d->kind;
-        d->proposal_list = d->list;
-        d->proposal_candidate = d->candidate;
-        d->proposal_party_only = d->party_only;
-        snprintf(d->proposal_reason, sizeof d->proposal_reason, "%s", r);
+        st_store_col_decision(q, 16, &b->decision);
         b->decided_by = dup_or_null(q, 21);
         b->decided_at = dup_or_null(q, 22);
         b->note = dup_or_null(q, 23);
+        b->confirmed_by = dup_or_null(q, 28);
+        b->confirmed_at = dup_or_null(q, 29);
     }
     b->batch = sqlite3_column_int64(q, 24);
     b->counted_station = dup_or_null(q, 25);
@@ -806,6 +833,8 @@ void st_store_ballot_clear(st_store_ballot *b)
     free(b->decided_by);
     free(b->decided_at);
     free(b->note);
+    free(b->confirmed_by);
+    free(b->confirmed_at);
     free(b->record);
     memset(b, 0, sizeof *b);
 }
@@ -853,11 +882,14 @@ static int walk(st_store *s, const char *where, const char *text1, st_store_ball
 int st_store_each(st_store *s, st_store_filter filter, st_store_ballot_fn fn, void *ctx,
                   st_error *err)
 {
-    return walk(s,
-                filter == ST_STORE_OPEN
-                    ? "(b.outcome IN ('review','rejected') OR r.page IS NOT NULL) AND d.id IS NULL"
-                    : NULL,
-                NULL, fn, ctx, err);
+    int which = filter & ~ST_STORE_BRIEF;
+    const char *where =
+        which == ST_STORE_OPEN
+            ? "(b.outcome IN ('review','rejected') OR r.page IS NOT NULL) AND d.id IS NULL"
+        : which == ST_STORE_OPEN_WARN
+            ? "(b.outcome = 'rejected' OR r.page IS NOT NULL) AND d.id IS NULL"
+            : NULL;
+    return walk_ballots(s, where, NULL, !(filter & ST_STORE_BRIEF), fn, ctx, err);
 }
 
 int st_store_each_recent(st_store *s, int n, st_store_ballot_fn fn, void *ctx,
@@ -1060,6 +1092,7 @@ int st_store_last_change(st_store *s, char *buf, size_t n, st_error *err)
     if (sqlite3_prepare_v2(s->db,
                            "SELECT max(t) FROM (SELECT max(started) t FROM batches UNION ALL "
                            "SELECT max(decided_at) FROM decisions UNION ALL "
+                           "SELECT max(confirmed_at) FROM proposals UNION ALL "
                            "SELECT max(moved_at) FROM moves)", -1, &q, NULL) != SQLITE_OK)
         return st_store_fail(s, err, "cannot read");
     int ok = sqlite3_step(q) == SQLITE_ROW;

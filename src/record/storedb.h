@@ -53,6 +53,11 @@ int st_store_require_member(st_store *s, const char *who, const char *missing,
  * name. */
 st_outcome_kind st_store_kind_of(const char *name);
 
+/* A person's decision from columns i .. i+4 of q's current row (outcome,
+ * list, candidate, party_only, reason) into *d, its proposal fields set to
+ * itself, as a decided ballot has no other. */
+void st_store_col_decision(sqlite3_stmt *q, int i, st_outcome *d);
+
 /* The station a page counts under now: the last move of the pages of its
  * batch counted under its station, else the station it was counted under. */
 #define ST_STORE_EFF_STATION                                                       \

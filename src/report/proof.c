@@ -4,7 +4,11 @@
  * on a cairo RGB surface, and each target's rectangle (model mm) is mapped
  * through the six numbers of the stored transform and stroked in the
  * colour of its stored state, with the score written above it. Only the
- * stored record is drawn: nothing is measured again here. The caller
+ * stored record is drawn: nothing is measured again here. For a screen
+ * the page is turned the right way up: the stored transform says which
+ * way the model's x axis runs on the page, and the drawing turns by the
+ * nearest quarter (a page fed upside down: half a turn), the scores'
+ * text kept level. The caller
  * reads the file: the report layer knows no files of pages.
  */
 #include "stemtel/proof.h"
@@ -12,6 +16,7 @@
 
 #include <cairo.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +27,32 @@ static void map(const double t[6], double x, double y, double *px, double *py)
     *py = t[3] * x + t[4] * y + t[5];
 }
 
+/* Quarter turns (0..3) that put the page of transform t the right way up:
+ * where the model's x axis points on the page. */
+static int quarter_of(const double t[6])
+{
+    double a = atan2(t[3], t[0]);
+    int q = (int)lround(a / (M_PI / 2));
+    return ((q % 4) + 4) % 4;
+}
+
+/* Page pixel (x, y) of a w x h page on the page turned up by q quarters. */
+static void turn(int q, double w, double h, double x, double y, double *ox, double *oy)
+{
+    switch (q) {
+    case 1: *ox = y; *oy = w - x; break;
+    case 2: *ox = w - x; *oy = h - y; break;
+    case 3: *ox = h - y; *oy = x; break;
+    default: *ox = x; *oy = y;
+    }
+}
+
 /* Stroke every box of the record on cr. */
 static void draw_boxes(cairo_t *cr, const st_model *m, const double t[6], json_object *boxes,
                        double line)
 {
     cairo_set_line_width(cr, line);
     cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
-    cairo_set_font_size(cr, line * 7);
     size_t n = json_object_array_length(boxes);
     for (size_t i = 0; i < n && (int)i < m->n_targets; i++) {
         json_object *b = json_object_array_get_idx(boxes, i), *st = NULL, *sc = NULL;
@@ -54,8 +78,23 @@ static void draw_boxes(cairo_t *cr, const st_model *m, const double t[6], json_o
         cairo_stroke(cr);
         char label[32];
         snprintf(label, sizeof label, "%.3f", sc ? json_object_get_double(sc) : 0.0);
-        cairo_move_to(cr, x[0], y[0] - line);
+        /* Above the box's top left corner as the page is shown, level
+         * however the page was turned. */
+        double lx = 0, ly = 0, fx = line * 7, fy = 0;
+        for (int k = 0; k < 4; k++) {
+            double ux = x[k], uy = y[k];
+            cairo_user_to_device(cr, &ux, &uy);
+            if (k == 0 || ux + uy < lx + ly)
+                lx = ux, ly = uy;
+        }
+        cairo_user_to_device_distance(cr, &fx, &fy);
+        double fs = hypot(fx, fy);
+        cairo_save(cr);
+        cairo_identity_matrix(cr);
+        cairo_set_font_size(cr, fs);
+        cairo_move_to(cr, lx, ly - fs / 7);
         cairo_show_text(cr, label);
+        cairo_restore(cr);
     }
 }
 
@@ -87,9 +126,10 @@ int st_proof_check(const char *record, const char *name, int page, st_error *err
 }
 
 /* The page drawn with its boxes at scale (1: the scan's own pixels) into
- * *out, the caller's surface. */
+ * *out, the caller's surface; with upright, turned the right way up. */
 static int render(const st_model *m, const void *bytes, size_t len, const char *name, int page,
-                  const char *record, double scale, cairo_surface_t **out, st_error *err)
+                  const char *record, double scale, int upright, cairo_surface_t **out,
+                  st_error *err)
 {
     json_object *rec = NULL, *boxes = NULL;
     st_decoder *d = NULL;
@@ -108,9 +148,11 @@ static int render(const st_model *m, const void *bytes, size_t len, const char *
         (rc = st_decoder_read_ink(d, page, m->settings.scan_dpi > 0 ? m->settings.scan_dpi : 300,
                                      &ink, NULL, err)))
         goto out;
-    int w = (int)(ink.w * scale + 0.5), h = (int)(ink.h * scale + 0.5);
+    int q = upright ? quarter_of(t) : 0;
+    int w = (int)((q % 2 ? ink.h : ink.w) * scale + 0.5);
+    int h = (int)((q % 2 ? ink.w : ink.h) * scale + 0.5);
     page_surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, ink.w, ink.h);
-    surf = scale == 1 ? cairo_surface_reference(page_surf)
+    surf = scale == 1 && q == 0 ? cairo_surface_reference(page_surf)
                       : cairo_image_surface_create(CAIRO_FORMAT_RGB24, w > 0 ? w : 1, h > 0 ? h : 1);
     if (cairo_surface_status(page_surf) != CAIRO_STATUS_SUCCESS ||
         cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
@@ -130,8 +172,16 @@ static int render(const st_model *m, const void *bytes, size_t len, const char *
     }
     cairo_surface_mark_dirty(page_surf);
     cr = cairo_create(surf);
-    if (scale != 1) {
+    if (scale != 1 || q) {
+        /* Page pixels to the surface's: turn (as turn() does), then scale. */
+        static const double turns[4][4] = {{1, 0, 0, 1}, {0, -1, 1, 0}, {-1, 0, 0, -1},
+                                           {0, 1, -1, 0}};
+        double x0 = 0, y0 = 0;
+        turn(q, ink.w, ink.h, 0, 0, &x0, &y0);
+        cairo_matrix_t mx;
+        cairo_matrix_init(&mx, turns[q][0], turns[q][1], turns[q][2], turns[q][3], x0, y0);
         cairo_scale(cr, scale, scale);
+        cairo_transform(cr, &mx);
         cairo_set_source_surface(cr, page_surf, 0, 0);
         cairo_paint(cr);
     }
@@ -157,7 +207,7 @@ int st_proof_png(const st_model *m, const void *bytes, size_t len, const char *n
                  int page, const char *record, const char *png_path, st_error *err)
 {
     cairo_surface_t *surf = NULL;
-    int rc = render(m, bytes, len, name, page, record, 1, &surf, err);
+    int rc = render(m, bytes, len, name, page, record, 1, 0, &surf, err);
     if (!rc && cairo_surface_write_to_png(surf, png_path) != CAIRO_STATUS_SUCCESS)
         rc = st_error_set(err, ST_ERR_IO, "proof: %s: cannot write", png_path);
     if (surf)
@@ -196,7 +246,7 @@ int st_proof_png_mem(const st_model *m, const void *bytes, size_t len, const cha
     png_buf p = {0};
     if (!(scale > 0 && scale <= 1))
         return st_error_set(err, ST_ERR_ARG, "proof: the scale must be above 0 and at most 1");
-    int rc = render(m, bytes, len, name, page, record, scale, &surf, err);
+    int rc = render(m, bytes, len, name, page, record, scale, 1, &surf, err);
     if (!rc && cairo_surface_write_to_png_stream(surf, png_write, &p) != CAIRO_STATUS_SUCCESS)
         rc = st_error_set(err, ST_ERR_NOMEM, "proof: out of memory");
     if (surf)
@@ -208,4 +258,69 @@ int st_proof_png_mem(const st_model *m, const void *bytes, size_t len, const cha
     *png = p.b;
     *png_len = p.len;
     return ST_OK;
+}
+
+/* The record's page size in the transform's pixels: its image, at the
+ * resolution registration worked at. */
+static int page_size(json_object *rec, double *w, double *h)
+{
+    json_object *img = NULL, *reg = NULL, *v = NULL;
+    if (!json_object_object_get_ex(rec, "image", &img) ||
+        !json_object_object_get_ex(rec, "registration", &reg))
+        return -1;
+    double iw = json_object_object_get_ex(img, "w", &v) ? json_object_get_double(v) : 0;
+    double ih = json_object_object_get_ex(img, "h", &v) ? json_object_get_double(v) : 0;
+    double idpi = json_object_object_get_ex(img, "dpi", &v) ? json_object_get_double(v) : 0;
+    double rdpi = json_object_object_get_ex(reg, "dpi", &v) ? json_object_get_double(v) : 0;
+    double k = idpi > 0 && rdpi > 0 ? rdpi / idpi : 1;
+    *w = iw * k;
+    *h = ih * k;
+    return *w > 0 && *h > 0 ? 0 : -1;
+}
+
+int st_proof_areas(const st_model *m, const char *record, st_proof_area *areas, int max,
+                   st_error *err)
+{
+    json_object *rec = NULL, *boxes = NULL;
+    double t[6], pw, ph;
+    int rc = proof_parse(record, "the ballot", 0, &rec, t, &boxes, err), n = 0;
+    if (rc)
+        goto out;
+    if (page_size(rec, &pw, &ph)) {
+        rc = st_error_set(err, ST_ERR_INVALID, "proof: the record has no page size");
+        goto out;
+    }
+    int q = quarter_of(t);
+    double uw = q % 2 ? ph : pw, uh = q % 2 ? pw : ph;
+    size_t nb = json_object_array_length(boxes);
+    for (size_t i = 0; i < nb && (int)i < m->n_targets && n < max; i++) {
+        json_object *b = json_object_array_get_idx(boxes, i), *v = NULL;
+        const char *state = json_object_object_get_ex(b, "state", &v) ? json_object_get_string(v)
+                                                                       : "";
+        if (strcmp(state, "marked") && strcmp(state, "marginal"))
+            continue;
+        const st_rect *r = &m->targets[i].rect;
+        double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+        for (int k = 0; k < 4; k++) {
+            double px, py, ux, uy;
+            map(t, r->x + (k == 1 || k == 2 ? r->w : 0), r->y + (k >= 2 ? r->h : 0), &px, &py);
+            turn(q, pw, ph, px, py, &ux, &uy);
+            x0 = fmin(x0, ux), y0 = fmin(y0, uy), x1 = fmax(x1, ux), y1 = fmax(y1, uy);
+        }
+        double mx = (x1 - x0) / 2, my = (y1 - y0) / 2;
+        x0 = fmax(0, x0 - mx), y0 = fmax(0, y0 - my);
+        x1 = fmin(uw, x1 + mx), y1 = fmin(uh, y1 + my);
+        st_proof_area *a = &areas[n++];
+        snprintf(a->id, sizeof a->id, "%s", m->targets[i].id);
+        snprintf(a->state, sizeof a->state, "%s", state);
+        a->score = json_object_object_get_ex(b, "score", &v) ? json_object_get_double(v) : 0;
+        a->x = x0 / uw;
+        a->y = y0 / uh;
+        a->w = x1 > x0 ? (x1 - x0) / uw : 0;
+        a->h = y1 > y0 ? (y1 - y0) / uh : 0;
+    }
+    rc = n;
+out:
+    json_object_put(rec);
+    return rc;
 }

@@ -1,7 +1,10 @@
 /* reconcile.c - the scanned count beside each polling station's own count
  *
- * st_reconcile reads the store once per station (its tally with decisions
- * applied, its page counts, its basistelling), runs the checks on the
+ * st_reconcile walks the store's ballots once, without their records,
+ * adding each (decisions applied) to its station's tally and page counts
+ * and to the municipality's: a screen polling the report on a store of
+ * ten thousand ballots must not read it once per station. Then per
+ * station it reads the basistelling, runs the checks on the
  * basistelling and on our figures, works out the list table and the new
  * A..J, and collects what still blocks a final result. The writers only
  * format that plain data: text for the terminal, JSON for programs (built
@@ -238,9 +241,7 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
 {
     const st_model *m = r->model;
     int rc;
-    if ((rc = st_store_tally(store, s->station, &s->tally, err)) ||
-        (rc = st_store_counts_get(store, s->station, &s->pages, err)) ||
-        (rc = st_basis_load(store, s->station, &s->basis, &s->has_basis, err)) ||
+    if ((rc = st_basis_load(store, s->station, &s->basis, &s->has_basis, err)) ||
         (rc = st_basis_answers_load(store, s->station, &s->b1, err)))
         return rc;
     st_tally_get_totals(s->tally, &s->ours);
@@ -357,6 +358,60 @@ static int keep_member(void *ctx, const char *name, const char *role, const char
     return keep_pair(&r->members, &r->n_members, name, role);
 }
 
+/* The walk of every ballot: each into the total and its station's
+ * figures, as st_store_tally and st_store_counts_get would count them. */
+typedef struct recon_walk {
+    st_recon *r;
+    int last;               /* the last ballot's station: pages come in runs */
+    int rc;                 /* st_tally_add's failure */
+} recon_walk;
+
+static int recon_one(void *ctx, st_store_ballot *b)
+{
+    recon_walk *w = ctx;
+    st_recon *r = w->r;
+    const st_outcome *o = st_store_ballot_outcome(b);
+    if ((w->rc = st_tally_add(r->total, o)))
+        return 1;
+    r->pages++;
+    if (!b->station) {
+        r->no_station++;
+        return ST_OK;
+    }
+    if (w->last < 0 || strcmp(r->st[w->last].station, b->station)) {
+        w->last = -1;
+        for (int i = 0; i < r->n && w->last < 0; i++)
+            if (!strcmp(r->st[i].station, b->station))
+                w->last = i;
+        if (w->last < 0) /* a station that came in after the list was read */
+            return ST_OK;
+    }
+    st_recon_station *s = &r->st[w->last];
+    if ((w->rc = st_tally_add(s->tally, o)))
+        return 1;
+    int open = !b->decided;
+    s->pages.pages++;
+    s->pages.open_review += open && (b->found.kind == ST_OUTCOME_REVIEW || b->rescan_of);
+    s->pages.open_rejected += open && b->found.kind == ST_OUTCOME_REJECTED;
+    return ST_OK;
+}
+
+/* Every station's and the total's tally and page counts, in one walk. */
+static int walk_ballots(st_store *store, st_recon *r, st_error *err)
+{
+    if (!(r->total = st_tally_new(r->model)))
+        return st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory");
+    for (int i = 0; i < r->n; i++)
+        if (!(r->st[i].tally = st_tally_new(r->model)))
+            return st_error_set(err, ST_ERR_NOMEM, "reconcile: out of memory");
+    recon_walk w = {r, -1, 0};
+    int rc = st_store_each(store, ST_STORE_ALL | ST_STORE_BRIEF, recon_one, &w, err);
+    if (rc > 0)
+        rc = st_error_set(err, ST_ERR_INVALID, "reconcile: a stored ballot does not fit the "
+                          "model (%d)", w.rc);
+    return rc;
+}
+
 /* Keep each listed station's name, in a growing array of r. */
 static int keep_listed(void *ctx, const st_station_def *d)
 {
@@ -392,14 +447,12 @@ int st_reconcile(st_store *store, st_recon **out, st_error *err)
                 r->st[i].listed = 1;
                 r->st[i].listed_name = r->listed[2 * k + 1];
             }
+    }
+    if ((rc = walk_ballots(store, r, err)))
+        goto out;
+    for (int i = 0; i < n; i++)
         if ((rc = build_station(store, r, &r->st[i], err)))
             goto out;
-    }
-    st_store_counts all;
-    if ((rc = st_store_counts_get(store, NULL, &all, err)) ||
-        (rc = st_store_tally(store, NULL, &r->total, err)))
-        goto out;
-    r->no_station = all.no_station;
     if ((rc = st_store_decisions_each(store, keep_decisions, r, err)) ||
         (rc = st_store_members_each(store, keep_member, r, err)) ||
         (rc = st_store_last_change(store, r->last_change, sizeof r->last_change, err))) {

@@ -3,8 +3,8 @@
  * Both documents start from a reconciliation report, which already holds
  * every station's figures with decisions applied and the municipality's
  * total; the operator's adds two short walks of the store: the latest
- * pages (st_store_each_recent) and the undecided ballots, of which the
- * rejected pages and possible rescans are the warnings. Built with json-c
+ * pages (st_store_each_recent) and the undecided rejected pages and
+ * possible rescans (the warnings), without their records. Built with json-c
  * and printed plain (one line, slashes unescaped): strict JSON.
  */
 #include "stemtel/screens.h"
@@ -163,14 +163,11 @@ int st_screen_operator_json(st_store *s, const st_recon *r, int n_recent, int n_
     if (n_recent < 1 || n_warnings < 1)
         return st_error_set(err, ST_ERR_ARG, "screens: want at least one recent page and "
                                              "one warning, not %d and %d", n_recent, n_warnings);
-    st_store_counts c;
     json_object *root = json_object_new_object(), *recent = json_object_new_array();
     warn_ctx w = {json_object_new_array(), n_warnings, 0};
-    int rc = st_store_counts_get(s, NULL, &c, err);
+    int rc = st_store_each_recent(s, n_recent, add_recent, recent, err);
     if (!rc)
-        rc = st_store_each_recent(s, n_recent, add_recent, recent, err);
-    if (!rc)
-        rc = st_store_each(s, ST_STORE_OPEN, add_warning, &w, err);
+        rc = st_store_each(s, ST_STORE_OPEN_WARN | ST_STORE_BRIEF, add_warning, &w, err);
     if (rc) {
         json_object_put(root);
         json_object_put(recent);
@@ -182,7 +179,7 @@ int st_screen_operator_json(st_store *s, const st_recon *r, int n_recent, int n_
     json_object_object_add(root, "totals", totals_json(r));
     json_object_object_add(root, "no_station", jint(r->no_station));
     json_object_object_add(root, "final", json_object_new_boolean(r->n_blocks == 0));
-    json_object_object_add(root, "pages", jint(c.pages));
+    json_object_object_add(root, "pages", jint(r->pages));
     json_object_object_add(root, "recent", recent);
     json_object_object_add(root, "warnings", w.list);
     json_object_object_add(root, "warnings_total", jint(w.total));
