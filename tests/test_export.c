@@ -52,6 +52,11 @@ static void test_export_refuses_while_something_blocks_and_marks_a_draft(void **
     assert_non_null(strstr(xml, "without a polling station"));
     assert_non_null(strstr(xml, "<kr:CountingMethod MethodCode=\"centrale stemopneming\"/>"));
     assert_non_null(strstr(xml, "<ReportingUnitIdentifier Id=\"0668::SB4\""));
+    /* The subcategory the 230b gives, before the domain as the schema
+     * wants (validated below). */
+    const char *sub = strstr(xml, "<kr:ElectionSubcategory>GR1</kr:ElectionSubcategory>");
+    assert_non_null(sub);
+    assert_true(sub < strstr(xml, "<kr:ElectionDomain"));
     free(xml);
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);

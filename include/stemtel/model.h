@@ -115,6 +115,8 @@ typedef struct st_model {
     char *election_id;    /* "GR2022_WestMaasenWaal" */
     char *election_name;
     char *election_date;  /* "YYYY-MM-DD" or "" */
+    char *election_subcategory; /* "GR1", "TK", ... (kr:ElectionSubcategory
+                                   of the 230b or 110a) or "" */
     char *municipality_code; /* "0668" (the election domain's id) */
     char *municipality_name;
     double paper_w, paper_h; /* mm */

@@ -324,7 +324,7 @@ static int read_election(st_model *m, xmlNode *root, xmlNode *eid,
                          const char *path, st_error *err)
 {
     int rc = ST_OK, nomem = 0;
-    char *id = NULL, *name = NULL, *date = NULL, *code = NULL, *where = NULL;
+    char *id = NULL, *name = NULL, *date = NULL, *code = NULL, *where = NULL, *sub = NULL;
     xmlNode *dom = st_emlxml_child(eid, ST_EML_NS_KR, "ElectionDomain");
     if (!dom)
         dom = st_emlxml_child(st_emlxml_child(root, ST_EML_NS, "ManagingAuthority"), ST_EML_NS,
@@ -333,6 +333,7 @@ static int read_election(st_model *m, xmlNode *root, xmlNode *eid,
     id = st_emlxml_attr(eid, "Id", &nomem);
     name = st_emlxml_child_text(eid, ST_EML_NS, "ElectionName", &nomem);
     date = st_emlxml_child_text(eid, ST_EML_NS_KR, "ElectionDate", &nomem);
+    sub = st_emlxml_child_text(eid, ST_EML_NS_KR, "ElectionSubcategory", &nomem);
     code = st_emlxml_attr(dom, "Id", &nomem);
     where = dom ? st_emlxml_text(dom) : NULL;
     if (nomem || (dom && !where)) {
@@ -347,6 +348,7 @@ static int read_election(st_model *m, xmlNode *root, xmlNode *eid,
     if (set_str(&m->election_id, id) || set_str(&m->election_name,
                                                 name ? name : id) ||
         set_str(&m->election_date, date) ||
+        set_str(&m->election_subcategory, sub) ||
         set_str(&m->municipality_code, code) ||
         set_str(&m->municipality_name, where))
         rc = st_error_set(err, ST_ERR_NOMEM, "eml: %s: out of memory", path);
@@ -356,6 +358,7 @@ out:
     free(date);
     free(code);
     free(where);
+    free(sub);
     return rc;
 }
 
@@ -426,7 +429,7 @@ int st_eml_apply_definition(st_model *m, const char *path_110a, st_error *err)
     int rc, nomem = 0;
     xmlDocPtr doc = NULL;
     xmlNode *root;
-    char *id = NULL, *name = NULL, *date = NULL, *code = NULL, *where = NULL;
+    char *id = NULL, *name = NULL, *date = NULL, *code = NULL, *where = NULL, *sub = NULL;
 
     if (!m || !path_110a)
         return st_error_set(err, ST_ERR_ARG,
@@ -447,6 +450,7 @@ int st_eml_apply_definition(st_model *m, const char *path_110a, st_error *err)
     date = st_emlxml_child_text(eid, ST_EML_NS_KR, "ElectionDate", &nomem);
     code = st_emlxml_attr(dom, "Id", &nomem);
     where = st_emlxml_child_text(eid, ST_EML_NS_KR, "ElectionDomain", &nomem);
+    sub = st_emlxml_child_text(eid, ST_EML_NS_KR, "ElectionSubcategory", &nomem);
     if (nomem) {
         rc = st_error_set(err, ST_ERR_NOMEM, "eml: %s: out of memory",
                           path_110a);
@@ -476,6 +480,7 @@ int st_eml_apply_definition(st_model *m, const char *path_110a, st_error *err)
     } while (0)
     TAKE(election_name, name);
     TAKE(election_date, date);
+    TAKE(election_subcategory, sub);
     TAKE(municipality_code, code);
     TAKE(municipality_name, where);
 #undef TAKE
@@ -485,6 +490,7 @@ out:
     free(date);
     free(code);
     free(where);
+    free(sub);
     xmlFreeDoc(doc);
     return rc;
 }

@@ -58,6 +58,7 @@ void st_model_free(st_model *m)
         return;
     free(m->election_id);
     free(m->election_name);
+    free(m->election_subcategory);
     free(m->election_date);
     free(m->municipality_code);
     free(m->municipality_name);
@@ -689,6 +690,7 @@ int st_model_parse(const char *json, const char *name, st_model **out,
         (rc = get_str(&p, el, "election", "id", 1, &m->election_id)) ||
         (rc = get_str(&p, el, "election", "name", 1, &m->election_name)) ||
         (rc = get_str(&p, el, "election", "date", 0, &m->election_date)) ||
+        (rc = get_str(&p, el, "election", "subcategory", 0, &m->election_subcategory)) ||
         (rc = get(&p, root, "$", "municipality", json_type_object, 1, &mu)) ||
         (rc = get_str(&p, mu, "municipality", "code", 1, &m->municipality_code)) ||
         (rc = get_str(&p, mu, "municipality", "name", 1, &m->municipality_name)) ||
@@ -822,6 +824,8 @@ char *st_model_to_json(const st_model *m, st_error *err)
     json_object_object_add(o, "id", str(m->election_id));
     json_object_object_add(o, "name", str(m->election_name));
     json_object_object_add(o, "date", str(m->election_date));
+    if (m->election_subcategory && *m->election_subcategory)
+        json_object_object_add(o, "subcategory", str(m->election_subcategory));
     json_object_object_add(root, "election", o);
 
     o = json_object_new_object();

@@ -171,6 +171,10 @@ static int write_doc(xmlTextWriterPtr w, const st_recon *r, const char *when, in
     rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "Id", BAD_CAST m->election_id) < 0;
     rc |= xmlTextWriterWriteElement(w, BAD_CAST "ElectionName", BAD_CAST m->election_name) < 0;
     rc |= xmlTextWriterWriteElement(w, BAD_CAST "ElectionCategory", BAD_CAST category) < 0;
+    /* Before the domain, as the Kiesraad's extension orders them. */
+    if (m->election_subcategory && *m->election_subcategory)
+        rc |= xmlTextWriterWriteElement(w, BAD_CAST "kr:ElectionSubcategory",
+                                        BAD_CAST m->election_subcategory) < 0;
     rc |= xmlTextWriterStartElement(w, BAD_CAST "kr:ElectionDomain") < 0;
     rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "Id", BAD_CAST m->municipality_code) < 0;
     rc |= xmlTextWriterWriteString(w, BAD_CAST m->municipality_name) < 0;
