@@ -57,6 +57,9 @@ static void test_export_refuses_while_something_blocks_and_marks_a_draft(void **
     const char *sub = strstr(xml, "<kr:ElectionSubcategory>GR1</kr:ElectionSubcategory>");
     assert_non_null(sub);
     assert_true(sub < strstr(xml, "<kr:ElectionDomain"));
+    /* A municipal election's form has no C: no kiezerspassen, as Abacus. */
+    assert_null(strstr(xml, "geldige kiezerspassen"));
+    assert_non_null(strstr(xml, "geldige volmachtbewijzen"));
     free(xml);
     char tmp[4300];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);

@@ -42,6 +42,14 @@ static int el_count(xmlTextWriterPtr w, const char *name, const char *code, int6
     return bad;
 }
 
+/* Whether the election's form has a C (kiezerspassen): not at municipal
+ * elections (domain.md), whose ids begin with GR. Abacus writes "geldige
+ * kiezerspassen" only when there is a C. */
+static int has_kiezerspassen(const st_model *m)
+{
+    return strncmp(m->election_id, "GR", 2) != 0;
+}
+
 static int write_group(xmlTextWriterPtr w, const st_model *m, const vgroup *g)
 {
     int rc = 0;
@@ -74,7 +82,8 @@ static int write_group(xmlTextWriterPtr w, const st_model *m, const vgroup *g)
     rc |= el_count(w, "RejectedVotes", "blanco", g->F);
     rc |= el_count(w, "UncountedVotes", "geldige stempassen", g->A);
     rc |= el_count(w, "UncountedVotes", "geldige volmachtbewijzen", g->B);
-    rc |= el_count(w, "UncountedVotes", "geldige kiezerspassen", g->C);
+    if (has_kiezerspassen(m))
+        rc |= el_count(w, "UncountedVotes", "geldige kiezerspassen", g->C);
     rc |= el_count(w, "UncountedVotes", "toegelaten kiezers", g->D);
     rc |= el_count(w, "UncountedVotes", "meer getelde stembiljetten", g->I);
     rc |= el_count(w, "UncountedVotes", "minder getelde stembiljetten", g->J);
