@@ -547,25 +547,29 @@ static int hidden_under(const st_model *m, const st_image *ink, const st_registr
         return 0; /* the band misses the inside: nothing lies under it */
     if (!ref.n)
         return 1; /* nothing to compare with: people look */
-    /* Both sides together give the band's darkest level: a streak through
-     * JPEG blocks and noise varies, and the count inside varies by a few
-     * times its square root. */
-    long n_ref = va.n + vb.n, tail = 0;
-    int level = 255;
-    while (level > 0 && tail + va.hist[level] + vb.hist[level] <= ST_BAND_TAIL * n_ref) {
-        tail += va.hist[level] + vb.hist[level];
-        level--;
+    /* The first two tests need strong ink in the box: without it,
+     * only the lifted measure is made. */
+    if (!lift_only) {
+        /* Both sides together give the band's darkest level: a streak through
+         * JPEG blocks and noise varies, and the count inside varies by a few
+         * times its square root. */
+        long n_ref = va.n + vb.n, tail = 0;
+        int level = 255;
+        while (level > 0 && tail + va.hist[level] + vb.hist[level] <= ST_BAND_TAIL * n_ref) {
+            tail += va.hist[level] + vb.hist[level];
+            level--;
+        }
+        int over = level + ST_BAND_DARKER;
+        long beyond_ref = 0, beyond_in = 0;
+        for (int v = over + 1; v < 256; v++) {
+            beyond_ref += va.hist[v] + vb.hist[v];
+            beyond_in += vi.hist[v];
+        }
+        double samples = ceil(in.w * k) * ceil(in.h * k);
+        double expect = vi.n * (beyond_ref / (double)n_ref), excess = beyond_in - expect;
+        if (excess >= m->settings.marginal * samples + 3 * sqrt(expect + 1))
+            return 1;
     }
-    int over = level + ST_BAND_DARKER;
-    long beyond_ref = 0, beyond_in = 0;
-    for (int v = over + 1; v < 256; v++) {
-        beyond_ref += va.hist[v] + vb.hist[v];
-        beyond_in += vi.hist[v];
-    }
-    double samples = ceil(in.w * k) * ceil(in.h * k);
-    double expect = vi.n * (beyond_ref / (double)n_ref), excess = beyond_in - expect;
-    if (!lift_only && excess >= m->settings.marginal * samples + 3 * sqrt(expect + 1))
-        return 1;
     /* The mean only over the inside's core, JPEG rings about the box's
      * outline darken a band along it inside the box where the strips
      * beside have no outline; and bin by bin across the band, as the
