@@ -105,8 +105,14 @@ $(B)/tests/%.o: tests/%.c | $(B)/pkgconfig.ok
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS)) -c $< -o $@
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(TEST_HELPER_OBJ) $(SYNTH_LIB) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) $(LINK_LIBS) \
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_HELPER_OBJ) $(TEST_EXTRA_OBJ) $(LINK_LIBS) \
 	    $(shell pkg-config --libs $(TEST_PKGS))
+
+# The browser driver (tests/cdp.c), shared by test_serve and bench/serve;
+# each defines the cdp_failf it calls.
+CDP_OBJ := $(B)/tests/cdp.o
+$(B)/tests/test_serve: TEST_EXTRA_OBJ := $(CDP_OBJ)
+$(B)/tests/test_serve: $(CDP_OBJ)
 
 # One log per test binary, so that make runs them in parallel.
 TEST_ENV = STEMTEL_BIN=$(abspath $(BIN)) STEMTEL_DATA=$(SHARED_DATA) STEMTEL_ROOT=$(CURDIR) \
@@ -161,7 +167,7 @@ FORCE:
 .SECONDARY: $(TEST_SRC:tests/%.c=$(B)/tests/%.o)
 
 -include $(LIB_OBJ:.o=.d) $(SYNTH_SRC:%.c=$(B)/%.d) $(CLI_SRC:%.c=$(B)/%.d) \
-    $(TEST_HELPER_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(B)/tests/%.d)
+    $(TEST_HELPER_OBJ:.o=.d) $(CDP_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(B)/tests/%.d)
 
 # ---- fuzz: libFuzzer over every parser --------------------------------------
 # One libFuzzer target per parser, tests/fuzz/fuzz_NAME.c: decode (pages),
@@ -275,9 +281,9 @@ $(B)/bench/hostile: bench/hostile.c $(BENCH_OBJ) $(SYNTH_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS)
 
-$(B)/bench/serve: bench/serve.c $(BENCH_OBJ) $(SYNTH_LIB) $(LIB)
+$(B)/bench/serve: bench/serve.c $(BENCH_OBJ) $(CDP_OBJ) $(SYNTH_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BENCH_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(BENCH_OBJ) $(CDP_OBJ) $(ALL_LDFLAGS) $(LINK_LIBS) -lpthread
 
 bench: $(BIN) $(BENCH_BIN) ## throughput, accuracy, rescan, hostile-input and screens tables into bench/RESULTS.md (BENCH_QUICK=1: fast)
 	$(B)/bench/throughput $(BENCH_FLAGS) --bin $(BIN)

@@ -9,6 +9,7 @@
  * budget), so the figures in the tables are the ones the script put
  * there. Every command runs under a watchdog.
  */
+#include "cdp.h"
 #include "helpers.h"
 #include "run_ok.h"
 #include "scan_fixture.h"
@@ -19,15 +20,14 @@
 #include <arpa/inet.h>
 #include <cairo.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <ifaddrs.h>
 #include <json-c/json.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,290 +334,16 @@ static int64_t poll_public(int port, double *times, int *n_times, json_object **
 }
 
 
-/* ---- chromium driven over the DevTools protocol ------------------------------------ */
-
-/* Chromium with --remote-debugging-pipe reads commands on its fd 3 and
- * writes answers and events on its fd 4, each a JSON text ended by a NUL:
- * no WebSocket, no port. One page target, attached flat, so every command
- * names its session. Script errors and CSP reports arrive as events and
- * are kept to fail the test. */
-typedef struct cdp {
-    pid_t pid;
-    int to, from, next_id;
-    char session[128];
-    char *buf;
-    size_t len, cap;
-    char errors[4096];
-} cdp;
-
-/* Events that say the page broke, kept in b->errors. */
-static void cdp_event(cdp *b, json_object *m)
-{
-    const char *method = th_json_str(m, "method");
-    json_object *params = th_json_get(m, "params");
-    const char *text = NULL;
-    if (!strcmp(method, "Runtime.exceptionThrown"))
-        text = json_object_to_json_string(th_json_get(params, "exceptionDetails"));
-    else if (!strcmp(method, "Log.entryAdded")) {
-        /* The refusals the test asks for are logged too (a member
-         * confirming their own proposal among them); a browser asks for
-         * /favicon.ico on its own. */
-        json_object *e = th_json_get(params, "entry"), *u = th_json_get(e, "url");
-        const char *t = th_json_str(e, "text");
-        if (!strcmp(th_json_str(e, "level"), "error") && !strstr(t, "401") &&
-            !strstr(t, "403") && !strstr(t, "429") &&
-            !(u && strstr(json_object_get_string(u), "/favicon.ico")) &&
-            !(u && strstr(json_object_get_string(u), "/confirm") && strstr(t, "400")))
-            text = json_object_to_json_string(e);
-    }
-    if (text) {
-        size_t l = strlen(b->errors);
-        snprintf(b->errors + l, sizeof b->errors - l, "%s\n", text);
-    }
-}
-
-/* The answer to command id (a new reference), reading events meanwhile;
- * fails the test after 30 s or on an error answer. */
-static json_object *cdp_wait(cdp *b, int id)
-{
-    double end = scan_now() + 30;
-    for (;;) {
-        char *nul = b->len ? memchr(b->buf, 0, b->len) : NULL;
-        if (nul) {
-            size_t n = (size_t)(nul - b->buf) + 1;
-            json_object *m = json_tokener_parse(b->buf);
-            memmove(b->buf, b->buf + n, b->len - n);
-            b->len -= n;
-            if (!m)
-                continue;
-            json_object *idj = th_json_get(m, "id");
-            if (idj && json_object_get_int(idj) == id) {
-                json_object *e = th_json_get(m, "error");
-                if (e)
-                    fail_msg("chromium: %s", json_object_to_json_string(e));
-                json_object *r = json_object_get(th_json_get(m, "result"));
-                json_object_put(m);
-                return r;
-            }
-            if (!idj)
-                cdp_event(b, m);
-            json_object_put(m);
-            continue;
-        }
-        struct pollfd p = {b->from, POLLIN, 0};
-        if (scan_now() > end)
-            fail_msg("chromium did not answer command %d within 30 s", id);
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        if (b->cap - b->len < 65536)
-            b->buf = realloc(b->buf, b->cap = b->cap * 2 + 65536);
-        ssize_t got = read(b->from, b->buf + b->len, b->cap - b->len - 1);
-        if (got <= 0)
-            fail_msg("chromium closed its pipe");
-        b->len += (size_t)got;
-    }
-}
-
-/* Run method with params (a JSON object's text, NULL: none) in the page's
- * session (or the browser's, before there is one); its result. */
-static json_object *cdp_call(cdp *b, const char *method, const char *params)
+/* cdp.c's failures fail the test. */
+void cdp_failf(const char *fmt, ...)
 {
     char msg[8192];
-    int id = ++b->next_id;
-    int n = snprintf(msg, sizeof msg, "{\"id\":%d,\"method\":\"%s\",\"params\":%s%s%s%s}", id,
-                     method, params ? params : "{}", b->session[0] ? ",\"sessionId\":\"" : "",
-                     b->session, b->session[0] ? "\"" : "");
-    assert_true(n > 0 && (size_t)n < sizeof msg - 1);
-    assert_int_equal(write(b->to, msg, (size_t)n + 1), n + 1);
-    return cdp_wait(b, id);
-}
-
-static void cdp_start(cdp *b, const char *dir)
-{
-    const char *chromium = getenv("STEMTEL_CHROMIUM") ? getenv("STEMTEL_CHROMIUM")
-                                                       : "/usr/bin/chromium";
-    char profile[4400], log[4400];
-    int in[2], out[2];
-    memset(b, 0, sizeof *b);
-    snprintf(profile, sizeof profile, "--user-data-dir=%s/chromium-cdp", dir);
-    snprintf(log, sizeof log, "%s/chromium-cdp.log", dir);
-    assert_int_equal(pipe(in), 0);
-    assert_int_equal(pipe(out), 0);
-    fflush(NULL);
-    b->pid = fork();
-    assert_true(b->pid >= 0);
-    if (b->pid == 0) {
-        int r = fcntl(in[0], F_DUPFD, 10), w = fcntl(out[1], F_DUPFD, 10);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        dup2(r, 3);
-        dup2(w, 4);
-        for (int k = 5; k < 1024; k++)
-            close(k);
-        /* --no-sandbox: tests may run as root, which chromium's sandbox refuses. */
-        execl(chromium, chromium, "--headless", "--no-sandbox", "--disable-gpu",
-              "--no-first-run", "--remote-debugging-pipe", profile, "about:blank", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    b->to = in[1];
-    b->from = out[0];
-    json_object *t = cdp_call(b, "Target.createTarget", "{\"url\":\"about:blank\"}");
-    char params[256];
-    snprintf(params, sizeof params, "{\"targetId\":\"%s\",\"flatten\":true}",
-             th_json_str(t, "targetId"));
-    json_object_put(t);
-    json_object *a = cdp_call(b, "Target.attachToTarget", params);
-    snprintf(b->session, sizeof b->session, "%s", th_json_str(a, "sessionId"));
-    json_object_put(a);
-    json_object_put(cdp_call(b, "Runtime.enable", NULL));
-    json_object_put(cdp_call(b, "Log.enable", NULL));
-    json_object_put(cdp_call(b, "Page.enable", NULL));
-    json_object_put(cdp_call(b, "Emulation.setDeviceMetricsOverride",
-                             "{\"width\":1400,\"height\":1000,\"deviceScaleFactor\":1,"
-                             "\"mobile\":false}"));
-}
-
-static void cdp_stop(cdp *b)
-{
-    b->session[0] = 0;
-    char msg[] = "{\"id\":999999,\"method\":\"Browser.close\",\"params\":{}}";
-    if (write(b->to, msg, sizeof msg) < 0)
-        print_message("chromium was gone already\n");
-    close(b->to);
-    close(b->from);
-    double end = scan_now() + 10;
-    while (waitpid(b->pid, NULL, WNOHANG) != b->pid) {
-        if (scan_now() > end) {
-            kill(b->pid, SIGKILL);
-            waitpid(b->pid, NULL, 0);
-            break;
-        }
-        scan_sleep_ms(50);
-    }
-    free(b->buf);
-    if (b->errors[0])
-        fail_msg("the page broke in chromium: %s", b->errors);
-}
-
-/* The value of the script expression js (promises awaited), a new
- * reference; NULL for undefined or null. */
-static json_object *cdp_eval(cdp *b, const char *js)
-{
-    json_object *p = json_object_new_object();
-    json_object_object_add(p, "expression", json_object_new_string(js));
-    json_object_object_add(p, "returnByValue", json_object_new_boolean(1));
-    json_object_object_add(p, "awaitPromise", json_object_new_boolean(1));
-    json_object *r = cdp_call(b, "Runtime.evaluate", json_object_to_json_string(p));
-    json_object_put(p);
-    if (th_json_get(r, "exceptionDetails"))
-        fail_msg("script %s threw: %s", js, json_object_to_json_string(r));
-    json_object *v = json_object_get(th_json_get(th_json_get(r, "result"), "value"));
-    json_object_put(r);
-    return v;
-}
-
-static long cdp_eval_int(cdp *b, const char *js)
-{
-    json_object *v = cdp_eval(b, js);
-    long n = v ? (long)json_object_get_int64(v) : -1;
-    json_object_put(v);
-    return n;
-}
-
-/* Wait until js is true, up to 20 s; fails with what naming it. While a
- * page is being replaced its document may be half there: a throw is
- * "not yet". */
-static void cdp_until(cdp *b, const char *js, const char *what)
-{
-    double end = scan_now() + 20;
-    char guarded[2048];
-    snprintf(guarded, sizeof guarded, "(function () { try { return !!(%s); } catch (e) {"
-             " return false; } })()", js);
-    for (;;) {
-        json_object *v = cdp_eval(b, guarded);
-        int ok = v && json_object_get_boolean(v);
-        json_object_put(v);
-        if (ok)
-            return;
-        if (scan_now() > end) {
-            json_object *body = cdp_eval(b, "document.body ? document.body.outerHTML.slice(0, 3000)"
-                                            " : location.href");
-            fail_msg("in chromium, never %s: %s", what, body ? json_object_get_string(body) : "");
-        }
-        scan_sleep_ms(100);
-    }
-}
-
-static void cdp_go(cdp *b, const char *url)
-{
-    char params[512];
-    snprintf(params, sizeof params, "{\"url\":\"%s\"}", url);
-    json_object_put(cdp_call(b, "Page.navigate", params));
-}
-
-/* A real mouse click (pressed and released) in the middle of the element
- * selector finds, scrolled into view. */
-static void cdp_click(cdp *b, const char *selector)
-{
-    char js[1024], ev[256];
-    json_object *sel = json_object_new_string(selector);
-    snprintf(js, sizeof js, "(function () { var e = document.querySelector(%s); if (!e) return null;"
-             " e.scrollIntoView({block: 'center'}); var r = e.getBoundingClientRect();"
-             " return [r.x + r.width / 2, r.y + r.height / 2]; })()",
-             json_object_to_json_string(sel));
-    json_object_put(sel);
-    json_object *xy = cdp_eval(b, js);
-    if (!xy)
-        fail_msg("in chromium, nothing to click at %s", selector);
-    double x = json_object_get_double(json_object_array_get_idx(xy, 0));
-    double y = json_object_get_double(json_object_array_get_idx(xy, 1));
-    json_object_put(xy);
-    const char *types[] = {"mousePressed", "mouseReleased"};
-    for (int k = 0; k < 2; k++) {
-        snprintf(ev, sizeof ev, "{\"type\":\"%s\",\"x\":%.1f,\"y\":%.1f,\"button\":\"left\","
-                 "\"clickCount\":1}", types[k], x, y);
-        json_object_put(cdp_call(b, "Input.dispatchMouseEvent", ev));
-    }
-}
-
-/* Click into the field selector finds and type text there. */
-static void cdp_type(cdp *b, const char *selector, const char *text)
-{
-    char params[512];
-    cdp_click(b, selector);
-    json_object *t = json_object_new_string(text);
-    snprintf(params, sizeof params, "{\"text\":%s}", json_object_to_json_string(t));
-    json_object_put(t);
-    json_object_put(cdp_call(b, "Input.insertText", params));
-}
-
-/* With $STEMTEL_SCREENSHOTS set, the page as chromium shows it into
- * that folder as name (for the README); else nothing. */
-static void cdp_screenshot(cdp *b, const char *name)
-{
-    const char *dir = getenv("STEMTEL_SCREENSHOTS");
-    char path[4400];
-    if (!dir || !*dir)
-        return;
-    json_object *r = cdp_call(b, "Page.captureScreenshot", "{\"format\":\"png\"}");
-    const char *data = th_json_str(r, "data");
-    size_t n = strlen(data);
-    unsigned char *png = malloc(n);
-    int len = EVP_DecodeBlock(png, (const unsigned char *)data, (int)n);
-    assert_true(len > 0);
-    while (n && data[n - 1] == '=') /* DecodeBlock counts the padding */
-        n--, len--;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(png, 1, (size_t)len, f), (size_t)len);
-    assert_int_equal(fclose(f), 0);
-    free(png);
-    json_object_put(r);
-    print_message("screenshot %s\n", path);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fail_msg("%s", msg);
+    abort(); /* fail_msg jumps out of the test; never here */
 }
 
 /* ---- tests ------------------------------------------------------------------------ */
@@ -1250,19 +976,6 @@ static void assert_decided_blank(const char *store, long id, const char *by,
     st_store_close(s);
 }
 
-/* Submit the login form in the browser and wait for the next page. */
-static void browser_login(cdp *b, const char *member, const char *password)
-{
-    cdp_until(b, "document.readyState === 'complete' && !!document.getElementById('member')",
-              "the login form");
-    json_object_put(cdp_eval(b, "window.before_submit = 1"));
-    cdp_type(b, "#member", member);
-    cdp_type(b, "#password", password);
-    cdp_click(b, "#login-button");
-    cdp_until(b, "!window.before_submit && document.readyState === 'complete'",
-              "the page after the login");
-}
-
 /* The desk in a real browser: not logged in it sends chromium to the
  * login; a member logs in by typing and clicking, picks a ballot in the
  * queue, sees its page drawn and where the paper lies, and decides it by
@@ -1287,7 +1000,7 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
     cdp_go(&b, url);
     cdp_until(&b, "location.pathname === '/login' && !!document.getElementById('login-button')",
               "sent to the login");
-    browser_login(&b, "Jan", "korenbloem-42");
+    cdp_login(&b, "Jan", "korenbloem-42");
     cdp_until(&b, "location.pathname === '/desk' && +document.body.dataset.loaded >= 1 && "
                   "!!document.body.dataset.selected", "on the desk with a ballot shown");
     long queue0 = cdp_eval_int(&b, "+document.body.dataset.queue");
@@ -1351,11 +1064,11 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
 
     /* Five wrong passwords, then even the right one waits. */
     for (int k = 0; k < 5; k++) {
-        browser_login(&b, "Jan", "not-the-password");
+        cdp_login(&b, "Jan", "not-the-password");
         cdp_until(&b, "document.getElementById('login-error').textContent.indexOf('Onjuiste')"
                       " === 0", "told the password was wrong");
     }
-    browser_login(&b, "Jan", "korenbloem-42");
+    cdp_login(&b, "Jan", "korenbloem-42");
     cdp_until(&b, "location.pathname === '/login' && document.getElementById('login-error')"
                   ".textContent.indexOf('Te veel') === 0", "told to wait");
     cdp_stop(&b);
@@ -1386,7 +1099,7 @@ static void test_serve_desk_four_eyes_needs_a_second_member(void **state)
     cdp_start(&b, dir);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/desk", sv.port);
     cdp_go(&b, url);
-    browser_login(&b, "Jan", "korenbloem-42");
+    cdp_login(&b, "Jan", "korenbloem-42");
     cdp_until(&b, "location.pathname === '/desk' && !!document.body.dataset.selected",
               "on the desk with a ballot shown");
     long id = cdp_eval_int(&b, "+document.body.dataset.selected");
@@ -1414,7 +1127,7 @@ static void test_serve_desk_four_eyes_needs_a_second_member(void **state)
               "logged out");
 
     /* Piet confirms it: now it counts. */
-    browser_login(&b, "Piet", "klaproos-77");
+    cdp_login(&b, "Piet", "klaproos-77");
     cdp_until(&b, "location.pathname === '/desk' && +document.body.dataset.loaded >= 1",
               "Piet at the desk");
     snprintf(js, sizeof js, "#q-%ld", id);
