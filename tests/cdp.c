@@ -123,11 +123,16 @@ json_object *cdp_call(cdp *b, const char *method, const char *params)
     return cdp_wait(b, id);
 }
 
-void cdp_start(cdp *b, const char *dir)
+void cdp_viewport(cdp *b, int width, int height)
 {
     char viewport[128];
     snprintf(viewport, sizeof viewport, "{\"width\":%d,\"height\":%d,\"deviceScaleFactor\":1,"
-             "\"mobile\":false}", CDP_WIDTH, CDP_HEIGHT);
+             "\"mobile\":false}", width, height);
+    json_object_put(cdp_call(b, "Emulation.setDeviceMetricsOverride", viewport));
+}
+
+void cdp_start(cdp *b, const char *dir)
+{
     const char *chromium = getenv("STEMTEL_CHROMIUM") ? getenv("STEMTEL_CHROMIUM")
                                                        : "/usr/bin/chromium";
     char profile[4400], log[4400];
@@ -170,8 +175,7 @@ void cdp_start(cdp *b, const char *dir)
     json_object_put(cdp_call(b, "Runtime.enable", NULL));
     json_object_put(cdp_call(b, "Log.enable", NULL));
     json_object_put(cdp_call(b, "Page.enable", NULL));
-    json_object_put(cdp_call(b, "Emulation.setDeviceMetricsOverride",
-                             viewport));
+    cdp_viewport(b, CDP_WIDTH, CDP_HEIGHT);
 }
 
 void cdp_stop(cdp *b)

@@ -17,7 +17,7 @@
 #include <json-c/json.h>
 #include <sys/types.h>
 
-/* The viewport every page is drawn in, screenshots too. */
+/* The viewport cdp_start gives, screenshots too. */
 #define CDP_WIDTH 1280
 #define CDP_HEIGHT 800
 
@@ -42,6 +42,9 @@ void cdp_start(cdp *b, const char *dir);
 /* Close the browser (killed after 10 s) and fail on any script error or
  * CSP report the page logged meanwhile. */
 void cdp_stop(cdp *b);
+
+/* Draw the page at width x height CSS pixels from now on. */
+void cdp_viewport(cdp *b, int width, int height);
 
 /* Run method with params (a JSON object's text, NULL: none) in the page's
  * session; its result, a new reference. */

@@ -250,6 +250,14 @@ static void serve_stop(served *s)
     }
 }
 
+/* `stemtel serve --store store` on loopback. */
+static void serve_store(served *s, const char *dir, const char *store)
+{
+    char args[4500];
+    snprintf(args, sizeof args, "--store '%s'", store);
+    serve_start(s, dir, "127.0.0.1", args);
+}
+
 /* The page at url after its script ran, as chromium's DOM; malloc'd.
  * CSP violations or script errors in chromium's console fail the test. */
 static char *browser_dom(const char *dir, const char *url)
@@ -538,19 +546,26 @@ static void test_serve_screens_follow_a_running_scan(void **state)
     free(dir);
 }
 
-/* A store with n ballots of seed 3 under 0668::SB1, counted by `stemtel
- * count`; its path into store (4400 bytes). */
-static void counted_store(const char *dir, int n, char *store)
+/* A store in dir (its path into store, 4400 bytes) of synth's ballots
+ * drawn with options opts, counted under 0668::SB1 by `stemtel count`. */
+static void synth_store(const char *dir, const char *opts, char *store)
 {
     char *model = th_root(SCAN_MODEL);
-    char src[4300], opts[128];
+    char src[4300];
     snprintf(src, sizeof src, "%s/src", dir);
-    snprintf(opts, sizeof opts, "--count %d --seed 3 --dpi 200 --format grey-jpeg", n);
     scan_synth(src, opts);
     snprintf(store, 4400, "%s/cso.db", dir);
     RUN_OK("count --model '%s' --station 0668::SB1 --store '%s' --out '%s/c' '%s'", model, store,
            dir, src);
     free(model);
+}
+
+/* A store with n ballots of seed 3 under 0668::SB1; its path into store. */
+static void counted_store(const char *dir, int n, char *store)
+{
+    char opts[128];
+    snprintf(opts, sizeof opts, "--count %d --seed 3 --dpi 200 --format grey-jpeg", n);
+    synth_store(dir, opts, store);
 }
 
 static void small_store(const char *dir, char *store)
@@ -800,11 +815,9 @@ static void member_with_password(const char *dir, const char *store)
  * loopback. */
 static void desk_served(const char *dir, char *store, served *sv)
 {
-    char args[4500];
     small_store(dir, store);
     member_with_password(dir, store);
-    snprintf(args, sizeof args, "--store '%s'", store);
-    serve_start(sv, dir, "127.0.0.1", args);
+    serve_store(sv, dir, store);
 }
 
 /* POST body to path with the cookie header line cookie (NULL: none); the
@@ -984,12 +997,11 @@ static void assert_decided_blank(const char *store, long id, const char *by,
  * after logging out the desk answers 401; wrong passwords are limited. */
 static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **state)
 {
-    char *dir = th_tmpdir(), store[4400], args[4500], url[256], js[512];
+    char *dir = th_tmpdir(), store[4400], url[256], js[512];
     counted_store(dir, 12, store);
     member_with_password(dir, store);
-    snprintf(args, sizeof args, "--store '%s'", store);
     served sv;
-    serve_start(&sv, dir, "127.0.0.1", args);
+    serve_store(&sv, dir, store);
     long blank0 = tally_figure(dir, store, "F"), review0 = tally_figure(dir, store, "review");
     if (review0 < 2)
         fail_msg("the store has %ld ballots in review; the test wants two", review0);
@@ -1018,7 +1030,10 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
                   "document.querySelectorAll('#zoom canvas').length === "
                   "document.querySelectorAll('#boxes span').length",
               "every box with ink enlarged");
+    /* Taller, so the image shows the drawn page below the buttons too. */
+    cdp_viewport(&b, CDP_WIDTH, 1100);
     cdp_screenshot(&b, "desk.png");
+    cdp_viewport(&b, CDP_WIDTH, CDP_HEIGHT);
     json_object *where = cdp_eval(&b, "document.getElementById('b-where').textContent");
     if (!strstr(json_object_get_string(where), "0668::SB1, batch 1, plaats "))
         fail_msg("the desk says the paper lies at %s", json_object_get_string(where));
@@ -1073,6 +1088,67 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
                   ".textContent.indexOf('Te veel') === 0", "told to wait");
     cdp_stop(&b);
     serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* A hundred ballots decided at the desk by the keyboard alone, one key
+ * each: every fixed decision's button shows its key (b blank, 1..9 and 0
+ * the invalid and void reasons in order), a key decides the ballot shown
+ * and the next one's page comes up; at the end the queue is empty and
+ * `stemtel tally --store` counts every decision. Timing is bench/serve's
+ * business, not this test's. */
+static void test_serve_desk_decides_100_ballots_by_keys_alone(void **state)
+{
+    enum { N = 100 };
+    char *dir = th_tmpdir(), store[4400], url[256];
+    /* Marks between the boxes: every ballot goes to review. */
+    synth_store(dir, "--count 100 --seed 21 --dpi 200 --format grey-jpeg --scenarios between",
+                store);
+    member_with_password(dir, store);
+    served sv;
+    serve_store(&sv, dir, store);
+    long blank0 = tally_figure(dir, store, "F"), invalid0 = tally_figure(dir, store, "G");
+    assert_int_equal(tally_figure(dir, store, "review"), N);
+    cdp b;
+    cdp_start(&b, dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/desk", sv.port);
+    cdp_go(&b, url);
+    cdp_login(&b, "Jan", "korenbloem-42");
+    cdp_until(&b, "location.pathname === '/desk' && +document.body.dataset.queue === 100 && "
+                  "!!document.body.dataset.selected && document.getElementById('page').complete"
+                  " && document.getElementById('page').naturalWidth > 0",
+              "on the desk with the first ballot's page");
+    /* The keys are on the buttons. */
+    json_object *v = cdp_eval(&b, "Array.prototype.map.call(document.querySelectorAll("
+                                  "'#buttons button[data-key]'), function (x) { return "
+                                  "x.dataset.key + '=' + x.dataset.as + '=' + "
+                                  "x.querySelector('kbd').textContent; }).join(' ')");
+    const char *keys = json_object_get_string(v);
+    print_message("desk keys: %s\n", keys);
+    if (strncmp(keys, "b=blank=b 1=invalid:", 20) || !strstr(keys, "=void:rescan="))
+        fail_msg("the desk's keys are %s", keys);
+    json_object_put(v);
+
+    int blank = 0, invalid = 0;
+    double total = 0;
+    for (int k = 0; k < N; k++) {
+        const char *key = k % 4 == 3 ? "1" : "b";
+        total += cdp_desk_decide_by_key(&b, key);
+        if (*key == 'b')
+            blank++;
+        else
+            invalid++;
+    }
+    cdp_until(&b, "+document.body.dataset.queue === 0 && +document.body.dataset.decided === 100 "
+                  "&& document.getElementById('ballot').hidden", "the queue empty");
+    print_message("desk: %d ballots decided by %d keys, %.0f ms from key to next page in all\n",
+                  N, N, total);
+    cdp_stop(&b);
+    serve_stop(&sv);
+    assert_int_equal(tally_figure(dir, store, "review"), 0);
+    assert_int_equal(tally_figure(dir, store, "F"), blank0 + blank);
+    assert_int_equal(tally_figure(dir, store, "G"), invalid0 + invalid);
     th_rmtree(dir);
     free(dir);
 }
@@ -1318,6 +1394,7 @@ int main(void)
         cmocka_unit_test(test_serve_members_passwd_keeps_only_a_salted_hash),
         cmocka_unit_test(test_serve_desk_needs_a_login_and_the_csrf_token),
         cmocka_unit_test(test_serve_desk_in_a_browser_decides_a_ballot_by_clicking),
+        cmocka_unit_test(test_serve_desk_decides_100_ballots_by_keys_alone),
         cmocka_unit_test(test_serve_desk_four_eyes_needs_a_second_member),
         cmocka_unit_test(test_serve_desk_turns_an_upside_down_page_and_finds_its_ink),
         cmocka_unit_test(test_serve_a_slow_login_does_not_hold_up_the_display),
