@@ -14,6 +14,8 @@
 #include "run_ok.h"
 #include "scan_fixture.h"
 #include "app/desk.h"
+#include "stemtel/basis.h"
+#include "stemtel/model.h"
 #include "stemtel/proof.h"
 #include "stemtel/store.h"
 
@@ -1092,6 +1094,117 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
     free(dir);
 }
 
+#define TELLING "results/Telling_GR2022_WestMaasenWaal.eml.xml"
+
+/* A store in dir (its path into store, 4400 bytes) as in the middle of a
+ * sitting, its ballots drawn by synth from the Kiesraad's count of West
+ * Maas en Waal (GR2022): 0668::SB118 and 0668::SB119 counted and their
+ * basistelling imported (so reconciled), 0668::SB116 counted with its
+ * basistelling and a ballot left to people, 0668::SB120 a third counted
+ * and no basistelling yet. */
+static void sitting_store(const char *dir, char *store)
+{
+    static const struct {
+        const char *id;
+        int seed, basis;
+        const char *files; /* a glob of the files counted */
+    } st[] = {{"0668::SB118", 41, 1, "*.tif"},
+              {"0668::SB119", 42, 1, "*.tif"},
+              {"0668::SB116", 43, 1, "*.tif"},
+              {"0668::SB120", 44, 0, "ballot-0000[0-3]?.tif"}};
+    char *model = th_root(SCAN_MODEL), *telling = th_data(TELLING);
+    char src[4300], part[4400];
+    snprintf(store, 4400, "%s/cso.db", dir);
+    for (size_t k = 0; k < sizeof st / sizeof st[0]; k++) {
+        snprintf(src, sizeof src, "%s/%s", dir, st[k].id + strlen("0668::"));
+        RUN_OK("synth '%s' --seed %d --dpi 150 --format grey-jpeg --votes-from '%s' "
+               "--station %s --out '%s'", model, st[k].seed, telling, st[k].id, src);
+        snprintf(part, sizeof part, "%s/part", src);
+        char cmd[9000];
+        snprintf(cmd, sizeof cmd, "mkdir '%s' && cp '%s'/%s '%s'", part, src, st[k].files, part);
+        assert_int_equal(system(cmd), 0);
+        RUN_OK("count --model '%s' --station %s --store '%s' --out '%s-out' '%s'", model,
+               st[k].id, store, src, part);
+    }
+    /* The basistelling of the stations that have it, from the same 510b. */
+    st_error err = {0};
+    st_model *m = NULL;
+    st_basis_set set = {0, NULL};
+    st_store *s = NULL;
+    assert_st_ok(st_model_load_checked(model, &m, &err), &err);
+    assert_st_ok(st_basis_read_eml(telling, m, &set, &err), &err);
+    int kept = 0;
+    for (int i = 0; i < set.n; i++)
+        for (size_t k = 0; k < sizeof st / sizeof st[0]; k++)
+            if (st[k].basis && !strcmp(set.v[i].station, st[k].id)) {
+                st_basis t = set.v[kept];
+                set.v[kept++] = set.v[i];
+                set.v[i] = t;
+            }
+    st_basis_set some = {kept, set.v};
+    assert_int_equal(kept, 3);
+    assert_st_ok(st_store_open(store, NULL, &s, &err), &err);
+    assert_st_ok(st_basis_save(s, &some, telling, &err), &err);
+    st_store_close(s);
+    st_basis_set_free(&set);
+    st_model_free(m);
+    free(telling);
+    free(model);
+}
+
+/* In chromium, go to path of the server on port and wait until its
+ * script has filled it and ready holds (what names it); then the
+ * screenshot png. */
+static void screen_shown(cdp *b, int port, const char *path, const char *ready,
+                         const char *what, const char *png)
+{
+    char url[256], js[2048];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    cdp_go(b, url);
+    snprintf(js, sizeof js, "location.pathname === '%s' && +document.body.dataset.loaded >= 1 "
+             "&& %s", path, ready);
+    cdp_until(b, js, what);
+    cdp_screenshot(b, png);
+}
+
+/* The public display, the operator view and the reconciliation of a
+ * sitting half done, each in chromium as the room sees it (the README's
+ * screenshots with $STEMTEL_SCREENSHOTS): every station with its state,
+ * the two reconciled ones said so, the one with a ballot left to people
+ * waiting for it, and what still blocks a final result. */
+static void test_serve_screens_of_a_sitting_half_done_in_a_browser(void **state)
+{
+    char *dir = th_tmpdir(), store[4400];
+    sitting_store(dir, store);
+    served sv;
+    serve_store(&sv, dir, store);
+    cdp b;
+    cdp_start(&b, dir);
+
+    screen_shown(&b, sv.port, "/", "document.querySelectorAll('#stations tbody tr').length === 4"
+                 " && document.querySelectorAll('#lists tbody tr').length > 0",
+                 "the public display with four stations and the lists", "public.png");
+    json_object *v = cdp_eval(&b, "document.getElementById('stations').textContent");
+    const char *text = json_object_get_string(v);
+    if (!strstr(text, "0668::SB118") || !strstr(text, "0668::SB120"))
+        fail_msg("the public display shows %s", text);
+    json_object_put(v);
+    screen_shown(&b, sv.port, "/operator",
+                 "document.querySelectorAll('#stations tbody tr').length === 4 && "
+                 "document.querySelectorAll('#recent tbody tr').length === 20 && "
+                 "document.querySelectorAll('#blocks li').length > 0",
+                 "the operator view with its stations, last pages and blocks", "operator.png");
+    screen_shown(&b, sv.port, "/reconcile",
+                 "document.querySelectorAll('#recon .state-reconciled').length === 2 && "
+                 "document.getElementById('recon').textContent.indexOf('0668::SB116') >= 0 && "
+                 "document.querySelectorAll('#blocks li').length > 0",
+                 "the reconciliation with two stations reconciled", "reconcile.png");
+    cdp_stop(&b);
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
 /* A hundred ballots decided at the desk by the keyboard alone, one key
  * each: every fixed decision's button shows its key (b blank, 1..9 and 0
  * the invalid and void reasons in order), a key decides the ballot shown
@@ -1402,6 +1515,7 @@ int main(void)
         cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
         cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),
         cmocka_unit_test(test_serve_screens_follow_a_running_scan),
+        cmocka_unit_test(test_serve_screens_of_a_sitting_half_done_in_a_browser),
     };
     /* STEMTEL_TEST_FILTER=test_serve_desk* runs only those. */
     if (getenv("STEMTEL_TEST_FILTER"))
