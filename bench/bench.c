@@ -381,7 +381,7 @@ int st_bench_write_section(const char *path, const char *title,
             len[i] = (i + 1 < ns ? (size_t)(start[i + 1] - start[i]) : strlen(start[i]));
     }
     static const char *const order[] = {"Throughput", "Accuracy", "Rescans", "Hostile input",
-                                        "Screens"};
+                                        "Screens", "Desk"};
     enum { N_ORDER = (int)(sizeof order / sizeof *order) };
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);

@@ -66,8 +66,8 @@ void st_bench_describe(st_bench_buf *b, int argc, char **argv);
 
 /* Replace the section "## title" of the results file (created if missing)
  * with body, which starts with that heading; the sections "Throughput",
- * "Accuracy", "Rescans", "Hostile input" and "Screens" stay in that order and any
- * other is kept after them.
+ * "Accuracy", "Rescans", "Hostile input", "Screens" and "Desk" stay in that
+ * order and any other is kept after them.
  * Returns ST_OK or ST_ERR_IO naming the file. */
 int st_bench_write_section(const char *path, const char *title,
                            const char *body, st_error *err);

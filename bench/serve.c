@@ -19,12 +19,18 @@
  *     displays, 3 operator views, 2 reconciliations, 1 desk), runs
  *     interleaved, the best of each kept: the ratio is what the viewers
  *     cost the count; as that is noisy on a shared machine, also the CPU
- *     serve used meanwhile against the count's.
+ *     serve used meanwhile against the count's;
+ *   - the desk in Debian's headless chromium (driven over the DevTools
+ *     pipe by tests/cdp.c): 100 ballots that all go to review, decided
+ *     by one key each, timed by the page's own clock from the key's
+ *     event to the next ballot's page image loaded (section "Desk";
+ *     --desk-only runs just that).
  *
- * Only the repository's own programs and libraries; HTTP is a few lines
- * of sockets here.
+ * Only the repository's own programs and libraries and the chromium
+ * the tests use; HTTP is a few lines of sockets here.
  */
 #include "bench.h"
+#include "cdp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,6 +55,7 @@
 #define ST_SB_DIR "build/bench/serve"
 #define ST_SB_VIEWERS 10
 #define ST_SB_PASSWORD "bench-wachtwoord-1"
+#define ST_SB_DESK_N 100
 
 typedef struct st_sb_server {
     pid_t pid;
@@ -301,24 +308,126 @@ static void *st_sb_view(void *arg)
     return NULL;
 }
 
+/* The server a failing browser leaves behind, stopped by cdp_failf. */
+static st_sb_server *st_sb_live;
+
+static void st_sb_stop(st_sb_server *sv);
+
+/* tests/cdp.c's failures end the benchmark. */
+void cdp_failf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench: serve: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (st_sb_live)
+        st_sb_stop(st_sb_live);
+    exit(2);
+}
+
+/* A member and its password in store, for the desk. */
+static int st_sb_member(const char *bin, const char *store, st_error *err)
+{
+    if (st_sb_sh("printf '%%s\\n' '" ST_SB_PASSWORD "' >" ST_SB_DIR "/pw && '%s' members add "
+                 "Bench --role voorzitter --store '%s' >/dev/null && '%s' members passwd Bench "
+                 "--store '%s' <" ST_SB_DIR "/pw >/dev/null", bin, store, bin, store) != 0)
+        return st_error_set(err, ST_ERR_IO, "bench: cannot add the bench's member");
+    return ST_OK;
+}
+
+/* 100 ballots decided at the desk in chromium by one key each: a store
+ * of synth's marks between the boxes (every ballot in review), the
+ * member logs in by typing, and each ballot is decided blank by `b`,
+ * every fourth invalid by `1`; the table "desk: 100 decisions by
+ * keyboard" into b. */
+static int st_sb_desk(const char *bin, int quick, st_bench_buf *b, st_error *err)
+{
+    const char *dir = ST_SB_DIR "/desk", *store = ST_SB_DIR "/desk/cso.db";
+    st_sb_server sv = {0};
+    double ms[ST_SB_DESK_N];
+    char url[128];
+    if (st_sb_sh("rm -rf '%s' && mkdir -p '%s'", dir, dir) != 0)
+        return st_error_set(err, ST_ERR_IO, "bench: cannot make %s", dir);
+    fprintf(stderr, "bench: serve: %d ballots for the desk ...\n", ST_SB_DESK_N);
+    if (st_sb_sh("'%s' synth '%s' --count %d --seed 21 --dpi 200 --format grey-jpeg "
+                 "--scenarios between --out '%s/in' >'%s/synth.log' 2>&1 && '%s' count --model "
+                 "'%s' --station 0668::SB1 --store '%s' --out '%s/out' '%s/in' >'%s/count.log' "
+                 "2>&1", bin, ST_BENCH_MODEL, ST_SB_DESK_N, dir, dir, bin, ST_BENCH_MODEL, store,
+                 dir, dir, dir) != 0)
+        return st_error_set(err, ST_ERR_IO, "bench: cannot make the desk's store (see %s)", dir);
+    if (st_sb_member(bin, store, err) || st_sb_serve(bin, store, &sv, err))
+        goto fail;
+    st_sb_live = &sv;
+    cdp br;
+    cdp_start(&br, dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/desk", sv.port);
+    cdp_go(&br, url);
+    cdp_login(&br, "Bench", ST_SB_PASSWORD);
+    char js[512];
+    snprintf(js, sizeof js, "location.pathname === '/desk' && +document.body.dataset.queue === %d"
+             " && !!document.body.dataset.selected && document.getElementById('page').complete"
+             " && document.getElementById('page').naturalWidth > 0", ST_SB_DESK_N);
+    cdp_until(&br, js, "on the desk with the first ballot's page");
+    fprintf(stderr, "bench: serve: deciding %d ballots by keyboard ...\n", ST_SB_DESK_N);
+    double t0 = st_bench_now(), sum = 0;
+    for (int k = 0; k < ST_SB_DESK_N; k++)
+        sum += ms[k] = cdp_desk_decide_by_key(&br, k % 4 == 3 ? "1" : "b");
+    double wall = st_bench_now() - t0;
+    cdp_until(&br, "+document.body.dataset.queue === 0", "the queue empty");
+    cdp_stop(&br);
+    st_sb_live = NULL;
+    st_sb_stop(&sv);
+    st_bench_printf(b, "### desk: %d decisions by keyboard\n\n"
+                       "%d ballots of synth's `--scenarios between` (marks between the boxes, "
+                       "so every one goes to review; %s, grey JPEG 200 dpi, seed 21) counted "
+                       "as one station; `stemtel serve` on loopback and Debian's chromium "
+                       "headless, %dx%d, driven over the DevTools pipe (`tests/cdp.c`). A member "
+                       "logs in by typing; then each ballot is decided by one key pressed on "
+                       "the page (`b` blank, every fourth `1`, invalid: number_without_list), "
+                       "nothing clicked. *latency* is the page's own clock from the key's "
+                       "keydown event to the next ballot's page image loaded (the decision "
+                       "posted, the queue fetched again, the next ballot's document and its "
+                       "drawn PNG); for the last, to the queue shown empty. *wall* adds "
+                       "the test driver's own round trips.%s\n\n"
+                       "| decisions | keys pressed | keys per decision | median ms | 95th "
+                       "percentile ms | max ms | latency in all s | wall s |\n"
+                       "|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+                    ST_SB_DESK_N, ST_SB_DESK_N, ST_BENCH_MODEL, CDP_WIDTH, CDP_HEIGHT,
+                    quick ? " Quick mode: the same run." : "");
+    double med = st_sb_quantile(ms, ST_SB_DESK_N, 0.5), p95 = st_sb_quantile(ms, ST_SB_DESK_N, 0.95);
+    st_bench_printf(b, "| %d | %d | 1 | %.0f | %.0f | %.0f | %.1f | %.1f |\n\n", ST_SB_DESK_N,
+                    ST_SB_DESK_N, med, p95, ms[ST_SB_DESK_N - 1], sum / 1000, wall);
+    fprintf(stderr, "bench: serve: desk %.0f ms median, %.0f ms p95 per decision\n", med, p95);
+    return ST_OK;
+fail:
+    st_sb_stop(&sv);
+    return ST_ERR_IO;
+}
+
 static void st_sb_usage(FILE *f)
 {
     fputs("usage: serve [--quick] [--bin STEMTEL] [--sheets N] [--stations K] [--samples N]\n"
-          "             [--runs N] [--results FILE]\n"
+          "             [--runs N] [--results FILE] [--desk-only]\n"
           "A store of N*K ballots (default 1000 sheets as 10 stations' batches), each\n"
-          "screen's time on it, and a count's throughput alone and with 10 viewers.\n",
+          "screen's time on it, and a count's throughput alone and with 10 viewers;\n"
+          "then 100 ballots decided at the desk in chromium by one key each\n"
+          "(--desk-only: just that, its section alone rewritten).\n",
           f);
 }
 
 int main(int argc, char **argv)
 {
     int quick = 0, sheets = 1000, stations = 10, samples = 30, runs = 2, set = 0, rset = 0;
+    int desk_only = 0;
     const char *bin = "build/default/stemtel", *results = ST_BENCH_RESULTS;
     static const struct option longs[] = {
         {"quick", no_argument, NULL, 'q'},         {"bin", required_argument, NULL, 'b'},
         {"sheets", required_argument, NULL, 's'},  {"stations", required_argument, NULL, 'k'},
         {"samples", required_argument, NULL, 'n'}, {"runs", required_argument, NULL, 'r'},
         {"results", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+        {"desk-only", no_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -331,6 +440,7 @@ int main(int argc, char **argv)
         case 'n': samples = atoi(optarg); break;
         case 'r': runs = atoi(optarg); break;
         case 'o': results = optarg; rset = 1; break;
+        case 'd': desk_only = 1; break;
         case 'h': st_sb_usage(stdout); return 0;
         default: st_sb_usage(stderr); return 2;
         }
@@ -356,6 +466,13 @@ int main(int argc, char **argv)
     int n_paths = 0, status = 2;
     double count_s = 0;
     st_synth_opts o;
+    if (desk_only) {
+        if (st_sb_sh("mkdir -p " ST_SB_DIR) != 0) {
+            st_error_set(&err, ST_ERR_IO, "bench: cannot make " ST_SB_DIR);
+            goto fail;
+        }
+        goto desk;
+    }
     st_synth_opts_default(&o);
     o.count = sheets;
     o.seed = 14;
@@ -380,13 +497,7 @@ int main(int argc, char **argv)
             goto fail;
         count_s += s;
     }
-    if (st_sb_sh("printf '%%s\\n' '" ST_SB_PASSWORD "' >" ST_SB_DIR "/pw && '%s' members add "
-                 "Bench --role voorzitter --store '%s' >/dev/null && '%s' members passwd Bench "
-                 "--store '%s' <" ST_SB_DIR "/pw >/dev/null", bin, store, bin, store) != 0) {
-        st_error_set(&err, ST_ERR_IO, "bench: cannot add the bench's member");
-        goto fail;
-    }
-    if (st_sb_serve(bin, store, &sv, &err))
+    if (st_sb_member(bin, store, &err) || st_sb_serve(bin, store, &sv, &err))
         goto fail;
     /* A ballot of the queue for the desk's own documents. */
     long long id = 1;
@@ -553,6 +664,13 @@ int main(int argc, char **argv)
     st_bench_printf(&b, "%s\n", line);
     st_sb_stop(&sv);
     if (st_bench_publish(&b, NULL, results, "Screens", &err))
+        goto fail;
+desk:
+    st_bench_buf_free(&b);
+    memset(&b, 0, sizeof b);
+    st_bench_printf(&b, "## Desk\n\n");
+    st_bench_describe(&b, argc, argv);
+    if (st_sb_desk(bin, quick, &b, &err) || st_bench_publish(&b, NULL, results, "Desk", &err))
         goto fail;
     status = 0;
     goto out;
