@@ -144,7 +144,8 @@ typedef struct st_batch_opts {
     const char *const *source_names; /* NULL, or what the progress line
                                       * calls source i (n_source_names of
                                       * them): it then shows the station
-                                      * and batch each source is on */
+                                      * and batch each source is on, and
+                                      * the commit hook's pages carry it */
     int n_source_names;
     int durable;            /* 1: ballots.jsonl and sheets.jsonl are
                              * written under their own names and synced

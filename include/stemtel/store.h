@@ -53,7 +53,7 @@
 extern "C" {
 #endif
 
-#define ST_STORE_SCHEMA_VERSION 7
+#define ST_STORE_SCHEMA_VERSION 8
 
 typedef struct st_store st_store;
 
@@ -68,6 +68,9 @@ typedef struct st_store_page {
     const char *station;
     const st_outcome *outcome;
     const char *record;
+    const char *source;     /* the scanner or folder it came from as the
+                             * scan names it ("folder1"), or NULL */
+    int batch;              /* its separator sheet's batch number, 0: none */
 } st_store_page;
 
 /* Open the store at path for reading and writing. With m non-NULL the
@@ -116,7 +119,8 @@ int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
                          st_error *err);
 
 /* Add a window of n pages (borrowed for the call), in order, in one
- * transaction. A page whose (sha256, page) is already stored is left as it
+ * transaction. A page with a source is recorded with it, its batch and
+ * the time of the commit (st_store_sources reads them back). A page whose (sha256, page) is already stored is left as it
  * is and counted in *skipped, which is written only on success. Every
  * page taken with a station and marked boxes is checked for a rescan of
  * an earlier page of that station (see above). A page whose station fails st_store_station_check refuses the window
@@ -418,6 +422,34 @@ int st_store_counts_get(st_store *s, const char *station, st_store_counts *out,
  * not change unless the store does. buf (the caller's) holds at least 32
  * bytes and is written only on success. ST_OK or ST_ERR_IO. */
 int st_store_last_change(st_store *s, char *buf, size_t n, st_error *err);
+
+/* One source (scanner or hot folder) of the latest counting run, as
+ * st_store_sources reads it: what `stemtel scan` recorded with its pages. */
+typedef struct st_store_source {
+    char name[32];              /* "folder1", "sane2": as the scan names it */
+    char input[256];            /* what it was given ("folder:/srv/scan1"),
+                                 * cut short if longer */
+    int64_t pages;              /* its pages stored in the run */
+    int64_t recent;             /* of which taken in the last `window` s */
+    double first_at, last_at;   /* Unix time of its first and latest page's
+                                 * commit; 0 when it has none */
+    char station[64];           /* its latest page's station, "" for none */
+    int batch;                  /* that page's sheet batch, 0 for none */
+    int64_t last_id;            /* that page's id, 0 for none */
+    char last_file[256];        /* its file's name without the folder */
+    int last_page;              /* its page index in the file */
+} st_store_source;
+
+/* The sources of the store's latest counting run (st_store_begin_batch),
+ * in the order they were given, each with its pages so far; recent counts
+ * the pages committed after now - window (Unix time, seconds). A run of
+ * `stemtel count` (no sources) gives none. *out (malloc'd, st_store_sources_free)
+ * and *n are written only on success. ST_OK, ST_ERR_NOMEM or ST_ERR_IO. */
+int st_store_sources(st_store *s, double now, double window, st_store_source **out, int *n,
+                     st_error *err);
+
+/* Free what st_store_sources gave. Accepts NULL. */
+void st_store_sources_free(st_store_source *v);
 
 #ifdef __cplusplus
 }

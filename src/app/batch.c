@@ -340,6 +340,7 @@ typedef struct bheld {
     char *station;          /* NULL: none */
     st_outcome outcome;
     char *record;
+    int batch;              /* its sheet batch, 0: none */
 } bheld;
 
 /* One run of st_batch_run: its settings, its window and what lives
@@ -724,7 +725,8 @@ static int commit_page(brun *r, int i, st_error *err)
         }
         bheld *h = &r->held[r->n_held];
         *h = (bheld){f, t->page, station ? strdup(station) : NULL, t->ballot.outcome,
-                     st_page_record(r->m, station, f->path, f->sha, t->page, &t->ballot)};
+                     st_page_record(r->m, station, f->path, f->sha, t->page, &t->ballot),
+                     slot.batch};
         if (!h->record || (station && !h->station)) {
             free(h->station);
             free(h->record);
@@ -764,8 +766,13 @@ static int commit_held(brun *r, st_error *err)
     }
     for (int i = 0; i < n; i++) {
         const bheld *h = &r->held[i];
+        const st_batch_opts *o = r->o;
+        int src = h->f->source;
         r->cpages[i] = (st_batch_page){h->f->path, h->page, h->f->sha, h->station,
-                                       &h->outcome, h->record};
+                                       &h->outcome, h->record,
+                                       o->source_names && src >= 0 && src < o->n_source_names
+                                           ? o->source_names[src] : NULL,
+                                       h->batch};
     }
     if ((rc = r->o->commit(r->o->commit_ctx, r->cpages, n, &skipped, err)))
         return rc;

@@ -19,6 +19,7 @@
 #include "stemtel/store.h"
 #include "record/rescandb.h"
 #include "record/storedb.h"
+#include "util/clock.h"
 #include "stemtel/rescan.h"
 #include "util/seen.h"
 
@@ -36,7 +37,7 @@ struct st_store {
     char *path;
     st_model *model;
     int64_t batch;          /* current batch id, 0 before st_store_begin_batch */
-    sqlite3_stmt *ins_page, *ins_ballot, *has_page;
+    sqlite3_stmt *ins_page, *ins_ballot, *has_page, *ins_source;
     st_seen *claimed;       /* pages answered "not stored" since the last
                              * commit: "key\tpage" */
 };
@@ -103,6 +104,15 @@ struct st_store {
     "CREATE INDEX proposals_page ON proposals(page);"                               \
     "CREATE INDEX proposals_decision ON proposals(decision);"
 
+/* Added in schema version 8: where `stemtel scan` took each page (its
+ * source's name, its sheet batch) and when it was committed (Unix time),
+ * so the operator view can show each source's progress and pace. */
+#define SCHEMA_V8                                                                   \
+    "CREATE TABLE page_sources(page INTEGER PRIMARY KEY REFERENCES pages(id),"      \
+    "  run INTEGER NOT NULL REFERENCES batches(id), source TEXT NOT NULL,"          \
+    "  batch INTEGER NOT NULL, taken_at REAL NOT NULL);"                            \
+    "CREATE INDEX page_sources_run ON page_sources(run, source);"
+
 static const char *const schema =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE batches(id INTEGER PRIMARY KEY, started TEXT NOT NULL,"
@@ -133,7 +143,7 @@ static const char *const schema =
     "CREATE TABLE basis_lists(station TEXT NOT NULL"
     "  REFERENCES basis(station) ON DELETE CASCADE,"
     "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));"
-    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA SCHEMA_V5 SCHEMA_V6 SCHEMA_V7;
+    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA SCHEMA_V5 SCHEMA_V6 SCHEMA_V7 SCHEMA_V8;
 
 int st_store_fail(st_store *s, st_error *err, const char *what)
 {
@@ -230,7 +240,8 @@ static int migrate(st_store *s, int *v, st_error *err)
                                        ST_RESCAN_SCHEMA "PRAGMA user_version=4;",
                                        SCHEMA_V5 "PRAGMA user_version=5;",
                                        SCHEMA_V6 "PRAGMA user_version=6;",
-                                       SCHEMA_V7 "PRAGMA user_version=7;"};
+                                       SCHEMA_V7 "PRAGMA user_version=7;",
+                                       SCHEMA_V8 "PRAGMA user_version=8;"};
     int rc;
     while (*v >= 1 && *v < ST_STORE_SCHEMA_VERSION) {
         int was = *v;
@@ -488,7 +499,9 @@ static int store_open(const char *path, const st_model *m, int readonly, st_stor
                             "VALUES(?1,?2,?3,?4,?5)", -1, &s->ins_page, NULL) != SQLITE_OK ||
          sqlite3_prepare_v2(s->db,
                             "INSERT INTO ballots VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-                            -1, &s->ins_ballot, NULL) != SQLITE_OK)) {
+                            -1, &s->ins_ballot, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(s->db, "INSERT INTO page_sources VALUES(?1,?2,?3,?4,?5)", -1,
+                            &s->ins_source, NULL) != SQLITE_OK)) {
         rc = st_store_fail(s, err, "cannot prepare");
         goto out;
     }
@@ -524,6 +537,7 @@ void st_store_close(st_store *s)
     sqlite3_finalize(s->ins_page);
     sqlite3_finalize(s->ins_ballot);
     sqlite3_finalize(s->has_page);
+    sqlite3_finalize(s->ins_source);
     st_seen_free(s->claimed);
     sqlite3_close(s->db);
     st_model_free(s->model);
@@ -687,6 +701,7 @@ int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped
     }
     if ((rc = st_store_exec(s, "BEGIN IMMEDIATE", err)))
         return rc;
+    double taken_at = st_clock_wall();
     for (int i = 0; i < n; i++) {
         const st_store_page *p = &pages[i];
         const st_outcome *o = p->outcome;
@@ -730,6 +745,19 @@ int st_store_commit(st_store *s, const st_store_page *pages, int n, int *skipped
         if (sqlite3_step(q) != SQLITE_DONE) {
             rc = st_store_fail(s, err, "cannot store a ballot");
             goto fail;
+        }
+        if (p->source) {
+            q = s->ins_source;
+            sqlite3_reset(q);
+            sqlite3_bind_int64(q, 1, id);
+            sqlite3_bind_int64(q, 2, s->batch);
+            sqlite3_bind_text(q, 3, p->source, -1, SQLITE_STATIC);
+            sqlite3_bind_int(q, 4, p->batch);
+            sqlite3_bind_double(q, 5, taken_at);
+            if (sqlite3_step(q) != SQLITE_DONE) {
+                rc = st_store_fail(s, err, "cannot store a page's source");
+                goto fail;
+            }
         }
         /* A sheet fed again: its marks against the station's earlier pages. */
         if ((rc = st_rescan_store_page(s, id, p->station, p->record, err)))
