@@ -8,6 +8,8 @@
 #ifndef STEMTEL_CLI_H
 #define STEMTEL_CLI_H
 
+#include <stddef.h>
+
 #define ST_EXIT_OK 0
 #define ST_EXIT_FAIL 1
 #define ST_EXIT_USAGE 2
@@ -31,6 +33,14 @@ int st_cli_sheet(int argc, char **argv);
 int st_cli_serve(int argc, char **argv);
 
 struct st_batch_report;
+struct st_error;
+
+/* The official 510 schema (510-count-kiesraad-strict.xsd), for export and
+ * serve: in $STEMTEL_XSD_DIR when set, else installed beside the command
+ * (PREFIX/share/stemtel/eml-xsd) or, for a command in the build tree
+ * (build/<flavour>/stemtel), in the repository's data folder. 0 and its
+ * path in buf (n bytes), or -1 with where it looked in err. */
+int st_cli_find_schema(char *buf, size_t n, struct st_error *err);
 
 /* Warn on stderr about what a counted batch asks people to look at:
  * bilevel pages (pencil can be lost) and separator sheets that could not

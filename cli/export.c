@@ -11,11 +11,7 @@
 
 #define ST_EXPORT_XSD "510-count-kiesraad-strict.xsd"
 
-/* The official 510 schema: in $STEMTEL_XSD_DIR when set, else installed
- * beside the command (PREFIX/share/stemtel/eml-xsd) or, for a command in
- * the build tree (build/<flavour>/stemtel), in the repository's data
- * folder. 0 and the path in buf, or -1 with where it looked in err. */
-static int find_schema(char *buf, size_t n, st_error *err)
+int st_cli_find_schema(char *buf, size_t n, st_error *err)
 {
     const char *env = getenv("STEMTEL_XSD_DIR");
     if (env && *env) {
@@ -98,7 +94,7 @@ int st_cli_export(int argc, char **argv)
     st_store *s = NULL;
     int rc = ST_EXIT_FAIL;
     char xsd[PATH_MAX + 64];
-    if (find_schema(xsd, sizeof xsd, &err) || st_store_open_readonly(store_path, &s, &err) ||
+    if (st_cli_find_schema(xsd, sizeof xsd, &err) || st_store_open_readonly(store_path, &s, &err) ||
         st_export_eml(s, out, draft, xsd, &err))
         st_cli_error("%s", err.msg);
     else {

@@ -7,6 +7,7 @@
 #include "stemtel/serve.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,9 @@ static const char *const serve_usage =
     "reconciliation at /reconcile (in Dutch; add ?lang=en for English). Every\n"
     "screen updates itself every second. The adjudication desk is at /desk: a\n"
     "member logs in with the password of `stemtel members passwd` and decides\n"
-    "ballots by clicking, recorded as `stemtel review decide` records them.\n"
+    "ballots by clicking, recorded as `stemtel review decide` records them. Once\n"
+    "nothing blocks a final result, a logged-in member downloads the EML 510b\n"
+    "from the reconciliation (as `stemtel export eml` writes it).\n"
     "  --listen ADDR:PORT  where to listen (default 127.0.0.1:8080; port 0: any\n"
     "                   free port, said on stderr); IPv6 as [ADDR]:PORT\n"
     "  --allow-decisions   on an address other than loopback, serve every view and\n"
@@ -66,6 +69,12 @@ int st_cli_serve(int argc, char **argv)
         fputs(serve_usage, stderr);
         return ST_EXIT_USAGE;
     }
+    /* The reconciliation's export button needs the official schema; without
+     * it the button says why it cannot export. */
+    char xsd[PATH_MAX + 64];
+    st_error err = {0}, no_schema = {0};
+    if (st_cli_find_schema(xsd, sizeof xsd, &no_schema) == 0)
+        o.xsd = xsd;
     o.stop = &serve_stop;
     o.log = stderr;
     struct sigaction sa = {0}, old_int, old_term;
@@ -74,7 +83,6 @@ int st_cli_serve(int argc, char **argv)
     serve_stop = 0;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    st_error err = {0};
     int rc = st_serve_run(&o, &err);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);

@@ -15,7 +15,9 @@
 #include "scan_fixture.h"
 #include "app/desk.h"
 #include "stemtel/basis.h"
+#include "stemtel/eml.h"
 #include "stemtel/model.h"
+#include "stemtel/reconcile.h"
 #include "stemtel/proof.h"
 #include "stemtel/store.h"
 
@@ -363,6 +365,32 @@ void cdp_failf(const char *fmt, ...)
  * each answer strict JSON with the security headers, the browser shows
  * the figures its script fetched, and nothing on the public display
  * points at a ballot. */
+/* The operator's document says the scan's one source, the hot folder
+ * hot, is counting on 0668::SB3 at some pace; its pages into *pages. */
+static void source_counting(int port, const char *hot, int64_t *pages)
+{
+    http_reply r;
+    char input[4400];
+    assert_int_equal(http_get("127.0.0.1", port, "/api/operator", NULL, NULL, &r), 0);
+    json_object *op = strict_json(r.body, "/api/operator");
+    json_object *srcs = th_json_get(op, "sources");
+    if (json_object_array_length(srcs) != 1)
+        fail_msg("want one source: %s", r.body);
+    json_object *x = json_object_array_get_idx(srcs, 0);
+    snprintf(input, sizeof input, "folder:%s", hot);
+    assert_string_equal(th_json_str(x, "name"), "folder1");
+    assert_string_equal(th_json_str(x, "input"), input);
+    assert_string_equal(th_json_str(x, "station"), "0668::SB3");
+    assert_int_equal(th_json_int(x, "batch"), 0);
+    *pages = th_json_int(x, "pages");
+    double pace = json_object_get_double(th_json_get(x, "pages_per_s"));
+    if (strcmp(th_json_str(x, "state"), "counting") || *pages < 1 || *pages > N_BALLOTS ||
+        pace <= 0)
+        fail_msg("the hot folder is not seen counting: %s", r.body);
+    json_object_put(op);
+    reply_free(&r);
+}
+
 static void test_serve_screens_follow_a_running_scan(void **state)
 {
     char *dir = th_tmpdir(), *model = th_root(SCAN_MODEL);
@@ -415,7 +443,8 @@ static void test_serve_screens_follow_a_running_scan(void **state)
     /* The rest of the ballots arrive a group at a time; the counts grow. */
     int64_t seen[64], last = -1;
     int n_seen = 0;
-    char *dom_mid = NULL;
+    int64_t src_pages = 0;
+    char *dom_mid = NULL, *dom_op_mid = NULL;
     for (int i = FIRST; i < N_BALLOTS; i += GROUP) {
         for (int k = i; k < i + GROUP && k < N_BALLOTS; k++)
             feed(src, hot, k);
@@ -428,8 +457,12 @@ static void test_serve_screens_follow_a_running_scan(void **state)
             scan_sleep_ms(150);
         }
         if (i == FIRST + 2 * GROUP) {
+            /* The hot folder as a source, on its station, while it counts. */
+            source_counting(sv.port, hot, &src_pages);
             snprintf(url, sizeof url, "http://127.0.0.1:%d/", sv.port);
             dom_mid = browser_dom(dir, url);
+            snprintf(url, sizeof url, "http://127.0.0.1:%d/operator", sv.port);
+            dom_op_mid = browser_dom(dir, url);
         }
     }
     double end = scan_now() + 60;
@@ -456,6 +489,22 @@ static void test_serve_screens_follow_a_running_scan(void **state)
         fail_msg("mid-scan the public display showed %ld pages: %.2000s", mid, dom_mid);
     assert_non_null(strstr(dom_mid, "<td>0668::SB3</td>"));
     free(dom_mid);
+    /* The operator view mid-way: the folder, its station and pages. */
+    char opcell[4600];
+    snprintf(opcell, sizeof opcell, "<td>folder1 (folder:%s)</td><td class=\"src-", hot);
+    const char *row = strstr(dom_op_mid, opcell);
+    if (!row || !strstr(row, "</td><td>0668::SB3</td>") ||
+        !strstr(dom_op_mid, "<th data-t=\"source\">Bron</th>"))
+        fail_msg("mid-scan the operator view lacks %s on 0668::SB3: %.4000s", opcell, dom_op_mid);
+    static const char cells[] = "0668::SB3</td><td class=\"n\">-</td><td class=\"n\">";
+    const char *at = strstr(row, cells);
+    if (!at)
+        fail_msg("mid-scan folder1's row has no batch and pages: %.2000s", row);
+    long shown = atol(at + strlen(cells));
+    if (shown < src_pages || shown > N_BALLOTS)
+        fail_msg("mid-scan the operator view shows %ld pages of folder1, its document said "
+                 "%lld", shown, (long long)src_pages);
+    free(dom_op_mid);
 
     /* At the end it shows every ballot, the municipality's H and each list. */
     int64_t H = jint_at(doc, "totals", "H");
@@ -505,6 +554,13 @@ static void test_serve_screens_follow_a_running_scan(void **state)
     assert_string_equal(th_json_str(newest, "station"), "0668::SB3");
     assert_non_null(strstr(th_json_str(newest, "file"), "scan-"));
     assert_non_null(th_json_get(op, "warnings"));
+    json_object *srcs = th_json_get(op, "sources");
+    assert_int_equal(json_object_array_length(srcs), 1);
+    json_object *src0 = json_object_array_get_idx(srcs, 0);
+    assert_string_equal(th_json_str(src0, "name"), "folder1");
+    assert_int_equal(th_json_int(src0, "pages"), N_BALLOTS);
+    assert_int_equal(th_json_int(src0, "last_id"), N_BALLOTS);
+    assert_string_equal(th_json_str(src0, "last_file"), "scan-000040.tif");
     json_object_put(op);
     reply_free(&r);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/operator", sv.port);
@@ -628,13 +684,16 @@ static void test_serve_other_address_serves_only_the_public_display(void **state
     assert_int_equal(status_of(ip, sv.port, "/api/public", NULL), 200);
     const char *hidden[] = {"/operator", "/api/operator", "/reconcile", "/api/reconcile",
                             "/api/decide", "/nothing", "/desk", "/login", "/desk.js",
-                            "/api/desk", "/api/ballot?id=1", "/page.png?id=1"};
+                            "/api/desk", "/api/ballot?id=1", "/page.png?id=1", "/api/me"};
     for (size_t k = 0; k < sizeof hidden / sizeof hidden[0]; k++)
         if (status_of(ip, sv.port, hidden[k], NULL) != 404)
             fail_msg("%s served on %s without --allow-decisions", hidden[k], ip);
     http_reply r;
     assert_int_equal(http_send(ip, sv.port, "/login", NULL, "POST", NULL,
                                "member=Jan&password=korenbloem-42", &r), 0);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
+    assert_int_equal(http_send(ip, sv.port, "/export", NULL, "POST", NULL, "csrf=x", &r), 0);
     assert_int_equal(r.status, 404);
     reply_free(&r);
     serve_stop(&sv);
@@ -856,6 +915,23 @@ static json_object *desk_doc(int port, const char *cookie)
     json_object *d = strict_json(r.body, "/api/desk");
     reply_free(&r);
     return d;
+}
+
+/* The CSRF token of the session of cookie, from /api/me (static). */
+static const char *session_csrf(int port, const char *cookie)
+{
+    static char csrf[80];
+    http_reply r;
+    assert_int_equal(http_send("127.0.0.1", port, "/api/me", NULL, NULL, cookie, NULL, &r), 0);
+    if (r.status != 200)
+        fail_msg("/api/me: %d %s", r.status, r.body);
+    json_object *d = strict_json(r.body, "/api/me");
+    snprintf(csrf, sizeof csrf, "%s", th_json_str(d, "csrf"));
+    assert_string_equal(th_json_str(d, "member"), "Jan");
+    json_object_put(d);
+    reply_free(&r);
+    assert_int_equal(strlen(csrf), 64);
+    return csrf;
 }
 
 /* The desk answers only a logged-in member: its page sends others to the
@@ -1101,7 +1177,7 @@ static void test_serve_desk_in_a_browser_decides_a_ballot_by_clicking(void **sta
  * Maas en Waal (GR2022): 0668::SB118 and 0668::SB119 counted and their
  * basistelling imported (so reconciled), 0668::SB116 counted with its
  * basistelling and a ballot left to people, 0668::SB120 a third counted
- * and no basistelling yet. */
+ * (by `scan`, from a hot folder) and no basistelling yet. */
 static void sitting_store(const char *dir, char *store)
 {
     static const struct {
@@ -1123,8 +1199,15 @@ static void sitting_store(const char *dir, char *store)
         char cmd[9000];
         snprintf(cmd, sizeof cmd, "mkdir '%s' && cp '%s'/%s '%s'", part, src, st[k].files, part);
         assert_int_equal(system(cmd), 0);
-        RUN_OK("count --model '%s' --station %s --store '%s' --out '%s-out' '%s'", model,
-               st[k].id, store, src, part);
+        /* The last one from a hot folder, as `scan` counts it in a
+         * sitting, so the operator view has a source to show. */
+        if (k + 1 < sizeof st / sizeof st[0])
+            RUN_OK("count --model '%s' --station %s --store '%s' --out '%s-out' '%s'", model,
+                   st[k].id, store, src, part);
+        else
+            RUN_OK("scan --model '%s' --station %s --store '%s' --out '%s-out' "
+                   "--source 'folder:%s' --settle-ms 100 --idle 1", model, st[k].id, store, src,
+                   part);
     }
     /* The basistelling of the stations that have it, from the same 510b. */
     st_error err = {0};
@@ -1176,31 +1259,235 @@ static void test_serve_screens_of_a_sitting_half_done_in_a_browser(void **state)
 {
     char *dir = th_tmpdir(), store[4400];
     sitting_store(dir, store);
+    member_with_password(dir, store);
     served sv;
     serve_store(&sv, dir, store);
     cdp b;
     cdp_start(&b, dir);
 
+    /* Tall, so the image shows the reconciled stations' lists too. */
+    cdp_viewport(&b, CDP_WIDTH, 2000);
     screen_shown(&b, sv.port, "/", "document.querySelectorAll('#stations tbody tr').length === 4"
-                 " && document.querySelectorAll('#lists tbody tr').length > 0",
-                 "the public display with four stations and the lists", "public.png");
+                 " && document.querySelectorAll('#lists tbody tr').length > 0"
+                 " && document.querySelectorAll('#basis table').length === 2",
+                 "the public display with four stations, the lists and two reconciled",
+                 "public.png");
+    cdp_viewport(&b, CDP_WIDTH, CDP_HEIGHT);
     json_object *v = cdp_eval(&b, "document.getElementById('stations').textContent");
     const char *text = json_object_get_string(v);
     if (!strstr(text, "0668::SB118") || !strstr(text, "0668::SB120"))
         fail_msg("the public display shows %s", text);
     json_object_put(v);
+    /* The reconciled stations' votes per list beside their basistelling's,
+     * and no other station's. */
+    http_reply r;
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/api/public", NULL, NULL, &r), 0);
+    json_object *pub = strict_json(r.body, "/api/public");
+    reply_free(&r);
+    v = cdp_eval(&b, "document.getElementById('basis').innerHTML");
+    const char *basis = json_object_get_string(v);
+    json_object *sts = th_json_get(pub, "stations");
+    int with_lists = 0;
+    for (size_t k = 0; k < json_object_array_length(sts); k++) {
+        json_object *st = json_object_array_get_idx(sts, k);
+        json_object *lists = th_json_get(st, "lists");
+        int reconciled = !strcmp(th_json_str(st, "state"), "reconciled");
+        if (!lists != !reconciled)
+            fail_msg("%s (%s) has lists %s", th_json_str(st, "id"), th_json_str(st, "state"),
+                     lists ? "shown" : "missing");
+        if (!lists)
+            continue;
+        with_lists++;
+        const char *at = strstr(basis, th_json_str(st, "id"));
+        if (!at)
+            fail_msg("the public display lacks %s's lists: %s", th_json_str(st, "id"), basis);
+        for (size_t l = 0; l < json_object_array_length(lists); l++) {
+            json_object *lj = json_object_array_get_idx(lists, l);
+            char cell[512];
+            assert_int_equal(th_json_int(lj, "votes"), th_json_int(lj, "basis"));
+            snprintf(cell, sizeof cell, "<td>%d. %s</td><td class=\"n\">%d</td><td class=\"n\">"
+                     "%d</td>", th_json_int(lj, "number"), th_json_str(lj, "name"),
+                     th_json_int(lj, "votes"), th_json_int(lj, "basis"));
+            if (!strstr(at, cell))
+                fail_msg("the public display lacks %s for %s: %s", cell, th_json_str(st, "id"),
+                         basis);
+        }
+    }
+    assert_int_equal(with_lists, 2);
+    json_object_put(v);
+    json_object_put(pub);
     screen_shown(&b, sv.port, "/operator",
                  "document.querySelectorAll('#stations tbody tr').length === 4 && "
                  "document.querySelectorAll('#recent tbody tr').length === 20 && "
+                 "document.querySelectorAll('#sources tbody tr').length === 1 && "
                  "document.querySelectorAll('#blocks li').length > 0",
-                 "the operator view with its stations, last pages and blocks", "operator.png");
+                 "the operator view with its source, stations, last pages and blocks",
+                 "operator.png");
+    v = cdp_eval(&b, "document.querySelector('#sources tbody tr').textContent");
+    if (!strstr(json_object_get_string(v), "folder1 (folder:") ||
+        !strstr(json_object_get_string(v), "0668::SB120"))
+        fail_msg("the operator view's source: %s", json_object_get_string(v));
+    json_object_put(v);
+    /* What blocks a result, in Dutch; in English with the switch. */
+    v = cdp_eval(&b, "document.getElementById('blocks').textContent");
+    if (!strstr(json_object_get_string(v), "0668::SB120: ") ||
+        strstr(json_object_get_string(v), "no basistelling") ||
+        strstr(json_object_get_string(v), "waiting for review"))
+        fail_msg("the operator's blocks are not in Dutch: %s", json_object_get_string(v));
+    json_object_put(v);
     screen_shown(&b, sv.port, "/reconcile",
                  "document.querySelectorAll('#recon .state-reconciled').length === 2 && "
                  "document.getElementById('recon').textContent.indexOf('0668::SB116') >= 0 && "
-                 "document.querySelectorAll('#blocks li').length > 0",
+                 "document.querySelectorAll('#blocks li').length > 0 && "
+                 "document.body.dataset.export === 'disabled'",
                  "the reconciliation with two stations reconciled", "reconcile.png");
+    assert_int_equal(cdp_eval_int(&b, "+document.getElementById('export-button').disabled"), 1);
+    json_object *nl = cdp_eval(&b, "document.getElementById('blocks').textContent");
+    assert_int_equal(http_get("127.0.0.1", sv.port, "/api/reconcile", NULL, NULL, &r), 0);
+    json_object *rec = strict_json(r.body, "/api/reconcile");
+    reply_free(&r);
+    json_object *en_blocks = th_json_get(rec, "blocks"), *nl_blocks = th_json_get(rec, "blocks_nl");
+    assert_int_equal(json_object_array_length(en_blocks), json_object_array_length(nl_blocks));
+    for (size_t k = 0; k < json_object_array_length(nl_blocks); k++) {
+        const char *line = json_object_get_string(json_object_array_get_idx(nl_blocks, k));
+        if (!strstr(json_object_get_string(nl), line))
+            fail_msg("the reconciliation lacks \"%s\": %s", line, json_object_get_string(nl));
+    }
+    json_object_put(nl);
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/reconcile?lang=en", sv.port);
+    cdp_go(&b, url);
+    cdp_until(&b, "location.search === '?lang=en' && +document.body.dataset.loaded >= 1 && "
+                  "document.body.dataset.export === 'disabled'", "the reconciliation in English");
+    json_object *en = cdp_eval(&b, "document.getElementById('blocks').textContent + '|' + "
+                                   "document.getElementById('export-button').textContent");
+    for (size_t k = 0; k < json_object_array_length(en_blocks); k++) {
+        const char *line = json_object_get_string(json_object_array_get_idx(en_blocks, k));
+        if (!strstr(json_object_get_string(en), line))
+            fail_msg("the English reconciliation lacks \"%s\": %s", line,
+                     json_object_get_string(en));
+    }
+    assert_non_null(strstr(json_object_get_string(en), "|Export the result (EML 510b)"));
+    json_object_put(en);
+    json_object_put(rec);
+    cdp_stop(&b);
+
+    /* The export refuses a stranger, a member without the CSRF token, and
+     * a member with it while something blocks a final result. */
+    char cookie[256], body[256];
+    assert_int_equal(post(sv.port, "/export", NULL, "", NULL), 401);
+    assert_int_equal(post(sv.port, "/login", NULL, "member=Jan&password=korenbloem-42", &r), 303);
+    session_cookie(&r, cookie, sizeof cookie);
+    reply_free(&r);
+    assert_int_equal(post(sv.port, "/export", cookie, "", NULL), 403);
+    snprintf(body, sizeof body, "csrf=%s", session_csrf(sv.port, cookie));
+    assert_int_equal(post(sv.port, "/export", cookie, body, &r), 409);
+    if (!strstr(r.body, "block a final result"))
+        fail_msg("the blocked export says %s", r.body);
+    reply_free(&r);
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* A store in dir (its path into store) where nothing blocks a final
+ * result: a few ballots under 0668::SB1, those left to people decided
+ * blank by member Jan, and a basistelling holding our own figures. */
+static void final_store(const char *dir, char *store)
+{
+    char csv[4400], line[1024];
+    int64_t ids[65] = {0};
+    counted_store(dir, 6, store);
+    member_with_password(dir, store);
+    st_error err = {0};
+    st_store *s = NULL;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_each(s, ST_STORE_OPEN | ST_STORE_BRIEF, keep_id, ids, &err), &err);
+    st_store_close(s);
+    for (int64_t k = 0; k < ids[0]; k++)
+        RUN_OK("review decide %lld --store '%s' --as blank --by Jan", (long long)ids[k + 1],
+               store);
+    st_recon *r = NULL;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_reconcile(s, &r, &err), &err);
+    assert_int_equal(r->n, 1);
+    const st_recon_station *st = &r->st[0];
+    const st_model *m = r->model;
+    size_t n = (size_t)snprintf(line, sizeof line, "station,A,B,C,D");
+    for (int l = 0; l < m->n_lists; l++)
+        n += (size_t)snprintf(line + n, sizeof line - n, ",E.%d", m->lists[l].number);
+    n += (size_t)snprintf(line + n, sizeof line - n, ",E,F,G,H,I,J,explained\n%s,%lld,0,0,%lld",
+                          st->station, (long long)st->ours.H, (long long)st->ours.H);
+    for (int l = 0; l < m->n_lists; l++)
+        n += (size_t)snprintf(line + n, sizeof line - n, ",%lld",
+                              (long long)st_tally_list_total(st->tally, m->lists[l].number));
+    snprintf(line + n, sizeof line - n, ",%lld,%lld,%lld,%lld,0,0,yes\n", (long long)st->ours.E,
+             (long long)st->ours.F, (long long)st->ours.G, (long long)st->ours.H);
+    st_recon_free(r);
+    st_store_close(s);
+    snprintf(csv, sizeof csv, "%s/basis.csv", dir);
+    th_write(csv, line);
+    RUN_OK("basis import --store '%s' '%s'", store, csv);
+}
+
+/* Once nothing blocks a final result the reconciliation's export button
+ * is enabled for a logged-in member, and its form (session cookie, CSRF
+ * token, POST /export) downloads the 510b `stemtel export eml` writes,
+ * byte for byte, valid against the Kiesraad's schema. */
+static void test_serve_reconciliation_exports_the_510b_once_nothing_blocks(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], url[256], cli[4500], *xsd = th_data(
+        "eml-xsd/510-count-kiesraad-strict.xsd");
+    final_store(dir, store);
+    served sv;
+    serve_store(&sv, dir, store);
+    cdp b;
+    cdp_start(&b, dir);
+    /* Not logged in: the button stays disabled and says why. */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/reconcile", sv.port);
+    cdp_go(&b, url);
+    cdp_until(&b, "+document.body.dataset.loaded >= 1 && document.body.dataset.export === "
+                  "'disabled' && !document.getElementById('export-login').hidden",
+              "the reconciliation asking for a login");
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/login", sv.port);
+    cdp_go(&b, url);
+    cdp_login(&b, "Jan", "korenbloem-42");
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/reconcile", sv.port);
+    cdp_go(&b, url);
+    cdp_until(&b, "location.pathname === '/reconcile' && +document.body.dataset.loaded >= 1 && "
+                  "document.body.dataset.export === 'enabled'",
+              "the reconciliation with the export enabled");
+    json_object *v = cdp_eval(&b, "document.getElementById('final').textContent + '|' + "
+                                  "document.getElementById('blocks').textContent");
+    assert_string_equal(json_object_get_string(v),
+                        "Alles sluit: de uitslag kan worden vastgesteld.|niets");
+    json_object_put(v);
+    /* The form as the button sends it. */
+    v = cdp_eval(&b, "fetch('/export', {method: 'POST', body: new URLSearchParams(new FormData("
+                     "document.getElementById('export')))}).then(function (r) { return r.text()"
+                     ".then(function (t) { return r.status + '|' + "
+                     "r.headers.get('Content-Disposition') + '|' + t; }); })");
+    const char *got = json_object_get_string(v);
+    const char *want = "200|attachment; filename=\"Telling_GR2022_WestMaasenWaal.eml.xml\"|";
+    if (strncmp(got, want, strlen(want)))
+        fail_msg("the export answered %.2000s", got);
+    const char *xml = got + strlen(want);
+    st_error err = {0};
+    assert_st_ok(st_eml_validate_memory(xml, strlen(xml), "the download", xsd, &err), &err);
+    assert_null(strstr(xml, "DRAFT"));
+    snprintf(cli, sizeof cli, "%s/cli.eml.xml", dir);
+    RUN_OK("export eml --store '%s' -o '%s'", store, cli);
+    char *text = th_slurp(cli, NULL);
+    assert_non_null(text);
+    assert_string_equal(xml, text);
+    free(text);
+    json_object_put(v);
     cdp_stop(&b);
     serve_stop(&sv);
+    char *log = th_slurp(sv.log, NULL);
+    assert_non_null(strstr(log, "exported by Jan"));
+    free(log);
+    free(xsd);
     th_rmtree(dir);
     free(dir);
 }
@@ -1516,6 +1803,7 @@ int main(void)
         cmocka_unit_test(test_serve_other_address_serves_only_the_public_display),
         cmocka_unit_test(test_serve_screens_follow_a_running_scan),
         cmocka_unit_test(test_serve_screens_of_a_sitting_half_done_in_a_browser),
+        cmocka_unit_test(test_serve_reconciliation_exports_the_510b_once_nothing_blocks),
     };
     /* STEMTEL_TEST_FILTER=test_serve_desk* runs only those. */
     if (getenv("STEMTEL_TEST_FILTER"))

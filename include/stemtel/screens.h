@@ -8,27 +8,41 @@
  *
  * Public display (st_screen_public_json), for a projector in a public
  * session: per polling station its state and how many pages are counted,
- * in review, rejected and set aside, and the municipality's running
+ * in review, rejected and set aside, once it is reconciled its votes per
+ * list beside its basistelling's (N 10-2), and the municipality's running
  * totals per list. Figures only: no file, no page id, no image, nothing
  * that could point at one voter's ballot.
  *
  *   {"election":{"id":..,"name":..,"municipality":..},
  *    "stations":[{"id":"0668::SB3","name":..|null,"state":"in_review",
- *                 "pages":n,"counted":H,"review":n,"rejected":n,"voided":n}],
+ *                 "pages":n,"counted":H,"review":n,"rejected":n,"voided":n,
+ *                 "lists":[{"number":1,"name":..,"votes":n,"basis":n}]
+ *                 (only once "state" is "reconciled")}],
  *    "totals":{"lists":[{"number":1,"name":..,"total":n}],
  *              "E":n,"F":n,"G":n,"H":n,"review":n,"rejected":n,"voided":n},
  *    "no_station":n,"final":false}
  *
  * Operator view (st_screen_operator_json), for the people running the
  * count: the same "election", "stations" (each also with "open_review"
- * and "open_rejected": undecided) and "totals", then "pages" (every page
- * stored), "recent" (the latest pages, newest last: "id", "station",
+ * and "open_rejected": undecided, and without "lists") and "totals", then
+ * "pages" (every page stored), "sources" (the scanners and hot folders of
+ * the latest `stemtel scan`, in the order given: "name" ("folder1"),
+ * "input" ("folder:DIR"), "state" ("waiting": no page yet; "counting": a
+ * page in the last 10 s; "idle": none since), "station" and "batch" of its
+ * latest page, "pages", "pages_per_s" (over the last 10 s), "idle_s"
+ * (since its latest page), and "last_id", "last_file", "last_page" of
+ * that page), "recent" (the latest pages, newest last: "id", "station",
  * "file" (its name without the folder), "page", "outcome", "reasons",
  * "decided"), "warnings" (the latest undecided rejected pages and
  * possible rescans, newest last: "id", "station", "file", "page", "kind"
  * ("rejected" or "possible_rescan"), "reason", and for a rescan
- * "rescan_of" and "similarity"), "warnings_total" (all of them) and
- * "blocks" (what blocks a final result, as reconcile says it).
+ * "rescan_of" and "similarity"; then a source gone idle while another
+ * still counts: "kind" "source_stopped", "source", "station", "idle_s"),
+ * "warnings_total" (all of them), "blocks" (what blocks a final result,
+ * as reconcile says it) and "blocks_nl" (the same in Dutch).
+ *
+ * Reconciliation (st_screen_reconcile_json): the JSON of `stemtel
+ * reconcile --format json` (st_recon_write_json) with "blocks_nl" added.
  */
 #ifndef STEMTEL_SCREENS_H
 #define STEMTEL_SCREENS_H
@@ -47,12 +61,18 @@ extern "C" {
 int st_screen_public_json(const st_recon *r, char **out, st_error *err);
 
 /* The operator view's document for report r (borrowed) of store s, with
- * the n_recent latest pages and at most n_warnings warnings (both >= 1).
- * *out as for st_screen_public_json. ST_OK; ST_ERR_ARG (n_recent or
- * n_warnings below 1); ST_ERR_NOMEM; ST_ERR_IO reading the store. Uses s
- * under the store's rule (one thread at a time per handle). */
+ * the n_recent latest pages and at most n_warnings warnings of pages (both
+ * >= 1), the sources' states as at now (Unix time, seconds). *out as for
+ * st_screen_public_json. ST_OK; ST_ERR_ARG (n_recent or n_warnings below
+ * 1); ST_ERR_NOMEM; ST_ERR_IO reading the store. Uses s under the store's
+ * rule (one thread at a time per handle). */
 int st_screen_operator_json(st_store *s, const st_recon *r, int n_recent, int n_warnings,
-                            char **out, st_error *err);
+                            double now, char **out, st_error *err);
+
+/* The reconciliation view's document for report r (borrowed). *out as for
+ * st_screen_public_json. ST_OK, ST_ERR_NOMEM or ST_ERR_IO. Thread-safe for
+ * distinct reports. */
+int st_screen_reconcile_json(const st_recon *r, char **out, st_error *err);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,8 @@
  *                      polling /api/public every second
  *   /operator          the operator view, polling /api/operator
  *   /reconcile         the reconciliation, from /api/reconcile (the JSON
- *                      of `stemtel reconcile --format json`)
+ *                      of `stemtel reconcile --format json`, with the
+ *                      blocks in Dutch too: st_screen_reconcile_json)
  *   /app.css, /app.js  the pages' style and script
  *   /login, /desk      the adjudication desk (app/desk.h): a member logs
  *                      in (POST /login) with the password of `stemtel
@@ -17,12 +18,17 @@
  *                      /page.png) answers only a session, and POST
  *                      /decide records a decision as `review decide` does
  *                      (POST /logout ends the session)
+ *   /api/me            the session's member and CSRF token (401 without)
+ *   POST /export       a logged-in member's download of the EML 510b,
+ *                      made as `stemtel export eml` makes it; refused
+ *                      (409) while something blocks a final result
  *
  * Everything is compiled in: no file, font or script from elsewhere. Every
  * answer carries a Content-Security-Policy allowing only its own origin
  * (no inline script or style), X-Content-Type-Options: nosniff, no
  * framing and no referrer to other origins; the JSON is never cached.
- * GET and HEAD are answered, and POST to /login, /logout and /decide.
+ * GET and HEAD are answered, and POST to /login, /logout, /decide,
+ * /confirm and /export.
  * Sessions (app/session.h) are HttpOnly SameSite=Strict cookies kept in the server's memory; every
  * POST but the login needs the session's CSRF token (403 without it), a
  * POST from another Origin is refused (403), and five failed logins a
@@ -62,6 +68,8 @@ typedef struct st_serve_opts {
     int four_eyes;              /* vier ogen: a decision at the desk counts
                                    only once a second, different member
                                    confirms it (POST /confirm) */
+    const char *xsd;            /* 510-count-kiesraad-strict.xsd, for the
+                                   export; NULL: POST /export is refused */
     const volatile sig_atomic_t *stop; /* raised to stop; NULL: never */
     FILE *log;                  /* where "listening on URL" is said, once
                                    the socket is open; NULL: nowhere */

@@ -13,13 +13,17 @@
  * with the store's data_version it was made at: while nothing was
  * committed it is reused, and after a commit it is made again at most
  * every 0.5 s (or twenty times what the last one took, on a large store),
- * however many screens poll. Pages, style and script are
- * compiled in (serve_pages.c).
+ * however many screens poll; the operator's is also made again every
+ * second without a commit, since a source's state (counting, idle) changes
+ * with time alone. The export (POST /export) writes the 510b through
+ * st_export_eml into a folder of its own under $TMPDIR, sends it and
+ * removes it. Pages, style and script are compiled in (serve_pages.c).
  */
 #include "stemtel/serve.h"
 #include "app/desk.h"
 #include "app/serve_pages.h"
 #include "app/session.h"
+#include "stemtel/export.h"
 #include "stemtel/reconcile.h"
 #include "stemtel/screens.h"
 #include "stemtel/store.h"
@@ -27,6 +31,7 @@
 #include "util/password.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <microhttpd.h>
@@ -36,6 +41,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:8080"
 #define SERVE_REFRESH_S 0.5
@@ -45,6 +51,7 @@
 #define SERVE_BODY_MAX 16384
 #define SERVE_COOKIE "stemtel_session"
 #define SERVE_THREADS 4           /* answering threads, and read handles */
+#define SERVE_SOURCES_EVERY 1.0   /* the operator's sources go stale this fast */
 
 /* Only this origin, no inline code, no framing, no plugins. */
 #define SERVE_CSP                                                                  \
@@ -69,6 +76,7 @@ typedef struct server {
     unsigned gen;               /* bumped with every new report */
     char *doc[DOC_N];
     unsigned doc_gen[DOC_N];
+    double doc_at[DOC_N];       /* when each was made */
     int fresh;                  /* a decision was taken here: the next
                                    report comes at once */
     char failure[ST_ERROR_MAX]; /* the last error making a document, said
@@ -86,6 +94,7 @@ typedef struct server {
     int reader_busy[SERVE_THREADS];
     int four_eyes;              /* a decision counts once a second member
                                    confirms it */
+    const char *xsd;            /* the 510 schema, or NULL: no export */
 } server;
 
 /* A POST's body as it arrives, NUL-terminated. */
@@ -185,24 +194,6 @@ static int refresh(server *sv, st_error *err)
     return ST_OK;
 }
 
-static int recon_json(const st_recon *r, char **out, st_error *err)
-{
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
-    if (!f)
-        return st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
-    int rc = st_recon_write_json(r, f, err);
-    if (fclose(f) != 0 && !rc)
-        rc = st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    *out = buf;
-    return ST_OK;
-}
-
 /* A copy of document kind (malloc'd, the caller's), made again when its
  * report is newer. NULL with sv->failure set on an error. */
 static char *document(server *sv, int kind)
@@ -210,18 +201,22 @@ static char *document(server *sv, int kind)
     st_error err = {0};
     pthread_mutex_lock(&sv->doc_lock);
     int rc = refresh(sv, &err);
-    if (!rc && (!sv->doc[kind] || sv->doc_gen[kind] != sv->gen)) {
+    double now = st_clock_now();
+    if (!rc && (!sv->doc[kind] || sv->doc_gen[kind] != sv->gen ||
+                (kind == DOC_OPERATOR && now - sv->doc_at[kind] >= SERVE_SOURCES_EVERY))) {
         char *text = NULL;
         rc = kind == DOC_PUBLIC     ? st_screen_public_json(sv->recon, &text, &err)
              : kind == DOC_OPERATOR ? st_screen_operator_json(sv->store, sv->recon, SERVE_RECENT,
-                                                              SERVE_WARNINGS, &text, &err)
+                                                              SERVE_WARNINGS, st_clock_wall(),
+                                                              &text, &err)
              : kind == DOC_DESK     ? st_desk_queue_json(sv->store, NULL, NULL, sv->four_eyes,
                                                          &text, &err)
-                                    : recon_json(sv->recon, &text, &err);
+                                    : st_screen_reconcile_json(sv->recon, &text, &err);
         if (!rc) {
             free(sv->doc[kind]);
             sv->doc[kind] = text;
             sv->doc_gen[kind] = sv->gen;
+            sv->doc_at[kind] = now;
         }
     }
     char *copy = NULL;
@@ -435,6 +430,17 @@ static enum MHD_Result desk_get(server *sv, struct MHD_Connection *c, const char
     }
     if (!s)
         return json_error(c, MHD_HTTP_UNAUTHORIZED, "log in first (/login)");
+    if (!strcmp(url, "/api/me")) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "member", json_object_new_string(s->member));
+        json_object_object_add(o, "csrf", json_object_new_string(s->csrf));
+        json_object_object_add(o, "can_export", json_object_new_boolean(sv->xsd != NULL));
+        enum MHD_Result ok = answer(c, MHD_HTTP_OK, "application/json",
+                                    json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE),
+                                    1, 1);
+        json_object_put(o);
+        return ok;
+    }
     if (!strcmp(url, "/api/desk")) {
         int rc = desk_queue(sv, s, &text, &err);
         return desk_answer(sv, c, rc, text, &err);
@@ -554,14 +560,80 @@ static enum MHD_Result on_decide(server *sv, struct MHD_Connection *c, const req
     return answer(c, MHD_HTTP_OK, "application/json", "{\"ok\":true}", 0, 1);
 }
 
+/* The file a download of the 510b is named: the Kiesraad's way,
+ * Telling_<election id>.eml.xml, with only letters, digits, _ and -. */
+static void export_name(const st_model *m, char *buf, size_t n)
+{
+    size_t k = (size_t)snprintf(buf, n, "Telling_");
+    for (const char *p = m->election_id; *p && k + 1 < n; p++)
+        if (isalnum((unsigned char)*p) || *p == '_' || *p == '-')
+            buf[k++] = *p;
+    snprintf(buf + k, n - k, ".eml.xml");
+}
+
+/* The 510b of the store as `stemtel export eml` writes it (refused the
+ * same way while something blocks a final result), made in a folder of
+ * its own and sent as a download; the folder is removed again. */
+static enum MHD_Result on_export(server *sv, struct MHD_Connection *c, const st_session *s)
+{
+    char dir[4096], path[4200], name[160], line[512];
+    const char *tmp = getenv("TMPDIR");
+    st_error err = {0};
+    if (!sv->xsd)
+        return json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "serve: the official 510 schema "
+                          "was not found (STEMTEL_XSD_DIR): nothing can be exported");
+    snprintf(dir, sizeof dir, "%s/stemtel-export-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        return json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "serve: no folder for the export");
+    snprintf(path, sizeof path, "%s/export.eml.xml", dir);
+    st_store *r = reader_take(sv);
+    int rc = st_export_eml(r, path, 0, sv->xsd, &err);
+    export_name(st_store_model(r), name, sizeof name);
+    reader_give(sv, r);
+    size_t len = 0;
+    char *xml = NULL;
+    FILE *f = rc ? NULL : fopen(path, "rb");
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long size = ftell(f);
+        rewind(f);
+        xml = size >= 0 ? malloc((size_t)size + 1) : NULL;
+        if (xml)
+            len = fread(xml, 1, (size_t)size, f);
+        if (!xml || len != (size_t)size) {
+            free(xml);
+            xml = NULL;
+        }
+        fclose(f);
+    }
+    unlink(path);
+    rmdir(dir);
+    if (rc)
+        return json_error(c, rc == ST_ERR_INVALID ? MHD_HTTP_CONFLICT
+                                                  : MHD_HTTP_SERVICE_UNAVAILABLE, err.msg);
+    if (!xml)
+        return json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "serve: the export cannot be read "
+                                                           "back");
+    snprintf(line, sizeof line, "the EML 510b (%s) exported by %s", name, s->member);
+    say(sv, line);
+    struct MHD_Response *resp = response("application/xml", xml, len, 1, 1);
+    free(xml);
+    if (resp) {
+        snprintf(line, sizeof line, "attachment; filename=\"%s\"", name);
+        MHD_add_response_header(resp, "Content-Disposition", line);
+    }
+    return queue(c, MHD_HTTP_OK, resp);
+}
+
 static enum MHD_Result on_post(server *sv, struct MHD_Connection *c, const char *url,
                                request *rq)
 {
     int login = !strcmp(url, "/login");
     int change = !strcmp(url, "/decide") || !strcmp(url, "/confirm");
-    if (!sv->all_views && (login || !strcmp(url, "/logout") || change))
+    int export = !strcmp(url, "/export");
+    if (!sv->all_views && (login || !strcmp(url, "/logout") || change || export))
         return plain(c, MHD_HTTP_NOT_FOUND, "not here\n");
-    if (!login && strcmp(url, "/logout") && !change)
+    if (!login && strcmp(url, "/logout") && !change && !export)
         return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD here\n");
     if (rq->too_big)
         return plain(c, 413, "too much\n");
@@ -580,6 +652,8 @@ static enum MHD_Result on_post(server *sv, struct MHD_Connection *c, const char 
         rq->confirm = !strcmp(url, "/confirm");
         return on_decide(sv, c, rq, s);
     }
+    if (export)
+        return on_export(sv, c, s);
     pthread_mutex_lock(&sv->sess_lock);
     st_sessions_close(sv->sessions, s->id);
     pthread_mutex_unlock(&sv->sess_lock);
@@ -647,6 +721,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (sv->all_views && (p = st_desk_page_find(url)) && strcmp(url, "/desk"))
         return answer(c, MHD_HTTP_OK, p->type, p->body, 0, 0);
     if (sv->all_views && (!strcmp(url, "/desk") || !strcmp(url, "/api/desk") ||
+                          !strcmp(url, "/api/me") ||
                           !strcmp(url, "/api/ballot") || !strcmp(url, "/page.png")))
         return desk_get(sv, c, url);
     int kind = !strcmp(url, "/api/public")      ? DOC_PUBLIC
@@ -692,6 +767,7 @@ int st_serve_run(const st_serve_opts *o, st_error *err)
     sv.store_path = o->store_path;
     sv.all_views = a.loopback || o->allow_decisions;
     sv.four_eyes = o->four_eyes;
+    sv.xsd = o->xsd;
     if (!(sv.sessions = st_sessions_new())) {
         rc = st_error_set(err, ST_ERR_NOMEM, "serve: out of memory");
         goto out;

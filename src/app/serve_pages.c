@@ -4,7 +4,10 @@
  * carry their Dutch text, so they read without the script; the script
  * (app.js) polls the view's JSON every second, fills the tables with
  * textContent only (what comes from the store is never parsed as HTML)
- * and puts every label in English when the address has ?lang=en. No
+ * and puts every label in English when the address has ?lang=en. The
+ * reconciliation's export is a plain form (POST /export, the file comes
+ * back as a download); the script only fills in the session's CSRF token
+ * from /api/me and enables the button when nothing blocks. No
  * inline script or style: the Content-Security-Policy allows only files
  * of this origin.
  */
@@ -40,13 +43,22 @@ static const char page_public[] =
     "<th data-t=\"rejected\" class=\"n\">Afgewezen</th></tr></thead><tbody></tbody></table></section>\n"
     "<section><h2 data-t=\"totals\">Totaal van de gemeente</h2><table id=\"lists\"><thead><tr>"
     "<th data-t=\"list\">Lijst</th><th data-t=\"votes\" class=\"n\">Stemmen</th></tr></thead>"
-    "<tbody></tbody></table><p id=\"sum\"></p></section>\n</main>\n" FOOT;
+    "<tbody></tbody></table><p id=\"sum\"></p></section>\n"
+    "<section><h2 data-t=\"per_station\">Per stembureau: onze telling naast de basistelling</h2>"
+    "<p data-t=\"per_station_note\">Zodra een stembureau sluitend is.</p>"
+    "<div id=\"basis\"></div></section>\n</main>\n" FOOT;
 
 static const char page_operator[] =
     HEAD("Bediening - stemtel")
     "<body data-view=\"operator\">\n"
     "<header><h1 data-t=\"title_operator\">Bediening</h1><p id=\"election\"></p>" NAV
     "</header>\n<main>\n"
+    "<section><h2 data-t=\"sources\">Scanners en mappen</h2><table id=\"sources\"><thead><tr>"
+    "<th data-t=\"source\">Bron</th><th data-t=\"state\">Stand</th>"
+    "<th data-t=\"station\">Stembureau</th><th data-t=\"batch\" class=\"n\">Batch</th>"
+    "<th data-t=\"pages\" class=\"n\">Pagina's</th>"
+    "<th data-t=\"pace\" class=\"n\">Pagina's/s</th><th data-t=\"last\">Laatste pagina</th>"
+    "</tr></thead><tbody></tbody></table></section>\n"
     "<section><h2 data-t=\"stations\">Stembureaus</h2><table id=\"stations\"><thead><tr>"
     "<th data-t=\"station\">Stembureau</th><th data-t=\"state\">Stand</th>"
     "<th data-t=\"pages\" class=\"n\">Pagina's</th><th data-t=\"counted\" class=\"n\">Geteld</th>"
@@ -71,6 +83,10 @@ static const char page_reconcile[] =
     "<header><h1 data-t=\"title_reconcile\">Vergelijking met de basistelling</h1>"
     "<p id=\"final\"></p>" NAV "</header>\n<main>\n"
     "<section><h2 data-t=\"blocks\">Wat een uitslag nog tegenhoudt</h2><ul id=\"blocks\"></ul>"
+    "<form id=\"export\" method=\"post\" action=\"/export\"><input type=\"hidden\" name=\"csrf\" "
+    "id=\"csrf\" value=\"\"><button id=\"export-button\" type=\"submit\" disabled "
+    "data-t=\"export\">Uitslag exporteren (EML 510b)</button> <span id=\"export-why\"></span> "
+    "<a id=\"export-login\" href=\"/login\" hidden data-t=\"login\">Inloggen</a></form>"
     "</section>\n<div id=\"recon\"></div>\n</main>\n" FOOT;
 
 static const char app_css[] =
@@ -86,6 +102,8 @@ static const char app_css[] =
     ".state-in_review,.warn{color:var(--warn)}\n"
     "footer{margin-top:2rem;color:var(--mute);font-size:.9rem}#status.bad{font-weight:bold}\n"
     ".station{border-top:2px solid var(--line);margin-top:1.5rem}\n"
+    "#export{margin-top:1rem}#export button{font-size:1.1rem;padding:.4em 1em}\n"
+    "#basis h3{margin:1em 0 .3em}\n"
     "@media print{nav,footer{display:none}}\n";
 
 static const char app_js[] =
@@ -102,7 +120,13 @@ static const char app_js[] =
     " of:'van', final:'Alles sluit: de uitslag kan worden vastgesteld.',"
     " notfinal:'Nog geen definitieve uitslag.', basis:'basistelling', ours:'onze telling',"
     " difference:'verschil', checks:'Controles', lists_differing:'Lijsten die verschillen',"
-    " warn_total:'{n} in totaal', no_basis:'geen basistelling'},\n"
+    " warn_total:'{n} in totaal', no_basis:'geen basistelling', list:'Lijst',"
+    " waiting:'wacht op pagina\\'s', counting:'telt', idle:'stil sinds {s} s',"
+    " source_stopped:'bron gestopt', quiet:'geen pagina sinds {s} s',"
+    " export_blocked:'Kan pas als niets de uitslag meer tegenhoudt.',"
+    " export_login:'Alleen een ingelogd lid kan exporteren.',"
+    " export_no_schema:'Het schema van de Kiesraad ontbreekt (STEMTEL_XSD_DIR).',"
+    " export_ready:'De EML 510b wordt gedownload zoals stemtel export eml hem schrijft.'},\n"
     " en: {title_public:'Central count', title_operator:'Operator', title_reconcile:"
     "'Reconciliation with the polling stations', nav_operator:'Operator', nav_reconcile:"
     "'Reconciliation', nav_public:'Public display', stations:'Polling stations',"
@@ -121,7 +145,17 @@ static const char app_js[] =
     " of:'of', final:'Everything agrees: the result can be established.',"
     " notfinal:'No final result yet.', basis:'station count', ours:'our count',"
     " difference:'difference', checks:'Checks', lists_differing:'Lists that differ',"
-    " warn_total:'{n} in all', no_basis:'no station count'}\n"
+    " warn_total:'{n} in all', no_basis:'no station count',"
+    " per_station:'Per polling station: our count beside the station count',"
+    " per_station_note:'Once a station is reconciled.',"
+    " sources:'Scanners and folders', source:'Source', batch:'Batch', pace:'Pages/s',"
+    " last:'Last page', waiting:'waiting for pages', counting:'counting',"
+    " idle:'idle for {s} s', source_stopped:'source stopped', quiet:'no page for {s} s',"
+    " export:'Export the result (EML 510b)', login:'Log in',"
+    " export_blocked:'Only once nothing blocks the result.',"
+    " export_login:'Only a logged-in member can export.',"
+    " export_no_schema:'The Kiesraad schema is missing (STEMTEL_XSD_DIR).',"
+    " export_ready:'Downloads the EML 510b as stemtel export eml writes it.'}\n"
     "};\n"
     "var lang = /[?&]lang=en(&|$)/.test(location.search) ? 'en' : 'nl';\n"
     "function t(k) { var v = T[lang][k]; if (v === undefined && k === 'rejected' && lang === 'en')"
@@ -151,6 +185,15 @@ static const char app_js[] =
     "  fill('lists', d.totals.lists.map(function (l) { return row([l.number + '. ' + l.name,"
     " num(l.total)]); }));\n"
     "  document.getElementById('sum').textContent = sum(d.totals);\n"
+    "  var box = document.getElementById('basis');\n"
+    "  box.replaceChildren.apply(box, d.stations.filter(function (s) { return s.lists; })"
+    ".map(function (s) {\n"
+    "   var sec = el('section'); sec.appendChild(el('h3', stname(s)));\n"
+    "   var tb = el('table'); tb.appendChild(row([el('th', t('list')), el('th', t('ours'), 'n'),"
+    " el('th', t('basis'), 'n')]));\n"
+    "   s.lists.forEach(function (l) { tb.appendChild(row([l.number + '. ' + l.name,"
+    " num(l.votes), num(l.basis)])); });\n"
+    "   sec.appendChild(tb); return sec; }));\n"
     "  document.body.dataset.h = d.totals.H;\n"
     "  document.body.dataset.pages = d.stations.reduce(function (a, s) {"
     " return a + s.pages; }, 0);\n"
@@ -161,7 +204,14 @@ static const char app_js[] =
     " num(s.pages), num(s.counted), num(s.open_review), num(s.open_rejected),"
     " num(s.voided)]); }));\n"
     "  document.getElementById('sum').textContent = sum(d.totals);\n"
+    "  fill('sources', d.sources.map(function (x) { var st = x.state === 'idle' ?"
+    " fmt('idle', {s: x.idle_s}) : t(x.state);"
+    " return row([el('td', x.name + ' (' + x.input + ')'), el('td', st, 'src-' + x.state),"
+    " x.station || '-', num(x.batch || '-'), num(x.pages), num(x.pages_per_s),"
+    " x.last_id ? x.last_file + ':' + x.last_page + ' (' + x.last_id + ')' : '-']); }));\n"
     "  fill('warnings', d.warnings.slice().reverse().map(function (w) {"
+    " if (w.kind === 'source_stopped') return row(['-', w.station || '-', el('td',"
+    " t(w.kind) + ': ' + w.source + ', ' + fmt('quiet', {s: w.idle_s}), 'warn'), '-']);"
     " var what = t(w.kind) + (w.reason ? ' (' + w.reason + ')' : '') + (w.rescan_of ?"
     " ' \\u2192 ' + w.rescan_of + ' (' + w.similarity + ')' : '');"
     " return row([num(w.id), w.station || '-', el('td', what, 'warn'), w.file + ':' + w.page]);"
@@ -169,12 +219,13 @@ static const char app_js[] =
     "  document.getElementById('warn-total').textContent = fmt('warn_total', {n: d.warnings_total});\n"
     "  fill('recent', d.recent.slice().reverse().map(function (p) { return row([num(p.id),"
     " p.station || '-', outcome(p), p.file + ':' + p.page]); }));\n"
-    "  blocks(d.blocks);\n"
+    "  blocks(d);\n"
     "  document.body.dataset.pages = d.pages;\n"
     " },\n"
     " reconcile: function (d) {\n"
     "  document.getElementById('final').textContent = t(d.final ? 'final' : 'notfinal');\n"
-    "  blocks(d.blocks);\n"
+    "  blocks(d);\n"
+    "  exporting(d);\n"
     "  var box = document.getElementById('recon');\n"
     "  box.replaceChildren.apply(box, d.stations.map(function (s) {\n"
     "   var sec = el('section', null, 'station');\n"
@@ -200,8 +251,20 @@ static const char app_js[] =
     "  document.body.dataset.pages = d.stations.length;\n"
     " }\n"
     "};\n"
-    "function blocks(v) { fill('blocks', v.length ? v.map(function (b) { return el('li', b); })"
+    "function blocks(d) { var v = lang === 'nl' && d.blocks_nl ? d.blocks_nl : d.blocks;"
+    " fill('blocks', v.length ? v.map(function (b) { return el('li', b); })"
     " : [el('li', t('none'))]); }\n"
+    "function exporting(d) {\n"
+    " var b = document.getElementById('export-button'), why = document.getElementById('export-why'),"
+    " login = document.getElementById('export-login');\n"
+    " fetch('/api/me', {cache: 'no-store'}).then(function (r) { return r.ok ? r.json() : null; })"
+    ".catch(function () { return null; })\n"
+    " .then(function (me) { document.getElementById('csrf').value = me ? me.csrf : '';\n"
+    "  var k = !d.final ? 'export_blocked' : !me ? 'export_login' : !me.can_export ?"
+    " 'export_no_schema' : 'export_ready';\n"
+    "  b.disabled = k !== 'export_ready'; why.textContent = t(k); login.hidden = !!me;"
+    " document.body.dataset.export = b.disabled ? 'disabled' : 'enabled'; });\n"
+    "}\n"
     "function translate() {\n"
     " document.documentElement.lang = lang;\n"
     " if (lang === 'nl') return;\n"
