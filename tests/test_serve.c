@@ -18,6 +18,8 @@
 #include "stemtel/eml.h"
 #include "stemtel/model.h"
 #include "stemtel/reconcile.h"
+#include "stemtel/screens.h"
+#include "util/clock.h"
 #include "stemtel/proof.h"
 #include "stemtel/store.h"
 
@@ -800,6 +802,80 @@ static void test_serve_store_says_when_it_changed_and_its_latest_pages(void **st
 }
 
 /* The stored line of member name's password, malloc'd; NULL if none. */
+/* Each source of the latest run, read back from the pages the scan
+ * committed with its name: a folder whose path has a space, one that
+ * went quiet while the other still counts (idle, and a warning), and one
+ * that has no page yet. */
+static void test_serve_operator_sees_a_source_go_quiet_while_another_counts(void **state)
+{
+    char *dir = th_tmpdir(), *path = th_root(SCAN_MODEL), store[4400], file[4400], sha[65];
+    st_error err = {0};
+    st_model *m = NULL;
+    st_store *s = NULL;
+    st_outcome blank = {0};
+    blank.kind = ST_OUTCOME_BLANK;
+    blank.proposal = ST_OUTCOME_BLANK;
+    snprintf(store, sizeof store, "%s/s.db", dir);
+    assert_st_ok(st_model_load_checked(path, &m, &err), &err);
+    assert_st_ok(st_store_open(store, m, &s, &err), &err);
+    assert_st_ok(st_store_begin_batch(s, "0668::SB1", "folder:/srv/scan one folder:/srv/scan2 "
+                                      "sane:fujitsu:fi-7160:1", &err), &err);
+    double t0 = st_clock_wall();
+    for (int k = 0; k < 4; k++) {
+        int skipped = 0;
+        snprintf(file, sizeof file, "%s/p%d.tif", dir, k);
+        snprintf(sha, sizeof sha, "%064d", k + 1);
+        st_store_page p = {file, 0, sha, "0668::SB1", &blank, "{}", k < 2 ? "folder1" : "folder2",
+                           k + 1};
+        assert_st_ok(st_store_commit(s, &p, 1, &skipped, &err), &err);
+        assert_int_equal(skipped, 0);
+        if (k == 1)
+            scan_sleep_ms(1500); /* folder1's last page, then folder2's */
+    }
+    st_store_close(s);
+    st_model_free(m);
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    st_recon *r = NULL;
+    char *text = NULL;
+    assert_st_ok(st_reconcile(s, &r, &err), &err);
+    /* Ten and a bit seconds after folder1's last page, folder2's in the
+     * last ten. */
+    assert_st_ok(st_screen_operator_json(s, r, 20, 50, t0 + 10.8, &text, &err), &err);
+    json_object *op = strict_json(text, "operator");
+    json_object *src = th_json_get(op, "sources");
+    assert_int_equal(json_object_array_length(src), 3);
+    json_object *a = json_object_array_get_idx(src, 0), *b = json_object_array_get_idx(src, 1),
+                *c = json_object_array_get_idx(src, 2);
+    assert_string_equal(th_json_str(a, "input"), "folder:/srv/scan one");
+    assert_string_equal(th_json_str(a, "state"), "idle");
+    assert_int_equal(th_json_int(a, "pages"), 2);
+    assert_int_equal(th_json_int(a, "batch"), 2);
+    assert_string_equal(th_json_str(a, "last_file"), "p1.tif");
+    assert_string_equal(th_json_str(b, "name"), "folder2");
+    assert_string_equal(th_json_str(b, "state"), "counting");
+    assert_int_equal(th_json_int(b, "pages"), 2);
+    assert_int_equal(th_json_int(b, "last_id"), 4);
+    assert_string_equal(th_json_str(b, "station"), "0668::SB1");
+    assert_string_equal(th_json_str(c, "name"), "sane3");
+    assert_string_equal(th_json_str(c, "input"), "sane:fujitsu:fi-7160:1");
+    assert_string_equal(th_json_str(c, "state"), "waiting");
+    json_object *w = th_json_get(op, "warnings");
+    json_object *last = json_object_array_get_idx(w, json_object_array_length(w) - 1);
+    assert_string_equal(th_json_str(last, "kind"), "source_stopped");
+    assert_string_equal(th_json_str(last, "source"), "folder1");
+    json_object_put(op);
+    free(text);
+    /* Once both are quiet for long, neither is a warning: the scan ended. */
+    assert_st_ok(st_screen_operator_json(s, r, 20, 50, t0 + 60, &text, &err), &err);
+    assert_null(strstr(text, "source_stopped"));
+    free(text);
+    st_recon_free(r);
+    st_store_close(s);
+    free(path);
+    th_rmtree(dir);
+    free(dir);
+}
+
 static char *stored_password(const char *store, const char *name)
 {
     sqlite3 *db = NULL;
@@ -1791,6 +1867,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve_store_says_when_it_changed_and_its_latest_pages),
+        cmocka_unit_test(test_serve_operator_sees_a_source_go_quiet_while_another_counts),
         cmocka_unit_test(test_serve_members_passwd_keeps_only_a_salted_hash),
         cmocka_unit_test(test_serve_desk_needs_a_login_and_the_csrf_token),
         cmocka_unit_test(test_serve_desk_in_a_browser_decides_a_ballot_by_clicking),
