@@ -13,6 +13,7 @@
  */
 #include "stemtel/proof.h"
 #include "stemtel/decode.h"
+#include "stemtel/image.h"
 
 #include <cairo.h>
 #include <json-c/json.h>
@@ -125,15 +126,29 @@ int st_proof_check(const char *record, const char *name, int page, st_error *err
     return rc;
 }
 
+/* A number of the record's object key (0 when absent). */
+static double record_num(json_object *rec, const char *obj, const char *key)
+{
+    json_object *o = NULL, *v = NULL;
+    return json_object_object_get_ex(rec, obj, &o) && json_object_object_get_ex(o, key, &v)
+               ? json_object_get_double(v)
+               : 0;
+}
+
 /* The page drawn with its boxes at scale (1: the scan's own pixels) into
- * *out, the caller's surface; with upright, turned the right way up. */
+ * *out, the caller's surface; with upright, turned the right way up.
+ * Below full size the decoder makes the smaller ink itself (a JPEG page
+ * through libjpeg's reduced scale, any page by a block mean folded into
+ * its strips), so no full-size surface is ever filled or filtered down:
+ * that, and its page faults, cost more than the drawing. */
 static int render(const st_model *m, const void *bytes, size_t len, const char *name, int page,
                   const char *record, double scale, int upright, cairo_surface_t **out,
                   st_error *err)
 {
     json_object *rec = NULL, *boxes = NULL;
     st_decoder *d = NULL;
-    st_image ink = {0};
+    st_image ink = {0}, small = {0};
+    st_shrink sh = {0};
     cairo_surface_t *surf = NULL, *page_surf = NULL;
     cairo_t *cr = NULL;
     double t[6];
@@ -144,15 +159,28 @@ static int render(const st_model *m, const void *bytes, size_t len, const char *
         rc = st_error_set(err, ST_ERR_IO, "proof: %s: cannot read: empty file", name);
         goto out;
     }
+    double ddpi = m->settings.scan_dpi > 0 ? m->settings.scan_dpi : 300;
+    double sdpi = record_num(rec, "image", "dpi"), want = (sdpi > 0 ? sdpi : ddpi) * scale;
+    int f = 1;
     if ((rc = st_decoder_open(bytes, len, name, &d, err)) ||
-        (rc = st_decoder_read_ink(d, page, m->settings.scan_dpi > 0 ? m->settings.scan_dpi : 300,
-                                     &ink, NULL, err)))
+        (rc = scale < 1 ? st_decoder_read_ink_shrunk(d, page, ddpi, want, want, &ink, &sh,
+                                                     &small, &f, NULL, err)
+                        : st_decoder_read_ink(d, page, ddpi, &ink, NULL, err)))
         goto out;
+    const st_image *img = scale < 1 ? &small : &ink;
+    /* What is left of the scale after the decoder's (1 when its factor
+     * was exact, as for half a 200 or 300 dpi page). */
+    double rest = img->dpi > 0 && fabs(want / img->dpi - 1) > 1e-9 ? want / img->dpi : 1;
+    /* The transform's pixels are those registration worked at (a JPEG
+     * page may have been counted at a reduced scale). */
+    double rdpi = record_num(rec, "registration", "dpi");
+    if (!(rdpi > 0))
+        rdpi = img->dpi > 0 ? img->dpi : ddpi;
     int q = upright ? quarter_of(t) : 0;
-    int w = (int)((q % 2 ? ink.h : ink.w) * scale + 0.5);
-    int h = (int)((q % 2 ? ink.w : ink.h) * scale + 0.5);
-    page_surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, ink.w, ink.h);
-    surf = scale == 1 && q == 0 ? cairo_surface_reference(page_surf)
+    int w = (int)((q % 2 ? img->h : img->w) * rest + 0.5);
+    int h = (int)((q % 2 ? img->w : img->h) * rest + 0.5);
+    page_surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, img->w, img->h);
+    surf = rest == 1 && q == 0 ? cairo_surface_reference(page_surf)
                       : cairo_image_surface_create(CAIRO_FORMAT_RGB24, w > 0 ? w : 1, h > 0 ? h : 1);
     if (cairo_surface_status(page_surf) != CAIRO_STATUS_SUCCESS ||
         cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
@@ -162,31 +190,36 @@ static int render(const st_model *m, const void *bytes, size_t len, const char *
     cairo_surface_flush(page_surf);
     uint8_t *px = cairo_image_surface_get_data(page_surf);
     int stride = cairo_image_surface_get_stride(page_surf);
-    for (int y = 0; y < ink.h; y++) {
+    for (int y = 0; y < img->h; y++) {
         uint32_t *row = (uint32_t *)(px + (size_t)y * (size_t)stride);
-        const uint8_t *in = ink.px + (size_t)y * ink.stride;
-        for (int x = 0; x < ink.w; x++) {
+        const uint8_t *in = img->px + (size_t)y * img->stride;
+        for (int x = 0; x < img->w; x++) {
             uint32_t g = 255u - in[x];
             row[x] = (g << 16) | (g << 8) | g;
         }
     }
     cairo_surface_mark_dirty(page_surf);
     cr = cairo_create(surf);
-    if (scale != 1 || q) {
-        /* Page pixels to the surface's: turn (as turn() does), then scale. */
+    if (rest != 1 || q) {
+        /* Image pixels to the surface's: turn (as turn() does), then scale. */
         static const double turns[4][4] = {{1, 0, 0, 1}, {0, -1, 1, 0}, {-1, 0, 0, -1},
                                            {0, 1, -1, 0}};
         double x0 = 0, y0 = 0;
-        turn(q, ink.w, ink.h, 0, 0, &x0, &y0);
+        turn(q, img->w, img->h, 0, 0, &x0, &y0);
         cairo_matrix_t mx;
         cairo_matrix_init(&mx, turns[q][0], turns[q][1], turns[q][2], turns[q][3], x0, y0);
-        cairo_scale(cr, scale, scale);
+        cairo_scale(cr, rest, rest);
         cairo_transform(cr, &mx);
         cairo_set_source_surface(cr, page_surf, 0, 0);
+        /* A quarter turn alone moves whole pixels: nothing to filter. */
+        if (rest == 1)
+            cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
         cairo_paint(cr);
     }
-    /* Lines about 0.4 mm wide at the page's resolution. */
-    draw_boxes(cr, m, t, boxes, ink.dpi > 0 ? ink.dpi / 60 : 4);
+    double k = img->dpi > 0 ? img->dpi / rdpi : 1;
+    cairo_scale(cr, k, k);
+    /* Lines about 0.4 mm wide, in the transform's pixels. */
+    draw_boxes(cr, m, t, boxes, rdpi / 60);
     cairo_surface_flush(surf);
     *out = surf;
     surf = NULL;
@@ -198,6 +231,8 @@ out:
     if (page_surf)
         cairo_surface_destroy(page_surf);
     free(ink.px);
+    free(small.px);
+    st_shrink_free(&sh);
     st_decoder_close(d);
     json_object_put(rec);
     return rc;
