@@ -18,6 +18,7 @@
 #include <cairo.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,27 +251,51 @@ int st_proof_png(const st_model *m, const void *bytes, size_t len, const char *n
     return rc;
 }
 
-typedef struct png_buf {
-    unsigned char *b;
-    size_t len, cap;
-} png_buf;
-
-static cairo_status_t png_write(void *ctx, const unsigned char *data, unsigned int n)
+/* surf (RGB24) as a PNG into *png (malloc'd) and *len, in libpng's fast
+ * mode: no row filters, zlib level 3. cairo's own writer tries every
+ * filter on every row at level 6, which was most of the desk's time for
+ * a 200 dpi A3 page drawn at half size (about 45 of 58 ms); this takes
+ * 11 ms for 72 KB instead of 42 KB, nothing on loopback or a sitting's
+ * own network. The same pixels give the same bytes. */
+static int png_of(cairo_surface_t *surf, unsigned char **png, size_t *len, st_error *err)
 {
-    png_buf *p = ctx;
-    if (p->len + n > p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 1 << 20;
-        while (cap < p->len + n)
-            cap *= 2;
-        unsigned char *nb = realloc(p->b, cap);
-        if (!nb)
-            return CAIRO_STATUS_NO_MEMORY;
-        p->b = nb;
-        p->cap = cap;
+    int w = cairo_image_surface_get_width(surf), h = cairo_image_surface_get_height(surf);
+    int stride = cairo_image_surface_get_stride(surf);
+    const uint8_t *px = cairo_image_surface_get_data(surf);
+    png_image im = {.version = PNG_IMAGE_VERSION, .width = (png_uint_32)w,
+                    .height = (png_uint_32)h, .format = PNG_FORMAT_RGB,
+                    .flags = PNG_IMAGE_FLAG_FAST};
+    size_t cap = PNG_IMAGE_PNG_SIZE_MAX(im);
+    uint8_t *rgb = malloc((size_t)w * 3 * (size_t)h);
+    unsigned char *b = malloc(cap);
+    int rc = ST_OK;
+    if (!rgb || !b) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "proof: out of memory");
+        goto out;
     }
-    memcpy(p->b + p->len, data, n);
-    p->len += n;
-    return CAIRO_STATUS_SUCCESS;
+    for (int y = 0; y < h; y++) {
+        const uint32_t *in = (const uint32_t *)(px + (size_t)y * (size_t)stride);
+        uint8_t *o = rgb + (size_t)y * (size_t)w * 3;
+        for (int x = 0; x < w; x++) {
+            o[3 * x] = (uint8_t)(in[x] >> 16);
+            o[3 * x + 1] = (uint8_t)(in[x] >> 8);
+            o[3 * x + 2] = (uint8_t)in[x];
+        }
+    }
+    png_alloc_size_t n = cap;
+    if (!png_image_write_to_memory(&im, b, &n, 0, rgb, 0, NULL)) {
+        rc = st_error_set(err, ST_ERR_NOMEM, "proof: cannot encode the PNG: %s", im.message);
+        goto out;
+    }
+    unsigned char *fit = realloc(b, n ? n : 1);
+    *png = fit ? fit : b;
+    *len = n;
+    b = NULL;
+out:
+    png_image_free(&im);
+    free(b);
+    free(rgb);
+    return rc;
 }
 
 int st_proof_png_mem(const st_model *m, const void *bytes, size_t len, const char *name,
@@ -278,21 +303,14 @@ int st_proof_png_mem(const st_model *m, const void *bytes, size_t len, const cha
                      size_t *png_len, st_error *err)
 {
     cairo_surface_t *surf = NULL;
-    png_buf p = {0};
     if (!(scale > 0 && scale <= 1))
         return st_error_set(err, ST_ERR_ARG, "proof: the scale must be above 0 and at most 1");
     int rc = render(m, bytes, len, name, page, record, scale, 1, &surf, err);
-    if (!rc && cairo_surface_write_to_png_stream(surf, png_write, &p) != CAIRO_STATUS_SUCCESS)
-        rc = st_error_set(err, ST_ERR_NOMEM, "proof: out of memory");
+    if (!rc)
+        rc = png_of(surf, png, png_len, err);
     if (surf)
         cairo_surface_destroy(surf);
-    if (rc) {
-        free(p.b);
-        return rc;
-    }
-    *png = p.b;
-    *png_len = p.len;
-    return ST_OK;
+    return rc;
 }
 
 /* The record's page size in the transform's pixels: its image, at the
