@@ -170,53 +170,63 @@ static int render(const st_model *m, const void *bytes, size_t len, const char *
         goto out;
     const st_image *img = scale < 1 ? &small : &ink;
     /* What is left of the scale after the decoder's (1 when its factor
-     * was exact, as for half a 200 or 300 dpi page). */
-    double rest = img->dpi > 0 && fabs(want / img->dpi - 1) > 1e-9 ? want / img->dpi : 1;
+     * was exact, as for half a 200 or 300 dpi page; at full size always). */
+    double rest = scale < 1 && img->dpi > 0 && fabs(want / img->dpi - 1) > 1e-9
+                      ? want / img->dpi
+                      : 1;
     /* The transform's pixels are those registration worked at (a JPEG
      * page may have been counted at a reduced scale). */
     double rdpi = record_num(rec, "registration", "dpi");
     if (!(rdpi > 0))
         rdpi = img->dpi > 0 ? img->dpi : ddpi;
     int q = upright ? quarter_of(t) : 0;
-    int w = (int)((q % 2 ? img->h : img->w) * rest + 0.5);
-    int h = (int)((q % 2 ? img->w : img->h) * rest + 0.5);
-    page_surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, img->w, img->h);
-    surf = rest == 1 && q == 0 ? cairo_surface_reference(page_surf)
-                      : cairo_image_surface_create(CAIRO_FORMAT_RGB24, w > 0 ? w : 1, h > 0 ? h : 1);
+    int tw = q % 2 ? img->h : img->w, th = q % 2 ? img->w : img->h;
+    int w = (int)(tw * rest + 0.5), h = (int)(th * rest + 0.5);
+    page_surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, tw, th);
+    surf = rest == 1 ? cairo_surface_reference(page_surf)
+                     : cairo_image_surface_create(CAIRO_FORMAT_RGB24, w > 0 ? w : 1, h > 0 ? h : 1);
     if (cairo_surface_status(page_surf) != CAIRO_STATUS_SUCCESS ||
         cairo_surface_status(surf) != CAIRO_STATUS_SUCCESS) {
         rc = st_error_set(err, ST_ERR_NOMEM, "proof: out of memory");
         goto out;
     }
+    /* Grey paper from the ink, turned as turn() does while it is copied:
+     * each row of the turned page is a row or a column of the ink, walked
+     * one way or the other (cheaper than a second surface and a paint). */
     cairo_surface_flush(page_surf);
     uint8_t *px = cairo_image_surface_get_data(page_surf);
     int stride = cairo_image_surface_get_stride(page_surf);
-    for (int y = 0; y < img->h; y++) {
+    ptrdiff_t is = (ptrdiff_t)img->stride, iw = img->w, ih = img->h;
+    for (int y = 0; y < th; y++) {
         uint32_t *row = (uint32_t *)(px + (size_t)y * (size_t)stride);
-        const uint8_t *in = img->px + (size_t)y * img->stride;
-        for (int x = 0; x < img->w; x++) {
-            uint32_t g = 255u - in[x];
+        const uint8_t *in;
+        ptrdiff_t step;
+        switch (q) {
+        case 1: in = img->px + (iw - 1 - y), step = is; break;
+        case 2: in = img->px + (ih - 1 - y) * is + (iw - 1), step = -1; break;
+        case 3: in = img->px + (ih - 1) * is + y, step = -is; break;
+        default: in = img->px + y * is, step = 1;
+        }
+        for (int x = 0; x < tw; x++, in += step) {
+            uint32_t g = 255u - *in;
             row[x] = (g << 16) | (g << 8) | g;
         }
     }
     cairo_surface_mark_dirty(page_surf);
     cr = cairo_create(surf);
-    if (rest != 1 || q) {
-        /* Image pixels to the surface's: turn (as turn() does), then scale. */
-        static const double turns[4][4] = {{1, 0, 0, 1}, {0, -1, 1, 0}, {-1, 0, 0, -1},
-                                           {0, 1, -1, 0}};
-        double x0 = 0, y0 = 0;
-        turn(q, img->w, img->h, 0, 0, &x0, &y0);
-        cairo_matrix_t mx;
-        cairo_matrix_init(&mx, turns[q][0], turns[q][1], turns[q][2], turns[q][3], x0, y0);
-        cairo_scale(cr, rest, rest);
-        cairo_transform(cr, &mx);
+    cairo_scale(cr, rest, rest);
+    if (rest != 1) {
         cairo_set_source_surface(cr, page_surf, 0, 0);
-        /* A quarter turn alone moves whole pixels: nothing to filter. */
-        if (rest == 1)
-            cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
         cairo_paint(cr);
     }
+    /* The ink's pixels to the turned page's, as turn() maps them. */
+    static const double turns[4][4] = {{1, 0, 0, 1}, {0, -1, 1, 0}, {-1, 0, 0, -1},
+                                       {0, 1, -1, 0}};
+    double x0 = 0, y0 = 0;
+    turn(q, img->w, img->h, 0, 0, &x0, &y0);
+    cairo_matrix_t mx;
+    cairo_matrix_init(&mx, turns[q][0], turns[q][1], turns[q][2], turns[q][3], x0, y0);
+    cairo_transform(cr, &mx);
     double k = img->dpi > 0 ? img->dpi / rdpi : 1;
     cairo_scale(cr, k, k);
     /* Lines about 0.4 mm wide, in the transform's pixels. */
