@@ -207,8 +207,8 @@ static int render(const st_model *m, const void *bytes, size_t len, const char *
         case 3: in = img->px + (ih - 1) * is + y, step = -is; break;
         default: in = img->px + y * is, step = 1;
         }
-        for (int x = 0; x < tw; x++, in += step) {
-            uint32_t g = 255u - *in;
+        for (int x = 0; x < tw; x++) {
+            uint32_t g = 255u - in[x * step];
             row[x] = (g << 16) | (g << 8) | g;
         }
     }
