@@ -8,7 +8,9 @@
  * the page is turned the right way up: the stored transform says which
  * way the model's x axis runs on the page, and the drawing turns by the
  * nearest quarter (a page fed upside down: half a turn), the scores'
- * text kept level. The caller
+ * text kept level. For the desk the page is drawn smaller: the decoder
+ * shrinks the ink as it reads (see render), and the PNG is written in
+ * libpng's fast mode (see png_of). The caller
  * reads the file: the report layer knows no files of pages.
  */
 #include "stemtel/proof.h"
