@@ -10,7 +10,9 @@
  * station, where every sheet is distinct). Then `stemtel serve` on it:
  *
  *   - every page and JSON document is asked for --samples times over
- *     HTTP (median and 95th percentile); the documents the screens poll
+ *     HTTP (median and 95th percentile; the page image of that many
+ *     ballots of the desk's queue, one after another, with the slowest
+ *     answer and the range of sizes); the documents the screens poll
  *     are also timed right after another connection committed to the
  *     store, when serve makes its report again (what a screen waits while
  *     a scan runs);
@@ -462,6 +464,7 @@ int main(int argc, char **argv)
     st_sb_server sv = {0};
     st_store *w = NULL;
     double *t = NULL;
+    long long *ids = NULL;
     char **paths = NULL, key[65], store[256], line[512];
     int n_paths = 0, status = 2;
     double count_s = 0;
@@ -499,13 +502,26 @@ int main(int argc, char **argv)
     }
     if (st_sb_member(bin, store, &err) || st_sb_serve(bin, store, &sv, &err))
         goto fail;
-    /* A ballot of the queue for the desk's own documents. */
+    /* A ballot of the queue for the desk's own documents; the page image
+     * is asked for the first --samples ballots of the queue in turn, as a
+     * person at the desk goes through them (pages differ in ink, and in
+     * which way up they were fed). */
     long long id = 1;
+    int n_ids = 0;
     char *desk = NULL;
     st_sb_http(sv.port, "GET", "/api/desk", sv.cookie, NULL, NULL, NULL, 0, &desk);
     json_object *dj = desk ? json_tokener_parse(desk) : NULL, *q = NULL;
-    if (dj && json_object_object_get_ex(dj, "queue", &q) && json_object_array_length(q))
-        id = json_object_get_int64(json_object_object_get(json_object_array_get_idx(q, 0), "id"));
+    ids = calloc((size_t)samples, sizeof *ids);
+    if (!ids)
+        goto fail;
+    if (dj && json_object_object_get_ex(dj, "queue", &q))
+        for (size_t i = 0; i < json_object_array_length(q) && n_ids < samples; i++)
+            ids[n_ids++] = json_object_get_int64(
+                json_object_object_get(json_object_array_get_idx(q, i), "id"));
+    if (n_ids)
+        id = ids[0];
+    else
+        ids[n_ids++] = id;
     json_object_put(dj);
     free(desk);
 
@@ -553,16 +569,27 @@ int main(int argc, char **argv)
                         "| path | what | bytes | median | 95th percentile | after a commit: "
                         "median | 95th percentile |\n|---|---|--:|--:|--:|--:|--:|\n");
     int slow = 0;
+    double png_max = 0;
+    size_t png_min_bytes = (size_t)-1, png_max_bytes = 0;
     for (int v = 0; v < n_views; v++) {
         size_t bytes = 0;
         const char *ck = views[v].desk ? sv.cookie : NULL;
+        int png = views[v].path == png_path;
         for (int i = 0; i < samples; i++) {
+            const char *path = views[v].path;
+            if (png)
+                snprintf(png_path, sizeof png_path, "/page.png?id=%lld", ids[i % n_ids]);
             double t0 = st_bench_now();
-            int stt = st_sb_http(sv.port, "GET", views[v].path, ck, NULL, &bytes, NULL, 0, NULL);
+            int stt = st_sb_http(sv.port, "GET", path, ck, NULL, &bytes, NULL, 0, NULL);
             t[i] = 1000 * (st_bench_now() - t0);
             if (stt != 200) {
-                st_error_set(&err, ST_ERR_IO, "bench: GET %s answered %d", views[v].path, stt);
+                st_error_set(&err, ST_ERR_IO, "bench: GET %s answered %d", path, stt);
                 goto fail;
+            }
+            if (png) {
+                png_max = t[i] > png_max ? t[i] : png_max;
+                png_min_bytes = bytes < png_min_bytes ? bytes : png_min_bytes;
+                png_max_bytes = bytes > png_max_bytes ? bytes : png_max_bytes;
             }
         }
         double med = st_sb_quantile(t, samples, 0.5), p95 = st_sb_quantile(t, samples, 0.95);
@@ -592,6 +619,10 @@ int main(int argc, char **argv)
     }
     st_store_close(w);
     w = NULL;
+    st_bench_printf(&b, "\nThe page image was asked for the first %d ballots of the desk's "
+                        "queue in turn (its bytes: the last answer's; from %zu to %zu); the "
+                        "slowest answer took %.1f ms.\n", n_ids, png_min_bytes, png_max_bytes,
+                    png_max);
     st_bench_printf(&b, "\n%s\n\n", slow ? "**Some views took 100 ms or more at the 95th "
                                            "percentile.**"
                                          : "Every view answered within 100 ms at the 95th "
@@ -680,6 +711,7 @@ out:
     st_sb_stop(&sv);
     st_store_close(w);
     free(t);
+    free(ids);
     st_bench_paths_free(paths, n_paths);
     st_bench_buf_free(&b);
     st_model_free(m);

@@ -1711,13 +1711,14 @@ static void test_serve_desk_four_eyes_needs_a_second_member(void **state)
 
 /* Three votes of seed 7 drawn with degrade (synth's --degrade) and
  * counted into dir/NAME.db; the store's path into store (4400 bytes). */
-static void votes_store(const char *dir, const char *name, const char *degrade, char *store)
+static void votes_store(const char *dir, const char *name, const char *degrade, int dpi,
+                        char *store)
 {
     char *model = th_root(SCAN_MODEL);
     char src[4300], opts[160];
     snprintf(src, sizeof src, "%s/%s", dir, name);
-    snprintf(opts, sizeof opts, "--count 3 --seed 7 --dpi 200 --format grey-jpeg --scenarios vote "
-             "--degrade %s", degrade);
+    snprintf(opts, sizeof opts, "--count 3 --seed 7 --dpi %d --format grey-jpeg --scenarios vote "
+             "--degrade %s", dpi, degrade);
     scan_synth(src, opts);
     snprintf(store, 4400, "%s/%s.db", dir, name);
     RUN_OK("count --model '%s' --station 0668::SB1 --store '%s' --out '%s/%s-out' '%s'", model,
@@ -1738,6 +1739,20 @@ static cairo_status_t png_from(void *ctx, unsigned char *data, unsigned int n)
     memcpy(data, r->p + r->at, n);
     r->at += n;
     return CAIRO_STATUS_SUCCESS;
+}
+
+/* Ballot id's page as the desk draws it, decoded. */
+static cairo_surface_t *desk_drawn(st_store *s, int64_t id)
+{
+    st_error err = {0};
+    unsigned char *png = NULL;
+    size_t len = 0;
+    assert_st_ok(st_desk_page_png(s, id, &png, &len, &err), &err);
+    png_read rd = {png, len, 0};
+    cairo_surface_t *img = cairo_image_surface_create_from_png_stream(png_from, &rd);
+    free(png);
+    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+    return img;
 }
 
 /* Mean darkness (0 white .. 1 black) of the PNG's part (x, y, w, h: 0..1). */
@@ -1765,8 +1780,8 @@ static double darkness(cairo_surface_t *s, double x, double y, double w, double 
 static void test_serve_desk_turns_an_upside_down_page_and_finds_its_ink(void **state)
 {
     char *dir = th_tmpdir(), up[4400], down[4400];
-    votes_store(dir, "up", "none", up);
-    votes_store(dir, "down", "upside-down", down);
+    votes_store(dir, "up", "none", 200, up);
+    votes_store(dir, "down", "upside-down", 200, down);
     st_error err = {0};
     st_store *su = NULL, *sd = NULL;
     assert_st_ok(st_store_open_readonly(up, &su, &err), &err);
@@ -1782,12 +1797,7 @@ static void test_serve_desk_turns_an_upside_down_page_and_finds_its_ink(void **s
         int nd = st_proof_areas(st_store_model(sd), bd.record, ad, 64, &err);
         assert_true(nu >= 1);
         assert_int_equal(nu, nd);
-        unsigned char *png = NULL;
-        size_t len = 0;
-        assert_st_ok(st_desk_page_png(sd, id, &png, &len, &err), &err);
-        png_read rd = {png, len, 0};
-        cairo_surface_t *img = cairo_image_surface_create_from_png_stream(png_from, &rd);
-        assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+        cairo_surface_t *img = desk_drawn(sd, id);
         double page = darkness(img, 0, 0, 1, 1);
         for (int i = 0; i < nu; i++) {
             assert_string_equal(au[i].id, ad[i].id);
@@ -1803,13 +1813,66 @@ static void test_serve_desk_turns_an_upside_down_page_and_finds_its_ink(void **s
             }
         }
         cairo_surface_destroy(img);
-        free(png);
         st_store_ballot_clear(&bu);
         st_store_ballot_clear(&bd);
     }
     assert_true(zoomed >= 3);
     st_store_close(su);
     st_store_close(sd);
+    th_rmtree(dir);
+    free(dir);
+}
+
+/* Pixels of the PNG's part (x, y, w, h: 0..1) in the green of a marked
+ * box's outline. */
+static long green_in(cairo_surface_t *s, double x, double y, double w, double h)
+{
+    int W = cairo_image_surface_get_width(s), H = cairo_image_surface_get_height(s);
+    int stride = cairo_image_surface_get_stride(s);
+    const unsigned char *px = cairo_image_surface_get_data(s);
+    long n = 0;
+    for (int j = (int)(y * H); j < (int)((y + h) * H) && j < H; j++)
+        for (int i = (int)(x * W); i < (int)((x + w) * W) && i < W; i++) {
+            uint32_t v = *(const uint32_t *)(px + (size_t)j * (size_t)stride + 4 * (size_t)i);
+            unsigned r = (v >> 16) & 0xff, g = (v >> 8) & 0xff, b = v & 0xff;
+            n += g > 100 && r < 80 && b < 80;
+        }
+    return n;
+}
+
+/* A 300 dpi JPEG page is counted at 150 dpi (the model's jpeg_min_dpi),
+ * so its stored transform is in 150 dpi pixels: the desk still outlines
+ * each marked box where the box is on the drawn page, not at half its
+ * place. */
+static void test_serve_desk_outlines_the_boxes_of_a_page_counted_at_reduced_scale(void **state)
+{
+    char *dir = th_tmpdir(), store[4400];
+    votes_store(dir, "fine", "none", 300, store);
+    st_error err = {0};
+    st_store *s = NULL;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    int marked = 0;
+    for (int64_t id = 1; id <= 3; id++) {
+        st_store_ballot b;
+        assert_st_ok(st_store_get(s, id, &b, &err), &err);
+        assert_non_null(strstr(b.record, "\"read_scale\":0.5"));
+        st_proof_area a[64];
+        int n = st_proof_areas(st_store_model(s), b.record, a, 64, &err);
+        cairo_surface_t *img = desk_drawn(s, id);
+        for (int i = 0; i < n; i++) {
+            if (strcmp(a[i].state, "marked"))
+                continue;
+            long g = green_in(img, a[i].x, a[i].y, a[i].w, a[i].h);
+            if (g < 40)
+                fail_msg("ballot %lld box %s: %ld green pixels around it", (long long)id,
+                         a[i].id, g);
+            marked++;
+        }
+        cairo_surface_destroy(img);
+        st_store_ballot_clear(&b);
+    }
+    assert_true(marked >= 3);
+    st_store_close(s);
     th_rmtree(dir);
     free(dir);
 }
@@ -1874,6 +1937,7 @@ int main(void)
         cmocka_unit_test(test_serve_desk_decides_100_ballots_by_keys_alone),
         cmocka_unit_test(test_serve_desk_four_eyes_needs_a_second_member),
         cmocka_unit_test(test_serve_desk_turns_an_upside_down_page_and_finds_its_ink),
+        cmocka_unit_test(test_serve_desk_outlines_the_boxes_of_a_page_counted_at_reduced_scale),
         cmocka_unit_test(test_serve_a_slow_login_does_not_hold_up_the_display),
         cmocka_unit_test(test_serve_refuses_a_bad_address_and_a_missing_store),
         cmocka_unit_test(test_serve_loopback_answers_only_its_own_name),
