@@ -443,7 +443,7 @@ static void test_review_opens_a_version_1_store_and_adds_the_new_tables(void **s
     st_model_free(m);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE proposals; DROP TABLE passwords; DROP TABLE members; DROP TABLE moves;"
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE rules; DROP TABLE proposals; DROP TABLE passwords; DROP TABLE members; DROP TABLE moves;"
                                       "DROP TABLE stations; DROP TABLE prints;"
                                       "DROP TABLE rescans; DROP TABLE basis_form;"
                                       "DROP TABLE basis2_form; DROP TABLE basis2_lists;"
