@@ -4,9 +4,11 @@
  * rejected, and not yet decided); show prints one ballot's proposal, the
  * earlier page it may be a rescan of, its history of decisions
  * and moves and every box's score from its stored record; decide records
- * a member's decision on a ballot, or voids a whole batch; batches lists
- * the counting runs' pages per station; move puts a batch's pages on
- * another station.
+ * a member's decision on a ballot (under the store's rule of vier ogen
+ * only a proposal, which confirm makes the decision when a second member
+ * agrees), or voids a whole batch; batches lists the counting runs' pages
+ * per station; move puts a batch's pages on another station; rule shows
+ * or switches vier ogen.
  */
 #include "cli.h"
 #include "stemtel/proof.h"
@@ -57,6 +59,8 @@ static const char *const review_usage =
     "       stemtel review batches --store FILE\n"
     "       stemtel review move --batch N --station ID|none --to ID --store FILE\n"
     "                           --by NAME [--note TEXT]\n"
+    "       stemtel review confirm ID --store FILE --by NAME\n"
+    "       stemtel review rule --store FILE [--four-eyes on|off --by NAME]\n"
     "\n"
     "list     the ballots waiting for people: in review (possible_rescan: its\n"
     "         marks match an earlier page's of the station, which it names), or\n"
@@ -79,11 +83,19 @@ static const char *const review_usage =
     "         damaged: replaced by a rescan of the same sheet): a void page\n"
     "         counts in no figure. With --batch, every page of that batch under\n"
     "         that station is made void at once. A later decision replaces an\n"
-    "         earlier one in the result; both stay on record.\n"
+    "         earlier one in the result; both stay on record. Under vier ogen\n"
+    "         (see rule) a decision on one ballot is only a proposal until\n"
+    "         another member confirms it, and --batch is refused\n"
     "batches  every counting run's pages per station: the N and ID for --batch\n"
     "move     put every page of batch N under --station on station --to (a\n"
     "         stack fed under the wrong station); the pages keep the station\n"
     "         they were counted under in their record\n"
+    "confirm  a second member agrees with the decision proposed on ballot ID\n"
+    "         under vier ogen: it becomes the decision, with both members and\n"
+    "         both times on record; the member who proposed it cannot\n"
+    "rule     whether vier ogen is on, and who switched it when; with\n"
+    "         --four-eyes on|off the voorzitter (--by) switches it. While it is\n"
+    "         on, decide and the desk of `stemtel serve` only propose\n"
     "NAME is a member registered with `stemtel members add`.\n";
 
 /* What the pipeline found, or for a possible rescan the review it is held
@@ -93,7 +105,17 @@ static const st_outcome *shown(const st_store_ballot *b)
     return b->rescan_of ? &b->held : &b->found;
 }
 
-static void print_line(const st_store_ballot *b)
+/* The decision proposed on a ballot under vier ogen, still waiting. */
+static int print_pending(void *ctx, const st_store_proposal *p)
+{
+    char dec[64], by[512];
+    (void)ctx;
+    printf("; proposed %s by %s, waiting for a second member",
+           st_decision_text(&p->o, dec, sizeof dec), ST_TEXT_SHOWN(p->by, by));
+    return 0;
+}
+
+static int print_line(st_store *s, const st_store_ballot *b, st_error *err)
 {
     char found[64], prop[64], dec[64];
     const st_outcome *o = shown(b);
@@ -121,12 +143,16 @@ static void print_line(const st_store_ballot *b)
                ST_TEXT_SHOWN(b->decided_by, by));
     if (b->confirmed_by)
         printf(", confirmed by %s", ST_TEXT_SHOWN(b->confirmed_by, by));
+    int rc = st_store_pending_each(s, b->id, print_pending, NULL, err);
     putchar('\n');
+    return rc;
 }
 
 typedef struct list_ctx {
     int all, n;
     const char *station, *reason;
+    st_store *s;
+    st_error *err;
 } list_ctx;
 
 static int has_reason(const st_outcome *o, const char *r)
@@ -147,9 +173,8 @@ static int list_one(void *ctx, st_store_ballot *b)
         return 0;
     if (c->reason && !has_reason(shown(b), c->reason))
         return 0;
-    print_line(b);
     c->n++;
-    return 0;
+    return print_line(c->s, b, c->err);
 }
 
 static int print_event(void *ctx, const st_store_event *e)
@@ -179,7 +204,8 @@ static int print_event(void *ctx, const st_store_event *e)
 static int show(st_store *s, const st_store_ballot *b, st_error *err)
 {
     char file[4200], hash[80], st[256], box[64], state[64];
-    print_line(b);
+    if (print_line(s, b, err))
+        return ST_EXIT_FAIL;
     printf("file    %s\npage    %d\nsha256  %s\nbatch   %lld\n", ST_TEXT_SHOWN(b->file, file),
            b->page, ST_TEXT_SHOWN(b->sha256, hash), (long long)b->batch);
     if (b->counted_station != b->station &&
@@ -251,6 +277,18 @@ static int print_group(void *ctx, const st_store_group *g)
     return 0;
 }
 
+#define REVIEW_VERBS "list, show, decide, batches, move, confirm or rule"
+
+/* One switch of vier ogen, for rule. */
+static int print_rule_change(void *ctx, const st_store_rule_change *c)
+{
+    char by[512], at[64];
+    (void)ctx;
+    printf("  %s  switched %s by %s\n", ST_TEXT_SHOWN(c->at, at), c->on ? "on" : "off",
+           ST_TEXT_SHOWN(c->by, by));
+    return 0;
+}
+
 static int parse_id(const char *what, const char *text, int64_t *id)
 {
     long long v;
@@ -272,12 +310,14 @@ int st_cli_review(int argc, char **argv)
                                           {"reason", required_argument, NULL, 'r'},
                                           {"batch", required_argument, NULL, 'B'},
                                           {"to", required_argument, NULL, 't'},
+                                          {"four-eyes", required_argument, NULL, '4'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     const char *store_path = NULL, *as = NULL, *by = NULL, *note = NULL, *png = NULL;
     const char *station = NULL, *reason = NULL, *batch_text = NULL, *to = NULL, *verb;
+    const char *rule = NULL;
     int c, all = 0;
-    if ((c = st_cli_no_verb(argc, argv, "review", "list, show, decide, batches or move", review_usage)) >= 0)
+    if ((c = st_cli_no_verb(argc, argv, "review", REVIEW_VERBS, review_usage)) >= 0)
         return c;
     verb = argv[1];
     argc--, argv++;
@@ -294,33 +334,45 @@ int st_cli_review(int argc, char **argv)
         case 'r': reason = optarg; break;
         case 'B': batch_text = optarg; break;
         case 't': to = optarg; break;
+        case '4': rule = optarg; break;
         case 'h': fputs(review_usage, stdout); return ST_EXIT_OK;
         default: fputs(review_usage, stderr); return ST_EXIT_USAGE;
         }
     }
-    static const char *const verbs[] = {"list", "show", "decide", "batches", "move"};
+    enum { LIST, SHOW, DECIDE, BATCHES, MOVE, CONFIRM, RULE, N_VERBS };
+    static const char *const verbs[N_VERBS] = {"list", "show", "decide", "batches",
+                                               "move", "confirm", "rule"};
     int v = -1;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < N_VERBS; i++)
         if (!strcmp(verb, verbs[i]))
             v = i;
     if (v < 0) {
-        st_cli_error("review: unknown \"%s\": want list, show, decide, batches or move", verb);
+        st_cli_error("review: unknown \"%s\": want " REVIEW_VERBS, verb);
         return ST_EXIT_USAGE;
     }
-    /* decide takes an ID, or --batch with --station; show takes an ID. */
-    int by_batch = v == 4 || (v == 2 && batch_text);
-    int want_id = v == 1 || (v == 2 && !by_batch);
+    /* decide takes an ID, or --batch with --station; show and confirm take
+     * an ID. */
+    int by_batch = v == MOVE || (v == DECIDE && batch_text);
+    int want_id = v == SHOW || v == CONFIRM || (v == DECIDE && !by_batch);
     const char *need = NULL;
     if (!store_path)
         need = "--store FILE";
     else if (optind != argc - want_id)
-        need = want_id ? "one ID" : "no ID (the pages are named by --batch and --station)";
-    else if (v == 2 && (!as || !by))
+        need = want_id ? "one ID"
+               : v == RULE ? "no ID"
+                           : "no ID (the pages are named by --batch and --station)";
+    else if (v == DECIDE && (!as || !by))
         need = "--as DECISION and --by NAME";
     else if (by_batch && (!batch_text || !station))
         need = "--batch N and --station ID (none: the pages counted without one)";
-    else if (v == 4 && (!to || !by))
+    else if (v == MOVE && (!to || !by))
         need = "--to STATION and --by NAME";
+    else if (v == CONFIRM && !by)
+        need = "--by NAME (the second member)";
+    else if (v == RULE && rule && (!by || (strcmp(rule, "on") && strcmp(rule, "off"))))
+        need = "--four-eyes on or off, and --by NAME (the voorzitter)";
+    else if (v == RULE && !rule && by)
+        need = "--four-eyes on|off with --by";
     if (need) {
         st_cli_error("review %s: need %s", verb, need);
         fputs(review_usage, stderr);
@@ -335,19 +387,23 @@ int st_cli_review(int argc, char **argv)
     st_error err = {0};
     st_store *s = NULL;
     st_store_ballot b = {0};
-    int rc = ST_EXIT_FAIL, n = 0;
-    /* list, show and batches only read: they work on a read-only store. */
-    if ((v == 0 || v == 1 || v == 3 ? st_store_open_readonly(store_path, &s, &err)
-                                     : st_store_open(store_path, NULL, &s, &err)))
+    int rc = ST_EXIT_FAIL, n = 0, four_eyes = 0;
+    /* list, show, batches and rule without a switch only read: they work
+     * on a read-only store. */
+    int reads = v == LIST || v == SHOW || v == BATCHES || (v == RULE && !rule);
+    if ((reads ? st_store_open_readonly(store_path, &s, &err)
+               : st_store_open(store_path, NULL, &s, &err)))
         goto out;
-    if (v == 0) {
-        list_ctx lc = {all, 0, station, reason};
+    if (v == DECIDE && st_store_four_eyes_get(s, &four_eyes, &err))
+        goto out;
+    if (v == LIST) {
+        list_ctx lc = {all, 0, station, reason, s, &err};
         if (st_store_each(s, all ? ST_STORE_ALL : ST_STORE_OPEN, list_one, &lc, &err))
             goto out;
         printf("%d ballot%s%s\n", lc.n, lc.n == 1 ? "" : "s",
                all ? " in review, rejected or decided" : " waiting for a decision");
         rc = ST_EXIT_OK;
-    } else if (v == 1) {
+    } else if (v == SHOW) {
         if (st_store_get(s, id, &b, &err) || show(s, &b, &err))
             goto out;
         rc = ST_EXIT_OK;
@@ -358,16 +414,32 @@ int st_cli_review(int argc, char **argv)
             }
             printf("page with its boxes drawn: %s\n", png);
         }
-    } else if (v == 2) {
+    } else if (v == DECIDE) {
         st_outcome o;
         char text[64];
         if (st_decision_parse(st_store_model(s), as, &o, &err))
             goto out;
+        if (by_batch && four_eyes) {
+            /* A proposal is one ballot's; a batch's void would count on
+             * one member's word. */
+            st_error_set(&err, ST_ERR_ARG, "review: %s: vier ogen is on, and a whole batch "
+                         "cannot wait for a second member: decide its ballots one by one, "
+                         "or the voorzitter switches the rule off (review rule --four-eyes off)",
+                         store_path);
+            goto out;
+        }
         if (by_batch) {
             if (st_store_decide_batch(s, batch, group_station, &o, by, note, &n, &err))
                 goto out;
             printf("%d page%s of batch %lld (%s) decided as %s by %s\n", n, n == 1 ? "" : "s",
                    (long long)batch, station, st_decision_text(&o, text, sizeof text), by);
+        } else if (four_eyes) {
+            if (st_store_propose(s, id, &o, by, note, &err))
+                goto out;
+            printf("ballot %lld proposed as %s by %s; vier ogen: it counts once another "
+                   "member confirms it (stemtel review confirm %lld --store %s --by NAME)\n",
+                   (long long)id, st_decision_text(&o, text, sizeof text), by, (long long)id,
+                   store_path);
         } else {
             if (st_store_decide(s, id, &o, by, note, &err))
                 goto out;
@@ -375,16 +447,31 @@ int st_cli_review(int argc, char **argv)
                    st_decision_text(&o, text, sizeof text), by);
         }
         rc = ST_EXIT_OK;
-    } else if (v == 3) {
+    } else if (v == BATCHES) {
         if (st_store_batches_each(s, print_group, &n, &err))
             goto out;
         printf("%d batch%s\n", n, n == 1 ? "" : "es");
         rc = ST_EXIT_OK;
-    } else {
+    } else if (v == MOVE) {
         if (st_store_move_batch(s, batch, group_station, to, by, note, &n, &err))
             goto out;
         printf("%d page%s of batch %lld moved from %s to %s by %s\n", n, n == 1 ? "" : "s",
                (long long)batch, station, to, by);
+        rc = ST_EXIT_OK;
+    } else if (v == CONFIRM) {
+        if (st_store_confirm(s, id, by, &err))
+            goto out;
+        printf("ballot %lld: the proposal confirmed by %s; it counts now\n", (long long)id, by);
+        rc = ST_EXIT_OK;
+    } else {
+        if (rule && st_store_four_eyes_set(s, !strcmp(rule, "on"), by, &err))
+            goto out;
+        if (st_store_four_eyes_get(s, &four_eyes, &err))
+            goto out;
+        printf("vier ogen: %s\n", four_eyes ? "on (a decision counts once a second member "
+                                              "confirms it)" : "off");
+        if (st_store_four_eyes_each(s, print_rule_change, NULL, &err))
+            goto out;
         rc = ST_EXIT_OK;
     }
 out:

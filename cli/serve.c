@@ -29,9 +29,12 @@ static const char *const serve_usage =
     "  --allow-decisions   on an address other than loopback, serve every view and\n"
     "                   the desk;\n"
     "                   without it such an address serves only the public display\n"
-    "  --four-eyes         vier ogen: a decision at the desk counts only once a\n"
-    "                   second, different member confirms it; until then the\n"
-    "                   ballot stays in review, \"wacht op tweede lid\"\n"
+    "  --four-eyes         vier ogen for this run: a decision at the desk counts\n"
+    "                   only once a second, different member confirms it; until\n"
+    "                   then the ballot stays in review, \"wacht op tweede lid\".\n"
+    "                   Without it serve follows the store's rule, which the\n"
+    "                   voorzitter switches with `stemtel review rule`, also while\n"
+    "                   serve runs; the flag cannot switch that rule off\n"
     "Ctrl-C (or TERM) stops it.\n";
 
 /* The one flag a signal handler may set. */

@@ -356,7 +356,7 @@ static void test_basis_form_boxes_and_answer_survive_the_store_and_an_older_stor
      * opens, gains the tables, and has its basistelling without them. */
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE page_sources; DROP TABLE proposals; DROP TABLE basis_form; DROP TABLE basis2_form;"
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE rules; DROP TABLE page_sources; DROP TABLE proposals; DROP TABLE basis_form; DROP TABLE basis2_form;"
                                       "DROP TABLE basis2_lists; DROP TABLE basis2;"
                                       "DROP TABLE answers; PRAGMA user_version=5", NULL, NULL,
                                   NULL), SQLITE_OK);

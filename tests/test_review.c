@@ -443,7 +443,7 @@ static void test_review_opens_a_version_1_store_and_adds_the_new_tables(void **s
     st_model_free(m);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE page_sources; DROP TABLE proposals; DROP TABLE passwords; DROP TABLE members; DROP TABLE moves;"
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE rules; DROP TABLE page_sources; DROP TABLE proposals; DROP TABLE passwords; DROP TABLE members; DROP TABLE moves;"
                                       "DROP TABLE stations; DROP TABLE prints;"
                                       "DROP TABLE rescans; DROP TABLE basis_form;"
                                       "DROP TABLE basis2_form; DROP TABLE basis2_lists;"
@@ -510,6 +510,179 @@ static void test_review_escapes_what_it_prints_and_refuses_control_text(void **s
     free(out);
 }
 
+/* A store of its own for the rule's tests, counted from the stack the
+ * setup drew, with the same three members. */
+static void eyes_store(char *store, size_t n)
+{
+    char *model = th_root(MODEL);
+    snprintf(store, n, "%s/eyes.db", g_dir);
+    RUN_OK("count --model '%s' --station 0668::SB4 --out '%s/eyes-out' --store '%s' '%s/in'",
+           model, g_dir, store, g_dir);
+    RUN_OK("members add 'A. Jansen' --role voorzitter --store '%s'", store);
+    RUN_OK("members add 'B. de Vries' --role lid --store '%s'", store);
+    RUN_OK("members add T --role lid --store '%s'", store);
+    free(model);
+}
+
+/* The open ballots' ids of the store at path. */
+static ids open_ids_of(const char *path)
+{
+    st_error err = {0};
+    st_store *s = NULL;
+    ids x = {0};
+    assert_st_ok(st_store_open_readonly(path, &s, &err), &err);
+    assert_st_ok(st_store_each(s, ST_STORE_OPEN, collect, &x, &err), &err);
+    st_store_close(s);
+    return x;
+}
+
+/* out holds want, else the test fails showing out. */
+static void assert_says(const char *out, const char *want)
+{
+    if (!strstr(out, want))
+        fail_msg("\"%s\" not in: %s", want, out);
+}
+
+/* Vier ogen as the store's rule: off, a decision counts at once; only
+ * the voorzitter switches it; on, decide only proposes (the tally stays),
+ * the proposer cannot confirm, another member can and then it counts;
+ * a batch's void is refused; verify re-applies the result; off again,
+ * decide counts at once, and every switch stays on record. */
+static void test_review_four_eyes_rule_makes_decide_a_proposal(void **state)
+{
+    char store[4200], *out = NULL;
+    eyes_store(store, sizeof store);
+    ids open = open_ids_of(store);
+    assert_true(open.n >= 4);
+    assert_int_equal(th_run(&out, "review rule --store '%s'", store), 0);
+    assert_says(out, "vier ogen: off");
+    free(out);
+
+    st_tally_totals t0 = totals_of(store, NULL);
+    RUN_OK("review decide %lld --store '%s' --as blank --by T", (long long)open.v[0], store);
+    st_tally_totals t1 = totals_of(store, NULL);
+    assert_int_equal(t1.F, t0.F + 1);
+    assert_int_equal(t1.review + t1.rejected, t0.review + t0.rejected - 1);
+
+    /* A lid cannot switch it, nor can someone who is no member. */
+    assert_int_equal(th_run(&out, "review rule --store '%s' --four-eyes on --by T", store), 1);
+    assert_says(out, store);
+    assert_says(out, "only the voorzitter may switch vier ogen");
+    assert_says(out, "T's role is lid");
+    free(out);
+    assert_int_equal(th_run(&out, "review rule --store '%s' --four-eyes on --by X", store), 1);
+    assert_says(out, "\"X\" is not a member");
+    free(out);
+    assert_int_equal(th_run(&out, "review rule --store '%s' --four-eyes maybe --by 'A. Jansen'",
+                            store), 2);
+    assert_says(out, "--four-eyes on or off");
+    free(out);
+    assert_int_equal(th_run(&out, "review rule --store '%s' --four-eyes on --by 'A. Jansen'",
+                            store), 0);
+    assert_says(out, "vier ogen: on");
+    assert_says(out, "switched on by A. Jansen");
+    free(out);
+
+    /* On: decide is a proposal and the tally stays as it was. */
+    assert_int_equal(th_run(&out, "review decide %lld --store '%s' --as blank --by T",
+                            (long long)open.v[1], store), 0);
+    assert_says(out, "proposed as blank by T");
+    assert_says(out, "review confirm");
+    free(out);
+    st_tally_totals t2 = totals_of(store, NULL);
+    assert_int_equal(t2.F, t1.F);
+    assert_int_equal(t2.review + t2.rejected, t1.review + t1.rejected);
+    assert_int_equal(th_run(&out, "review list --store '%s'", store), 0);
+    assert_says(out, "proposed blank by T, waiting for a second member");
+    free(out);
+    assert_int_equal(th_run(&out, "review show %lld --store '%s'", (long long)open.v[1], store),
+                     0);
+    assert_says(out, "proposed (four eyes, not confirmed) blank by T");
+    free(out);
+
+    /* The proposer cannot confirm; another member does, and it counts. */
+    assert_int_equal(th_run(&out, "review confirm %lld --store '%s' --by T",
+                            (long long)open.v[1], store), 1);
+    assert_says(out, store);
+    assert_says(out, "T proposed this decision");
+    assert_says(out, "a second, different member must confirm it");
+    free(out);
+    assert_int_equal(totals_of(store, NULL).F, t1.F);
+    assert_int_equal(th_run(&out, "review confirm %lld --store '%s'", (long long)open.v[1], store),
+                     2);
+    free(out);
+    assert_int_equal(th_run(&out, "review confirm %lld --store '%s' --by 'B. de Vries'",
+                            (long long)open.v[2], store), 1);
+    assert_says(out, "no decision waiting for a second member");
+    free(out);
+    RUN_OK("review confirm %lld --store '%s' --by 'B. de Vries'", (long long)open.v[1], store);
+    st_tally_totals t3 = totals_of(store, NULL);
+    assert_int_equal(t3.F, t1.F + 1);
+    assert_int_equal(t3.review + t3.rejected, t1.review + t1.rejected - 1);
+    assert_int_equal(th_run(&out, "review show %lld --store '%s'", (long long)open.v[1], store),
+                     0);
+    assert_says(out, "decided blank by T, confirmed by B. de Vries at ");
+    free(out);
+
+    /* A whole batch cannot wait for a second member. */
+    assert_int_equal(th_run(&out, "review decide --batch 1 --station 0668::SB4 --store '%s' "
+                                  "--as void:rescan --by 'A. Jansen'", store), 1);
+    assert_says(out, "vier ogen is on");
+    free(out);
+    assert_int_equal(totals_of(store, NULL).F, t3.F);
+
+    /* A proposal left waiting counts for nothing in verify either. */
+    RUN_OK("review decide %lld --store '%s' --as blank --by T", (long long)open.v[2], store);
+    assert_int_equal(th_run(&out, "verify --store '%s'", store), 0);
+    assert_says(out, "the same");
+    free(out);
+
+    /* Off again: decide counts at once; both switches are on record. */
+    RUN_OK("review rule --store '%s' --four-eyes off --by 'A. Jansen'", store);
+    assert_int_equal(th_run(&out, "review decide %lld --store '%s' --as blank --by T",
+                            (long long)open.v[3], store), 0);
+    assert_says(out, "decided as blank by T");
+    free(out);
+    assert_int_equal(totals_of(store, NULL).F, t3.F + 1);
+    assert_int_equal(th_run(&out, "review rule --store '%s'", store), 0);
+    assert_says(out, "vier ogen: off");
+    const char *on = strstr(out, "switched on by A. Jansen");
+    assert_non_null(on);
+    assert_non_null(strstr(on, "switched off by A. Jansen"));
+    free(out);
+}
+
+/* A store of schema version 8, from before the rule lived in the store,
+ * gains its table when read and has vier ogen off. */
+static void test_review_a_version_8_store_gains_the_rule_off(void **state)
+{
+    char store[4200], *out = NULL;
+    snprintf(store, sizeof store, "%s/v8.db", g_dir);
+    char *model = th_root(MODEL);
+    RUN_OK("count --model '%s' --station 0668::SB4 --out '%s/v8-out' --store '%s' '%s/in'",
+           model, g_dir, store, g_dir);
+    free(model);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE rules; PRAGMA user_version=8", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(th_run(&out, "review rule --store '%s'", store), 0);
+    assert_says(out, "vier ogen: off");
+    free(out);
+    assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                                            " count(*) FROM rules", -1, &q, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(q, 0), ST_STORE_SCHEMA_VERSION);
+    assert_int_equal(sqlite3_column_int(q, 1), 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    RUN_OK("members add V --role voorzitter --store '%s'", store);
+    RUN_OK("review rule --store '%s' --four-eyes on --by V", store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +693,8 @@ int main(void)
         cmocka_unit_test(test_review_voids_pages_and_batches_and_moves_a_batch),
         cmocka_unit_test(test_review_opens_a_version_1_store_and_adds_the_new_tables),
         cmocka_unit_test(test_review_escapes_what_it_prints_and_refuses_control_text),
+        cmocka_unit_test(test_review_four_eyes_rule_makes_decide_a_proposal),
+        cmocka_unit_test(test_review_a_version_8_store_gains_the_rule_off),
     };
     return cmocka_run_group_tests(tests, setup_store, teardown_store);
 }

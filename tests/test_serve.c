@@ -1143,6 +1143,95 @@ static void assert_decided_blank(const char *store, long id, const char *by,
     st_store_close(s);
 }
 
+/* Log member in with password over HTTP; the session cookie into
+ * cookie and its CSRF token into csrf (80 bytes). */
+static void http_login(int port, const char *member, const char *password, char *cookie,
+                       size_t n, char *csrf)
+{
+    char body[256];
+    http_reply r;
+    snprintf(body, sizeof body, "member=%s&password=%s", member, password);
+    assert_int_equal(post(port, "/login", NULL, body, &r), 303);
+    session_cookie(&r, cookie, n);
+    reply_free(&r);
+    json_object *d = desk_doc(port, cookie);
+    snprintf(csrf, 80, "%s", th_json_str(d, "csrf"));
+    json_object_put(d);
+}
+
+/* How many proposals wait on ballot id of store (0 or 1), insisting
+ * that it has no decision. */
+static int count_pending(void *ctx, const st_store_proposal *p)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int pending_on(const char *store, long id)
+{
+    st_error err = {0};
+    st_store *s = NULL;
+    st_store_ballot b;
+    int n = 0;
+    assert_st_ok(st_store_open_readonly(store, &s, &err), &err);
+    assert_st_ok(st_store_get(s, id, &b, &err), &err);
+    assert_false(b.decided);
+    assert_st_ok(st_store_pending_each(s, id, count_pending, &n, &err), &err);
+    st_store_ballot_clear(&b);
+    st_store_close(s);
+    return n;
+}
+
+/* Vier ogen from the store: serve without --four-eyes follows the rule
+ * the voorzitter switches with `review rule` while it runs; the desk says
+ * so, a decision becomes a proposal, and a second member's confirmation
+ * makes it count. */
+static void test_serve_desk_follows_the_stores_four_eyes_rule(void **state)
+{
+    char *dir = th_tmpdir(), store[4400], jan[256], piet[256], jcsrf[80], pcsrf[80];
+    char body[512], pw[4400];
+    served sv;
+    desk_served(dir, store, &sv);
+    snprintf(pw, sizeof pw, "%s/pw2", dir);
+    th_write(pw, "klaproos-77\n");
+    RUN_OK("members add Piet --role lid --store '%s'", store);
+    RUN_OK("members passwd Piet --store '%s' <'%s'", store, pw);
+    http_login(sv.port, "Jan", "korenbloem-42", jan, sizeof jan, jcsrf);
+    json_object *d = desk_doc(sv.port, jan);
+    assert_false(json_object_get_boolean(th_json_get(d, "four_eyes")));
+    json_object_put(d);
+    snprintf(body, sizeof body, "id=1&as=blank&csrf=%s", jcsrf);
+    assert_int_equal(post(sv.port, "/decide", jan, body, NULL), 200);
+    assert_decided_blank(store, 1, "Jan", NULL);
+
+    /* Switched on while serve runs: the next decision only proposes, as
+     * the rule is read at each one. */
+    RUN_OK("review rule --four-eyes on --by Jan --store '%s'", store);
+    snprintf(body, sizeof body, "id=2&as=blank&csrf=%s", jcsrf);
+    assert_int_equal(post(sv.port, "/decide", jan, body, NULL), 200);
+    assert_int_equal(pending_on(store, 2), 1);
+    /* The desk's document says so once it is made again (the store
+     * changed; within the refresh interval). */
+    int said = 0;
+    for (int k = 0; k < 50 && !said; k++) {
+        d = desk_doc(sv.port, jan);
+        said = json_object_get_boolean(th_json_get(d, "four_eyes"));
+        json_object_put(d);
+        if (!said)
+            usleep(100000);
+    }
+    assert_true(said);
+    snprintf(body, sizeof body, "id=2&csrf=%s", jcsrf);
+    assert_int_equal(post(sv.port, "/confirm", jan, body, NULL), 400);
+    http_login(sv.port, "Piet", "klaproos-77", piet, sizeof piet, pcsrf);
+    snprintf(body, sizeof body, "id=2&csrf=%s", pcsrf);
+    assert_int_equal(post(sv.port, "/confirm", piet, body, NULL), 200);
+    assert_decided_blank(store, 2, "Jan", "Piet");
+    serve_stop(&sv);
+    th_rmtree(dir);
+    free(dir);
+}
+
 /* The desk in a real browser: not logged in it sends chromium to the
  * login; a member logs in by typing and clicking, picks a ballot in the
  * queue, sees its page drawn and where the paper lies, and decides it by
@@ -1936,6 +2025,7 @@ int main(void)
         cmocka_unit_test(test_serve_desk_in_a_browser_decides_a_ballot_by_clicking),
         cmocka_unit_test(test_serve_desk_decides_100_ballots_by_keys_alone),
         cmocka_unit_test(test_serve_desk_four_eyes_needs_a_second_member),
+        cmocka_unit_test(test_serve_desk_follows_the_stores_four_eyes_rule),
         cmocka_unit_test(test_serve_desk_turns_an_upside_down_page_and_finds_its_ink),
         cmocka_unit_test(test_serve_desk_outlines_the_boxes_of_a_page_counted_at_reduced_scale),
         cmocka_unit_test(test_serve_a_slow_login_does_not_hold_up_the_display),

@@ -570,7 +570,7 @@ static void test_store_reads_on_a_full_disk_and_says_the_disk_is_full(void **sta
 /* Make the store at path look as the first schema left it. */
 static void make_version_1(const char *path)
 {
-    sqlite3_close(sql_run(path, "DROP TABLE page_sources; DROP TABLE proposals; DROP TABLE passwords; DROP TABLE members;"
+    sqlite3_close(sql_run(path, "DROP TABLE rules; DROP TABLE page_sources; DROP TABLE proposals; DROP TABLE passwords; DROP TABLE members;"
                                 "DROP TABLE moves; DROP TABLE stations; DROP TABLE prints;"
                                 "DROP TABLE rescans; DROP TABLE basis_form; DROP TABLE basis2_form;"
                                 "DROP TABLE basis2_lists; DROP TABLE basis2; DROP TABLE answers;"

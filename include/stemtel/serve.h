@@ -65,9 +65,12 @@ typedef struct st_serve_opts {
                                    127.0.0.1:8080; port 0: any free one */
     int allow_decisions;        /* serve every view, the desk included, on a
                                    non-loopback address */
-    int four_eyes;              /* vier ogen: a decision at the desk counts
-                                   only once a second, different member
-                                   confirms it (POST /confirm) */
+    int four_eyes;              /* vier ogen for this run even where the
+                                   store's rule (st_store_four_eyes_get,
+                                   read at every decision) is off: a
+                                   decision at the desk counts only once a
+                                   second, different member confirms it
+                                   (POST /confirm) */
     const char *xsd;            /* 510-count-kiesraad-strict.xsd, for the
                                    export; NULL: POST /export is refused */
     const volatile sig_atomic_t *stop; /* raised to stop; NULL: never */

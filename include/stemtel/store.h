@@ -53,7 +53,7 @@
 extern "C" {
 #endif
 
-#define ST_STORE_SCHEMA_VERSION 8
+#define ST_STORE_SCHEMA_VERSION 9
 
 typedef struct st_store st_store;
 
@@ -366,6 +366,32 @@ int st_store_member_login(st_store *s, const char *name, const char *pw, st_erro
 typedef int (*st_store_member_fn)(void *ctx, const char *name, const char *role,
                                   const char *added_at);
 int st_store_members_each(st_store *s, st_store_member_fn fn, void *ctx, st_error *err);
+
+/* Vier ogen as the store's rule: while it is on, a person's decision on
+ * a ballot is only a proposal (st_store_propose) until a second member
+ * confirms it; `review decide` and serve's desk follow it. */
+
+/* Whether the rule is on now into *on (0 for a store where it was never
+ * set). ST_OK; ST_ERR_IO. */
+int st_store_four_eyes_get(st_store *s, int *on, st_error *err);
+
+/* Switch the rule on (on != 0) or off, recorded with member by (borrowed)
+ * and the current UTC time; every switch stays on record. ST_OK;
+ * ST_ERR_ARG when by is empty, not a member, or a member whose role is
+ * not voorzitter; ST_ERR_IO. */
+int st_store_four_eyes_set(st_store *s, int on, const char *by, st_error *err);
+
+/* One switch of the rule: to on or off, by whom, when (UTC). */
+typedef struct st_store_rule_change {
+    int on;
+    const char *by, *at;
+} st_store_rule_change;
+
+/* Call fn for every switch of the rule, oldest first; strings are valid
+ * during the call; fn's nonzero return stops the walk and is returned.
+ * ST_ERR_IO. */
+typedef int (*st_store_rule_fn)(void *ctx, const st_store_rule_change *c);
+int st_store_four_eyes_each(st_store *s, st_store_rule_fn fn, void *ctx, st_error *err);
 
 /* A new tally of the effective outcomes of every ballot of polling
  * station `station`; station NULL counts every ballot in the store.

@@ -92,8 +92,8 @@ typedef struct server {
     pthread_cond_t pool_free;
     st_store *reader[SERVE_THREADS]; /* for the desk and the login */
     int reader_busy[SERVE_THREADS];
-    int four_eyes;              /* a decision counts once a second member
-                                   confirms it */
+    int four_eyes;              /* --four-eyes: vier ogen for this run even
+                                   where the store's rule is off */
     const char *xsd;            /* the 510 schema, or NULL: no export */
 } server;
 
@@ -194,11 +194,23 @@ static int refresh(server *sv, st_error *err)
     return ST_OK;
 }
 
+/* Whether vier ogen holds now: the store's rule, read through h each
+ * time so that the voorzitter's switch takes effect while serve runs, or
+ * --four-eyes. */
+static int four_eyes(server *sv, st_store *h, int *on, st_error *err)
+{
+    int rc = st_store_four_eyes_get(h, on, err);
+    if (!rc)
+        *on = *on || sv->four_eyes;
+    return rc;
+}
+
 /* A copy of document kind (malloc'd, the caller's), made again when its
  * report is newer. NULL with sv->failure set on an error. */
 static char *document(server *sv, int kind)
 {
     st_error err = {0};
+    int rule = 0;
     pthread_mutex_lock(&sv->doc_lock);
     int rc = refresh(sv, &err);
     double now = st_clock_now();
@@ -209,8 +221,10 @@ static char *document(server *sv, int kind)
              : kind == DOC_OPERATOR ? st_screen_operator_json(sv->store, sv->recon, SERVE_RECENT,
                                                               SERVE_WARNINGS, st_clock_wall(),
                                                               &text, &err)
-             : kind == DOC_DESK     ? st_desk_queue_json(sv->store, NULL, NULL, sv->four_eyes,
-                                                         &text, &err)
+             : kind == DOC_DESK     ? (four_eyes(sv, sv->store, &rule, &err)
+                                           ? err.code
+                                           : st_desk_queue_json(sv->store, NULL, NULL, rule,
+                                                                &text, &err))
                                     : st_screen_reconcile_json(sv->recon, &text, &err);
         if (!rc) {
             free(sv->doc[kind]);
@@ -543,11 +557,11 @@ static enum MHD_Result on_decide(server *sv, struct MHD_Connection *c, const req
     pthread_mutex_lock(&sv->write_lock);
     if (!rc && !sv->writer && (rc = st_store_open(sv->store_path, NULL, &sv->writer, &err)))
         say(sv, err.msg);
+    int rule = 0;
     if (!rc && confirm)
         rc = st_store_confirm(sv->writer, n, s->member, &err);
-    else if (!rc)
-        rc = st_desk_decide(sv->writer, n, as, s->member, has_note ? note : NULL, sv->four_eyes,
-                            &err);
+    else if (!rc && !(rc = four_eyes(sv, sv->writer, &rule, &err)))
+        rc = st_desk_decide(sv->writer, n, as, s->member, has_note ? note : NULL, rule, &err);
     pthread_mutex_unlock(&sv->write_lock);
     if (!rc) { /* the member sees it at once, not after the next interval */
         pthread_mutex_lock(&sv->doc_lock);

@@ -150,8 +150,8 @@ static int confirm_in(st_store *s, int64_t id, const char *by, st_error *err)
     int step = sqlite3_step(q);
     if (step != SQLITE_ROW) {
         rc = step == SQLITE_DONE
-                 ? st_error_set(err, ST_ERR_ARG, "store: ballot %lld has no decision waiting "
-                                "for a second member", (long long)id)
+                 ? st_error_set(err, ST_ERR_ARG, "store: %s: ballot %lld has no decision "
+                                "waiting for a second member", st_store_path(s), (long long)id)
                  : st_store_fail(s, err, "cannot read proposals");
         goto out;
     }
@@ -159,8 +159,9 @@ static int confirm_in(st_store *s, int64_t id, const char *by, st_error *err)
     row_to_proposal(q, &p);
     int64_t pid = sqlite3_column_int64(q, 9);
     if (by && !strcmp(by, p.by)) {
-        rc = st_error_set(err, ST_ERR_ARG, "store: %s proposed this decision on ballot %lld; "
-                          "a second, different member must confirm it", by, (long long)id);
+        rc = st_error_set(err, ST_ERR_ARG, "store: %s: %s proposed this decision on ballot "
+                          "%lld; a second, different member must confirm it", st_store_path(s),
+                          by, (long long)id);
         goto out;
     }
     if ((rc = check_decider(s, &p.o, by, p.note, err)))

@@ -112,6 +112,15 @@ struct st_store {
     "  run INTEGER NOT NULL REFERENCES batches(id), source TEXT NOT NULL,"          \
     "  batch INTEGER NOT NULL, taken_at REAL NOT NULL);"                            \
     "CREATE INDEX page_sources_run ON page_sources(run, source);"
+/* Added in schema version 9: the rules the gemeentelijk stembureau sets
+ * for its own sitting, now only vier ogen. Rows are only ever added, so
+ * the latest row of a rule is its value and the earlier ones say who
+ * switched it when. */
+#define SCHEMA_V9                                                                   \
+    "CREATE TABLE rules(id INTEGER PRIMARY KEY,"                                    \
+    "  rule TEXT NOT NULL CHECK(rule IN ('four_eyes')),"                            \
+    "  value INTEGER NOT NULL CHECK(value IN (0,1)),"                               \
+    "  set_by TEXT NOT NULL, set_at TEXT NOT NULL);"
 
 static const char *const schema =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -143,7 +152,7 @@ static const char *const schema =
     "CREATE TABLE basis_lists(station TEXT NOT NULL"
     "  REFERENCES basis(station) ON DELETE CASCADE,"
     "  list INTEGER NOT NULL, votes INTEGER NOT NULL, PRIMARY KEY(station, list));"
-    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA SCHEMA_V5 SCHEMA_V6 SCHEMA_V7 SCHEMA_V8;
+    SCHEMA_V2 SCHEMA_V3 ST_RESCAN_SCHEMA SCHEMA_V5 SCHEMA_V6 SCHEMA_V7 SCHEMA_V8 SCHEMA_V9;
 
 int st_store_fail(st_store *s, st_error *err, const char *what)
 {
@@ -241,7 +250,8 @@ static int migrate(st_store *s, int *v, st_error *err)
                                        SCHEMA_V5 "PRAGMA user_version=5;",
                                        SCHEMA_V6 "PRAGMA user_version=6;",
                                        SCHEMA_V7 "PRAGMA user_version=7;",
-                                       SCHEMA_V8 "PRAGMA user_version=8;"};
+                                       SCHEMA_V8 "PRAGMA user_version=8;",
+                                       SCHEMA_V9 "PRAGMA user_version=9;"};
     int rc;
     while (*v >= 1 && *v < ST_STORE_SCHEMA_VERSION) {
         int was = *v;
