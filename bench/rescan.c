@@ -195,7 +195,7 @@ static int st_rs_measure(const st_rs_page *p, int n, st_rs_stats *s, st_error *e
     if (!named)
         return st_error_set(err, ST_ERR_NOMEM, "bench: out of memory");
     for (int i = 0; i < n; i++) {
-        st_rescan_cmp best = {0, 0, 0, 0};
+        st_rescan_cmp best = {0};
         named[i] = -1;
         for (int j = 0; j < i; j++) {
             st_rescan_cmp c = st_rescan_compare(&p[i].marks, &p[j].marks);
@@ -406,15 +406,17 @@ int main(int argc, char **argv)
         "cell says otherwise. A rescan is *flagged* when the store's check (every earlier "
         "page, the most similar match named) flags it, *right* when it names a page of "
         "its sheet; a first scan flagged is a false flag. *Pairs*: every two pages of "
-        "different sheets the check compares (the false matches). Match: similarity >= "
-        "%.3f (%.3f with one box) and ink ratio >= %.2f (stemtel/rescan.h). Similarities: of "
+        "different sheets the check compares (the false matches). Match: similarity (of the "
+        "prints' 2 x 2 blocks, corrected for noise) >= %.3f or the same of cells >= %.3f "
+        "(%.3f with one box), "
+        "and ink ratio >= %.2f (stemtel/rescan.h). Similarities (of blocks): of "
         "pairs of one sheet, the least and the 1st centile; of pairs of two sheets, the "
         "99.9th centile and the most. Comparable: both scans of the sheet show a marked box, "
         "and the same marked or inked boxes (a faint pencil read marginal everywhere, or a "
         "mark lost on one scan, is not). check ms: reading a page's "
         "marks and comparing them with every earlier page, per page.%s\n\n",
         sheets, rescans, model_path, (unsigned long long)st_rs_seed, ST_RESCAN_SIMILARITY,
-        ST_RESCAN_SIMILARITY_ONE, ST_RESCAN_INK_RATIO, quick ? " Quick mode: few cells and pages; the rates are rough." : "");
+        ST_RESCAN_SIMILARITY_CELLS, ST_RESCAN_SIMILARITY_CELLS_ONE, ST_RESCAN_INK_RATIO, quick ? " Quick mode: few cells and pages; the rates are rough." : "");
     st_bench_printf(&b,
                     "| cell | format | dpi | sheets | rescans | comparable | flagged | "
                     "flagged %% | wrong page | first scans comparable | falsely flagged | "

@@ -18,6 +18,7 @@
 #include "run_ok.h"
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,16 +214,29 @@ static void test_rescan_a_jammed_sheet_is_flagged_voided_and_the_count_is_right(
     free(model);
 }
 
+/* Count inputs (a shell word list under dir) under STATION into store,
+ * the run's files in dir/out_name, and return what `review list` says
+ * then (the caller's). */
+static char *count_and_list(const char *model, const char *store, const char *dir,
+                            const char *out_name, const char *inputs)
+{
+    char *out = NULL;
+    RUN_OK("count --model '%s' --station %s --store '%s' --out '%s/%s' %s", model, STATION,
+           store, dir, out_name, inputs);
+    assert_int_equal(th_run(&out, "review list --store '%s'", store), 0);
+    return out;
+}
+
 static void test_rescan_a_blank_sheet_fed_twice_is_never_flagged(void **state)
 {
     char *dir = th_tmpdir(), *model = th_root(MODEL), *out = NULL, store[4200];
     snprintf(store, sizeof store, "%s/cso.db", dir);
     RUN_OK("synth '%s' --out '%s/in' --count 8 --rescans 4 --seed 22 --dpi 150 "
            "--scenarios blank --degrade none", model, dir);
-    RUN_OK("count --model '%s' --station %s --store '%s' --out '%s/out' '%s/in'", model,
-           STATION, store, dir, dir);
+    char in[4300];
+    snprintf(in, sizeof in, "'%s/in'", dir);
     /* Identical blank pages but for the scanner: nothing tells them apart. */
-    assert_int_equal(th_run(&out, "review list --store '%s'", store), 0);
+    out = count_and_list(model, store, dir, "out", in);
     if (!strstr(out, "0 ballots waiting"))
         fail_msg("a blank page was sent to review:\n%s", out);
     free(out);
@@ -307,12 +321,84 @@ static void test_rescan_flags_rescans_and_not_distinct_ballots_with_one_vote(voi
     free(model);
 }
 
+/* Box id's print in rec replaced by hex (a string of the given length:
+ * the 16 x 16 cells of a record from before prints grew finer, or junk). */
+static void set_print(json_object *rec, const char *id, const char *hex)
+{
+    json_object *boxes = NULL;
+    assert_true(json_object_object_get_ex(rec, "boxes", &boxes));
+    for (size_t i = 0; i < json_object_array_length(boxes); i++) {
+        json_object *b = json_object_array_get_idx(boxes, i);
+        if (!strcmp(th_json_str(b, "id"), id))
+            json_object_object_add(b, "print", json_object_new_string(hex));
+    }
+}
+
+static void test_rescan_prints_from_before_finer_ones_are_not_compared(void **state)
+{
+    char *dir = th_tmpdir(), *model = th_root(MODEL), *out = NULL, store[4200], path[4200];
+    snprintf(store, sizeof store, "%s/cso.db", dir);
+    RUN_OK("synth '%s' --out '%s/in' --count 3 --rescans 1 --vote 1:1 --styles fill "
+           "--seed 24 --dpi 150 --format grey-jpeg --degrade shift,noise", model, dir);
+    RUN_OK("count --model '%s' --out '%s/out' '%s/in'", model, dir, dir);
+    snprintf(path, sizeof path, "%s/out/ballots.jsonl", dir);
+    int nb = 0;
+    json_object **recs = th_jsonl_strict(path, "count", &nb);
+    assert_int_equal(nb, 3);
+    st_rescan_marks mk;
+    st_error err = {0};
+    assert_st_ok(st_rescan_marks_read(json_object_to_json_string(recs[0]), &mk, &err), &err);
+    assert_int_equal(mk.n, 2);
+    /* A record of the old size is read, and not compared. */
+    char old[2 * ST_PRINT_OLD_CELLS + 1];
+    memset(old, '4', sizeof old - 1);
+    old[sizeof old - 1] = '\0';
+    set_print(recs[0], "N1", old);
+    assert_st_ok(st_rescan_marks_read(json_object_to_json_string(recs[0]), &mk, &err), &err);
+    assert_int_equal(mk.n, 0);
+    /* Any other length is a broken record, named by its box. */
+    set_print(recs[0], "N1", "0a0b0c");
+    assert_int_equal(st_rescan_marks_read(json_object_to_json_string(recs[0]), &mk, &err),
+                     ST_ERR_PARSE);
+    if (!strstr(err.msg, "box N1") || !strstr(err.msg, "6 hex digits"))
+        fail_msg("the error does not name the box and what is wrong: %s", err.msg);
+    for (int i = 0; i < nb; i++)
+        json_object_put(recs[i]);
+    free(recs);
+    /* The third page is a rescan of the first: a store flags it... */
+    char store2[4200], in[4300];
+    snprintf(store2, sizeof store2, "%s/new.db", dir);
+    snprintf(in, sizeof in, "'%s/in'", dir);
+    out = count_and_list(model, store2, dir, "out1", in);
+    if (!strstr(out, "possible rescan of ballot 1 "))
+        fail_msg("the rescan was not flagged:\n%s", out);
+    free(out);
+    /* ...but not when the first was stored with 16 x 16 prints: the rescan
+     * is taken, compared with nothing it cannot read. */
+    RUN_OK("count --model '%s' --station %s --store '%s' --out '%s/out2' '%s/in/ballot-000001.tif'",
+           model, STATION, store, dir, dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(store, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE prints SET prints = substr(prints, 1, 256 * "
+                                      "(length(inked) - length(replace(inked, ' ', '')) + 1))",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    out = count_and_list(model, store, dir, "out3", in);
+    if (strstr(out, "possible rescan"))
+        fail_msg("a page with old prints was compared:\n%s", out);
+    free(out);
+    th_rmtree(dir);
+    free(dir);
+    free(model);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rescan_a_jammed_sheet_is_flagged_voided_and_the_count_is_right),
         cmocka_unit_test(test_rescan_a_blank_sheet_fed_twice_is_never_flagged),
         cmocka_unit_test(test_rescan_flags_rescans_and_not_distinct_ballots_with_one_vote),
+        cmocka_unit_test(test_rescan_prints_from_before_finer_ones_are_not_compared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

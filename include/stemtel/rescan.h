@@ -6,7 +6,7 @@
  * pressure and pencil grain, where another voter marking the same boxes in
  * the same way leaves ink that differs by a fraction of a millimetre. The
  * pipeline writes a print of every box with ink into the page's record
- * (st_score_print: 16 x 16 cells of mean ink, "print" in ballots.jsonl);
+ * (st_score_print: 32 x 32 cells of mean ink, "print" in ballots.jsonl);
  * this module reads the prints of a page's marked boxes back from its
  * record and compares two pages:
  *
@@ -19,25 +19,35 @@
  *   - the boxes compared are those marked on either page;
  *   - per box, the correlation of the two prints over the cells both
  *     measured (a cell under a scanner streak is left out), which does
- *     not care how dark either scan came out;
- *   - the similarity is the mean of the boxes' correlations taken through
- *     Fisher's z (atanh), so each box adds its evidence, and tanh of it;
+ *     not care how dark either scan came out, and the same over their
+ *     2 x 2 blocks of cells, which does not care about a shift of a
+ *     fraction of a cell (at 150 dpi a cell is less than a pixel, and
+ *     the box is placed to a fifth of one);
+ *   - each corrected for the scans' noise: divided by the square root
+ *     of both prints' reliability, the share of a print's variance that
+ *     is not noise (estimated from the spread within its blocks; the
+ *     correction is at most 1 / ST_RESCAN_RELIABILITY_MIN). Two scans of
+ *     one sheet then come out near 1 however noisy they are, where the
+ *     plain correlation of a noisy pair falls to that of two voters'
+ *     marks;
+ *   - the similarity (of blocks) and the cell similarity are the means
+ *     of the boxes' correlations taken through Fisher's z (atanh), so
+ *     each box adds its evidence, and tanh of it;
  *   - the ink ratio is the least, over the boxes, of the lighter print's
  *     mean ink over the darker's: a second scan has the same pencil
  *     pressure, another voter mostly not.
  *
- * A match is a similarity of at least ST_RESCAN_SIMILARITY (of
- * ST_RESCAN_SIMILARITY_ONE when one box is compared: a list box alone is
- * half the evidence of a vote's two) with an ink ratio of at least
- * ST_RESCAN_INK_RATIO. They come from synth's rescans
- * (one sheet drawn once, scanned again with new noise, shift, turn, scale,
+ * A match is a similarity of at least ST_RESCAN_SIMILARITY or a cell
+ * similarity of at least ST_RESCAN_SIMILARITY_CELLS, with an ink ratio
+ * of at least ST_RESCAN_INK_RATIO. They come from synth's rescans (one
+ * sheet drawn once, scanned again with new noise, shift, turn, scale,
  * blur, JPEG and streaks) and from distinct ballots with the same vote in
- * one mark style (bench/rescan.c, bench/RESULTS.md): a rescan's 1st
- * centile lies at 0.97 to 0.99 at 150 to 300 dpi (lower only at degrade
- * level 1 and on bilevel pages), the 99.9th centile of distinct ballots at
- * 0.91 to 0.96 (higher only with the list box alone), and about one pair
- * in 4,000 of near-identical pen marks passes. They are constants, not
- * model settings: they describe scanners and pencils, not the ballot.
+ * one mark style (bench/rescan.c, bench/RESULTS.md): at 150 to 300 dpi
+ * and degrade level 0.3 to 0.5 every rescan of every style passes, at
+ * level 1 and on bilevel pages not all do; of distinct ballots, about
+ * one first scan in 600 finds a match among 150 earlier pages of its
+ * vote and style. They are constants, not model settings: they describe
+ * scanners and pencils, not the ballot.
  *
  * The store (store.h) compares every page it takes with the earlier pages
  * counted under the same station and records the best match, which sends
@@ -58,9 +68,11 @@
 extern "C" {
 #endif
 
-#define ST_RESCAN_SIMILARITY 0.96
-#define ST_RESCAN_SIMILARITY_ONE 0.97
+#define ST_RESCAN_SIMILARITY 0.99
+#define ST_RESCAN_SIMILARITY_CELLS 0.97
+#define ST_RESCAN_SIMILARITY_CELLS_ONE 0.98
 #define ST_RESCAN_INK_RATIO 0.8
+#define ST_RESCAN_RELIABILITY_MIN 0.85
 
 /* A page with more marked boxes than this is not compared (it is invalid
  * as "several lists" or in review anyway). */
@@ -77,11 +89,14 @@ typedef struct st_rescan_marks {
     char id[ST_RESCAN_MAX_BOXES][16];
     int marked[ST_RESCAN_MAX_BOXES];
     uint8_t print[ST_RESCAN_MAX_BOXES][ST_PRINT_CELLS];
+    double rel[ST_RESCAN_MAX_BOXES][2]; /* each print's reliability over
+                                           its cells and its blocks */
 } st_rescan_marks;
 
 /* Read the inked boxes of a ballots.jsonl record (borrowed) into *out, in
  * the record's order. A rejected page, one without a marked box, with an
- * inked box that has no print (a record from before prints), with more
+ * inked box that has no print (a record from before prints) or a print
+ * of ST_PRINT_OLD_CELLS cells (from before they grew finer), with more
  * than ST_RESCAN_MAX_BOXES inked boxes, a box id of 16 bytes or more, or
  * ids longer than ST_RESCAN_KEY_MAX all told gives ST_OK with out->n = 0.
  * Returns ST_ERR_PARSE (naming what) when the record is not JSON or a
@@ -92,17 +107,18 @@ int st_rescan_marks_read(const char *record, st_rescan_marks *out, st_error *err
 typedef struct st_rescan_cmp {
     int comparable;     /* both have marked boxes, and the same marked or
                            inked ones (see above) */
-    double similarity;  /* -1..1 (0 when not comparable) */
+    double similarity;  /* of blocks, -1..1 (0 when not comparable) */
     double ink_ratio;   /* 0..1 (0 when not comparable) */
-    int match;          /* similarity >= ST_RESCAN_SIMILARITY (with one
-                           box compared, ST_RESCAN_SIMILARITY_ONE) and
-                           ink_ratio >= ST_RESCAN_INK_RATIO */
+    int match;          /* similarity >= ST_RESCAN_SIMILARITY or
+                           cell_similarity >= ST_RESCAN_SIMILARITY_CELLS,
+                           and ink_ratio >= ST_RESCAN_INK_RATIO */
+    double cell_similarity; /* of cells, -1..1 (0 when not comparable) */
 } st_rescan_cmp;
 
 /* Compare the marks of two pages (both borrowed) as the header says and
- * return the result. A box whose prints share fewer than
- * ST_PRINT_CELLS / 4 measured cells, or of which either print is flat
- * (nothing to correlate), counts as correlation 0. Pure. */
+ * return the result. At either scale, a box whose prints share fewer than
+ * a quarter of their cells (blocks) measured, or of which either print is
+ * flat there (nothing to correlate), counts as correlation 0. Pure. */
 st_rescan_cmp st_rescan_compare(const st_rescan_marks *a, const st_rescan_marks *b);
 
 /* Nonzero when c is a match and a better one than best (which may be a

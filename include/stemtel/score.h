@@ -118,7 +118,7 @@ typedef struct st_writing {
  * another voter's mark in the same box, made the same way, does not. The
  * box less its outline and ST_PRINT_MARGIN_MM (model mm, so the same
  * rect at any resolution and either way up) is cut into ST_PRINT_N x
- * ST_PRINT_N cells, about 0.5 mm on a 10 mm box; each cell is the mean
+ * ST_PRINT_N cells, about 0.3 mm on a 10 mm box; each cell is the mean
  * ink of its area above the page's paper level, 0..254, sampled
  * bilinearly about a pixel apart, with the box placed by its outline to
  * a fraction of a pixel; ST_PRINT_NONE for a cell a dark scanner streak
@@ -126,8 +126,11 @@ typedef struct st_writing {
  * the box's top left in model coordinates. The margin is less than the
  * score's (ST_SCORE_MARGIN_MM): a filled box is told apart from another
  * mostly by where its hatching stops, close to the outline. */
-#define ST_PRINT_N 16
+#define ST_PRINT_N 32
 #define ST_PRINT_CELLS (ST_PRINT_N * ST_PRINT_N)
+/* Records written before prints had 16 x 16 cells; such a print is
+ * recognised and not compared (rescan.h). */
+#define ST_PRINT_OLD_CELLS 256
 #define ST_PRINT_NONE 255
 #define ST_PRINT_MARGIN_MM 0.2
 

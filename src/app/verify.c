@@ -282,7 +282,7 @@ static void find_rescans(vlist *l, FILE *log, st_verify_report *rep)
              end < n && !strcmp(v[g]->b.counted_station, v[end]->b.counted_station); end++)
             ;
         for (int i = g + 1; i < end; i++) {
-            st_rescan_cmp best = {0, 0, 0, 0};
+            st_rescan_cmp best = {0};
             for (int j = g; j < i; j++) {
                 st_rescan_cmp c = st_rescan_compare(v[i]->marks, v[j]->marks);
                 if (st_rescan_better(&c, &best)) {

@@ -6,8 +6,8 @@
  * under and its marked and inked box ids, both indexed, so a new page
  * reads only the pages it may be compared with; the best match goes into
  * the rescans table in the same transaction as the page. Correlations are
- * sums over at most 256 cells in a fixed order, so a replay (verify) gets
- * the same doubles.
+ * sums over at most ST_PRINT_CELLS cells in a fixed order, so a replay
+ * (verify) gets the same doubles.
  */
 #include "stemtel/rescan.h"
 #include "record/rescandb.h"
@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define ST_PRINT_BLOCKS (ST_PRINT_CELLS / 4)
 
 static int hex_digit(char c)
 {
@@ -36,12 +38,17 @@ static int add_id(char *buf, size_t n, size_t *len, const char *name)
     return 0;
 }
 
-/* Box b's print (2 * ST_PRINT_CELLS hex digits) into out. */
+/* Box name's print (2 * ST_PRINT_CELLS hex digits) into out. A print of
+ * ST_PRINT_OLD_CELLS cells, from a record written before prints grew
+ * finer, gives 1: the page is not compared. */
 static int read_print(const char *name, const char *hex, uint8_t *out, st_error *err)
 {
-    if (strlen(hex) != 2 * ST_PRINT_CELLS)
+    size_t len = strlen(hex);
+    if (len == 2 * ST_PRINT_OLD_CELLS)
+        return 1;
+    if (len != 2 * ST_PRINT_CELLS)
         return st_error_set(err, ST_ERR_PARSE, "rescan: box %s: a print has %d hex digits, "
-                            "not %d", name, (int)strlen(hex), 2 * ST_PRINT_CELLS);
+                            "not %d", name, (int)len, 2 * ST_PRINT_CELLS);
     for (int c = 0; c < ST_PRINT_CELLS; c++) {
         int hi = hex_digit(hex[2 * c]), lo = hex_digit(hex[2 * c + 1]);
         if (hi < 0 || lo < 0)
@@ -50,6 +57,81 @@ static int read_print(const char *name, const char *hex, uint8_t *out, st_error 
         out[c] = (uint8_t)(16 * hi + lo);
     }
     return ST_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The print's 2 x 2 blocks of cells: their means into m (-1 for a block
+ * with a cell under a streak), and the sample variance within each
+ * measured block into v; returns how many are measured. */
+static int blocks(const uint8_t *p, double *m, double *v)
+{
+    int k = 0;
+    for (int by = 0; by < ST_PRINT_N; by += 2)
+        for (int bx = 0; bx < ST_PRINT_N; bx += 2) {
+            double s = 0, ss = 0;
+            int none = 0;
+            for (int q = 0; q < 4; q++) {
+                uint8_t c = p[(by + q / 2) * ST_PRINT_N + bx + q % 2];
+                none |= c == ST_PRINT_NONE;
+                s += c;
+                ss += (double)c * c;
+            }
+            *m++ = none ? -1 : s / 4;
+            if (!none)
+                v[k++] = (ss - s * s / 4) / 3;
+        }
+    return k;
+}
+
+/* The print's cells as doubles into c, -1 for one under a streak. */
+static void cells(const uint8_t *p, double *c)
+{
+    for (int i = 0; i < ST_PRINT_CELLS; i++)
+        c[i] = p[i] == ST_PRINT_NONE ? -1 : p[i];
+}
+
+/* The variance of the values of v (n of them) that are not below 0. */
+static double variance(const double *v, int n)
+{
+    double s = 0, ss = 0;
+    int k = 0;
+    for (int c = 0; c < n; c++)
+        if (v[c] >= 0) {
+            s += v[c];
+            ss += v[c] * v[c];
+            k++;
+        }
+    return k > 1 ? (ss - s * s / k) / k : 0;
+}
+
+/* How much of a print's variance is the mark rather than the scan's
+ * noise, over its cells (rel[0]) and over its blocks' means (rel[1]):
+ * 1 - noise / variance, at least ST_RESCAN_RELIABILITY_MIN. The noise is
+ * read from the print itself: within a block the spread is noise where
+ * the mark is smooth and more at its edges, so the lower quartile of the
+ * blocks' sample variances, over the quartile of a chi-square with 3
+ * degrees of freedom (0.404 of its mean), estimates a cell's noise, and a
+ * quarter of it a block mean's. */
+static void reliability(const uint8_t *p, double rel[2])
+{
+    double c[ST_PRINT_CELLS], m[ST_PRINT_BLOCKS], v[ST_PRINT_BLOCKS];
+    int k = blocks(p, m, v);
+    cells(p, c);
+    double var[2] = {variance(c, ST_PRINT_CELLS), variance(m, ST_PRINT_BLOCKS)};
+    double noise = 0;
+    if (k) {
+        qsort(v, (size_t)k, sizeof *v, cmp_double);
+        noise = v[k / 4] / 0.404;
+    }
+    for (int s = 0; s < 2; s++)
+        rel[s] = k && var[s] > 0 ? fmax(ST_RESCAN_RELIABILITY_MIN,
+                                        1 - (s ? noise / 4 : noise) / var[s])
+                                 : ST_RESCAN_RELIABILITY_MIN;
 }
 
 int st_rescan_marks_read(const char *record, st_rescan_marks *out, st_error *err)
@@ -88,10 +170,13 @@ int st_rescan_marks_read(const char *record, st_rescan_marks *out, st_error *err
             ok = 0;
             break;
         }
-        if ((rc = read_print(name, json_object_get_string(print), out->print[n], err))) {
+        int got = read_print(name, json_object_get_string(print), out->print[n], err);
+        if (got != ST_OK) {
+            rc = got == 1 ? ST_OK : got;
             ok = 0;
             break;
         }
+        reliability(out->print[n], out->rel[n]);
         snprintf(out->id[n], sizeof out->id[n], "%s", name);
         out->marked[n] = marked;
         n_marked += marked;
@@ -104,34 +189,57 @@ int st_rescan_marks_read(const char *record, st_rescan_marks *out, st_error *err
     return rc;
 }
 
-/* Correlation and mean ink of two prints over the cells both measured;
- * *ratio the lighter mean over the darker. */
-static double box_corr(const uint8_t *a, const uint8_t *b, double *ratio)
+/* The correlation of x and y (n values; a pair with either below 0 is
+ * left out) divided by the square root of the reliabilities ra and rb:
+ * what two scans of one mark would correlate at, given their noise.
+ * 0 when fewer than n / 4 pairs are measured or either side is flat (one
+ * level all over, to within a level a value: it says nothing of where
+ * its ink lies). *pairs gets the pairs measured, *sum_x and *sum_y the
+ * sums over them. */
+static double corrected(const double *x, const double *y, int n, double ra, double rb,
+                        int *pairs, double *sum_x, double *sum_y)
 {
     double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
-    int n = 0;
-    for (int c = 0; c < ST_PRINT_CELLS; c++) {
-        if (a[c] == ST_PRINT_NONE || b[c] == ST_PRINT_NONE)
+    int k = 0;
+    for (int c = 0; c < n; c++) {
+        if (x[c] < 0 || y[c] < 0)
             continue;
-        double x = a[c], y = b[c];
-        sa += x;
-        sb += y;
-        saa += x * x;
-        sbb += y * y;
-        sab += x * y;
-        n++;
+        sa += x[c];
+        sb += y[c];
+        saa += x[c] * x[c];
+        sbb += y[c] * y[c];
+        sab += x[c] * y[c];
+        k++;
     }
-    *ratio = 0;
-    if (n < ST_PRINT_CELLS / 4)
+    *pairs = k;
+    *sum_x = sa;
+    *sum_y = sb;
+    if (k < n / 4)
         return 0;
+    double va = saa - sa * sa / k, vb = sbb - sb * sb / k;
+    if (va < k || vb < k)
+        return 0;
+    return (sab - sa * sb / k) / sqrt(va * vb * ra * rb);
+}
+
+/* Box i of a against box j of b: the corrected correlations of their
+ * cells (r[0]) and of their blocks' means (r[1]); *ratio the lighter
+ * print's mean ink over the darker's, over the cells both measured (0
+ * when fewer than a quarter are). */
+static void box_corr(const st_rescan_marks *a, int i, const st_rescan_marks *b, int j,
+                     double r[2], double *ratio)
+{
+    double ca[ST_PRINT_CELLS], cb[ST_PRINT_CELLS], ma[ST_PRINT_BLOCKS], mb[ST_PRINT_BLOCKS];
+    double v[ST_PRINT_BLOCKS], sa, sb, ba, bb;
+    int k, kb;
+    cells(a->print[i], ca);
+    cells(b->print[j], cb);
+    blocks(a->print[i], ma, v);
+    blocks(b->print[j], mb, v);
+    r[0] = corrected(ca, cb, ST_PRINT_CELLS, a->rel[i][0], b->rel[j][0], &k, &sa, &sb);
+    r[1] = corrected(ma, mb, ST_PRINT_BLOCKS, a->rel[i][1], b->rel[j][1], &kb, &ba, &bb);
     double hi = fmax(sa, sb);
-    *ratio = hi > 0 ? fmin(sa, sb) / hi : 1;
-    double va = saa - sa * sa / n, vb = sbb - sb * sb / n;
-    /* A flat print (one level all over, to within a level a cell) says
-     * nothing of where its ink lies. */
-    if (va < n || vb < n)
-        return 0;
-    return (sab - sa * sb / n) / sqrt(va * vb);
+    *ratio = k < ST_PRINT_CELLS / 4 ? 0 : hi > 0 ? fmin(sa, sb) / hi : 1;
 }
 
 /* Where box id is among m's inked boxes, or -1. */
@@ -153,7 +261,7 @@ static int same_boxes(const st_rescan_marks *a, const st_rescan_marks *b)
 
 st_rescan_cmp st_rescan_compare(const st_rescan_marks *a, const st_rescan_marks *b)
 {
-    st_rescan_cmp c = {0, 0, 0, 0};
+    st_rescan_cmp c = {0, 0, 0, 0, 0};
     if (!a->n || !b->n || !same_boxes(a, b))
         return c;
     /* The boxes marked on either page; by same_boxes the other has each
@@ -168,20 +276,24 @@ st_rescan_cmp st_rescan_compare(const st_rescan_marks *a, const st_rescan_marks 
         if (b->marked[i] && !(k >= 0 && a->marked[k]))
             ids[n++] = b->id[i];
     }
-    double z = 0;
+    double z[2] = {0, 0};
     c.ink_ratio = 1;
     for (int k = 0; k < n; k++) {
         int i = box_at(a, ids[k]), j = box_at(b, ids[k]);
         if (i < 0 || j < 0)
-            return (st_rescan_cmp){0, 0, 0, 0};
-        double ratio, r = box_corr(a->print[i], b->print[j], &ratio);
-        r = fmax(-0.9999, fmin(0.9999, r));
-        z += atanh(r);
+            return (st_rescan_cmp){0, 0, 0, 0, 0};
+        double ratio, r[2];
+        box_corr(a, i, b, j, r, &ratio);
+        for (int s = 0; s < 2; s++)
+            z[s] += atanh(fmax(-0.9999, fmin(0.9999, r[s])));
         c.ink_ratio = fmin(c.ink_ratio, ratio);
     }
     c.comparable = 1;
-    c.similarity = tanh(z / n);
-    c.match = c.similarity >= (n > 1 ? ST_RESCAN_SIMILARITY : ST_RESCAN_SIMILARITY_ONE) &&
+    c.similarity = tanh(z[1] / n);
+    c.cell_similarity = tanh(z[0] / n);
+    c.match = (c.similarity >= ST_RESCAN_SIMILARITY ||
+               c.cell_similarity >= (n > 1 ? ST_RESCAN_SIMILARITY_CELLS
+                                           : ST_RESCAN_SIMILARITY_CELLS_ONE)) &&
               c.ink_ratio >= ST_RESCAN_INK_RATIO;
     return c;
 }
@@ -247,6 +359,8 @@ static int marks_of_row(const char *key, const char *inked, const void *blob, in
         (int)sizeof m->inked)
         return -1;
     memcpy(m->print[0], blob, (size_t)bytes);
+    for (int i = 0; i < n; i++)
+        reliability(m->print[i], m->rel[i]);
     m->n = n;
     return 0;
 }
@@ -274,12 +388,12 @@ int st_rescan_store_page(st_store *s, int64_t id, const char *station, const cha
     sqlite3_bind_text(q, 1, station, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, mk.key, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, mk.inked, -1, SQLITE_STATIC);
-    st_rescan_cmp best = {0, 0, 0, 0};
+    st_rescan_cmp best = {0};
     int64_t earlier = 0;
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         if (marks_of_row(st_store_col_text(q, 1), st_store_col_text(q, 2),
                          sqlite3_column_blob(q, 3), sqlite3_column_bytes(q, 3), &other))
-            continue; /* cannot be: written below */
+            continue; /* prints of another size: a page stored before they grew finer */
         st_rescan_cmp c = st_rescan_compare(&mk, &other);
         if (st_rescan_better(&c, &best)) {
             best = c;
