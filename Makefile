@@ -289,6 +289,7 @@ bench: $(BIN) $(BENCH_BIN) ## throughput, accuracy, rescan, hostile-input and sc
 	$(B)/bench/throughput $(BENCH_FLAGS) --bin $(BIN)
 	$(B)/bench/accuracy $(BENCH_FLAGS)
 	$(B)/bench/rescan $(BENCH_FLAGS)
+	$(B)/bench/rescan $(BENCH_FLAGS) --seed 13
 	$(B)/bench/hostile $(BENCH_FLAGS) --bin $(BIN)
 	$(B)/bench/serve $(BENCH_FLAGS) --bin $(BIN)
 
