@@ -33,21 +33,29 @@
  *   - the similarity (of blocks) and the cell similarity are the means
  *     of the boxes' correlations taken through Fisher's z (atanh), so
  *     each box adds its evidence, and tanh of it;
+ *   - a pair that comes out close (either at least ST_RESCAN_BLUR_GATE)
+ *     is compared again with one side's prints blurred, each side in turn
+ *     and by two widths: one scan of a sheet may come out sharper than
+ *     the other (a scanner's focus, a sheet lifted off the glass), and its
+ *     fine strokes then meet a smudge; the similarities are the most of
+ *     the five comparisons;
  *   - the ink ratio is the least, over the boxes, of the lighter print's
- *     mean ink over the darker's: a second scan has the same pencil
- *     pressure, another voter mostly not.
+ *     mean ink over the darker's (as scanned): a second scan has the same
+ *     pencil pressure, another voter mostly not.
  *
  * A match is a similarity of at least ST_RESCAN_SIMILARITY or a cell
- * similarity of at least ST_RESCAN_SIMILARITY_CELLS, with an ink ratio
- * of at least ST_RESCAN_INK_RATIO. They come from synth's rescans (one
- * sheet drawn once, scanned again with new noise, shift, turn, scale,
- * blur, JPEG and streaks) and from distinct ballots with the same vote in
- * one mark style (bench/rescan.c, bench/RESULTS.md): at 150 to 300 dpi
- * and degrade level 0.3 to 0.5 every rescan of every style passes, at
- * level 1 and on bilevel pages not all do; of distinct ballots, about
- * one first scan in 600 finds a match among 150 earlier pages of its
- * vote and style. They are constants, not model settings: they describe
- * scanners and pencils, not the ballot.
+ * similarity of at least ST_RESCAN_SIMILARITY_CELLS (with one box
+ * compared, a list box alone or one candidate's: the _ONE values, as one
+ * box is less evidence), with an ink ratio of at least
+ * ST_RESCAN_INK_RATIO. They come from synth's rescans (one sheet drawn
+ * once, scanned again with new noise, shift, turn, scale, blur, JPEG and
+ * streaks) and from distinct ballots with the same vote in one mark style
+ * (bench/rescan.c, bench/RESULTS.md), set on the bench's seed and checked
+ * on another: at 150 to 300 dpi and degrade level 0.3 to 0.5 every rescan
+ * of every style passes, at level 1 and on bilevel pages not all do; of
+ * distinct ballots, about one first scan in 2,500 finds a match among 150
+ * earlier pages of its vote and style. They are constants, not model
+ * settings: they describe scanners and pencils, not the ballot.
  *
  * The store (store.h) compares every page it takes with the earlier pages
  * counted under the same station and records the best match, which sends
@@ -69,9 +77,17 @@ extern "C" {
 #endif
 
 #define ST_RESCAN_SIMILARITY 0.99
-#define ST_RESCAN_SIMILARITY_CELLS 0.97
-#define ST_RESCAN_SIMILARITY_CELLS_ONE 0.98
-#define ST_RESCAN_INK_RATIO 0.8
+#define ST_RESCAN_SIMILARITY_ONE 0.9925
+#define ST_RESCAN_SIMILARITY_CELLS 0.975
+#define ST_RESCAN_SIMILARITY_CELLS_ONE 0.985
+#define ST_RESCAN_INK_RATIO 0.85
+/* Pairs this similar (of blocks or of cells) are compared again with
+ * either side's prints blurred by ST_RESCAN_BLUR_1 and ST_RESCAN_BLUR_2
+ * cells (Gaussian sigma, reaching at most ST_RESCAN_BLUR_REACH cells). */
+#define ST_RESCAN_BLUR_GATE 0.95
+#define ST_RESCAN_BLUR_1 0.5
+#define ST_RESCAN_BLUR_2 1.0
+#define ST_RESCAN_BLUR_REACH 3
 #define ST_RESCAN_RELIABILITY_MIN 0.85
 
 /* A page with more marked boxes than this is not compared (it is invalid
@@ -107,18 +123,22 @@ int st_rescan_marks_read(const char *record, st_rescan_marks *out, st_error *err
 typedef struct st_rescan_cmp {
     int comparable;     /* both have marked boxes, and the same marked or
                            inked ones (see above) */
-    double similarity;  /* of blocks, -1..1 (0 when not comparable) */
+    double similarity;  /* of blocks, -1..1 (0 when not comparable); the
+                           most of the plain and blurred comparisons */
     double ink_ratio;   /* 0..1 (0 when not comparable) */
     int match;          /* similarity >= ST_RESCAN_SIMILARITY or
-                           cell_similarity >= ST_RESCAN_SIMILARITY_CELLS,
-                           and ink_ratio >= ST_RESCAN_INK_RATIO */
-    double cell_similarity; /* of cells, -1..1 (0 when not comparable) */
+                           cell_similarity >= ST_RESCAN_SIMILARITY_CELLS
+                           (the _ONE values with one box compared), and
+                           ink_ratio >= ST_RESCAN_INK_RATIO */
+    double cell_similarity; /* of cells, -1..1 (0 when not comparable), as
+                               similarity */
 } st_rescan_cmp;
 
 /* Compare the marks of two pages (both borrowed) as the header says and
  * return the result. At either scale, a box whose prints share fewer than
  * a quarter of their cells (blocks) measured, or of which either print is
- * flat there (nothing to correlate), counts as correlation 0. Pure. */
+ * flat there (nothing to correlate), counts as correlation 0. Pure; the
+ * blurred comparisons (four more) are made for close pairs only. */
 st_rescan_cmp st_rescan_compare(const st_rescan_marks *a, const st_rescan_marks *b);
 
 /* Nonzero when c is a match and a better one than best (which may be a

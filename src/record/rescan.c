@@ -259,6 +259,78 @@ static int same_boxes(const st_rescan_marks *a, const st_rescan_marks *b)
            !strcmp(a->key, b->inked) || !strcmp(a->inked, b->key);
 }
 
+/* Print p blurred by a Gaussian of sigma cells into out: along rows and
+ * then columns, each value the weighted mean of the measured cells within
+ * 2.5 sigma (at most ST_RESCAN_BLUR_REACH), so a cell under a streak adds
+ * nothing and stays ST_PRINT_NONE. */
+static void blur_print(const uint8_t *p, double sigma, uint8_t *out)
+{
+    double k[2 * ST_RESCAN_BLUR_REACH + 1], row[ST_PRINT_CELLS], sum = 0;
+    int reach = (int)ceil(2.5 * sigma);
+    reach = reach > ST_RESCAN_BLUR_REACH ? ST_RESCAN_BLUR_REACH : reach;
+    for (int d = -reach; d <= reach; d++)
+        sum += k[d + reach] = exp(-0.5 * d * d / (sigma * sigma));
+    for (int d = 0; d <= 2 * reach; d++)
+        k[d] /= sum;
+    for (int pass = 0; pass < 2; pass++)
+        for (int y = 0; y < ST_PRINT_N; y++)
+            for (int x = 0; x < ST_PRINT_N; x++) {
+                double a = 0, w = 0;
+                for (int d = -reach; d <= reach; d++) {
+                    int u = pass ? y + d : x + d;
+                    if (u < 0 || u >= ST_PRINT_N)
+                        continue;
+                    int at = pass ? u * ST_PRINT_N + x : y * ST_PRINT_N + u;
+                    double c = pass ? row[at] : (p[at] == ST_PRINT_NONE ? -1 : p[at]);
+                    if (c < 0)
+                        continue;
+                    a += k[d + reach] * c;
+                    w += k[d + reach];
+                }
+                int at = y * ST_PRINT_N + x;
+                if (!pass)
+                    row[at] = w > 0 ? a / w : -1;
+                else
+                    out[at] = p[at] == ST_PRINT_NONE ? ST_PRINT_NONE
+                              : w > 0 ? (uint8_t)fmin(254, lround(a / w))
+                                      : 0;
+            }
+}
+
+/* The boxes ids (n of them) of a against b, with side's prints (0: a,
+ * 1: b) blurred by sigma cells (0: neither): the boxes' mean correlations
+ * through Fisher's z, of cells into z[0] and of blocks into z[1]; *ink
+ * the least ink ratio. Returns -1 when a box is missing from either. */
+static int page_corr(const st_rescan_marks *a, const st_rescan_marks *b, const char **ids,
+                     int n, int side, double sigma, double z[2], double *ink)
+{
+    st_rescan_marks one; /* the blurred side's box, alone */
+    z[0] = z[1] = 0;
+    *ink = 1;
+    for (int k = 0; k < n; k++) {
+        int i = box_at(a, ids[k]), j = box_at(b, ids[k]);
+        if (i < 0 || j < 0)
+            return -1;
+        double ratio, r[2];
+        if (sigma > 0) {
+            const st_rescan_marks *from = side ? b : a;
+            int at = side ? j : i;
+            blur_print(from->print[at], sigma, one.print[0]);
+            reliability(one.print[0], one.rel[0]);
+            if (side)
+                box_corr(a, i, &one, 0, r, &ratio);
+            else
+                box_corr(&one, 0, b, j, r, &ratio);
+        } else {
+            box_corr(a, i, b, j, r, &ratio);
+        }
+        for (int s = 0; s < 2; s++)
+            z[s] += atanh(fmax(-0.9999, fmin(0.9999, r[s]))) / n;
+        *ink = fmin(*ink, ratio);
+    }
+    return 0;
+}
+
 st_rescan_cmp st_rescan_compare(const st_rescan_marks *a, const st_rescan_marks *b)
 {
     st_rescan_cmp c = {0, 0, 0, 0, 0};
@@ -276,22 +348,25 @@ st_rescan_cmp st_rescan_compare(const st_rescan_marks *a, const st_rescan_marks 
         if (b->marked[i] && !(k >= 0 && a->marked[k]))
             ids[n++] = b->id[i];
     }
-    double z[2] = {0, 0};
-    c.ink_ratio = 1;
-    for (int k = 0; k < n; k++) {
-        int i = box_at(a, ids[k]), j = box_at(b, ids[k]);
-        if (i < 0 || j < 0)
-            return (st_rescan_cmp){0, 0, 0, 0, 0};
-        double ratio, r[2];
-        box_corr(a, i, b, j, r, &ratio);
-        for (int s = 0; s < 2; s++)
-            z[s] += atanh(fmax(-0.9999, fmin(0.9999, r[s])));
-        c.ink_ratio = fmin(c.ink_ratio, ratio);
-    }
+    double z[2], ink;
+    if (page_corr(a, b, ids, n, 0, 0, z, &ink))
+        return c;
     c.comparable = 1;
-    c.similarity = tanh(z[1] / n);
-    c.cell_similarity = tanh(z[0] / n);
-    c.match = (c.similarity >= ST_RESCAN_SIMILARITY ||
+    c.ink_ratio = ink; /* of the prints as scanned */
+    c.cell_similarity = tanh(z[0]);
+    c.similarity = tanh(z[1]);
+    /* Close pairs again with either side blurred: one scan may have come
+     * out sharper than the other. */
+    if (c.similarity >= ST_RESCAN_BLUR_GATE || c.cell_similarity >= ST_RESCAN_BLUR_GATE) {
+        static const double sigmas[] = {ST_RESCAN_BLUR_1, ST_RESCAN_BLUR_2};
+        for (int v = 0; v < 4; v++) {
+            double zb[2], inkb;
+            page_corr(a, b, ids, n, v % 2, sigmas[v / 2], zb, &inkb);
+            c.cell_similarity = fmax(c.cell_similarity, tanh(zb[0]));
+            c.similarity = fmax(c.similarity, tanh(zb[1]));
+        }
+    }
+    c.match = (c.similarity >= (n > 1 ? ST_RESCAN_SIMILARITY : ST_RESCAN_SIMILARITY_ONE) ||
                c.cell_similarity >= (n > 1 ? ST_RESCAN_SIMILARITY_CELLS
                                            : ST_RESCAN_SIMILARITY_CELLS_ONE)) &&
               c.ink_ratio >= ST_RESCAN_INK_RATIO;
