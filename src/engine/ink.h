@@ -1,4 +1,4 @@
-/* ink.h - turn one row of decoded samples into ink (internal to engine/)
+/* ink.h - turn one row of decoded samples into ink, and read it back (internal to engine/)
  *
  * The decoders (decode.c through libtiff, jpeg.c through libjpeg) hand
  * each decoded row to these functions, which write 8-bit ink: 0 = paper,
@@ -11,6 +11,8 @@
 #define STEMTEL_ENGINE_INK_H
 
 #include <stdint.h>
+
+#include "stemtel/image.h"
 
 /* How a page's rows become ink. INVERT and COPY are the grey table when
  * it is linear, written so that the compiler vectorises them. */
@@ -44,5 +46,19 @@ void st_ink_palette_table(st_ink_conv *c, int bits, const uint16_t *r,
 /* Convert n pixels of one decoded row at src into ink at dst, as c says.
  * Reads c only: thread-safe for a c no one is changing. */
 void st_ink_row(const st_ink_conv *c, const uint8_t *src, uint32_t n, uint8_t *dst);
+
+/* The ink at (x, y) px of an ink image, 0 off the page. */
+static inline int st_ink_at(const st_image *ink, double x, double y)
+{
+    /* Off the page to the left or top first: for x >= 0 a plain cast is
+     * floor(), and without SSE4.1 floor() is a library call, which made
+     * up most of the outline search's time. */
+    if (!(x >= 0 && y >= 0))
+        return 0;
+    int ix = (int)x, iy = (int)y;
+    if (ix >= ink->w || iy >= ink->h)
+        return 0;
+    return ink->px[(size_t)iy * ink->stride + (size_t)ix];
+}
 
 #endif

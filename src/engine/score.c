@@ -7,10 +7,15 @@
  * mark leaves the other to decide. Score: the inside (the box less its
  * outline and a safety margin) is sampled on a pixel grid in box
  * coordinates; score = share of samples with strong ink, faint = share
- * with any visible ink, each less the blank ballot's own share.
+ * with any visible ink, each less the blank ballot's own share. Folds and
+ * scanner streaks cross boxes as bands (bands.c): their samples are left
+ * out, or measured with the band's own ink taken out, and a box a band
+ * may hide a mark under goes to people.
  */
 #include "stemtel/score.h"
 #include "stemtel/render.h"
+#include "engine/bands.h"
+#include "engine/ink.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -29,19 +34,6 @@ st_box_state st_box_classify(const st_settings *s, double score, double faint)
     return ST_BOX_MARGINAL;
 }
 
-static inline int ink_at(const st_image *ink, double x, double y)
-{
-    /* Off the page to the left or top first: for x >= 0 a plain cast is
-     * floor(), and without SSE4.1 floor() is a library call, which made
-     * up most of the outline search's time. */
-    if (!(x >= 0 && y >= 0))
-        return 0;
-    int ix = (int)x, iy = (int)y;
-    if (ix >= ink->w || iy >= ink->h)
-        return 0;
-    return ink->px[(size_t)iy * ink->stride + (size_t)ix];
-}
-
 #define ST_EDGE_MAX_SAMPLES 4096
 
 /* Mean ink at the n sample points (bx[i], by[i]) shifted by t * (nx, ny). */
@@ -50,7 +42,7 @@ static double line_ink(const st_image *ink, const double *bx, const double *by,
 {
     double sum = 0, ox = nx * t, oy = ny * t;
     for (int i = 0; i < n; i++)
-        sum += ink_at(ink, bx[i] + ox, by[i] + oy);
+        sum += st_ink_at(ink, bx[i] + ox, by[i] + oy);
     return sum / n;
 }
 
@@ -183,51 +175,6 @@ st_rect st_score_inside(const st_model *m, const st_rect *box, double px_per_mm)
     return (st_rect){box->x + pad, box->y + pad, box->w - 2 * pad, box->h - 2 * pad};
 }
 
-/* A band of the page in full-resolution px whose ink is not the
- * voter's: the points p with |nx * p.x + ny * p.y - c| < half. */
-typedef struct band {
-    double nx, ny, c, half;
-} band;
-
-/* What one band alone leaves on paper, by distance across it: the
- * samples of bin q (ST_LIFT_BIN_PX wide, from -half) darker than thr[q]
- * are darker than the band beside the box ever is. */
-#define ST_LIFT_BIN_PX 0.5
-#define ST_LIFT_BINS 160 /* bands up to 40 px either side */
-typedef struct band_lift {
-    band b;
-    int n_bins;
-    double thr[ST_LIFT_BINS];
-} band_lift;
-
-/* Sample (px, py)'s bin in band b of n_bins, by the distance across it
- * of its pixel's centre: every sample of one pixel falls in one bin. And
- * the sample's ink v less what the bands of l[0..n_lift) over it put
- * above paper at their distances across them, on paper: where a streak
- * crosses a fold, both. */
-static inline int lift_bin(const band *b, int n_bins, double px, double py)
-{
-    double cx = floor(px) + 0.5, cy = floor(py) + 0.5;
-    int q = (int)floor((b->nx * cx + b->ny * cy - b->c + b->half) / ST_LIFT_BIN_PX);
-    return q < 0 ? 0 : q >= n_bins ? n_bins - 1 : q;
-}
-
-static inline int lifted(const band_lift *l, int n_lift, double px, double py,
-                         double paper, int v)
-{
-    double own = 0; /* what the bands over the sample put above paper */
-    int in = 0;
-    for (int b = 0; b < n_lift; b++)
-        if (fabs(l[b].b.nx * px + l[b].b.ny * py - l[b].b.c) < l[b].b.half) {
-            own += l[b].thr[lift_bin(&l[b].b, l[b].n_bins, px, py)] - paper;
-            in = 1;
-        }
-    if (!in)
-        return v;
-    double over = v - paper - own;
-    return (int)(paper + (over > 0 ? over : 0) + 0.5);
-}
-
 /* Score one box given its (possibly refined) transform. The inside is
  * sampled one pixel apart in box coordinates; samples are grouped into
  * cells about ST_CELL_MM across. score = share of samples with strong ink;
@@ -238,14 +185,14 @@ static inline int lifted(const band_lift *l, int n_lift, double px, double py,
  * With bands (nb > 0), samples inside any band are left out: score is the
  * share of the samples kept, faint the share of the cells that kept at
  * least half their samples, and *kept (if not NULL) the share of samples
- * kept. With lifts (n_lift of them), every sample counts as lifted()
+ * kept. With lifts (n_lift of them), every sample counts as st_band_lifted()
  * gives it.
  * Without bands the loop is the plain one, which every box on a page
  * without folds or streaks takes. */
 static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                     const st_rect *rect, double dx, double dy, double k,
-                    double paper, int bilevel, const band *bands, int nb,
-                    const band_lift *lift, int n_lift, double *score, double *faint,
+                    double paper, int bilevel, const st_band *bands, int nb,
+                    const st_band_lift *lift, int n_lift, double *score, double *faint,
                     double *kept)
 {
     st_rect in = st_score_inside(m, rect, k);
@@ -292,9 +239,9 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
                                        bands[b].c) >= bands[b].half;
                         if (!out)
                             continue;
-                        int v = ink_at(ink, px, py);
+                        int v = st_ink_at(ink, px, py);
                         if (n_lift)
-                            v = lifted(lift, n_lift, px, py, paper, v);
+                            v = st_band_lifted(lift, n_lift, px, py, paper, v);
                         strong += v >= ST_INK_STRONG;
                         cell_sum[ci] += v;
                         cell_n[ci]++;
@@ -306,7 +253,7 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
             for (int ci = 0; ci < cu; ci++) {
                 int sum = 0;
                 for (int q = 0; q < cs; q++, px += sx, py += sy) {
-                    int v = ink_at(ink, px, py);
+                    int v = st_ink_at(ink, px, py);
                     strong += v >= ST_INK_STRONG;
                     sum += v;
                 }
@@ -331,267 +278,6 @@ static void measure(const st_model *m, const st_image *ink, const st_affine *a,
         *kept = samples / ((double)nu * nv);
 }
 
-/* The fold's band in full-resolution px under a (k px per mm), or 0 if
- * the fold is degenerate. */
-static int fold_band(const st_affine *a, double k, const st_fold *f, band *out)
-{
-    double p0x, p0y, p1x, p1y;
-    st_affine_apply(a, f->x0, f->y0, &p0x, &p0y);
-    st_affine_apply(a, f->x1, f->y1, &p1x, &p1y);
-    double len = hypot(p1x - p0x, p1y - p0y);
-    if (!(len > 0))
-        return 0;
-    out->nx = -(p1y - p0y) / len;
-    out->ny = (p1x - p0x) / len;
-    out->c = out->nx * p0x + out->ny * p0y;
-    out->half = f->half_mm * k;
-    return 1;
-}
-
-/* Whether band b comes near the box rc (model mm) under a: its centre's
- * distance from the band's line is less than the band's half width and
- * the box's half diagonal. */
-static int band_near(const st_affine *a, double k, const st_rect *rc, const band *b)
-{
-    double cx, cy;
-    st_affine_apply(a, rc->x + rc->w / 2, rc->y + rc->h / 2, &cx, &cy);
-    double reach = b->half + 0.5 * hypot(rc->w, rc->h) * k;
-    return fabs(b->nx * cx + b->ny * cy - b->c) < reach;
-}
-
-/* Ink of the page in the part of band b (a vertical streak) that lies
- * within rect (model mm) under a and the shift (dx, dy), sampled a pixel
- * apart: the samples, their ink's sum and how many are strong. */
-typedef struct band_ink {
-    long n, sum;
-    unsigned hist[256]; /* samples by ink */
-    long n_over;        /* samples whose bin has a mean to compare with */
-    double over;        /* their ink less that mean, summed */
-} band_ink;
-
-/* The samples' count, sum and sum of squares by bin across a band
- * (lift_bin), n_bins of them. */
-typedef struct lift_sums {
-    int n_bins;
-    double n[ST_LIFT_BINS], s1[ST_LIFT_BINS], s2[ST_LIFT_BINS];
-} lift_sums;
-
-/* A mean ink per bin across a band; below 0 where there is none. */
-typedef struct lift_means {
-    int n_bins;
-    double mu[ST_LIFT_BINS];
-} lift_means;
-
-/* As above; if sums is not NULL, each sample is added to it too, and if
- * means is not NULL, its ink less its bin's mean is summed in over. */
-static band_ink band_stats(const st_image *ink, const st_affine *a, double k,
-                           const st_rect *rect, double dx, double dy, const band *b,
-                           const band *skip, int n_skip, lift_sums *sums,
-                           const lift_means *means)
-{
-    band_ink o;
-    memset(&o, 0, sizeof o);
-    int nu = (int)ceil(rect->w * k), nv = (int)ceil(rect->h * k);
-    for (int j = 0; j < nv; j++)
-        for (int i = 0; i < nu; i++) {
-            double px, py;
-            st_affine_apply(a, rect->x + (i + 0.5) * rect->w / nu,
-                            rect->y + (j + 0.5) * rect->h / nv, &px, &py);
-            px += dx;
-            py += dy;
-            if (fabs(b->nx * px + b->ny * py - b->c) >= b->half)
-                continue;
-            int out = 1;
-            for (int q = 0; q < n_skip && out; q++)
-                out = fabs(skip[q].nx * px + skip[q].ny * py - skip[q].c) >= skip[q].half;
-            if (!out)
-                continue;
-            int v = ink_at(ink, px, py);
-            o.sum += v;
-            o.hist[v]++;
-            o.n++;
-            if (sums) {
-                int q = lift_bin(b, sums->n_bins, px, py);
-                sums->n[q]++, sums->s1[q] += v, sums->s2[q] += (double)v * v;
-            }
-            if (means) {
-                double mu = means->mu[lift_bin(b, means->n_bins, px, py)];
-                if (mu >= 0)
-                    o.over += v - mu, o.n_over++;
-            }
-        }
-    return o;
-}
-
-/* Fill l with band b's per-distance thresholds from sa and sb, the
- * band's samples in the two reference strips beside the box: a bin's mean
- * ink in a strip and ST_LIFT_SIGMAS of its spread, and ST_LIFT_MARGIN
- * levels more, from the strip that gives the lower (print, a list's name
- * or a number, may lie in one). A strip's bin with fewer than
- * ST_LIFT_MIN_REF samples takes that strip's whole band's. Returns 0 when
- * neither strip holds ST_LIFT_MIN_REF samples of the band. */
-#define ST_LIFT_SIGMAS 3.0
-#define ST_LIFT_MARGIN 2.0
-#define ST_LIFT_MIN_REF 8
-static double lift_thr(double n, double s1, double s2)
-{
-    double mu = s1 / n;
-    return mu + ST_LIFT_SIGMAS * sqrt(fmax(0, s2 / n - mu * mu)) + ST_LIFT_MARGIN;
-}
-
-static int band_lift_from(const band *b, const lift_sums *sa, const lift_sums *sb,
-                          band_lift *l)
-{
-    l->b = *b;
-    l->n_bins = sa->n_bins;
-    const lift_sums *side[2] = {sa, sb};
-    double pooled[2];
-    int sides = 0;
-    for (int t = 0; t < 2; t++) {
-        double n = 0, s1 = 0, s2 = 0;
-        for (int q = 0; q < l->n_bins; q++)
-            n += side[t]->n[q], s1 += side[t]->s1[q], s2 += side[t]->s2[q];
-        pooled[t] = n >= ST_LIFT_MIN_REF ? lift_thr(n, s1, s2) : -1;
-        sides += pooled[t] >= 0;
-    }
-    if (!sides)
-        return 0;
-    for (int q = 0; q < l->n_bins; q++) {
-        double thr = 1e9;
-        for (int t = 0; t < 2; t++) {
-            if (pooled[t] < 0)
-                continue;
-            const lift_sums *x = side[t];
-            thr = fmin(thr, x->n[q] >= ST_LIFT_MIN_REF ? lift_thr(x->n[q], x->s1[q], x->s2[q])
-                                                      : pooled[t]);
-        }
-        l->thr[q] = thr;
-    }
-    return 1;
-}
-
-/* Per bin, the mean ink of the lighter of the two strips sa and sb that
- * has ST_LIFT_MIN_REF samples in it (print may lie in one strip). */
-static void lighter_means(const lift_sums *sa, const lift_sums *sb, lift_means *out)
-{
-    out->n_bins = sa->n_bins;
-    for (int q = 0; q < sa->n_bins; q++) {
-        double ma = sa->n[q] >= ST_LIFT_MIN_REF ? sa->s1[q] / sa->n[q] : -1;
-        double mb = sb->n[q] >= ST_LIFT_MIN_REF ? sb->s1[q] / sb->n[q] : -1;
-        out->mu[q] = ma < 0 ? mb : mb < 0 ? ma : fmin(ma, mb);
-    }
-}
-
-/* Whether ink in box i lies hidden under band b, a streak or a fold. The
- * band on the paper just beside the box along it (above and below for a
- * band down the page, left and right for one across) shows what the band
- * alone leaves. Three tests, any of which sends the box to people:
- * - inside the box's inside, no more of its samples may be darker than
- *   the band beside it ever is (its darkest ST_BAND_TAIL, and
- *   ST_BAND_DARKER levels more) than that share predicts, by marginal of
- *   the inside's samples and chance: a light stroke under a dark streak
- *   (ambiguous, for people to see) darkens only the pixels it covers;
- * - nor may the band's mean in the inside's core (ST_STREAK_CORE_MM
- *   within it, clear of the outline's JPEG rings) be darker than on the
- *   lighter side (print may lie in one), distance by distance across
- *   the band, by ST_STREAK_HIDDEN;
- * - and *l gets the band's per-distance thresholds (band_lift_from), for
- *   the caller's measure of the box with the bands' own ink taken out
- *   rather than left out (ink_hidden): a short pencil stroke across a
- *   narrow streak lies mostly in the samples the band and its margin
- *   leave out, and darkens too few of the band's to pass the first two.
- * With lift_only (the box has too little strong ink for the first two)
- * only *l is filled. A band that misses the inside hides nothing (0, *l
- * without bins); one without strips to lift it by sends the box to
- * people. Samples in the other bands skip (n_skip of them) are left out. */
-#define ST_BAND_TAIL 0.01
-#define ST_BAND_DARKER 8
-#define ST_STREAK_HIDDEN 6 /* ink levels: a light stroke beside a streak,
-                             inside its band, darkens the band by 10 */
-#define ST_STREAK_CORE_MM 1.0 /* the mean test keeps this far from the outline */
-#define ST_STREAK_CORE_MIN 16 /* band samples in the core the mean needs */
-#define ST_STREAK_GAP_MM 1.5 /* beyond the outline and its search */
-#define ST_STREAK_SIDE_MM 3.0
-static int hidden_under(const st_model *m, const st_image *ink, const st_registration *r,
-                        const double *blank, int i, double k, double dx, double dy,
-                        const band *b, const band *skip, int n_skip, int lift_only,
-                        band_lift *l)
-{
-    const st_affine *a = &r->xform;
-    const st_rect *rc = &m->targets[i].rect;
-    l->b = *b;
-    l->b.half = 0; /* over no sample until band_lift_from fills it */
-    l->n_bins = 0;
-    st_rect in = st_score_inside(m, rc, k);
-    double g = ST_STREAK_GAP_MM, d = ST_STREAK_SIDE_MM;
-    /* Beside the box along the band: above and below it for a band
-     * running down the page, left and right for one running across. */
-    int down = fabs(b->nx * a->m[0] + b->ny * a->m[3]) >= fabs(b->nx * a->m[1] + b->ny * a->m[4]);
-    st_rect above = down ? (st_rect){rc->x, rc->y - g - d, rc->w, d}
-                         : (st_rect){rc->x - g - d, rc->y, d, rc->h};
-    st_rect below = down ? (st_rect){rc->x, rc->y + rc->h + g, rc->w, d}
-                         : (st_rect){rc->x + rc->w + g, rc->y, d, rc->h};
-    lift_sums sa, sb;
-    memset(&sa, 0, sizeof sa);
-    sa.n_bins = (int)ceil(2 * b->half / ST_LIFT_BIN_PX);
-    sb = sa;
-    int can_lift = sa.n_bins >= 1 && sa.n_bins <= ST_LIFT_BINS;
-    band_ink vi = band_stats(ink, a, k, &in, dx, dy, b, skip, n_skip, NULL, NULL);
-    band_ink va = band_stats(ink, a, k, &above, dx, dy, b, skip, n_skip,
-                             can_lift ? &sa : NULL, NULL);
-    band_ink vb = band_stats(ink, a, k, &below, dx, dy, b, skip, n_skip,
-                             can_lift ? &sb : NULL, NULL);
-    /* The lighter side by mean ink. */
-    band_ink ref = !va.n ? vb : !vb.n ? va : va.sum * vb.n <= vb.sum * va.n ? va : vb;
-    if (!vi.n || in.w <= 0 || in.h <= 0)
-        return 0; /* the band misses the inside: nothing lies under it */
-    if (!ref.n)
-        return 1; /* nothing to compare with: people look */
-    /* The first two tests need strong ink in the box: without it,
-     * only the lifted measure is made. */
-    if (!lift_only) {
-        /* Both sides together give the band's darkest level: a streak through
-         * JPEG blocks and noise varies, and the count inside varies by a few
-         * times its square root. */
-        long n_ref = va.n + vb.n, tail = 0;
-        int level = 255;
-        while (level > 0 && tail + va.hist[level] + vb.hist[level] <= ST_BAND_TAIL * n_ref) {
-            tail += va.hist[level] + vb.hist[level];
-            level--;
-        }
-        int over = level + ST_BAND_DARKER;
-        long beyond_ref = 0, beyond_in = 0;
-        for (int v = over + 1; v < 256; v++) {
-            beyond_ref += va.hist[v] + vb.hist[v];
-            beyond_in += vi.hist[v];
-        }
-        double samples = ceil(in.w * k) * ceil(in.h * k);
-        double expect = vi.n * (beyond_ref / (double)n_ref), excess = beyond_in - expect;
-        if (excess >= m->settings.marginal * samples + 3 * sqrt(expect + 1))
-            return 1;
-    }
-    /* The mean only over the inside's core, JPEG rings about the box's
-     * outline darken a band along it inside the box where the strips
-     * beside have no outline; and bin by bin across the band, as the
-     * core may hold more of the band's dark middle than of its edges. */
-    st_rect core = {in.x + ST_STREAK_CORE_MM, in.y + ST_STREAK_CORE_MM,
-                    in.w - 2 * ST_STREAK_CORE_MM, in.h - 2 * ST_STREAK_CORE_MM};
-    if (!lift_only && core.w > 0 && core.h > 0) {
-        lift_means lm;
-        if (can_lift)
-            lighter_means(&sa, &sb, &lm);
-        band_ink vc = band_stats(ink, a, k, &core, dx, dy, b, skip, n_skip, NULL,
-                                 can_lift ? &lm : NULL);
-        double darker = can_lift ? (vc.n_over ? vc.over / vc.n_over : 0)
-                                 : (vc.n ? vc.sum / (double)vc.n - ref.sum / (double)ref.n : 0);
-        if ((can_lift ? vc.n_over : vc.n) >= ST_STREAK_CORE_MIN && darker > ST_STREAK_HIDDEN)
-            return 1;
-    }
-    if (!can_lift || !band_lift_from(b, &sa, &sb, l))
-        return 1; /* nothing to lift it by: people look */
-    return 0;
-}
-
 /* Whether box i, measured empty beside bands near[0..nb), may hold ink
  * under one of them: its whole inside, bands and all, is not empty (less
  * the blank ballot's), and some band hides ink (hidden_under, each band
@@ -600,7 +286,7 @@ static int hidden_under(const st_model *m, const st_image *ink, const st_registr
  * whole-box measure comes first: most boxes a band crosses have none. */
 static int ink_hidden(const st_model *m, const st_image *ink, const st_registration *r,
                       const double *blank, int i, double k, double dx, double dy,
-                      const band *near, int nb)
+                      const st_band *near, int nb)
 {
     const st_rect *rc = &m->targets[i].rect;
     double all, all_faint;
@@ -613,14 +299,14 @@ static int ink_hidden(const st_model *m, const st_image *ink, const st_registrat
     if (st_box_classify(&m->settings, all, fmax(all, all_faint)) == ST_BOX_EMPTY)
         return 0;
     int strong = all >= m->settings.marginal;
-    band others[8 + ST_MAX_FOLDS];
-    band_lift lifts[8 + ST_MAX_FOLDS];
+    st_band others[8 + ST_MAX_FOLDS];
+    st_band_lift lifts[8 + ST_MAX_FOLDS];
     for (int b = 0; b < nb; b++) {
         int n = 0;
         for (int o = 0; o < nb; o++)
             if (o != b)
                 others[n++] = near[o];
-        if (hidden_under(m, ink, r, blank, i, k, dx, dy, &near[b], others, n, !strong,
+        if (st_band_hides(m, ink, r, i, k, dx, dy, &near[b], others, n, !strong,
                          &lifts[b]))
             return 1;
     }
@@ -651,10 +337,10 @@ int st_score_page(const st_model *m, const st_image *ink,
         if (edges >= 2)
             located++;
         /* The folds that cross this box, as bands in px. */
-        band near[ST_MAX_FOLDS];
+        st_band near[ST_MAX_FOLDS];
         int nb = 0;
         for (int f = 0; f < n_folds && nb < ST_MAX_FOLDS; f++)
-            if (fold_band(a, k, &folds[f], &near[nb]) && band_near(a, k, rc, &near[nb]))
+            if (st_band_of_fold(a, k, &folds[f], &near[nb]) && st_band_near(a, k, rc, &near[nb]))
                 nb++;
         double score, faint, kept;
         measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, NULL, 0, &score, &faint, &kept);
@@ -703,8 +389,8 @@ static double ink_bilinear(const st_image *ink, double x, double y)
         double bot = p[ink->stride] + ax * (p[ink->stride + 1] - p[ink->stride]);
         return top + ay * (bot - top);
     }
-    double v00 = ink_at(ink, ix, iy), v10 = ink_at(ink, ix + 1, iy);
-    double v01 = ink_at(ink, ix, iy + 1), v11 = ink_at(ink, ix + 1, iy + 1);
+    double v00 = st_ink_at(ink, ix, iy), v10 = st_ink_at(ink, ix + 1, iy);
+    double v01 = st_ink_at(ink, ix, iy + 1), v11 = st_ink_at(ink, ix + 1, iy + 1);
     double top = v00 + ax * (v10 - v00), bot = v01 + ax * (v11 - v01);
     return top + ay * (bot - top);
 }
@@ -829,34 +515,6 @@ int st_score_blank(const st_model *m, int dpi, double *blank, st_error *err)
     return ST_OK;
 }
 
-/* Merge the bands of near[0..nb) that run alike (within ST_BAND_ALIKE_DEG)
- * and overlap into one band over both; returns how many are left. A dark
- * streak is often found twice, as a streak's columns and as a fold: two
- * bands over one line, each of which would leave out the other's samples,
- * and with them whatever ink lies under both. */
-#define ST_BAND_ALIKE_DEG 1.0
-static int merge_bands(band *near, int nb)
-{
-    double alike = cos(ST_BAND_ALIKE_DEG * M_PI / 180);
-    for (int i = 0; i < nb; i++)
-        for (int j = i + 1; j < nb; j++) {
-            band bj = near[j];
-            double dot = near[i].nx * bj.nx + near[i].ny * bj.ny;
-            if (fabs(dot) < alike)
-                continue;
-            if (dot < 0)
-                bj.nx = -bj.nx, bj.ny = -bj.ny, bj.c = -bj.c;
-            double lo = fmin(near[i].c - near[i].half, bj.c - bj.half);
-            double hi = fmax(near[i].c + near[i].half, bj.c + bj.half);
-            if (hi - lo > 2 * (near[i].half + bj.half))
-                continue; /* side by side, apart */
-            near[i].c = (lo + hi) / 2;
-            near[i].half = (hi - lo) / 2;
-            near[j--] = near[--nb];
-        }
-    return nb;
-}
-
 int st_score_streaks(const st_model *m, const st_image *ink,
                      const st_registration *r, const st_writing *w,
                      const double *blank, const st_fold *folds, int n_folds,
@@ -874,7 +532,7 @@ int st_score_streaks(const st_model *m, const st_image *ink,
                          found beside it: people look */
         /* The bands to leave out: every streak that crosses the box's
          * columns, and the folds that st_score_page left out already. */
-        band near[8 + ST_MAX_FOLDS];
+        st_band near[8 + ST_MAX_FOLDS];
         int nb = 0, streaks = 0;
         double x0 = 1e12, x1 = -1e12;
         for (int c = 0; c < 4; c++) {
@@ -885,16 +543,16 @@ int st_score_streaks(const st_model *m, const st_image *ink,
         }
         for (int s = 0; s < w->n_streak_cols && s < 8; s++)
             if (x0 < w->streak_x1[s] && w->streak_x0[s] < x1) {
-                near[nb++] = (band){1, 0, (w->streak_x0[s] + w->streak_x1[s]) / 2,
+                near[nb++] = (st_band){1, 0, (w->streak_x0[s] + w->streak_x1[s]) / 2,
                                     (w->streak_x1[s] - w->streak_x0[s]) / 2};
                 streaks++;
             }
         if (!streaks)
             continue;
         for (int f = 0; f < n_folds && f < ST_MAX_FOLDS; f++)
-            if (fold_band(a, k, &folds[f], &near[nb]) && band_near(a, k, rc, &near[nb]))
+            if (st_band_of_fold(a, k, &folds[f], &near[nb]) && st_band_near(a, k, rc, &near[nb]))
                 nb++;
-        nb = merge_bands(near, nb);
+        nb = st_band_merge(near, nb);
         double dx = places ? places[i].dx : 0, dy = places ? places[i].dy : 0;
         double score, faint, kept;
         measure(m, ink, a, rc, dx, dy, k, r->paper_ink, r->bilevel, near, nb, NULL, 0, &score, &faint, &kept);
