@@ -1,10 +1,10 @@
 /* storedb.h - the store's SQLite handle, for the record layer only
  *
- * The store (store.h) keeps its database to itself; the record modules
- * that keep tables of their own in the same file (basis.c: the
- * basistelling; people.c: members, decisions and moves) reach it and the
- * store's small helpers through this internal header, so the raw handle
- * is not part of the public API.
+ * The store (store.h) keeps its database to itself; its readers
+ * (storeread.c) and the record modules that keep tables of their own in
+ * the same file (basis.c: the basistelling; people.c: members, decisions
+ * and moves) reach it and the store's small helpers through this internal
+ * header, so the raw handle is not part of the public API.
  */
 #ifndef STEMTEL_RECORD_STOREDB_H
 #define STEMTEL_RECORD_STOREDB_H
