@@ -152,6 +152,9 @@ int st_cli_count(int argc, char **argv)
     st_batch_report rep;
     st_tally *tally = NULL;
     int rc = st_batch_count(&o, argv + optind, argc - optind, &rep, &tally, &err);
+    int64_t rescans = 0;
+    if (!rc && store)
+        rc = st_store_batch_rescans(store, &rescans, &err);
     st_store_close(store);
     if (rc) {
         st_cli_error("%s", err.msg);
@@ -163,6 +166,12 @@ int st_cli_count(int argc, char **argv)
     if (store_path)
         printf("  store %s: %d page%s added, %d already there (skipped)\n", store_path,
                rep.committed, rep.committed == 1 ? "" : "s", rep.already_committed);
+    /* Found on commit, so not in the figures above: the store's tally has
+     * them in review. */
+    if (rescans)
+        printf("  possible rescans %lld: their marks match an earlier page of the station; "
+               "in review until people decide (stemtel review list --store %s)\n",
+               (long long)rescans, store_path);
     st_tally_free(tally);
     st_model_free(m);
     return ST_EXIT_OK;

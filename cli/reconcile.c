@@ -52,7 +52,8 @@ int st_cli_reconcile(int argc, char **argv)
         return ST_EXIT_USAGE;
     }
     if ((eml_path && !printed) || (!strcmp(format, "pdf") && !out_path)) {
-        st_cli_error("reconcile: --eml goes with --format html or pdf; pdf needs -o FILE");
+        st_cli_error(eml_path && !printed ? "reconcile: --eml goes with --format html or pdf"
+                                          : "reconcile: --format pdf needs -o FILE");
         fputs(reconcile_usage, stderr);
         return ST_EXIT_USAGE;
     }

@@ -148,12 +148,28 @@ static int print_line(st_store *s, const st_store_ballot *b, st_error *err)
     return rc;
 }
 
+/* The reasons seen on the ballots a list would show, but for --reason:
+ * named when that filter matches none (a typo reads as "nothing left"). */
+#define LIST_REASONS 24
 typedef struct list_ctx {
     int all, n;
     const char *station, *reason;
     st_store *s;
     st_error *err;
+    int n_seen;
+    char seen[LIST_REASONS][ST_REASON_MAX];
 } list_ctx;
+
+static void note_reasons(list_ctx *c, const st_outcome *o)
+{
+    for (int i = 0; i < o->n_reasons; i++) {
+        int k = 0;
+        while (k < c->n_seen && strcmp(c->seen[k], o->reasons[i]))
+            k++;
+        if (k == c->n_seen && c->n_seen < LIST_REASONS)
+            memcpy(c->seen[c->n_seen++], o->reasons[i], ST_REASON_MAX);
+    }
+}
 
 static int has_reason(const st_outcome *o, const char *r)
 {
@@ -171,6 +187,7 @@ static int list_one(void *ctx, st_store_ballot *b)
         return 0;
     if (c->station && (!b->station || strcmp(c->station, b->station)))
         return 0;
+    note_reasons(c, shown(b));
     if (c->reason && !has_reason(shown(b), c->reason))
         return 0;
     c->n++;
@@ -396,10 +413,19 @@ int st_cli_review(int argc, char **argv)
         goto out;
     if (v == DECIDE && st_store_four_eyes_get(s, &four_eyes, &err))
         goto out;
+    if (v == LIST && station && st_store_station_check(s, station, &err))
+        goto out; /* a typo, not a station with nothing waiting */
     if (v == LIST) {
-        list_ctx lc = {all, 0, station, reason, s, &err};
+        list_ctx lc = {all, 0, station, reason, s, &err, 0, {{0}}};
         if (st_store_each(s, all ? ST_STORE_ALL : ST_STORE_OPEN, list_one, &lc, &err))
             goto out;
+        if (reason && !lc.n) {
+            fprintf(stderr, "stemtel: review list: no ballot here has reason \"%s\"%s",
+                    reason, lc.n_seen ? "; the reasons here: " : "");
+            for (int i = 0; i < lc.n_seen; i++)
+                fprintf(stderr, "%s%s", i ? ", " : "", lc.seen[i]);
+            fputc('\n', stderr);
+        }
         printf("%d ballot%s%s\n", lc.n, lc.n == 1 ? "" : "s",
                all ? " in review, rejected or decided" : " waiting for a decision");
         rc = ST_EXIT_OK;

@@ -49,7 +49,11 @@ int st_cli_tally(int argc, char **argv)
     st_tally *t = NULL;
     char path[4200];
     int rc = ST_EXIT_FAIL;
-    if (st_store_open_readonly(store_path, &s, &err) || st_store_tally(s, station, &t, &err))
+    /* A station that cannot be in the store is a typo, not a station with
+     * nothing counted: refused, naming it. */
+    if (st_store_open_readonly(store_path, &s, &err) ||
+        (station && st_store_station_check(s, station, &err)) ||
+        st_store_tally(s, station, &t, &err))
         goto out;
     if (mkdir(out, 0777) != 0 && errno != EEXIST) {
         st_error_set(&err, ST_ERR_IO, "tally: %s: cannot create: %s", out, strerror(errno));

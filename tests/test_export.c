@@ -70,7 +70,7 @@ static void test_export_refuses_while_something_blocks_and_marks_a_draft(void **
     char bad[4300];
     snprintf(bad, sizeof bad, "%s/missing/Telling.eml.xml", dir);
     assert_int_equal(th_run(&out, "export eml --store '%s' -o '%s' --draft", store, bad), 1);
-    assert_non_null(strstr(out, "missing/Telling.eml.xml.tmp: cannot write"));
+    assert_non_null(strstr(out, "missing/Telling.eml.xml: cannot write"));
     free(out);
     /* Same store, same bytes. */
     char again[4200];

@@ -156,6 +156,43 @@ static void test_stations_import_the_420_station_110b_and_refuse_unknown_ones(vo
     assert_int_equal(th_run(&out, "stations import --store '%s' '%s'", f->store, csv), 1);
     assert_non_null(strstr(out, "line 2: station 0000::SB1: postcode: a control character"));
     free(out);
+    /* A list saved by a spreadsheet set to Dutch: semicolons. */
+    th_write(csv, "id;name\n0000::SB1;Stadhuis\n");
+    assert_int_equal(th_run(&out, "stations import --store '%s' '%s'", f->store, csv), 1);
+    assert_non_null(strstr(out, "unknown column \"id;name\""));
+    assert_non_null(strstr(out, "split by semicolons"));
+    free(out);
+
+    /* The commands that only read refuse a station that cannot be in the
+     * store too: a typo must not read as a station with nothing in it. */
+    static const char *const reads[] = {"tally --store '%s' --out '%s/t' --station %s",
+                                        "review list --store '%s' --station %s%s"};
+    static const char *const wrong[] = {"SB1", "0000::SB900"};
+    for (int r = 0; r < 2; r++)
+        for (int w = 0; w < 2; w++) {
+            char cmd[9000];
+            if (r == 0)
+                snprintf(cmd, sizeof cmd, reads[r], f->store, f->dir, wrong[w]);
+            else
+                snprintf(cmd, sizeof cmd, reads[r], f->store, wrong[w], " --all");
+            int rc = th_run(&out, "%s", cmd);
+            const char *want = w ? "station 0000::SB900 is not one of the municipality's 420"
+                                 : "\"SB1\" is not a polling station id";
+            if (rc != 1 || !strstr(out, want))
+                fail_msg("%s: exit %d:\n%s", cmd, rc, out);
+            free(out);
+        }
+    /* A listed station is read, and a reason no ballot has is named. */
+    assert_int_equal(th_run(&out, "tally --store '%s' --out '%s/t' --station 0000::SB1",
+                            f->store, f->dir), 0);
+    if (strncmp(out, "E ", 2) || strstr(out, "H 0  review 0"))
+        fail_msg("tally --station 0000::SB1 read nothing of its 6 ballots:\n%s", out);
+    free(out);
+    assert_int_equal(th_run(&out, "review list --store '%s' --all --reason nonsense", f->store),
+                     0);
+    assert_non_null(strstr(out, "0 ballots"));
+    assert_non_null(strstr(out, "no ballot here has reason \"nonsense\""));
+    free(out);
     free(eml);
 }
 

@@ -118,6 +118,12 @@ const st_model *st_store_model(const st_store *s);
 int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
                          st_error *err);
 
+/* How many pages of the current counting run (since st_store_begin_batch)
+ * the store flagged as possible rescans of earlier pages, into *n: a
+ * count's own figures cannot show them, as they are found on commit.
+ * ST_OK (0 before a run); ST_ERR_IO. */
+int st_store_batch_rescans(st_store *s, int64_t *n, st_error *err);
+
 /* Add a window of n pages (borrowed for the call), in order, in one
  * transaction. A page with a source is recorded with it, its batch and
  * the time of the commit (st_store_sources reads them back). A page whose (sha256, page) is already stored is left as it

@@ -124,7 +124,8 @@ int st_station_read_csv(const char *path, st_station_list *out, st_error *err)
                                                                                   : NULL;
                 if (!c) {
                     rc = st_error_set(err, ST_ERR_INVALID, "%s: unknown column \"%.40s\" "
-                                      "(want id, name and optionally postcode)", where, fld[i]);
+                                      "(want id, name and optionally postcode)%s", where, fld[i],
+                                      strchr(fld[i], ';') ? ST_CSV_SEMICOLON_HINT : "");
                     break;
                 }
                 if (*c >= 0) {

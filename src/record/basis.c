@@ -242,8 +242,8 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st
                     free(seen_list);
                     rc = st_error_set(err, ST_ERR_INVALID,
                                       "basis: %s: line 1: unknown column \"%.40s\" (want station, "
-                                      "A..J, E.<list>, explained, box, name, eligible)", path,
-                                      h);
+                                      "A..J, E.<list>, explained, box, name, eligible)%s", path,
+                                      h, strchr(h, ';') ? ST_CSV_SEMICOLON_HINT : "");
                     goto out;
                 }
                 if (dup) {

@@ -425,7 +425,9 @@ static int store_open(const char *path, const st_model *m, int readonly, st_stor
     if (!path || !out)
         return st_error_set(err, ST_ERR_ARG, "store: no path given");
     if (!m && access(path, F_OK) != 0)
-        return st_error_set(err, ST_ERR_IO, "store: %s: no such store", path);
+        return st_error_set(err, ST_ERR_IO, "store: %s: no such store (the first `stemtel "
+                            "count` or `stemtel scan` with --model and --store makes it)",
+                            path);
     if (!(s = calloc(1, sizeof *s)) || !(s->path = strdup(path))) {
         rc = st_error_set(err, ST_ERR_NOMEM, "store: out of memory");
         goto out;
@@ -589,6 +591,23 @@ int st_store_begin_batch(st_store *s, const char *station, const char *inputs,
         return st_store_fail(s, err, "cannot record the batch");
     s->batch = sqlite3_last_insert_rowid(s->db);
     return ST_OK;
+}
+
+int st_store_batch_rescans(st_store *s, int64_t *n, st_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    *n = 0;
+    if (!s->batch)
+        return ST_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM rescans r JOIN pages p ON p.id = r.page"
+                           " WHERE p.batch = ?1", -1, &q, NULL) != SQLITE_OK)
+        return st_store_fail(s, err, "cannot prepare");
+    sqlite3_bind_int64(q, 1, s->batch);
+    int step = sqlite3_step(q);
+    if (step == SQLITE_ROW)
+        *n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return step == SQLITE_ROW ? ST_OK : st_store_fail(s, err, "cannot read rescans");
 }
 
 /* ---- outcomes as rows ---------------------------------------------------- */

@@ -30,8 +30,9 @@ int st_atomic_open(st_atomic *a, const char *path, const char *who, st_error *er
     }
     memcpy(a->tmp, path, n);
     memcpy(a->tmp + n, ".tmp", 5);
+    /* Named by the file asked for: the .tmp beside it is ours. */
     if (!(a->f = fopen(a->tmp, "w"))) {
-        int rc = st_error_set(err, ST_ERR_IO, "%s: %s: cannot write: %s", a->who, a->tmp,
+        int rc = st_error_set(err, ST_ERR_IO, "%s: %s: cannot write: %s", a->who, a->path,
                               strerror(errno));
         clear(a);
         return rc;

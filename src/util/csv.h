@@ -11,6 +11,12 @@
 extern "C" {
 #endif
 
+/* Added to a refusal of a header field with a semicolon in it: the file is
+ * probably one that a Dutch spreadsheet saved with semicolons. */
+#define ST_CSV_SEMICOLON_HINT                                                       \
+    "; the line is split by semicolons, as a spreadsheet set to Dutch saves "      \
+    "CSV: save it as \"CSV UTF-8 (comma delimited)\" or replace ; by ,"
+
 /* Split line (its end of line removed; modified in place) into at most
  * max fields, pointers into line with the quoting undone. Returns how
  * many, max + 1 when there are more, -1 for a quote left open or text
