@@ -484,7 +484,19 @@ static void test_reconcile_each_bijlage_1_question_check_fires_on_the_gsb_answer
     answer_refused(store, "b1-2.1 --answer misschien", "--answer \"misschien\"");
     /* B1-2: both answered, once each; B1-1 neither: nothing. */
     answer_then(dir, store, "b1-2.1", "ja", "F111");
+    /* An error on the GSB's own answers blocks a final result until it
+     * answers right; one on the station's form would not. */
+    assert_int_equal(th_run(&out, "reconcile --store '%s'", store), 3);
+    if (!strstr(out, "0668::SB3: the GSB's answers to the questions of Na 31-2 Bijlage 1 are "
+                     "incomplete or contradictory (1 error F1..)"))
+        fail_msg("F111 does not block:\n%s", out);
+    free(out);
     answer_then(dir, store, "b1-2.3", "nee", "");
+    assert_int_equal(th_run(&out, "reconcile --store '%s'", store), 3);
+    if (strstr(out, "incomplete or contradictory"))
+        fail_msg("the answers are complete, yet they block:\n%s", out);
+    free(out);
+    out = NULL;
     /* B1-1: both or neither, each once. */
     answer_then(dir, store, "b1-1a", "ja", "F101");
     answer_then(dir, store, "b1-1b", "nee", "");
@@ -708,7 +720,9 @@ static void test_reconcile_planted_differences_give_their_codes_and_rows(void **
     assert_non_null(strstr(out, "3. H: station 73, ours 72: DIFFERENT: recount the admitted voters"));
     assert_non_null(strstr(out, "      4        30        29          -1"));
     assert_non_null(strstr(out, "      6        33        30          -3"));
-    assert_non_null(strstr(out, "Nothing blocks a final result."));
+    /* F202 is the station's own sum: it does not block, and says why. */
+    assert_non_null(strstr(out, "Nothing blocks a final result; the errors (F) above are on "
+                                "the stations' own forms and stand in the record as written."));
     free(out);
     snprintf(path, sizeof path, "%s/r.html", dir);
     RUN_OK("reconcile --store '%s' --format html -o '%s'", store, path);

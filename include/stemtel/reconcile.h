@@ -128,6 +128,11 @@ typedef struct st_recon {
  * the store's model, so free it before closing s. */
 int st_reconcile(st_store *s, st_recon **out, st_error *err);
 
+/* How many errors (F codes) stand in r's stations' checks when nothing
+ * blocks: those on the stations' own forms, which the record keeps as
+ * written (the GSB's own answers block until they are right). Pure. */
+int st_recon_form_errors(const st_recon *r);
+
 /* Free a report. Accepts NULL. */
 void st_recon_free(st_recon *r);
 

@@ -24,7 +24,7 @@
 typedef enum st_recon_block {
     ST_BLOCK_REVIEW, ST_BLOCK_REJECTED, ST_BLOCK_ENTRIES, ST_BLOCK_NO_BASIS,
     ST_BLOCK_NONE_COUNTED, ST_BLOCK_NOTHING, ST_BLOCK_NOT_LISTED, ST_BLOCK_NO_STATION,
-    ST_BLOCK_EMPTY
+    ST_BLOCK_EMPTY, ST_BLOCK_ANSWERS
 } st_recon_block;
 
 static int keep_text(char ***v, int n, const char *text)
@@ -103,6 +103,14 @@ static int add_block(st_recon *r, st_recon_block kind, const char *st, int64_t n
     case ST_BLOCK_EMPTY:
         snprintf(en, sizeof en, "nothing counted yet");
         snprintf(nl, sizeof nl, "nog niets geteld");
+        break;
+    case ST_BLOCK_ANSWERS:
+        snprintf(en, sizeof en, "%s: the GSB's answers to the questions of Na 31-2 Bijlage 1 "
+                 "are incomplete or contradictory (%lld error%s F1..): answer with `basis "
+                 "answer`", st, v, one ? "" : "s");
+        snprintf(nl, sizeof nl, "%s: de antwoorden van het GSB op de vragen van Na 31-2 "
+                 "Bijlage 1 zijn onvolledig of tegenstrijdig (%lld fout%s F1..): beantwoord "
+                 "met `basis answer`", st, v, one ? "" : "en");
         break;
     }
     if (keep_text(&r->blocks, r->n_blocks, en))
@@ -302,6 +310,14 @@ static int build_station(st_store *store, st_recon *r, st_recon_station *s, st_e
         add_block(r, ST_BLOCK_NOTHING, s->station, 0))
         goto nomem;
     if (r->n_listed && !s->listed && add_block(r, ST_BLOCK_NOT_LISTED, s->station, 0))
+        goto nomem;
+    /* The GSB's own answers are its record, and it can correct them: an
+     * error on them (F101-F112) blocks. An error on the station's form
+     * (F2xx, F3xx) stands in the record as the station wrote it. */
+    int n_answer_errors = 0;
+    for (int k = 0; k < s->n_checks; k++)
+        n_answer_errors += !strncmp(s->checks[k].code, "F1", 2);
+    if (n_answer_errors && add_block(r, ST_BLOCK_ANSWERS, s->station, n_answer_errors))
         goto nomem;
     int open = s->pages.open_review + s->pages.open_rejected > 0;
     int differs = s->h_differs || s->n_diff > 0 || s->n_entry_diff > 0;
@@ -622,9 +638,22 @@ int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
         for (int i = 0; i < r->n_blocks; i++)
             fprintf(f, "  - %s\n", ST_TEXT_SHOWN(r->blocks[i], t1));
     } else {
-        fputs("Nothing blocks a final result.\n", f);
+        fputs(st_recon_form_errors(r)
+                  ? "Nothing blocks a final result; the errors (F) above are on the "
+                    "stations' own forms and stand in the record as written.\n"
+                  : "Nothing blocks a final result.\n",
+              f);
     }
     return io_result(f, err);
+}
+
+int st_recon_form_errors(const st_recon *r)
+{
+    int n = 0;
+    for (int i = 0; i < r->n; i++)
+        for (int k = 0; k < r->st[i].n_checks; k++)
+            n += r->st[i].checks[k].code[0] == 'F';
+    return n;
 }
 
 static json_object *jint(int64_t v)

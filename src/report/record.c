@@ -436,7 +436,11 @@ static st_doc *record_layout(const st_recon *r, const st_recon_export *eml)
         for (int i = 0; i < r->n_blocks; i++)
             st_doc_add(d, ST_DOC_TEXT, "- %s", r->blocks_nl[i]);
     } else {
-        st_doc_add(d, ST_DOC_TEXT, "Niets staat een definitieve uitslag in de weg.");
+        st_doc_add(d, ST_DOC_TEXT, "%s", st_recon_form_errors(r)
+                   ? "Niets staat een definitieve uitslag in de weg; de fouten (F) hieronder "
+                     "staan op de processen-verbaal van de stembureaus zelf en blijven zoals "
+                     "daar geschreven in dit verslag."
+                   : "Niets staat een definitieve uitslag in de weg.");
     }
     for (int i = 0; i < r->n; i++)
         station_part(d, m, &r->st[i]);
