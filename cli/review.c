@@ -131,10 +131,11 @@ static int print_line(st_store *s, const st_store_ballot *b, st_error *err)
         snprintf(found + strlen(found), sizeof found - strlen(found), "%s%s", i ? "," : " ",
                  o->reasons[i]);
     char st[256], file[4200], by[512];
+    /* A review proposing a review is no proposal: people read the page. */
     printf("%-6lld %-14s %s page %d: %s; proposal %s", (long long)b->id,
            b->station ? ST_TEXT_SHOWN(b->station, st) : "(no station)",
            ST_TEXT_SHOWN(b->file, file), b->page, found,
-           st_decision_text(&p, prop, sizeof prop));
+           p.kind == ST_OUTCOME_REVIEW ? "none" : st_decision_text(&p, prop, sizeof prop));
     if (b->rescan_of)
         printf("; possible rescan of ballot %lld (similarity %.3f)", (long long)b->rescan_of,
                b->rescan_similarity);

@@ -193,6 +193,18 @@ static void test_stations_import_the_420_station_110b_and_refuse_unknown_ones(vo
     assert_non_null(strstr(out, "0 ballots"));
     assert_non_null(strstr(out, "no ballot here has reason \"nonsense\""));
     free(out);
+    /* The id column may be called "station", as the basistelling calls
+     * it (in a store of its own: the other tests keep the 420). */
+    char other[4300];
+    snprintf(other, sizeof other, "%s/alias.db", f->dir);
+    RUN_OK("count --model '%s' --station 0000::SB1 --store '%s' --out '%s/o6' '%s/in'",
+           f->model, other, f->dir, f->dir);
+    th_write(csv, "station,name\n0000::SB1,Stadhuis\n0000::SB2,Melkweg\n");
+    RUN_OK("stations import --store '%s' '%s'", other, csv);
+    assert_int_equal(th_run(&out, "stations list --store '%s'", other), 0);
+    assert_non_null(strstr(out, "2 stations listed"));
+    assert_non_null(strstr(out, "0000::SB2      Melkweg"));
+    free(out);
     free(eml);
 }
 

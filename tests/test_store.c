@@ -346,6 +346,16 @@ static void test_store_refuses_another_model_and_a_file_that_is_no_store(void **
     assert_int_equal(th_run(&out, "tally --store '%s/missing.db'", g_dir), 1);
     assert_non_null(strstr(out, "no such store"));
     free(out);
+    /* A new store in a folder that is not there: said so, not SQLite's
+     * "unable to open database file". */
+    assert_int_equal(th_run(&out, "count --model '%s' --out '%s/m3' --store '%s/nodir/s.db' "
+                                  "'%s/in/stack-0001.tif'", model, g_dir, g_dir, g_dir),
+                     1);
+    char want[4300];
+    snprintf(want, sizeof want, "the folder %s/nodir does not exist", g_dir);
+    if (!strstr(out, want))
+        fail_msg("want \"%s\":\n%s", want, out);
+    free(out);
     free(model);
     free(other);
 }

@@ -119,12 +119,15 @@ int st_station_read_csv(const char *path, st_station_list *out, st_error *err)
         if (lineno == 1) {
             ncol = n;
             for (int i = 0; i < n; i++) {
-                int *c = !strcmp(fld[i], "id") ? &col_id : !strcmp(fld[i], "name") ? &col_name
-                         : !strcmp(fld[i], "postcode")                            ? &col_post
-                                                                                  : NULL;
+                /* "station" as the basistelling calls the same column. */
+                int *c = !strcmp(fld[i], "id") || !strcmp(fld[i], "station") ? &col_id
+                         : !strcmp(fld[i], "name")                           ? &col_name
+                         : !strcmp(fld[i], "postcode")                       ? &col_post
+                                                                             : NULL;
                 if (!c) {
-                    rc = st_error_set(err, ST_ERR_INVALID, "%s: unknown column \"%.40s\" "
-                                      "(want id, name and optionally postcode)%s", where, fld[i],
+                    rc = st_error_set(err, ST_ERR_INVALID,
+                                      "%s: unknown column \"%.40s\" (want id (or station), "
+                                      "name and optionally postcode)%s", where, fld[i],
                                       strchr(fld[i], ';') ? ST_CSV_SEMICOLON_HINT : "");
                     break;
                 }

@@ -377,9 +377,24 @@ static int open_db(st_store *s, int readonly, int create, int *v, st_error *err)
 {
     int flags = readonly ? SQLITE_OPEN_READONLY
                          : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK) {
+        /* SQLite says "unable to open database file"; the usual cause is
+         * a folder that is not there. */
+        const char *slash = strrchr(s->path, '/');
+        struct stat st;
+        if (create && slash && slash > s->path) {
+            char *dir = strndup(s->path, (size_t)(slash - s->path));
+            int missing = dir && stat(dir, &st) != 0;
+            int rc = missing ? st_error_set(err, ST_ERR_IO, "store: %s: cannot make it: the "
+                                            "folder %s does not exist", s->path, dir)
+                             : ST_OK;
+            free(dir);
+            if (rc)
+                return rc;
+        }
         return st_error_set(err, ST_ERR_IO, "store: %s: cannot open: %s", s->path,
                             s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    }
     sqlite3_busy_timeout(s->db, 10000);
     if (!readonly && sqlite3_db_readonly(s->db, "main") == 1)
         return st_error_set(err, ST_ERR_IO,

@@ -608,10 +608,15 @@ int st_recon_write_text(const st_recon *r, FILE *f, st_error *err)
             const st_list *lst = &m->lists[l];
             fprintf(f, "   list %d %s: %lld\n", lst->number, ST_TEXT_SHOWN(lst->name, t1),
                     (long long)st_tally_list_total(s->tally, lst->number));
-            for (int c = 1; c <= lst->n_candidates; c++)
-                fprintf(f, "     %2d %-44s %6lld\n", c,
-                        ST_TEXT_SHOWN(lst->candidates[c - 1].name, t1),
+            for (int c = 1; c <= lst->n_candidates; c++) {
+                /* Padded to 44 characters, not bytes: "Gé" is two. */
+                const char *name = ST_TEXT_SHOWN(lst->candidates[c - 1].name, t1);
+                int chars = 0;
+                for (const char *q = name; *q; q++)
+                    chars += (*q & 0xC0) != 0x80;
+                fprintf(f, "     %2d %s%*s %6lld\n", c, name, chars < 44 ? 44 - chars : 0, "",
                         (long long)st_tally_votes(s->tally, lst->number, c));
+            }
         }
         if (s->has_basis) {
             fprintf(f, "3. H: station %lld, ours %lld: %s\n", (long long)s->basis.H,
