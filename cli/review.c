@@ -491,8 +491,12 @@ int st_cli_review(int argc, char **argv)
         printf("ballot %lld: the proposal confirmed by %s; it counts now\n", (long long)id, by);
         rc = ST_EXIT_OK;
     } else {
-        if (rule && st_store_four_eyes_set(s, !strcmp(rule, "on"), by, &err))
+        int was = 0;
+        if (rule && (st_store_four_eyes_get(s, &was, &err) ||
+                     st_store_four_eyes_set(s, !strcmp(rule, "on"), by, &err)))
             goto out;
+        if (rule && was == !strcmp(rule, "on"))
+            printf("vier ogen was %s already: nothing recorded\n", rule);
         if (st_store_four_eyes_get(s, &four_eyes, &err))
             goto out;
         printf("vier ogen: %s\n", four_eyes ? "on (a decision counts once a second member "

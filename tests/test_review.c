@@ -582,6 +582,14 @@ static void test_review_four_eyes_rule_makes_decide_a_proposal(void **state)
     assert_says(out, "vier ogen: on");
     assert_says(out, "switched on by A. Jansen");
     free(out);
+    /* On again is no switch: said, and not recorded a second time. */
+    assert_int_equal(th_run(&out, "review rule --store '%s' --four-eyes on --by 'A. Jansen'",
+                            store), 0);
+    assert_says(out, "vier ogen was on already: nothing recorded");
+    char *second = strstr(out, "switched on by A. Jansen");
+    if (!second || strstr(second + 1, "switched on by A. Jansen"))
+        fail_msg("the rule's history shows the switch other than once:\n%s", out);
+    free(out);
 
     /* On: decide is a proposal and the tally stays as it was. */
     assert_int_equal(th_run(&out, "review decide %lld --store '%s' --as blank --by T",

@@ -382,7 +382,8 @@ int st_store_members_each(st_store *s, st_store_member_fn fn, void *ctx, st_erro
 int st_store_four_eyes_get(st_store *s, int *on, st_error *err);
 
 /* Switch the rule on (on != 0) or off, recorded with member by (borrowed)
- * and the current UTC time; every switch stays on record. ST_OK;
+ * and the current UTC time; every switch stays on record, and setting the
+ * value the rule has already records nothing. ST_OK;
  * ST_ERR_ARG when by is empty, not a member, or a member whose role is
  * not voorzitter; ST_ERR_IO. */
 int st_store_four_eyes_set(st_store *s, int on, const char *by, st_error *err);

@@ -62,6 +62,12 @@ int st_store_four_eyes_set(st_store *s, int on, const char *by, st_error *err)
     if (strcmp(role, "voorzitter"))
         return st_error_set(err, ST_ERR_ARG, "store: %s: only the voorzitter may switch vier "
                             "ogen on or off; %s's role is %s", st_store_path(s), by, role);
+    /* The value it has already is no switch: nothing to record. */
+    int now = 0;
+    if ((rc = st_store_four_eyes_get(s, &now, err)))
+        return rc;
+    if (now == (on != 0))
+        return ST_OK;
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(st_store_db(s), "INSERT INTO rules(rule, value, set_by, set_at)"
                            " VALUES(?1, ?2, ?3, ?4)", -1, &q, NULL) != SQLITE_OK)
