@@ -214,8 +214,10 @@ static int st_rs_measure(const st_rs_page *p, int n, st_rs_stats *s, st_error *e
         if (named[i] < 0)
             continue;
         if (p[i].rescan) {
+            /* Counted among the rescans the check can compare, as the
+             * rate's denominator is. */
             s->rescans_flagged += p[i].comparable;
-            s->rescans_wrong_page += p[named[i]].sheet != p[i].sheet;
+            s->rescans_wrong_page += p[i].comparable && p[named[i]].sheet != p[i].sheet;
         } else {
             s->firsts_flagged++;
         }

@@ -281,7 +281,9 @@ static void blur_print(const uint8_t *p, double sigma, uint8_t *out)
                     if (u < 0 || u >= ST_PRINT_N)
                         continue;
                     int at = pass ? u * ST_PRINT_N + x : y * ST_PRINT_N + u;
-                    double c = pass ? row[at] : (p[at] == ST_PRINT_NONE ? -1 : p[at]);
+                    /* A cell under a streak adds nothing in either pass
+                     * (its row mean holds its neighbours'). */
+                    double c = p[at] == ST_PRINT_NONE ? -1 : pass ? row[at] : p[at];
                     if (c < 0)
                         continue;
                     a += k[d + reach] * c;

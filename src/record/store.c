@@ -22,6 +22,7 @@
 #include "util/seen.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -384,7 +385,7 @@ static int open_db(st_store *s, int readonly, int create, int *v, st_error *err)
         struct stat st;
         if (create && slash && slash > s->path) {
             char *dir = strndup(s->path, (size_t)(slash - s->path));
-            int missing = dir && stat(dir, &st) != 0;
+            int missing = dir && stat(dir, &st) != 0 && (errno == ENOENT || errno == ENOTDIR);
             int rc = missing ? st_error_set(err, ST_ERR_IO, "store: %s: cannot make it: the "
                                             "folder %s does not exist", s->path, dir)
                              : ST_OK;
