@@ -131,6 +131,11 @@ static void test_basis_csv_refuses_each_broken_file_naming_line_and_column(void 
                    "line 1", "unknown column \"K\"", NULL);
     expect_refusal("station,A,A,B,C,D,E.1,E.2,E.3,E.4,E.5,E.6,E.7,E.8,E,F,G,H,I,J,explained\n",
                    "column \"A\" given twice", NULL);
+    /* name and eligible too (a second name on a row leaked the first). */
+    expect_refusal("name,station,name,A,B,C,D,E.1,E.2,E.3,E.4,E.5,E.6,E.7,E.8,E,F,G,H,I,J,"
+                   "explained\n", "column \"name\" given twice", NULL);
+    expect_refusal("station,eligible,A,B,C,D,E.1,E.2,E.3,E.4,E.5,E.6,E.7,E.8,E,F,G,H,I,J,"
+                   "explained,eligible\n", "column \"eligible\" given twice", NULL);
     snprintf(text, sizeof text, "%s%s0668::SB4,1,2,0,3,0,0,0,0,0,0,0,0,0,x1,0,0,0,3,yes\n",
              header, good_row);
     expect_refusal(text, "line 3", "column F", "\"x1\"", NULL);

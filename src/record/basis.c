@@ -195,7 +195,7 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st
         }
         if (!n_cols) { /* the header */
             int seen[10] = {0}, *seen_list = calloc((size_t)m->n_lists + 1, sizeof *seen_list);
-            int have_station = 0, have_explained = 0, have_box = 0;
+            int have_station = 0, have_explained = 0, have_box = 0, have_name = 0, have_eligible = 0;
             if (!seen_list) {
                 rc = st_error_set(err, ST_ERR_NOMEM, "basis: out of memory");
                 goto out;
@@ -213,11 +213,11 @@ int st_basis_read_csv(const char *path, const st_model *m, st_basis_set *out, st
                 if (!strcmp(h, "station"))
                     role[c] = COL_STATION, dup = have_station++;
                 else if (!strcmp(h, "name"))
-                    role[c] = COL_NAME;
+                    role[c] = COL_NAME, dup = have_name++;
                 else if (!strcmp(h, "explained"))
                     role[c] = COL_EXPLAINED, dup = have_explained++;
                 else if (!strcmp(h, "eligible"))
-                    role[c] = COL_ELIGIBLE;
+                    role[c] = COL_ELIGIBLE, dup = have_eligible++;
                 else if (!strcmp(h, "box"))
                     role[c] = COL_BOX, dup = have_box++;
                 else if (strlen(h) == 1 && strchr(letters, h[0]))
