@@ -128,9 +128,9 @@ typedef struct st_recon {
  * the store's model, so free it before closing s. */
 int st_reconcile(st_store *s, st_recon **out, st_error *err);
 
-/* How many errors (F codes) stand in r's stations' checks when nothing
- * blocks: those on the stations' own forms, which the record keeps as
- * written (the GSB's own answers block until they are right). Pure. */
+/* How many errors on the stations' own forms (F2xx, F3xx) stand in r's
+ * checks: the record keeps them as written, where an error on the GSB's
+ * own answers (F1xx) blocks until it is right. Pure. */
 int st_recon_form_errors(const st_recon *r);
 
 /* Free a report. Accepts NULL. */

@@ -657,7 +657,8 @@ int st_recon_form_errors(const st_recon *r)
     int n = 0;
     for (int i = 0; i < r->n; i++)
         for (int k = 0; k < r->st[i].n_checks; k++)
-            n += r->st[i].checks[k].code[0] == 'F';
+            n += !strncmp(r->st[i].checks[k].code, "F2", 2) ||
+                 !strncmp(r->st[i].checks[k].code, "F3", 2);
     return n;
 }
 
